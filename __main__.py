@@ -1,0 +1,3 @@
+from vksroom.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,60 @@
+"""The ``vks-room`` command line.
+
+Each command lives with the layer it belongs to and registers itself through a
+``register(subparsers)`` function; this module only assembles them. Exit status:
+0 success (room ready), 1 the device or room said no, 2 usage or configuration error.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+COMMAND_MODULES = (
+    "vksroom.app",                 # run, demo, selftest, config check
+)
+
+
+class UsageError(Exception):
+    """A problem with what the user typed or configured: printed plainly, exit 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vks-room",
+        description="Courtroom VKS room controller: devices, self-test, panel and MQTT readiness.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from vksroom.controller.config import ConfigInvalid
+
+    try:
+        return int(args.func(args) or 0)
+    except ConfigInvalid as exc:
+        if exc.source:
+            print(f"vks-room: invalid configuration {exc.source}:", file=sys.stderr)
+        for line in exc.errors:
+            print(f"  {line}", file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(f"vks-room: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

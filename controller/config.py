@@ -1,0 +1,338 @@
+"""The room configuration: one TOML file, validated on load.
+
+Every problem is reported with the key path and what is wrong, all at once, e.g.::
+
+    devices.cam_judge.url: unknown scheme 'http' (use visca-ip://, visca-tcp://, visca-udp://, visca-serial://)
+
+:func:`load` raises :class:`ConfigInvalid` (its ``errors`` list holds each message) and
+changes nothing; a config is either wholly valid or not used.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigInvalid(ValueError):
+    def __init__(self, errors: list[str], source: str = ""):
+        self.errors = list(errors)
+        self.source = source
+        head = f"{source}: " if source else ""
+        super().__init__(head + "; ".join(self.errors))
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    id: str
+    type: str            # camera | codec | dsp
+    url: str
+    required: bool = True
+    label: str = ""
+    model: str = ""      # codec: cisco | poly; dsp: tesira | shure; camera: free text
+    options: dict = field(default_factory=dict)  # the type-specific keys, validated
+
+
+@dataclass(frozen=True)
+class MqttConfig:
+    url: str = "mqtt://127.0.0.1:1883"
+    username: str = ""
+    password: str = field(default="", repr=False)   # never printed
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    keepalive: int = 10
+    topic_prefix: str = "vks"
+    client_id: str = ""
+
+    @property
+    def host(self) -> str:
+        return urllib.parse.urlsplit(self.url).hostname or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        parts = urllib.parse.urlsplit(self.url)
+        return parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+
+    @property
+    def tls(self) -> bool:
+        return urllib.parse.urlsplit(self.url).scheme == "mqtts" or bool(self.ca_file)
+
+
+@dataclass(frozen=True)
+class PanelConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    language: str = "ru"     # kk | ru | en: the panel's default language
+
+
+@dataclass(frozen=True)
+class GpioConfig:
+    status_red: int | None = None
+    status_green: int | None = None
+    status_blue: int | None = None
+    buzzer: int | None = None
+    button: int | None = None
+    relays: dict = field(default_factory=dict)   # device id -> pin
+
+
+@dataclass(frozen=True)
+class SelftestConfig:
+    check_timeout_s: float = 20.0   # one device's whole check
+    poll_interval_s: float = 1.0    # light liveness inquiry while idle
+    workers: int = 4                # the pool that runs checks in parallel
+
+
+@dataclass(frozen=True)
+class RoomConfig:
+    court_id: str
+    court_name: dict                 # {"kk": ..., "ru": ..., "en": ...}
+    courtroom: str
+    timezone: str = "Asia/Almaty"
+    data_dir: str = "/var/lib/vksroom"
+    devices: dict = field(default_factory=dict)   # id -> DeviceConfig, in file order
+    mqtt: MqttConfig = MqttConfig()
+    panel: PanelConfig = PanelConfig()
+    gpio: GpioConfig = GpioConfig()
+    selftest: SelftestConfig = SelftestConfig()
+    source: str = ""
+
+    def devices_of(self, type_: str) -> list[DeviceConfig]:
+        return [d for d in self.devices.values() if d.type == type_]
+
+
+# --- validation -------------------------------------------------------------------------
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+CAMERA_SCHEMES = ("visca-ip", "visca-tcp", "visca-udp", "visca-serial")
+LINE_SCHEMES = ("serial", "tcp")
+DEFAULT_ROLES = ("judge", "prosecutor", "defence", "defendant", "witness", "wide")
+
+
+class _Checker:
+    def __init__(self):
+        self.errors: list[str] = []
+
+    def err(self, path: str, msg: str):
+        self.errors.append(f"{path}: {msg}")
+
+    def table(self, data: dict, path: str, allowed: dict[str, Any], required=()) -> dict:
+        """Check the keys of a table against ``allowed`` (name -> type or tuple of types)."""
+        out = {}
+        if not isinstance(data, dict):
+            self.err(path, f"must be a table, not {type(data).__name__}")
+            return out
+        for key in required:
+            if key not in data:
+                self.err(f"{path}.{key}" if path else key, "is required")
+        for key, value in data.items():
+            p = f"{path}.{key}" if path else key
+            if key not in allowed:
+                self.err(p, f"unknown key (allowed: {', '.join(sorted(allowed))})")
+                continue
+            types = allowed[key]
+            types = types if isinstance(types, tuple) else (types,)
+            if isinstance(value, bool) and bool not in types:
+                self.err(p, f"must be {_names(types)}, not a boolean")
+            elif not isinstance(value, types):
+                self.err(p, f"must be {_names(types)}, not {type(value).__name__}")
+            else:
+                out[key] = value
+        return out
+
+    def positive(self, d: dict, key: str, path: str, maximum: float | None = None):
+        if key in d and not (0 < d[key] and (maximum is None or d[key] <= maximum)):
+            self.err(f"{path}.{key}", f"must be > 0" + (f" and <= {maximum}" if maximum else "") + f", got {d[key]}")
+
+    def pin(self, value, path: str):
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 27:
+            self.err(path, f"must be a BCM GPIO number 0-27, got {value!r}")
+
+
+def _names(types) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false", dict: "a table", list: "a list"}
+    return " or ".join(names.get(t, t.__name__) for t in types)
+
+
+def check_url(url: str, schemes: tuple[str, ...], path: str, c: _Checker) -> None:
+    if url.startswith("/") and "serial" in schemes:
+        return  # a device path such as /dev/serial/by-id/usb-FTDI...
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in schemes:
+        c.err(path, f"unknown scheme {parts.scheme or url!r} (use {', '.join(s + '://' for s in schemes)})")
+        return
+    if parts.scheme.endswith("serial"):
+        if not parts.path.startswith("/"):
+            c.err(path, f"{url!r} names no device path (e.g. {parts.scheme}:///dev/ttyUSB0)")
+        return
+    if not parts.hostname:
+        c.err(path, f"{url!r} names no host")
+    try:
+        port = parts.port
+    except ValueError:
+        c.err(path, f"{url!r}: the port is not a number from 1 to 65535")
+        return
+    if port is None and parts.scheme in ("visca-tcp", "visca-udp", "tcp"):
+        c.err(path, f"{url!r} names no port")
+
+
+_COMMON = {"type": str, "url": str, "required": bool, "label": str, "model": str}
+DEVICE_TYPES: dict[str, dict] = {
+    # type -> {"keys": extra keys and types, "schemes": allowed URL schemes, "models": allowed models}
+    "camera": {
+        "keys": {"presets": dict, "tolerance": int, "video": str, "settings": dict},
+        "schemes": CAMERA_SCHEMES,
+        "models": None,
+    },
+    "codec": {
+        "keys": {"far_end": str, "username": str, "password": str, "connect_timeout_s": (int, float),
+                 "hold_s": (int, float), "baud": int},
+        "schemes": LINE_SCHEMES,
+        "models": ("cisco", "poly"),
+    },
+    "dsp": {
+        "keys": {"channels": dict, "username": str, "password": str, "baud": int, "window_s": (int, float)},
+        "schemes": LINE_SCHEMES,
+        "models": ("tesira", "shure"),
+    },
+}
+
+
+def _device(dev_id: str, raw: Any, c: _Checker) -> DeviceConfig | None:
+    path = f"devices.{dev_id}"
+    if not _ID.match(dev_id):
+        c.err(path, "device id must be 1-40 lowercase letters, digits, '_' or '-'")
+    if not isinstance(raw, dict):
+        c.err(path, "must be a table")
+        return None
+    dtype = raw.get("type")
+    if dtype not in DEVICE_TYPES:
+        c.err(f"{path}.type", f"unknown device type {dtype!r} (known: {', '.join(DEVICE_TYPES)})"
+              if dtype is not None else "is required")
+        return None
+    spec = DEVICE_TYPES[dtype]
+    before = len(c.errors)
+    d = c.table(raw, path, {**_COMMON, **spec["keys"]}, required=("url",) + (("model",) if spec["models"] else ()))
+    if "url" in d:
+        check_url(d["url"], spec["schemes"], f"{path}.url", c)
+    if spec["models"] and "model" in d and d["model"] not in spec["models"]:
+        c.err(f"{path}.model", f"unknown model {d['model']!r} (known: {', '.join(spec['models'])})")
+    for role, preset in d.get("presets", {}).items():
+        if not isinstance(preset, int) or isinstance(preset, bool) or not 0 <= preset <= 254:
+            c.err(f"{path}.presets.{role}", f"must be a preset number 0-254, got {preset!r}")
+    c.positive(d, "connect_timeout_s", path, 600)
+    c.positive(d, "hold_s", path, 600)
+    if len(c.errors) > before:
+        return None
+    options = {k: v for k, v in d.items() if k not in _COMMON}
+    return DeviceConfig(
+        id=dev_id, type=dtype, url=d["url"], required=d.get("required", True),
+        label=d.get("label", dev_id), model=d.get("model", ""), options=options,
+    )
+
+
+def parse(data: dict, source: str = "") -> RoomConfig:
+    """Validate a parsed TOML document. Raises :class:`ConfigInvalid` with every problem."""
+    c = _Checker()
+    top = c.table(data, "", {"room": dict, "devices": dict, "mqtt": dict, "panel": dict, "gpio": dict,
+                             "selftest": dict}, required=("room", "devices"))
+    room = c.table(top.get("room", {}), "room",
+                   {"court_id": str, "court_name": (str, dict), "courtroom": (str, int), "timezone": str,
+                    "data_dir": str}, required=("court_id", "courtroom"))
+    if "court_id" in room and not _ID.match(room["court_id"]):
+        c.err("room.court_id", "must be 1-40 lowercase letters, digits, '_' or '-' (it is part of MQTT topics)")
+    name = room.get("court_name", room.get("court_id", ""))
+    if isinstance(name, str):
+        name = {"kk": name, "ru": name, "en": name}
+    else:
+        name = c.table(name, "room.court_name", {"kk": str, "ru": str, "en": str}, required=("kk", "ru"))
+        name.setdefault("en", name.get("ru", ""))
+    courtroom = str(room.get("courtroom", ""))
+    if "courtroom" in room and not _ID.match(courtroom.lower()):
+        c.err("room.courtroom", "must be 1-40 letters, digits, '_' or '-' (it is part of MQTT topics)")
+    if "timezone" in room:
+        try:
+            import zoneinfo
+
+            zoneinfo.ZoneInfo(room["timezone"])
+        except Exception:
+            c.err("room.timezone", f"unknown time zone {room['timezone']!r} (e.g. Asia/Almaty)")
+
+    devices = {}
+    raw_devices = top.get("devices", {})
+    if isinstance(raw_devices, dict):
+        if "devices" in top and not raw_devices:
+            c.err("devices", "no devices configured")
+        for dev_id, raw in raw_devices.items():
+            dev = _device(dev_id, raw, c)
+            if dev:
+                devices[dev_id] = dev
+
+    m = c.table(top.get("mqtt", {}), "mqtt",
+                {"url": str, "username": str, "password": str, "ca_file": str, "cert_file": str, "key_file": str,
+                 "keepalive": int, "topic_prefix": str, "client_id": str})
+    if "url" in m:
+        check_url(m["url"], ("mqtt", "mqtts"), "mqtt.url", c)
+    c.positive(m, "keepalive", "mqtt", 3600)
+    if "topic_prefix" in m and not re.match(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$", m["topic_prefix"]):
+        c.err("mqtt.topic_prefix", "must be topic levels of letters, digits, '_' or '-', with no wildcards")
+    for key in ("ca_file", "cert_file", "key_file"):
+        if m.get(key) and not Path(m[key]).is_file():
+            c.err(f"mqtt.{key}", f"no such file: {m[key]}")
+
+    p = c.table(top.get("panel", {}), "panel", {"host": str, "port": int, "language": str})
+    if "port" in p and not 1 <= p["port"] <= 65535:
+        c.err("panel.port", f"must be 1-65535, got {p['port']}")
+    if "language" in p and p["language"] not in ("kk", "ru", "en"):
+        c.err("panel.language", "must be kk, ru or en")
+
+    g = c.table(top.get("gpio", {}), "gpio", {"status_red": int, "status_green": int, "status_blue": int,
+                                              "buzzer": int, "button": int, "relays": dict})
+    pins = {}
+    for key, value in g.items():
+        if key == "relays":
+            for dev_id, pin in value.items():
+                c.pin(pin, f"gpio.relays.{dev_id}")
+                if dev_id not in devices and dev_id not in raw_devices:
+                    c.err(f"gpio.relays.{dev_id}", "names no configured device")
+                pins.setdefault(pin, []).append(f"relays.{dev_id}")
+        else:
+            c.pin(value, f"gpio.{key}")
+            pins.setdefault(value, []).append(key)
+    for pin, users in pins.items():
+        if len(users) > 1:
+            c.err("gpio", f"pin {pin} is used twice ({', '.join(users)})")
+
+    s = c.table(top.get("selftest", {}), "selftest",
+                {"check_timeout_s": (int, float), "poll_interval_s": (int, float), "workers": int})
+    c.positive(s, "check_timeout_s", "selftest", 3600)
+    c.positive(s, "poll_interval_s", "selftest", 60)
+    c.positive(s, "workers", "selftest", 32)
+
+    if c.errors:
+        raise ConfigInvalid(c.errors, source)
+    return RoomConfig(
+        court_id=room["court_id"], court_name=name, courtroom=courtroom,
+        timezone=room.get("timezone", "Asia/Almaty"), data_dir=room.get("data_dir", "/var/lib/vksroom"),
+        devices=devices, mqtt=MqttConfig(**m), panel=PanelConfig(**p),
+        gpio=GpioConfig(**g), selftest=SelftestConfig(**s), source=source,
+    )
+
+
+def load(path: str | Path) -> RoomConfig:
+    """Read and validate a TOML room file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigInvalid([f"no such file: {path}"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigInvalid([f"cannot read {path}: {exc}"]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigInvalid([f"TOML syntax error: {exc}"], str(path)) from None
+    return parse(data, str(path))

@@ -1,0 +1,36 @@
+"""Errors every driver raises. Each message says what happened, in words a technician reads."""
+
+
+class DeviceError(Exception):
+    """Base of every device problem. ``str(err)`` is the clear reason."""
+
+
+class TransportError(DeviceError):
+    """The link itself failed: port gone, socket refused, cable pulled."""
+
+
+class TransportClosed(TransportError):
+    """The link was closed (by us or by the far end) and must be reopened."""
+
+
+class DeviceTimeout(DeviceError):
+    """The device did not answer within the time allowed."""
+
+
+class ProtocolError(DeviceError):
+    """The device answered, but not with something the protocol allows.
+
+    An odd reply is an error for that command, not a dead transport.
+    """
+
+
+class DeviceRejected(DeviceError):
+    """The device understood the request and refused it (for example a VISCA error reply)."""
+
+    def __init__(self, message: str, code: str | int | None = None):
+        super().__init__(message)
+        self.code = code
+
+
+class ConfigError(ValueError):
+    """A setting (URL, parameter) is wrong. Raised before anything is sent."""

@@ -1,0 +1,1 @@
+"""hil layer of vksroom."""

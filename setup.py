@@ -1,0 +1,57 @@
+"""Install the courtroom VKS room controller as the single import package ``vksroom``.
+
+The repository root *is* the package: ``controller/`` installs as
+``vksroom.controller``, ``drivers/`` as ``vksroom.drivers`` and so on, so no generic
+top-level names (``web``, ``mqtt``...) leak into site-packages.
+"""
+from setuptools import setup
+
+LAYERS = ["controller", "drivers", "web", "mqtt", "hil"]
+
+
+def _packages():
+    import os
+
+    found = ["vksroom"]
+    for layer in LAYERS:
+        for dirpath, dirnames, filenames in os.walk(layer):
+            dirnames[:] = [d for d in dirnames if not d.startswith((".", "__"))]
+            if "__init__.py" in filenames:
+                found.append("vksroom." + dirpath.replace(os.sep, "."))
+    return sorted(found)
+
+
+setup(
+    name="vksroom",
+    version="0.1.0",
+    description="Courtroom videoconference (VKS) room controller for Raspberry Pi",
+    python_requires=">=3.11",
+    package_dir={"vksroom": "."},
+    packages=_packages(),
+    package_data={
+        "vksroom.web": ["templates/*.html", "static/*"],
+        "vksroom.controller": ["*.toml"],
+    },
+    install_requires=[
+        "pyserial>=3.5",
+        "paho-mqtt>=2.0,<3",
+        "flask>=3.0",
+        "waitress>=3.0",
+        "gpiozero>=2.0",
+        "numpy>=1.26",
+        "opencv-python-headless>=4.8",
+    ],
+    extras_require={
+        # The embedded broker for the demo and the tests when Mosquitto is absent.
+        "demo": ["amqtt>=0.11"],
+        "test": [
+            "amqtt>=0.11",
+            "pytest>=8",
+            "pytest-timeout>=2.3",
+            "hypothesis>=6.100",
+            "visca-over-ip>=0.5",
+            "playwright>=1.45",
+        ],
+    },
+    entry_points={"console_scripts": ["vks-room = vksroom.cli:main"]},
+)

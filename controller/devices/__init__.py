@@ -1,0 +1,82 @@
+"""Controller-side device adapters: one per configured device.
+
+An adapter owns one driver and knows the checks that say whether its device is fit for a
+hearing. It knows nothing of the panel or MQTT. The room's coordinator (see
+:mod:`vksroom.controller.coordinator`) calls it from one thread at a time:
+
+* ``connect()`` opens the transport and (re)initialises the device (login, AddressSet,
+  IF_Clear...). Called at start and after every loss; must be safe to call again.
+* ``poll()`` is a light inquiry run every ``selftest.poll_interval_s`` while idle; it
+  returns measured values (``{"power": "on"}``) or raises :class:`DeviceError`.
+  Availability derives from this one fact: the last poll succeeded.
+* ``checks(ctx)`` is the device's part of the self-test: a list of
+  :class:`~vksroom.controller.model.CheckResult`. A failed check is a result, not an
+  exception; an exception means the device could not be checked at all.
+* ``close()`` releases the transport.
+
+Adapters are registered by config ``type`` in :data:`ADAPTERS`.
+"""
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vksroom.controller.config import DeviceConfig
+from vksroom.controller.model import CheckResult
+
+# config type -> "module:Class"
+ADAPTERS = {
+    "camera": "vksroom.controller.devices.camera:CameraAdapter",
+    "codec": "vksroom.controller.devices.codec:CodecAdapter",
+    "dsp": "vksroom.controller.devices.audio:AudioAdapter",
+}
+
+
+@dataclass
+class CheckContext:
+    """What a device's self-test may use: its deadline, a cancel flag, the room's data."""
+
+    deadline: float
+    data_dir: Path
+    trigger: str = "manual"             # manual | schedule | button | mqtt | test-session
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    extras: dict = field(default_factory=dict)
+
+    def remaining(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
+
+
+class DeviceAdapter(ABC):
+    kind = "device"
+
+    def __init__(self, cfg: DeviceConfig, data_dir: Path | None = None):
+        self.cfg = cfg
+        self.data_dir = Path(data_dir) if data_dir else None
+
+    @property
+    def id(self) -> str:
+        return self.cfg.id
+
+    def result(self, check: str, ok: bool, reason: str = "", value=None, code: str = "", **params) -> CheckResult:
+        return CheckResult(self.cfg.id, check, ok, reason, value, code or f"{self.kind}.{check}", params)
+
+    @abstractmethod
+    def connect(self) -> None: ...
+
+    @abstractmethod
+    def poll(self) -> dict: ...
+
+    @abstractmethod
+    def checks(self, ctx: CheckContext) -> list[CheckResult]: ...
+
+    def close(self) -> None:
+        pass
+
+
+def adapter_for(cfg: DeviceConfig, data_dir: Path | None = None) -> DeviceAdapter:
+    module, _, name = ADAPTERS[cfg.type].partition(":")
+    return getattr(importlib.import_module(module), name)(cfg, data_dir)

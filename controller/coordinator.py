@@ -1,0 +1,142 @@
+"""One coordinator per device: owns its connection and its polling.
+
+In the manner of Home Assistant's coordinators: availability derives from one fact,
+whether the last poll succeeded; a transition is reported (and logged) once, not on
+every poll. A lost device is reconnected on its own with a short capped backoff, so a
+power-cycled camera or a re-plugged USB adapter comes back without an operator.
+
+Every call into the adapter (connect, poll, checks, panel commands) is made while
+holding the device's lock, so the driver sees one caller at a time.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable
+
+from vksroom.controller.devices import DeviceAdapter
+from vksroom.drivers.errors import DeviceError
+
+log = logging.getLogger(__name__)
+
+# on_change(device_id, available, reason, values)
+ChangeHandler = Callable[[str, bool, str, dict], None]
+
+
+class Coordinator:
+    def __init__(self, adapter: DeviceAdapter, on_change: ChangeHandler, poll_interval: float = 1.0,
+                 max_backoff: float = 2.0):
+        self.adapter = adapter
+        self.on_change = on_change
+        self.poll_interval = poll_interval
+        self.max_backoff = max_backoff
+        self.lock = threading.RLock()
+        self.connected = False
+        self.available: bool | None = None   # None until the first attempt
+        self.reason = "not yet contacted"
+        self.values: dict = {}
+        self.last_ok: float | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"device-{adapter.id}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+        with self.lock:
+            try:
+                self.adapter.close()
+            except Exception:
+                log.debug("closing %s failed", self.adapter.id, exc_info=True)
+            self.connected = False
+
+    def poke(self) -> None:
+        """Poll now instead of at the next interval (after a self-test, on a button)."""
+        self._wake.set()
+
+    def call(self, fn: Callable[[DeviceAdapter], object]):
+        """Run ``fn(adapter)`` holding the device lock; a transport failure marks the device lost."""
+        with self.lock:
+            if not self.connected:
+                self._connect()
+                if not self.connected:
+                    raise DeviceError(f"{self.adapter.id} is not reachable: {self.reason}")
+            try:
+                return fn(self.adapter)
+            except DeviceError as exc:
+                if _is_link_failure(exc):
+                    self._lost(exc)
+                raise
+
+    # -- the device's own thread ----------------------------------------------------------
+
+    def _run(self) -> None:
+        backoff = 0.25
+        while not self._stop.is_set():
+            with self.lock:
+                if not self.connected:
+                    self._connect()
+                else:
+                    self._poll()
+            if self.connected:
+                backoff = 0.25
+                delay = self.poll_interval
+            else:
+                delay = backoff
+                backoff = min(self.max_backoff, backoff * 2)
+            self._wake.wait(delay)
+            self._wake.clear()
+
+    def _connect(self) -> None:
+        try:
+            self.adapter.connect()
+            self.connected = True
+            self._poll()
+        except DeviceError as exc:
+            self._lost(exc)
+        except Exception as exc:  # a driver bug must not kill the coordinator
+            log.exception("%s: unexpected error while connecting", self.adapter.id)
+            self._lost(exc)
+
+    def _poll(self) -> None:
+        try:
+            values = self.adapter.poll() or {}
+        except DeviceError as exc:
+            self._lost(exc)
+            return
+        except Exception as exc:
+            log.exception("%s: unexpected error while polling", self.adapter.id)
+            self._lost(exc)
+            return
+        self.values = values
+        self.last_ok = time.time()
+        if self.available is not True:
+            self.available = True
+            self.reason = ""
+            log.info("%s is available", self.adapter.id)
+            self.on_change(self.adapter.id, True, "", values)
+
+    def _lost(self, exc: BaseException) -> None:
+        reason = str(exc) or type(exc).__name__
+        if self.connected:
+            try:
+                self.adapter.close()
+            except Exception:
+                pass
+        self.connected = False
+        self.reason = reason
+        if self.available is not False:
+            self.available = False
+            log.warning("%s is unavailable: %s", self.adapter.id, reason)
+            self.on_change(self.adapter.id, False, reason, {})
+
+
+def _is_link_failure(exc: DeviceError) -> bool:
+    from vksroom.drivers.errors import DeviceTimeout, TransportError
+
+    return isinstance(exc, (TransportError, DeviceTimeout))

@@ -1,0 +1,323 @@
+"""The room: the one owner of room state.
+
+Every change to the room's state happens on one thread (``room``), fed by a queue:
+device coordinators report availability transitions, the self-test runner reports
+results, commands arrive from the panel and from MQTT. Readers (panel, MQTT, CLI) get
+an immutable :class:`Readiness` value, replaced whole on every change, so they never
+see half an update and never take a lock.
+
+Checks run in a small pool so one slow device does not hold the others up; each device's
+whole check has a deadline. The controller announces what happens on its
+:class:`EventBus`; it knows nothing of the panel or MQTT.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import queue
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from vksroom.controller import events as ev
+from vksroom.controller.config import RoomConfig
+from vksroom.controller.coordinator import Coordinator
+from vksroom.controller.devices import CheckContext, DeviceAdapter, adapter_for
+from vksroom.controller.model import CheckResult, DeviceState, Readiness, RoomState, verdict
+from vksroom.controller.store import Store
+from vksroom.drivers.errors import DeviceError
+
+log = logging.getLogger(__name__)
+
+LINK = "link"                      # the live check every coordinator keeps
+STALE_WHEN_BACK = {"reachable", "timeout"}   # self-test failures a recovery supersedes
+HEARTBEAT_S = 300.0                # readiness is re-announced at least this often
+VALID_FOR_S = 900.0                # the centre should not trust a readiness older than this
+
+
+class Controller:
+    def __init__(self, cfg: RoomConfig, adapters: dict[str, DeviceAdapter] | None = None,
+                 store: Store | None = None, clock: Callable[[], float] = time.time):
+        self.cfg = cfg
+        self.clock = clock
+        self.events = ev.EventBus()
+        self.data_dir = Path(cfg.data_dir)
+        self.store = store or Store(self.data_dir / "room.sqlite3")
+        if adapters is None:
+            adapters = {d.id: adapter_for(d, self.data_dir) for d in cfg.devices.values()}
+        self._adapters = adapters
+        self._coords = {
+            dev_id: Coordinator(a, self._device_changed, cfg.selftest.poll_interval_s)
+            for dev_id, a in adapters.items()
+        }
+        self._pool = cf.ThreadPoolExecutor(max_workers=cfg.selftest.workers, thread_name_prefix="check")
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._owner = threading.Thread(target=self._loop, name="room", daemon=True)
+        self._changed = threading.Condition()
+        # -- state below is touched only on the room thread --
+        self._link: dict[str, CheckResult | None] = {dev_id: None for dev_id in adapters}
+        self._checks: dict[str, tuple[CheckResult, ...]] = {dev_id: () for dev_id in adapters}
+        self._suspended: str | None = None
+        self._run_id: int | None = None
+        self._last_run: dict | None = None
+        self._published_at = 0.0
+        self._readiness = self._compute()
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> "Controller":
+        self._owner.start()
+        for coord in self._coords.values():
+            coord.start()
+        return self
+
+    def stop(self) -> None:
+        for coord in self._coords.values():
+            coord._stop.set()
+            coord._wake.set()
+        for coord in self._coords.values():
+            coord.stop(timeout=2.0)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._inbox.put(None)
+        if self._owner.is_alive():
+            self._owner.join(3.0)
+        self.store.close()
+
+    # -- reading ------------------------------------------------------------------------
+
+    def readiness(self) -> Readiness:
+        return self._readiness
+
+    def device_ids(self) -> list[str]:
+        return list(self._adapters)
+
+    def adapter(self, device_id: str) -> DeviceAdapter:
+        try:
+            return self._adapters[device_id]
+        except KeyError:
+            raise KeyError(f"no device {device_id!r} in this room") from None
+
+    def wait_for(self, predicate: Callable[[Readiness], bool], timeout: float) -> Readiness | None:
+        """Block until ``predicate(readiness)`` holds; None on timeout (for the CLI and tests)."""
+        with self._changed:
+            if self._changed.wait_for(lambda: predicate(self._readiness), timeout):
+                return self._readiness
+        return None
+
+    # -- acting -------------------------------------------------------------------------
+
+    def run_on(self, device_id: str, fn: Callable[[DeviceAdapter], object], timeout: float = 10.0):
+        """Run ``fn(adapter)`` on the check pool holding that device's lock."""
+        coord = self._coords.get(device_id)
+        if coord is None:
+            raise KeyError(f"no device {device_id!r} in this room")
+        return self._pool.submit(coord.call, fn).result(timeout)
+
+    def run_selftest(self, trigger: str = "manual") -> int:
+        """Start a self-test of every device (or join the one running); returns its run id."""
+        done: cf.Future = cf.Future()
+        self._post(self._begin_selftest, trigger, done)
+        return done.result(timeout=10)
+
+    def selftest(self, trigger: str = "manual", timeout: float | None = None) -> dict:
+        """Run a self-test and wait for its result: {run_id, state, reasons, results}."""
+        run_id = self.run_selftest(trigger)
+        timeout = timeout if timeout is not None else self.cfg.selftest.check_timeout_s + 10
+        with self._changed:
+            finished = self._changed.wait_for(
+                lambda: self._last_run is not None and self._last_run["run_id"] == run_id, timeout)
+        if not finished:
+            raise TimeoutError(f"self-test {run_id} did not finish within {timeout:.0f} s")
+        return self._last_run
+
+    def command(self, name: str, args: dict) -> dict:
+        """A command from the centre or the panel. Raises ValueError naming what is wrong."""
+        handler = {
+            "selftest.run": lambda a: {"run_id": self.run_selftest(a.get("trigger", "mqtt"))},
+            "status.send": lambda a: self._readiness.to_dict(),
+            "vks.suspend": self._cmd_suspend,
+            "vks.resume": self._cmd_resume,
+        }.get(name)
+        if handler is None:
+            raise ValueError(f"unknown command {name!r}")
+        if not isinstance(args, dict):
+            raise ValueError("arguments must be an object")
+        return handler(args)
+
+    def _cmd_suspend(self, args: dict) -> dict:
+        reason = args.get("reason", "")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValueError("vks.suspend needs a non-empty 'reason'")
+        self._call(self._set_suspended, reason.strip())
+        return {"state": RoomState.SUSPENDED.value}
+
+    def _cmd_resume(self, args: dict) -> dict:
+        self._call(self._set_suspended, None)
+        return {"state": self._readiness.state.value}
+
+    # -- the room thread ----------------------------------------------------------------
+
+    def _post(self, fn, *args) -> None:
+        self._inbox.put((fn, args))
+
+    def _call(self, fn, *args):
+        """Run ``fn`` on the room thread and wait for its result."""
+        done: cf.Future = cf.Future()
+
+        def run():
+            try:
+                done.set_result(fn(*args))
+            except BaseException as exc:
+                done.set_exception(exc)
+
+        self._post(run)
+        return done.result(timeout=10)
+
+    def _loop(self) -> None:
+        self._announce(self._readiness)
+        while True:
+            try:
+                item = self._inbox.get(timeout=HEARTBEAT_S / 10)
+            except queue.Empty:
+                item = ()
+            if item is None:
+                return
+            if item:
+                fn, args = item
+                try:
+                    fn(*args)
+                except Exception:
+                    log.exception("room: %s failed", getattr(fn, "__name__", fn))
+            if self.clock() - self._published_at >= HEARTBEAT_S:
+                self._refresh(force=True)
+
+    def _device_changed(self, dev_id: str, available: bool, reason: str, values: dict) -> None:
+        self._post(self._apply_link, dev_id, available, reason, values)
+
+    def _apply_link(self, dev_id: str, available: bool, reason: str, values: dict) -> None:
+        was = self._link.get(dev_id)
+        if available:
+            self._link[dev_id] = CheckResult(dev_id, LINK, True, "", values, "device.link")
+            # A failure that only said "could not reach it" is superseded by its return.
+            self._checks[dev_id] = tuple(c for c in self._checks[dev_id] if c.check not in STALE_WHEN_BACK)
+        else:
+            self._link[dev_id] = CheckResult(dev_id, LINK, False, f"not answering: {reason}", None,
+                                             "device.unreachable", {"error": reason})
+        self.store.log_device(dev_id, available, reason, self.clock())
+        if was is not None and was.ok != available:
+            kind = ev.DEVICE_RECOVERED if available else ev.DEVICE_FAULT
+            self.events.publish(ev.Event(kind, {"device": dev_id, "reason": reason, "required":
+                                                self.cfg.devices[dev_id].required if dev_id in self.cfg.devices
+                                                else True}))
+        elif was is None and not available:
+            self.events.publish(ev.Event(ev.DEVICE_FAULT, {"device": dev_id, "reason": reason}))
+        self._refresh()
+
+    def _set_suspended(self, reason: str | None) -> None:
+        self._suspended = reason
+        self._refresh()
+
+    def _begin_selftest(self, trigger: str, done: cf.Future) -> None:
+        if self._run_id is not None:
+            done.set_result(self._run_id)
+            return
+        if self._suspended:
+            done.set_exception(ValueError(f"VKS is suspended ({self._suspended}): no tests until resumed"))
+            return
+        run_id = self.store.start_run(trigger, self.clock())
+        self._run_id = run_id
+        done.set_result(run_id)
+        self.events.publish(ev.Event(ev.SELFTEST_STARTED, {"run_id": run_id, "trigger": trigger}))
+        self._refresh()
+        ctx_deadline = time.monotonic() + self.cfg.selftest.check_timeout_s
+        threading.Thread(target=self._run_checks, args=(run_id, trigger, ctx_deadline),
+                         name=f"selftest-{run_id}", daemon=True).start()
+
+    def _run_checks(self, run_id: int, trigger: str, deadline: float) -> None:
+        """Off the room thread: run every device's checks in parallel, each with a deadline."""
+        futures = {}
+        for dev_id, coord in self._coords.items():
+            ctx = CheckContext(deadline=deadline, data_dir=self.data_dir, trigger=trigger)
+            futures[dev_id] = (self._pool.submit(self._check_device, coord, ctx), ctx)
+        results: dict[str, tuple[CheckResult, ...]] = {}
+        for dev_id, (fut, ctx) in futures.items():
+            try:
+                results[dev_id] = tuple(fut.result(timeout=max(0.0, deadline - time.monotonic())))
+            except cf.TimeoutError:
+                ctx.cancelled.set()
+                limit = self.cfg.selftest.check_timeout_s
+                results[dev_id] = (CheckResult(dev_id, "timeout", False, f"check did not finish within {limit:g} s",
+                                               limit, "device.check_timeout", {"seconds": limit}),)
+            except Exception as exc:  # the pool was shut down under us
+                results[dev_id] = (CheckResult(dev_id, "error", False, str(exc) or type(exc).__name__),)
+        self._post(self._finish_selftest, run_id, results)
+
+    @staticmethod
+    def _check_device(coord: Coordinator, ctx: CheckContext) -> list[CheckResult]:
+        dev_id = coord.adapter.id
+        started = time.monotonic()
+        try:
+            results = coord.call(lambda adapter: adapter.checks(ctx))
+        except DeviceError as exc:
+            results = [CheckResult(dev_id, "reachable", False, str(exc), None, "device.unreachable",
+                                   {"error": str(exc)})]
+        except Exception as exc:
+            log.exception("%s: check crashed", dev_id)
+            results = [CheckResult(dev_id, "error", False, f"internal error: {exc}")]
+        took = time.monotonic() - started
+        coord.poke()
+        return [r if r.duration_s else CheckResult(**{**r.__dict__, "duration_s": took}) for r in results]
+
+    def _finish_selftest(self, run_id: int, results: dict[str, tuple[CheckResult, ...]]) -> None:
+        self._checks.update(results)
+        self._run_id = None
+        readiness = self._compute()
+        flat = [r for rs in results.values() for r in rs]
+        self.store.finish_run(run_id, readiness.state.value, list(readiness.reasons), flat, self.clock())
+        self._last_run = {"run_id": run_id, "state": readiness.state.value, "reasons": list(readiness.reasons),
+                          "readiness": readiness.to_dict()}
+        self._refresh()
+        self.events.publish(ev.Event(ev.SELFTEST_FINISHED, {"run_id": run_id, "state": readiness.state.value,
+                                                             "reasons": list(readiness.reasons)}))
+        with self._changed:
+            self._changed.notify_all()
+
+    def _compute(self) -> Readiness:
+        devices = []
+        for dev_id in self._adapters:
+            dcfg = self.cfg.devices.get(dev_id)
+            link = self._link.get(dev_id)
+            checks = ((link,) if link else ()) + self._checks.get(dev_id, ())
+            state = DeviceState.from_checks(dev_id, dcfg.type if dcfg else "device",
+                                            dcfg.required if dcfg else True, checks,
+                                            label=dcfg.label if dcfg else dev_id)
+            before = self._readiness.device(dev_id) if hasattr(self, "_readiness") else None
+            if before is not None and before.health is state.health:
+                state = DeviceState(**{**state.__dict__, "since": before.since})
+            devices.append(state)
+        room_state, reasons = verdict(devices)
+        activity = ""
+        if self._suspended:
+            room_state, reasons = RoomState.SUSPENDED, [f"VKS suspended: {self._suspended}"] + reasons
+        elif self._run_id is not None:
+            room_state, activity = RoomState.TESTING, "selftest"
+        now = self.clock()
+        return Readiness(self.cfg.court_id, self.cfg.courtroom, room_state, tuple(devices), tuple(reasons),
+                         now, now + VALID_FOR_S, activity)
+
+    def _refresh(self, force: bool = False) -> None:
+        new = self._compute()
+        old = self._readiness
+        same = (new.state, new.reasons, new.activity, [d.to_dict() | {"since": 0} for d in new.devices]) == \
+               (old.state, old.reasons, old.activity, [d.to_dict() | {"since": 0} for d in old.devices])
+        if same and not force:
+            return
+        self._readiness = new
+        with self._changed:
+            self._changed.notify_all()
+        self._announce(new)
+
+    def _announce(self, readiness: Readiness) -> None:
+        self._published_at = self.clock()
+        self.events.publish(ev.Event(ev.READINESS, readiness.to_dict()))

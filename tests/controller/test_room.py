@@ -1,0 +1,144 @@
+"""The room's verdict from device facts, with stand-in adapters for devices.
+
+The adapters here are test devices (a flag decides whether they answer), so these
+tests are about the room's logic: parallel checks, deadlines, required/optional,
+loss and return, events and the SQLite record.
+"""
+import threading
+import time
+
+import pytest
+
+from vksroom.controller import events as ev
+from vksroom.controller.config import parse
+from vksroom.controller.devices import DeviceAdapter
+from vksroom.controller.model import RoomState
+from vksroom.controller.room import Controller
+from vksroom.drivers.errors import DeviceTimeout
+
+
+class FlagDevice(DeviceAdapter):
+    kind = "test"
+
+    def __init__(self, cfg, data_dir=None, check_time=0.0, hang=None):
+        super().__init__(cfg, data_dir)
+        self.up = threading.Event()
+        self.up.set()
+        self.check_time = check_time
+        self.hang = hang
+        self.checked_at = None
+
+    def connect(self):
+        if not self.up.is_set():
+            raise DeviceTimeout(f"{self.id} gave no answer within 0.2 s")
+
+    def poll(self):
+        self.connect()
+        return {"power": "on"}
+
+    def checks(self, ctx):
+        self.checked_at = time.monotonic()
+        if self.hang is not None:
+            self.hang.wait(10)
+        time.sleep(self.check_time)  # stands for the device's own response time
+        return [self.result("power", True, "", "on")]
+
+
+def room_config(tmp_path, check_timeout=5.0):
+    return parse({
+        "room": {"court_id": "ast-01", "courtroom": "12", "data_dir": str(tmp_path)},
+        "devices": {
+            "cam1": {"type": "camera", "url": "visca-ip://127.0.0.1"},
+            "codec": {"type": "codec", "model": "cisco", "url": "/dev/null"},
+            "cam2": {"type": "camera", "url": "visca-ip://127.0.0.2", "required": False},
+        },
+        "selftest": {"poll_interval_s": 0.1, "check_timeout_s": check_timeout},
+    })
+
+
+@pytest.fixture
+def make_room(tmp_path):
+    rooms = []
+
+    def make(check_timeout=5.0, **kw):
+        cfg = room_config(tmp_path, check_timeout)
+        adapters = {d: FlagDevice(cfg.devices[d], **kw.get(d, {})) for d in cfg.devices}
+        room = Controller(cfg, adapters).start()
+        rooms.append(room)
+        return room, adapters
+
+    yield make
+    for r in rooms:
+        r.stop()
+
+
+def test_all_devices_answering_makes_the_room_ready(make_room):
+    room, _ = make_room()
+    r = room.wait_for(lambda r: r.state is RoomState.READY, 3)
+    assert r is not None, room.readiness()
+    result = room.selftest()
+    assert result["state"] == "ready"
+    assert {d["health"] for d in result["readiness"]["devices"].values()} == {"ok"}
+
+
+def test_optional_device_down_degrades_and_required_down_is_not_ready(make_room):
+    room, devs = make_room()
+    assert room.wait_for(lambda r: r.state is RoomState.READY, 3)
+    devs["cam2"].up.clear()
+    r = room.wait_for(lambda r: r.state is RoomState.DEGRADED, 3)
+    assert r is not None and any("cam2" in x for x in r.reasons)
+    devs["cam1"].up.clear()
+    r = room.wait_for(lambda r: r.state is RoomState.NOT_READY, 3)
+    assert r is not None and any(x.startswith("cam1") for x in r.reasons)
+    devs["cam1"].up.set()
+    devs["cam2"].up.set()
+    assert room.wait_for(lambda r: r.state is RoomState.READY, 3)
+
+
+def test_loss_and_return_are_announced_once_each(make_room):
+    room, devs = make_room()
+    seen = []
+    room.events.subscribe(lambda e: seen.append(e) if e.kind in (ev.DEVICE_FAULT, ev.DEVICE_RECOVERED) else None)
+    assert room.wait_for(lambda r: r.state is RoomState.READY, 3)
+    devs["codec"].up.clear()
+    assert room.wait_for(lambda r: r.state is RoomState.NOT_READY, 3)
+    time.sleep(0.5)  # several more failed polls must not announce the fault again
+    devs["codec"].up.set()
+    assert room.wait_for(lambda r: r.state is RoomState.READY, 3)
+    assert [(e.kind, e.data["device"]) for e in seen] == [(ev.DEVICE_FAULT, "codec"), (ev.DEVICE_RECOVERED, "codec")]
+    log = room.store._db.execute("SELECT device, available FROM device_log WHERE device='codec'").fetchall()
+    assert log[-2:] == [("codec", 0), ("codec", 1)]
+
+
+def test_checks_run_in_parallel_and_a_hung_device_times_out_alone(make_room):
+    hang = threading.Event()
+    room, devs = make_room(check_timeout=1.0, cam1={"check_time": 0.3}, cam2={"check_time": 0.3},
+                           codec={"hang": hang})
+    assert room.wait_for(lambda r: r.state is RoomState.READY, 3)
+    started = time.monotonic()
+    result = room.selftest()
+    took = time.monotonic() - started
+    hang.set()
+    assert result["state"] == "not_ready"
+    assert result["reasons"] == ["codec: timeout: check did not finish within 1 s"]
+    assert abs(devs["cam1"].checked_at - devs["cam2"].checked_at) < 0.2  # both ran at once
+    assert took < 2.0
+    stored = room.store.runs(1)[0]
+    assert stored["state"] == "not_ready" and stored["reasons"] == result["reasons"]
+    assert {r.device for r in room.store.results(stored["id"])} == {"cam1", "cam2", "codec"}
+
+
+def test_suspension_overrides_and_refuses_tests(make_room):
+    room, _ = make_room()
+    assert room.wait_for(lambda r: r.state is RoomState.READY, 3)
+    with pytest.raises(ValueError, match="reason"):
+        room.command("vks.suspend", {})
+    assert room.readiness().state is RoomState.READY
+    room.command("vks.suspend", {"reason": "emergency at the detention centre"})
+    assert room.readiness().state is RoomState.SUSPENDED
+    with pytest.raises(ValueError, match="suspended"):
+        room.run_selftest()
+    room.command("vks.resume", {})
+    assert room.readiness().state is RoomState.READY
+    with pytest.raises(ValueError, match="unknown command"):
+        room.command("reboot", {})

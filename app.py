@@ -1,21 +1,206 @@
-"""The entry module: wires drivers, controller, panel and MQTT link together.
+"""The entry module: the one place that wires drivers, controller, panel and MQTT link.
 
-(Being filled in by the walking skeleton.)
+``Stack`` is a running room (controller + MQTT link + panel server). The CLI commands
+``run``, ``selftest``, ``demo`` and ``config check`` are defined here; the demo adds the
+bench (simulators and a broker from ``hil/``) around an ordinary ``Stack``.
 """
 from __future__ import annotations
 
 import argparse
+import errno
+import json
+import logging
+import signal
+import socket
+import threading
+
+from vksroom.cli import UsageError
+from vksroom.controller.config import RoomConfig, load
+
+log = logging.getLogger("vksroom")
+
+
+class Stack:
+    """A room running: controller, MQTT link and panel, started and stopped together."""
+
+    def __init__(self, cfg: RoomConfig, adapters=None, mqtt: bool = True, panel: bool = True):
+        from vksroom.controller.room import Controller
+
+        self.cfg = cfg
+        self.controller = Controller(cfg, adapters)
+        self.link = None
+        self.server = None
+        self._mqtt, self._panel = mqtt, panel
+        self._server_thread: threading.Thread | None = None
+
+    @property
+    def panel_url(self) -> str:
+        return f"http://{self.cfg.panel.host}:{self.cfg.panel.port}/"
+
+    def start(self) -> "Stack":
+        if self._panel:
+            self.server = make_server(self.cfg, self.controller)  # first: a busy port fails before anything runs
+        self.controller.start()
+        if self._mqtt:
+            from vksroom.mqtt.link import MqttLink
+
+            self.link = MqttLink(self.controller, self.cfg)
+            self.link.start()
+        if self.server is not None:
+            self._server_thread = threading.Thread(target=self.server.run, name="panel", daemon=True)
+            self._server_thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        if self.link is not None:
+            self.link.stop()
+        self.controller.stop()
+        if self._server_thread is not None:
+            self._server_thread.join(2)
+
+
+def make_server(cfg: RoomConfig, controller):
+    """The panel's waitress server, bound now; raises UsageError when the port is taken."""
+    import waitress.server
+
+    from vksroom.web import create_app
+
+    try:
+        return waitress.server.create_server(create_app(controller), host=cfg.panel.host, port=cfg.panel.port,
+                                             threads=4, ident="vksroom")
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(f"panel port {cfg.panel.port} on {cfg.panel.host} is already in use "
+                             f"(another vks-room running? set [panel] port)") from None
+        raise UsageError(f"cannot serve the panel on {cfg.panel.host}:{cfg.panel.port}: {exc}") from None
+
+
+def wait_for_signal() -> None:
+    """Block until Ctrl-C or SIGTERM (systemd's stop)."""
+    stop = threading.Event()
+    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def readiness_topic(cfg: RoomConfig) -> str:
+    try:
+        from vksroom.mqtt.contract import Topics
+
+        return Topics.for_room(cfg).readiness
+    except ImportError:
+        return f"{cfg.mqtt.topic_prefix}/{cfg.court_id}/{cfg.courtroom}/readiness"
+
+
+# -- commands -------------------------------------------------------------------------
 
 
 def cmd_config_check(args) -> int:
-    from vksroom.controller.config import load
-
     cfg = load(args.file)
     print(f"{args.file}: OK ({len(cfg.devices)} devices, court {cfg.court_id}, courtroom {cfg.courtroom})")
     return 0
 
 
+def cmd_run(args) -> int:
+    cfg = load(args.config)
+    stack = Stack(cfg).start()
+    print(f"vks-room: panel {stack.panel_url}  readiness on {cfg.mqtt.url} topic {readiness_topic(cfg)}", flush=True)
+    try:
+        wait_for_signal()
+    finally:
+        stack.stop()
+    return 0
+
+
+def selftest_document(cfg: RoomConfig, result: dict) -> dict:
+    r = result["readiness"]
+    return {
+        "room": {"court_id": cfg.court_id, "court_name": cfg.court_name, "courtroom": cfg.courtroom},
+        "run_id": result["run_id"],
+        "state": result["state"],
+        "ready": result["state"] in ("ready", "degraded"),
+        "reasons": result["reasons"],
+        "devices": {
+            dev_id: {
+                "kind": d["kind"], "required": d["required"], "ok": d["health"] == "ok", "reason": d["reason"],
+                "checks": {c["check"]: {"ok": c["ok"], "reason": c["reason"], "value": c["value"]}
+                           for c in d["checks"]},
+            }
+            for dev_id, d in r["devices"].items()
+        },
+    }
+
+
+def cmd_selftest(args) -> int:
+    from vksroom.controller.room import Controller
+
+    cfg = load(args.config)
+    controller = Controller(cfg).start()
+    try:
+        result = controller.selftest("cli", timeout=args.timeout)
+    finally:
+        controller.stop()
+    doc = selftest_document(cfg, result)
+    if args.json:
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        print(f"{cfg.court_id} courtroom {cfg.courtroom}: {doc['state'].upper()}")
+        for dev_id, d in doc["devices"].items():
+            print(f"  {'ok   ' if d['ok'] else 'FAULT'} {dev_id}" + (f": {d['reason']}" if d["reason"] else ""))
+    return 0 if doc["ready"] else 1
+
+
+def cmd_demo(args) -> int:
+    from vksroom.hil.demo import DemoBench
+
+    _require_free_port(args.host, args.port)
+    with DemoBench(panel_host=args.host, panel_port=args.port, data_dir=args.data_dir) as bench:
+        stack = Stack(bench.config).start()
+        try:
+            stack.controller.run_selftest("demo")
+            print(f"Panel:          {stack.panel_url}", flush=True)
+            print(f"MQTT broker:    {bench.config.mqtt.url}", flush=True)
+            print(f"Readiness:      {readiness_topic(bench.config)}  (retained)", flush=True)
+            print(f"Watch it:       mosquitto_sub -h {bench.config.mqtt.host} -p {bench.config.mqtt.port} "
+                  f"-t '{bench.config.mqtt.topic_prefix}/#' -v", flush=True)
+            print("Ctrl-C stops everything.", flush=True)
+            wait_for_signal()
+        finally:
+            stack.stop()
+    return 0
+
+
+def _require_free_port(host: str, port: int) -> None:
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            raise UsageError(f"port {port} on {host} is already in use: stop what uses it or pass --port") from None
+
+
 def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run the room controller (devices, panel, MQTT) until stopped")
+    p.add_argument("--config", required=True, help="room TOML file")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("selftest", help="check every device once; exit 0 ready/degraded, 1 not ready, 2 usage")
+    p.add_argument("--config", required=True, help="room TOML file")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.add_argument("--timeout", type=float, default=None, help="seconds to wait for the whole self-test")
+    p.set_defaults(func=cmd_selftest)
+
+    p = sub.add_parser("demo", help="a simulated courtroom: simulators, broker, controller and panel")
+    p.add_argument("--host", default="127.0.0.1", help="panel address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="panel port (default 8080)")
+    p.add_argument("--data-dir", default=None, help="keep the demo's data here (default: a temporary folder)")
+    p.set_defaults(func=cmd_demo)
+
     p = sub.add_parser("config", help="room configuration tools")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     c = csub.add_parser("check", help="validate a room configuration file (exit 0 valid, 2 invalid)")

@@ -1,1 +1,46 @@
-"""web layer of vksroom."""
+"""The technician's panel: a Flask app built by :func:`create_app` around a controller.
+
+Like Flask's tutorial app: a factory, blueprints, the controller passed in (so tests can
+hand it one wired to simulators). The panel is an adapter on the controller: it reads
+``controller.readiness()`` and calls the controller's methods; it holds no room state.
+"""
+from __future__ import annotations
+
+import importlib
+
+from flask import Flask
+
+from vksroom.web import i18n
+
+# Blueprint modules; each exposes ``bp`` and optionally ``MESSAGES``.
+BLUEPRINTS = (
+    "vksroom.web.panel",
+)
+
+
+def create_app(controller, config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(
+        CONTROLLER=controller,
+        LANGUAGE=getattr(getattr(getattr(controller, "cfg", None), "panel", None), "language", "ru"),
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+    if config:
+        app.config.update(config)
+    for name in BLUEPRINTS:
+        module = importlib.import_module(name)
+        i18n.merge(getattr(module, "MESSAGES", None))
+        app.register_blueprint(module.bp)
+
+    @app.context_processor
+    def _globals():
+        lang = i18n.current_language(app.config["LANGUAGE"])
+        return {
+            "lang": lang,
+            "languages": i18n.LANGUAGE_NAMES,
+            "t": lambda key, **p: i18n.translate(key, lang, **p),
+            "reason_text": lambda check: i18n.reason_text(check, lang),
+        }
+
+    return app

@@ -1,0 +1,125 @@
+"""The room file: valid examples load; each mistake is named by its key path."""
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from vksroom.controller.config import ConfigInvalid, load, parse
+
+GOOD = textwrap.dedent("""
+    [room]
+    court_id = "ast-smas"
+    court_name = { kk = "Астана қаласы соты", ru = "Суд города Астаны" }
+    courtroom = "12"
+
+    [devices.cam1]
+    type = "camera"
+    url = "visca-ip://10.0.0.21"
+    presets = { judge = 1, wide = 6 }
+
+    [devices.cam2]
+    type = "camera"
+    url = "visca-serial:///dev/serial/by-id/usb-FTDI-if00?baud=9600&address=2"
+    required = false
+
+    [devices.codec]
+    type = "codec"
+    model = "cisco"
+    url = "/dev/serial/by-id/usb-Prolific-if00"
+    far_end = "5551234"
+
+    [gpio]
+    status_red = 17
+    status_green = 27
+    relays = { cam1 = 5 }
+
+    [mqtt]
+    url = "mqtts://broker.courts.example:8883"
+    username = "room-ast-smas-12"
+    password = "s3cret"
+""")
+
+
+def test_a_good_file_loads(tmp_path):
+    path = tmp_path / "room.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    cfg = load(path)
+    assert cfg.court_id == "ast-smas" and cfg.courtroom == "12"
+    assert list(cfg.devices) == ["cam1", "cam2", "codec"]
+    assert cfg.devices["cam1"].options["presets"] == {"judge": 1, "wide": 6}
+    assert cfg.devices["cam2"].required is False
+    assert cfg.mqtt.port == 8883 and cfg.mqtt.tls
+    assert "s3cret" not in repr(cfg)  # secrets never reach a log line through repr
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"devices": {"cam1": {"type": "projector", "url": "x"}}}, "devices.cam1.type: unknown device type 'projector'"),
+    ({"devices": {"cam1": {"type": "camera", "url": "http://10.0.0.1"}}}, "devices.cam1.url: unknown scheme 'http'"),
+    ({"devices": {"cam1": {"type": "camera", "url": "visca-tcp://10.0.0.1"}}}, "devices.cam1.url: 'visca-tcp://10.0.0.1' names no port"),
+    ({"devices": {"cam1": {"type": "camera", "url": "visca-ip://h:99999"}}}, "devices.cam1.url: 'visca-ip://h:99999': the port is not a number"),
+    ({"devices": {"cam1": {"type": "camera", "url": "visca-ip://h", "presets": {"judge": 300}}}}, "devices.cam1.presets.judge: must be a preset number 0-254"),
+    ({"devices": {"c": {"type": "codec", "url": "/dev/ttyUSB0"}}}, "devices.c.model: is required"),
+    ({"devices": {"c": {"type": "codec", "model": "zoom", "url": "/dev/ttyUSB0"}}}, "devices.c.model: unknown model 'zoom'"),
+    ({"devices": {"cam1": {"type": "camera", "url": "visca-ip://h", "requird": False}}}, "devices.cam1.requird: unknown key"),
+    ({"devices": {"cam1": {"type": "camera", "url": "visca-ip://h", "required": "yes"}}}, "devices.cam1.required: must be true or false, not str"),
+    ({"devices": {}}, "devices: no devices configured"),
+    ({"room": {"court_id": "Bad Id!", "courtroom": "1"}}, "room.court_id: must be"),
+    ({"room": {"court_id": "a", "courtroom": "1", "timezone": "Mars/Olympus"}}, "room.timezone: unknown time zone"),
+    ({"gpio": {"status_red": 40}}, "gpio.status_red: must be a BCM GPIO number 0-27"),
+    ({"gpio": {"status_red": 5, "buzzer": 5}}, "gpio: pin 5 is used twice"),
+    ({"gpio": {"relays": {"printer": 6}}}, "gpio.relays.printer: names no configured device"),
+    ({"mqtt": {"url": "http://x"}}, "mqtt.url: unknown scheme 'http'"),
+    ({"mqtt": {"ca_file": "/nonexistent/ca.pem"}}, "mqtt.ca_file: no such file"),
+    ({"panel": {"port": 0}}, "panel.port: must be 1-65535"),
+])
+def test_each_mistake_is_named_by_its_key_path(change, message):
+    import tomllib
+
+    data = tomllib.loads(GOOD)
+    data.update(change)
+    with pytest.raises(ConfigInvalid) as info:
+        parse(data)
+    assert any(e.startswith(message) for e in info.value.errors), info.value.errors
+
+
+def test_all_mistakes_are_reported_at_once():
+    with pytest.raises(ConfigInvalid) as info:
+        parse({"room": {"court_id": "x", "courtroom": "1"},
+               "devices": {"a": {"type": "camera", "url": "ftp://x"}, "b": {"type": "dsp", "url": "tcp://h:1",
+                                                                              "model": "nope"}},
+               "panel": {"port": "eighty"}})
+    assert len(info.value.errors) == 3
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "vksroom", *args], capture_output=True, text=True, timeout=60,
+                          cwd=cwd)
+
+
+def test_config_check_cli(tmp_path):
+    good = tmp_path / "good.toml"
+    good.write_text(GOOD, encoding="utf-8")
+    ok = _cli("config", "check", str(good))
+    assert ok.returncode == 0 and "OK" in ok.stdout
+
+    missing = _cli("config", "check", str(tmp_path / "nope.toml"))
+    assert missing.returncode == 2 and "no such file" in missing.stderr and "Traceback" not in missing.stderr
+
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[room\ncourt_id = 1", encoding="utf-8")
+    syntax = _cli("config", "check", str(broken))
+    assert syntax.returncode == 2 and "TOML syntax error" in syntax.stderr and "Traceback" not in syntax.stderr
+
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text(GOOD.replace('type = "camera"\nurl = "visca-ip', 'type = "beamer"\nurl = "visca-ip'),
+                       encoding="utf-8")
+    bad = _cli("config", "check", str(unknown))
+    assert bad.returncode == 2 and "devices.cam1.type: unknown device type 'beamer'" in bad.stderr
+
+
+def test_usage_errors_exit_2():
+    assert _cli("selftest").returncode == 2
+    assert _cli("no-such-command").returncode == 2
+    helped = _cli("selftest", "--help")
+    assert helped.returncode == 0 and "--json" in helped.stdout

@@ -1,0 +1,67 @@
+"""The room page: the room's state, each device's state and reason, "Run self-test"."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+
+from vksroom.web import i18n
+
+bp = Blueprint("panel", __name__)
+
+
+def _controller():
+    return current_app.config["CONTROLLER"]
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json" or request.is_json
+
+
+@bp.get("/")
+def room():
+    controller = _controller()
+    readiness = controller.readiness().to_dict()
+    cfg = controller.cfg
+    runs = controller.store.runs(1)
+    return render_template("room.html", r=readiness, court_name=cfg.court_name, last_run=runs[0] if runs else None)
+
+
+@bp.get("/api/readiness")
+def api_readiness():
+    lang = i18n.current_language(current_app.config["LANGUAGE"])
+    data = _controller().readiness().to_dict()
+    # The page shows translated labels; send them so the script need not know the catalogue.
+    data["labels"] = {
+        "state": i18n.translate(f"state.{data['state']}", lang),
+        "devices": {
+            dev_id: {
+                "health": i18n.translate(f"health.{d['health']}", lang),
+                "reasons": [i18n.reason_text(c, lang) for c in d["checks"] if not c["ok"]],
+            }
+            for dev_id, d in data["devices"].items()
+        },
+    }
+    return jsonify(data)
+
+
+@bp.post("/selftest")
+def selftest():
+    lang = i18n.current_language(current_app.config["LANGUAGE"])
+    try:
+        run_id = _controller().run_selftest("panel")
+    except ValueError as exc:
+        message = i18n.translate("error.busy", lang, reason=str(exc))
+        if _wants_json():
+            return jsonify({"error": message}), 409
+        return render_template("message.html", message=message), 409
+    if _wants_json():
+        return jsonify({"run_id": run_id}), 202
+    return redirect(url_for("panel.room"), code=303)
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):
+    if code not in i18n.LANGUAGES:
+        return jsonify({"error": f"unknown language {code!r}; use one of {', '.join(i18n.LANGUAGES)}"}), 400
+    response = redirect(request.referrer or url_for("panel.room"), code=303)
+    response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax")
+    return response

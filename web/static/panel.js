@@ -1,0 +1,48 @@
+// Keeps the room page current: polls the readiness document once a second and updates
+// the state, the reasons and each device row in place. No framework, no build step.
+(function () {
+  "use strict";
+  var cfg = window.PANEL;
+  if (!cfg) return;
+  var offline = document.getElementById("offline");
+
+  function text(el, value) { if (el && el.textContent !== value) el.textContent = value; }
+
+  function render(r) {
+    var state = document.getElementById("room-state");
+    state.className = "state state-" + r.state;
+    state.dataset.state = r.state;
+    text(document.getElementById("room-state-text"), r.labels.state);
+    var reasons = document.getElementById("room-reasons");
+    reasons.innerHTML = "";
+    r.reasons.forEach(function (reason) {
+      var li = document.createElement("li");
+      li.textContent = reason;
+      reasons.appendChild(li);
+    });
+    Object.keys(r.devices).forEach(function (id) {
+      var row = document.getElementById("dev-" + id);
+      if (!row) return;
+      var d = r.devices[id], label = r.labels.devices[id];
+      row.className = "health-" + d.health;
+      row.dataset.health = d.health;
+      text(row.querySelector(".health"), label.health);
+      text(row.querySelector(".reason"), label.reasons.join("; "));
+    });
+    var button = document.getElementById("selftest-button");
+    if (button) {
+      var running = r.activity === "selftest";
+      button.disabled = running;
+      text(button, running ? cfg.running : cfg.run);
+    }
+  }
+
+  function poll() {
+    fetch(cfg.readiness, {headers: {"Accept": "application/json"}, cache: "no-store"})
+      .then(function (resp) { if (!resp.ok) throw new Error(resp.status); return resp.json(); })
+      .then(function (r) { offline.hidden = true; render(r); })
+      .catch(function () { offline.hidden = false; })
+      .then(function () { setTimeout(poll, 1000); });
+  }
+  setTimeout(poll, 1000);
+})();

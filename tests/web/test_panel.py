@@ -1,0 +1,72 @@
+"""The panel over a room of stand-in devices, through Flask's test client."""
+import pytest
+
+from vksroom.controller.model import RoomState
+from vksroom.web import create_app
+
+
+@pytest.fixture
+def room(make_room):
+    room, devices = make_room()
+    assert room.wait_for(lambda r: r.state is RoomState.READY, 3)
+    return room, devices
+
+
+@pytest.fixture
+def app(room):
+    return create_app(room[0], {"TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def test_room_page_shows_state_and_devices_in_russian_by_default(client):
+    page = client.get("/").get_data(as_text=True)
+    assert 'data-state="ready"' in page and "Готов" in page
+    assert "Judge camera" in page and 'data-device="codec"' in page
+    assert "Запустить самопроверку" in page
+
+
+def test_language_switch_to_kazakh_sticks(client):
+    resp = client.get("/lang/kk")
+    assert resp.status_code == 303
+    page = client.get("/").get_data(as_text=True)
+    assert "Дайын" in page and "Өзін-өзі тексеруді бастау" in page
+    assert client.get("/lang/xx").status_code == 400
+
+
+def test_a_lost_device_shows_with_its_reason(client, room):
+    controller, devices = room
+    devices["codec"].up.clear()
+    assert controller.wait_for(lambda r: r.state is RoomState.NOT_READY, 3)
+    page = client.get("/?lang=en").get_data(as_text=True)
+    assert 'data-state="not_ready"' in page
+    assert 'id="dev-codec" class="health-fault"' in page
+    assert "Not answering: codec gave no answer" in page
+    api = client.get("/api/readiness?lang=kk").get_json()
+    assert api["state"] == "not_ready" and api["labels"]["state"] == "Дайын емес"
+    assert api["labels"]["devices"]["codec"]["reasons"] == ["Жауап бермейді: codec gave no answer within 0.2 s"]
+
+
+def test_run_selftest_button_starts_a_run_once(client, room):
+    controller, devices = room
+    resp = client.post("/selftest", headers={"Accept": "application/json"})
+    assert resp.status_code == 202
+    run_id = resp.get_json()["run_id"]
+    again = client.post("/selftest", headers={"Accept": "application/json"})
+    assert again.get_json()["run_id"] == run_id  # a second press joins the running test
+    controller.wait_for(lambda r: r.activity == "", 5)
+    assert controller.store.runs(1)[0]["id"] == run_id
+    resp = client.post("/selftest")
+    assert resp.status_code == 303  # a plain form post comes back to the page
+
+
+def test_selftest_refused_while_suspended_says_why(client, room):
+    controller, _ = room
+    controller.command("vks.suspend", {"reason": "riot at the detention centre"})
+    resp = client.post("/selftest", headers={"Accept": "application/json"})
+    assert resp.status_code == 409
+    assert "riot at the detention centre" in resp.get_json()["error"]
+    assert controller.store.runs(1) == []

@@ -61,6 +61,38 @@ class Stack:
             self._server_thread.join(2)
 
 
+def sd_notify(message: str) -> bool:
+    """Tell systemd (Type=notify) something; a no-op when not run by systemd."""
+    import os
+
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return False
+    if address.startswith("@"):
+        address = "\0" + address[1:]
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+        try:
+            s.sendto(message.encode(), address)
+            return True
+        except OSError:
+            return False
+
+
+def watchdog(controller, stop: threading.Event) -> None:
+    """Pet systemd's watchdog while the room thread answers; a hung room is then restarted."""
+    import os
+
+    usec = int(os.environ.get("WATCHDOG_USEC", "0") or 0)
+    if not usec:
+        return
+    period = usec / 1e6 / 3
+    while not stop.wait(period):
+        if controller.alive(timeout=period):
+            sd_notify("WATCHDOG=1")
+        else:
+            log.error("room thread did not answer within %.0f s: not petting the watchdog", period)
+
+
 def make_server(cfg: RoomConfig, controller):
     """The panel's waitress server, bound now; raises UsageError when the port is taken."""
     import waitress.server
@@ -111,9 +143,14 @@ def cmd_run(args) -> int:
     cfg = load(args.config)
     stack = Stack(cfg).start()
     print(f"vks-room: panel {stack.panel_url}  readiness on {cfg.mqtt.url} topic {readiness_topic(cfg)}", flush=True)
+    stop = threading.Event()
+    threading.Thread(target=watchdog, args=(stack.controller, stop), name="watchdog", daemon=True).start()
+    sd_notify("READY=1")
     try:
         wait_for_signal()
     finally:
+        sd_notify("STOPPING=1")
+        stop.set()
         stack.stop()
     return 0
 

@@ -105,6 +105,14 @@ class Controller:
                 return self._readiness
         return None
 
+    def alive(self, timeout: float = 5.0) -> bool:
+        """True when the room thread answers within ``timeout`` (for the systemd watchdog)."""
+        try:
+            self._call(lambda: None, timeout=timeout)
+            return True
+        except Exception:
+            return False
+
     # -- acting -------------------------------------------------------------------------
 
     def run_on(self, device_id: str, fn: Callable[[DeviceAdapter], object], timeout: float = 10.0):
@@ -161,7 +169,7 @@ class Controller:
     def _post(self, fn, *args) -> None:
         self._inbox.put((fn, args))
 
-    def _call(self, fn, *args):
+    def _call(self, fn, *args, timeout: float = 10.0):
         """Run ``fn`` on the room thread and wait for its result."""
         done: cf.Future = cf.Future()
 
@@ -172,7 +180,7 @@ class Controller:
                 done.set_exception(exc)
 
         self._post(run)
-        return done.result(timeout=10)
+        return done.result(timeout=timeout)
 
     def _loop(self) -> None:
         self._announce(self._readiness)

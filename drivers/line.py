@@ -145,6 +145,11 @@ class LineClient:
         with self._lock:
             return self._lock.wait_for(lambda: self._ready, timeout)
 
+    def wait_lost(self, timeout: float) -> bool:
+        """Wait until the link is down (for tests and benchmarks: no polling loop)."""
+        with self._lock:
+            return self._lock.wait_for(lambda: not self._ready, timeout)
+
     def degraded(self, within_s: float | None = None) -> str:
         """A plain reason when noise or overlong lines were seen recently, else ``""``."""
         horizon = time.monotonic() - (self.noise_memory_s if within_s is None else within_s)

@@ -384,6 +384,9 @@ class LineSimulator:
             if not data:
                 break
             self.on_raw(session, data)
+            if data[:1] == b"\n" and buf == b"" and session.state.get("_cr"):
+                data = data[1:]        # the LF of a CR LF split across two reads
+            session.state["_cr"] = data.endswith(b"\r")
             buf += data
             parts = self.in_terminator.split(buf)
             buf = parts.pop()

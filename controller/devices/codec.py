@@ -1,0 +1,103 @@
+"""The codec in the room: connection, liveness and the self-test (rules items 13 and 15).
+
+Config keys (``[devices.<id>]``, type ``codec``): ``model`` (cisco | poly), ``url``,
+``username``, ``password``, ``baud``, and for the test call ``far_end`` (the number of
+the far court or detention centre), ``connect_timeout_s`` (default 30) and ``hold_s``
+(default 5).
+"""
+from __future__ import annotations
+
+import time
+
+from vksroom.controller.devices import CheckContext, DeviceAdapter
+from vksroom.controller.model import CheckResult
+from vksroom.drivers.codec import Codec, make_codec
+from vksroom.drivers.errors import DeviceError
+
+POLL_TIMEOUT_S = 1.5     # a silent codec is seen lost within 3 s at 1 s polling
+
+
+class CodecAdapter(DeviceAdapter):
+    kind = "codec"
+
+    def __init__(self, cfg, data_dir=None):
+        super().__init__(cfg, data_dir)
+        self.codec: Codec | None = None
+
+    def _driver(self) -> Codec:
+        if self.codec is None:
+            opts = self.cfg.options
+            settings = {k: opts[k] for k in ("username", "password", "baud") if k in opts}
+            if self.cfg.model == "poly":
+                settings.pop("username", None)
+            self.codec = make_codec(self.cfg.model, self.cfg.url, timeout=POLL_TIMEOUT_S, **settings)
+        return self.codec
+
+    def connect(self) -> None:
+        self._driver().open(timeout=5.0)
+
+    def poll(self) -> dict:
+        status = self._driver().refresh()
+        out = {"call": status["call"], "diagnostics": status["diagnostics"], "mic_muted": status["mic_muted"]}
+        if status["link_noise"]:
+            out["degraded"] = status["link_noise"]
+        return out
+
+    def close(self) -> None:
+        if self.codec is not None:
+            self.codec.close()
+            self.codec = None
+
+    def checks(self, ctx: CheckContext) -> list[CheckResult]:
+        codec = self._driver()
+        results = []
+        try:
+            if not codec.connected:
+                codec.open(timeout=min(5.0, max(0.5, ctx.remaining())))
+            codec.refresh()
+        except DeviceError as exc:
+            return [self.result("reachable", False, f"codec does not answer: {exc}", code="codec.unreachable")]
+        results.append(self.result("reachable", True, "codec answers", value=codec.call_state()))
+        results.append(self.result("logged_in", codec.logged_in,
+                                   "logged in" if codec.logged_in else "not logged in"))
+        results.append(self._diagnostics(codec))
+        noise = codec.line.degraded()
+        results.append(self.result("link", not noise, noise or "serial line clean", code="codec.link_noise"
+                                   if noise else "codec.link"))
+        far_end = self.cfg.options.get("far_end")
+        if far_end:
+            results.append(self._test_call(codec, far_end, ctx))
+        return results
+
+    def _diagnostics(self, codec: Codec) -> CheckResult:
+        if self.cfg.model == "poly":
+            return self.result("diagnostics", True, "this model reports no diagnostics over its API",
+                               value="Unknown")
+        try:
+            msgs = codec.refresh_diagnostics()
+        except DeviceError as exc:
+            return self.result("diagnostics", False, f"cannot read diagnostics: {exc}")
+        level = codec.diagnostics_level
+        bad = [m for m in msgs if m["level"] in ("Error", "Critical")]
+        if bad:
+            text = "; ".join(f"{m['level']}: {m['type']} {m['description']}".strip() for m in bad)
+            return self.result("diagnostics", False, f"codec reports {text}", value=level,
+                               code="codec.diagnostics_error", messages=bad)
+        return self.result("diagnostics", True, f"diagnostics {level}", value=level)
+
+    def _test_call(self, codec: Codec, far_end: str, ctx: CheckContext) -> CheckResult:
+        opts = self.cfg.options
+        connect_timeout = float(opts.get("connect_timeout_s", 30))
+        hold = float(opts.get("hold_s", 5))
+        budget = ctx.remaining() - 2 * codec.timeout - 1.0
+        if budget < 1.0:
+            return self.result("test_call", False, f"no time left for a test call to {far_end}",
+                               code="codec.test_call.no_time", far_end=far_end)
+        connect_timeout = min(connect_timeout, budget)
+        hold = min(hold, max(0.0, budget - connect_timeout))
+        t0 = time.monotonic()
+        res = codec.test_call(far_end, connect_timeout=connect_timeout, hold_s=hold, cancelled=ctx.cancelled)
+        return self.result("test_call", res.ok, res.reason, value=res.time_to_connect_s,
+                           code=f"codec.test_call.{res.code or ('ok' if res.ok else 'failed')}",
+                           far_end=far_end, time_to_connect_s=res.time_to_connect_s, held_s=res.held_s,
+                           outcome=res.code, duration_s=round(time.monotonic() - t0, 3))

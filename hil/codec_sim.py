@@ -1,0 +1,466 @@
+"""Codec simulators on a pseudo-terminal: Cisco xAPI (terminal mode) and Poly Group Series.
+
+The far end is scripted per number: ``answer`` (after ``answer_after_s``), ``no_answer``
+(rings until ``ring_timeout_s``, then the call ends "no answer"), ``busy`` (ends "busy"
+after ``busy_after_s``), ``drop`` (answers, then the far end hangs up after
+``drop_after_s``), ``reject``. Unknown numbers get ``default_far_end``.
+
+    sim = CiscoCodecSimulator(far_ends={"1002": "busy"}, username="admin", password="x").start()
+    sim.url        # stable serial path for the driver (survives unplug/replug)
+    sim.unplug(); sim.replug(); sim.send_garbage(); sim.reply_delay = 1.5; sim.stop()
+
+Run alone: ``python -m vksroom.hil.codec_sim --model cisco --far-end 1002=busy``.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import threading
+import time
+
+from vksroom.hil.line_sim import LineSimulator, Session, run_cli
+
+BEHAVIOURS = ("answer", "no_answer", "busy", "drop", "reject")
+
+_CISCO_CAUSES = {  # behaviour -> (CauseValue, CauseType, CauseString)
+    "busy": (17, "RemoteBusy", "User busy"),
+    "no_answer": (19, "RemoteNoAnswer", "No answer"),
+    "drop": (16, "RemoteDisconnect", "Normal call clearing"),
+    "reject": (21, "RemoteRejected", "Call rejected"),
+    "local": (16, "LocalDisconnect", "Normal call clearing"),
+}
+
+
+class _SimCall:
+    def __init__(self, call_id: int, number: str, behaviour: str):
+        self.id = call_id
+        self.number = number
+        self.behaviour = behaviour
+        self.status = "Dialling"
+        self.started = time.monotonic()
+        self.connected_at: float | None = None
+
+
+class CodecSimulatorBase(LineSimulator):
+    """Far-end scripting and call timing shared by both codec models."""
+
+    def __init__(self, far_ends: dict | None = None, default_far_end: str = "answer",
+                 answer_after_s: float = 0.3, ring_timeout_s: float = 30.0, busy_after_s: float = 0.2,
+                 drop_after_s: float = 2.0, diagnostics: list[dict] | None = None, **kw):
+        super().__init__(**kw)
+        for number, behaviour in {**(far_ends or {}), "*": default_far_end}.items():
+            if behaviour not in BEHAVIOURS:
+                raise ValueError(f"far end {number}: behaviour must be one of {', '.join(BEHAVIOURS)}")
+        self.far_ends = dict(far_ends or {})
+        self.default_far_end = default_far_end
+        self.answer_after_s = answer_after_s
+        self.ring_timeout_s = ring_timeout_s
+        self.busy_after_s = busy_after_s
+        self.drop_after_s = drop_after_s
+        self.diagnostics = list(diagnostics or [])
+        self.calls: dict[int, _SimCall] = {}
+        self.history: list[dict] = []        # ended calls: number, behaviour, cause
+        self._next_call = 1
+        self.mic_muted = False
+
+    def dial(self, number: str) -> _SimCall:
+        with self._lock:
+            call = _SimCall(self._next_call, number, self.far_ends.get(number, self.default_far_end))
+            self._next_call += 1
+            self.calls[call.id] = call
+        return call
+
+    def progress(self, call: _SimCall) -> None:
+        """Script the far end's behaviour for a call just placed."""
+        self.after(0.05, lambda: self._set(call, "Connecting"))
+        b = call.behaviour
+        if b == "answer":
+            self.after(self.answer_after_s, lambda: self._set(call, "Connected"))
+        elif b == "drop":
+            self.after(self.answer_after_s, lambda: self._set(call, "Connected"))
+            self.after(self.answer_after_s + self.drop_after_s, lambda: self.end_call(call, "drop"))
+        elif b == "no_answer":
+            self.after(self.ring_timeout_s, lambda: self.end_call(call, "no_answer"))
+        else:   # busy, reject
+            self.after(self.busy_after_s, lambda: self.end_call(call, b))
+
+    def _set(self, call: _SimCall, status: str) -> None:
+        with self._lock:
+            if call.id not in self.calls:
+                return
+            call.status = status
+            if status == "Connected":
+                call.connected_at = time.monotonic()
+        self.on_call_status(call)
+
+    def end_call(self, call: _SimCall, cause: str) -> None:
+        with self._lock:
+            if self.calls.pop(call.id, None) is None:
+                return
+            self.history.append({"number": call.number, "behaviour": call.behaviour, "cause": cause,
+                                 "connected": call.connected_at is not None})
+            self._cond.notify_all()
+        self.on_call_ended(call, cause)
+
+    def on_call_status(self, call: _SimCall) -> None: ...
+
+    def on_call_ended(self, call: _SimCall, cause: str) -> None: ...
+
+    def _unplug(self) -> None:
+        super()._unplug()
+        # the codec itself keeps running: calls in progress go on without us;
+        # simplest faithful model for a test rig: an unplug does not end calls.
+
+
+class CiscoCodecSimulator(CodecSimulatorBase):
+    """Cisco xAPI on RS-232, terminal output mode, with ``SerialPort LoginRequired``."""
+
+    link_name = "usb-Cisco_Codec_RS232-if00-port0"
+
+    def __init__(self, username: str = "admin", password: str = "", login_required: bool = True,
+                 product: str = "Cisco Webex Room Kit", software: str = "ce9.15.3", **kw):
+        super().__init__(**kw)
+        self.username, self.password = username, password
+        self.login_required = login_required
+        self.product, self.software = product, software
+        self.selfview = False
+
+    # --- sessions --------------------------------------------------------------------
+
+    def on_session(self, session: Session) -> None:
+        session.state.update(logged_in=not self.login_required, stage=None, echo=True, feedback=set())
+
+    def _prompt(self, session: Session, prompt: str, pre: str = "\r\n") -> None:
+        self.send_text(session, pre + prompt + " ")
+
+    def handle(self, session: Session, line: str) -> None:
+        st = session.state
+        if not st["logged_in"]:
+            if st["stage"] is None:
+                st["stage"] = "user"
+                self._prompt(session, "login:")
+            elif st["stage"] == "user":
+                st["user"], st["stage"] = line.strip(), "password"
+                self._prompt(session, "Password:", pre="")
+            else:
+                if st.get("user") == self.username and line == self.password:
+                    st.update(logged_in=True, stage=None)
+                    self.send(session, "", "*r Login successful", "", "OK")
+                else:
+                    st["stage"] = "user"
+                    self.send(session, "", "Login incorrect", "")
+                    self._prompt(session, "login:", pre="")
+            return
+        text = line.strip()
+        if st["echo"] and text:
+            self.send(session, text, delay=False)
+        if not text:
+            return
+        reply = self._execute(session, text)
+        if reply:
+            self.send(session, *reply)
+
+    def _execute(self, session: Session, text: str) -> list[str]:
+        words = text.split()
+        head = words[0].lower()
+        if head == "echo" and len(words) == 2 and words[1].lower() in ("on", "off"):
+            session.state["echo"] = words[1].lower() == "on"
+            return ["OK"]
+        if head == "xpreferences":
+            return ["OK"]
+        if head == "xfeedback" and len(words) >= 2:
+            return self._feedback(session, words[1:])
+        if head == "xstatus":
+            return self._status(" ".join(words[1:])) + ["** end", "", "OK"]
+        if head == "xcommand":
+            return self._command(text.split(None, 1)[1] if len(words) > 1 else "")
+        return ["Command not recognized."]
+
+    def _feedback(self, session: Session, args: list[str]) -> list[str]:
+        regs: set = session.state["feedback"]
+        op = args[0].lower()
+        if op == "register" and len(args) == 2:
+            if len(regs) >= 38:
+                return ["*r FeedbackRegisterResult (status=Error):", '    Reason: "Too many expressions"', "** end"]
+            regs.add(args[1].rstrip("/").lower())
+            return ["OK"]
+        if op == "deregister" and len(args) == 2:
+            regs.discard(args[1].rstrip("/").lower())
+            return ["OK"]
+        if op == "deregisterall":
+            regs.clear()
+            return ["OK"]
+        if op == "list":
+            return sorted(regs) + ["OK"]
+        return ["Command not recognized."]
+
+    # --- status ----------------------------------------------------------------------
+
+    def _status(self, path: str) -> list[str]:
+        p = path.lower().strip()
+        out = []
+        if p.startswith("call") or not p:
+            with self._lock:
+                calls = list(self.calls.values())
+            for c in calls:
+                out += self._call_lines(c, full=True)
+        if p.startswith("diagnostics") or not p:
+            out += self._diag_lines()
+        if p.startswith("systemunit") or not p:
+            out += [f'*s SystemUnit ProductId: "{self.product}"',
+                    f'*s SystemUnit Software Version: "{self.software}"',
+                    f"*s SystemUnit Uptime: {int(time.monotonic()) % 1000000}"]
+        if p.startswith("audio") or not p:
+            out.append(f"*s Audio Microphones Mute: {'On' if self.mic_muted else 'Off'}")
+        if p.startswith("video") or not p:
+            out.append(f"*s Video Selfview Mode: {'On' if self.selfview else 'Off'}")
+        return out
+
+    @staticmethod
+    def _call_lines(c: _SimCall, full: bool) -> list[str]:
+        lines = [f"*s Call {c.id} Status: {c.status}"]
+        if full:
+            dur = int(time.monotonic() - c.connected_at) if c.connected_at else 0
+            lines = [f"*s Call {c.id} AnswerState: {'Answered' if c.connected_at else 'Unanswered'}",
+                     f"*s Call {c.id} CallType: Video",
+                     f"*s Call {c.id} Direction: Outgoing",
+                     f'*s Call {c.id} RemoteNumber: "{c.number}"'] + lines + [f"*s Call {c.id} Duration: {dur}"]
+        return lines
+
+    def _diag_lines(self) -> list[str]:
+        out = []
+        for i, d in enumerate(self.diagnostics, 1):
+            out += [f'*s Diagnostics Message {i} Description: "{d.get("description", "")}"',
+                    f'*s Diagnostics Message {i} Level: {d.get("level", "Warning")}',
+                    f'*s Diagnostics Message {i} References: "{d.get("references", "")}"',
+                    f'*s Diagnostics Message {i} Type: {d.get("type", "Unknown")}']
+        return out
+
+    def set_diagnostics(self, messages: list[dict]) -> None:
+        """Change the diagnostics (``[{"level": "Error", "type": ..., "description": ...}]``)."""
+        old = len(self.diagnostics)
+        self.diagnostics = list(messages)
+        lines = [f"*s Diagnostics Message {i} (ghost=True):" for i in range(len(messages) + 1, old + 1)]
+        self._push("/status/diagnostics", lines + self._diag_lines())
+
+    # --- commands --------------------------------------------------------------------
+
+    def _command(self, rest: str) -> list[str]:
+        name, args = _parse_command(rest)
+        key = name.lower()
+        if key == "dial":
+            number = args.get("number", "")
+            if not number:
+                return _result("Dial", error='Missing or invalid parameter: Number')
+            call = self.dial(number)
+            self.after(0.0, lambda: self.progress(call))
+            self._feedback_later(call)
+            return _result("Dial", CallId=call.id, ConferenceId=call.id)
+        if key == "call disconnect":
+            with self._lock:
+                targets = [c for c in self.calls.values()
+                           if "callid" not in args or str(c.id) == args["callid"]]
+            if not targets:
+                return _result("CallDisconnect", error="No active call(s) found")
+            for c in targets:
+                self.after(0.05, lambda c=c: self.end_call(c, "local"))
+            return _result("CallDisconnect")
+        if key in ("audio microphones mute", "audio microphones unmute"):
+            muted = key.endswith(" mute")
+            changed = muted != self.mic_muted
+            self.mic_muted = muted
+            if changed:
+                self.after(0.0, lambda: self._push("/status/audio/microphones/mute",
+                                                   [f"*s Audio Microphones Mute: {'On' if muted else 'Off'}"]))
+            return _result("AudioMicrophones" + ("Mute" if muted else "Unmute"))
+        if key == "video selfview set":
+            mode = args.get("mode", "").lower()
+            if mode not in ("on", "off"):
+                return _result("SelfviewSet", error="Missing or invalid parameter: Mode")
+            self.selfview = mode == "on"
+            return _result("SelfviewSet")
+        if key == "peripherals connect":
+            return _result("PeripheralsConnect") if args.get("id") else \
+                _result("PeripheralsConnect", error="Missing or invalid parameter: ID")
+        if key == "peripherals heartbeat":
+            return _result("PeripheralsHeartBeat")
+        return ["Command not recognized."]
+
+    def _feedback_later(self, call: _SimCall) -> None:
+        self.after(0.0, lambda: self.on_call_status(call))
+
+    # --- feedback --------------------------------------------------------------------
+
+    def _push(self, path: str, lines: list[str]) -> None:
+        """Send feedback ``lines`` (closed by ``** end``) to sessions registered for ``path``."""
+        if not lines:
+            return
+        for session in self.sessions:
+            st = session.state
+            if st.get("logged_in") and any(path.startswith(reg) or reg == "/status" and path.startswith("/status")
+                                           for reg in st.get("feedback", ())):
+                self.send(session, *lines, "** end", delay=False)
+
+    def on_call_status(self, call: _SimCall) -> None:
+        with self._lock:
+            if call.id not in self.calls:
+                return
+        self._push("/status/call", self._call_lines(call, full=False))
+
+    def on_call_ended(self, call: _SimCall, cause: str) -> None:
+        value, ctype, text = _CISCO_CAUSES[cause]
+        self._push("/event/calldisconnect", [
+            f"*e CallDisconnect CauseValue: {value}", f'*e CallDisconnect CauseType: "{ctype}"',
+            f'*e CallDisconnect CauseString: "{text}"', '*e CallDisconnect OrigCallDirection: "outgoing"',
+            f'*e CallDisconnect RemoteURI: "{call.number}"', f"*e CallDisconnect CallId: {call.id}"])
+        self._push("/status/call", [f"*s Call {call.id} (ghost=True):"])
+
+
+def _parse_command(rest: str) -> tuple[str, dict]:
+    """``Dial Number: "123" Protocol: Sip`` -> ("Dial", {"number": "123", "protocol": "Sip"})."""
+    m = re.search(r"\b\w+:", rest)
+    name = (rest[:m.start()] if m else rest).strip()
+    args = {}
+    for key, value in re.findall(r'(\w+):\s*("[^"]*"|\S+)', rest[m.start():] if m else ""):
+        args[key.lower()] = value.strip('"')
+    return re.sub(r"\s+", " ", name), args
+
+
+def _result(name: str, error: str | None = None, **fields) -> list[str]:
+    if error:
+        return ["OK", f"*r {name}Result (status=Error):", f'    Reason: "{error}"', "** end"]
+    return ["OK", f"*r {name}Result (status=OK):"] + [f"    {k}: {v}" for k, v in fields.items()] + ["** end"]
+
+
+class PolyCodecSimulator(CodecSimulatorBase):
+    """Poly/Polycom Group Series API on RS-232 in Control mode.
+
+    Answers ``callstate register``, ``dial manual``, ``hangup``, ``mute near``,
+    ``getcallstate``; asks ``Password:`` first when ``password`` is set.
+    """
+
+    link_name = "usb-Poly_Group_RS232-if00-port0"
+
+    def __init__(self, password: str = "", speed: int = 384, **kw):
+        kw.setdefault("transport", "pty")
+        super().__init__(**kw)
+        self.password = password
+        self.speed = speed
+
+    def on_session(self, session: Session) -> None:
+        session.state.update(logged_in=not self.password, callstate=False, prompted=False)
+
+    def handle(self, session: Session, line: str) -> None:
+        st = session.state
+        text = line.strip()
+        if not st["logged_in"]:
+            if st["prompted"] and text == self.password:
+                st["logged_in"] = True
+                self.send(session, "Welcome")
+            else:
+                if st["prompted"]:
+                    self.send(session, "Password incorrect")
+                st["prompted"] = True
+                self.send_text(session, "Password: ")
+            return
+        if not text:
+            return
+        self.send(session, *self._execute(session, text.split()))
+
+    def _execute(self, session: Session, w: list[str]) -> list[str]:
+        cmd = [x.lower() for x in w]
+        if cmd[:2] == ["callstate", "register"]:
+            session.state["callstate"] = True
+            return ["callstate registered"]
+        if cmd[:2] == ["callstate", "unregister"]:
+            session.state["callstate"] = False
+            return ["callstate unregistered"]
+        if cmd[:1] == ["dial"] and len(w) >= 4 and cmd[1] == "manual":
+            number = w[3].strip('"')
+            call = self.dial(number)
+            self.after(0.0, lambda: self._cs(call, "ALLOCATED"))
+            self.after(0.0, lambda: self.progress(call))
+            return [f"dialing manual"]
+        if cmd[:1] == ["dial"]:
+            return ["error: command has illegal parameters"]
+        if cmd[:1] == ["hangup"] and len(cmd) >= 2:
+            with self._lock:
+                targets = [c for c in self.calls.values() if len(cmd) < 3 or cmd[1] == "all" or str(c.id) == cmd[2]]
+            for c in targets:
+                self.after(0.05, lambda c=c: self.end_call(c, "local"))
+            return [f"hanging up {cmd[1]}"]
+        if cmd[:2] == ["mute", "near"] and len(cmd) == 3:
+            if cmd[2] in ("on", "off"):
+                self.mic_muted = cmd[2] == "on"
+            elif cmd[2] == "toggle":
+                self.mic_muted = not self.mic_muted
+            elif cmd[2] != "get":
+                return ["error: command has illegal parameters"]
+            return [f"mute near {'on' if self.mic_muted else 'off'}"]
+        if cmd == ["getcallstate"]:
+            with self._lock:
+                calls = list(self.calls.values())
+            if not calls:
+                return ["system is not in a call"]
+            return [f"cs: call[{c.id}] speed[{self.speed}] dialstr[{c.number}] state[{_poly_state(c.status)}]"
+                    for c in calls]
+        return ["error: command not found"]
+
+    def _cs(self, call: _SimCall, state: str) -> None:
+        self._notify(f"cs: call[{call.id}] chan[0] dialstr[{call.number}] state[{state}]")
+
+    def _notify(self, *lines: str) -> None:
+        for session in self.sessions:
+            if session.state.get("callstate") and session.state.get("logged_in"):
+                self.send(session, *lines, delay=False)
+
+    def on_call_status(self, call: _SimCall) -> None:
+        if call.status == "Connecting":
+            self._cs(call, "RINGING")
+        elif call.status == "Connected":
+            self._cs(call, "COMPLETE")
+            self._notify(f"active: call[{call.id}] speed [{self.speed}]")
+
+    def on_call_ended(self, call: _SimCall, cause: str) -> None:
+        if cause == "busy":
+            self._cs(call, "BUSY")
+        self._notify(f"cleared: call[{call.id}]", f"dialstr[{call.number}]", f"ended: call[{call.id}]")
+
+
+def _poly_state(status: str) -> str:
+    return {"Dialling": "ALLOCATED", "Connecting": "RINGING", "Connected": "COMPLETE"}.get(status, status.upper())
+
+
+def _far_end(text: str) -> tuple[str, str]:
+    number, _, behaviour = text.partition("=")
+    if behaviour not in BEHAVIOURS:
+        raise argparse.ArgumentTypeError(f"{text!r}: use NUMBER=BEHAVIOUR with one of {', '.join(BEHAVIOURS)}")
+    return number, behaviour
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m vksroom.hil.codec_sim",
+                                     description="Simulated Cisco or Poly codec on a pseudo-terminal.")
+    parser.add_argument("--model", choices=("cisco", "poly"), default="cisco")
+    parser.add_argument("--far-end", type=_far_end, action="append", default=[], metavar="NUMBER=BEHAVIOUR",
+                        help=f"how a number answers: {', '.join(BEHAVIOURS)} (repeatable)")
+    parser.add_argument("--default-far-end", choices=BEHAVIOURS, default="answer")
+    parser.add_argument("--answer-after", type=float, default=1.0, help="seconds until the far end answers")
+    parser.add_argument("--drop-after", type=float, default=5.0, help="seconds a 'drop' far end stays connected")
+    parser.add_argument("--ring-timeout", type=float, default=30.0, help="seconds a 'no_answer' far end rings")
+    parser.add_argument("--username", default="admin")
+    parser.add_argument("--password", default="")
+    parser.add_argument("--link-dir", default=None, help="directory for the stable by-id style link")
+
+    def build(a):
+        common = dict(far_ends=dict(a.far_end), default_far_end=a.default_far_end, answer_after_s=a.answer_after,
+                      drop_after_s=a.drop_after, ring_timeout_s=a.ring_timeout, link_dir=a.link_dir, seed=a.seed)
+        if a.model == "poly":
+            return PolyCodecSimulator(password=a.password, **common)
+        return CiscoCodecSimulator(username=a.username, password=a.password, **common)
+
+    return run_cli(build, parser, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

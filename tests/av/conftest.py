@@ -1,0 +1,35 @@
+"""Fixtures for the codec/DSP tests: simulators on real ptys (TCP for Shure), stopped by
+themselves, and drivers closed after each test."""
+from __future__ import annotations
+
+import pytest
+
+from vksroom.hil.codec_sim import CiscoCodecSimulator, PolyCodecSimulator
+
+FAST = dict(answer_after_s=0.2, busy_after_s=0.1, ring_timeout_s=0.8, drop_after_s=0.6)
+
+
+@pytest.fixture
+def cisco_sim():
+    sim = CiscoCodecSimulator(username="admin", password="secret",
+                              far_ends={"1001": "answer", "1002": "busy", "1003": "no_answer", "1004": "drop",
+                                        "1005": "reject"}, **FAST).start()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def poly_sim():
+    sim = PolyCodecSimulator(password="pw", far_ends={"2001": "answer", "2002": "busy", "2003": "no_answer",
+                                                      "2004": "drop"}, **FAST).start()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def closing():
+    """Collect things with .close() and close them after the test."""
+    items = []
+    yield items.append
+    for item in reversed(items):
+        item.close()

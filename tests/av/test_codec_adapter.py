@@ -1,0 +1,100 @@
+"""CodecAdapter: what the room's coordinator and self-test see, over a real pty."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from vksroom.controller.config import DeviceConfig
+from vksroom.controller.devices import CheckContext, adapter_for
+from vksroom.drivers.errors import DeviceError
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def _adapter(sim, closing, model="cisco", **options):
+    opts = {"username": "admin", "password": "secret", **options}
+    if model == "poly":
+        opts.pop("username")
+        opts["password"] = "pw"
+    cfg = DeviceConfig(id="codec1", type="codec", url=sim.url, model=model, options=opts)
+    adapter = adapter_for(cfg)
+    closing(adapter)
+    return adapter
+
+
+def _ctx(seconds=15):
+    return CheckContext(deadline=time.monotonic() + seconds, data_dir=Path("/tmp"))
+
+
+def _by_name(results):
+    return {r.check: r for r in results}
+
+
+def test_connect_poll_and_checks_with_a_test_call(cisco_sim, closing):
+    adapter = _adapter(cisco_sim, closing, far_end="1001", connect_timeout_s=3, hold_s=0.5)
+    adapter.connect()
+    assert adapter.poll()["call"] == "idle"
+    res = _by_name(adapter.checks(_ctx()))
+    assert all(r.ok for r in res.values()), [r.reason for r in res.values()]
+    call = res["test_call"]
+    assert call.params["far_end"] == "1001" and 0 < call.params["time_to_connect_s"] < 2
+    assert "1001" in call.reason and "connected in" in call.reason
+
+
+@pytest.mark.parametrize("number, code, words", [
+    ("1002", "codec.test_call.busy", "busy"),
+    ("1003", "codec.test_call.no_answer", "no answer"),
+    ("1004", "codec.test_call.dropped", "dropped"),
+])
+def test_failed_test_call_names_why(cisco_sim, closing, number, code, words):
+    adapter = _adapter(cisco_sim, closing, far_end=number, connect_timeout_s=3, hold_s=1.0)
+    adapter.connect()
+    res = _by_name(adapter.checks(_ctx()))
+    assert not res["test_call"].ok
+    assert res["test_call"].code == code and words in res["test_call"].reason and number in res["test_call"].reason
+    assert res["reachable"].ok and res["diagnostics"].ok
+
+
+def test_error_diagnostics_fail_the_check_with_the_message(cisco_sim, closing):
+    cisco_sim.diagnostics = [{"level": "Error", "type": "NetworkQuality", "description": "Packet loss 12%"},
+                             {"level": "Warning", "type": "Fan", "description": "Fan slow"}]
+    adapter = _adapter(cisco_sim, closing)
+    adapter.connect()
+    res = _by_name(adapter.checks(_ctx()))
+    assert not res["diagnostics"].ok and "Packet loss 12%" in res["diagnostics"].reason
+    assert "Fan slow" not in res["diagnostics"].reason
+
+
+def test_unreachable_codec_is_one_failed_check(tmp_path, closing):
+    cfg = DeviceConfig(id="codec1", type="codec", url=str(tmp_path / "no-such-port"), model="cisco")
+    adapter = adapter_for(cfg)
+    closing(adapter)
+    with pytest.raises(DeviceError):
+        adapter.connect()
+    res = adapter.checks(_ctx(3))
+    assert len(res) == 1 and not res[0].ok and "does not answer" in res[0].reason
+
+
+def test_unplug_seen_within_3s_and_usable_within_5s_of_return(cisco_sim, closing):
+    adapter = _adapter(cisco_sim, closing)
+    adapter.connect()
+    adapter.poll()
+    cisco_sim.unplug()
+    t0 = time.monotonic()
+    while True:   # the coordinator polls once a second; a poll must fail within 3 s
+        try:
+            adapter.poll()
+        except DeviceError:
+            break
+        assert time.monotonic() - t0 < 3, "loss not seen within 3 s"
+        adapter.codec.line.wait_ready(0)   # no sleep needed: the pty hang-up is seen at once
+    lost_after = time.monotonic() - t0
+    assert lost_after < 3
+    cisco_sim.replug()
+    t1 = time.monotonic()
+    adapter.connect()      # what the coordinator does after a loss; no operator
+    assert adapter.poll()["call"] == "idle"
+    assert time.monotonic() - t1 < 5
+    assert cisco_sim.sessions_started == 2   # logged in again on the new session

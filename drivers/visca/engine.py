@@ -1,0 +1,214 @@
+"""The transaction layer: one command in flight per camera, ACK then Completion.
+
+Sony cameras take one command at a time per socket and answer ACK (accepted into socket
+y), then Completion (done) or an error. This layer sends one packet, waits for what it
+is owed, resends on silence (with the same sequence number over IP, so the camera runs
+it once), tells stale replies from ours and turns every outcome into a typed result or
+one of the errors of :mod:`vksroom.drivers.errors`.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from vksroom.drivers.errors import DeviceRejected, DeviceTimeout, ProtocolError, TransportError
+from vksroom.drivers.visca import framing, messages
+from vksroom.drivers.visca.links import Link
+from vksroom.drivers.visca.messages import Reply, hexs
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Settings:
+    """Per-camera timing and quirk settings (all can be set from the room config)."""
+
+    ack_timeout: float = 0.15        # seconds to wait for ACK (or an inquiry answer) per try
+    retries: int = 4                 # resends after the first try
+    completion_timeout: float = 15.0  # seconds from ACK to Completion (moves take time)
+    completion_grace: float = 0.3    # after "0F 01" (it already ran): wait this long for Completion
+    busy_retries: int = 20           # error 03 (both sockets busy): tries before giving up
+    busy_backoff: float = 0.02       # seconds between those tries
+    stop_speed: int = 1              # speed bytes sent on a Stop (some cameras refuse 00)
+    resend_raw: bool = True          # raw VISCA: resend idempotent commands on silence
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "Settings":
+        from vksroom.drivers.errors import ConfigError
+        known = cls.__dataclass_fields__
+        out = cls()
+        for key, value in values.items():
+            if key not in known:
+                continue
+            kind = type(getattr(out, key))
+            try:
+                setattr(out, key, kind(value) if kind is not bool else bool(value))
+            except (TypeError, ValueError):
+                raise ConfigError(f"setting {key} must be {kind.__name__}, got {value!r}") from None
+        return out
+
+
+@dataclass
+class Outcome:
+    """What a command came to: the Completion (or None when the camera said via ``0F 01``
+    that it had already run it and its Completion was lost)."""
+
+    reply: Reply | None
+    acked_socket: int | None
+    attempts: int
+
+    @property
+    def completion_known(self) -> bool:
+        return self.reply is not None and self.reply.kind == "completion"
+
+
+class _Busy(Exception):
+    def __init__(self, reply: Reply):
+        self.reply = reply
+
+
+class Engine:
+    def __init__(self, link: Link, settings: Settings | None = None):
+        self.link = link
+        self.s = settings or Settings()
+        self._stray: dict[int, float] = {}  # sockets of commands not waited for -> expiry
+        self.stats = {"sent": 0, "resent": 0, "garbage": 0, "stale": 0}
+
+    # --- public -------------------------------------------------------------------------
+
+    def command(self, pkt: bytes, what: str, wait: bool = True, idempotent: bool = True) -> Outcome:
+        with self.link.lock:
+            self.link.prepare()
+            for busy in range(self.s.busy_retries + 1):
+                try:
+                    return self._exchange(pkt, what, wait, idempotent, inquiry=False)
+                except _Busy as exc:
+                    if busy >= self.s.busy_retries:
+                        raise exc.reply.error(what) from None
+                    self._idle(self.s.busy_backoff)
+            raise AssertionError("unreachable")
+
+    def inquiry(self, pkt: bytes, what: str) -> bytes:
+        with self.link.lock:
+            self.link.prepare()
+            return self._exchange(pkt, what, True, True, inquiry=True).reply.data
+
+    def initialise(self) -> None:
+        with self.link.lock:
+            if not self.link.is_open:
+                self.link.open()
+            self._stray.clear()
+            self.link.initialise(self.s.ack_timeout, self.s.retries)
+
+    # --- the exchange -------------------------------------------------------------------
+
+    def _idle(self, seconds: float) -> None:
+        """Wait, consuming (and so discarding) whatever arrives meanwhile."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            self.link.recv(left)
+
+    def _is_stray(self, reply: Reply, acked: int | None) -> bool:
+        """A reply that belongs to an earlier command we did not wait for (raw links)."""
+        if self.link.matches_replies or reply.socket == acked:
+            return False
+        now = time.monotonic()
+        for sock, expiry in list(self._stray.items()):
+            if expiry < now:
+                del self._stray[sock]
+        if reply.socket in self._stray and reply.kind in ("completion", "error"):
+            del self._stray[reply.socket]
+            return True
+        return False
+
+    def _exchange(self, pkt: bytes, what: str, wait: bool, idempotent: bool, inquiry: bool) -> Outcome:
+        s, link = self.s, self.link
+        may_resend = inquiry or link.dedup or (idempotent and s.resend_raw)
+        link.send(pkt)
+        self.stats["sent"] += 1
+        attempts, acked, ran, garbage, reset_done = 1, None, False, "", False
+        deadline = time.monotonic() + s.ack_timeout
+        while True:
+            left = deadline - time.monotonic()
+            ev = link.recv(left) if left > 0 else None
+            if ev is None:
+                if ran:  # it ran; its Completion did not come: say so, do not wait forever
+                    return Outcome(None, acked, attempts)
+                if acked is not None:
+                    raise DeviceTimeout(f"{what}: the camera at {link.describe()} accepted it but sent no "
+                                        f"Completion within {s.completion_timeout:g} s")
+                if attempts > s.retries:
+                    if garbage:
+                        raise ProtocolError(f"{what}: no valid reply from {link.describe()} after {attempts} tries; "
+                                            f"last unreadable reply: {garbage}")
+                    raise DeviceTimeout(f"{what}: no reply from the camera at {link.describe()} "
+                                        f"after {attempts} tries of {s.ack_timeout:g} s")
+                if not may_resend:
+                    raise DeviceTimeout(f"{what}: no reply from the camera at {link.describe()} within "
+                                        f"{s.ack_timeout:g} s; not resent because this camera cannot tell a "
+                                        f"resend and the command would run twice")
+                link.send(pkt, resend=True)
+                self.stats["resent"] += 1
+                attempts += 1
+                deadline = time.monotonic() + s.ack_timeout
+                continue
+            kind, value = ev
+            if kind == "garbage":
+                self.stats["garbage"] += 1
+                garbage = value
+                log.debug("%s: %s", link.describe(), value)
+                continue
+            if kind == "reset":
+                continue
+            if kind == "control":
+                if value == framing.ERR_SEQUENCE and (attempts > 1 or acked is not None) and not inquiry:
+                    # Sony: the resend answered "sequence wrong": the first copy ran, its reply was lost.
+                    ran = True
+                    if not wait:
+                        return Outcome(None, acked, attempts)
+                    deadline = time.monotonic() + s.completion_grace
+                    continue
+                if value == framing.ERR_SEQUENCE and not reset_done:
+                    # Out of step with the camera (it restarted?): RESET and send again.
+                    reset_done = True
+                    link.initialise(s.ack_timeout, s.retries)
+                    link.send(pkt)
+                    deadline = time.monotonic() + s.ack_timeout
+                    continue
+                names = {framing.ERR_SEQUENCE: "sequence number wrong", framing.ERR_TYPE: "message type wrong"}
+                raise ProtocolError(f"{what}: camera at {link.describe()} answered control error "
+                                    f"{hexs(value)} ({names.get(value, 'unknown')})")
+            reply: Reply = value
+            if reply.kind in ("network_change", "address_set", "if_clear"):
+                continue
+            if self._is_stray(reply, acked):
+                self.stats["stale"] += 1
+                continue
+            if reply.kind == "ack":
+                if inquiry:
+                    continue  # inquiries are not ACKed; tolerate cameras that do
+                if acked is None:
+                    acked = reply.socket
+                    if not wait:
+                        if not link.matches_replies:
+                            self._stray[reply.socket] = time.monotonic() + s.completion_timeout
+                        return Outcome(reply, acked, attempts)
+                    deadline = time.monotonic() + s.completion_timeout
+                continue
+            if reply.kind == "completion":
+                if inquiry and not reply.data and messages.is_inquiry(pkt):
+                    raise ProtocolError(f"{what}: camera answered an empty Completion to an inquiry")
+                if not inquiry and reply.data:
+                    if acked is None and not ran:
+                        raise ProtocolError(f"{what}: camera answered with inquiry data {hexs(reply.data)} "
+                                            f"to a command")
+                    continue
+                return Outcome(reply, acked if acked is not None else reply.socket, attempts)
+            if reply.kind == "error":
+                if reply.code == 0x03 and acked is None:
+                    raise _Busy(reply)
+                if ran and reply.code == 0x04:
+                    return Outcome(None, acked, attempts)
+                raise reply.error(what)
+            raise ProtocolError(f"{what}: unexpected reply {hexs(reply.raw)}")

@@ -1,0 +1,461 @@
+"""Links: how VISCA packets reach one camera over a :class:`Transport`.
+
+* :class:`IpLink` - Sony VISCA over IP: the 8-byte header, sequence numbers, RESET,
+  resend with the same sequence number, control errors ``0F 01`` / ``0F 02``.
+* :class:`RawLink` - raw VISCA over TCP or UDP (PTZOptics/Avonic style): packets split on ``FF``.
+* :class:`SerialLink` on a :class:`SerialBus` - RS-232/422 daisy chains of up to 7
+  cameras sharing one port: AddressSet, IF_Clear, Network Change re-addressing.
+* :class:`SharedUdpTransport` - many cameras on one local UDP socket, replies told apart
+  by source address.
+
+A link's ``recv(timeout)`` returns one event, or None on timeout:
+``("reply", Reply)``, ``("control", payload)`` (IP control errors), ``("garbage", text)``
+(an unreadable packet: the stream has already resynchronised past it).
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import select
+import socket
+import threading
+import time
+
+from vksroom.drivers.errors import DeviceTimeout, ProtocolError, TransportClosed, TransportError
+from vksroom.drivers.transport import Transport
+from vksroom.drivers.visca import framing, messages
+from vksroom.drivers.visca.messages import hexs
+
+log = logging.getLogger(__name__)
+
+
+def events(splitter: framing.Splitter, data: bytes) -> list:
+    """Cut ``data`` into packets and decode each: ``("reply", Reply)`` or ``("garbage", text)``."""
+    out = []
+    for kind, chunk in splitter.feed(data):
+        if kind == "garbage":
+            out.append(("garbage", f"unreadable bytes {hexs(chunk)}"))
+            continue
+        try:
+            out.append(("reply", messages.parse_reply(chunk)))
+        except ProtocolError as exc:
+            out.append(("garbage", str(exc)))
+    return out
+
+
+class Link:
+    """Base: owns a transport, sends packets, yields events for one camera."""
+
+    dedup = False           # the camera recognises a resend: safe to resend any command
+    matches_replies = False  # stale replies are filtered out (sequence numbers)
+
+    def __init__(self, transport: Transport):
+        self.transport = transport
+        self.lock = threading.RLock()    # one transaction at a time on this link
+
+    def describe(self) -> str:
+        return self.transport.describe()
+
+    @property
+    def is_open(self) -> bool:
+        return self.transport.is_open
+
+    def open(self) -> None:
+        self.transport.open()
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def initialise(self, timeout: float, retries: int) -> None:
+        """Bring the link into a known state after (re)opening."""
+
+    def prepare(self) -> None:
+        """Called before each transaction: reopen if closed, drop stale input."""
+        if not self.transport.is_open:
+            self.open()
+        self.drain()
+
+    def drain(self) -> None:
+        while self.recv(0.0) is not None:
+            pass
+
+    def send(self, pkt: bytes, resend: bool = False) -> None:
+        raise NotImplementedError
+
+    def recv(self, timeout: float):
+        raise NotImplementedError
+
+
+class _Splitting(Link):
+    """Links whose transport carries bare VISCA packets (raw network, serial)."""
+
+    def __init__(self, transport: Transport):
+        super().__init__(transport)
+        self._splitter = framing.Splitter()
+        self._events: collections.deque = collections.deque()
+
+    def open(self) -> None:
+        self._splitter.clear()
+        self._events.clear()
+        super().open()
+
+    def _next(self, timeout: float):
+        """The next event from the stream (any sender)."""
+        deadline = time.monotonic() + timeout
+        while not self._events:
+            data = self.transport.read(max(0.0, deadline - time.monotonic()))
+            if not data:
+                return None
+            self._events.extend(events(self._splitter, data))
+        return self._events.popleft()
+
+
+class RawLink(_Splitting):
+    """Raw VISCA over a network transport (TCP stream or UDP datagrams)."""
+
+    def send(self, pkt: bytes, resend: bool = False) -> None:
+        self.transport.write(pkt)
+
+    def recv(self, timeout: float):
+        return self._next(timeout)
+
+
+class IpLink(Link):
+    """Sony VISCA over IP on a datagram transport (UDP 52381).
+
+    Settings: ``sequence`` "increment" (default) or "zero" (always send 0: cameras that
+    accept only that; they cannot tell a resend, so non-idempotent commands are not
+    resent); ``sequence_min``/``sequence_max`` for cameras with a short counter (NDI PTZ1
+    handles 1-3); ``match_sequence`` False for cameras that answer every message with
+    the same sequence number.
+    """
+
+    def __init__(self, transport: Transport, sequence: str = "increment", sequence_min: int = 0,
+                 sequence_max: int = framing.SEQUENCE_MAX, match_sequence: bool = True):
+        super().__init__(transport)
+        if sequence not in ("increment", "zero"):
+            from vksroom.drivers.errors import ConfigError
+            raise ConfigError(f"sequence must be 'increment' or 'zero', got {sequence!r}")
+        self.sequence = sequence
+        self.sequence_min, self.sequence_max = int(sequence_min), int(sequence_max)
+        self.match_sequence = bool(match_sequence)
+        self.dedup = sequence == "increment"
+        self.matches_replies = self.match_sequence
+        self._next_seq = self.sequence_min
+        self._current: int | None = None
+        self._pending: collections.deque = collections.deque()
+
+    def _take_seq(self) -> int:
+        if self.sequence == "zero":
+            return 0
+        seq = self._next_seq
+        self._next_seq = self.sequence_min if seq >= self.sequence_max else seq + 1
+        return seq
+
+    def send(self, pkt: bytes, resend: bool = False) -> None:
+        if not resend or self._current is None:
+            self._current = self._take_seq()
+        ptype = framing.INQUIRY if messages.is_inquiry(pkt) else framing.COMMAND
+        self.transport.write(framing.ip_pack(ptype, self._current, pkt))
+
+    def _accept(self, msg: framing.IpMessage) -> bool:
+        return not self.match_sequence or msg.seq == self._current
+
+    def recv(self, timeout: float):
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._pending:
+                return self._pending.popleft()
+            data = self.transport.read(max(0.0, deadline - time.monotonic()))
+            if not data:
+                return None
+            try:
+                msg = framing.ip_unpack(data)
+            except ProtocolError as exc:
+                return ("garbage", str(exc))
+            if msg.type == framing.CONTROL_REPLY:
+                if msg.payload == framing.RESET_PAYLOAD:
+                    return ("reset", msg.seq)
+                if not self._accept(msg):
+                    continue
+                return ("control", msg.payload)
+            if msg.type != framing.REPLY:
+                return ("garbage", f"datagram of payload type {msg.type:04X} where a reply was expected")
+            if not self._accept(msg):
+                continue  # the late answer to an earlier message
+            self._pending.extend(events(framing.Splitter(), msg.payload))
+
+    def drain(self) -> None:
+        self._pending.clear()
+        super().drain()
+
+    def initialise(self, timeout: float, retries: int) -> None:
+        """RESET: the camera forgets old sequence numbers; ours restart at ``sequence_min``."""
+        self._pending.clear()
+        for _ in range(retries + 1):
+            self.transport.write(framing.ip_pack(framing.CONTROL, 0, framing.RESET_PAYLOAD))
+            deadline = time.monotonic() + timeout
+            while (left := deadline - time.monotonic()) > 0:
+                ev = self.recv(left)
+                if ev and ev[0] == "reset":
+                    self._next_seq = self.sequence_min
+                    self._current = None
+                    return
+        raise DeviceTimeout(f"camera at {self.describe()} did not answer RESET ({retries + 1} tries)")
+
+
+class SerialBus:
+    """One serial port carrying a daisy chain of up to 7 cameras.
+
+    All cameras on the chain share the port and one transaction lock. ``initialise``
+    runs AddressSet (cameras number themselves 1..n along the ring) then a broadcast
+    IF_Clear; a Network Change from any camera marks the chain for re-addressing before
+    the next transaction.
+    """
+
+    _registry: dict[str, "SerialBus"] = {}
+    _registry_lock = threading.Lock()
+
+    def __init__(self, transport: Transport):
+        self.transport = transport
+        self.lock = threading.RLock()
+        self.count = 0                  # cameras found by the last AddressSet
+        self.needs_address = True
+        self.users = 0
+        self._link = _Splitting(transport)
+
+    @classmethod
+    def shared(cls, key: str, factory) -> "SerialBus":
+        with cls._registry_lock:
+            bus = cls._registry.get(key)
+            if bus is None:
+                bus = cls._registry[key] = cls(factory())
+            bus.users += 1
+            return bus
+
+    def release(self, key: str) -> None:
+        with self._registry_lock:
+            self.users -= 1
+            if self.users <= 0:
+                self._registry.pop(key, None)
+                self.transport.close()
+
+    def open(self) -> None:
+        with self.lock:
+            self._link.open()
+            self.needs_address = True
+
+    def next_event(self, timeout: float):
+        ev = self._link._next(timeout)
+        if ev and ev[0] == "reply" and ev[1].kind == "network_change":
+            log.info("network change from camera %d on %s: re-addressing", ev[1].sender, self.transport.describe())
+            self.needs_address = True
+        return ev
+
+    def _broadcast(self, pkt: bytes, want: str, timeout: float, retries: int):
+        for _ in range(retries + 1):
+            self.transport.write(pkt)
+            deadline = time.monotonic() + timeout
+            while (left := deadline - time.monotonic()) > 0:
+                ev = self.next_event(left)
+                if ev and ev[0] == "reply" and ev[1].kind == want:
+                    return ev[1]
+        raise DeviceTimeout(f"no camera on {self.transport.describe()} answered {hexs(pkt)} ({retries + 1} tries)")
+
+    def initialise(self, timeout: float, retries: int) -> None:
+        with self.lock:
+            if not self.transport.is_open:
+                self.open()
+            while self._link._next(0.0) is not None:
+                pass
+            self.needs_address = False
+            reply = self._broadcast(messages.address_set(), "address_set", timeout, retries)
+            self.count = reply.code - 1
+            self._broadcast(messages.if_clear(8), "if_clear", timeout, retries)
+            log.info("%s: AddressSet found %d camera(s)", self.transport.describe(), self.count)
+
+
+class SerialLink(Link):
+    """One camera (address 1-7) on a :class:`SerialBus`."""
+
+    def __init__(self, bus: SerialBus, address: int, key: str = ""):
+        super().__init__(bus.transport)
+        self.bus, self.address, self.key = bus, messages.check_address(address), key
+        self.lock = bus.lock
+        self._settings = (0.5, 2)
+
+    def describe(self) -> str:
+        return f"{self.transport.describe()} camera {self.address}"
+
+    def open(self) -> None:
+        self.bus.open()
+
+    def close(self) -> None:
+        if self.key:
+            self.bus.release(self.key)
+            self.key = ""
+        else:
+            self.transport.close()
+
+    def initialise(self, timeout: float, retries: int) -> None:
+        self._settings = (timeout, retries)
+        self.bus.initialise(timeout, retries)
+        self._check_present()
+
+    def _check_present(self) -> None:
+        if self.address > self.bus.count:
+            from vksroom.drivers.errors import DeviceError
+            raise DeviceError(f"camera address {self.address} is not on the chain at {self.transport.describe()}: "
+                              f"AddressSet found {self.bus.count} camera(s)")
+
+    def prepare(self) -> None:
+        if not self.transport.is_open:
+            self.bus.open()
+        self.drain()
+        if self.bus.needs_address:
+            self.bus.initialise(*self._settings)
+            self._check_present()
+
+    def send(self, pkt: bytes, resend: bool = False) -> None:
+        self.transport.write(pkt)
+
+    def recv(self, timeout: float):
+        deadline = time.monotonic() + timeout
+        while True:
+            ev = self.bus.next_event(max(0.0, deadline - time.monotonic()))
+            if ev is None or ev[0] != "reply" or ev[1].sender == self.address or ev[1].kind == "network_change":
+                return ev
+
+
+class UdpHub:
+    """One local UDP socket shared by many cameras; a reader thread sorts datagrams
+    into per-peer mailboxes by source address."""
+
+    _hubs: dict[int, "UdpHub"] = {}
+    _hubs_lock = threading.Lock()
+
+    def __init__(self, local_port: int = 0):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            self.sock.bind(("", local_port))
+        except OSError as exc:
+            self.sock.close()
+            raise TransportError(f"cannot listen on local UDP port {local_port}: {exc}") from exc
+        self.local_port = local_port
+        self.port = self.sock.getsockname()[1]
+        self.boxes: dict[tuple, "SharedUdpTransport"] = {}
+        self.users = 0
+        self._stop = threading.Event()
+        self._wake = socket.socketpair()
+        self._thread = threading.Thread(target=self._run, name=f"visca-udp-hub:{self.port}", daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def get(cls, local_port: int = 0) -> "UdpHub":
+        with cls._hubs_lock:
+            hub = cls._hubs.get(local_port)
+            if hub is None:
+                hub = cls._hubs[local_port] = cls(local_port)
+            hub.users += 1
+            return hub
+
+    def release(self) -> None:
+        with self._hubs_lock:
+            self.users -= 1
+            if self.users <= 0:
+                if self._hubs.get(self.local_port) is self:
+                    del self._hubs[self.local_port]
+                self._stop.set()
+                self._wake[1].send(b"x")
+                self._thread.join(timeout=2)
+                self.sock.close()
+                for s in self._wake:
+                    s.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                ready, _, _ = select.select([self.sock, self._wake[0]], [], [])
+                if self.sock not in ready:
+                    continue
+                data, addr = self.sock.recvfrom(65535)
+            except (ConnectionRefusedError, ConnectionResetError):
+                continue
+            except (OSError, ValueError):
+                if self._stop.is_set():
+                    return
+                continue
+            box = self.boxes.get(addr[:2])
+            if box is not None:
+                box._deliver(data)
+
+    def sendto(self, data: bytes, addr) -> None:
+        self.sock.sendto(data, addr)
+
+
+class SharedUdpTransport(Transport):
+    """A :class:`Transport` to one peer over a shared :class:`UdpHub` socket."""
+
+    datagram = True
+
+    def __init__(self, host: str, port: int, local_port: int = 0):
+        self.host, self.port_, self.local_port = host, int(port), int(local_port)
+        self.peer: tuple | None = None
+        self._hub: UdpHub | None = None
+        self._box: collections.deque = collections.deque(maxlen=256)
+        self._cond = threading.Condition()
+
+    def open(self) -> None:
+        self.close()
+        try:
+            info = socket.getaddrinfo(self.host, self.port_, socket.AF_INET, socket.SOCK_DGRAM)[0]
+        except OSError as exc:
+            raise TransportError(f"cannot resolve {self.host}: {exc}") from exc
+        self.peer = info[4][:2]
+        hub = UdpHub.get(self.local_port)
+        if hub.boxes.get(self.peer) not in (None, self):
+            hub.release()
+            raise TransportError(f"another camera object already talks to {self.describe()} on this socket")
+        hub.boxes[self.peer] = self
+        self._hub = hub
+
+    def close(self) -> None:
+        hub, self._hub = self._hub, None
+        if hub is not None:
+            if hub.boxes.get(self.peer) is self:
+                del hub.boxes[self.peer]
+            hub.release()
+        with self._cond:
+            self._box.clear()
+            self._cond.notify_all()
+
+    @property
+    def is_open(self) -> bool:
+        return self._hub is not None
+
+    def _deliver(self, data: bytes) -> None:
+        with self._cond:
+            self._box.append(data)
+            self._cond.notify_all()
+
+    def write(self, data: bytes) -> None:
+        hub = self._hub
+        if hub is None:
+            raise TransportClosed(f"UDP link to {self.describe()} is not open")
+        try:
+            hub.sendto(data, self.peer)
+        except OSError as exc:
+            raise TransportError(f"cannot send to {self.describe()}: {exc}") from exc
+
+    def read(self, timeout: float) -> bytes:
+        with self._cond:
+            if self._hub is None:
+                raise TransportClosed(f"UDP link to {self.describe()} is not open")
+            if not self._cond.wait_for(lambda: self._box or self._hub is None, timeout=max(0.0, timeout)):
+                return b""
+            if self._hub is None:
+                raise TransportClosed(f"UDP link to {self.describe()} is not open")
+            return self._box.popleft()
+
+    def describe(self) -> str:
+        return f"udp://{self.host}:{self.port_}"

@@ -1,0 +1,412 @@
+"""The MQTT contract between a courtroom and the central scheduler, as code.
+
+Everything a room publishes or accepts is built and checked here; ``docs/mqtt-contract.md``
+is generated from this module (``python -m vksroom.mqtt.contract --markdown``), so the
+document and the wire can not drift apart.
+
+Topics, under ``{prefix}/{court_id}/{courtroom}`` (the *room base*):
+
+========================  ======  ========  =====================================================
+topic                     QoS     retained  payload
+========================  ======  ========  =====================================================
+``.../lifecycle``         1       yes       :data:`LIFECYCLE_SCHEMA` (``lost`` is the Last Will)
+``.../readiness``         1       yes       :data:`READINESS_SCHEMA`
+``.../events/{kind}``     1       no        :data:`EVENT_SCHEMA` (unique ``id``; ``seq`` orders)
+``.../commands``          1       no        :data:`COMMAND_SCHEMA` (scheduler -> room)
+``.../replies``           1       no        :data:`REPLY_SCHEMA` (room -> scheduler)
+========================  ======  ========  =====================================================
+
+Every payload is a UTF-8 JSON object carrying ``schema_version`` (:data:`SCHEMA_VERSION`).
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+SCHEMA_VERSION = 1
+MAX_COMMAND_BYTES = 64 * 1024
+
+# --- lifecycle states (Homie-like) ---------------------------------------------------------
+INIT = "init"                  # connected, subscribing and republishing
+READY = "ready"                # connected and following the room
+LOST = "lost"                  # set by the broker from the Last Will: the room vanished
+DISCONNECTED = "disconnected"  # a planned stop
+LIFECYCLE_STATES = (INIT, READY, LOST, DISCONNECTED)
+
+ROOM_STATES = ("unknown", "ready", "degraded", "not_ready", "testing", "in_hearing", "suspended")
+
+# Event kinds the scheduler can rely on; any other kind the controller announces is
+# published too (consumers ignore kinds they do not know).
+EVENT_KINDS = (
+    "fault", "recovered", "selftest.started", "selftest.finished", "test_session.recorded",
+    "act.created", "break.recommended", "outbox.overflow",
+)
+
+COMMANDS = {
+    "selftest.run": "run the room self-test now; the result follows as selftest.* events and readiness",
+    "status.send": "publish the full readiness document again now",
+    "hearing.create": "add a hearing to the room's schedule",
+    "hearing.update": "change a scheduled hearing",
+    "hearing.cancel": "cancel a scheduled hearing",
+    "vks.suspend": "suspend VKS in this room (rule item 24); readiness becomes 'suspended'",
+    "vks.resume": "resume VKS after a suspension",
+}
+ACCEPTED, REJECTED = "accepted", "rejected"
+
+_LEVEL = r"[A-Za-z0-9_-]+"
+_KIND_BAD = re.compile(r"[^a-z0-9_.-]")
+REQUEST_ID = r"^[A-Za-z0-9_.:-]{1,64}$"
+
+
+# --- topics --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Topics:
+    """The topic names of one room."""
+
+    prefix: str
+    court_id: str
+    courtroom: str
+
+    @property
+    def base(self) -> str:
+        return f"{self.prefix}/{self.court_id}/{self.courtroom}"
+
+    @property
+    def lifecycle(self) -> str:
+        return f"{self.base}/lifecycle"
+
+    @property
+    def readiness(self) -> str:
+        return f"{self.base}/readiness"
+
+    @property
+    def commands(self) -> str:
+        return f"{self.base}/commands"
+
+    @property
+    def replies(self) -> str:
+        return f"{self.base}/replies"
+
+    def event(self, kind: str) -> str:
+        return f"{self.base}/events/{event_topic_level(kind)}"
+
+
+def event_topic_level(kind: str) -> str:
+    """An event kind as one topic level: lowercase letters, digits, '_', '.', '-'."""
+    return _KIND_BAD.sub("_", str(kind).lower())[:64] or "unknown"
+
+
+def parse_topic(prefix: str, topic: str) -> tuple[str, str, str] | None:
+    """``(court_id, courtroom, rest)`` of a topic under ``prefix``, or None."""
+    head = prefix.rstrip("/") + "/"
+    if not topic.startswith(head):
+        return None
+    parts = topic[len(head):].split("/", 2)
+    if len(parts) < 3:
+        return None
+    return parts[0], parts[1], parts[2]
+
+
+# --- schemas (JSON Schema, draft 2020-12 subset) ---------------------------------------------
+
+def _obj(properties: dict, required=(), extra: bool = True, title: str = "", description: str = "") -> dict:
+    schema = {"type": "object", "properties": properties, "required": list(required),
+              "additionalProperties": extra}
+    if title:
+        schema = {"title": title, **schema}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _str(description: str = "", **kw) -> dict:
+    return {"type": "string", **kw, **({"description": description} if description else {})}
+
+
+def _num(description: str = "", nullable: bool = False) -> dict:
+    s = {"type": ["number", "null"] if nullable else "number"}
+    return {**s, "description": description} if description else s
+
+
+_VERSION = {"const": SCHEMA_VERSION, "description": "contract version; a consumer rejects versions it does not know"}
+_ROOM = {"court_id": _str("court identifier (a topic level)", pattern=f"^{_LEVEL}$"),
+         "courtroom": _str("courtroom identifier (a topic level)", pattern=f"^{_LEVEL}$")}
+_SEQ = {"type": "integer", "minimum": 1,
+        "description": "room-wide publish order from the room's outbox: increases with every readiness, event and reply"}
+
+CHECK_SCHEMA = _obj({
+    "check": _str("check name, e.g. link, preset, picture"),
+    "ok": {"type": "boolean"},
+    "reason": _str("plain English; empty when ok"),
+    "value": {"description": "the measured value(s) of the check (any JSON)"},
+    "code": _str("machine code of the reason, for translation"),
+    "params": {"type": "object", "description": "parameters of the reason code"},
+    "duration_s": _num("how long the check took"),
+    "at": _num("when it was measured (Unix time, seconds)"),
+}, required=("check", "ok", "reason", "at"))
+
+DEVICE_SCHEMA = _obj({
+    "id": _str(), "kind": _str("camera, codec, dsp, ..."), "label": _str(),
+    "required": {"type": "boolean", "description": "a required device failing makes the room not_ready"},
+    "health": {"enum": ["ok", "fault", "unknown"]},
+    "reason": _str("why the device is at fault; empty when ok"),
+    "since": _num("since when the health holds"),
+    "checks": {"type": "array", "items": CHECK_SCHEMA},
+}, required=("id", "required", "health", "reason", "checks"))
+
+LIFECYCLE_SCHEMA = _obj({
+    "schema_version": _VERSION, **_ROOM,
+    "state": {"enum": list(LIFECYCLE_STATES)},
+    "at": _num("when the room published it; for 'lost' the time of the connection the Will belongs to"),
+    "client_id": _str(),
+}, required=("schema_version", "court_id", "courtroom", "state", "at"),
+   title="lifecycle", description="retained; 'lost' is the Last Will, set by the broker")
+
+READINESS_SCHEMA = _obj({
+    "schema_version": _VERSION, **_ROOM, "seq": _SEQ,
+    "state": {"enum": list(ROOM_STATES)},
+    "reasons": {"type": "array", "items": {"type": "string"}, "description": "one line per failed device"},
+    "measured_at": _num("when the verdict was measured (Unix time)"),
+    "valid_until": _num("until when the verdict holds without a new measurement; null: until changed", True),
+    "activity": _str("what the room is doing: '', 'selftest', 'hearing'"),
+    "devices": {"type": "object", "additionalProperties": DEVICE_SCHEMA, "description": "by device id"},
+}, required=("schema_version", "court_id", "courtroom", "seq", "state", "reasons", "measured_at", "valid_until",
+             "devices"),
+   title="readiness", description="retained; with MQTT 5 it expires from the broker at valid_until")
+
+EVENT_SCHEMA = _obj({
+    "schema_version": _VERSION, **_ROOM, "seq": _SEQ,
+    "id": _str("unique event id: consumers drop duplicates by it", minLength=1, maxLength=64),
+    "kind": _str("fault, recovered, selftest.started, selftest.finished, test_session.recorded, act.created, "
+                 "break.recommended, outbox.overflow, or a newer kind"),
+    "ts": _num("when it happened in the room (Unix time)"),
+    "data": {"type": "object", "description": "kind-specific facts"},
+}, required=("schema_version", "court_id", "courtroom", "seq", "id", "kind", "ts", "data"),
+   title="event", description="QoS 1, not retained; at least once, so drop duplicates by id")
+
+COMMAND_SCHEMA = _obj({
+    "schema_version": _VERSION, **_ROOM,
+    "request_id": _str("chosen by the sender; the reply carries it; a repeated id gets the first reply again",
+                       pattern=REQUEST_ID),
+    "command": {"enum": list(COMMANDS)},
+    "args": {"type": "object", "description": "command arguments, checked by the room controller"},
+    "expires_at": _num("optional: a command still undelivered after this time is rejected as expired", True),
+}, required=("schema_version", "court_id", "courtroom", "request_id", "command"),
+   title="command", description=f"QoS 1, at most {MAX_COMMAND_BYTES} bytes; the room answers on .../replies")
+
+REPLY_SCHEMA = _obj({
+    "schema_version": _VERSION, **_ROOM, "seq": _SEQ,
+    "request_id": {"type": ["string", "null"], "description": "null when the command was too unreadable to tell"},
+    "command": {"type": ["string", "null"]},
+    "status": {"enum": [ACCEPTED, REJECTED]},
+    "result": {"type": "object", "description": "when accepted: what the controller returned"},
+    "reason": _str("when rejected: why, in plain English"),
+    "at": _num(),
+}, required=("schema_version", "court_id", "courtroom", "seq", "request_id", "status", "at"),
+   title="reply", description="QoS 1, not retained")
+
+SCHEMAS = {"lifecycle": LIFECYCLE_SCHEMA, "readiness": READINESS_SCHEMA, "event": EVENT_SCHEMA,
+           "command": COMMAND_SCHEMA, "reply": REPLY_SCHEMA}
+
+
+def json_schema(name: str) -> dict:
+    """The published JSON Schema document for payload ``name``."""
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"urn:vksroom:mqtt:{name}:v{SCHEMA_VERSION}", **SCHEMAS[name]}
+
+
+# --- a validator for the subset of JSON Schema used above -------------------------------------
+
+_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
+
+
+def _is_type(value, name: str) -> bool:
+    if name in ("number", "integer"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        return name == "number" or isinstance(value, int)
+    return isinstance(value, _TYPES[name])
+
+
+def errors(schema: dict, value: Any, path: str = "") -> list[str]:
+    """Every way ``value`` breaks ``schema``, each as ``"path: what is wrong"``."""
+    where = path or "payload"
+    if "const" in schema and value != schema["const"]:
+        return [f"{where}: must be {schema['const']!r}, got {value!r}"]
+    if "enum" in schema and value not in schema["enum"]:
+        return [f"{where}: must be one of {', '.join(map(str, schema['enum']))}, got {value!r}"]
+    if "type" in schema:
+        names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not any(_is_type(value, n) for n in names):
+            return [f"{where}: must be {' or '.join(names)}, not {_json_type(value)}"]
+    out = []
+    if isinstance(value, str):
+        if len(value) > schema.get("maxLength", len(value)) or len(value) < schema.get("minLength", 0):
+            out.append(f"{where}: length {len(value)} outside {schema.get('minLength', 0)}-{schema.get('maxLength')}")
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            out.append(f"{where}: {value[:80]!r} does not match {schema['pattern']}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < schema.get("minimum", value):
+        out.append(f"{where}: must be >= {schema['minimum']}, got {value}")
+    if isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            out += errors(schema["items"], item, f"{path}[{i}]")
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        for key in schema.get("required", ()):
+            if key not in value:
+                out.append(f"{_join(path, key)}: is required")
+        extra = schema.get("additionalProperties", True)
+        for key, item in value.items():
+            if key in props:
+                out += errors(props[key], item, _join(path, key))
+            elif extra is False:
+                out.append(f"{_join(path, key)}: unknown field")
+            elif isinstance(extra, dict):
+                out += errors(extra, item, _join(path, key))
+    return out
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _json_type(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    return {dict: "object", list: "array", str: "string", int: "integer", float: "number"}.get(type(value), "unknown")
+
+
+def check(name: str, doc: Any) -> None:
+    """Raise ValueError naming the first problem if ``doc`` is not a valid ``name`` payload."""
+    problems = errors(SCHEMAS[name], doc)
+    if problems:
+        raise ValueError(problems[0])
+
+
+# --- payload builders --------------------------------------------------------------------------
+
+def encode(doc: dict) -> bytes:
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8")
+
+
+def _room(topics: Topics) -> dict:
+    return {"schema_version": SCHEMA_VERSION, "court_id": topics.court_id, "courtroom": topics.courtroom}
+
+
+def lifecycle_doc(topics: Topics, state: str, client_id: str = "", at: float | None = None) -> dict:
+    if state not in LIFECYCLE_STATES:
+        raise ValueError(f"unknown lifecycle state {state!r}")
+    return {**_room(topics), "state": state, "at": time.time() if at is None else at, "client_id": client_id}
+
+
+def readiness_doc(topics: Topics, readiness: dict) -> dict:
+    """The retained readiness document from ``Readiness.to_dict()`` (``seq`` added by the outbox)."""
+    doc = {**readiness, **_room(topics)}
+    doc.setdefault("reasons", [])
+    doc.setdefault("valid_until", None)
+    doc.setdefault("devices", {})
+    return doc
+
+
+def event_doc(topics: Topics, kind: str, data: dict, id: str | None = None, ts: float | None = None) -> dict:
+    return {**_room(topics), "id": id or uuid.uuid4().hex, "kind": kind,
+            "ts": time.time() if ts is None else ts, "data": data if isinstance(data, dict) else {"value": data}}
+
+
+def reply_doc(topics: Topics, request_id: str | None, command: str | None, result: dict | None = None,
+              reason: str | None = None) -> dict:
+    doc = {**_room(topics), "request_id": request_id, "command": command, "at": time.time()}
+    if reason is None:
+        doc.update(status=ACCEPTED, result=result if isinstance(result, dict) else {"value": result})
+    else:
+        doc.update(status=REJECTED, reason=reason)
+    return doc
+
+
+def command_doc(topics: Topics, command: str, args: dict | None = None, request_id: str | None = None,
+                expires_at: float | None = None) -> dict:
+    """A command as the scheduler sends it (used by the fleet tools and the tests)."""
+    doc = {**_room(topics), "request_id": request_id or uuid.uuid4().hex, "command": command, "args": args or {}}
+    if expires_at is not None:
+        doc["expires_at"] = expires_at
+    return doc
+
+
+# --- reading commands -----------------------------------------------------------------------------
+
+class CommandRejected(ValueError):
+    """A command the room will not run; ``reason`` goes on the reply topic."""
+
+    def __init__(self, reason: str, request_id: str | None = None, command: str | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.request_id = request_id
+        self.command = command
+
+
+@dataclass(frozen=True)
+class Command:
+    request_id: str
+    name: str
+    args: dict
+    doc: dict
+
+
+def parse_command(topics: Topics, payload: bytes, now: float | None = None) -> Command:
+    """Check a command envelope addressed to the room ``topics`` names.
+
+    Raises :class:`CommandRejected` with the reason (and whatever request id could be read).
+    """
+    if len(payload) > MAX_COMMAND_BYTES:
+        raise CommandRejected(f"payload of {len(payload)} bytes exceeds the {MAX_COMMAND_BYTES}-byte limit")
+    try:
+        doc = json.loads(payload.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise CommandRejected("payload is not UTF-8 text") from None
+    except ValueError as exc:
+        raise CommandRejected(f"payload is not valid JSON ({exc})") from None
+    if not isinstance(doc, dict):
+        raise CommandRejected(f"payload must be a JSON object, not {_json_type(doc)}")
+    rid = doc.get("request_id")
+    rid = rid if isinstance(rid, str) and re.match(REQUEST_ID, rid) else None
+    name = doc.get("command") if isinstance(doc.get("command"), str) else None
+    if doc.get("schema_version") != SCHEMA_VERSION:
+        raise CommandRejected(f"unsupported schema_version {doc.get('schema_version')!r} (this room speaks "
+                              f"{SCHEMA_VERSION})", rid, name)
+    if "court_id" in doc and "courtroom" in doc and (doc["court_id"], str(doc["courtroom"])) != (
+            topics.court_id, topics.courtroom):
+        raise CommandRejected(f"addressed to {doc['court_id']}/{doc['courtroom']}, this is "
+                              f"{topics.court_id}/{topics.courtroom}", rid, name)
+    if name is not None and name not in COMMANDS:
+        raise CommandRejected(f"unknown command {name!r} (known: {', '.join(COMMANDS)})", rid, name)
+    problems = errors(COMMAND_SCHEMA, doc)
+    if problems:
+        raise CommandRejected(problems[0], rid, name)
+    expires = doc.get("expires_at")
+    if expires is not None and expires < (time.time() if now is None else now):
+        raise CommandRejected(f"expired at {expires} before it reached the room", rid, name)
+    return Command(rid, name, doc.get("args", {}), doc)
+
+
+# --- the document ---------------------------------------------------------------------------------
+
+def markdown_schemas() -> str:
+    """The schema section of docs/mqtt-contract.md."""
+    parts = []
+    for name in SCHEMAS:
+        parts.append(f"### `{name}`\n\n```json\n{json.dumps(json_schema(name), indent=2, ensure_ascii=False)}\n```\n")
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":  # python -m vksroom.mqtt.contract [--markdown | NAME]
+    import sys
+
+    arg = sys.argv[1] if len(sys.argv) > 1 else "--markdown"
+    print(markdown_schemas() if arg == "--markdown" else json.dumps(json_schema(arg), indent=2, ensure_ascii=False))

@@ -1,0 +1,383 @@
+"""The room's MQTT link: follows the controller's events, publishes them to the centre
+through the durable outbox, and hands the centre's commands to the controller.
+
+    link = MqttLink(controller, cfg)   # cfg: vksroom.controller.config.RoomConfig
+    link.start()                       # returns at once, even while the broker is down
+    ...
+    link.stop()                        # flushes, publishes lifecycle 'disconnected'
+
+Threads: paho's network thread (``loop_start``: connects, reconnects with backoff, calls
+back), the link's *pump* (hands outbox rows to paho in order, at most ``window`` unacked)
+and the *command* worker (validates commands, calls ``controller.command``, replies).
+Event handlers run on the controller's thread and only append to the outbox (one small
+SQLite commit), which is what makes an event durable the moment the controller emits it.
+
+MQTT 5 is tried first; a broker that answers "unsupported protocol version" (amqtt, old
+brokers) gets MQTT 3.1.1 from then on. With MQTT 5 the retained readiness carries a
+message expiry at its ``valid_until`` and every payload a content type.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import OrderedDict, deque
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from . import contract
+from .contract import Topics
+from .outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+READINESS_KEY = "readiness"
+_UNSUPPORTED_PROTOCOL = (1, 132)   # CONNACK codes: 3.1.1 "unacceptable version", 5 "unsupported version"
+
+
+class MqttLink:
+    def __init__(self, controller, cfg, *, outbox_path: str | Path | None = None, window: int = 64,
+                 backoff: tuple[float, float] = (1.0, 30.0), max_outbox: int = 100_000,
+                 protocol: str = "auto"):
+        if protocol not in ("auto", "5", "3.1.1"):
+            raise ValueError("protocol must be auto, 5 or 3.1.1")
+        self.controller = controller
+        self.cfg = cfg
+        self.mq = cfg.mqtt
+        self.topics = Topics(self.mq.topic_prefix, cfg.court_id, str(cfg.courtroom))
+        self.client_id = self.mq.client_id or f"vksroom-{cfg.court_id}-{cfg.courtroom}"
+        self.outbox_path = Path(outbox_path) if outbox_path else Path(cfg.data_dir) / "mqtt-outbox.sqlite3"
+        self.window = window
+        self.backoff = backoff
+        self.max_outbox = max_outbox
+        self.protocol = mqtt.MQTTv311 if protocol == "3.1.1" else mqtt.MQTTv5
+        self._auto_protocol = protocol == "auto"
+
+        self.outbox: Outbox | None = None
+        self._client: mqtt.Client | None = None
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        # Owned by the pump thread alone: it publishes, then maps the mid; paho's acks reach
+        # it through _acks, so an ack that overtakes the mapping is simply read a turn later.
+        # (paho calls on_publish holding its own message lock: never call paho holding ours.)
+        self._inflight: dict[int, int] = {}       # paho mid -> outbox seq
+        self._handed = 0                           # highest seq handed to paho
+        self._acks: deque = deque()                # (mid, reason) from paho's thread
+        self._swap = False
+        self._stopping = threading.Event()
+        self.connected = threading.Event()
+        self.ready = threading.Event()            # connected, subscribed, lifecycle 'ready' sent
+        self._last_readiness: dict | None = None
+        self._unsubscribe = None
+        self._pump: threading.Thread | None = None
+        self._worker: threading.Thread | None = None
+        self._commands: queue.Queue = queue.Queue(maxsize=64)
+        self._replies: OrderedDict[str, dict] = OrderedDict()   # request id -> reply doc (idempotence)
+        self.stats = {"published": 0, "acked": 0, "connects": 0, "commands": 0, "rejected": 0}
+
+    # --- public --------------------------------------------------------------------------
+
+    def start(self) -> "MqttLink":
+        if self._pump:
+            return self
+        self._stopping.clear()
+        self.outbox = Outbox(self.outbox_path, self.max_outbox, overflow=self._overflow_message,
+                             encode=contract.encode)
+        if len(self.outbox):
+            log.info("MQTT outbox holds %d unsent messages from before; they go first", len(self.outbox))
+        self._unsubscribe = self.controller.events.subscribe(self._on_event)
+        self._put_readiness(self.controller.readiness().to_dict())
+        self._pump = threading.Thread(target=self._run_pump, name="mqtt-pump", daemon=True)
+        self._worker = threading.Thread(target=self._run_commands, name="mqtt-commands", daemon=True)
+        self._new_client()
+        self._pump.start()
+        self._worker.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Flush what the broker can take within ``timeout``, say 'disconnected', disconnect."""
+        if not self._pump:
+            return
+        if self._unsubscribe:
+            self._unsubscribe()
+        deadline = time.monotonic() + timeout
+        self.flush(max(0.0, deadline - time.monotonic() - 1.0))
+        client = self._client
+        if self.connected.is_set():
+            self._publish_lifecycle(contract.DISCONNECTED, wait=max(0.1, deadline - time.monotonic()))
+        self._stopping.set()
+        with self._wake:
+            self._wake.notify_all()
+        self._commands.put(None)
+        client.disconnect()
+        client.loop_stop()
+        for t in (self._pump, self._worker):
+            t.join(max(0.1, deadline - time.monotonic()))
+        self._pump = self._worker = None
+        self.connected.clear()
+        self.ready.clear()
+        self.outbox.close()
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until the outbox is empty (everything acknowledged); False on timeout."""
+        with self._wake:
+            return self._wake.wait_for(lambda: len(self.outbox) == 0, timeout)
+
+    @property
+    def protocol_name(self) -> str:
+        return "5" if self.protocol == mqtt.MQTTv5 else "3.1.1"
+
+    # --- controller side: only enqueue ---------------------------------------------------------
+
+    def _on_event(self, event) -> None:
+        if event.kind == "readiness":
+            self._put_readiness(event.data)
+        else:
+            doc = contract.event_doc(self.topics, event.kind, event.data, id=event.id, ts=event.ts)
+            self._put(self.topics.event(event.kind), doc)
+
+    def _put_readiness(self, readiness: dict) -> None:
+        self._last_readiness = readiness
+        self._put(self.topics.readiness, contract.readiness_doc(self.topics, readiness), retain=True,
+                  key=READINESS_KEY)
+
+    def _put(self, topic: str, doc: dict, retain: bool = False, key: str | None = None) -> int:
+        seq = self.outbox.put(topic, doc, qos=1, retain=retain, key=key)
+        with self._wake:
+            self._wake.notify_all()
+        return seq
+
+    def _overflow_message(self, summary: dict) -> tuple[str, dict]:
+        return self.topics.event("outbox.overflow"), contract.event_doc(self.topics, "outbox.overflow", summary)
+
+    # --- the pump: outbox -> paho, in order ---------------------------------------------------
+
+    def _run_pump(self) -> None:
+        while not self._stopping.is_set():
+            with self._wake:
+                self._wake.wait_for(lambda: self._stopping.is_set() or self._swap or self._acks
+                                    or (self.connected.is_set() and len(self._inflight) < self.window
+                                        and len(self.outbox) > len(self._inflight)), timeout=1.0)
+                if self._stopping.is_set():
+                    return
+                swap = self._swap
+                acks = list(self._acks)
+                self._acks.clear()
+            try:
+                if acks:
+                    self._settle(acks)
+                if swap:
+                    self._fall_back_to_311()
+                elif self.connected.is_set() and len(self._inflight) < self.window:
+                    for msg in self.outbox.pending(self._handed, self.window - len(self._inflight)):
+                        self._hand(msg)
+            except Exception:  # never let the pump die; the rows stay in the outbox
+                log.exception("MQTT pump failed; retrying")
+                self._stopping.wait(1.0)
+
+    def _hand(self, msg) -> None:
+        props = None
+        if self.protocol == mqtt.MQTTv5:
+            props = Properties(PacketTypes.PUBLISH)
+            props.ContentType = "application/json"
+            if msg.key == READINESS_KEY:
+                valid_until = msg.doc.get("valid_until")
+                if isinstance(valid_until, (int, float)):
+                    props.MessageExpiryInterval = max(1, int(valid_until - time.time()))
+        info = self._client.publish(msg.topic, msg.payload, qos=msg.qos, retain=msg.retain, properties=props)
+        self._inflight[info.mid] = msg.seq
+        self._handed = msg.seq
+        self.stats["published"] += 1
+
+    def _settle(self, acks) -> None:
+        done = []
+        for mid, reason in acks:
+            seq = self._inflight.pop(mid, None)
+            if seq is None:
+                continue   # a lifecycle message, or an ack of a client we replaced
+            if reason is not None and reason.is_failure:
+                log.error("MQTT broker refused message seq %d: %s; it is dropped from the outbox", seq, reason)
+            done.append(seq)
+        if done:
+            self.outbox.ack(*done)
+            self.stats["acked"] += len(done)
+            with self._wake:
+                self._wake.notify_all()   # flush() waits on this
+
+    # --- paho client ----------------------------------------------------------------------------
+
+    def _new_client(self) -> None:
+        v5 = self.protocol == mqtt.MQTTv5
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=self.protocol,
+                        clean_session=None if v5 else False)
+        c.reconnect_delay_set(min_delay=self.backoff[0], max_delay=self.backoff[1])
+        c.max_inflight_messages_set(self.window)
+        if self.mq.username:
+            c.username_pw_set(self.mq.username, self.mq.password or None)
+        if self.mq.tls:
+            c.tls_set(ca_certs=self.mq.ca_file or None, certfile=self.mq.cert_file or None,
+                      keyfile=self.mq.key_file or None)
+        will = contract.lifecycle_doc(self.topics, contract.LOST, self.client_id)
+        c.will_set(self.topics.lifecycle, contract.encode(will), qos=1, retain=True)
+        c.on_connect = self._on_connect
+        c.on_disconnect = self._on_disconnect
+        c.on_subscribe = self._on_subscribe
+        c.on_publish = self._on_publish
+        c.on_message = self._on_message
+        props = None
+        if v5:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = 24 * 3600   # keep commands queued while the room is away
+        self._client = c
+        log.info("MQTT link for %s: connecting to %s as %s%s (MQTT %s)", self.topics.base, self.mq.url,
+                 self.client_id, f", user {self.mq.username}" if self.mq.username else "", self.protocol_name)
+        c.connect_async(self.mq.host, self.mq.port, keepalive=self.mq.keepalive,
+                        clean_start=False if v5 else mqtt.MQTT_CLEAN_START_FIRST_ONLY, properties=props)
+        c.loop_start()
+
+    def _fall_back_to_311(self) -> None:
+        old = self._client
+        old.loop_stop()
+        try:
+            old.disconnect()
+        except Exception:
+            pass
+        with self._wake:
+            self._swap = False
+        self._inflight.clear()   # the old client's queue is gone: send everything again, in order
+        self._handed = 0
+        self.protocol = mqtt.MQTTv311
+        log.info("MQTT broker %s does not speak MQTT 5; using 3.1.1", self.mq.url)
+        if not self._stopping.is_set():
+            self._new_client()
+
+    def _on_connect(self, client, userdata, flags, reason, props) -> None:
+        if self.protocol == mqtt.MQTTv5 and not reason.is_failure:
+            self._auto_protocol = False   # the broker speaks 5: stay with it
+        if reason.is_failure:
+            if reason.value in _UNSUPPORTED_PROTOCOL and self.protocol == mqtt.MQTTv5 and self._auto_protocol:
+                with self._wake:
+                    self._swap = True
+                    self._wake.notify_all()
+                return
+            log.warning("MQTT broker %s refused the connection: %s", self.mq.url, reason)
+            return
+        if client is not self._client:
+            return
+        self.stats["connects"] += 1
+        log.info("MQTT connected to %s (MQTT %s, session present: %s)", self.mq.url, self.protocol_name,
+                 flags.session_present)
+        client.subscribe(self.topics.commands, qos=1)
+        self._publish_lifecycle(contract.INIT)
+        if self._last_readiness is not None:   # the broker may have lost the retained copy
+            self._put_readiness(self._last_readiness)
+        with self._wake:
+            self.connected.set()
+            self._wake.notify_all()
+
+    def _on_subscribe(self, client, userdata, mid, reasons, props) -> None:
+        if any(r.is_failure for r in reasons):
+            log.error("MQTT broker refused the subscription to %s: %s", self.topics.commands,
+                      ", ".join(str(r) for r in reasons))
+        self._publish_lifecycle(contract.READY)
+        self.ready.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason, props) -> None:
+        was_connected = self.connected.is_set()
+        self.connected.clear()
+        self.ready.clear()
+        if not was_connected and self._auto_protocol and self.protocol == mqtt.MQTTv5:
+            # Closed before any CONNACK: some 3.1.1 brokers (amqtt) can not even parse an MQTT 5
+            # CONNECT that carries a Will, and hang up or time out instead of answering.
+            with self._wake:
+                self._swap = True
+                self._wake.notify_all()
+            return
+        if not self._stopping.is_set() and client is self._client:
+            log.warning("MQTT disconnected from %s (%s); %d messages wait in the outbox", self.mq.url, reason,
+                        len(self.outbox))
+
+    def _on_publish(self, client, userdata, mid, reason, props) -> None:
+        if client is not self._client:
+            return
+        with self._wake:
+            self._acks.append((mid, reason))
+            self._wake.notify_all()
+
+    def _publish_lifecycle(self, state: str, wait: float = 0.0) -> bool:
+        doc = contract.lifecycle_doc(self.topics, state, self.client_id)
+        info = self._client.publish(self.topics.lifecycle, contract.encode(doc), qos=1, retain=True)
+        if not wait:
+            return True
+        try:
+            info.wait_for_publish(wait)
+        except (RuntimeError, ValueError):   # not connected any more
+            return False
+        return info.is_published()
+
+    # --- commands --------------------------------------------------------------------------------
+
+    def _on_message(self, client, userdata, message) -> None:
+        if message.topic != self.topics.commands:
+            log.warning("MQTT message on %s ignored: not this room's command topic", message.topic)
+            return
+        try:
+            self._commands.put_nowait(bytes(message.payload))
+        except queue.Full:
+            self._reject(None, None, "the room is busy: too many commands waiting; send again later")
+
+    def _run_commands(self) -> None:
+        while True:
+            payload = self._commands.get()
+            if payload is None:
+                return
+            try:
+                self._command(payload)
+            except Exception:  # a command must never take the link down
+                log.exception("MQTT command handling failed")
+
+    def _command(self, payload: bytes) -> None:
+        self.stats["commands"] += 1
+        try:
+            cmd = contract.parse_command(self.topics, payload)
+        except contract.CommandRejected as rej:
+            self._reject(rej.request_id, rej.command, rej.reason)
+            return
+        earlier = self._replies.get(cmd.request_id)
+        if earlier is not None:   # QoS 1 redelivery or a sender's retry: answer again, do not run twice
+            log.info("MQTT command %s (request %s) already answered; sending the same reply", cmd.name,
+                     cmd.request_id)
+            self._put(self.topics.replies, earlier)
+            return
+        try:
+            result = self.controller.command(cmd.name, cmd.args)
+        except ValueError as exc:
+            self._reject(cmd.request_id, cmd.name, str(exc) or type(exc).__name__)
+            return
+        except Exception as exc:
+            log.exception("controller failed on command %s (request %s)", cmd.name, cmd.request_id)
+            self._reject(cmd.request_id, cmd.name, f"the room controller failed: {exc}")
+            return
+        log.info("MQTT command %s (request %s) accepted", cmd.name, cmd.request_id)
+        doc = contract.reply_doc(self.topics, cmd.request_id, cmd.name, result=result if result is not None else {})
+        self._remember(cmd.request_id, doc)
+        self._put(self.topics.replies, doc)
+        if cmd.name == "status.send":
+            self._put_readiness(self.controller.readiness().to_dict())
+
+    def _reject(self, request_id, command, reason: str) -> None:
+        self.stats["rejected"] += 1
+        log.warning("MQTT command %s (request %s) rejected: %s", command or "?", request_id or "?", reason)
+        doc = contract.reply_doc(self.topics, request_id, command, reason=reason)
+        if request_id:
+            self._remember(request_id, doc)
+        self._put(self.topics.replies, doc)
+
+    def _remember(self, request_id: str, doc: dict) -> None:
+        self._replies[request_id] = doc
+        while len(self._replies) > 1000:
+            self._replies.popitem(last=False)

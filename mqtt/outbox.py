@@ -1,0 +1,191 @@
+"""A durable outbox: what the room must tell the centre, on disk until the broker has it.
+
+Every readiness change, event and command reply is written here *before* it is handed to
+the MQTT client, and removed only when the broker acknowledged it (PUBACK). Rows are
+published in ``seq`` order, the order they were written, so order per room is kept; ``seq``
+is also written into each payload so a consumer can see order and gaps.
+
+Durability. The database runs in WAL mode. A write (``put``) commits with
+``synchronous=FULL``: the WAL is fsync'ed before ``put`` returns, so what was written
+survives kill -9 *and* a power cut (NORMAL would survive kill -9 but could lose the last
+commits on power loss, since WAL frames are only fsync'ed at checkpoints). Acknowledgements
+(``ack``) commit with ``synchronous=NORMAL``: losing an ack to a power cut only means the
+message is sent once more, which consumers drop by id; and the next FULL commit makes
+earlier WAL frames durable anyway. Rows are small; a FULL commit costs one fsync.
+
+Bound and policy. Rows with a ``key`` (the retained readiness document) *supersede*: a new
+row deletes every older row with the same key, so during an outage the outbox holds only the
+newest readiness (the retained truth) and it does not grow. Other rows (events, replies) are
+never dropped silently: when the outbox holds ``max_messages`` rows, the oldest are deleted
+and counted, and an overflow row built by ``overflow`` (an ``outbox.overflow`` event naming
+how many, which ``seq`` range and time span were dropped) is queued, itself superseding the
+previous unsent overflow row with the running totals; the drop is logged as an error.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+log = logging.getLogger(__name__)
+
+OVERFLOW_KEY = "outbox.overflow"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    topic    TEXT NOT NULL,
+    payload  BLOB NOT NULL,
+    qos      INTEGER NOT NULL,
+    retain   INTEGER NOT NULL,
+    key      TEXT,
+    created  REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_key ON outbox(key) WHERE key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class Message:
+    seq: int
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+    key: str | None
+    created: float
+
+    @property
+    def doc(self) -> dict:
+        return json.loads(self.payload)
+
+
+class Outbox:
+    """The SQLite outbox. Thread-safe: one connection behind a lock."""
+
+    def __init__(self, path: str | Path, max_messages: int = 100_000,
+                 overflow: Callable[[dict], tuple[str, dict]] | None = None,
+                 encode: Callable[[dict], bytes] | None = None):
+        if max_messages < 2:
+            raise ValueError("max_messages must be at least 2")
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.max_messages = max_messages
+        self._overflow = overflow
+        self._encode = encode or (lambda d: json.dumps(d, separators=(",", ":"), default=str).encode())
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+        self._count = self._db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        self.superseded = 0   # rows replaced by a newer row with the same key (this process)
+        self.dropped = 0      # rows dropped for lack of room (this process)
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def put(self, topic: str, doc: dict, qos: int = 1, retain: bool = False, key: str | None = None) -> int:
+        """Store one message durably; returns its ``seq`` (also written into the payload as ``seq``)."""
+        with self._lock:
+            return self._put(topic, doc, qos, retain, key)
+
+    def _put(self, topic, doc, qos, retain, key) -> int:
+        db = self._db
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if key is not None:
+                n = db.execute("DELETE FROM outbox WHERE key = ?", (key,)).rowcount
+                self._count -= n
+                self.superseded += n
+            if key is None and self._count >= self.max_messages:
+                self._make_room()
+            seq = self._insert(topic, doc, qos, retain, key)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            self._count = db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+            raise
+        return seq
+
+    def _insert(self, topic, doc, qos, retain, key) -> int:
+        cur = self._db.execute(
+            "INSERT INTO outbox (topic, payload, qos, retain, key, created) VALUES (?, x'', ?, ?, ?, ?)",
+            (topic, int(qos), int(bool(retain)), key, time.time()))
+        seq = cur.lastrowid
+        self._db.execute("UPDATE outbox SET payload = ? WHERE seq = ?", (self._encode({**doc, "seq": seq}), seq))
+        self._count += 1
+        return seq
+
+    def _make_room(self) -> None:
+        """Drop the oldest unkeyed rows (1 % of the bound, at least one) and queue the overflow notice."""
+        n = max(1, self.max_messages // 100)
+        rows = self._db.execute(
+            "SELECT seq, created FROM outbox WHERE key IS NULL ORDER BY seq LIMIT ?", (n,)).fetchall()
+        if not rows:
+            return
+        self._db.execute("DELETE FROM outbox WHERE key IS NULL AND seq <= ?", (rows[-1][0],))
+        self._count -= len(rows)
+        self.dropped += len(rows)
+        summary = self._meta("overflow") or {"dropped": 0, "first_seq": rows[0][0], "first_created": rows[0][1]}
+        summary.update(dropped=summary["dropped"] + len(rows), last_seq=rows[-1][0], last_created=rows[-1][1],
+                       max_messages=self.max_messages)
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('overflow', ?)", (json.dumps(summary),))
+        log.error("MQTT outbox full (%d messages): dropped %d oldest events, seq %d-%d (%d dropped since the "
+                  "last notice reached the broker)", self.max_messages, len(rows), rows[0][0], rows[-1][0],
+                  summary["dropped"])
+        if self._overflow:
+            topic, doc = self._overflow(summary)
+            self._count -= self._db.execute("DELETE FROM outbox WHERE key = ?", (OVERFLOW_KEY,)).rowcount
+            summary["notice_seq"] = self._insert(topic, doc, 1, False, OVERFLOW_KEY)
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('overflow', ?)", (json.dumps(summary),))
+
+    def _meta(self, name: str):
+        row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    # --- reading and acknowledging -----------------------------------------------------------
+
+    def pending(self, after: int = 0, limit: int = 100) -> list[Message]:
+        """The next rows in order, with ``seq > after``."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, topic, payload, qos, retain, key, created FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after, limit)).fetchall()
+        return [Message(r[0], r[1], bytes(r[2]), r[3], bool(r[4]), r[5], r[6]) for r in rows]
+
+    def ack(self, *seqs: int) -> int:
+        """The broker has these: delete them. Returns how many rows went."""
+        if not seqs:
+            return 0
+        with self._lock:
+            db = self._db
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                n = db.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs]).rowcount
+                summary = self._meta("overflow")
+                if summary and summary.get("notice_seq") in seqs:
+                    db.execute("DELETE FROM meta WHERE name = 'overflow'")
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            self._count -= n
+            return n
+
+    def __len__(self) -> int:
+        return self._count
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._db.close()
+            except sqlite3.Error:
+                pass

@@ -122,12 +122,9 @@ def wait_for_signal() -> None:
 
 
 def readiness_topic(cfg: RoomConfig) -> str:
-    try:
-        from vksroom.mqtt.contract import Topics
+    from vksroom.mqtt.contract import Topics
 
-        return Topics.for_room(cfg).readiness
-    except ImportError:
-        return f"{cfg.mqtt.topic_prefix}/{cfg.court_id}/{cfg.courtroom}/readiness"
+    return Topics(cfg.mqtt.topic_prefix, cfg.court_id, cfg.courtroom).readiness
 
 
 # -- commands -------------------------------------------------------------------------
@@ -200,6 +197,9 @@ def cmd_demo(args) -> int:
     with DemoBench(panel_host=args.host, panel_port=args.port, data_dir=args.data_dir) as bench:
         stack = Stack(bench.config).start()
         try:
+            # The simulated cameras answer error 41 while they power up, as real ones do:
+            # let them come up before the first self-test (it runs anyway after 20 s).
+            stack.controller.wait_for(lambda r: r.state.value == "ready", 20)
             stack.controller.run_selftest("demo")
             print(f"Panel:          {stack.panel_url}", flush=True)
             print(f"MQTT broker:    {bench.config.mqtt.url}", flush=True)

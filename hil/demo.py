@@ -38,9 +38,9 @@ class DemoBench:
                     state_file=str(self.data_dir / f"{name}.json")).start()
             self.codec = CiscoCodecSimulator().start()
             if self.mqtt:
-                from vksroom.hil.broker import start_broker
+                from vksroom.hil.broker import Broker
 
-                self.broker = start_broker()
+                self.broker = Broker().start()
             self.config_path.write_text(self.toml(), encoding="utf-8")
         except BaseException:
             self.stop()

@@ -30,7 +30,7 @@ from vksroom.drivers.errors import DeviceError
 
 log = logging.getLogger(__name__)
 
-LINK = "link"                      # the live check every coordinator keeps
+LINK = "online"                    # the live check every coordinator keeps
 STALE_WHEN_BACK = {"reachable", "timeout"}   # self-test failures a recovery supersedes
 HEARTBEAT_S = 300.0                # readiness is re-announced at least this often
 VALID_FOR_S = 900.0                # the centre should not trust a readiness older than this

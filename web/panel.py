@@ -16,13 +16,29 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json" or request.is_json
 
 
+def device_reasons(device: dict, lang: str) -> list[str]:
+    return [i18n.reason_text(c, lang) for c in device["checks"] if not c["ok"]]
+
+
+def room_reasons(readiness: dict, lang: str) -> list[str]:
+    """Why the room is not ready, in the reader's language: each failed device by its label."""
+    reasons = [r for r in readiness["reasons"] if r.startswith("VKS suspended")][:1]
+    if reasons:
+        reasons = [i18n.translate("state.suspended", lang) + reasons[0][len("VKS suspended"):]]
+    for d in readiness["devices"].values():
+        if d["health"] == "fault":
+            reasons.append(f"{d['label'] or d['id']}: " + "; ".join(device_reasons(d, lang)))
+    return reasons
+
+
 @bp.get("/")
 def room():
     controller = _controller()
+    lang = i18n.current_language(current_app.config["LANGUAGE"])
     readiness = controller.readiness().to_dict()
-    cfg = controller.cfg
     runs = controller.store.runs(1)
-    return render_template("room.html", r=readiness, court_name=cfg.court_name, last_run=runs[0] if runs else None)
+    return render_template("room.html", r=readiness, reasons=room_reasons(readiness, lang),
+                           court_name=controller.cfg.court_name, last_run=runs[0] if runs else None)
 
 
 @bp.get("/api/readiness")
@@ -32,10 +48,11 @@ def api_readiness():
     # The page shows translated labels; send them so the script need not know the catalogue.
     data["labels"] = {
         "state": i18n.translate(f"state.{data['state']}", lang),
+        "reasons": room_reasons(data, lang),
         "devices": {
             dev_id: {
                 "health": i18n.translate(f"health.{d['health']}", lang),
-                "reasons": [i18n.reason_text(c, lang) for c in d["checks"] if not c["ok"]],
+                "reasons": device_reasons(d, lang),
             }
             for dev_id, d in data["devices"].items()
         },

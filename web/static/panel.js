@@ -15,7 +15,7 @@
     text(document.getElementById("room-state-text"), r.labels.state);
     var reasons = document.getElementById("room-reasons");
     reasons.innerHTML = "";
-    r.reasons.forEach(function (reason) {
+    r.labels.reasons.forEach(function (reason) {
       var li = document.createElement("li");
       li.textContent = reason;
       reasons.appendChild(li);

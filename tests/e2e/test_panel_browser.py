@@ -1,0 +1,60 @@
+"""The panel in a real browser (Debian's Chromium, driven by Playwright): what the
+technician sees and presses, on a phone-sized screen."""
+import shutil
+
+import pytest
+
+from vksroom.app import Stack
+from vksroom.hil.demo import DemoBench
+
+from conftest import free_port
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [pytest.mark.timeout(120),
+              pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")]
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def stack(tmp_path):
+    with DemoBench(panel_port=free_port(), data_dir=str(tmp_path), mqtt=False) as bench:
+        st = Stack(bench.config, mqtt=False).start()
+        try:
+            assert st.controller.wait_for(lambda r: r.state.value == "ready", 20)
+            yield bench, st
+        finally:
+            st.stop()
+
+
+def test_technician_runs_a_selftest_and_watches_a_camera_drop_out(browser, stack, tmp_path):
+    bench, st = stack
+    page = browser.new_page(viewport={"width": 480, "height": 800})   # a small touch screen
+    page.goto(st.panel_url)
+    assert page.inner_text("#room-state-text") == "Готов"
+
+    page.click("#selftest-button")
+    page.wait_for_function("document.getElementById('room-state').dataset.state === 'testing'", timeout=5000)
+    page.wait_for_function("document.getElementById('room-state').dataset.state === 'ready'", timeout=40000)
+    assert st.controller.store.runs(1)[0]["trigger"] == "panel"
+
+    page.click("text=Қазақша")
+    assert page.inner_text("#room-state-text") == "Дайын"
+
+    bench.cameras["cam_hall"].stop()
+    # No reload: the page follows the room by itself.
+    page.wait_for_function("document.getElementById('room-state').dataset.state === 'degraded'", timeout=10000)
+    row = page.locator("#dev-cam_hall")
+    assert row.get_attribute("data-health") == "fault"
+    assert "Жауап бермейді" in row.inner_text()   # "not answering", in Kazakh
+    page.screenshot(path=str(tmp_path / "panel.png"), full_page=True)

@@ -5,6 +5,7 @@ The repository root *is* the package: ``controller/`` installs as
 top-level names (``web``, ``mqtt``...) leak into site-packages.
 """
 from setuptools import setup
+from setuptools.command.build_py import build_py
 
 LAYERS = ["controller", "drivers", "web", "mqtt", "hil"]
 
@@ -21,7 +22,16 @@ def _packages():
     return sorted(found)
 
 
+class BuildPy(build_py):
+    """The root is the package, but this build script is not part of it."""
+
+    def find_package_modules(self, package, package_dir):
+        modules = super().find_package_modules(package, package_dir)
+        return [m for m in modules if not (package == "vksroom" and m[1] == "setup")]
+
+
 setup(
+    cmdclass={"build_py": BuildPy},
     name="vksroom",
     version="0.1.0",
     description="Courtroom videoconference (VKS) room controller for Raspberry Pi",

@@ -61,7 +61,9 @@ def test_demo_serves_panel_and_retained_readiness_and_stops_clean_on_ctrl_c(tmp_
 
         watcher = Watcher(broker, topic)
         try:
-            doc = watcher.wait(topic, lambda d: d.get("state") == "ready", 30)
+            # Ready after the demo's first self-test (its checks include the judge preset).
+            doc = watcher.wait(topic, lambda d: d.get("state") == "ready" and any(
+                c["check"] == "preset_judge" for c in d["devices"]["cam_judge"]["checks"]), 40)
             assert doc is not None, watcher.messages
         finally:
             watcher.close()

@@ -145,10 +145,15 @@ class TcpPort:
         self.clients.clear()
 
     def unplug(self) -> None:
-        self.drop_clients()
-        if self.listener is not None:
+        if self.listener is not None:   # first: no new connection may slip in
+            try:
+                # stop listening now: close() alone waits for the accept thread's select()
+                self.listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             self.listener.close()
             self.listener = None
+        self.drop_clients()
 
     def remove(self) -> None:
         self.unplug()

@@ -129,6 +129,7 @@ class LineClient:
 
     def close(self) -> None:
         self._stop.set()
+        self.transport.close()      # wakes the reader at once
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=3)
@@ -259,12 +260,12 @@ class LineClient:
                 continue
             try:
                 data = self.transport.read(0.2)
-            except TransportError as exc:
+            except Exception as exc:  # never let the reader die, whatever the port does
+                if self._stop.is_set():
+                    break             # closed by us
+                if not isinstance(exc, TransportError):
+                    log.exception("%s: reader error", self.name)
                 self._lost(f"{self.name} lost: {exc}")
-                continue
-            except Exception as exc:  # never let the reader die on something unexpected
-                log.exception("%s: reader error", self.name)
-                self._lost(f"{self.name} read failed: {exc}")
                 continue
             if data:
                 self._feed(data)

@@ -27,7 +27,8 @@ def make_audio(model: str, url: str, **settings) -> AudioDevice:
     return build_driver(target, url, settings, default_baud, default_port)
 
 
-def open_audio(model: str, url: str, timeout: float = 8.0, **settings) -> AudioDevice:
+def open_audio(model: str, url: str, open_timeout: float = 8.0, **settings) -> AudioDevice:
     """Open the device at ``url`` and read its channels' mutes. Raises the reason when it
-    is not ready within ``timeout`` (the driver is closed again then)."""
-    return open_or_close(make_audio(model, url, **settings), timeout)
+    is not ready within ``open_timeout`` (the driver is closed again then); ``timeout``
+    (in ``settings``) bounds each request."""
+    return open_or_close(make_audio(model, url, **settings), open_timeout)

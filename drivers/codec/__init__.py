@@ -28,8 +28,9 @@ def make_codec(model: str, url: str, **settings) -> Codec:
     return build_driver(target, url, settings, default_baud)
 
 
-def open_codec(model: str, url: str, timeout: float = 8.0, **settings) -> Codec:
+def open_codec(model: str, url: str, open_timeout: float = 8.0, **settings) -> Codec:
     """Open the codec at ``url`` (a serial path, ``serial://...?baud=`` or ``tcp://``),
-    log in and register feedback. Raises the reason when it is not ready in ``timeout``
-    (the driver is closed again then)."""
-    return open_or_close(make_codec(model, url, **settings), timeout)
+    log in and register feedback. Raises the reason when it is not ready in
+    ``open_timeout`` (the driver is closed again then); ``timeout`` (in ``settings``)
+    bounds each request."""
+    return open_or_close(make_codec(model, url, **settings), open_timeout)

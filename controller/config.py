@@ -194,9 +194,16 @@ DEVICE_TYPES: dict[str, dict] = {
         "models": ("cisco", "poly"),
     },
     "dsp": {
-        "keys": {"channels": dict, "username": str, "password": str, "baud": int, "window_s": (int, float)},
+        # channels: name -> {index, expect_unmuted, noise_floor_db, clip_db, min_active, label}
+        # (see "channel_keys"; checked by controller.devices.audio.parse_channels);
+        # blocks (Tesira only): instance tags {mute_block, mute_attribute, gain_block,
+        # gain_attribute, meter_block, meter_attribute}
+        "keys": {"channels": dict, "username": str, "password": str, "baud": int, "window_s": (int, float),
+                 "blocks": dict, "meter_rate_ms": int},
         "schemes": LINE_SCHEMES,
         "models": ("tesira", "shure"),
+        "channel_keys": {"index": int, "expect_unmuted": bool, "noise_floor_db": (int, float),
+                         "clip_db": (int, float), "min_active": (int, float), "label": (str, dict)},
     },
 }
 

@@ -20,6 +20,7 @@ One reader thread per client; requests may come from any thread, one at a time.
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 import threading
@@ -30,7 +31,7 @@ from typing import Callable
 from vksroom.drivers.errors import (
     DeviceError, DeviceRejected, DeviceTimeout, TransportClosed, TransportError,
 )
-from vksroom.drivers.transport import Transport
+from vksroom.drivers.transport import Transport, transport_for_url
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,7 @@ class LineClient:
 
     def close(self) -> None:
         self._stop.set()
+        self.transport.close()      # wakes the reader at once
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=3)
@@ -258,12 +260,12 @@ class LineClient:
                 continue
             try:
                 data = self.transport.read(0.2)
-            except TransportError as exc:
+            except Exception as exc:  # never let the reader die, whatever the port does
+                if self._stop.is_set():
+                    break             # closed by us
+                if not isinstance(exc, TransportError):
+                    log.exception("%s: reader error", self.name)
                 self._lost(f"{self.name} lost: {exc}")
-                continue
-            except Exception as exc:  # never let the reader die on something unexpected
-                log.exception("%s: reader error", self.name)
-                self._lost(f"{self.name} read failed: {exc}")
                 continue
             if data:
                 self._feed(data)
@@ -479,3 +481,62 @@ def login(
             sent_user = True
         logged_in = True
     raise DeviceRejected(f"{client.name}: login did not complete (last answer {lines[-1]!r})", "login")
+
+
+class LineDevice:
+    """What every device driver on a :class:`LineClient` shares: open/close, link state
+    and event listeners. ``open()`` waits for the link's session set-up."""
+
+    def __init__(self, line: LineClient):
+        self.line = line
+        self._listeners: list[Callable[[dict], None]] = []
+
+    def open(self, timeout: float = 8.0):
+        self.line.open(timeout)
+        return self
+
+    def close(self) -> None:
+        self.line.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def connected(self) -> bool:
+        return self.line.ready
+
+    def on_event(self, fn: Callable[[dict], None]) -> None:
+        """Call ``fn(event_dict)`` on every change the device reports (``event["kind"]``)."""
+        self._listeners.append(fn)
+
+    def _emit(self, event: dict) -> None:
+        for fn in list(self._listeners):
+            try:
+                fn(event)
+            except Exception:
+                log.exception("%s: event listener failed", self.line.name)
+
+
+def build_driver(target: str, url: str, settings: dict, default_baud: int | None, default_port: int | None = None):
+    """Instantiate ``"module:Class"`` on the transport named by ``url``; ``settings`` may
+    carry ``baud``. Used by the per-family ``make_*`` factories."""
+    baud = settings.pop("baud", settings.pop("baudrate", default_baud or 9600))
+    if url.startswith(("tcp:", "udp:")):
+        transport = transport_for_url(url, default_port=default_port)
+    else:
+        transport = transport_for_url(url, baudrate=baud)
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)(transport, **settings)
+
+
+def open_or_close(device: LineDevice, timeout: float) -> LineDevice:
+    """Open ``device``; if it is not ready in ``timeout``, close it and raise the reason."""
+    try:
+        device.open(timeout)
+    except Exception:
+        device.close()
+        raise
+    return device

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import threading
 import time
 
 from vksroom.hil.line_sim import LineSimulator, Session, run_cli
@@ -380,7 +379,7 @@ class PolyCodecSimulator(CodecSimulatorBase):
             call = self.dial(number)
             self.after(0.0, lambda: self._cs(call, "ALLOCATED"))
             self.after(0.0, lambda: self.progress(call))
-            return [f"dialing manual"]
+            return ["dialing manual"]
         if cmd[:1] == ["dial"]:
             return ["error: command has illegal parameters"]
         if cmd[:1] == ["hangup"] and len(cmd) >= 2:

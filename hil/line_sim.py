@@ -9,7 +9,9 @@ the same path at it. The driver only ever knows the stable path.
 
 Faults: :meth:`send_garbage` (binary noise), :meth:`send_overlong` (a line of many KiB),
 ``reply_delay`` (slow replies), ``silent`` (the device hangs: reads, never answers),
-:meth:`drop` (the connection is cut and restored: a TCP reset, a pty hang-up).
+:meth:`drop` (the connection is cut and restored: a TCP reset, a pty hang-up),
+``chunk_size``/``chunk_delay`` (replies trickle out as partial lines) and
+:meth:`corrupt_next_reply` (noise glued to the front of the next reply).
 
 This module imports nothing from the rest of vksroom: a simulator is a device.
 """
@@ -42,11 +44,12 @@ class Session:
         self.state: dict = {}
         self.alive = True
         self.lock = threading.Lock()
+        self.out_lock = threading.RLock()
 
     def send_raw(self, data: bytes) -> None:
         if not self.alive:
             return
-        with self.lock:
+        with self.out_lock, self.lock:
             try:
                 self._write(data)
             except OSError:
@@ -145,10 +148,15 @@ class TcpPort:
         self.clients.clear()
 
     def unplug(self) -> None:
-        self.drop_clients()
-        if self.listener is not None:
+        if self.listener is not None:   # first: no new connection may slip in
+            try:
+                # stop listening now: close() alone waits for the accept thread's select()
+                self.listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             self.listener.close()
             self.listener = None
+        self.drop_clients()
 
     def remove(self) -> None:
         self.unplug()
@@ -174,7 +182,10 @@ class LineSimulator:
         else:
             raise ValueError(f"transport must be 'pty' or 'tcp', not {transport!r}")
         self.reply_delay = reply_delay
-        self.silent = False
+        self.silent = False               # the device hangs: reads input, never answers
+        self.chunk_size = 0               # >0: replies trickle out in pieces this big...
+        self.chunk_delay = 0.0            # ...this many seconds apart (partial lines)
+        self._prefix = b""
         self.rng = random.Random(seed)
         self.received: list[str] = []          # every input line, for tests and logs
         self._stop = threading.Event()
@@ -270,10 +281,28 @@ class LineSimulator:
         """Raw bytes as they arrive, before line splitting (for character echo)."""
 
     def send(self, session: Session, *lines: str, delay: bool = True) -> None:
-        """Write lines to one session, after ``reply_delay`` when ``delay``."""
+        """Write lines to one session, after ``reply_delay`` when ``delay``; with the
+        injected prefix (:meth:`corrupt_next_reply`) and in ``chunk_size`` pieces
+        ``chunk_delay`` apart when those faults are set."""
         if delay and self.reply_delay > 0 and self._stop.wait(self.reply_delay):
             return
-        session.send_raw("".join(line + self.eol for line in lines).encode("utf-8"))
+        data = "".join(line + self.eol for line in lines).encode("utf-8")
+        if delay and self._prefix:
+            with self._lock:
+                data, self._prefix = self._prefix + data, b""
+        if not self.chunk_size:
+            session.send_raw(data)
+            return
+        with session.out_lock:   # a device writes one reply at a time, even when it trickles
+            for i in range(0, len(data), self.chunk_size):
+                session.send_raw(data[i:i + self.chunk_size])
+                if self._stop.wait(self.chunk_delay):
+                    return
+
+    def corrupt_next_reply(self, data: bytes) -> None:
+        """Put ``data`` (noise, a partial line) in front of the next reply."""
+        with self._lock:
+            self._prefix += data
 
     def send_text(self, session: Session, text: str) -> None:
         session.send_raw(text.encode("utf-8"))

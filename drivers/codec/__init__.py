@@ -8,11 +8,9 @@
 """
 from __future__ import annotations
 
-import importlib
-
 from vksroom.drivers.codec.base import Call, Codec, TestCallResult
 from vksroom.drivers.errors import ConfigError
-from vksroom.drivers.transport import transport_for_url
+from vksroom.drivers.line import build_driver, open_or_close
 
 MODELS = {
     "cisco": ("vksroom.drivers.codec.cisco:CiscoCodec", 115200),
@@ -27,20 +25,12 @@ def make_codec(model: str, url: str, **settings) -> Codec:
     if model not in MODELS:
         raise ConfigError(f"unknown codec model {model!r} (known: {', '.join(MODELS)})")
     target, default_baud = MODELS[model]
-    baud = settings.pop("baud", settings.pop("baudrate", default_baud))
-    transport = transport_for_url(url, baudrate=baud) if not url.startswith("tcp:") else transport_for_url(url)
-    module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)(transport, **settings)
+    return build_driver(target, url, settings, default_baud)
 
 
-def open_codec(model: str, url: str, timeout: float = 8.0, **settings) -> Codec:
+def open_codec(model: str, url: str, open_timeout: float = 8.0, **settings) -> Codec:
     """Open the codec at ``url`` (a serial path, ``serial://...?baud=`` or ``tcp://``),
-    log in and register feedback. Raises the reason when it is not ready in ``timeout``
-    (the driver is closed again then)."""
-    codec = make_codec(model, url, **settings)
-    try:
-        codec.open(timeout)
-    except Exception:
-        codec.close()
-        raise
-    return codec
+    log in and register feedback. Raises the reason when it is not ready in
+    ``open_timeout`` (the driver is closed again then); ``timeout`` (in ``settings``)
+    bounds each request."""
+    return open_or_close(make_codec(model, url, **settings), open_timeout)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from vksroom.drivers.errors import DeviceError
-from vksroom.drivers.line import LineClient
+from vksroom.drivers.line import LineClient, LineDevice
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +58,14 @@ class TestCallResult:
     held_s: float | None = None
 
 
-class Codec(ABC):
+class Codec(LineDevice, ABC):
     """A codec behind a :class:`LineClient`. Subclasses feed call and diagnostics facts
     in through :meth:`_call_update`, :meth:`_call_ended` and :attr:`diagnostics`."""
 
     model = "codec"
 
     def __init__(self, line: LineClient, timeout: float = 3.0):
-        self.line = line
+        super().__init__(line)
         self.timeout = timeout
         self._cond = threading.Condition()
         self.calls: dict[str, Call] = {}
@@ -74,37 +74,7 @@ class Codec(ABC):
         self.diagnostics_known = False
         self.mic_muted: bool | None = None
         self.logged_in = False
-        self._listeners: list[Callable[[dict], None]] = []
 
-    # --- lifecycle -------------------------------------------------------------------
-
-    def open(self, timeout: float = 8.0) -> "Codec":
-        self.line.open(timeout)
-        return self
-
-    def close(self) -> None:
-        self.line.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    @property
-    def connected(self) -> bool:
-        return self.line.ready
-
-    def on_event(self, fn: Callable[[dict], None]) -> None:
-        """Call ``fn({"kind": "call"|"diagnostics"|"link"|"mute", ...})`` on every change."""
-        self._listeners.append(fn)
-
-    def _emit(self, event: dict) -> None:
-        for fn in list(self._listeners):
-            try:
-                fn(event)
-            except Exception:
-                log.exception("codec event listener failed")
 
     # --- what every model implements -------------------------------------------------
 

@@ -33,3 +33,18 @@ def closing():
     yield items.append
     for item in reversed(items):
         item.close()
+
+
+from vksroom.hil.audio_sim import ShureSimulator, TesiraSimulator  # noqa: E402
+
+AUDIO_SIMS = {"tesira": TesiraSimulator, "shure": ShureSimulator}
+
+
+@pytest.fixture(params=["tesira", "shure"])
+def audio_sim(request):
+    """A Tesira on a pty or a Shure on TCP, 4 channels: speech, silence, clipping, tone."""
+    sim = AUDIO_SIMS[request.param](channels=4, signals={1: "speech", 2: "silence", 3: "clipping", 4: "tone"},
+                                    seed=7).start()
+    sim.model = request.param
+    yield sim
+    sim.stop()

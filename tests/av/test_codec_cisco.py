@@ -35,7 +35,7 @@ def test_serial_url_with_baud_works(cisco_sim, closing):
 
 def test_wrong_password_is_refused_with_the_reason(cisco_sim):
     with pytest.raises(DeviceRejected, match="refused the login"):
-        open_codec("cisco", cisco_sim.url, username="admin", password="wrong", timeout=3)
+        open_codec("cisco", cisco_sim.url, username="admin", password="wrong", open_timeout=3)
 
 
 def test_unknown_model_is_a_config_error(cisco_sim):

@@ -23,7 +23,7 @@ def test_password_then_callstate_registered(poly_sim, poly):
 
 def test_wrong_password_is_refused(poly_sim):
     with pytest.raises(DeviceRejected, match="refused the login"):
-        open_codec("poly", poly_sim.url, password="nope", timeout=3)
+        open_codec("poly", poly_sim.url, password="nope", open_timeout=3)
 
 
 @pytest.mark.parametrize("number, ok, code, words", [

@@ -1,0 +1,187 @@
+"""The room's DSP or microphone system: every bench microphone unmuted and carrying sound.
+
+Config (``[devices.<id>]``, type ``dsp``, model tesira | shure)::
+
+    [devices.dsp.channels.judge]
+    index = 1                 # DSP/mic channel number
+    expect_unmuted = true     # false: a spare input that must stay muted
+    noise_floor_db = -60      # dBFS; "signal" is above this
+    clip_db = -1              # dBFS; at or above is clipping
+    min_active = 0.1          # share of the window that must show signal
+    label = {kk = "Судья", ru = "Судья", en = "Judge"}
+
+plus ``window_s`` (the check window, default 5 s: the technician speaks into each
+microphone in turn, or the DSP plays a test tone), ``meter_rate_ms`` (default 100) and,
+for Tesira, ``blocks`` (instance tags).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vksroom.controller.config import DEVICE_TYPES
+from vksroom.controller.devices import CheckContext, DeviceAdapter
+from vksroom.controller.model import CheckResult
+from vksroom.drivers.audio import AudioDevice, Measurement, make_audio
+from vksroom.drivers.errors import ConfigError, DeviceError
+
+POLL_TIMEOUT_S = 1.5
+TESIRA_BLOCKS = ("mute_block", "mute_attribute", "gain_block", "gain_attribute", "meter_block", "meter_attribute")
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str
+    index: int
+    expect_unmuted: bool = True
+    noise_floor_db: float = -60.0
+    clip_db: float = -1.0
+    min_active: float = 0.1
+    label: str | dict = ""
+
+
+def parse_channels(table: dict, path: str = "channels") -> dict[str, Channel]:
+    """Validate the channel table; raises ConfigError naming every problem."""
+    allowed = DEVICE_TYPES["dsp"]["channel_keys"]
+    errors, out, used = [], {}, {}
+    if not isinstance(table, dict) or not table:
+        raise ConfigError(f"{path}: name at least one channel, e.g. [..channels.judge] index = 1")
+    for name, spec in table.items():
+        p = f"{path}.{name}"
+        if not isinstance(spec, dict):
+            errors.append(f"{p}: must be a table with at least 'index'")
+            continue
+        for key, value in spec.items():
+            types = allowed.get(key)
+            if types is None:
+                errors.append(f"{p}.{key}: unknown key (allowed: {', '.join(sorted(allowed))})")
+            elif (isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,))) \
+                    or not isinstance(value, types):
+                errors.append(f"{p}.{key}: wrong type {type(value).__name__}")
+        index = spec.get("index")
+        if not isinstance(index, int) or isinstance(index, bool) or not 1 <= index <= 64:
+            errors.append(f"{p}.index: must be a channel number 1-64, got {index!r}")
+        elif index in used:
+            errors.append(f"{p}.index: channel {index} is already used by {used[index]}")
+        else:
+            used[index] = name
+        if not 0 <= spec.get("min_active", 0.1) <= 1:
+            errors.append(f"{p}.min_active: must be 0..1")
+        if errors:
+            continue
+        out[name] = Channel(name, index, **{k: v for k, v in spec.items() if k != "index"})
+    if errors:
+        raise ConfigError("; ".join(errors))
+    return out
+
+
+class AudioAdapter(DeviceAdapter):
+    kind = "dsp"
+
+    def __init__(self, cfg, data_dir=None):
+        super().__init__(cfg, data_dir)
+        self.channels = parse_channels(cfg.options.get("channels", {}), f"devices.{cfg.id}.channels")
+        self.window_s = float(cfg.options.get("window_s", 5.0))
+        self.device: AudioDevice | None = None
+
+    def _driver(self) -> AudioDevice:
+        if self.device is None:
+            opts = self.cfg.options
+            settings = {"channels": [c.index for c in self.channels.values()], "timeout": POLL_TIMEOUT_S,
+                        "meter_rate_ms": int(opts.get("meter_rate_ms", 100))}
+            if "baud" in opts:
+                settings["baud"] = opts["baud"]
+            blocks = opts.get("blocks", {})
+            unknown = set(blocks) - set(TESIRA_BLOCKS)
+            if unknown or (blocks and self.cfg.model != "tesira"):
+                raise ConfigError(f"devices.{self.cfg.id}.blocks: only for tesira, with keys "
+                                  f"{', '.join(TESIRA_BLOCKS)}")
+            self.device = make_audio(self.cfg.model, self.cfg.url, **settings, **blocks)
+        return self.device
+
+    def connect(self) -> None:
+        device = self._driver()
+        device.open(timeout=5.0)
+        if not device.metering:
+            device.start_meters()          # live meters for the panel, and the check window
+
+    def poll(self) -> dict:
+        device = self._driver()
+        device.refresh()
+        out = {"mutes": self.mutes(), "levels": self.levels()}
+        noise = device.line.degraded()
+        if noise:
+            out["degraded"] = noise
+        return out
+
+    def close(self) -> None:
+        if self.device is not None:
+            self.device.close()
+            self.device = None
+
+    # --- for the panel ---------------------------------------------------------------
+
+    def levels(self) -> dict[str, float | None]:
+        lv = self._driver().levels()
+        return {name: lv.get(ch.index) for name, ch in self.channels.items()}
+
+    def mutes(self) -> dict[str, bool | None]:
+        mutes = self._driver().mutes
+        return {name: mutes.get(ch.index) for name, ch in self.channels.items()}
+
+    def set_mute(self, name: str, muted: bool) -> None:
+        if name not in self.channels:
+            raise ConfigError(f"no channel named {name!r} (configured: {', '.join(self.channels)})")
+        self._driver().set_mute(self.channels[name].index, muted)
+
+    # --- self-test -------------------------------------------------------------------
+
+    def checks(self, ctx: CheckContext) -> list[CheckResult]:
+        device = self._driver()
+        try:
+            if not device.connected:
+                device.open(timeout=min(5.0, max(0.5, ctx.remaining())))
+            mutes = {name: device.get_mute(ch.index) for name, ch in self.channels.items()}
+            if not device.metering:
+                device.start_meters()
+        except DeviceError as exc:
+            return [self.result("reachable", False, f"{self.cfg.model} does not answer: {exc}",
+                                code="dsp.unreachable")]
+        results = [self.result("reachable", True, f"{self.cfg.model} answers")]
+        window = max(0.5, min(self.window_s, ctx.remaining() - 1.0))
+        floors = {ch.index: ch.noise_floor_db for ch in self.channels.values()}
+        clips = {ch.index: ch.clip_db for ch in self.channels.values()}
+        try:
+            measured = device.measure(window, floors, clips, cancelled=ctx.cancelled)
+        except DeviceError as exc:
+            measured = {}
+            results.append(self.result("meters", False, f"cannot read meters: {exc}", code="dsp.meters"))
+        for name, ch in self.channels.items():
+            results.append(self._judge(ch, mutes[name], measured.get(ch.index), window))
+        noise = device.line.degraded()
+        results.append(self.result("link", not noise, noise or "line clean",
+                                   code="dsp.link_noise" if noise else "dsp.link"))
+        return results
+
+    def _judge(self, ch: Channel, muted: bool, m: Measurement | None, window: float) -> CheckResult:
+        check = f"channel.{ch.name}"
+        values = m.to_dict() if m else {}
+        params = {"channel": ch.name, "index": ch.index, "muted": muted, **values}
+
+        def res(ok, reason, code):
+            return self.result(check, ok, f"{ch.name} (channel {ch.index}): {reason}", value=values.get("peak_db"),
+                               code=f"dsp.channel.{code}", **params)
+
+        if ch.expect_unmuted and muted:
+            return res(False, "muted", "muted")
+        if not ch.expect_unmuted:
+            return res(True, "muted as configured", "ok") if muted else \
+                res(False, "open but should be muted", "unmuted")
+        if m is None or not m.samples:
+            return res(False, f"no meter readings in {window:.1f} s", "no_meter")
+        if m.clipped:
+            return res(False, f"clipping (peak {m.peak_db:.1f} dBFS, {m.clipped} of {m.samples} readings at or "
+                              f"above {ch.clip_db:g} dBFS)", "clipping")
+        if m.active < ch.min_active:
+            return res(False, f"no signal above the noise floor {ch.noise_floor_db:g} dBFS in {window:.1f} s "
+                              f"(peak {m.peak_db:.1f} dBFS)", "dead")
+        return res(True, f"signal peak {m.peak_db:.1f} dBFS, {m.active:.0%} of {window:.1f} s above the floor", "ok")

@@ -14,6 +14,7 @@ import sys
 COMMAND_MODULES = (
     "vksroom.app",                 # run, demo, selftest, config check
     "vksroom.drivers.visca.cli",   # visca URL power|on|standby|home|position|version|recall|store|move|zoom
+    "vksroom.drivers.video.cli",   # check-frame, reference
 )
 
 

@@ -61,6 +61,8 @@ setup(
             "hypothesis>=6.100",
             "visca-over-ip>=0.5",
             "playwright>=1.45",
+            # real photographs for the frame-quality labelled set (tests, benchmarks)
+            "scikit-image>=0.22",
         ],
     },
     entry_points={"console_scripts": ["vks-room = vksroom.cli:main"]},

@@ -1,0 +1,281 @@
+"""Reading camera video with ``cv2.VideoCapture``: always the latest frame, never a backlog.
+
+:class:`VideoSource` opens a URL (RTSP, HTTP MJPEG, UDP, a file) or a V4L2 device
+(``/dev/video0`` or ``"0"``) and reads it in a background thread that keeps only the newest
+frame with its timestamps. When reading fails it reopens after ``reconnect_s``; when no new
+frame has arrived for ``no_signal_after_s`` its state is ``"no_signal"``.
+
+:func:`read_file_frames` samples a video file (or one image) for offline judging.
+:class:`Monitor` judges a source's latest frame a few times a second.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from vksroom.drivers.errors import ConfigError, DeviceTimeout, TransportError
+from vksroom.drivers.video.quality import BadFrame
+
+log = logging.getLogger(__name__)
+
+CONNECTING, LIVE, NO_SIGNAL, STOPPED = "connecting", "live", "no_signal", "stopped"
+
+
+@dataclass(frozen=True)
+class Frame:
+    image: np.ndarray
+    seq: int                  # 1, 2, 3... per source
+    t: float                  # time.monotonic() when it was read
+    wall: float               # time.time() when it was read
+    source_ts: float | None   # the stream's own timestamp (seconds) if it gives one
+
+
+def open_capture(url: str, open_timeout_s: float = 5.0, read_timeout_s: float = 5.0) -> cv2.VideoCapture:
+    """Open ``url`` with the right backend and bounded waits. Raises TransportError."""
+    if not isinstance(url, str) or not url.strip():
+        raise ConfigError("video source is empty")
+    url = url.strip()
+    if re.fullmatch(r"\d{1,2}", url) or url.startswith("/dev/video"):
+        index = int(url) if url.isdigit() else url
+        cap = cv2.VideoCapture(index, cv2.CAP_V4L2)
+    else:
+        if "://" not in url and not os.path.exists(url):
+            raise TransportError(f"video source {url!r}: no such file")
+        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(open_timeout_s * 1000),
+                  cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(read_timeout_s * 1000)]
+        cap = cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
+    if not cap.isOpened():
+        cap.release()
+        raise TransportError(f"cannot open video source {url!r}")
+    return cap
+
+
+class VideoSource:
+    """One camera's video, read in a background thread (start/stop, or use ``with``)."""
+
+    def __init__(self, url: str, no_signal_after_s: float = 3.0, reconnect_s: float = 1.0,
+                 open_timeout_s: float = 5.0, read_timeout_s: float = 5.0, name: str = "",
+                 pace_files: bool = True):
+        self.url = url
+        self.name = name or url
+        self.no_signal_after_s = no_signal_after_s
+        self.reconnect_s = reconnect_s
+        self.open_timeout_s = open_timeout_s
+        self.read_timeout_s = read_timeout_s
+        self.pace_files = pace_files
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._frame: Frame | None = None
+        self._seq = 0
+        self.error = ""               # why the last open/read failed
+        self.reconnects = 0
+        self.started_at = 0.0
+
+    # -- life cycle
+    def start(self) -> "VideoSource":
+        if self._thread and self._thread.is_alive():
+            return self
+        self._stop.clear()
+        self.started_at = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name=f"video:{self.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        if self._thread:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # -- what the rest of the room asks
+    @property
+    def state(self) -> str:
+        if self._thread is None:
+            return STOPPED
+        f = self._frame
+        now = time.monotonic()
+        if f is None:
+            return NO_SIGNAL if now - self.started_at > self.no_signal_after_s else CONNECTING
+        return NO_SIGNAL if now - f.t > self.no_signal_after_s else LIVE
+
+    def latest(self) -> Frame | None:
+        return self._frame
+
+    def wait_frame(self, after_seq: int = 0, timeout: float = 5.0) -> Frame | None:
+        """The newest frame with ``seq > after_seq``, waiting up to ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not (self._frame is not None and self._frame.seq > after_seq):
+                left = deadline - time.monotonic()
+                if left <= 0 or self._stop.is_set():
+                    return None
+                self._cond.wait(left)
+            return self._frame
+
+    def grab(self, timeout: float = 5.0) -> Frame:
+        """A frame read after this call began. Raises DeviceTimeout naming the source."""
+        last = self._frame.seq if self._frame else 0
+        f = self.wait_frame(last, timeout)
+        if f is None:
+            why = f" ({self.error})" if self.error else ""
+            raise DeviceTimeout(f"no picture from {self.name} within {timeout:g} s{why}")
+        return f
+
+    def wait_state(self, state: str, timeout: float) -> bool:
+        """Wait until :attr:`state` is ``state`` (checked on every frame and at least every 0.1 s)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self.state != state:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.1))
+        return True
+
+    # -- the reader thread
+    def _run(self) -> None:
+        first = True
+        while not self._stop.is_set():
+            if not first:
+                self.reconnects += 1
+                if self._stop.wait(self.reconnect_s):
+                    break
+            first = False
+            try:
+                cap = open_capture(self.url, self.open_timeout_s, self.read_timeout_s)
+            except (TransportError, ConfigError) as exc:
+                self.error = str(exc)
+                log.debug("%s", exc)
+                continue
+            try:
+                self._read_loop(cap)
+            except cv2.error as exc:             # decoder trouble: reopen
+                self.error = f"decoder error: {exc}"
+            finally:
+                cap.release()
+
+    def _read_loop(self, cap: cv2.VideoCapture) -> None:
+        is_file = "://" not in self.url and os.path.isfile(self.url)
+        fps = cap.get(cv2.CAP_PROP_FPS) if is_file else 0.0
+        period = 1.0 / fps if self.pace_files and fps and 0 < fps < 1000 else 0.0
+        while not self._stop.is_set():
+            ok, img = cap.read()
+            if not ok or img is None or img.size == 0:
+                self.error = "stream ended or stalled" if not is_file else "end of file"
+                return
+            pos = cap.get(cv2.CAP_PROP_POS_MSEC)
+            now = time.monotonic()
+            with self._cond:
+                self._seq += 1
+                self._frame = Frame(img, self._seq, now, time.time(), pos / 1000.0 if pos and pos > 0 else None)
+                self.error = ""
+                self._cond.notify_all()
+            if period and self._stop.wait(period):
+                return
+
+
+def read_file_frames(path: str, rate_hz: float = 2.0, max_seconds: float = 30.0):
+    """Frames of an image or a video file for offline judging: ``[(image, t, source_ts)]``.
+
+    A video is sampled at ``rate_hz`` of its own time for at most ``max_seconds``.
+    Raises :class:`BadFrame` when the file cannot be read as either.
+    """
+    if not os.path.isfile(path):
+        raise BadFrame(f"{path}: no such file")
+    if os.path.getsize(path) == 0:
+        raise BadFrame(f"{path}: empty file")
+    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)      # None for videos and garbage
+    if img is not None:
+        return [(img, 0.0, None)]
+    cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
+    try:
+        if not cap.isOpened():
+            raise BadFrame(f"{path}: not a readable image or video")
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        fps = fps if fps and 0 < fps < 1000 else 25.0
+        out, index, next_t = [], 0, 0.0
+        while True:
+            ok = cap.grab()
+            if not ok:
+                break
+            t = index / fps
+            index += 1
+            if t > max_seconds:
+                break
+            if t + 1e-6 < next_t:
+                continue
+            ok, frame = cap.retrieve()
+            if not ok or frame is None:
+                break
+            out.append((frame, t, t))
+            next_t += 1.0 / rate_hz
+        if not out:
+            raise BadFrame(f"{path}: no decodable frame (truncated or not a video)")
+        return out
+    finally:
+        cap.release()
+
+
+class Monitor:
+    """Judge a :class:`VideoSource`'s newest frame ``rate_hz`` times a second in a thread.
+
+    ``on_verdict(verdict, frame)`` is called for each judged frame; ``latest`` keeps the last.
+    """
+
+    def __init__(self, source: VideoSource, analyzer, rate_hz: float = 2.0, on_verdict=None):
+        self.source, self.analyzer, self.rate_hz = source, analyzer, rate_hz
+        self.on_verdict = on_verdict
+        self.latest = None
+        self.judged = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "Monitor":
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=f"monitor:{self.source.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        period = 1.0 / self.rate_hz
+        seq = 0
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            f = self.source.wait_frame(seq, timeout=period)
+            if f is not None:
+                seq = f.seq
+                try:
+                    v = self.analyzer.analyze(f.image, t=f.t, source_ts=f.source_ts)
+                except BadFrame as exc:
+                    log.warning("%s: %s", self.source.name, exc)
+                else:
+                    self.latest = v
+                    self.judged += 1
+                    if self.on_verdict:
+                        self.on_verdict(v, f)
+            next_at += period
+            if self._stop.wait(max(0.0, next_at - time.monotonic())):
+                break
+            next_at = max(next_at, time.monotonic() - period)

@@ -1,0 +1,469 @@
+"""Frame-quality checks for one camera picture, cheap enough to run during a hearing.
+
+Every check returns a :class:`Check` (score, threshold, ok). A check fails when its score
+is on the wrong side of its threshold; which side is fixed per check (:data:`BAD_BELOW`
+lists the checks where a *low* score is bad)::
+
+    check        score                                                   bad when
+    blur         sharpness (Laplacian std / grey std) / reference's      below
+    dark         95th luma percentile / darkest reference's (default 0.8) below
+    bright       mean luma / brightest reference's (default 0.5), plus    above
+                 the extra share of near-white pixels
+    black        share of pixels within +-10 levels of the median         above
+                 (black, blue or grey "no signal" screens alike)
+    frozen       seconds the picture has not changed (or timestamps stalled)  above (or equal)
+    noise        Immerkaer sigma (median form) at native resolution,      above
+                 minus reference's
+    cast         shift of the median chroma (log R/G, log B/G) from the   above
+                 reference's (default: neutral grey)
+    obstruction  share of the reference's textured blocks that went flat  above
+                 (without reference: share of flat blocks)
+    drift        view displacement as a share of the frame width          above
+                 (registration; 1.0 when the view cannot be registered)
+
+Scores that depend on the scene are judged against a :class:`Reference` (a good frame
+of the same camera and preset) when one is given; otherwise against defaults that hold
+for ordinary rooms. Cost: the frame is converted to grey once and halved (INTER_AREA)
+to an analysis size of at most 640 px; colour statistics use a 160 px nearest-neighbour
+thumbnail; noise and freeze use native-resolution pixels only where they must.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from vksroom.drivers.errors import ProtocolError
+
+CHECKS = ("blur", "dark", "bright", "black", "frozen", "noise", "cast", "obstruction", "drift")
+BAD_BELOW = frozenset({"blur", "dark"})
+
+ANALYSIS_EDGE = 640          # halve while the long edge is above this
+THUMB_EDGE = 120             # colour statistics
+LOG_NOISE = 1.0             # variance gain of white noise through the smoothed Laplacian
+GRID = (8, 6)                # blocks for obstruction (columns, rows)
+MAX_SIDE = 16384             # refuse anything larger: not a camera frame
+MIN_SIDE = 16
+WHITE = 240                  # "near white" for the bright check
+FREEZE_SAME = 0.97           # share of unchanged analysis pixels that makes two frames "the same"
+
+# name -> (threshold with a reference, threshold without one)
+THRESHOLDS: dict[str, tuple[float, float]] = {
+    "blur": (0.68, 0.04),
+    "dark": (0.70, 0.30),
+    "bright": (1.55, 1.80),
+    "black": (0.96, 0.96),
+    "frozen": (2.0, 2.0),
+    "noise": (4.0, 6.0),
+    "cast": (0.18, 0.80),
+    "obstruction": (0.20, 0.70),
+    "drift": (0.02, 0.02),
+}
+# Defaults that stand in for a reference when none is given.
+DEFAULT_BASE = {"sharpness": 1.0, "p95": 0.8, "mean": 0.5, "white": 0.05, "noise": 0.0}
+
+
+class BadFrame(ProtocolError):
+    """The input is not a picture we can judge (empty, wrong type, absurd size)."""
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    score: float
+    threshold: float
+
+    def to_dict(self) -> dict:
+        return {"ok": bool(self.ok), "score": _round(self.score), "threshold": _round(self.threshold)}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    checks: dict[str, Check]
+    at: float = field(default_factory=time.time)
+    reference: str = ""          # which reference was used ("" = defaults)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks.values())
+
+    @property
+    def faults(self) -> list[str]:
+        return [n for n, c in self.checks.items() if not c.ok]
+
+    def to_dict(self) -> dict:
+        return {
+            "verdict": "ok" if self.ok else "fault",
+            "faults": self.faults,
+            "checks": {n: c.to_dict() for n, c in self.checks.items()},
+        }
+
+
+def _round(x: float) -> float:
+    x = float(x)
+    return round(x, 6) if math.isfinite(x) else 0.0
+
+
+# ---------------------------------------------------------------- normalising input
+def normalize(frame) -> np.ndarray:
+    """Return an 8-bit BGR or grey image from whatever an image reader produced.
+
+    16-bit and float images are scaled, BGRA loses alpha, one-channel 3-D arrays become
+    2-D. Raises :class:`BadFrame` naming the problem for anything else.
+    """
+    if frame is None:
+        raise BadFrame("no image (the reader returned nothing)")
+    if not isinstance(frame, np.ndarray):
+        raise BadFrame(f"not an image array but {type(frame).__name__}")
+    if frame.size == 0:
+        raise BadFrame("empty image (0 pixels)")
+    if frame.ndim == 3 and frame.shape[2] == 1:
+        frame = frame[:, :, 0]
+    if frame.ndim not in (2, 3) or (frame.ndim == 3 and frame.shape[2] not in (3, 4)):
+        raise BadFrame(f"unsupported image shape {frame.shape} (want HxW, HxWx3 or HxWx4)")
+    h, w = frame.shape[:2]
+    if min(h, w) < MIN_SIDE:
+        raise BadFrame(f"image too small ({w}x{h}); need at least {MIN_SIDE} px a side")
+    if max(h, w) > MAX_SIDE:
+        raise BadFrame(f"image too large ({w}x{h}); at most {MAX_SIDE} px a side")
+    if frame.dtype == np.uint8:
+        pass
+    elif frame.dtype == np.uint16:
+        frame = (frame >> 8).astype(np.uint8)
+    elif frame.dtype == np.bool_:
+        frame = frame.astype(np.uint8) * 255
+    elif np.issubdtype(frame.dtype, np.floating):
+        if not np.isfinite(frame).all():
+            raise BadFrame("float image holds NaN or infinity")
+        scale = 255.0 if float(frame.max()) <= 1.0 else 1.0
+        frame = np.clip(frame * scale, 0, 255).astype(np.uint8)
+    elif np.issubdtype(frame.dtype, np.integer):
+        frame = np.clip(frame, 0, 255).astype(np.uint8)
+    else:
+        raise BadFrame(f"unsupported pixel type {frame.dtype}")
+    if frame.ndim == 3 and frame.shape[2] == 4:
+        frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+    return np.ascontiguousarray(frame)
+
+
+def _halve_to(img: np.ndarray, edge: int) -> np.ndarray:
+    while max(img.shape[:2]) > edge:
+        h, w = img.shape[:2]
+        img = cv2.resize(img, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
+    return img
+
+
+def _bands(grey: np.ndarray, budget: int) -> list[np.ndarray]:
+    """Native-resolution horizontal bands (about ``budget`` pixels in all)."""
+    h, w = grey.shape
+    if h * w <= 2 * budget:
+        return [grey]
+    rows = max(3, budget // (3 * w))
+    return [grey[int(h * f) - rows // 2: int(h * f) - rows // 2 + rows] for f in (0.3, 0.5, 0.7)]
+
+
+_IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+
+
+def _noise_sigma(bands: list[np.ndarray]) -> float:
+    """Immerkaer's noise estimate, median form: edges and texture barely move it."""
+    hist = np.zeros(256, np.float64)
+    for b in bands:
+        if b.shape[0] < 3 or b.shape[1] < 3:
+            continue
+        r = cv2.filter2D(b, cv2.CV_16S, _IMMERKAER, borderType=cv2.BORDER_REPLICATE)[1:-1, 1:-1]
+        a = cv2.convertScaleAbs(r)          # |r|, saturated at 255
+        hist += cv2.calcHist([a], [0], None, [256], [0, 256]).ravel()
+    total = hist.sum()
+    if total == 0:
+        return 0.0
+    cum = np.cumsum(hist)
+    k = int(np.searchsorted(cum, total / 2))
+    below = cum[k - 1] if k > 0 else 0.0
+    # |r| is integer: place the median inside its bin, or estimates step by 0.25
+    median = k - 0.5 + (total / 2 - below) / max(hist[k], 1.0)
+    return max(median, 0.0) / (0.6745 * 6.0)
+
+
+# ---------------------------------------------------------------- features
+@dataclass
+class Features:
+    """What the checks need from one frame; a :class:`Reference` keeps these too."""
+
+    shape: tuple
+    grey: np.ndarray             # analysis grey
+    mean: float                  # 0..1
+    std: float
+    p95: float                   # 0..1
+    white: float                 # share >= WHITE
+    uniform: float               # share within +-10 of the median
+    sharpness: float             # Laplacian std / grey std
+    noise: float
+    chroma: np.ndarray | None    # median (log R/G, log B/G) of well-exposed pixels; None if grey
+    blocks: np.ndarray           # grey std per block (GRID)
+    bands: list = field(default_factory=list, repr=False)
+
+
+def features(frame) -> Features:
+    frame = normalize(frame)
+    colour = frame.ndim == 3
+    full = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if colour else frame
+    g = _halve_to(full, ANALYSIS_EDGE)
+    hist = cv2.calcHist([g], [0], None, [256], [0, 256]).ravel()
+    cum = np.cumsum(hist)
+    n = cum[-1]
+    median = int(np.searchsorted(cum, n / 2))
+    lo, hi = max(0, median - 10), min(255, median + 10)
+    uniform = float(cum[hi] - (cum[lo - 1] if lo > 0 else 0)) / n
+    p95 = float(np.searchsorted(cum, 0.95 * n)) / 255.0
+    white = float(cum[-1] - cum[WHITE - 1]) / n
+    mean, std = (float(v[0][0]) for v in cv2.meanStdDev(g))
+    bands = _bands(full, g.size)
+    noise = _noise_sigma(bands)
+    # Noise at the analysis size (averaging k x k pixels divides white noise by k): what
+    # sensor noise adds to the Laplacian and to block contrast is taken out again, so a
+    # blurred noisy picture does not pass for a sharp one.
+    na = noise * g.shape[1] / full.shape[1]
+    # Laplacian of a lightly smoothed image (LoG, sigma 0.7): still falls steeply with
+    # defocus, but pixel noise and encoder speckle no longer pass for detail.
+    lap = cv2.Laplacian(cv2.GaussianBlur(g, (3, 3), 0.7), cv2.CV_16S)
+    _, lstd = cv2.meanStdDev(lap)
+    sharp = math.sqrt(max(float(lstd[0][0]) ** 2 - LOG_NOISE * na * na, 0.0)) / max(std, 2.0)
+    gf = g.astype(np.float32)
+    m1 = cv2.resize(gf, GRID, interpolation=cv2.INTER_AREA)
+    m2 = cv2.resize(gf * gf, GRID, interpolation=cv2.INTER_AREA)
+    blocks = np.sqrt(np.maximum(m2 - m1 * m1 - na * na, 0.0))
+    return Features(frame.shape, g, mean / 255.0, std, p95, white, uniform, sharp,
+                    noise, _chroma(frame) if colour else None, blocks, bands)
+
+
+def _chroma(frame: np.ndarray):
+    """Median log chromaticity of a thumbnail: colourful people or objects in part of the
+    view barely move it, a white-balance fault moves all of it."""
+    h, w = frame.shape[:2]
+    k = max(1, max(h, w) // THUMB_EDGE)
+    px = frame[::k, ::k].reshape(-1, 3).astype(np.float32)
+    keep = (px.min(axis=1) >= 12) & (px.max(axis=1) <= 250)
+    if keep.sum() < 0.05 * len(px):
+        return None
+    lg = np.log(px[keep])
+    return np.median(np.stack([lg[:, 2] - lg[:, 1], lg[:, 0] - lg[:, 1]], axis=1), axis=0)
+
+
+@dataclass
+class Reference:
+    """A good frame of one camera preset, with its features computed once."""
+
+    name: str
+    features: Features
+    _orb: tuple | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_image(cls, image, name: str = "reference") -> "Reference":
+        return cls(name, features(image))
+
+    def orb(self):
+        if self._orb is None:
+            self._orb = _orb_features(self.features.grey)
+        return self._orb
+
+
+# ---------------------------------------------------------------- registration
+_ORB = None
+
+
+def _orb_features(grey):
+    global _ORB
+    if _ORB is None:
+        _ORB = cv2.ORB_create(nfeatures=500, fastThreshold=10)
+    return _ORB.detectAndCompute(grey, None)
+
+
+REG_EDGE = 256
+PHASE_SURE = 0.5
+PHASE_WEAK = 0.1
+
+
+def _reg_image(grey: np.ndarray) -> np.ndarray:
+    g = _halve_to(grey, REG_EDGE)
+    # Lighting-tolerant: zero-mean, unit-contrast gradients would cost more; the phase
+    # correlation is already insensitive to gain. A window removes border effects.
+    return g.astype(np.float32)
+
+
+_WINDOWS: dict = {}
+
+
+def _window(shape):
+    if shape not in _WINDOWS:
+        _WINDOWS[shape] = cv2.createHanningWindow((shape[1], shape[0]), cv2.CV_32F)
+    return _WINDOWS[shape]
+
+
+def displacement(frame_grey: np.ndarray, ref: Reference) -> float:
+    """How far the view moved from the reference, as a share of the frame width.
+
+    Phase correlation first (cheap, exact for pan/tilt); ORB + RANSAC similarity when the
+    phase peak is weak or large (zoom changed, big move, heavy occlusion). 1.0 means the
+    view could not be registered at all.
+    """
+    rg = ref.features.grey
+    if rg.shape != frame_grey.shape:
+        frame_grey = cv2.resize(frame_grey, (rg.shape[1], rg.shape[0]), interpolation=cv2.INTER_AREA)
+    a, b = _reg_image(rg), _reg_image(frame_grey)
+    (dx, dy), response = cv2.phaseCorrelate(a, b, _window(a.shape))
+    shift = math.hypot(dx, dy) / a.shape[1]
+    # A clear peak is an exact answer for pan/tilt. A weak one may be a zoom change (the
+    # centre still matches) or people in view: ORB + RANSAC decides.
+    if response >= PHASE_SURE:
+        return shift
+    d = _orb_displacement(frame_grey, ref)
+    if d >= 1.0 and response >= PHASE_WEAK:
+        return shift            # too little texture for ORB: the weak phase peak is all we have
+    return d
+
+
+def _orb_displacement(grey: np.ndarray, ref: Reference) -> float:
+    kr, dr = ref.orb()
+    kf, df = _orb_features(grey)
+    if dr is None or df is None or len(kr) < 8 or len(kf) < 8:
+        return 1.0
+    matcher = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True)
+    matches = matcher.match(dr, df)
+    if len(matches) < 8:
+        return 1.0
+    src = np.float32([kr[m.queryIdx].pt for m in matches])
+    dst = np.float32([kf[m.trainIdx].pt for m in matches])
+    m, inliers = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=3.0)
+    if m is None or inliers is None or int(inliers.sum()) < max(8, 0.1 * len(matches)):
+        return 1.0
+    scale = math.hypot(m[0, 0], m[1, 0])
+    h, w = grey.shape
+    # Where the frame centre of the reference lands: translation plus what scaling does.
+    cx, cy = w / 2, h / 2
+    px = m[0, 0] * cx + m[0, 1] * cy + m[0, 2]
+    py = m[1, 0] * cx + m[1, 1] * cy + m[1, 2]
+    shift = math.hypot(px - cx, py - cy) / w
+    return max(shift, abs(math.log(max(scale, 1e-6))))
+
+
+# ---------------------------------------------------------------- the analyzer
+class Analyzer:
+    """Judges frames of one video source; keeps the little state ``frozen`` needs.
+
+    ``references`` are good frames of the current camera preset (several allowed: lights
+    full and dimmed). ``thresholds`` overrides entries of :data:`THRESHOLDS`.
+    """
+
+    def __init__(self, references=(), thresholds: dict | None = None):
+        self.references: list[Reference] = [
+            r if isinstance(r, Reference) else Reference.from_image(r, f"reference {i + 1}")
+            for i, r in enumerate(references)
+        ]
+        self.thresholds = dict(THRESHOLDS)
+        for k, v in (thresholds or {}).items():
+            if k not in THRESHOLDS:
+                raise ValueError(f"unknown check {k!r} (known: {', '.join(CHECKS)})")
+            self.thresholds[k] = v if isinstance(v, tuple) else (float(v), float(v))
+        self.reset()
+
+    def set_references(self, references) -> None:
+        self.__init__(references, {k: v for k, v in self.thresholds.items()})
+
+    def reset(self) -> None:
+        """Forget the freeze history (after a preset recall or a reconnect)."""
+        self._freeze_grey = None
+        self._freeze_since = None
+        self._last_src_ts = None
+
+    def _thr(self, name: str, with_ref: bool) -> float:
+        return self.thresholds[name][0 if with_ref else 1]
+
+    def _closest(self, f: Features) -> Reference | None:
+        if not self.references:
+            return None
+        lm = math.log(max(f.mean, 1e-3))
+        return min(self.references, key=lambda r: abs(math.log(max(r.features.mean, 1e-3)) - lm))
+
+    def analyze(self, frame, t: float | None = None, source_ts: float | None = None) -> Verdict:
+        """Judge one frame. ``t`` is when it was captured (seconds, monotonic; default now);
+        ``source_ts`` the source's own timestamp, if it has one (a stalled one = frozen)."""
+        f = features(frame)
+        t = time.monotonic() if t is None else t
+        ref = self._closest(f)
+        rf = ref.features if ref else None
+        has = rf is not None
+        base = DEFAULT_BASE
+        checks: dict[str, Check] = {}
+
+        def put(name, score, with_ref=has):
+            thr = self._thr(name, with_ref)
+            if name in BAD_BELOW:
+                ok = score >= thr
+            elif name == "frozen":
+                ok = score < thr
+            else:
+                ok = score <= thr
+            checks[name] = Check(name, bool(ok), float(score), float(thr))
+
+        put("blur", f.sharpness / max(rf.sharpness if has else base["sharpness"], 1e-6))
+        # Darkness compares with the darkest reference (lights dimmed is still fine).
+        dark_base = min(r.features.p95 for r in self.references) if has else base["p95"]
+        put("dark", f.p95 / max(dark_base, 0.02))
+        bright_ref = max(self.references, key=lambda r: r.features.mean).features if has else None
+        put("bright", f.mean / max(bright_ref.mean if has else base["mean"], 0.02)
+            + max(0.0, f.white - (bright_ref.white if has else base["white"])))
+        put("black", f.uniform, with_ref=False)
+        put("frozen", self._frozen_for(f, t, source_ts), with_ref=False)
+        put("noise", f.noise - (rf.noise if has else base["noise"]))
+        put("cast", min((self._cast(f, r.features) for r in self.references), default=self._cast(f, None)))
+        put("obstruction", self._obstruction(f, rf))
+        no_picture = f.uniform >= self._thr("black", False) or f.std < 2.0
+        if self.references and not no_picture:
+            put("drift", min(displacement(f.grey, r) for r in self.references))
+        else:
+            put("drift", 0.0)
+        return Verdict(checks, reference=ref.name if ref else "")
+
+    def _frozen_for(self, f: Features, t: float, source_ts) -> float:
+        stalled = source_ts is not None and self._last_src_ts is not None and source_ts == self._last_src_ts
+        if source_ts is not None:
+            self._last_src_ts = source_ts
+        prev = self._freeze_grey
+        same = False
+        if prev is not None and prev.shape == f.grey.shape:
+            diff = cv2.absdiff(prev, f.grey)
+            same = (diff.size - cv2.countNonZero(diff)) / diff.size >= FREEZE_SAME
+        if stalled or same:
+            return t - self._freeze_since
+        self._freeze_grey = f.grey
+        self._freeze_since = t
+        return 0.0
+
+    @staticmethod
+    def _cast(f: Features, rf: Features | None) -> float:
+        if f.chroma is None:
+            return 0.0          # grey input, or too dark/clipped to tell colour
+        base = rf.chroma if rf is not None and rf.chroma is not None else np.zeros(2)
+        return float(np.hypot(*(f.chroma - base)))
+
+    @staticmethod
+    def _obstruction(f: Features, rf: Features | None) -> float:
+        if rf is not None:
+            textured = rf.blocks >= 6.0
+            if textured.sum() >= 4:
+                ratio = f.blocks[textured] / rf.blocks[textured]
+                # Lighting scales every block alike: estimate it from the livelier blocks,
+                # so that up to three quarters of the view may be covered.
+                lighting = max(float(np.percentile(ratio, 75)), 1e-3)
+                return float((ratio < 0.3 * lighting).mean())
+        return float((f.blocks < 2.0).mean())
+
+
+def judge(frame, references=(), thresholds: dict | None = None) -> Verdict:
+    """One-shot verdict of one still picture (no freeze history)."""
+    return Analyzer(references, thresholds).analyze(frame)

@@ -1,0 +1,287 @@
+"""Picture faults a camera chain really shows, and the labelled set built from them.
+
+``apply(frame, fault, level, rng)`` spoils one BGR frame (level 1 = mild but clearly
+wrong, 3 = gross). The video stream simulator injects these; the accuracy benchmark and
+the tests build a labelled set from scikit-image's real photographs with them
+(:func:`photo_set`): every fault at three levels, plus good frames with lighting changes,
+sensor noise, JPEG and people-like figures in front of the camera.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from vksroom.hil.scene import draw_person
+
+FAULTS = ("blur", "dark", "bright", "black", "blue", "frozen", "noise", "cast", "obstruction", "wrong_view")
+LEVELS = (1, 2, 3)
+
+BLUR_SIGMA = {1: 1.5, 2: 2.5, 3: 4.0}      # in analysis pixels (long edge 640)
+DARK_GAIN = {1: 0.25, 2: 0.15, 3: 0.07}
+BRIGHT_GAIN = {1: 2.2, 2: 3.0, 3: 4.5}
+NOISE_SIGMA = {1: 10.0, 2: 16.0, 3: 25.0}
+CAST = {1: 0.4, 2: 0.6, 3: 0.9}             # log gain between the warm and cold channel
+COVER = {1: 0.3, 2: 0.45, 3: 0.6}           # share of the frame an obstruction covers
+SHIFT = {1: 0.05, 2: 0.08, 3: 0.12}         # wrong view: share of the frame width
+
+
+def _rng(rng):
+    return rng if rng is not None else np.random.default_rng()
+
+
+def gain(frame: np.ndarray, g: float, gamma: float = 1.0, tint=(1.0, 1.0, 1.0)) -> np.ndarray:
+    """Exposure/lighting change: ``255 * (g * x/255) ** gamma`` with per-channel tint (B, G, R)."""
+    lut = np.arange(256, dtype=np.float32) / 255.0
+    out = []
+    chans = cv2.split(frame) if frame.ndim == 3 else [frame]
+    for c, t in zip(chans, tint):
+        table = np.clip(255.0 * (np.clip(lut * g * t, 0, None) ** gamma), 0, 255).astype(np.uint8)
+        out.append(cv2.LUT(c, table))
+    return cv2.merge(out) if len(out) > 1 else out[0]
+
+
+def sensor_noise(frame: np.ndarray, sigma: float, rng=None) -> np.ndarray:
+    if sigma <= 0:
+        return frame.copy()
+    n = _rng(rng).normal(0.0, sigma, frame.shape).astype(np.float32)
+    return np.clip(frame.astype(np.float32) + n, 0, 255).astype(np.uint8)
+
+
+def jpeg(frame: np.ndarray, quality: int = 85) -> np.ndarray:
+    ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+
+
+def no_signal(shape, colour=(160, 40, 10), text: str = "NO SIGNAL") -> np.ndarray:
+    """The uniform screen a capture card or codec shows with no input."""
+    h, w = shape[:2]
+    img = np.empty((h, w, 3), np.uint8)
+    img[:] = colour
+    scale = max(0.4, w / 900)
+    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
+    cv2.putText(img, text, ((w - tw) // 2, (h + th) // 2), cv2.FONT_HERSHEY_SIMPLEX, scale,
+                (235, 235, 235), max(1, int(2 * scale)), cv2.LINE_AA)
+    return img
+
+
+def people(frame: np.ndarray, n: int, rng=None, max_height: float = 0.55) -> np.ndarray:
+    """Draw ``n`` people-like figures standing in the room (good frames: not a fault)."""
+    rng = _rng(rng)
+    img = frame.copy()
+    h, w = img.shape[:2]
+    for _ in range(n):
+        ph = h * rng.uniform(0.25, max_height)
+        x = rng.uniform(0.1, 0.9) * w
+        foot = rng.uniform(0.75, 1.05) * h
+        draw_person(img, x, foot, ph, rng.integers(20, 220, 3), rng,
+                    skin=tuple(int(c) for c in rng.integers(90, 210, 3)))
+    return img
+
+
+def obstruction(frame: np.ndarray, cover: float, rng=None) -> np.ndarray:
+    """Something on or right in front of the lens: a blurred dark blob (finger, strap) or a
+    flat sheet (paper, lens cap), entering from a random side, covering ``cover`` of the frame."""
+    rng = _rng(rng)
+    h, w = frame.shape[:2]
+    mask = np.zeros((h, w), np.float32)
+    side = int(rng.integers(0, 4))
+    depth = cover
+    if side == 0:
+        mask[:, : int(w * depth)] = 1
+    elif side == 1:
+        mask[:, w - int(w * depth):] = 1
+    elif side == 2:
+        mask[h - int(h * depth):, :] = 1
+    else:
+        cv2.ellipse(mask, (int(w * rng.uniform(0.3, 0.7)), h), (int(w * math.sqrt(cover) * 0.75),
+                    int(h * math.sqrt(cover) * 1.35)), 0, 0, 360, 1.0, -1)
+    mask = cv2.GaussianBlur(mask, (0, 0), max(2.0, 0.04 * w))[:, :, None]
+    if rng.random() < 0.5:       # finger/strap: dark, skin-toned, out of focus
+        cover_img = np.empty_like(frame)
+        cover_img[:] = rng.integers(20, 70, 3) if frame.ndim == 3 else int(rng.integers(20, 70))
+        cover_img = sensor_noise(cover_img, 1.5, rng)
+    else:                         # sheet: bright, flat, a soft shading gradient
+        ramp = np.linspace(0.85, 1.0, w, dtype=np.float32)[None, :, None]
+        base = rng.integers(170, 235)
+        cover_img = np.clip(base * ramp * np.ones((h, 1, 3 if frame.ndim == 3 else 1), np.float32), 0, 255)
+        cover_img = cover_img.astype(np.uint8).reshape(frame.shape)
+    f = frame.astype(np.float32)
+    c = cover_img.astype(np.float32)
+    if frame.ndim == 2:
+        mask = mask[:, :, 0]
+    return np.clip(f * (1 - mask) + c * mask, 0, 255).astype(np.uint8)
+
+
+def apply(frame: np.ndarray, fault: str, level: int = 2, rng=None) -> np.ndarray:
+    """Return ``frame`` with ``fault`` at ``level`` (1-3). ``frozen`` and ``wrong_view``
+    are about a sequence or the camera's aim, so a stream or set generator handles them;
+    here they return the frame unchanged."""
+    rng = _rng(rng)
+    level = int(min(max(level, 1), 3))
+    h, w = frame.shape[:2]
+    if fault == "blur":
+        edge = max(h, w)
+        while edge > 640:       # the analyzer halves to at most 640 px: blur in its pixels
+            edge //= 2
+        return cv2.GaussianBlur(frame, (0, 0), BLUR_SIGMA[level] * max(h, w) / edge)
+    if fault == "dark":
+        return sensor_noise(gain(frame, DARK_GAIN[level]), 1.0, rng)
+    if fault == "bright":
+        return gain(frame, BRIGHT_GAIN[level], gamma=0.8)
+    if fault == "black":
+        level_v = {1: 16, 2: 0, 3: 4}[level]
+        img = np.full(frame.shape, level_v, np.uint8)
+        return sensor_noise(img, 1.0, rng)
+    if fault == "blue":
+        colour = {1: (160, 40, 10), 2: (128, 128, 128), 3: (200, 0, 0)}[level]
+        return no_signal(frame.shape, colour)
+    if fault == "noise":
+        return sensor_noise(frame, NOISE_SIGMA[level], rng)
+    if fault == "cast":
+        s = CAST[level]
+        kind = int(rng.integers(0, 3))
+        tint = [(math.exp(-s / 2), 1.0, math.exp(s / 2)),          # warm (tungsten, wrong WB)
+                (math.exp(s / 2), 1.0, math.exp(-s / 2)),          # cold
+                (math.exp(-s / 2), math.exp(s / 2), math.exp(-s / 2))][kind]   # green
+        return gain(frame, 1.0, 1.0, tint) if frame.ndim == 3 else frame.copy()
+    if fault == "obstruction":
+        return obstruction(frame, COVER[level], rng)
+    if fault in ("frozen", "wrong_view"):
+        return frame.copy()
+    raise ValueError(f"unknown fault {fault!r} (known: {', '.join(FAULTS)})")
+
+
+# ---------------------------------------------------------------- labelled set
+PHOTOS = ("astronaut", "brick", "camera", "cell", "chelsea", "clock", "coffee", "coins", "grass",
+          "gravel", "immunohistochemistry", "moon", "page", "retina", "rocket", "text",
+          "motorcycle_left", "motorcycle_right")
+
+
+def load_photo(name: str) -> np.ndarray:
+    """A scikit-image photograph as 8-bit BGR (grey ones become three equal channels)."""
+    import skimage.data as data
+
+    if name.startswith("motorcycle_"):
+        left, right, _ = data.stereo_motorcycle()
+        img = left if name.endswith("left") else right
+    else:
+        img = getattr(data, name)()
+    img = np.asarray(img)
+    if img.dtype != np.uint8:
+        img = (np.clip(img, 0, 1) * 255).astype(np.uint8) if img.dtype.kind == "f" else img.astype(np.uint8)
+    if img.ndim == 2:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    if img.shape[2] == 4:
+        img = img[:, :, :3]
+    return cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
+
+
+@dataclass
+class Sample:
+    scene: str
+    label: str                      # "good" or a fault name
+    level: int                      # 0 for good
+    frames: list = field(default_factory=list)   # [(image, t, source_ts)]
+    note: str = ""
+
+
+VIEW = 0.76        # the "camera view" is the central 76 % of the photograph (room to move)
+
+
+def _crop(photo, dx: float = 0.0, dy: float = 0.0, zoom: float = 1.0) -> np.ndarray:
+    """The view: central crop moved by dx, dy (share of the view width) and zoomed."""
+    h, w = photo.shape[:2]
+    cw, ch = w * VIEW / zoom, h * VIEW / zoom
+    x0 = (w - cw) / 2 + dx * w * VIEW
+    y0 = (h - ch) / 2 + dy * w * VIEW
+    x0, y0 = min(max(0, x0), w - cw), min(max(0, y0), h - ch)
+    out_w, out_h = int(w * VIEW), int(h * VIEW)
+    m = np.float32([[cw / out_w, 0, x0], [0, ch / out_h, y0]])
+    return cv2.warpAffine(photo, m, (out_w, out_h), flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REFLECT)
+
+
+def references_for(photo) -> list[np.ndarray]:
+    """Two references, as a technician would store them: lights full and lights dimmed."""
+    view = _crop(photo)
+    return [jpeg(view, 90), jpeg(gain(view, 0.6, 1.1), 90)]
+
+
+OPTICAL = ("blur", "dark", "bright", "cast", "obstruction")   # happen before the sensor
+
+
+def _good(photo, rng, people_n: int = 0, spoil=None, lighting=(0.5, 1.2)) -> np.ndarray:
+    """A good frame: same view (within preset repeatability), another lighting, noise, JPEG.
+    ``spoil`` (an optical fault) is applied before the sensor noise and the encoder."""
+    j = 0.003
+    f = _crop(photo, rng.uniform(-j, j), rng.uniform(-j, j))
+    g = float(np.exp(rng.uniform(math.log(lighting[0]), math.log(lighting[1]))))
+    tint = tuple(float(np.exp(rng.uniform(-0.04, 0.04))) for _ in range(3))
+    f = gain(f, g, float(rng.uniform(0.85, 1.15)), tint)
+    if people_n:
+        f = people(f, people_n, rng, max_height=0.6)
+    if spoil is not None:
+        f = spoil(f)
+    f = sensor_noise(f, float(rng.uniform(0.5, 2.5)), rng)
+    return jpeg(f, int(rng.integers(70, 95)))
+
+
+def photo_set(names=PHOTOS, good_per_photo: int = 20, levels=LEVELS, seed: int = 0):
+    """The labelled set: ``({scene: [reference images]}, [Sample...])``.
+
+    Per photograph: ``good_per_photo`` good single frames (half with 1-3 people in view),
+    two still-room sequences (good: sensor noise changes every frame), and every fault at
+    each level. Faults are applied to a good frame, so they come with lighting changes too.
+    """
+    rng = np.random.default_rng(seed)
+    refs, samples = {}, []
+    for name in names:
+        photo = load_photo(name)
+        refs[name] = references_for(photo)
+        for k in range(good_per_photo):
+            n = int(rng.integers(1, 4)) if k % 2 else 0
+            samples.append(Sample(name, "good", 0, [(_good(photo, rng, n), 0.0, None)], f"people={n}"))
+        for k in range(2):      # still, empty room: every frame differs by sensor noise only
+            view = gain(_crop(photo), float(rng.uniform(0.6, 1.2)))
+            seq = [(jpeg(sensor_noise(view, float(rng.uniform(0.6, 1.5)), rng), 85), 0.5 * i, 0.5 * i)
+                   for i in range(5)]
+            samples.append(Sample(name, "good", 0, seq, "still room"))
+        for fault in FAULTS:
+            for level in levels:
+                samples.append(_fault_sample(photo, name, fault, level, rng))
+    return refs, samples
+
+
+def _fault_sample(photo, name, fault, level, rng) -> Sample:
+    if fault == "wrong_view":
+        s = SHIFT[level]
+        kind = int(rng.integers(0, 3))
+        if kind == 0:
+            f = _crop(photo, s * rng.choice([-1, 1]), 0)
+        elif kind == 1:
+            f = _crop(photo, s * 0.7 * rng.choice([-1, 1]), s * 0.7 * rng.choice([-1, 1]))
+        else:
+            f = _crop(photo, zoom=1.0 + 2.5 * s)
+        f = jpeg(sensor_noise(gain(f, float(rng.uniform(0.7, 1.2))), 1.0, rng), 85)
+        return Sample(name, fault, level, [(f, 0.0, None)], ["pan", "pan+tilt", "zoom"][kind])
+    n = int(rng.integers(0, 2))
+    if fault in OPTICAL:
+        # Overexposure is judged against the lights-full exposure, not a dimmed one.
+        lighting = (0.9, 1.1) if fault == "bright" else (0.5, 1.2)
+        f = _good(photo, rng, n, spoil=lambda img: apply(img, fault, level, rng), lighting=lighting)
+        return Sample(name, fault, level, [(f, 0.0, None)])
+    base = _good(photo, rng, n)
+    if fault == "frozen":
+        # 1: identical frames; 2: identical with a live on-screen clock; 3: timestamps stalled
+        seq = []
+        for i in range(5):
+            f = base
+            if level == 2:
+                f = base.copy()
+                cv2.putText(f, f"10:00:0{i}", (4, 14), cv2.FONT_HERSHEY_PLAIN, 0.9, (255, 255, 255), 1)
+            seq.append((f, 0.5 * i, 0.0 if level == 3 else 0.5 * i))
+        return Sample(name, fault, level, seq)
+    return Sample(name, fault, level, [(apply(base, fault, level, rng), 0.0, None)])

@@ -1,0 +1,113 @@
+"""The analyzer on real photographs: each fault flagged by its own check, good frames pass."""
+import numpy as np
+import pytest
+
+from vksroom.drivers.video.quality import CHECKS, Analyzer, Reference, judge
+from vksroom.hil.faults import LEVELS, load_photo, photo_set, references_for, _crop, gain, sensor_noise, jpeg
+
+EXPECT = {"blur": "blur", "dark": "dark", "bright": "bright", "black": "black", "blue": "black",
+          "frozen": "frozen", "noise": "noise", "cast": "cast", "obstruction": "obstruction",
+          "wrong_view": "drift"}
+
+
+@pytest.fixture(scope="module")
+def small_set():
+    return photo_set(("astronaut", "coffee", "motorcycle_left"), good_per_photo=6, levels=(2, 3), seed=3)
+
+
+def _run(sample, analyzer):
+    analyzer.reset()
+    for img, t, ts in sample.frames:
+        v = analyzer.analyze(img, t=t, source_ts=ts)
+    return v
+
+
+def test_every_fault_is_named_by_its_check_and_good_frames_pass(small_set):
+    refs, samples = small_set
+    analyzers = {k: Analyzer([Reference.from_image(i) for i in r]) for k, r in refs.items()}
+    missed, false_alarms, count = [], [], {}
+    for s in samples:
+        count[s.label] = count.get(s.label, 0) + 1
+        v = _run(s, analyzers[s.scene])
+        if s.label == "good":
+            if not v.ok:
+                false_alarms.append((s.scene, s.note, v.faults))
+        elif EXPECT[s.label] not in v.faults:
+            missed.append((s.label, s.level, s.scene, s.note, v.faults))
+    assert not false_alarms
+    # 6 samples per fault (3 photos x 2 levels): at most one miss per fault, none at level 3
+    per_fault = {}
+    for m in missed:
+        per_fault[m[0]] = per_fault.get(m[0], 0) + 1
+    assert all(n <= 1 for n in per_fault.values()), missed
+    assert not [m for m in missed if m[1] == 3], missed
+    assert set(count) == set(EXPECT) | {"good"}
+
+
+def test_verdict_has_every_check_with_score_threshold_ok(refs):
+    v = judge(refs[0], [Reference.from_image(r) for r in refs])
+    d = v.to_dict()
+    assert d["verdict"] == "ok" and d["faults"] == []
+    assert list(d["checks"]) == list(CHECKS)
+    for c in d["checks"].values():
+        assert set(c) == {"ok", "score", "threshold"}
+        assert isinstance(c["score"], float) and isinstance(c["threshold"], float)
+
+
+def test_still_empty_room_with_sensor_noise_is_not_frozen(photo):
+    view = _crop(photo)
+    rng = np.random.default_rng(1)
+    a = Analyzer()
+    for i in range(10):                    # 5 s of a still room, a frame every 0.5 s
+        v = a.analyze(jpeg(sensor_noise(view, 0.8, rng), 85), t=0.5 * i, source_ts=0.5 * i)
+        assert v.checks["frozen"].ok, (i, v.checks["frozen"])
+
+
+def test_identical_frames_are_frozen_after_two_seconds(photo):
+    frame = jpeg(sensor_noise(_crop(photo), 1.0, np.random.default_rng(2)), 85)
+    a = Analyzer()
+    scores = [a.analyze(frame, t=0.5 * i, source_ts=0.5 * i).checks["frozen"] for i in range(6)]
+    assert [c.ok for c in scores] == [True, True, True, True, False, False]
+    assert scores[-1].score == pytest.approx(2.5)
+    a.reset()
+    assert a.analyze(frame, t=10.0).checks["frozen"].ok
+
+
+def test_stalled_timestamps_are_frozen_even_if_pixels_change(photo):
+    rng = np.random.default_rng(3)
+    a = Analyzer()
+    for i in range(6):
+        v = a.analyze(sensor_noise(_crop(photo), 2.0, rng), t=0.5 * i, source_ts=7.0)
+    assert not v.checks["frozen"].ok
+
+
+def test_lighting_dimmed_and_people_in_view_are_not_drift_or_dark(photo, refs):
+    a = Analyzer([Reference.from_image(r) for r in refs])
+    from vksroom.hil.faults import people
+    frame = jpeg(people(gain(_crop(photo), 0.55), 3, np.random.default_rng(4)), 85)
+    v = a.analyze(frame)
+    assert v.ok, v.to_dict()
+
+
+@pytest.mark.parametrize("shift", [0.05, -0.1])
+def test_shifted_view_is_drift_with_the_shift_as_score(photo, refs, shift):
+    a = Analyzer([Reference.from_image(r) for r in refs])
+    v = a.analyze(jpeg(_crop(photo, dx=shift), 85))
+    assert not v.checks["drift"].ok
+    assert v.checks["drift"].score == pytest.approx(abs(shift), abs=0.01)
+
+
+def test_no_signal_screens_are_black_whatever_their_colour(photo):
+    from vksroom.hil.faults import apply
+    for fault, level in [("black", 1), ("blue", 1), ("blue", 2), ("blue", 3)]:
+        v = judge(apply(_crop(photo), fault, level))
+        assert "black" in v.faults, (fault, level)
+        assert v.checks["drift"].ok       # no picture: nothing to register, not "wrong view"
+
+
+def test_threshold_override_and_unknown_check():
+    with pytest.raises(ValueError, match="unknown check"):
+        Analyzer(thresholds={"focus": 1.0})
+    a = Analyzer(thresholds={"noise": 0.0})
+    img = sensor_noise(np.full((200, 300, 3), 120, np.uint8), 3.0, np.random.default_rng(0))
+    assert "noise" in a.analyze(img).faults

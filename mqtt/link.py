@@ -297,7 +297,7 @@ class MqttLink:
                 self._swap = True
                 self._wake.notify_all()
             return
-        if not self._stopping.is_set() and client is self._client:
+        if was_connected and not self._stopping.is_set() and client is self._client:
             log.warning("MQTT disconnected from %s (%s); %d messages wait in the outbox", self.mq.url, reason,
                         len(self.outbox))
 

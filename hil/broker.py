@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import logging
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -158,6 +159,8 @@ class Broker:
             "max_inflight_messages 100",
             "persistent_client_expiration 1h",
         ]
+        if os.geteuid() == 0:   # run as root, Mosquitto would drop to 'mosquitto' and lose our temp files
+            lines.append(f"user {pwd.getpwuid(os.geteuid()).pw_name}")
         if self.max_packet_size:
             lines.append(f"max_packet_size {self.max_packet_size}")
         if self.persistent:

@@ -13,6 +13,7 @@ import sys
 
 COMMAND_MODULES = (
     "vksroom.app",                 # run, demo, selftest, config check
+    "vksroom.mqtt.fleet",          # fleet watch, fleet simulate
 )
 
 

@@ -92,3 +92,9 @@ def test_mqtt5_readiness_expires_at_valid_until(mosquitto, room, tmp_path):
     props = got[0].properties
     assert props.ContentType == "application/json"
     assert 500 < props.MessageExpiryInterval <= 600
+
+
+def test_contract_document_is_generated_from_the_code():
+    from vksroom.mqtt import gendoc
+
+    assert gendoc.main(["--check"]) == 0, "run python -m vksroom.mqtt.gendoc"

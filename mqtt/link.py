@@ -105,7 +105,8 @@ class MqttLink:
         if self._unsubscribe:
             self._unsubscribe()
         deadline = time.monotonic() + timeout
-        self.flush(max(0.0, deadline - time.monotonic() - 1.0))
+        if self.connected.is_set():
+            self.flush(max(0.0, deadline - time.monotonic() - 1.0))
         client = self._client
         if self.connected.is_set():
             self._publish_lifecycle(contract.DISCONNECTED, wait=max(0.1, deadline - time.monotonic()))

@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "vksroom.app",                 # run, demo, selftest, config check
     "vksroom.drivers.visca.cli",   # visca URL power|on|standby|home|position|version|recall|store|move|zoom
     "vksroom.drivers.video.cli",   # check-frame, reference
+    "vksroom.mqtt.fleet",          # fleet watch, fleet simulate
 )
 
 

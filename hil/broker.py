@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import logging
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -158,6 +159,8 @@ class Broker:
             "max_inflight_messages 100",
             "persistent_client_expiration 1h",
         ]
+        if os.geteuid() == 0:   # run as root, Mosquitto would drop to 'mosquitto' and lose our temp files
+            lines.append(f"user {pwd.getpwuid(os.geteuid()).pw_name}")
         if self.max_packet_size:
             lines.append(f"max_packet_size {self.max_packet_size}")
         if self.persistent:
@@ -242,16 +245,39 @@ class Broker:
 
     def _stop_amqtt(self, timeout: float) -> None:
         thread, loop, broker = self._thread, self._loop, self._amqtt
+        self._thread = None
         if thread is None or not thread.is_alive():
-            self._thread = None
             return
         try:
-            asyncio.run_coroutine_threadsafe(broker.shutdown(), loop).result(timeout)
-        except Exception as exc:  # still stop the loop below
-            log.warning("amqtt shutdown: %s", exc)
+            asyncio.run_coroutine_threadsafe(asyncio.wait_for(broker.shutdown(), timeout / 2), loop).result(timeout)
+        except Exception as exc:  # still release the port below
+            log.warning("amqtt shutdown: %r; closing its sockets", exc)
+        try:
+            asyncio.run_coroutine_threadsafe(_close_everything(broker), loop).result(timeout)
+        except Exception as exc:
+            log.warning("amqtt close: %r", exc)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout)
-        self._thread = None
+
+
+async def _close_everything(broker) -> None:
+    """Whatever a half-finished shutdown left: listening sockets, client connections, tasks."""
+    for server in getattr(broker, "_servers", {}).values():
+        instance = getattr(server, "instance", None)
+        if instance is not None and hasattr(instance, "close"):
+            instance.close()
+    for _session, handler in list(getattr(broker, "_sessions", {}).values()):
+        writer = getattr(handler, "writer", None)
+        if writer is not None:
+            try:
+                await asyncio.wait_for(writer.close(), 1)
+            except Exception:
+                pass
+    me = asyncio.current_task()
+    tasks = [t for t in asyncio.all_tasks() if t is not me]
+    for t in tasks:
+        t.cancel()
+    await asyncio.wait(tasks, timeout=2) if tasks else None
 
 
 def main(argv: list[str] | None = None) -> int:

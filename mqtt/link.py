@@ -105,7 +105,8 @@ class MqttLink:
         if self._unsubscribe:
             self._unsubscribe()
         deadline = time.monotonic() + timeout
-        self.flush(max(0.0, deadline - time.monotonic() - 1.0))
+        if self.connected.is_set():
+            self.flush(max(0.0, deadline - time.monotonic() - 1.0))
         client = self._client
         if self.connected.is_set():
             self._publish_lifecycle(contract.DISCONNECTED, wait=max(0.1, deadline - time.monotonic()))
@@ -297,7 +298,7 @@ class MqttLink:
                 self._swap = True
                 self._wake.notify_all()
             return
-        if not self._stopping.is_set() and client is self._client:
+        if was_connected and not self._stopping.is_set() and client is self._client:
             log.warning("MQTT disconnected from %s (%s); %d messages wait in the outbox", self.mq.url, reason,
                         len(self.outbox))
 

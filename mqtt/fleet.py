@@ -1,0 +1,342 @@
+"""Central-side tools: watch every room's readiness, or simulate a fleet of rooms.
+
+    vks-room fleet watch --broker mqtt://broker:1883 [--prefix vks] [--once --wait 2]
+    vks-room fleet simulate --rooms 200 --broker mqtt://127.0.0.1:1883 [--interval 5] [--duration 60]
+
+``watch`` shows what the scheduler sees: one line per room with its lifecycle, readiness
+state, age of the measurement, validity and the last event. ``simulate`` runs N rooms that
+speak the contract (each its own connection with its own Last Will, retained lifecycle and
+readiness, events, replies to commands) for load tests; a few selector threads drive all
+the connections, so thousands of rooms fit in one process.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import selectors
+import sys
+import threading
+import time
+import urllib.parse
+
+import paho.mqtt.client as mqtt
+
+from . import contract
+from .contract import Topics
+
+log = logging.getLogger(__name__)
+
+
+def _endpoint(url: str) -> tuple[str, int]:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+        from vksroom.cli import UsageError
+
+        raise UsageError(f"--broker {url!r}: use mqtt://HOST:PORT")
+    return parts.hostname, parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+
+
+# --- watch ---------------------------------------------------------------------------------
+
+class Watcher:
+    """Follows every room under ``prefix``: the scheduler's view. Thread-safe snapshot()."""
+
+    def __init__(self, url: str, prefix: str = "vks", username: str = "", password: str = ""):
+        self.prefix = prefix
+        self.rooms: dict[tuple[str, str], dict] = {}
+        self.received = 0
+        self.readiness_seqs: dict[tuple[str, str], list[int]] = {}
+        self._lock = threading.Condition()
+        host, port = _endpoint(url)
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+        if username:
+            self.client.username_pw_set(username, password or None)
+        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(
+            [(f"{prefix}/+/+/readiness", 1), (f"{prefix}/+/+/lifecycle", 1), (f"{prefix}/+/+/events/#", 1)])
+        self.subscribed = threading.Event()
+        self.client.on_subscribe = lambda *a: self.subscribed.set()
+        self.client.on_message = self._on_message
+        self.client.connect_async(host, port, keepalive=30)
+
+    def start(self) -> "Watcher":
+        self.client.loop_start()
+        return self
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _on_message(self, client, userdata, msg) -> None:
+        where = contract.parse_topic(self.prefix, msg.topic)
+        if not where:
+            return
+        court, room, rest = where
+        try:
+            doc = json.loads(msg.payload)
+        except ValueError:
+            log.warning("unreadable payload on %s", msg.topic)
+            return
+        if not isinstance(doc, dict):
+            return
+        with self._lock:
+            self.received += 1
+            row = self.rooms.setdefault((court, room), {"lifecycle": "?", "state": "?", "measured_at": None,
+                                                        "valid_until": None, "event": "", "reasons": []})
+            if rest == "lifecycle":
+                row["lifecycle"] = doc.get("state", "?")
+            elif rest == "readiness":
+                row.update(state=doc.get("state", "?"), measured_at=doc.get("measured_at"),
+                           valid_until=doc.get("valid_until"), reasons=doc.get("reasons", []))
+                if isinstance(doc.get("seq"), int):
+                    self.readiness_seqs.setdefault((court, room), []).append(doc["seq"])
+            elif rest.startswith("events/"):
+                row["event"] = f"{doc.get('kind', '?')} {time.strftime('%H:%M:%S', time.localtime(doc.get('ts', 0)))}"
+            self._lock.notify_all()
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            return {k: dict(v) for k, v in self.rooms.items()}
+
+    def wait_for(self, predicate, timeout: float) -> bool:
+        with self._lock:
+            return self._lock.wait_for(lambda: predicate(self), timeout)
+
+    def table(self, now: float | None = None) -> str:
+        now = time.time() if now is None else now
+        rows = sorted(self.snapshot().items())
+        lines = [f"{'COURT':<14} {'ROOM':<8} {'LINK':<13} {'READINESS':<11} {'AGE':>6} {'VALID':>7}  LAST EVENT / REASON"]
+        for (court, room), r in rows:
+            age = f"{now - r['measured_at']:.0f}s" if r["measured_at"] else "-"
+            valid = "-" if not r["valid_until"] else ("EXPIRED" if r["valid_until"] < now else
+                                                       f"{r['valid_until'] - now:.0f}s")
+            detail = "; ".join(r["reasons"])[:60] or r["event"]
+            lines.append(f"{court:<14} {room:<8} {r['lifecycle']:<13} {r['state']:<11} {age:>6} {valid:>7}  {detail}")
+        counts = {}
+        for _, r in rows:
+            counts[r["state"]] = counts.get(r["state"], 0) + 1
+        lines.append(f"{len(rows)} rooms: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+        return "\n".join(lines)
+
+
+def cmd_watch(args) -> int:
+    watcher = Watcher(args.broker, args.prefix, args.username, os.environ.get("VKS_MQTT_PASSWORD", "")).start()
+    try:
+        if not watcher.subscribed.wait(args.wait if args.once else 30):
+            print(f"vks-room: no connection to {args.broker}", file=sys.stderr)
+            return 1
+        if args.once:
+            threading.Event().wait(args.wait)    # let the retained messages arrive
+            print(watcher.table())
+            return 0
+        tty = sys.stdout.isatty()
+        while True:
+            print(("\x1b[H\x1b[2J" if tty else "") + watcher.table(), flush=True)
+            threading.Event().wait(args.interval)
+    finally:
+        watcher.stop()
+
+
+# --- simulate --------------------------------------------------------------------------------
+
+STATES = ("ready", "ready", "ready", "degraded", "not_ready")
+
+
+class SimRoom:
+    """One simulated room: its own connection, Will, retained state, events and replies."""
+
+    def __init__(self, fleet: "Fleet", court: str, room: str):
+        self.fleet = fleet
+        self.topics = Topics(fleet.prefix, court, room)
+        self.seq = 0
+        self.state = "ready"
+        self.sent: list[int] = []     # readiness seqs the broker acknowledged
+        self._mids: dict[int, int] = {}
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"sim-{court}-{room}", protocol=mqtt.MQTTv311)
+        c.will_set(self.topics.lifecycle, contract.encode(contract.lifecycle_doc(self.topics, contract.LOST)),
+                   qos=1, retain=True)
+        c.max_inflight_messages_set(50)
+        c.on_connect = self._on_connect
+        c.on_message = self._on_message
+        c.on_publish = self._on_publish
+        self.client = c
+
+    def _on_connect(self, client, userdata, flags, reason, props):
+        if reason.is_failure:
+            return
+        client.subscribe(self.topics.commands, qos=1)
+        client.publish(self.topics.lifecycle, contract.encode(contract.lifecycle_doc(self.topics, contract.READY)),
+                       qos=1, retain=True)
+        self.publish_readiness()
+
+    def _next(self, doc: dict) -> bytes:
+        self.seq += 1
+        return contract.encode({**doc, "seq": self.seq})
+
+    def publish_readiness(self):
+        now = time.time()
+        reasons = [] if self.state == "ready" else [f"cam_1: simulated {self.state}"]
+        doc = contract.readiness_doc(self.topics, {"state": self.state, "reasons": reasons, "measured_at": now,
+                                                   "valid_until": now + 600, "activity": "", "devices": {}})
+        payload = self._next(doc)
+        info = self.client.publish(self.topics.readiness, payload, qos=1, retain=True)
+        self._mids[info.mid] = self.seq
+        self.fleet.count()
+
+    def change(self):
+        old, self.state = self.state, random.choice(STATES)
+        if old != self.state:
+            kind = "recovered" if self.state == "ready" else "fault"
+            payload = self._next(contract.event_doc(self.topics, kind, {"device": "cam_1", "from": old}))
+            self.client.publish(self.topics.event(kind), payload, qos=1)
+            self.fleet.count()
+        self.publish_readiness()
+
+    def _on_publish(self, client, userdata, mid, reason, props):
+        seq = self._mids.pop(mid, None)
+        if seq is not None:
+            self.sent.append(seq)
+
+    def _on_message(self, client, userdata, msg):
+        try:
+            cmd = contract.parse_command(self.topics, msg.payload)
+            doc = contract.reply_doc(self.topics, cmd.request_id, cmd.name, result={"simulated": True})
+        except contract.CommandRejected as rej:
+            doc = contract.reply_doc(self.topics, rej.request_id, rej.command, reason=rej.reason)
+        client.publish(self.topics.replies, self._next(doc), qos=1)
+        self.fleet.count()
+
+
+class Fleet:
+    """N simulated rooms driven by ``threads`` selector loops."""
+
+    def __init__(self, url: str, rooms: int, prefix: str = "vks", court: str = "sim", interval: float = 5.0,
+                 threads: int = 2):
+        self.host, self.port = _endpoint(url)
+        self.prefix = prefix
+        self.interval = interval
+        self.rooms = [SimRoom(self, court, f"r{i:05d}") for i in range(rooms)]
+        self._groups = [self.rooms[i::threads] for i in range(threads)]
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._count_lock = threading.Lock()
+        self.messages = 0
+
+    def count(self):
+        with self._count_lock:
+            self.messages += 1
+
+    def start(self) -> "Fleet":
+        for i, group in enumerate(self._groups):
+            t = threading.Thread(target=self._drive, args=(group,), name=f"fleet-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(10)
+        for room in self.rooms:
+            try:
+                room.client.disconnect()
+            except Exception:
+                pass
+
+    @property
+    def connected(self) -> int:
+        return sum(r.client.is_connected() for r in self.rooms)
+
+    def _drive(self, rooms: list[SimRoom]) -> None:
+        sel = selectors.DefaultSelector()
+        registered: dict[SimRoom, tuple] = {}   # room -> (socket, events) registered
+        next_change = {r: time.monotonic() + random.uniform(0, self.interval) for r in rooms}
+        for r in rooms:
+            r.client.connect_async(self.host, self.port, keepalive=60)
+        pending = list(rooms)
+        while not self._stop.is_set():
+            # connect a few at a time so the broker is not flooded with handshakes
+            batch, pending = pending[:50], pending[50:]
+            for r in batch:
+                try:
+                    r.client.reconnect()
+                except OSError as exc:   # the broker is not there (yet): try again later
+                    log.debug("sim room connect failed: %s", exc)
+                    pending.append(r)
+            now = time.monotonic()
+            for r in rooms:
+                sock = r.client.socket()
+                if sock is None:
+                    if r in registered:
+                        try:
+                            sel.unregister(registered.pop(r)[0])
+                        except (KeyError, ValueError):
+                            pass
+                    continue
+                events = selectors.EVENT_READ | (selectors.EVENT_WRITE if r.client.want_write() else 0)
+                known = registered.get(r)
+                if known is None or known[0] is not sock:
+                    if known is not None:
+                        try:
+                            sel.unregister(known[0])
+                        except (KeyError, ValueError):
+                            pass
+                    sel.register(sock, events, r)
+                    registered[r] = (sock, events)
+                elif known[1] != events:
+                    sel.modify(sock, events, r)
+                    registered[r] = (sock, events)
+                if self.interval > 0 and now >= next_change[r] and r.client.is_connected():
+                    r.change()
+                    next_change[r] = now + self.interval * random.uniform(0.5, 1.5)
+            for key, mask in sel.select(timeout=0.05):
+                room = key.data
+                if mask & selectors.EVENT_READ:
+                    room.client.loop_read(10)
+                if mask & selectors.EVENT_WRITE:
+                    room.client.loop_write()
+            for r in rooms:
+                r.client.loop_misc()
+        sel.close()
+
+
+def cmd_simulate(args) -> int:
+    if args.rooms < 1:
+        from vksroom.cli import UsageError
+
+        raise UsageError("--rooms must be at least 1")
+    fleet = Fleet(args.broker, args.rooms, args.prefix, args.court, args.interval).start()
+    start = time.monotonic()
+    try:
+        while args.duration <= 0 or time.monotonic() - start < args.duration:
+            threading.Event().wait(5 if args.duration <= 0 else min(5, args.duration))
+            elapsed = time.monotonic() - start
+            print(f"{elapsed:6.0f}s  {fleet.connected}/{args.rooms} rooms connected, {fleet.messages} messages "
+                  f"({fleet.messages / elapsed:.0f}/s)", flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fleet.stop()
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("fleet", help="central-side MQTT tools: watch rooms, simulate rooms")
+    fsub = p.add_subparsers(dest="fleet_command", metavar="ACTION", required=True)
+    w = fsub.add_parser("watch", help="live table of every room's readiness, as the scheduler sees it")
+    s = fsub.add_parser("simulate", help="N simulated rooms that speak the contract (load tests)")
+    for q in (w, s):
+        q.add_argument("--broker", required=True, help="mqtt://HOST:PORT")
+        q.add_argument("--prefix", default="vks", help="topic prefix (default vks)")
+    w.add_argument("--username", default="", help="broker user; the password comes from $VKS_MQTT_PASSWORD")
+    w.add_argument("--interval", type=float, default=2.0, help="seconds between redraws")
+    w.add_argument("--once", action="store_true", help="print one table and exit")
+    w.add_argument("--wait", type=float, default=2.0, help="with --once: seconds to collect retained state")
+    w.set_defaults(func=cmd_watch)
+    s.add_argument("--rooms", type=int, required=True, help="how many rooms")
+    s.add_argument("--court", default="sim", help="court id of the simulated rooms")
+    s.add_argument("--interval", type=float, default=5.0, help="mean seconds between a room's state changes")
+    s.add_argument("--duration", type=float, default=0, help="seconds to run (0: until Ctrl-C)")
+    s.set_defaults(func=cmd_simulate)

@@ -1,0 +1,40 @@
+"""Write docs/mqtt-contract.md: the hand-written contract text with the JSON Schemas
+generated from :mod:`vksroom.mqtt.contract` appended, so the document can not drift.
+
+    python -m vksroom.mqtt.gendoc            # rewrite docs/mqtt-contract.md
+    python -m vksroom.mqtt.gendoc --check    # exit 1 if the file is out of date
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from . import contract
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "mqtt-contract.md"
+MARK = "<!-- generated below by python -m vksroom.mqtt.gendoc: do not edit -->"
+
+
+def render(current: str) -> str:
+    head = current.split(MARK)[0].rstrip() + "\n\n" if MARK in current else current
+    commands = "\n".join(f"| `{name}` | {text} |" for name, text in contract.COMMANDS.items())
+    return (f"{head}{MARK}\n\n## Commands (generated)\n\n| command | effect |\n|---|---|\n{commands}\n\n"
+            f"## JSON Schemas (schema_version {contract.SCHEMA_VERSION}, generated)\n\n{contract.markdown_schemas()}")
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    current = DOC.read_text(encoding="utf-8")
+    new = render(current)
+    if "--check" in argv:
+        if new != current:
+            print(f"{DOC} is out of date: run python -m vksroom.mqtt.gendoc", file=sys.stderr)
+            return 1
+        return 0
+    DOC.write_text(new, encoding="utf-8")
+    print(f"wrote {DOC}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

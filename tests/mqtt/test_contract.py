@@ -1,0 +1,100 @@
+"""The contract as code: builders produce what the schemas say; validation names the problem."""
+from __future__ import annotations
+
+import json
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from vksroom.mqtt import contract
+from vksroom.mqtt.contract import Topics
+from vksroom.mqtt.link import MqttLink
+
+from conftest import room_config
+
+T = Topics("vks", "almaty-01", "101")
+
+
+def test_topics_live_under_the_room_prefix():
+    assert T.readiness == "vks/almaty-01/101/readiness"
+    assert T.event("selftest.finished") == "vks/almaty-01/101/events/selftest.finished"
+    assert T.event("Weird/Kind+#") == "vks/almaty-01/101/events/weird_kind__"
+    assert contract.parse_topic("vks", T.lifecycle) == ("almaty-01", "101", "lifecycle")
+    assert contract.parse_topic("vks", "other/a/b/c") is None
+
+
+def test_builders_match_the_schemas(room):
+    contract.check("readiness", {**contract.readiness_doc(T, room.readiness().to_dict()), "seq": 1})
+    contract.check("event", {**contract.event_doc(T, "fault", {"device": "cam"}), "seq": 2})
+    contract.check("reply", {**contract.reply_doc(T, "r", "vks.suspend", result={}), "seq": 3})
+    contract.check("reply", {**contract.reply_doc(T, None, None, reason="bad"), "seq": 4})
+    contract.check("lifecycle", contract.lifecycle_doc(T, "lost"))
+    contract.check("command", contract.command_doc(T, "selftest.run"))
+
+
+def test_validation_names_the_field():
+    doc = {**contract.event_doc(T, "fault", {}), "seq": 0}
+    del doc["id"]
+    problems = contract.errors(contract.EVENT_SCHEMA, doc)
+    assert "id: is required" in problems and "seq: must be >= 1, got 0" in problems
+    with pytest.raises(ValueError, match="state: must be one of"):
+        contract.check("lifecycle", {**contract.lifecycle_doc(T, "ready"), "state": "sleepy"})
+
+
+def test_schemas_are_json_and_generated_into_the_doc():
+    for name in contract.SCHEMAS:
+        s = contract.json_schema(name)
+        assert json.loads(json.dumps(s)) == s and s["properties"]["schema_version"]["const"] == 1
+    assert "### `readiness`" in contract.markdown_schemas()
+
+
+@pytest.mark.timeout(60)
+def test_every_published_payload_is_valid_and_unknown_kinds_pass(broker, room, tmp_path, listeners):
+    sub = listeners(broker.url, ["vks/#"])
+    link = MqttLink(room, room_config(broker.url, tmp_path), backoff=(0.1, 0.5)).start()
+    try:
+        assert link.ready.wait(10)
+        for kind in ("fault", "recovered", "selftest.started", "selftest.finished", "test_session.recorded",
+                     "act.created", "break.recommended", "hearing.started"):
+            room.emit(kind, detail=kind)
+        sub.wait_for(lambda li: len(li.docs("/events/hearing.started")) == 1)
+    finally:
+        link.stop(timeout=2)
+    sub.wait_for(lambda li: li.docs("/lifecycle")[-1]["state"] == "disconnected")
+    seqs = []
+    for msg in sub.messages:
+        name = msg.topic.split("/")[3]
+        doc = json.loads(msg.payload)
+        contract.check({"events": "event"}.get(name, name), doc)
+        if "seq" in doc:
+            seqs.append(doc["seq"])
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+
+
+@pytest.mark.timeout(60)
+def test_mqtt5_readiness_expires_at_valid_until(mosquitto, room, tmp_path):
+    link = MqttLink(room, room_config(mosquitto.url, tmp_path), backoff=(0.1, 0.5)).start()
+    got = []
+    try:
+        assert link.ready.wait(10) and link.flush(10)
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        c.connect("127.0.0.1", mosquitto.port)
+        c.subscribe(T.readiness, qos=1)
+        c.on_message = lambda cl, u, m: got.append(m)
+        for _ in range(50):
+            if got:
+                break
+            assert c.loop(timeout=0.2) == 0
+        c.disconnect()
+    finally:
+        link.stop(timeout=2)
+    assert got, "no retained readiness"
+    props = got[0].properties
+    assert props.ContentType == "application/json"
+    assert 500 < props.MessageExpiryInterval <= 600
+
+
+def test_contract_document_is_generated_from_the_code():
+    from vksroom.mqtt import gendoc
+
+    assert gendoc.main(["--check"]) == 0, "run python -m vksroom.mqtt.gendoc"

@@ -40,6 +40,7 @@ setup(
         "gpiozero>=2.0",
         "numpy>=1.26",
         "opencv-python-headless>=4.8",
+        "fpdf2>=2.7",
     ],
     extras_require={
         # The embedded broker for the demo and the tests when Mosquitto is absent.
@@ -51,6 +52,7 @@ setup(
             "hypothesis>=6.100",
             "visca-over-ip>=0.5",
             "playwright>=1.45",
+            "pypdf>=4",
         ],
     },
     entry_points={"console_scripts": ["vks-room = vksroom.cli:main"]},

@@ -79,3 +79,97 @@ class RelayedCamera(FlagDevice):
             if True in history and history[-1] is False:   # power was cut and is back
                 self.up.set()
         super().connect()
+
+
+PINS = {"red": 17, "green": 27, "blue": 22, "buzzer": 23, "button": 24, "relay_cam1": 5, "relay_codec": 6}
+LIGHT = {(False, True, False): "ready", (True, True, False): "warning", (True, False, False): "fault",
+         (False, False, True): "suspended", (False, False, False): "off"}
+
+
+def room_config(tmp_path):
+    from vksroom.controller.config import parse
+
+    return parse({
+        "room": {"court_id": "ast-smas", "courtroom": "12", "data_dir": str(tmp_path),
+                 "court_name": {"kk": "Астана қаласының мамандандырылған ауданаралық әкімшілік соты",
+                                "ru": "Специализированный межрайонный административный суд г. Астаны"}},
+        "devices": {
+            "cam1": {"type": "camera", "url": "visca-ip://127.0.0.1", "label": "Камера судьи",
+                     "presets": {"judge": 1, "defendant": 4, "wide": 6}},
+            "codec": {"type": "codec", "model": "cisco", "url": "/dev/null", "label": "Кодек"},
+            "cam2": {"type": "camera", "url": "visca-ip://127.0.0.2", "required": False, "presets": {"wide": 1}},
+        },
+        "gpio": {"status_red": PINS["red"], "status_green": PINS["green"], "status_blue": PINS["blue"],
+                 "buzzer": PINS["buzzer"], "button": PINS["button"],
+                 "relays": {"cam1": PINS["relay_cam1"], "codec": PINS["relay_codec"]}},
+        "selftest": {"poll_interval_s": 0.05, "check_timeout_s": 5},
+    })
+
+
+@pytest.fixture
+def mock_factory():
+    from gpiozero import Device
+    from gpiozero.pins.mock import MockFactory
+
+    before = Device.pin_factory
+    Device.pin_factory = MockFactory()
+    yield Device.pin_factory
+    Device.pin_factory.reset()
+    Device.pin_factory = before
+
+
+class Room:
+    """A started controller over stand-in devices, with everything it announced collected."""
+
+    def __init__(self, tmp_path, clock, factory):
+        from vksroom.controller.room import Controller
+
+        self.cfg = room_config(tmp_path)
+        self.factory = factory
+        cam1 = RelayedCamera(self.cfg.devices["cam1"])
+        self.devices = {"cam1": cam1, "codec": StandInCodec(self.cfg.devices["codec"]),
+                        "cam2": FlagDevice(self.cfg.devices["cam2"])}
+        self.events = []
+        self.controller = Controller(self.cfg, self.devices, clock=clock)
+        self.controller.events.subscribe(self.events.append)
+        self.controller.start()
+        cam1.pin = factory.pin(PINS["relay_cam1"])
+        self.life = self.controller.lifecycle
+        self.clock = clock
+
+    def pin(self, name):
+        return self.factory.pin(PINS[name]).state
+
+    def light(self):
+        return LIGHT[(self.pin("red"), self.pin("green"), self.pin("blue"))]
+
+    def kinds(self, prefix=""):
+        return [e.kind for e in self.events if e.kind.startswith(prefix) and e.kind != "readiness"]
+
+    def of(self, kind):
+        return [e.data for e in self.events if e.kind == kind]
+
+    def wait(self, predicate, timeout=5.0):
+        assert self.life.wait_for(predicate, timeout), "condition not reached in time"
+
+    def wait_state(self, state, timeout=5.0):
+        r = self.controller.wait_for(lambda r: r.state.value == state, timeout)
+        assert r is not None, f"room never became {state}: {self.controller.readiness().state}"
+
+    def stop(self):
+        self.controller.stop()
+
+
+@pytest.fixture
+def life_room(tmp_path, clock, mock_factory):
+    rooms = []
+
+    def make():
+        room = Room(tmp_path, clock, mock_factory)
+        rooms.append(room)
+        return room
+
+    yield make
+    for r in rooms:
+        if r.controller._owner.is_alive():
+            r.stop()

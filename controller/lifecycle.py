@@ -693,6 +693,7 @@ class Lifecycle:
             if bool(reason) != bool(self._suspended):
                 self._suspension(reason)
             self._outputs()
+        self._notify()   # waiters in wait_for() see every room event too
 
     def _device_lost(self, dev: str, reason: str) -> None:
         now = self.clock.now()
@@ -910,6 +911,7 @@ class Lifecycle:
     def _replan_all(self) -> None:
         for h in self.schedule.hearings(since=self.clock.now()):
             self._plan(h)
+        self._notify()
 
     def status(self) -> str:
         """The status light: ready | warning | fault | suspended."""

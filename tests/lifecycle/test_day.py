@@ -93,6 +93,7 @@ def test_a_court_day_in_fast_time(life_room, clock, mock_factory, tmp_path):
     clock.advance(room.life.settings.relay_off_s)
     assert room.pin("relay_cam1") is False           # power back
     room.wait(lambda: room.life.first_aid()["cam1"]["state"] == "worked")
+    room.wait(lambda: "repeat-H2" in [name for _, name in room.life.planned()])
     assert [e["action"] for e in room.of("first_aid")] == ["power_off", "power_on", "worked"]
     assert [s.state for s in mock_factory.pin(5).states] == [False, True, False]
     clock.advance(0)                                  # the repeated self-test, since a fault was fixed

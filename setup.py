@@ -50,6 +50,7 @@ setup(
         "gpiozero>=2.0",
         "numpy>=1.26",
         "opencv-python-headless>=4.8",
+        "fpdf2>=2.7",
     ],
     extras_require={
         # The embedded broker for the demo and the tests when Mosquitto is absent.
@@ -63,6 +64,7 @@ setup(
             "playwright>=1.45",
             # real photographs for the frame-quality labelled set (tests, benchmarks)
             "scikit-image>=0.22",
+            "pypdf>=4",
         ],
     },
     entry_points={"console_scripts": ["vks-room = vksroom.cli:main"]},

@@ -22,6 +22,25 @@ DEVICE_RECOVERED = "recovered"     # data: device
 SELFTEST_STARTED = "selftest.started"    # data: run_id, trigger
 SELFTEST_FINISHED = "selftest.finished"  # data: run_id, state, reasons
 
+# The hearing lifecycle (controller/lifecycle.py). Every payload names hearing_id where there is one.
+HEARING_CREATED = "hearing.created"        # data: hearing (dict), conflicts
+HEARING_UPDATED = "hearing.updated"        # data: hearing, conflicts
+HEARING_CANCELLED = "hearing.cancelled"    # data: hearing_id, version
+HEARING_REJECTED = "hearing.rejected"      # data: hearing_id, action, errors (a refused schedule message)
+HEARING_CONFLICT = "hearing.conflict"      # data: hearing_id, conflicts (overlap accepted from the centre)
+HEARING_READINESS = "hearing.readiness"    # data: hearing_id, state, reasons, run_id, trigger
+HEARING_STARTED = "hearing.started"        # data: hearing_id, case_number
+HEARING_ENDED = "hearing.ended"            # data: hearing_id, reason
+HEARING_CONNECTION = "hearing.connection"  # data: hearing_id, state (started|ended|failed), number, seconds
+TEST_SESSION_RECORDED = "test_session.recorded"  # data: hearing_id, session (dict)
+TEST_SESSION_MISSING = "test_session.missing"    # data: hearing_id, case_number, start, hours_left
+ALARM_RAISED = "alarm.raised"              # data: alarm (dict: id, key, level, message, evidence...)
+ALARM_CLEARED = "alarm.cleared"            # data: alarm, why
+FAULT_MARKED = "fault.marked"              # data: alarm, mark (fixing|fixed|cannot_be_fixed), by, note
+FIRST_AID = "first_aid"                    # data: device, action (power_off|power_on|worked|failed)
+BREAK_RECOMMENDED = "break.recommended"    # data: hearing_id, device, check, reason, seconds
+ACT_CREATED = "act.created"                # data: act_id, hearing_id, facts
+
 
 @dataclass(frozen=True)
 class Event:

@@ -38,7 +38,7 @@ VALID_FOR_S = 900.0                # the centre should not trust a readiness old
 
 class Controller:
     def __init__(self, cfg: RoomConfig, adapters: dict[str, DeviceAdapter] | None = None,
-                 store: Store | None = None, clock: Callable[[], float] = time.time):
+                 store: Store | None = None, clock: Callable[[], float] = time.time, lifecycle_settings=None):
         self.cfg = cfg
         self.clock = clock
         self.events = ev.EventBus()
@@ -62,7 +62,12 @@ class Controller:
         self._run_id: int | None = None
         self._last_run: dict | None = None
         self._published_at = 0.0
+        self._hearing: str | None = None   # the hearing under way (set by the lifecycle)
         self._readiness = self._compute()
+        # The hearing lifecycle: schedule, test sessions, planned self-tests, alarms, acts.
+        from vksroom.controller.lifecycle import Lifecycle
+
+        self.lifecycle = Lifecycle(self, lifecycle_settings)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -70,9 +75,11 @@ class Controller:
         self._owner.start()
         for coord in self._coords.values():
             coord.start()
+        self.lifecycle.start()
         return self
 
     def stop(self) -> None:
+        self.lifecycle.stop()
         for coord in self._coords.values():
             coord._stop.set()
             coord._wake.set()
@@ -146,12 +153,29 @@ class Controller:
             "status.send": lambda a: self._readiness.to_dict(),
             "vks.suspend": self._cmd_suspend,
             "vks.resume": self._cmd_resume,
-        }.get(name)
+        }.get(name) or self.lifecycle.commands().get(name)
         if handler is None:
             raise ValueError(f"unknown command {name!r}")
         if not isinstance(args, dict):
             raise ValueError("arguments must be an object")
         return handler(args)
+
+    def set_hearing(self, hearing_id: str | None) -> None:
+        """The room is in a hearing (state in_hearing) or no longer; called by the lifecycle."""
+        if threading.current_thread() is self._owner:
+            self._set_hearing(hearing_id)
+        else:
+            self._call(self._set_hearing, hearing_id)
+
+    def _set_hearing(self, hearing_id: str | None) -> None:
+        self._hearing = hearing_id
+        self._refresh()
+
+    def poke(self, device_id: str) -> None:
+        """Try the device now rather than at its next poll (after its power came back)."""
+        coord = self._coords.get(device_id)
+        if coord is not None:
+            coord.poke()
 
     def _cmd_suspend(self, args: dict) -> dict:
         reason = args.get("reason", "")
@@ -310,6 +334,8 @@ class Controller:
             room_state, reasons = RoomState.SUSPENDED, [f"VKS suspended: {self._suspended}"] + reasons
         elif self._run_id is not None:
             room_state, activity = RoomState.TESTING, "selftest"
+        elif self._hearing is not None:
+            room_state, activity = RoomState.IN_HEARING, "hearing"
         now = self.clock()
         return Readiness(self.cfg.court_id, self.cfg.courtroom, room_state, tuple(devices), tuple(reasons),
                          now, now + VALID_FOR_S, activity)

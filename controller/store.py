@@ -1,5 +1,6 @@
 """The room's durable record in SQLite: self-test runs, their check results, device
-availability transitions. One connection shared under a lock; WAL so readers (the panel)
+availability transitions, and the hearing lifecycle's schedule, test-session ledger,
+alarms, hearing record and acts. One connection shared under a lock; WAL so readers (the panel)
 never wait for the writer.
 """
 from __future__ import annotations
@@ -43,6 +44,91 @@ CREATE TABLE IF NOT EXISTS device_log (
 );
 """
 
+# The hearing lifecycle's tables (schedule, ledger, alarms, hearing record, acts).
+LIFECYCLE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS far_sides (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,             -- court | detention
+    name TEXT NOT NULL,
+    number TEXT NOT NULL,           -- what the codec dials for the test call
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS hearings (
+    id TEXT PRIMARY KEY,            -- the centre's id (or p-... for one entered on the panel)
+    version INTEGER NOT NULL,       -- the highest version applied; older messages are stale
+    status TEXT NOT NULL,           -- scheduled | cancelled
+    doc TEXT NOT NULL,              -- the hearing as JSON (empty for a cancellation that came first)
+    source TEXT NOT NULL,
+    updated_at REAL NOT NULL,
+    readiness TEXT                  -- the pre-hearing self-test's verdict for this hearing, JSON
+);
+CREATE TABLE IF NOT EXISTS schedule_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    hearing_id TEXT,
+    action TEXT NOT NULL,           -- create | update | cancel
+    version INTEGER,
+    source TEXT NOT NULL,
+    outcome TEXT NOT NULL,          -- created | updated | cancelled | unchanged | stale | rejected
+    detail TEXT NOT NULL,
+    doc TEXT NOT NULL               -- the message as received: nothing is lost, even when refused
+);
+CREATE TABLE IF NOT EXISTS test_sessions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    hearing_id TEXT NOT NULL,
+    technician TEXT NOT NULL,
+    far_side TEXT NOT NULL,         -- JSON: id, name, number
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    result TEXT NOT NULL,           -- running | passed | failed | aborted
+    checks TEXT NOT NULL,           -- JSON list of check results
+    call TEXT NOT NULL,             -- JSON: number, dialled_at, connected_at, seconds, state
+    evidence TEXT NOT NULL,         -- JSON: snapshots, meter readings, far side's confirmation
+    notes TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS test_sessions_hearing ON test_sessions(hearing_id);
+CREATE TABLE IF NOT EXISTS alarms (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL,              -- what it is about: device:cam1, call:H3, test_session:H2...
+    level TEXT NOT NULL,            -- fault | warning
+    hearing_id TEXT,
+    device TEXT,
+    message TEXT NOT NULL,
+    code TEXT NOT NULL,
+    params TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    raised_at REAL NOT NULL,
+    state TEXT NOT NULL,            -- open | fixing | fixed | cannot_be_fixed | cleared
+    marked_by TEXT NOT NULL DEFAULT '',
+    marked_at REAL,
+    note TEXT NOT NULL DEFAULT '',
+    closed_at REAL
+);
+CREATE TABLE IF NOT EXISTS room_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    kind TEXT NOT NULL,
+    hearing_id TEXT,
+    device TEXT,
+    who TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS room_log_hearing ON room_log(hearing_id);
+CREATE TABLE IF NOT EXISTS acts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    hearing_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    facts TEXT NOT NULL,            -- JSON: what the act was drawn up from
+    text_kk TEXT NOT NULL,
+    text_ru TEXT NOT NULL,
+    edited_by TEXT NOT NULL DEFAULT '',
+    edited_at REAL,
+    printed_at REAL,
+    pdf_path TEXT
+);
+"""
+
+
 
 class Store:
     def __init__(self, path: str | Path):
@@ -55,6 +141,20 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
+            self._db.executescript(LIFECYCLE_SCHEMA)
+
+    def execute(self, sql: str, params=()) -> int:
+        """Run one statement; returns the new row id (INSERT) or the number of rows changed."""
+        with self._lock:
+            cur = self._db.execute(sql, params)
+            return int(cur.lastrowid) if sql.lstrip().upper().startswith("INSERT") else cur.rowcount
+
+    def query(self, sql: str, params=()) -> list[dict]:
+        """Rows as dicts keyed by column name."""
+        with self._lock:
+            cur = self._db.execute(sql, params)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
 
     def close(self) -> None:
         with self._lock:

@@ -15,6 +15,7 @@ from vksroom.web import i18n
 # Blueprint modules; each exposes ``bp`` and optionally ``MESSAGES``.
 BLUEPRINTS = (
     "vksroom.web.panel",
+    "vksroom.web.hearings",
 )
 
 

@@ -1,0 +1,195 @@
+"""A court day in fast time: schedule, test sessions, pre-hearing self-tests, first aid, an act,
+a degraded hearing with a reconnect, and a restart in the middle. No sleeping: the clock is
+moved by the test; only the stand-in devices' own threads run in real time."""
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from vksroom.controller.model import CheckResult
+from lifehelp import at, clock, iso, life_room, mock_factory, Room  # noqa: F401  (fixtures)
+
+COURT = {"id": "court-2", "kind": "court", "name": "Районный суд № 2 г. Караганды", "number": "krg2@vks.sud.kz"}
+SIZO1 = {"id": "sizo-1", "kind": "detention", "name": "СИЗО-1 г. Астаны", "number": "sizo1@vks.kz"}
+SIZO2 = {"id": "sizo-2", "kind": "detention", "name": "Учреждение ЕЦ-166/18", "number": "ec166@vks.kz"}
+
+
+def doc(hid, hhmm, far, case, roles=("judge", "defendant")):
+    return {"id": hid, "version": 1, "case_number": case, "start": iso(10, hhmm), "duration_min": 60,
+            "far_side": far, "roles": list(roles)}
+
+
+def run_session(room, hid, who="Ахметов Е."):
+    sid = room.life.run_test_session(hid, who)
+    room.clock.advance(room.life.settings.call_poll_s + room.life.settings.test_call_hold_s)
+    return room.life.ledger.get(sid)
+
+
+def connect(room, hid, who="Секретарь Жанова"):
+    room.life.connect(hid, who)
+    room.clock.advance(room.life.settings.call_poll_s)
+
+
+@pytest.mark.timeout(60)
+def test_a_court_day_in_fast_time(life_room, clock, mock_factory, tmp_path):
+    room = life_room()
+    room.wait_state("ready")
+    room.wait(lambda: room.light() == "ready")
+    codec, cam1 = room.devices["codec"], room.devices["cam1"]
+    codec.answering = {COURT["number"], SIZO1["number"], SIZO2["number"]}
+
+    # 08:00 the day before: the centre sends the day's schedule.
+    for d in (doc("H1", "10:00", COURT, "7199-25-00-2/101"), doc("H2", "12:00", SIZO1, "7199-25-00-1/215"),
+              doc("H3", "14:30", SIZO2, "7199-25-00-1/230"), doc("H4", "16:00", COURT, "7199-25-00-2/118")):
+        assert room.controller.command("hearing.create", d)["outcome"] == "created"
+    assert room.kinds("hearing.") == ["hearing.created"] * 4
+    planned = dict((name, when) for when, name in room.life.planned())
+    assert planned["selftest-H1"] == at(10, "09:30") - 5 - 300   # finishes before the T-30 min window
+    assert planned["warn-H2"] == at(9, "12:00")
+
+    # 09:00 the day before: test sessions for H1, H3 and H4 with their far sides; none for H2.
+    clock.advance_to(at(9, "09:00"))
+    s1 = run_session(room, "H1")
+    assert s1.result == "passed" and s1.technician == "Ахметов Е."
+    assert {c["device"] for c in s1.checks} == {"cam1", "codec", "cam2"}
+    assert s1.call["number"] == COURT["number"] and s1.evidence["call_seconds"] == 5.0
+    assert run_session(room, "H3").passed and run_session(room, "H4").passed
+    assert codec.dialled == [COURT["number"], SIZO2["number"], COURT["number"]] and codec.state == "idle"
+    assert [e["hearing_id"] for e in room.of("test_session.recorded")] == ["H1", "H3", "H4"]
+
+    # From 24 h before H2 without a passed session: warning, yellow light, event to the centre.
+    clock.advance_to(at(9, "11:59"))
+    assert room.of("test_session.missing") == [] and room.light() == "ready"
+    clock.advance_to(at(9, "12:00"))
+    assert room.of("test_session.missing") == [{"hearing_id": "H2", "case_number": "7199-25-00-1/215",
+                                                "start": iso(10, "12:00"), "hours_left": 24.0}]
+    [warning] = room.life.alarms()
+    assert (warning["key"], warning["level"]) == ("test_session:H2", "warning")
+    assert room.light() == "warning" and room.pin("buzzer") is False
+
+    # H1: self-test before the window, the secretary connects, the hearing runs and ends.
+    clock.advance_to(at(10, "09:24"))
+    assert room.of("hearing.readiness") == []
+    clock.advance_to(at(10, "09:25"))
+    [r1] = room.of("hearing.readiness")
+    assert (r1["hearing_id"], r1["state"], r1["trigger"]) == ("H1", "ready", "schedule")
+    clock.advance_to(at(10, "09:35"))
+    connect(room, "H1")
+    assert room.controller.readiness().state.value == "in_hearing"
+    clock.advance_to(at(10, "11:00"))
+    assert room.controller.readiness().state.value == "ready"
+    assert [e["event"] for e in room.life.record("H1")] == [
+        "connection.dialling", "connection.started", "hearing.started", "connection.ended", "hearing.ended"]
+
+    # Before H2: self-test, then the judge's camera hangs; first aid power-cycles it.
+    clock.advance_to(at(10, "11:25"))
+    assert room.of("hearing.readiness")[-1]["hearing_id"] == "H2"
+    clock.advance_to(at(10, "11:28"))
+    cam1.hang_until_power_cycle()
+    room.wait(lambda: room.life.first_aid().get("cam1", {}).get("state") == "power_off")
+    assert room.pin("relay_cam1") is True            # power cut
+    assert room.light() == "warning" and room.pin("buzzer") is False
+    assert not [a for a in room.life.alarms() if a["key"] == "device:cam1"]   # not declared yet
+    clock.advance(room.life.settings.relay_off_s)
+    assert room.pin("relay_cam1") is False           # power back
+    room.wait(lambda: room.life.first_aid()["cam1"]["state"] == "worked")
+    room.wait(lambda: "repeat-H2" in [name for _, name in room.life.planned()])
+    assert [e["action"] for e in room.of("first_aid")] == ["power_off", "power_on", "worked"]
+    assert [s.state for s in mock_factory.pin(5).states] == [False, True, False]
+    clock.advance(0)                                  # the repeated self-test, since a fault was fixed
+    assert room.of("hearing.readiness")[-1] == {**room.of("hearing.readiness")[-1], "hearing_id": "H2",
+                                                "trigger": "repeat", "state": "ready"}
+    assert [e["kind"] for e in room.life.log_entries(device="cam1")][::-1] == [
+        "first_aid.power_off", "first_aid.power_on", "first_aid.worked"]
+    clock.advance_to(at(10, "11:35"))
+    connect(room, "H2")
+    clock.advance_to(at(10, "12:30"))
+    room.life.end("H2", "Секретарь Жанова")
+    assert room.life.alarms() == [] and room.light() == "ready"   # H2's warning ends with H2
+
+    # H3: the detention centre never answers; alarm, marks, the act.
+    codec.answering.discard(SIZO2["number"])
+    clock.advance_to(at(10, "14:00"))
+    room.life.connect("H3", "Секретарь Жанова")
+    clock.advance(room.life.settings.call_timeout_s)
+    [call] = [a for a in room.life.alarms() if a["key"] == "call:H3"]
+    assert call["message"] == "Учреждение ЕЦ-166/18 (ec166@vks.kz) did not answer within 60 s"
+    assert call["evidence"]["number"] == SIZO2["number"] and call["evidence"]["state"] == "connecting"
+    assert room.of("alarm.raised")[-1]["alarm"]["id"] == call["id"]
+    assert room.light() == "fault" and room.pin("buzzer") is True
+    room.controller.command("fault.mark", {"alarm_id": call["id"], "mark": "fixing", "by": "Ахметов Е."})
+    assert room.pin("buzzer") is False and room.light() == "fault"
+    room.controller.command("fault.mark", {"alarm_id": call["id"], "mark": "cannot_be_fixed", "by": "Ахметов Е.",
+                                           "note": "канал связи учреждения недоступен"})
+    assert [m["mark"] for m in room.of("fault.marked")] == ["fixing", "cannot_be_fixed"]
+    assert room.of("fault.marked")[-1]["alarm"]["state"] == "cannot_be_fixed"
+    [created] = room.of("act.created")
+    assert created["hearing_id"] == "H3"
+    act = room.life.acts.get(created["act_id"])
+    assert "7199-25-00-1/230" in act["text_ru"] and "Номер дела" in act["text_ru"]
+    assert "Іс нөмірі: 7199-25-00-1/230" in act["text_kk"] and "30.03" not in act["text_kk"]
+    assert "10.03.2025 14:30" in act["text_ru"] and "Учреждение ЕЦ-166/18" in act["text_kk"]
+
+    # 14:10: the controller restarts. Nothing is lost; what was planned still happens.
+    clock.advance_to(at(10, "14:10"))
+    before = {"hearings": [h.id for h in room.life.schedule.hearings()],
+              "sessions": [(s.hearing_id, s.result) for s in room.life.ledger.sessions()],
+              "alarms": [(a["key"], a["state"]) for a in room.life.alarms()]}
+    room.stop()
+    room = Room(tmp_path, clock, mock_factory)
+    room.wait_state("ready")
+    assert [h.id for h in room.life.schedule.hearings()] == before["hearings"] == ["H1", "H2", "H3", "H4"]
+    assert [(s.hearing_id, s.result) for s in room.life.ledger.sessions()] == before["sessions"]
+    assert [(a["key"], a["state"]) for a in room.life.alarms()] == before["alarms"] == [("call:H3", "cannot_be_fixed")]
+    assert [a["id"] for a in room.life.acts.for_hearing("H3")] == [created["act_id"]]
+    room.wait(lambda: room.light() == "fault")
+    assert room.pin("buzzer") is False
+    assert "selftest-H4" in [name for _, name in room.life.planned()]
+    codec, cam1 = room.devices["codec"], room.devices["cam1"]
+    codec.answering = {COURT["number"]}
+
+    # The act, edited before printing, printed in both languages with three signature lines.
+    room.life.acts.edit(created["act_id"], {"ru": act["text_ru"] + "\nСторона уведомлена по телефону."},
+                        "Секретарь Жанова")
+    pdf = room.life.acts.pdf(created["act_id"])
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    for part in ("АКТ", "об отсутствии технической возможности применения средств видеоконференцсвязи",
+                 "техникалық мүмкіндігінің болмағаны туралы", "7199-25-00-1/230", "Сторона уведомлена по телефону",
+                 "Заведующий канцелярией", "Секретарь судебного заседания", "Технический специалист",
+                 "Кеңсе меңгерушісі", "Сот отырысының хатшысы", "Техникалық маман", "Ахметов Е."):
+        assert part in text, part
+    with pytest.raises(ValueError, match="was printed"):
+        room.life.acts.edit(created["act_id"], {"ru": "другое"}, "Секретарь Жанова")
+
+    # H3's time passes without VKS; its alarm closes with it.
+    clock.advance_to(at(10, "15:31"))
+    assert room.life.alarms() == [] and room.light() == "ready"
+    assert room.controller.readiness().state.value == "ready"
+
+    # H4: the planned self-test ran after the restart; the video degrades midway.
+    assert room.of("hearing.readiness")[-1]["hearing_id"] == "H4"
+    clock.advance_to(at(10, "15:35"))
+    connect(room, "H4")
+    clock.advance_to(at(10, "16:20"))
+    for _ in range(4):
+        room.life.report([CheckResult("cam1", "frame", False, "frozen picture", 0.0, "video.frozen")])
+        clock.advance(5)
+    assert room.of("break.recommended") == []        # 15 s: not yet lasting
+    room.life.report([CheckResult("cam1", "frame", False, "frozen picture", 0.0, "video.frozen")])
+    [brk] = room.of("break.recommended")
+    assert (brk["hearing_id"], brk["device"], brk["check"], brk["seconds"]) == ("H4", "cam1", "frame", 20)
+    assert room.light() == "warning" and room.life.break_recommended("H4")
+    room.life.reconnect("H4", "Секретарь Жанова")
+    clock.advance(room.life.settings.call_poll_s)
+    assert room.life.connected("H4") and codec.hangups >= 1
+    room.life.report([CheckResult("cam1", "frame", True, "", 1.0)])
+    assert room.light() == "ready"
+    clock.advance_to(at(10, "17:00"))
+    events = [e["event"] for e in room.life.record("H4")]
+    assert events == ["connection.dialling", "connection.started", "hearing.started", "break.recommended",
+                      "reconnect.started", "connection.ended", "connection.started", "reconnect.done",
+                      "connection.ended", "hearing.ended"]
+    csv_text = room.life.export_record("H4", "csv")
+    assert csv_text.splitlines()[0] == "at_utc,at_local,event,who,detail"
+    assert "2025-03-10 16:20:20,break.recommended" in csv_text
+    assert room.controller.readiness().state.value == "ready"

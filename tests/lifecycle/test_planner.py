@@ -1,0 +1,70 @@
+"""The planner's edges: GPIO button and lights, suspension, commands with bad input,
+a fault declared when first aid does not help."""
+import pytest
+
+from lifehelp import at, clock, iso, life_room, mock_factory  # noqa: F401  (fixtures)
+
+SIZO = {"id": "sizo-1", "kind": "detention", "name": "СИЗО-1", "number": "sizo1@vks.kz"}
+
+
+def test_the_button_runs_a_self_test_and_suspension_turns_the_light_blue_and_stops_tests(life_room, clock):
+    room = life_room()
+    room.wait_state("ready")
+    room.wait(lambda: room.light() == "ready")
+    room.factory.pin(24).drive_low()                  # the "run self-test" button
+    room.wait(lambda: "selftest.finished" in room.kinds())
+    assert room.controller.store.runs(1)[0]["trigger"] == "button"
+    room.factory.pin(24).drive_high()
+    room.controller.command("hearing.create", {"id": "H1", "version": 1, "case_number": "A-1",
+                                               "start": iso(9, "10:00"), "far_side": SIZO})
+    room.controller.command("vks.suspend", {"reason": "чрезвычайное положение"})
+    room.wait(lambda: room.light() == "suspended")
+    with pytest.raises(ValueError, match="suspended"):
+        room.life.run_test_session("H1", "Ахметов")
+    clock.advance_to(at(9, "09:30"))                  # the planned self-test is skipped, logged
+    assert [e["kind"] for e in room.life.log_entries() if e["kind"] == "selftest.skipped"]
+    assert room.of("hearing.readiness") == []
+    room.controller.command("vks.resume", {})
+    room.wait(lambda: room.life._suspended is None and any(n == "selftest-H1" for _, n in room.life.planned()))
+    clock.advance(0)                                  # re-planned: it runs now
+    assert room.of("hearing.readiness")[-1]["hearing_id"] == "H1"
+
+
+def test_commands_refuse_bad_input_and_tell_the_centre(life_room):
+    room = life_room()
+    with pytest.raises(ValueError, match="start: .* is in the past"):
+        room.controller.command("hearing.create", {"id": "H1", "version": 1, "case_number": "A",
+                                                   "start": iso(8, "10:00"), "far_side": SIZO})
+    assert room.of("hearing.rejected")[0]["errors"][0].startswith("start: 2025-03-08 10:00")
+    with pytest.raises(ValueError, match="mark must be one of"):
+        room.controller.command("fault.mark", {"alarm_id": 1, "mark": "broken", "by": "x"})
+    with pytest.raises(ValueError, match="no alarm 99"):
+        room.controller.command("fault.mark", {"alarm_id": 99, "mark": "fixed", "by": "x"})
+    with pytest.raises(ValueError, match="no hearing 'H9'"):
+        room.life.connect("H9", "x")
+    assert room.controller.command("hearing.cancel", {"id": "H1", "version": 5})["outcome"] == "cancelled"
+    assert room.controller.command("hearing.create", {"id": "H1", "version": 4, "case_number": "A",
+                                                      "start": iso(10, "10:00"), "far_side": SIZO})["outcome"] == "stale"
+    assert room.life.schedule.hearings() == []
+
+
+def test_first_aid_that_does_not_help_declares_the_fault_with_what_was_tried(life_room, clock):
+    room = life_room()
+    room.wait_state("ready")
+    room.devices["codec"].up.clear()                  # no relay history will bring it back
+    room.wait(lambda: room.life.first_aid().get("codec", {}).get("state") == "power_off")
+    assert room.pin("relay_codec") is True
+    clock.advance(room.life.settings.relay_off_s)
+    assert room.pin("relay_codec") is False
+    assert not room.life.alarms()
+    clock.advance(room.life.settings.first_aid_wait_s)
+    [alarm] = room.life.alarms()
+    assert alarm["key"] == "device:codec" and alarm["level"] == "fault"
+    assert [a["action"] for a in alarm["evidence"]["first_aid"]] == ["first_aid.power_off", "first_aid.power_on",
+                                                                     "first_aid.failed"]
+    assert room.light() == "fault" and room.pin("buzzer") is True
+    room.devices["codec"].up.set()                    # the technician replaced the cable
+    room.wait(lambda: room.life.alarms() == [])
+    assert room.of("alarm.cleared")[-1]["why"] == "the device answers again"
+    room.wait(lambda: room.light() == "ready")
+    assert room.pin("buzzer") is False

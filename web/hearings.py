@@ -1,0 +1,278 @@
+"""Hearings on the panel: the schedule and its entry form, test sessions, fault marks, the
+act (edit, PDF), the hearing record (CSV/JSON), the alarm banner and "reconnect".
+
+Everything goes through ``controller.lifecycle``; refused input comes back on the page
+with the reasons, and changes nothing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
+
+from vksroom.controller.acts import ActError
+from vksroom.controller.schedule import ScheduleError
+from vksroom.web import i18n
+
+bp = Blueprint("hearings", __name__)
+
+MESSAGES = {
+    "hearings": {"kk": "Сот отырыстары", "ru": "Судебные заседания", "en": "Hearings"},
+    "new_hearing": {"kk": "Жаңа сот отырысы", "ru": "Новое заседание", "en": "New hearing"},
+    "case_number": {"kk": "Іс нөмірі", "ru": "Номер дела", "en": "Case number"},
+    "date": {"kk": "Күні", "ru": "Дата", "en": "Date"},
+    "time": {"kk": "Уақыты", "ru": "Время", "en": "Time"},
+    "duration_min": {"kk": "Ұзақтығы, мин", "ru": "Длительность, мин", "en": "Duration, min"},
+    "far_side": {"kk": "Қарсы тарап (сот немесе тергеу изоляторы)", "ru": "Дальняя сторона (суд или СИЗО)",
+                 "en": "Far side (court or detention centre)"},
+    "roles": {"kk": "Қатысушылар (камера позициялары)", "ru": "Участники (позиции камер)",
+              "en": "Participants (camera presets)"},
+    "save": {"kk": "Сақтау", "ru": "Сохранить", "en": "Save"},
+    "cancel_hearing": {"kk": "Сот отырысын болдырмау", "ru": "Отменить заседание", "en": "Cancel hearing"},
+    "refused": {"kk": "Қабылданбады", "ru": "Не принято", "en": "Refused"},
+    "conflict": {"kk": "Уақыты басқа отырыспен қабаттасады", "ru": "Пересекается по времени с другим заседанием",
+                 "en": "Overlaps another hearing"},
+    "readiness": {"kk": "Дайындық (өзін-өзі тексеру)", "ru": "Готовность (самопроверка)",
+                  "en": "Readiness (self-test)"},
+    "test_session": {"kk": "Тестілеу сеансы", "ru": "Тестовый сеанс", "en": "Test session"},
+    "test_sessions": {"kk": "Тестілеу сеанстары", "ru": "Тестовые сеансы", "en": "Test sessions"},
+    "run_test_session": {"kk": "Тестілеу сеансын өткізу", "ru": "Провести тестовый сеанс", "en": "Run test session"},
+    "record_test_session": {"kk": "Тестілеу сеансын тіркеу", "ru": "Записать тестовый сеанс",
+                            "en": "Record test session"},
+    "technician": {"kk": "Техникалық маман", "ru": "Технический специалист", "en": "Technician"},
+    "secretary": {"kk": "Сот отырысының хатшысы", "ru": "Секретарь судебного заседания", "en": "Secretary"},
+    "who": {"kk": "Кім", "ru": "Кто", "en": "Who"},
+    "result": {"kk": "Нәтиже", "ru": "Результат", "en": "Result"},
+    "result.passed": {"kk": "Сәтті өтті", "ru": "Пройден", "en": "Passed"},
+    "result.failed": {"kk": "Өтпеді", "ru": "Не пройден", "en": "Failed"},
+    "result.running": {"kk": "Жүріп жатыр", "ru": "Идёт", "en": "Running"},
+    "result.aborted": {"kk": "Тоқтатылды", "ru": "Прерван", "en": "Aborted"},
+    "no_test_session": {"kk": "Тестілеу сеансы өткізілмеген", "ru": "Тестовый сеанс не проведён",
+                        "en": "No passed test session"},
+    "notes": {"kk": "Ескертпе", "ru": "Примечание", "en": "Notes"},
+    "connect": {"kk": "Қосылу", "ru": "Соединиться", "en": "Connect"},
+    "reconnect": {"kk": "Қайта қосылу (үзіліс)", "ru": "Переподключить (перерыв)", "en": "Reconnect (break)"},
+    "end_hearing": {"kk": "Байланысты аяқтау", "ru": "Завершить связь", "en": "End connection"},
+    "break_recommended": {"kk": "Байланыс сапасы төмендеді: техникалық үзіліс ұсынылады ({reason})",
+                          "ru": "Качество связи ухудшилось: рекомендуется технический перерыв ({reason})",
+                          "en": "Link quality degraded: a technical break is recommended ({reason})"},
+    "alarms": {"kk": "Ақаулықтар", "ru": "Неисправности", "en": "Faults"},
+    "mark.fixing": {"kk": "Жойылуда", "ru": "Устраняется", "en": "Fixing"},
+    "mark.fixed": {"kk": "Жойылды", "ru": "Устранено", "en": "Fixed"},
+    "mark.cannot_be_fixed": {"kk": "Жою мүмкін емес", "ru": "Устранить невозможно", "en": "Cannot be fixed"},
+    "mark.open": {"kk": "Жаңа", "ru": "Новая", "en": "New"},
+    "level.fault": {"kk": "Ақаулық", "ru": "Неисправность", "en": "Fault"},
+    "level.warning": {"kk": "Ескерту", "ru": "Предупреждение", "en": "Warning"},
+    "record": {"kk": "Бейнеконференцбайланыс хаттамасы", "ru": "Журнал ВКС заседания", "en": "Hearing VKS record"},
+    "act": {"kk": "Техникалық мүмкіндіктің болмауы туралы акт", "ru": "Акт об отсутствии технической возможности",
+            "en": "Act on the absence of technical possibility"},
+    "draw_up_act": {"kk": "Акт жасау", "ru": "Составить акт", "en": "Draw up act"},
+    "download_pdf": {"kk": "PDF жүктеу (басып шығару)", "ru": "Скачать PDF (печать)", "en": "Download PDF (print)"},
+    "printed": {"kk": "Басып шығарылды, өзгертуге болмайды", "ru": "Напечатан, изменить нельзя",
+                "en": "Printed, no longer editable"},
+    "saved": {"kk": "Сақталды", "ru": "Сохранено", "en": "Saved"},
+    "reason.test_session.missing": {
+        "kk": "{case} ісі бойынша отырысқа дейін {hours} сағат қалды, тестілеу сеансы өткізілмеген",
+        "ru": "До заседания по делу {case} осталось {hours} ч, тестовый сеанс не проведён",
+        "en": "{hours} h before the hearing in case {case} and no passed test session"},
+    "reason.call.no_answer": {"kk": "{far_side} ({number}) {seconds} с ішінде жауап бермеді",
+                              "ru": "{far_side} ({number}) не ответил(а) за {seconds} с",
+                              "en": "{far_side} ({number}) did not answer within {seconds} s"},
+    "reason.selftest.failed": {"kk": "Отырыс алдындағы тексеру өтпеді: {reasons}",
+                               "ru": "Самопроверка перед заседанием не пройдена: {reasons}",
+                               "en": "Pre-hearing self-test failed: {reasons}"},
+    "reason.check.failing": {"kk": "{device}: {check} — {reason}", "ru": "{device}: {check} — {reason}",
+                             "en": "{device}: {check} — {reason}"},
+}
+
+
+def _life():
+    return current_app.config["CONTROLLER"].lifecycle
+
+
+def _lang() -> str:
+    return i18n.current_language(current_app.config["LANGUAGE"])
+
+
+def alarm_text(alarm: dict, lang: str) -> str:
+    key = f"reason.{alarm['code']}"
+    if key in i18n.MESSAGES:
+        return i18n.translate(key, lang, **alarm["params"])
+    return alarm["message"]
+
+
+@bp.app_context_processor
+def _alarm_banner():
+    """Open alarms and break recommendations for every page (see _alarms.html)."""
+    controller = current_app.config.get("CONTROLLER")
+    life = getattr(controller, "lifecycle", None)
+    if life is None:
+        return {}
+    on = life.on_hearing()
+    return {"open_alarms": life.alarms(), "alarm_text": alarm_text, "on_hearing": on,
+            "break_now": life.break_recommended(on) if on else None}
+
+
+def _fail(message, code=400, **page):
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"error": message}), code
+    return render_template("message.html", message=message), code
+
+
+def _schedule_page(errors=(), form=None, status=200):
+    life = _life()
+    now = life.clock.now()
+    rows = [{"h": h, "local": life.schedule.local(h.start), "readiness": life.schedule.readiness_for(h.id),
+             "session": life.ledger.passed(h.id)} for h in life.schedule.hearings(since=now - 12 * 3600)]
+    return render_template("hearings.html", rows=rows, far_sides=life.schedule.far_sides(), roles=life.schedule.roles,
+                           errors=list(errors), form=form or {}, today=life.schedule.local(now)), status
+
+
+@bp.get("/hearings")
+def hearings():
+    return _schedule_page()
+
+
+@bp.post("/hearings")
+def create_hearing():
+    life = _life()
+    f = request.form
+    errors, start = [], None
+    try:
+        local = dt.datetime.strptime(f"{f.get('date', '')} {f.get('time', '')}", "%Y-%m-%d %H:%M")
+        start = local.replace(tzinfo=life.schedule.tz).isoformat()
+    except ValueError:
+        errors.append(i18n.translate("date", _lang()) + " / " + i18n.translate("time", _lang()) + ": ?")
+    doc = {"id": f"p-{uuid.uuid4().hex[:12]}", "version": 1, "case_number": f.get("case_number", ""),
+           "start": start, "far_side": f.get("far_side", ""), "roles": f.getlist("roles")}
+    try:
+        doc["duration_min"] = int(f.get("duration_min") or 60)
+    except ValueError:
+        errors.append(f"duration_min: {f.get('duration_min')!r}")
+    if not errors:
+        try:
+            life.change_schedule("create", doc, "panel")
+            return redirect(url_for("hearings.hearings"), code=303)
+        except ScheduleError as exc:
+            errors = exc.errors
+    return _schedule_page(errors, request.form, 400)
+
+
+@bp.get("/hearings/<hid>")
+def hearing(hid):
+    life = _life()
+    h = life.schedule.get(hid)
+    if h is None:
+        abort(404)
+    return render_template("hearing.html", h=h, local=life.schedule.local(h.start), sessions=life.ledger.sessions(hid),
+                           readiness=life.schedule.readiness_for(hid), record=life.record(hid),
+                           acts=life.acts.for_hearing(hid), connected=life.connected(hid),
+                           on=life.on_hearing() == hid, brk=life.break_recommended(hid))
+
+
+def _act_on_hearing(hid, fn):
+    try:
+        fn()
+    except ValueError as exc:
+        return _fail(str(exc), 409)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"ok": True}), 202
+    return redirect(url_for("hearings.hearing", hid=hid), code=303)
+
+
+@bp.post("/hearings/<hid>/cancel")
+def cancel(hid):
+    life = _life()
+    h = life.schedule.get(hid)
+    if h is None:
+        abort(404)
+    return _act_on_hearing(hid, lambda: life.change_schedule("cancel", {"id": hid, "version": h.version + 1}, "panel"))
+
+
+@bp.post("/hearings/<hid>/test-session")
+def run_test_session(hid):
+    return _act_on_hearing(hid, lambda: _life().run_test_session(hid, request.form.get("who", "")))
+
+
+@bp.post("/hearings/<hid>/test-session/record")
+def record_test_session(hid):
+    f = request.form
+    return _act_on_hearing(hid, lambda: _life().record_test_session(hid, f.get("who", ""), f.get("result", ""),
+                                                                    f.get("notes", "")))
+
+
+@bp.post("/hearings/<hid>/connect")
+def connect(hid):
+    return _act_on_hearing(hid, lambda: _life().connect(hid, request.form.get("who", "")))
+
+
+@bp.post("/hearings/<hid>/reconnect")
+def reconnect(hid):
+    return _act_on_hearing(hid, lambda: _life().reconnect(hid, request.form.get("who", "")))
+
+
+@bp.post("/hearings/<hid>/end")
+def end(hid):
+    return _act_on_hearing(hid, lambda: _life().end(hid, request.form.get("who", "")))
+
+
+@bp.post("/hearings/<hid>/act")
+def draw_up_act(hid):
+    return _act_on_hearing(hid, lambda: _life().draw_up_act(hid, request.form.get("who", "")))
+
+
+@bp.get("/hearings/<hid>/record.<fmt>")
+def export_record(hid, fmt):
+    if fmt not in ("csv", "json"):
+        return _fail(f"format must be csv or json, got {fmt!r}", 400)
+    try:
+        body = _life().export_record(hid, fmt)
+    except ValueError as exc:
+        return _fail(str(exc), 404)
+    mime = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+    return Response(body, mimetype=mime.split(";")[0], headers={
+        "Content-Disposition": f"attachment; filename=hearing-{hid}.{fmt}", "Content-Type": mime})
+
+
+@bp.post("/alarms/<int:alarm_id>/mark")
+def mark(alarm_id):
+    f = request.form
+    try:
+        _life().mark(alarm_id, f.get("mark"), f.get("who", ""), f.get("note", ""))
+    except ValueError as exc:
+        return _fail(str(exc), 400)
+    return redirect(request.referrer or url_for("hearings.hearings"), code=303)
+
+
+@bp.get("/api/alarms")
+def api_alarms():
+    life, lang = _life(), _lang()
+    return jsonify([{**a, "text": alarm_text(a, lang)} for a in life.alarms()])
+
+
+@bp.route("/acts/<int:act_id>", methods=["GET", "POST"])
+def act(act_id):
+    life = _life()
+    a = life.acts.get(act_id)
+    if a is None:
+        abort(404)
+    errors, saved = [], False
+    if request.method == "POST":
+        try:
+            a = life.acts.edit(act_id, {k: request.form[k] for k in ("kk", "ru") if k in request.form},
+                               request.form.get("who", ""))
+            saved = True
+        except ActError as exc:
+            errors = [str(exc)]
+    return render_template("act.html", a=a, errors=errors, saved=saved), (400 if errors else 200)
+
+
+@bp.get("/acts/<int:act_id>.pdf")
+def act_pdf(act_id):
+    try:
+        data = _life().acts.pdf(act_id)
+    except ActError as exc:
+        return _fail(str(exc), 404 if "no act" in str(exc) else 500)
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f"inline; filename=act-{act_id}.pdf"})

@@ -10,7 +10,7 @@ import pytest
 
 from vksroom.controller.clock import ManualClock
 from vksroom.drivers.errors import DeviceTimeout
-from conftest import FlagDevice
+from roomkit import FlagDevice
 
 COURT_TZ = dt.timezone(dt.timedelta(hours=5))
 

@@ -1,3 +1,4 @@
+"""Helpers for the end-to-end tests: a central-side MQTT watcher, HTTP getters, free ports."""
 import json
 import socket
 import threading

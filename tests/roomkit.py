@@ -1,0 +1,51 @@
+"""Stand-in devices for tests of room logic (imported by tests as ``roomkit``)."""
+import threading
+import time
+
+from vksroom.controller.config import parse
+from vksroom.controller.devices import DeviceAdapter
+from vksroom.drivers.errors import DeviceTimeout
+
+
+class FlagDevice(DeviceAdapter):
+    """A stand-in device for tests of room logic: answers while ``up`` is set."""
+
+    kind = "test"
+
+    def __init__(self, cfg, data_dir=None, check_time=0.0, hang=None):
+        super().__init__(cfg, data_dir)
+        self.up = threading.Event()
+        self.up.set()
+        self.check_time = check_time
+        self.hang = hang
+        self.checked_at = None
+
+    def connect(self):
+        if not self.up.is_set():
+            raise DeviceTimeout(f"{self.id} gave no answer within 0.2 s")
+
+    def poll(self):
+        self.connect()
+        return {"power": "on"}
+
+    def checks(self, ctx):
+        self.checked_at = time.monotonic()
+        if self.hang is not None:
+            self.hang.wait(10)
+        time.sleep(self.check_time)  # stands for the device's own response time
+        return [self.result("power", True, "", "on")]
+
+
+
+
+def stand_in_config(tmp_path, check_timeout=5.0, **extra):
+    return parse({
+        "room": {"court_id": "ast-01", "courtroom": "12", "data_dir": str(tmp_path)},
+        "devices": {
+            "cam1": {"type": "camera", "url": "visca-ip://127.0.0.1", "label": "Judge camera"},
+            "codec": {"type": "codec", "model": "cisco", "url": "/dev/null"},
+            "cam2": {"type": "camera", "url": "visca-ip://127.0.0.2", "required": False},
+        },
+        "selftest": {"poll_interval_s": 0.1, "check_timeout_s": check_timeout},
+        **extra,
+    })

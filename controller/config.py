@@ -98,6 +98,7 @@ class RoomConfig:
     panel: PanelConfig = PanelConfig()
     gpio: GpioConfig = GpioConfig()
     selftest: SelftestConfig = SelftestConfig()
+    lifecycle: dict = field(default_factory=dict)  # overrides of LifecycleSettings, validated here
     source: str = ""
 
     def devices_of(self, type_: str) -> list[DeviceConfig]:
@@ -245,7 +246,7 @@ def parse(data: dict, source: str = "") -> RoomConfig:
     """Validate a parsed TOML document. Raises :class:`ConfigInvalid` with every problem."""
     c = _Checker()
     top = c.table(data, "", {"room": dict, "devices": dict, "mqtt": dict, "panel": dict, "gpio": dict,
-                             "selftest": dict}, required=("room", "devices"))
+                             "selftest": dict, "lifecycle": dict}, required=("room", "devices"))
     room = c.table(top.get("room", {}), "room",
                    {"court_id": str, "court_name": (str, dict), "courtroom": (str, int), "timezone": str,
                     "data_dir": str}, required=("court_id", "courtroom"))
@@ -319,13 +320,27 @@ def parse(data: dict, source: str = "") -> RoomConfig:
     c.positive(s, "poll_interval_s", "selftest", 60)
     c.positive(s, "workers", "selftest", 32)
 
+    number = (int, float)
+    life = c.table(top.get("lifecycle", {}), "lifecycle", {
+        "warn_before_s": number, "connect_window_s": number, "selftest_margin_s": number, "relay_off_s": number,
+        "first_aid_wait_s": number, "first_aid_cooldown_s": number, "call_timeout_s": number,
+        "call_poll_s": number, "test_call_hold_s": number, "watch_interval_s": number, "degrade_after_s": dict})
+    for key in list(life):
+        if key != "degrade_after_s":
+            c.positive(life, key, "lifecycle", 7 * 24 * 3600)
+    for kind, seconds in life.get("degrade_after_s", {}).items():
+        if kind not in ("video", "audio", "call", "link"):
+            c.err(f"lifecycle.degrade_after_s.{kind}", "unknown kind (use video, audio, call, link)")
+        elif isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
+            c.err(f"lifecycle.degrade_after_s.{kind}", f"must be a number of seconds > 0, got {seconds!r}")
+
     if c.errors:
         raise ConfigInvalid(c.errors, source)
     return RoomConfig(
         court_id=room["court_id"], court_name=name, courtroom=courtroom,
         timezone=room.get("timezone", "Asia/Almaty"), data_dir=room.get("data_dir", "/var/lib/vksroom"),
         devices=devices, mqtt=MqttConfig(**m), panel=PanelConfig(**p),
-        gpio=GpioConfig(**g), selftest=SelftestConfig(**s), source=source,
+        gpio=GpioConfig(**g), selftest=SelftestConfig(**s), lifecycle=life, source=source,
     )
 
 

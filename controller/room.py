@@ -65,8 +65,13 @@ class Controller:
         self._hearing: str | None = None   # the hearing under way (set by the lifecycle)
         self._readiness = self._compute()
         # The hearing lifecycle: schedule, test sessions, planned self-tests, alarms, acts.
-        from vksroom.controller.lifecycle import Lifecycle
+        from vksroom.controller.lifecycle import Lifecycle, LifecycleSettings
 
+        if lifecycle_settings is None:
+            defaults = LifecycleSettings()
+            lifecycle_settings = LifecycleSettings(**{**defaults.__dict__, **cfg.lifecycle,
+                                                      "degrade_after_s": {**defaults.degrade_after_s,
+                                                                          **cfg.lifecycle.get("degrade_after_s", {})}})
         self.lifecycle = Lifecycle(self, lifecycle_settings)
 
     # -- lifecycle ----------------------------------------------------------------------

@@ -72,6 +72,8 @@ def test_a_good_file_loads(tmp_path):
     ({"mqtt": {"url": "http://x"}}, "mqtt.url: unknown scheme 'http'"),
     ({"mqtt": {"ca_file": "/nonexistent/ca.pem"}}, "mqtt.ca_file: no such file"),
     ({"panel": {"port": 0}}, "panel.port: must be 1-65535"),
+    ({"lifecycle": {"warn_before_s": -5}}, "lifecycle.warn_before_s: must be > 0"),
+    ({"lifecycle": {"degrade_after_s": {"smell": 3}}}, "lifecycle.degrade_after_s.smell: unknown kind"),
 ])
 def test_each_mistake_is_named_by_its_key_path(change, message):
     import tomllib
@@ -81,6 +83,23 @@ def test_each_mistake_is_named_by_its_key_path(change, message):
     with pytest.raises(ConfigInvalid) as info:
         parse(data)
     assert any(e.startswith(message) for e in info.value.errors), info.value.errors
+
+
+def test_lifecycle_settings_from_the_file_reach_the_planner(tmp_path):
+    import tomllib
+
+    from vksroom.controller.room import Controller
+
+    data = tomllib.loads(GOOD)
+    data["room"]["data_dir"] = str(tmp_path)
+    data["lifecycle"] = {"warn_before_s": 7200, "degrade_after_s": {"video": 45}}
+    room = Controller(parse(data), adapters={})
+    try:
+        assert room.lifecycle.settings.warn_before_s == 7200
+        assert room.lifecycle.settings.degrade_after_s["video"] == 45
+        assert room.lifecycle.settings.degrade_after_s["audio"] == 30.0   # the default stays for the rest
+    finally:
+        room.stop()
 
 
 def test_all_mistakes_are_reported_at_once():

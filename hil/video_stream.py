@@ -37,7 +37,7 @@ WRONG_VIEW_DEG = {1: 4.0, 2: 8.0, 3: 15.0}     # how far "wrong_view" turns the 
 class VideoStreamServer:
     def __init__(self, scene: Courtroom | None = None, view_fn=None, size=(640, 360), fps: float = 10.0,
                  host: str = "127.0.0.1", port: int = 0, quality: int = 85, sensor_noise: float = 1.2,
-                 seed: int = 0):
+                 seed: int = 0, loop_frames: int = 0):
         if host not in ("127.0.0.1", "localhost"):
             raise ValueError("the simulator serves on loopback only")
         self.scene = scene or Courtroom()
@@ -51,6 +51,9 @@ class VideoStreamServer:
         self._noise = [np.clip(self._rng.normal(0, sensor_noise, (h, w, 3)), -127, 127).astype(np.int16)
                        for _ in range(4)] if sensor_noise > 0 else None
         self._jpeg: bytes | None = None
+        # loop_frames > 0: render that many frames once and replay them (a recording),
+        # so that benchmarks measure the receiver, not the renderer. Faults do not apply.
+        self._loop = [self._encode(self.render(k / self.fps)) for k in range(loop_frames)]
         self._seq = 0
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -122,15 +125,19 @@ class VideoStreamServer:
             frame = faultlib.apply(frame, fault, level, self._rng)
         return frame
 
+    def _encode(self, frame) -> bytes:
+        return cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, self.quality])[1].tobytes()
+
     def _produce_one(self) -> None:
         fault = self.fault
         if fault == "stall":
             return
-        if fault == "frozen" and self._jpeg is not None:
+        if self._loop:
+            data = self._loop[self.frames_made % len(self._loop)]
+        elif fault == "frozen" and self._jpeg is not None:
             data = self._jpeg                    # the same picture again and again
         else:
-            ok, buf = cv2.imencode(".jpg", self.render(), [cv2.IMWRITE_JPEG_QUALITY, self.quality])
-            data = buf.tobytes()
+            data = self._encode(self.render())
         with self._cond:
             self._jpeg = data
             self._seq += 1

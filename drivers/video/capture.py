@@ -62,7 +62,7 @@ class VideoSource:
 
     def __init__(self, url: str, no_signal_after_s: float = 3.0, reconnect_s: float = 1.0,
                  open_timeout_s: float = 5.0, read_timeout_s: float = 5.0, name: str = "",
-                 pace_files: bool = True):
+                 pace_files: bool = True, max_fps: float = 0.0):
         self.url = url
         self.name = name or url
         self.no_signal_after_s = no_signal_after_s
@@ -70,6 +70,9 @@ class VideoSource:
         self.open_timeout_s = open_timeout_s
         self.read_timeout_s = read_timeout_s
         self.pace_files = pace_files
+        # Decode every packet (H.264 needs it and it keeps us at the live edge) but convert
+        # to BGR at most max_fps times a second: the conversion is a large part of the cost.
+        self.max_fps = max_fps
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -174,13 +177,19 @@ class VideoSource:
         is_file = "://" not in self.url and os.path.isfile(self.url)
         fps = cap.get(cv2.CAP_PROP_FPS) if is_file else 0.0
         period = 1.0 / fps if self.pace_files and fps and 0 < fps < 1000 else 0.0
+        min_gap = 1.0 / self.max_fps if self.max_fps > 0 else 0.0
+        last = -1e9
         while not self._stop.is_set():
-            ok, img = cap.read()
+            ok = cap.grab()
+            now = time.monotonic()
+            if ok and min_gap and now - last < min_gap:
+                continue
+            img = cap.retrieve()[1] if ok else None
             if not ok or img is None or img.size == 0:
                 self.error = "stream ended or stalled" if not is_file else "end of file"
                 return
+            last = now
             pos = cap.get(cv2.CAP_PROP_POS_MSEC)
-            now = time.monotonic()
             with self._cond:
                 self._seq += 1
                 self._frame = Frame(img, self._seq, now, time.time(), pos / 1000.0 if pos and pos > 0 else None)

@@ -1,0 +1,231 @@
+"""Speed of the frame-quality verdict, against cvtColor and FFmpeg's detectors, in one run.
+
+1. ms per 1080p frame: one cv2.cvtColor BGR->grey (the baseline) vs the full verdict
+   (with references, registration on every frame) and the monitoring verdict
+   (registration every 10 s). Goal: verdict <= 5x cvtColor. One OpenCV thread.
+2. An H.264 1080p clip (live 3 s / frozen 3 s / black 3 s / blurred 3 s, 10 fps) through
+   FFmpeg's blurdetect, blackdetect and freezedetect: added ms per frame over plain
+   decoding, and frame-by-frame agreement with our blur/black/frozen checks.
+3. Share of one core used to monitor three 1080p MJPEG streams (25 fps, loopback) at
+   2 analysed frames per second: CPU time of the capture and monitor threads / wall time.
+   Goal <= 20 %.
+
+    .venv/bin/python benchmarks/quality_speed.py [--seconds 10]
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from vksroom.drivers.video.capture import Monitor, VideoSource
+from vksroom.drivers.video.quality import Analyzer, Reference
+from vksroom.hil.faults import apply, sensor_noise
+from vksroom.hil.scene import JUDGE_VIEW, Courtroom
+from vksroom.hil.video_stream import VideoStreamServer
+
+FPS = 10
+SEG = ("live", "frozen", "black", "blurred")
+
+
+def per_call_ms(fn, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return 1000 * statistics.median(times)
+
+
+def make_clip(room: Courtroom, path: Path, seg_s: int = 3):
+    """Render the segments and encode them with libx264; return the per-frame labels."""
+    rng = np.random.default_rng(0)
+    labels = []
+    proc = subprocess.Popen(["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", "1920x1080",
+                             "-r", str(FPS), "-i", "-", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
+                             "-pix_fmt", "yuv420p", str(path)], stdin=subprocess.PIPE)
+    frozen = None
+    for seg in SEG:
+        for i in range(seg_s * FPS):
+            t = len(labels) / FPS
+            if seg == "frozen":
+                frozen = frozen if frozen is not None else f
+                f = frozen
+            elif seg == "black":
+                f = apply(np.zeros((1080, 1920, 3), np.uint8), "black", 1, rng)
+            else:
+                f = sensor_noise(room.view(*JUDGE_VIEW, size=(1920, 1080), t=t), 1.5, rng)
+                if seg == "blurred":
+                    f = apply(f, "blur", 2, rng)
+            proc.stdin.write(f.tobytes())
+            labels.append(seg)
+    proc.stdin.close()
+    proc.wait(120)
+    return labels
+
+
+def ffmpeg_run(path: Path, vf: str | None):
+    cmd = ["ffmpeg", "-hide_banner", "-nostats", "-threads", "1", "-i", str(path)]
+    if vf:
+        cmd += ["-vf", vf]
+    cmd += ["-f", "null", "-"]
+    t = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    return time.perf_counter() - t, out.stderr
+
+
+def intervals(text: str, start_key: str, end_key: str):
+    starts = [float(x) for x in re.findall(start_key + r"[:=]\s*([0-9.]+)", text)]
+    ends = [float(x) for x in re.findall(end_key + r"[:=]\s*([0-9.]+)", text)]
+    return list(zip(starts, ends + [1e9] * (len(starts) - len(ends))))
+
+
+def flags(n: int, spans) -> list[bool]:
+    return [any(a <= i / FPS < b for a, b in spans) for i in range(n)]
+
+
+def agreement(a, b) -> float:
+    return sum(x == y for x, y in zip(a, b)) / len(a)
+
+
+def cpu_share_three_streams(room: Courtroom, seconds: float):
+    servers = [VideoStreamServer(room, size=(1920, 1080), fps=25, loop_frames=12, seed=k).start() for k in range(3)]
+    ref = [Reference.from_image(room.view(*JUDGE_VIEW, size=(1920, 1080)))]
+    cpu = {}
+    lock = threading.Lock()
+
+    def measured(fn):
+        def run(*a, **kw):
+            t0 = time.thread_time()
+            try:
+                return fn(*a, **kw)
+            finally:
+                with lock:
+                    cpu[threading.current_thread().name] = time.thread_time() - t0
+        return run
+
+    sources, monitors = [], []
+    try:
+        for k, srv in enumerate(servers):
+            src = VideoSource(srv.url, name=f"cam{k}", max_fps=2.0)
+            src._run = measured(src._run)
+            src.start()
+            src.grab(10)
+            mon = Monitor(src, Analyzer(ref, drift_every_s=10.0), rate_hz=2.0)
+            mon._run = measured(mon._run)
+            sources.append(src)
+            monitors.append(mon)
+        t0 = time.monotonic()
+        for m in monitors:
+            m.start()
+        threading.Event().wait(seconds)
+        wall = time.monotonic() - t0
+        for m in monitors:
+            m.stop()
+        for s in sources:
+            s.stop()
+        judged = sum(m.judged for m in monitors)
+    finally:
+        for srv in servers:
+            srv.stop()
+    capture = sum(v for k, v in cpu.items() if k.startswith("video:"))
+    analysis = sum(v for k, v in cpu.items() if k.startswith("monitor:"))
+    return capture / wall, analysis / wall, judged / wall
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=10.0, help="how long to monitor the three streams")
+    ap.add_argument("--runs", type=int, default=60)
+    args = ap.parse_args(argv)
+    cv2.setNumThreads(1)
+    room = Courtroom()
+
+    # 1. one frame, many runs
+    frame = sensor_noise(room.view(*JUDGE_VIEW, size=(1920, 1080), t=0.5), 1.5, np.random.default_rng(1))
+    refs = [Reference.from_image(room.view(*JUDGE_VIEW, size=(1920, 1080)))]
+    full, monitor = Analyzer(refs), Analyzer(refs, drift_every_s=10.0)
+    clock = iter(range(10**9))
+    grey = per_call_ms(lambda: cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), args.runs * 4)
+    v_full = per_call_ms(lambda: full.analyze(frame, t=next(clock) * 0.5), args.runs)
+    v_mon = per_call_ms(lambda: monitor.analyze(frame, t=next(clock) * 0.5), args.runs)
+    v_noref = per_call_ms(lambda: Analyzer().analyze(frame), args.runs)
+    print("1080p frame, one OpenCV thread (median ms):")
+    print(f"  cvtColor BGR->grey                  {grey:7.2f} ms   1.0x (baseline)")
+    print(f"  verdict, no reference               {v_noref:7.2f} ms  {v_noref / grey:5.1f}x")
+    print(f"  verdict, monitoring (drift / 10 s)  {v_mon:7.2f} ms  {v_mon / grey:5.1f}x   goal <= 5x: "
+          f"{'MET' if v_mon <= 5 * grey else 'NOT MET'}")
+    print(f"  verdict, registration every frame   {v_full:7.2f} ms  {v_full / grey:5.1f}x")
+
+    # 2. FFmpeg on an H.264 clip
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = Path(tmp) / "clip.mp4"
+        labels = make_clip(room, clip)
+        n = len(labels)
+        t_dec, _ = ffmpeg_run(clip, None)
+        t_black, black_log = ffmpeg_run(clip, "blackdetect=d=0.5")
+        t_freeze, freeze_log = ffmpeg_run(clip, "freezedetect=d=2")
+        t_blur, blur_log = ffmpeg_run(clip, "blurdetect,metadata=print:key=lavfi.blur")
+        ours = []
+        cap = cv2.VideoCapture(str(clip))
+        a = Analyzer(refs)
+        i = 0
+        while True:
+            ok, f = cap.read()
+            if not ok:
+                break
+            ours.append(a.analyze(f, t=i / FPS, source_ts=i / FPS))
+            i += 1
+        cap.release()
+    n = min(n, len(ours))
+    print(f"\nFFmpeg on a {n}-frame 1080p H.264 clip ({' / '.join(SEG)}, {n // len(SEG) // FPS} s each), one thread:")
+    print(f"  decoding alone                      {1000 * t_dec / n:7.2f} ms/frame")
+    for name, t in (("blackdetect", t_black), ("freezedetect", t_freeze), ("blurdetect", t_blur)):
+        print(f"  {name:12s} added                 {1000 * (t - t_dec) / n:7.2f} ms/frame")
+    f_black = flags(n, intervals(black_log, "black_start", "black_end"))
+    f_freeze = flags(n, intervals(freeze_log, "freeze_start", "freeze_end"))
+    blur_vals = [float(x) for x in re.findall(r"lavfi\.blur=([0-9.naif+-]+)", blur_log)][:n]
+    live_blur = statistics.median(v for v, lab in zip(blur_vals, labels) if lab == "live")
+    f_blur = [v > 1.5 * live_blur if v == v else False for v in blur_vals]
+    o_black = [not v.checks["black"].ok for v in ours[:n]]
+    o_freeze = [not v.checks["frozen"].ok for v in ours[:n]]
+    o_blur = [not v.checks["blur"].ok for v in ours[:n]]
+    truth = {k: [lab == k for lab in labels[:n]] for k in SEG}
+    # a freeze can only be known after it lasted 2 s (both detectors use d=2)
+    start = labels.index("frozen")
+    truth["frozen"] = [lab == "frozen" and i - start >= 2 * FPS for i, lab in enumerate(labels[:n])]
+    print("  agreement with ours, frame by frame (and each against the segment labels):")
+    print(f"    black : {agreement(f_black, o_black):.3f}   ffmpeg vs truth {agreement(f_black, truth['black']):.3f}"
+          f"   ours vs truth {agreement(o_black, truth['black']):.3f}")
+    print(f"    frozen: {agreement(f_freeze, o_freeze):.3f}   ffmpeg vs truth {agreement(f_freeze, truth['frozen']):.3f}"
+          f"   ours vs truth {agreement(o_freeze, truth['frozen']):.3f}"
+          "   (truth: 2 s into the frozen stretch)")
+    print(f"    freezedetect spans (s): {[(round(a, 1), round(b, 1)) for a, b in intervals(freeze_log, 'freeze_start', 'freeze_end')]}"
+          f"; ours flags frames {[i for i, x in enumerate(o_freeze) if x][:1]}..{[i for i, x in enumerate(o_freeze) if x][-1:]}")
+    print(f"    blur  : {agreement(f_blur[:n], o_blur[:len(f_blur)]):.3f}   ffmpeg (edge width > 1.5x live) vs truth "
+          f"{agreement(f_blur, truth['blurred'][:len(f_blur)]):.3f}   ours vs truth {agreement(o_blur, truth['blurred']):.3f}")
+    print(f"    lavfi.blur medians: " + ", ".join(
+        f"{k} {statistics.median([v for v, lab in zip(blur_vals, labels) if lab == k] or [float('nan')]):.2f}" for k in SEG))
+
+    # 3. three live streams
+    cap_share, ana_share, rate = cpu_share_three_streams(room, args.seconds)
+    total = cap_share + ana_share
+    print(f"\nthree 1080p MJPEG streams at 25 fps, judged {rate / 3:.2f} frames/s each, {args.seconds:g} s:")
+    print(f"  capture threads (read every packet, decode+convert <= 2 fps) {100 * cap_share:5.1f} % of one core")
+    print(f"  analysis threads                                             {100 * ana_share:5.1f} % of one core")
+    print(f"  total                                                        {100 * total:5.1f} %   goal <= 20 %: "
+          f"{'MET' if total <= 0.20 else 'NOT MET'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""The self-test's picture check over a real stream, with references from the store."""
+import pytest
+
+from vksroom.controller.video import check_preset_video, judge_preset
+from vksroom.drivers.video.references import ReferenceStore
+from vksroom.hil.scene import JUDGE_VIEW, OVERVIEW, Courtroom
+from vksroom.hil.video_stream import VideoStreamServer
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(scope="module")
+def room():
+    return Courtroom()
+
+
+def test_preset_recall_judged_against_stored_references(room, tmp_path):
+    store = ReferenceStore(tmp_path)
+    store.add("cam1", "judge", room.view(*JUDGE_VIEW, size=(640, 360)), "full")
+    aim = {"v": JUDGE_VIEW}
+    with VideoStreamServer(room, view_fn=lambda: aim["v"], size=(640, 360)) as srv:
+        results = check_preset_video("cam1", "judge", srv.url, tmp_path)
+        assert all(r.ok for r in results), [r.reason for r in results if not r.ok]
+        assert {r.check for r in results} >= {"video.signal", "video.blur", "video.drift"}
+        aim["v"] = OVERVIEW                                  # landed on the wrong view
+        results = check_preset_video("cam1", "judge", srv.url, tmp_path)
+        bad = {r.check: r for r in results if not r.ok}
+        assert "video.drift" in bad and "preset judge" in bad["video.drift"].reason
+        assert bad["video.drift"].params["references"] == 1
+
+
+def test_no_picture_is_one_failed_signal_check(tmp_path):
+    [r] = check_preset_video("cam1", "1", "http://127.0.0.1:9/video.mjpg", tmp_path, timeout=1)
+    assert not r.ok and r.check == "video.signal" and "no picture" in r.reason
+
+
+def test_bad_frame_is_a_failed_check_not_an_exception(tmp_path):
+    import numpy as np
+    [r] = judge_preset("cam1", "1", np.zeros((0, 0, 3), np.uint8), tmp_path)
+    assert not r.ok and r.code == "camera.video.bad_frame"

@@ -44,7 +44,7 @@ class Stack:
         if self._mqtt:
             from vksroom.mqtt.link import MqttLink
 
-            self.link = MqttLink(self.controller, self.cfg)
+            self.link = MqttLink(self.controller, self.cfg, protocol=self.cfg.mqtt.protocol)
             self.link.start()
         if self.server is not None:
             self._server_thread = threading.Thread(target=self.server.run, name="panel", daemon=True)

@@ -47,6 +47,7 @@ class MqttConfig:
     keepalive: int = 10
     topic_prefix: str = "vks"
     client_id: str = ""
+    protocol: str = "auto"   # auto (MQTT 5, falling back to 3.1.1) | 5 | 3.1.1
 
     @property
     def host(self) -> str:
@@ -281,7 +282,9 @@ def parse(data: dict, source: str = "") -> RoomConfig:
 
     m = c.table(top.get("mqtt", {}), "mqtt",
                 {"url": str, "username": str, "password": str, "ca_file": str, "cert_file": str, "key_file": str,
-                 "keepalive": int, "topic_prefix": str, "client_id": str})
+                 "keepalive": int, "topic_prefix": str, "client_id": str, "protocol": str})
+    if "protocol" in m and m["protocol"] not in ("auto", "5", "3.1.1"):
+        c.err("mqtt.protocol", f"must be auto, 5 or 3.1.1, got {m['protocol']!r}")
     if "url" in m:
         check_url(m["url"], ("mqtt", "mqtts"), "mqtt.url", c)
     c.positive(m, "keepalive", "mqtt", 3600)

@@ -19,11 +19,12 @@ DEMO_POSITIONS = {1: (0, 300, 4000), 2: (-1200, 0, 2500), 3: (1200, 0, 2500), 4:
 
 class DemoBench:
     def __init__(self, panel_host: str = "127.0.0.1", panel_port: int = 8080, data_dir: str | None = None,
-                 mqtt: bool = True):
+                 mqtt: bool = True, broker_kind: str = "auto"):
         self.panel_host, self.panel_port = panel_host, panel_port
         self._own_dir = data_dir is None
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="vksroom-demo-"))
         self.mqtt = mqtt
+        self.broker_kind = broker_kind   # auto: Mosquitto when installed, else the embedded amqtt
         self.cameras: dict = {}
         self.codec = None
         self.broker = None
@@ -46,7 +47,7 @@ class DemoBench:
             if self.mqtt:
                 from vksroom.hil.broker import Broker
 
-                self.broker = Broker().start()
+                self.broker = Broker(self.broker_kind).start()
             self.config_path.write_text(self.toml(), encoding="utf-8")
         except BaseException:
             self.stop()
@@ -106,6 +107,7 @@ url = "{self.codec.url}"
 [mqtt]
 url = "{broker_url}"
 keepalive = 5
+protocol = "{'3.1.1' if self.broker and self.broker.kind == 'amqtt' else 'auto'}"   # amqtt speaks 3.1.1 only
 
 [panel]
 host = "{self.panel_host}"

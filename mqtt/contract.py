@@ -43,7 +43,10 @@ ROOM_STATES = ("unknown", "ready", "degraded", "not_ready", "testing", "in_heari
 # published too (consumers ignore kinds they do not know).
 EVENT_KINDS = (
     "fault", "recovered", "selftest.started", "selftest.finished", "test_session.recorded",
-    "act.created", "break.recommended", "outbox.overflow",
+    "test_session.missing", "act.created", "break.recommended", "alarm.raised", "alarm.cleared",
+    "fault.marked", "first_aid", "hearing.created", "hearing.updated", "hearing.cancelled", "hearing.rejected",
+    "hearing.conflict", "hearing.readiness", "hearing.started", "hearing.ended", "hearing.connection",
+    "outbox.overflow",
 )
 
 COMMANDS = {
@@ -54,6 +57,8 @@ COMMANDS = {
     "hearing.cancel": "cancel a scheduled hearing",
     "vks.suspend": "suspend VKS in this room (rule item 24); readiness becomes 'suspended'",
     "vks.resume": "resume VKS after a suspension",
+    "farside.set": "add or change a far side (court or detention centre) and its number for test calls",
+    "fault.mark": "mark a raised fault: fixing, fixed or cannot_be_fixed (rule item 17), with who marked it",
 }
 ACCEPTED, REJECTED = "accepted", "rejected"
 

@@ -15,9 +15,10 @@ def readiness(doc):
     return doc or {}
 
 
-@pytest.fixture
-def demo(tmp_path):
-    bench = DemoBench(panel_port=free_port(), data_dir=str(tmp_path))
+@pytest.fixture(params=["auto", "amqtt"])
+def demo(request, tmp_path):
+    """The demo stack with the broker the machine has (Mosquitto when installed) and with amqtt."""
+    bench = DemoBench(panel_port=free_port(), data_dir=str(tmp_path), broker_kind=request.param)
     with bench:
         stack = Stack(bench.config).start()
         watcher = Watcher(bench.config.mqtt.url, f"{bench.config.mqtt.topic_prefix}/#")

@@ -11,7 +11,7 @@ from vksroom.mqtt import contract
 from vksroom.mqtt.contract import Topics
 from vksroom.mqtt.link import MqttLink
 
-from conftest import room_config
+from mqttkit import room_config
 
 pytestmark = pytest.mark.timeout(60)
 T = Topics("vks", "almaty-01", "101")

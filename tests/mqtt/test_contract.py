@@ -10,7 +10,7 @@ from vksroom.mqtt import contract
 from vksroom.mqtt.contract import Topics
 from vksroom.mqtt.link import MqttLink
 
-from conftest import room_config
+from mqttkit import room_config
 
 T = Topics("vks", "almaty-01", "101")
 

@@ -12,7 +12,7 @@ from vksroom.mqtt import contract
 from vksroom.mqtt.link import MqttLink
 from vksroom.mqtt.outbox import Outbox
 
-from conftest import Listener, room_config
+from mqttkit import Listener, room_config
 from relay import Relay
 from room_stub import RoomStub
 from test_crash import read_until, spawn

@@ -1,0 +1,74 @@
+"""Helpers for the MQTT tests (a room config on a broker, a central-side listener)."""
+from __future__ import annotations
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+import paho.mqtt.client as mqtt
+import pytest
+from vksroom.controller.config import MqttConfig, RoomConfig
+from vksroom.hil.broker import Broker, mosquitto_path
+from room_stub import RoomStub  # noqa: E402
+
+
+def room_config(url: str, data_dir, court: str = "almaty-01", room: str = "101", keepalive: int = 2,
+                **mqtt_kw) -> RoomConfig:
+    return RoomConfig(court_id=court, court_name={"kk": court, "ru": court, "en": court}, courtroom=room,
+                      data_dir=str(data_dir), mqtt=MqttConfig(url=url, keepalive=keepalive, **mqtt_kw))
+
+
+class Listener:
+    """A real MQTT subscriber that records what it receives, like the scheduler."""
+
+    def __init__(self, url_or_port, topics=("#",), client_id: str | None = None, clean: bool = True,
+                 username: str | None = None, password: str | None = None):
+        port = url_or_port if isinstance(url_or_port, int) else int(url_or_port.rsplit(":", 1)[1])
+        self.messages: list[mqtt.MQTTMessage] = []
+        self.cond = threading.Condition()
+        self.subscribed = threading.Event()
+        self.topics = topics
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or "",
+                                  protocol=mqtt.MQTTv311, clean_session=clean)
+        if username:
+            self.client.username_pw_set(username, password)
+        self.client.reconnect_delay_set(0.05, 0.2)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = lambda *a: self.subscribed.set()
+        self.client.connect_async("127.0.0.1", port, keepalive=5)
+        self.client.loop_start()
+        if not self.subscribed.wait(10):
+            self.close()
+            raise TimeoutError("the test subscriber could not subscribe")
+
+    def _on_connect(self, client, userdata, flags, reason, props):
+        if not reason.is_failure:
+            client.subscribe([(t, 1) for t in self.topics])
+
+    def _on_message(self, client, userdata, msg):
+        with self.cond:
+            self.messages.append(msg)
+            self.cond.notify_all()
+
+    def docs(self, suffix: str = "") -> list[dict]:
+        with self.cond:
+            return [json.loads(m.payload) for m in self.messages if m.topic.endswith(suffix)]
+
+    def wait_for(self, predicate, timeout: float = 10.0):
+        """Wait until ``predicate(self)`` is truthy; returns its value or raises on timeout."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                value = predicate(self)
+                if value:
+                    return value
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timed out after {timeout} s; got {len(self.messages)} messages: "
+                                         f"{[m.topic for m in self.messages[-5:]]}")
+                self.cond.wait(min(left, 0.5))
+
+    def close(self):
+        self.client.disconnect()
+        self.client.loop_stop()

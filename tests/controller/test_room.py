@@ -11,8 +11,6 @@ import pytest
 
 from vksroom.controller import events as ev
 from vksroom.controller.model import RoomState
-from vksroom.controller.room import Controller
-from roomkit import FlagDevice
 
 
 def test_all_devices_answering_makes_the_room_ready(make_room):

@@ -6,7 +6,6 @@ import time
 import urllib.request
 
 import paho.mqtt.client as mqtt
-import pytest
 
 
 def free_port() -> int:

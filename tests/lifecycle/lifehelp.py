@@ -9,7 +9,6 @@ import threading
 import pytest
 
 from vksroom.controller.clock import ManualClock
-from vksroom.drivers.errors import DeviceTimeout
 from roomkit import FlagDevice
 
 COURT_TZ = dt.timezone(dt.timedelta(hours=5))

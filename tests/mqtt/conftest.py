@@ -1,18 +1,13 @@
 """Fixtures for the MQTT tests: real brokers (Mosquitto and amqtt), a real subscriber."""
 from __future__ import annotations
 
-import json
 import sys
-import threading
-import time
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
 
 from mqttkit import Listener, room_config  # noqa: F401  (fixtures below use them)
 
-from vksroom.controller.config import MqttConfig, RoomConfig
 from vksroom.hil.broker import Broker, mosquitto_path
 
 sys.path.insert(0, str(Path(__file__).parent))

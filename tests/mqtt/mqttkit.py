@@ -1,15 +1,10 @@
 """Helpers for the MQTT tests (a room config on a broker, a central-side listener)."""
 from __future__ import annotations
 import json
-import sys
 import threading
 import time
-from pathlib import Path
 import paho.mqtt.client as mqtt
-import pytest
 from vksroom.controller.config import MqttConfig, RoomConfig
-from vksroom.hil.broker import Broker, mosquitto_path
-from room_stub import RoomStub  # noqa: E402
 
 
 def room_config(url: str, data_dir, court: str = "almaty-01", room: str = "101", keepalive: int = 2,

@@ -1,7 +1,6 @@
 """Crashes: the room process killed with SIGKILL; the Last Will and the outbox."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess

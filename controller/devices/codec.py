@@ -8,6 +8,7 @@ the far court or detention centre), ``connect_timeout_s`` (default 30) and ``hol
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from vksroom.controller.devices import CheckContext, DeviceAdapter
 from vksroom.controller.model import CheckResult
@@ -47,6 +48,29 @@ class CodecAdapter(DeviceAdapter):
         if self.codec is not None:
             self.codec.close()
             self.codec = None
+
+    # --- for the panel ---------------------------------------------------------------
+
+    def status(self) -> dict:
+        """What the codec last reported (no I/O: safe to read at any rate)."""
+        if self.codec is None:
+            return {"model": self.cfg.model, "connected": False, "call": "unknown", "diagnostics": "Unknown"}
+        return self.codec.status()
+
+    def test_call(self, number: str | None = None) -> CheckResult:
+        """A test call on demand (the panel's button): to ``number`` or the configured far end."""
+        number = number or self.cfg.options.get("far_end", "")
+        if not number:
+            return self.result("test_call", False, "no far-end number configured or given",
+                               code="codec.test_call.no_number")
+        opts = self.cfg.options
+        budget = float(opts.get("connect_timeout_s", 30)) + float(opts.get("hold_s", 5)) + 4 * POLL_TIMEOUT_S + 1
+        return self._test_call(self._driver(), number, CheckContext(time.monotonic() + budget, Path("/tmp")))
+
+    def hangup(self) -> None:
+        """End every call. Safe while a test call holds the device: requests are serialised
+        by the line layer, and the test call sees its call end."""
+        self._driver().hangup()
 
     def checks(self, ctx: CheckContext) -> list[CheckResult]:
         codec = self._driver()

@@ -23,6 +23,7 @@ import os
 import random
 import re
 import select
+import signal
 import socket
 import tempfile
 import threading
@@ -64,6 +65,7 @@ class PtyPort:
     def __init__(self, link_name: str, link_dir: str | None = None):
         self._own_dir = link_dir is None
         self.dir = link_dir or tempfile.mkdtemp(prefix="vks-serial-")
+        os.makedirs(self.dir, exist_ok=True)
         self.path = os.path.join(self.dir, link_name)
         self.master: int | None = None
         self.slave: int | None = None
@@ -464,6 +466,11 @@ def run_cli(sim_factory: Callable[[argparse.Namespace], LineSimulator], parser: 
     logging.basicConfig(level=logging.INFO)
     sim = sim_factory(args)
     sim.reply_delay = args.reply_delay
+
+    def _terminate(*_):
+        raise KeyboardInterrupt  # stop cleanly on SIGTERM too: the by-id link and pty go away
+
+    signal.signal(signal.SIGTERM, _terminate)
     sim.start()
     print(f"{type(sim).__name__} at {sim.url}  (Ctrl-C to stop)", flush=True)
     try:

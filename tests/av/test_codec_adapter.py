@@ -95,3 +95,27 @@ def test_unplug_seen_within_3s_and_usable_within_5s_of_return(cisco_sim, cisco_a
     assert adapter.poll()["call"] == "idle"
     assert time.monotonic() - t1 < 5
     assert cisco_sim.sessions_started == 2   # logged in again on the new session
+
+
+def test_call_interface_for_the_hearing_lifecycle(cisco_sim, cisco_adapter):
+    adapter = cisco_adapter()
+    adapter.connect()
+    assert adapter.call_state() == "idle"
+    call_id = adapter.dial("1001")
+    assert adapter.codec.wait_call(call_id, lambda a, e: a is not None and a.state == "connected", 3)
+    assert adapter.call_state() == "connected"
+    adapter.hangup()
+    assert adapter.codec.wait_call(call_id, lambda a, e: e is not None, 3)
+    assert adapter.call_state() == "idle"
+    cisco_sim.unplug()
+    assert adapter.codec.line.wait_lost(3)
+    with pytest.raises(DeviceError, match="not connected"):
+        adapter.call_state()
+
+
+def test_short_check_budget_shortens_the_wait_not_the_hold(cisco_sim, cisco_adapter):
+    cisco_sim.answer_after_s = 0.3
+    adapter = cisco_adapter(far_end="1001", connect_timeout_s=30, hold_s=1.0)
+    adapter.connect()
+    res = {r.check: r for r in adapter.checks(_ctx(7))}["test_call"]
+    assert res.ok and res.params["held_s"] >= 0.99, res.reason

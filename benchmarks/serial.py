@@ -17,6 +17,7 @@ Figures:
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import sys
@@ -175,6 +176,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--cycles", type=int, default=5)
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)   # the loss cycles would log each unplug
 
     print(f"serial round trips over a pty, {args.rounds} rounds each (python {sys.version.split()[0]})")
     base = bare_echo(args.rounds)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import statistics
 import sys
@@ -167,8 +168,9 @@ def loss_and_recovery(cycles: int) -> dict[str, list[float]]:
 
 
 def ms(values: list[float]) -> str:
+    p95 = sorted(values)[max(0, math.ceil(len(values) * 0.95) - 1)]
     return (f"median {statistics.median(values) * 1000:8.3f} ms   p95 "
-            f"{sorted(values)[int(len(values) * 0.95) - 1] * 1000:8.3f} ms   max {max(values) * 1000:8.3f} ms")
+            f"{p95 * 1000:8.3f} ms   max {max(values) * 1000:8.3f} ms")
 
 
 def main(argv=None) -> int:

@@ -237,11 +237,13 @@ class LineClient:
     def _write(self, text: str) -> None:
         try:
             self.transport.write(text.encode(self.encoding))
-        except TransportError as exc:
-            raise TransportClosed(str(exc)) from exc
-        except (TypeError, ValueError, AttributeError) as exc:
-            # the reader closed the port under this write (pyserial is not thread-safe there)
-            raise TransportClosed(f"{self.name} lost while writing: {exc}") from exc
+        except (TransportError, TypeError, ValueError, AttributeError) as exc:
+            # TypeError & co: the reader closed the port under this write (pyserial is not
+            # thread-safe there). Either way the link is down now, not at the reader's next turn.
+            reason = f"{self.name} lost: {exc}"
+            if threading.get_ident() != self._init_thread:
+                self._lost(reason)
+            raise TransportClosed(reason) from exc
 
     # --- the reader ------------------------------------------------------------------
 
@@ -256,8 +258,11 @@ class LineClient:
                 self._lost(reason)
                 self._stop.wait(backoff)
                 continue
-            if not self.transport.is_open and not self._reopen():
-                continue
+            if not self.transport.is_open:
+                if self._ready:   # a failed write closed it under us
+                    self._lost(self.last_error or f"{self.name} lost: the port closed")
+                if not self._reopen():
+                    continue
             try:
                 data = self.transport.read(0.2)
             except Exception as exc:  # never let the reader die, whatever the port does

@@ -123,6 +123,7 @@ class CiscoCodecSimulator(CodecSimulatorBase):
         self.login_required = login_required
         self.product, self.software = product, software
         self.selfview = False
+        self.unit_state = "Initialized"
 
     # --- sessions --------------------------------------------------------------------
 
@@ -208,6 +209,7 @@ class CiscoCodecSimulator(CodecSimulatorBase):
         if p.startswith("systemunit") or not p:
             out += [f'*s SystemUnit ProductId: "{self.product}"',
                     f'*s SystemUnit Software Version: "{self.software}"',
+                    f"*s SystemUnit State System: {self.unit_state}",
                     f"*s SystemUnit Uptime: {int(time.monotonic()) % 1000000}"]
         if p.startswith("audio") or not p:
             out.append(f"*s Audio Microphones Mute: {'On' if self.mic_muted else 'Off'}")
@@ -234,6 +236,11 @@ class CiscoCodecSimulator(CodecSimulatorBase):
                     f'*s Diagnostics Message {i} References: "{d.get("references", "")}"',
                     f'*s Diagnostics Message {i} Type: {d.get("type", "Unknown")}']
         return out
+
+    def set_unit_state(self, state: str) -> None:
+        """``Initialized``, ``Initializing``, ``Sleeping``... pushed as feedback."""
+        self.unit_state = state
+        self._push("/status/systemunit/state", [f"*s SystemUnit State System: {state}"])
 
     def set_diagnostics(self, messages: list[dict]) -> None:
         """Change the diagnostics (``[{"level": "Error", "type": ..., "description": ...}]``)."""

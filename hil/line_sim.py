@@ -23,6 +23,7 @@ import os
 import random
 import re
 import select
+import signal
 import socket
 import tempfile
 import threading
@@ -64,6 +65,7 @@ class PtyPort:
     def __init__(self, link_name: str, link_dir: str | None = None):
         self._own_dir = link_dir is None
         self.dir = link_dir or tempfile.mkdtemp(prefix="vks-serial-")
+        os.makedirs(self.dir, exist_ok=True)
         self.path = os.path.join(self.dir, link_name)
         self.master: int | None = None
         self.slave: int | None = None
@@ -194,6 +196,8 @@ class LineSimulator:
         self._timers: set[threading.Timer] = set()
         self._plugged = False
         self._gen = 0
+        self._wake: tuple[int, int] | None = None
+        self._pipes: list[tuple[int, int]] = []
         self.sessions_started = 0
         self._cond = threading.Condition(self._lock)
 
@@ -217,6 +221,10 @@ class LineSimulator:
                 t.join(timeout=2)
         self._threads.clear()
         self.port.remove()
+        for pipe in self._pipes:
+            for fd in pipe:
+                os.close(fd)
+        self._pipes.clear()
 
     def __enter__(self):
         return self.start()
@@ -349,13 +357,17 @@ class LineSimulator:
             self._plugged = True
             self._gen += 1
             gen = self._gen
+            # a byte in this pipe wakes this plug's readers at once on unplug: a thread
+            # still in select() would otherwise keep the pty open for up to 0.1 s
+            self._wake = os.pipe()
+            self._pipes.append(self._wake)
             if isinstance(self.port, PtyPort):
                 session = Session(self.port.write, self.port.path)
                 self.port.session = session
                 self._start_session(session)
                 target, args = self._pty_loop, (self.port.master, session, gen)
             else:
-                target, args = self._accept_loop, (self.port.listener, gen)
+                target, args = self._accept_loop, (self.port.listener, gen, self._wake[0])
         t = threading.Thread(target=target, args=args, daemon=True, name=f"{type(self).__name__}-io")
         self._threads = [x for x in self._threads if x.is_alive()] + [t]
         t.start()
@@ -364,6 +376,9 @@ class LineSimulator:
         with self._lock:
             self._plugged = False
             self._gen += 1
+            if self._wake is not None:
+                os.write(self._wake[1], b"x")
+                self._wake = None
             self.port.unplug()
             self._cond.notify_all()
         self.cancel_timers()
@@ -376,13 +391,13 @@ class LineSimulator:
             log.exception("simulator session start failed")
 
     def _pty_loop(self, fd: int, session: Session, gen: int) -> None:
-        self._read_loop(lambda: os.read(fd, 4096), fd, session, gen)
+        self._read_loop(lambda: os.read(fd, 4096), fd, session, gen, self._wake[0])
 
-    def _accept_loop(self, listener: socket.socket, gen: int) -> None:
+    def _accept_loop(self, listener: socket.socket, gen: int, wake: int) -> None:
         while not self._stop.is_set() and gen == self._gen:
             try:
-                ready, _, _ = select.select([listener], [], [], 0.1)
-                if not ready:
+                ready, _, _ = select.select([listener, wake], [], [], 0.1)
+                if listener not in ready:
                     continue
                 conn, _ = listener.accept()
             except (OSError, ValueError):
@@ -395,17 +410,17 @@ class LineSimulator:
                     return
                 self.port.clients[conn] = session
             self._start_session(session)
-            t = threading.Thread(target=self._read_loop, args=(lambda c=conn: c.recv(4096), conn, session, gen),
+            t = threading.Thread(target=self._read_loop, args=(lambda c=conn: c.recv(4096), conn, session, gen, wake),
                                  daemon=True, name=f"{type(self).__name__}-conn")
             self._threads.append(t)
             t.start()
 
-    def _read_loop(self, read: Callable[[], bytes], handle, session: Session, gen: int) -> None:
+    def _read_loop(self, read: Callable[[], bytes], handle, session: Session, gen: int, wake: int) -> None:
         buf = b""
         while not self._stop.is_set() and gen == self._gen and session.alive:
             try:
-                ready, _, _ = select.select([handle], [], [], 0.1)
-                if not ready:
+                ready, _, _ = select.select([handle, wake], [], [], 0.1)
+                if handle not in ready:
                     continue
                 data = read()
             except (OSError, ValueError):
@@ -451,6 +466,11 @@ def run_cli(sim_factory: Callable[[argparse.Namespace], LineSimulator], parser: 
     logging.basicConfig(level=logging.INFO)
     sim = sim_factory(args)
     sim.reply_delay = args.reply_delay
+
+    def _terminate(*_):
+        raise KeyboardInterrupt  # stop cleanly on SIGTERM too: the by-id link and pty go away
+
+    signal.signal(signal.SIGTERM, _terminate)
     sim.start()
     print(f"{type(sim).__name__} at {sim.url}  (Ctrl-C to stop)", flush=True)
     try:

@@ -8,11 +8,12 @@ the far court or detention centre), ``connect_timeout_s`` (default 30) and ``hol
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from vksroom.controller.devices import CheckContext, DeviceAdapter
 from vksroom.controller.model import CheckResult
 from vksroom.drivers.codec import Codec, make_codec
-from vksroom.drivers.errors import DeviceError
+from vksroom.drivers.errors import DeviceError, TransportClosed
 
 POLL_TIMEOUT_S = 1.5     # a silent codec is seen lost within 3 s at 1 s polling
 
@@ -48,6 +49,41 @@ class CodecAdapter(DeviceAdapter):
             self.codec.close()
             self.codec = None
 
+    # --- for the panel ---------------------------------------------------------------
+
+    def status(self) -> dict:
+        """What the codec last reported (no I/O: safe to read at any rate)."""
+        if self.codec is None:
+            return {"model": self.cfg.model, "connected": False, "call": "unknown", "diagnostics": "Unknown"}
+        return self.codec.status()
+
+    def test_call(self, number: str | None = None) -> CheckResult:
+        """A test call on demand (the panel's button): to ``number`` or the configured far end."""
+        number = number or self.cfg.options.get("far_end", "")
+        if not number:
+            return self.result("test_call", False, "no far-end number configured or given",
+                               code="codec.test_call.no_number")
+        opts = self.cfg.options
+        budget = float(opts.get("connect_timeout_s", 30)) + float(opts.get("hold_s", 5)) + 4 * POLL_TIMEOUT_S + 1
+        return self._test_call(self._driver(), number, CheckContext(time.monotonic() + budget, Path("/tmp")))
+
+    def dial(self, number: str) -> str:
+        """Place a call (the hearing's connection); returns the codec's call id."""
+        return self._driver().dial(number)
+
+    def call_state(self) -> str:
+        """idle | dialling | ringing | connecting | connected | disconnecting, as the
+        codec's feedback last said. Raises when the codec is not connected."""
+        codec = self._driver()
+        if not codec.connected:
+            raise TransportClosed(f"codec {self.id} is not connected ({codec.line.last_error or 'reconnecting'})")
+        return codec.call_state()
+
+    def hangup(self) -> None:
+        """End every call. Safe while a test call holds the device: requests are serialised
+        by the line layer, and the test call sees its call end."""
+        self._driver().hangup()
+
     def checks(self, ctx: CheckContext) -> list[CheckResult]:
         codec = self._driver()
         results = []
@@ -57,7 +93,10 @@ class CodecAdapter(DeviceAdapter):
             codec.refresh()
         except DeviceError as exc:
             return [self.result("reachable", False, f"codec does not answer: {exc}", code="codec.unreachable")]
-        results.append(self.result("reachable", True, "codec answers", value=codec.call_state()))
+        unit = codec.status()
+        product = " ".join(x for x in (unit.get("product"), unit.get("software")) if x)
+        results.append(self.result("reachable", True, f"codec answers{': ' + product if product else ''}",
+                                   value=codec.call_state()))
         results.append(self.result("logged_in", codec.logged_in,
                                    "logged in" if codec.logged_in else "not logged in"))
         results.append(self._diagnostics(codec))
@@ -93,8 +132,8 @@ class CodecAdapter(DeviceAdapter):
         if budget < 1.0:
             return self.result("test_call", False, f"no time left for a test call to {far_end}",
                                code="codec.test_call.no_time", far_end=far_end)
-        connect_timeout = min(connect_timeout, budget)
-        hold = min(hold, max(0.0, budget - connect_timeout))
+        hold = min(hold, max(0.0, budget - 1.0))             # keep the hold; shorten the wait instead
+        connect_timeout = min(connect_timeout, budget - hold)
         t0 = time.monotonic()
         res = codec.test_call(far_end, connect_timeout=connect_timeout, hold_s=hold, cancelled=ctx.cancelled)
         return self.result("test_call", res.ok, res.reason, value=res.time_to_connect_s,

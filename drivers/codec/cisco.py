@@ -19,7 +19,8 @@ from vksroom.drivers.errors import DeviceRejected, ProtocolError
 from vksroom.drivers.line import LineClient, login
 from vksroom.drivers.transport import Transport
 
-FEEDBACK = ("/Status/Call", "/Event/CallDisconnect", "/Status/Diagnostics", "/Status/Audio/Microphones/Mute")
+FEEDBACK = ("/Status/Call", "/Event/CallDisconnect", "/Status/Diagnostics", "/Status/Audio/Microphones/Mute",
+            "/Status/SystemUnit/State")
 
 _STATES = {
     "idle": base.IDLE, "dialling": base.DIALLING, "ringing": base.RINGING, "connecting": base.CONNECTING,
@@ -38,6 +39,7 @@ _DIAG = re.compile(r"^\*s Diagnostics Message (\d+) (\w+): ?(.*)$")
 _DIAG_GHOST = re.compile(r"^\*s Diagnostics Message (\d+) \(ghost=True\)")
 _DISC = re.compile(r"^\*e CallDisconnect (\w+): ?(.*)$")
 _MUTE = re.compile(r"^\*s Audio Microphones Mute: ?(\w+)")
+_UNIT = re.compile(r"^\*s SystemUnit (.+?): ?(.*)$")
 _RESULT = re.compile(r"^\*r (\w+) \(status=(\w+)\)")
 _FIELD = re.compile(r"^(\w+): ?(.*)$")
 _ERRORS = ("ERROR", "Command not recognized.")
@@ -55,6 +57,7 @@ class CiscoCodec(Codec):
                  timeout: float = 3.0, feedback: tuple[str, ...] = FEEDBACK, **line_options):
         self.username, self.password = username, password
         self.feedback = feedback
+        self.unit: dict[str, str] = {}
         self._diag: dict[str, dict] = {}
         self._disconnect: dict[str, str] = {}       # fields of the CallDisconnect event being read
         self._causes: dict[str, tuple[str, str]] = {}  # call id -> cause, when it came before the call's end
@@ -78,6 +81,7 @@ class CiscoCodec(Codec):
         self.refresh_calls()
         self.refresh_diagnostics()
         self._status("Audio Microphones Mute")
+        self.system_unit()
 
     def _on_link(self, up: bool, reason: str) -> None:
         if not up:
@@ -169,12 +173,13 @@ class CiscoCodec(Codec):
         self.command(f"Video Selfview Set Mode: {'On' if on else 'Off'}")
 
     def system_unit(self) -> dict:
-        out = {}
-        for l in self._status("SystemUnit"):
-            m = re.match(r"^\*s SystemUnit (.+?): ?(.*)$", l)
-            if m:
-                out[m.group(1)] = _unquote(m.group(2))
-        return out
+        """Product, software version, state... (``xStatus SystemUnit``), also kept in ``unit``."""
+        self._status("SystemUnit")
+        return dict(self.unit)
+
+    def status(self) -> dict:
+        return {**super().status(), "product": self.unit.get("ProductId", ""),
+                "software": self.unit.get("Software Version", ""), "unit_state": self.unit.get("State System", "")}
 
     # --- feedback --------------------------------------------------------------------
 
@@ -214,6 +219,13 @@ class CiscoCodec(Codec):
         if m:
             self._diag.pop(m.group(1), None)
             self._publish_diagnostics()
+            return
+        m = _UNIT.match(line)
+        if m:
+            key, value = m.group(1), _unquote(m.group(2))
+            if key == "State System" and self.unit.get(key) not in (None, value):
+                self._emit({"kind": "unit", "state": value})
+            self.unit[key] = value
             return
         m = _MUTE.match(line)
         if m:

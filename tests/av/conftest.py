@@ -28,11 +28,32 @@ def poly_sim():
 
 @pytest.fixture
 def closing():
-    """Collect things with .close() and close them after the test."""
+    """Collect things with .close() (drivers, adapters) or .stop() (simulators) and
+    close them after the test; returns what it was given."""
     items = []
-    yield items.append
+
+    def add(item):
+        items.append(item)
+        return item
+    yield add
     for item in reversed(items):
-        item.close()
+        (getattr(item, "close", None) or item.stop)()
+
+
+@pytest.fixture
+def make_adapter(closing):
+    """``make_adapter(type, url, model, id=..., connect=True, **options)``: a real adapter,
+    closed after the test."""
+    from vksroom.controller.config import DeviceConfig
+    from vksroom.controller.devices import adapter_for
+
+    def make(dtype, url, model, id=None, connect=True, **options):
+        adapter = closing(adapter_for(DeviceConfig(id=id or dtype, type=dtype, url=url, model=model,
+                                                   options=options)))
+        if connect:
+            adapter.connect()
+        return adapter
+    return make
 
 
 from vksroom.hil.audio_sim import ShureSimulator, TesiraSimulator  # noqa: E402

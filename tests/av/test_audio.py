@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from vksroom.controller.config import DeviceConfig
 from vksroom.controller.devices import CheckContext, adapter_for
 from vksroom.controller.devices.audio import parse_channels
 from vksroom.drivers.audio import open_audio
@@ -28,12 +27,12 @@ def _device(sim, closing):
     return dev
 
 
-def _adapter(sim, closing, channels=CHANNELS, **options):
-    cfg = DeviceConfig(id="mics", type="dsp", url=sim.url, model=sim.model,
-                       options={"channels": channels, "window_s": 0.6, **options})
-    adapter = adapter_for(cfg)
-    closing(adapter)
-    return adapter
+@pytest.fixture
+def dsp_adapter(audio_sim, make_adapter):
+    def make(channels=CHANNELS, **options):
+        return make_adapter("dsp", audio_sim.url, audio_sim.model, id="mics", connect=False, channels=channels,
+                            window_s=0.6, **options)
+    return make
 
 
 def _ctx(seconds=10):
@@ -83,8 +82,8 @@ def test_device_refusal_is_a_clear_error(audio_sim, closing):
         dev.get_mute(9)     # the simulator has 4 channels
 
 
-def test_check_passes_speech_and_tone_names_dead_and_clipping(audio_sim, closing):
-    adapter = _adapter(audio_sim, closing)
+def test_check_passes_speech_and_tone_names_dead_and_clipping(audio_sim, dsp_adapter):
+    adapter = dsp_adapter()
     adapter.connect()
     res = {r.check: r for r in adapter.checks(_ctx())}
     assert res["reachable"].ok
@@ -94,28 +93,28 @@ def test_check_passes_speech_and_tone_names_dead_and_clipping(audio_sim, closing
     assert not clip.ok and clip.code == "dsp.channel.clipping" and "defence" in clip.reason
 
 
-def test_check_names_a_muted_microphone_and_an_open_spare(audio_sim, closing):
+def test_check_names_a_muted_microphone_and_an_open_spare(audio_sim, dsp_adapter):
     audio_sim.mutes[1] = True
     channels = {"judge": {"index": 1}, "spare": {"index": 4, "expect_unmuted": False}}
-    adapter = _adapter(audio_sim, closing, channels=channels)
+    adapter = dsp_adapter(channels=channels)
     adapter.connect()
     res = {r.check: r for r in adapter.checks(_ctx())}
     assert res["channel.judge"].code == "dsp.channel.muted" and "judge" in res["channel.judge"].reason
     assert res["channel.spare"].code == "dsp.channel.unmuted" and not res["channel.spare"].ok
 
 
-def test_speaking_into_each_microphone_in_turn_passes(audio_sim, closing):
+def test_speaking_into_each_microphone_in_turn_passes(audio_sim, dsp_adapter):
     audio_sim.set_signal(2, [("silence", 0.25), ("speech", 0.25)])
     audio_sim.set_signal(3, [("speech", 0.25), ("silence", 0.25)])
-    adapter = _adapter(audio_sim, closing, channels={"a": {"index": 2, "noise_floor_db": -55},
+    adapter = dsp_adapter(channels={"a": {"index": 2, "noise_floor_db": -55},
                                                     "b": {"index": 3, "noise_floor_db": -55}})
     adapter.connect()
     res = {r.check: r for r in adapter.checks(_ctx())}
     assert res["channel.a"].ok and res["channel.b"].ok, [r.reason for r in res.values()]
 
 
-def test_panel_helpers_levels_and_mute(audio_sim, closing):
-    adapter = _adapter(audio_sim, closing)
+def test_panel_helpers_levels_and_mute(audio_sim, dsp_adapter):
+    adapter = dsp_adapter()
     adapter.connect()
     assert adapter._driver().wait_samples(2, 3)
     assert set(adapter.levels()) == set(CHANNELS)
@@ -125,8 +124,8 @@ def test_panel_helpers_levels_and_mute(audio_sim, closing):
         adapter.set_mute("nobody", True)
 
 
-def test_meter_stream_resumes_after_unplug(audio_sim, closing):
-    adapter = _adapter(audio_sim, closing)
+def test_meter_stream_resumes_after_unplug(audio_sim, dsp_adapter):
+    adapter = dsp_adapter()
     adapter.connect()
     dev = adapter._driver()
     audio_sim.unplug()

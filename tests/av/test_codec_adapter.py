@@ -13,15 +13,12 @@ from vksroom.drivers.errors import DeviceError
 pytestmark = pytest.mark.timeout(30)
 
 
-def _adapter(sim, closing, model="cisco", **options):
-    opts = {"username": "admin", "password": "secret", **options}
-    if model == "poly":
-        opts.pop("username")
-        opts["password"] = "pw"
-    cfg = DeviceConfig(id="codec1", type="codec", url=sim.url, model=model, options=opts)
-    adapter = adapter_for(cfg)
-    closing(adapter)
-    return adapter
+@pytest.fixture
+def cisco_adapter(cisco_sim, make_adapter):
+    def make(**options):
+        return make_adapter("codec", cisco_sim.url, "cisco", connect=False, username="admin", password="secret",
+                            **options)
+    return make
 
 
 def _ctx(seconds=15):
@@ -32,8 +29,8 @@ def _by_name(results):
     return {r.check: r for r in results}
 
 
-def test_connect_poll_and_checks_with_a_test_call(cisco_sim, closing):
-    adapter = _adapter(cisco_sim, closing, far_end="1001", connect_timeout_s=3, hold_s=0.5)
+def test_connect_poll_and_checks_with_a_test_call(cisco_sim, cisco_adapter):
+    adapter = cisco_adapter(far_end="1001", connect_timeout_s=3, hold_s=0.5)
     adapter.connect()
     assert adapter.poll()["call"] == "idle"
     res = _by_name(adapter.checks(_ctx()))
@@ -48,8 +45,8 @@ def test_connect_poll_and_checks_with_a_test_call(cisco_sim, closing):
     ("1003", "codec.test_call.no_answer", "no answer"),
     ("1004", "codec.test_call.dropped", "dropped"),
 ])
-def test_failed_test_call_names_why(cisco_sim, closing, number, code, words):
-    adapter = _adapter(cisco_sim, closing, far_end=number, connect_timeout_s=3, hold_s=1.0)
+def test_failed_test_call_names_why(cisco_sim, cisco_adapter, number, code, words):
+    adapter = cisco_adapter(far_end=number, connect_timeout_s=3, hold_s=1.0)
     adapter.connect()
     res = _by_name(adapter.checks(_ctx()))
     assert not res["test_call"].ok
@@ -57,10 +54,10 @@ def test_failed_test_call_names_why(cisco_sim, closing, number, code, words):
     assert res["reachable"].ok and res["diagnostics"].ok
 
 
-def test_error_diagnostics_fail_the_check_with_the_message(cisco_sim, closing):
+def test_error_diagnostics_fail_the_check_with_the_message(cisco_sim, cisco_adapter):
     cisco_sim.diagnostics = [{"level": "Error", "type": "NetworkQuality", "description": "Packet loss 12%"},
                              {"level": "Warning", "type": "Fan", "description": "Fan slow"}]
-    adapter = _adapter(cisco_sim, closing)
+    adapter = cisco_adapter()
     adapter.connect()
     res = _by_name(adapter.checks(_ctx()))
     assert not res["diagnostics"].ok and "Packet loss 12%" in res["diagnostics"].reason
@@ -77,8 +74,8 @@ def test_unreachable_codec_is_one_failed_check(tmp_path, closing):
     assert len(res) == 1 and not res[0].ok and "does not answer" in res[0].reason
 
 
-def test_unplug_seen_within_3s_and_usable_within_5s_of_return(cisco_sim, closing):
-    adapter = _adapter(cisco_sim, closing)
+def test_unplug_seen_within_3s_and_usable_within_5s_of_return(cisco_sim, cisco_adapter):
+    adapter = cisco_adapter()
     adapter.connect()
     adapter.poll()
     cisco_sim.unplug()
@@ -98,3 +95,27 @@ def test_unplug_seen_within_3s_and_usable_within_5s_of_return(cisco_sim, closing
     assert adapter.poll()["call"] == "idle"
     assert time.monotonic() - t1 < 5
     assert cisco_sim.sessions_started == 2   # logged in again on the new session
+
+
+def test_call_interface_for_the_hearing_lifecycle(cisco_sim, cisco_adapter):
+    adapter = cisco_adapter()
+    adapter.connect()
+    assert adapter.call_state() == "idle"
+    call_id = adapter.dial("1001")
+    assert adapter.codec.wait_call(call_id, lambda a, e: a is not None and a.state == "connected", 3)
+    assert adapter.call_state() == "connected"
+    adapter.hangup()
+    assert adapter.codec.wait_call(call_id, lambda a, e: e is not None, 3)
+    assert adapter.call_state() == "idle"
+    cisco_sim.unplug()
+    assert adapter.codec.line.wait_lost(3)
+    with pytest.raises(DeviceError, match="not connected"):
+        adapter.call_state()
+
+
+def test_short_check_budget_shortens_the_wait_not_the_hold(cisco_sim, cisco_adapter):
+    cisco_sim.answer_after_s = 0.3
+    adapter = cisco_adapter(far_end="1001", connect_timeout_s=30, hold_s=1.0)
+    adapter.connect()
+    res = {r.check: r for r in adapter.checks(_ctx(7))}["test_call"]
+    assert res.ok and res.params["held_s"] >= 0.99, res.reason

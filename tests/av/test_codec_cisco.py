@@ -1,6 +1,7 @@
 """The Cisco driver against its simulator over a real pty."""
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -91,14 +92,14 @@ def test_hangup_without_a_call_is_refused_with_the_codec_reason(cisco_sim, closi
 
 def test_diagnostics_error_arrives_by_feedback(cisco_sim, closing):
     codec = _open(cisco_sim, closing)
-    got = []
-    codec.on_event(lambda e: got.append(e) if e["kind"] == "diagnostics" else None)
+    critical = threading.Event()
+    codec.on_event(lambda e: critical.set() if e.get("level") == "Critical" else None)
     cisco_sim.set_diagnostics([{"level": "Critical", "type": "CameraDetected", "description": "No camera"}])
-    deadline = time.monotonic() + 3
-    while codec.diagnostics_level != "Critical" and time.monotonic() < deadline:
-        codec.line.wait_ready(0.05)
+    assert critical.wait(3)
     assert codec.status()["diagnostics"] == "Critical"
     assert codec.diagnostics[0]["description"] == "No camera"
+    cisco_sim.set_diagnostics([])       # cleared: the message goes as a ghost
+    assert codec.refresh_diagnostics() == [] and codec.diagnostics_level == "Ok"
 
 
 def test_mic_mute_and_selfview(cisco_sim, closing):
@@ -117,3 +118,15 @@ def test_bad_number_changes_nothing(cisco_sim, closing):
     with pytest.raises(DeviceRejected, match="not a number"):
         codec.dial('12"\nxCommand SystemUnit Boot')
     assert len(cisco_sim.received) == sent
+
+
+def test_system_unit_facts_and_state_feedback(cisco_sim, closing):
+    codec = _open(cisco_sim, closing)
+    status = codec.status()
+    assert status["product"] == "Cisco Webex Room Kit" and status["software"] == "ce9.15.3"
+    assert status["unit_state"] == "Initialized"
+    changed = threading.Event()
+    codec.on_event(lambda e: changed.set() if e == {"kind": "unit", "state": "Sleeping"} else None)
+    cisco_sim.set_unit_state("Sleeping")
+    assert changed.wait(3)
+    assert codec.status()["unit_state"] == "Sleeping"

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from vksroom.controller.config import DeviceConfig
-from vksroom.controller.devices import CheckContext, adapter_for
+from vksroom.controller.devices import CheckContext
 from vksroom.drivers.audio import open_audio
 from vksroom.drivers.codec import open_codec
 from vksroom.drivers.errors import DeviceError, DeviceTimeout
@@ -22,15 +21,6 @@ def codec(cisco_sim, closing):
     c = open_codec("cisco", cisco_sim.url, username="admin", password="secret", timeout=1.5)
     closing(c)
     return c
-
-
-def _adapter(sim, closing):
-    cfg = DeviceConfig(id="codec", type="codec", url=sim.url, model="cisco",
-                       options={"username": "admin", "password": "secret"})
-    adapter = adapter_for(cfg)
-    closing(adapter)
-    adapter.connect()
-    return adapter
 
 
 def _until_ok(fn, seconds):
@@ -82,8 +72,8 @@ def test_overlong_line_is_discarded_and_the_stream_resyncs(cisco_sim, codec, ter
     assert "overlong" in codec.status()["link_noise"]
 
 
-def test_adapter_shows_degraded_with_the_reason(cisco_sim, closing):
-    adapter = _adapter(cisco_sim, closing)
+def test_adapter_shows_degraded_with_the_reason(cisco_sim, make_adapter):
+    adapter = make_adapter("codec", cisco_sim.url, "cisco", username="admin", password="secret")
     cisco_sim.send_garbage(500)
     cisco_sim.send_overlong(9000)
     polled = _until_ok(adapter.poll, 5)
@@ -107,8 +97,8 @@ def test_too_slow_reply_is_a_timeout_naming_the_request(cisco_sim, codec):
     assert _until_ok(codec.refresh, 6)["connected"]     # the late reply does not confuse the next one
 
 
-def test_silent_codec_is_seen_lost_within_3s_at_1s_polling_and_recovers(cisco_sim, closing):
-    adapter = _adapter(cisco_sim, closing)
+def test_silent_codec_is_seen_lost_within_3s_at_1s_polling_and_recovers(cisco_sim, make_adapter):
+    adapter = make_adapter("codec", cisco_sim.url, "cisco", username="admin", password="secret")
     adapter.poll()
     cisco_sim.silent = True            # hung firmware: the port stays, answers stop
     t0 = time.monotonic()
@@ -139,8 +129,7 @@ def test_dropped_tcp_connection_reconnects_and_meters_resume(closing):
     from vksroom.hil.audio_sim import ShureSimulator
 
     sim = ShureSimulator(channels=2, signals={1: "speech"})
-    closing(type("S", (), {"close": lambda self: sim.stop()})())
-    sim.start()
+    closing(sim.start())
     mic = open_audio("shure", sim.url, channels=[1, 2])
     closing(mic)
     mic.start_meters()
@@ -157,8 +146,7 @@ def test_tesira_garbage_and_unplug_during_meters(closing):
     from vksroom.hil.audio_sim import TesiraSimulator
 
     sim = TesiraSimulator(channels=2, signals={1: "speech", 2: "tone"})
-    closing(type("S", (), {"close": lambda self: sim.stop()})())
-    sim.start()
+    closing(sim.start())
     dsp = open_audio("tesira", sim.url, channels=[1, 2])
     closing(dsp)
     dsp.start_meters()

@@ -16,6 +16,8 @@ from vksroom.web import i18n
 BLUEPRINTS = (
     "vksroom.web.panel",
     "vksroom.web.hearings",
+    "vksroom.web.audio",
+    "vksroom.web.codec",
 )
 
 
@@ -29,10 +31,13 @@ def create_app(controller, config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     if config:
         app.config.update(config)
+    nav = []
     for name in BLUEPRINTS:
         module = importlib.import_module(name)
         i18n.merge(getattr(module, "MESSAGES", None))
         app.register_blueprint(module.bp)
+        if hasattr(module, "NAV"):   # (text key, endpoint) of the blueprint's main page
+            nav.append(module.NAV)
 
     @app.context_processor
     def _globals():
@@ -42,6 +47,7 @@ def create_app(controller, config: dict | None = None) -> Flask:
             "languages": i18n.LANGUAGE_NAMES,
             "t": lambda key, **p: i18n.translate(key, lang, **p),
             "reason_text": lambda check: i18n.reason_text(check, lang),
+            "nav": nav,
         }
 
     return app

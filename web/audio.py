@@ -11,6 +11,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 
 from vksroom.drivers.errors import ConfigError, DeviceError
 
+NAV = ("nav.audio", "audio.page")
 bp = Blueprint("audio", __name__, url_prefix="/audio", template_folder="templates")
 
 REFRESH_MS = 150

@@ -15,6 +15,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 
 from vksroom.drivers.errors import DeviceError
 
+NAV = ("nav.codec", "codec.page")
 bp = Blueprint("codec", __name__, url_prefix="/codec", template_folder="templates")
 
 MESSAGES = {

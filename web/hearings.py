@@ -15,6 +15,7 @@ from vksroom.controller.acts import ActError
 from vksroom.controller.schedule import ScheduleError
 from vksroom.web import i18n
 
+NAV = ("nav.hearings", "hearings.hearings")
 bp = Blueprint("hearings", __name__)
 
 MESSAGES = {

@@ -12,6 +12,12 @@ LANGUAGES = ("kk", "ru", "en")
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 
 MESSAGES: dict[str, dict[str, str]] = {
+    "nav.room": {"kk": "Зал", "ru": "Зал", "en": "Room"},
+    "nav.hearings": {"kk": "Сот отырыстары", "ru": "Заседания", "en": "Hearings"},
+    "nav.audio": {"kk": "Микрофондар", "ru": "Микрофоны", "en": "Microphones"},
+    "nav.codec": {"kk": "Кодек", "ru": "Кодек", "en": "Codec"},
+    "nav.cameras": {"kk": "Камералар", "ru": "Камеры", "en": "Cameras"},
+    "nav.video": {"kk": "Бейне", "ru": "Видео", "en": "Video"},
     "title": {"kk": "Бейнеконференцбайланыс залы", "ru": "Зал видеоконференцсвязи", "en": "VKS courtroom"},
     "court": {"kk": "Сот", "ru": "Суд", "en": "Court"},
     "courtroom": {"kk": "Сот залы", "ru": "Зал судебных заседаний", "en": "Courtroom"},

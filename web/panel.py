@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 
 from vksroom.web import i18n
 
+NAV = ("nav.room", "panel.room")
 bp = Blueprint("panel", __name__)
 
 

@@ -232,6 +232,14 @@ def _device(dev_id: str, raw: Any, c: _Checker) -> DeviceConfig | None:
     for role, preset in d.get("presets", {}).items():
         if not isinstance(preset, int) or isinstance(preset, bool) or not 0 <= preset <= 254:
             c.err(f"{path}.presets.{role}", f"must be a preset number 0-254, got {preset!r}")
+    if dtype == "dsp" and "channels" in d:
+        from vksroom.controller.devices.audio import parse_channels   # the adapter owns the channel rules
+        from vksroom.drivers.errors import ConfigError
+
+        try:
+            parse_channels(d["channels"], f"{path}.channels")
+        except ConfigError as exc:
+            c.errors.extend(str(exc).split("; "))
     c.positive(d, "connect_timeout_s", path, 600)
     c.positive(d, "hold_s", path, 600)
     if len(c.errors) > before:

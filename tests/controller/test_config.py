@@ -72,6 +72,9 @@ def test_a_good_file_loads(tmp_path):
     ({"mqtt": {"url": "http://x"}}, "mqtt.url: unknown scheme 'http'"),
     ({"mqtt": {"ca_file": "/nonexistent/ca.pem"}}, "mqtt.ca_file: no such file"),
     ({"panel": {"port": 0}}, "panel.port: must be 1-65535"),
+    ({"devices": {"dsp": {"type": "dsp", "model": "tesira", "url": "/dev/ttyUSB1",
+                          "channels": {"judge": {"index": 1}, "clerk": {"index": 1}}}}},
+     "devices.dsp.channels.clerk.index: channel 1 is already used by judge"),
     ({"lifecycle": {"warn_before_s": -5}}, "lifecycle.warn_before_s: must be > 0"),
     ({"lifecycle": {"degrade_after_s": {"smell": 3}}}, "lifecycle.degrade_after_s.smell: unknown kind"),
 ])

@@ -40,7 +40,7 @@ def test_ready_room_is_published_retained_and_agrees_with_the_panel(demo):
     page = get_text(stack.panel_url)
     assert 'data-state="ready"' in page
     api = get_json(stack.panel_url + "api/readiness")
-    assert set(api["devices"]) == set(readiness(doc)["devices"]) == {"cam_judge", "cam_hall", "codec"}
+    assert set(api["devices"]) == set(readiness(doc)["devices"]) == {"cam_judge", "cam_hall", "codec", "dsp"}
 
     # A late joiner (a scheduler that connects now) gets the current truth at once, retained.
     late = Watcher(bench.config.mqtt.url, topic)

@@ -25,7 +25,7 @@ def test_selftest_json_ready_then_not_ready_naming_the_device(tmp_path):
         assert doc["state"] == "ready" and doc["room"]["court_id"] == "demo-court"
         cam = doc["devices"]["cam_judge"]
         assert cam["ok"] and cam["checks"]["preset_judge"]["ok"]
-        assert set(doc["devices"]) == {"cam_judge", "cam_hall", "codec"}
+        assert set(doc["devices"]) == {"cam_judge", "cam_hall", "codec", "dsp"}
 
         bench.cameras["cam_judge"].stop()
         code, doc, err = selftest(bench.config_path)

@@ -41,7 +41,7 @@ from vksroom.controller.clock import Clock, RealClock, Timer
 from vksroom.controller.config import DEFAULT_ROLES
 from vksroom.controller.gpio import open_gpio
 from vksroom.controller.ledger import Ledger
-from vksroom.controller.model import CheckResult, RoomState
+from vksroom.controller.model import ONLINE_CHECK, CheckResult, RoomState
 from vksroom.controller.schedule import Change, Hearing, Schedule, ScheduleError, iso_utc
 
 log = logging.getLogger(__name__)
@@ -535,7 +535,7 @@ class Lifecycle:
                 state = f"unknown: {exc}"
             samples.append((self._codec_id(), "call", state == "connected", f"call state {state}"))
         for d in self.room.readiness().devices:
-            link = next((c for c in d.checks if c.check == "link"), None)
+            link = next((c for c in d.checks if c.check == ONLINE_CHECK), None)
             if link is not None:
                 samples.append((d.id, "link", link.ok, link.reason))
         for device, check, ok, reason in samples:

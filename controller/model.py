@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+# The live check every device's coordinator keeps: did the last poll succeed?
+ONLINE_CHECK = "online"
+
+
 class RoomState(str, enum.Enum):
     UNKNOWN = "unknown"        # nothing measured yet
     READY = "ready"            # every device passed

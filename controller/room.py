@@ -24,13 +24,13 @@ from vksroom.controller import events as ev
 from vksroom.controller.config import RoomConfig
 from vksroom.controller.coordinator import Coordinator
 from vksroom.controller.devices import CheckContext, DeviceAdapter, adapter_for
-from vksroom.controller.model import CheckResult, DeviceState, Readiness, RoomState, verdict
+from vksroom.controller.model import ONLINE_CHECK, CheckResult, DeviceState, Readiness, RoomState, verdict
 from vksroom.controller.store import Store
 from vksroom.drivers.errors import DeviceError
 
 log = logging.getLogger(__name__)
 
-LINK = "online"                    # the live check every coordinator keeps
+LINK = ONLINE_CHECK                # the live check every coordinator keeps
 STALE_WHEN_BACK = {"reachable", "timeout"}   # self-test failures a recovery supersedes
 HEARTBEAT_S = 300.0                # readiness is re-announced at least this often
 VALID_FOR_S = 900.0                # the centre should not trust a readiness older than this

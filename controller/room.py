@@ -73,6 +73,9 @@ class Controller:
                                                       "degrade_after_s": {**defaults.degrade_after_s,
                                                                           **cfg.lifecycle.get("degrade_after_s", {})}})
         self.lifecycle = Lifecycle(self, lifecycle_settings)
+        from vksroom.controller.watch import HearingWatch
+
+        self.watch = HearingWatch(self)   # pictures and microphones during a hearing (item 22)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -85,6 +88,7 @@ class Controller:
 
     def stop(self) -> None:
         self.lifecycle.stop()
+        self.watch.stop()
         for coord in self._coords.values():
             coord._stop.set()
             coord._wake.set()

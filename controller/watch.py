@@ -1,0 +1,118 @@
+"""The in-hearing watch (rule item 22): during a hearing, judge each camera's picture and
+each microphone's state, and hand the facts to the lifecycle, which decides when a
+degradation has lasted long enough to recommend a technical break.
+
+Started and stopped by the hearing events; it owns one video reader + monitor per camera
+that has a ``video`` URL, and one thread sampling the DSP's channels once a second. The
+codec's call state is watched by the lifecycle itself.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from vksroom.controller import events as ev
+from vksroom.controller.model import CheckResult
+
+log = logging.getLogger(__name__)
+
+AUDIO_PERIOD_S = 1.0
+VIDEO_RATE_HZ = 2.0
+
+
+def verdict_results(device_id: str, verdict) -> list[CheckResult]:
+    """A frame verdict as check results named ``video.<check>``.
+
+    A black (no-signal) picture also reads as blurred, dark, flat...: while it is black,
+    only ``black`` and ``frozen`` are reported, so the alarm names the cause, not its echoes."""
+    from vksroom.controller.video import REASONS
+
+    checks = verdict.checks
+    if "black" in checks and not checks["black"].ok:
+        checks = {n: c for n, c in checks.items() if n in ("black", "frozen")}
+    return [CheckResult(device_id, f"video.{name}", c.ok, "" if c.ok else REASONS.get(name, name),
+                        round(c.score, 4), f"camera.video.{name}", {"score": round(c.score, 4),
+                                                                      "threshold": c.threshold})
+            for name, c in checks.items()]
+
+
+def audio_results(device_id: str, adapter) -> list[CheckResult]:
+    """Microphone facts a hearing cannot do without: unmuted where expected, not clipping.
+    (Silence is not a fault during a hearing: people pause.)"""
+    levels, mutes = adapter.levels(), adapter.mutes()
+    out = []
+    for name, ch in adapter.channels.items():
+        muted, level = mutes.get(name), levels.get(name)
+        if ch.expect_unmuted and muted:
+            out.append(CheckResult(device_id, f"channel.{name}", False, f"microphone {name} is muted", level,
+                                   "dsp.channel.muted", {"channel": name}))
+        elif level is not None and level >= ch.clip_db:
+            out.append(CheckResult(device_id, f"channel.{name}", False, f"microphone {name} is clipping "
+                                   f"({level:.1f} dB)", level, "dsp.channel.clipping", {"channel": name}))
+        else:
+            out.append(CheckResult(device_id, f"channel.{name}", True, "", level, "dsp.channel.ok", {"channel": name}))
+    return out
+
+
+class HearingWatch:
+    def __init__(self, room):
+        self.room = room
+        self._monitors: list = []
+        self._stop = threading.Event()
+        self._audio: threading.Thread | None = None
+        self._lock = threading.Lock()
+        room.events.subscribe(self._on_event)
+
+    def _on_event(self, event) -> None:
+        if event.kind == ev.HEARING_STARTED:
+            threading.Thread(target=self.start, name="watch-start", daemon=True).start()
+        elif event.kind == ev.HEARING_ENDED:
+            threading.Thread(target=self.stop, name="watch-stop", daemon=True).start()
+
+    @property
+    def running(self) -> bool:
+        return bool(self._monitors) or self._audio is not None
+
+    def start(self) -> None:
+        from vksroom.drivers.video.capture import Monitor, VideoSource
+        from vksroom.drivers.video.quality import Analyzer
+
+        with self._lock:
+            if self.running:
+                return
+            self._stop.clear()
+            for cam in self.room.cfg.devices_of("camera"):
+                url = cam.options.get("video")
+                if not url:
+                    continue
+                source = VideoSource(url, name=cam.id).start()
+                report = (lambda dev_id: lambda verdict, frame: self.room.lifecycle.report(
+                    verdict_results(dev_id, verdict)))(cam.id)
+                self._monitors.append((source, Monitor(source, Analyzer(), VIDEO_RATE_HZ, report).start()))
+            dsps = [d.id for d in self.room.cfg.devices_of("dsp")]
+            if dsps:
+                self._audio = threading.Thread(target=self._sample_audio, args=(dsps,), name="watch-audio",
+                                               daemon=True)
+                self._audio.start()
+            log.info("in-hearing watch started: %d camera picture(s), %d DSP(s)", len(self._monitors), len(dsps))
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop.set()
+            for source, monitor in self._monitors:
+                monitor.stop()
+                source.stop()
+            self._monitors = []
+            if self._audio is not None:
+                self._audio.join(AUDIO_PERIOD_S * 3)
+                self._audio = None
+
+    def _sample_audio(self, dsps: list[str]) -> None:
+        while not self._stop.wait(AUDIO_PERIOD_S):
+            for dev_id in dsps:
+                try:
+                    results = self.room.run_on(dev_id, lambda a, d=dev_id: audio_results(d, a), timeout=5)
+                except Exception as exc:   # the coordinator reports the loss; the lifecycle sees it as 'online'
+                    log.debug("%s: no levels during the hearing: %s", dev_id, exc)
+                    continue
+                self.room.lifecycle.report(results)

@@ -28,6 +28,7 @@ class Settings:
     retries: int = 4                 # resends after the first try
     completion_timeout: float = 15.0  # seconds from ACK to Completion (moves take time)
     completion_grace: float = 0.3    # after "0F 01" (it already ran): wait this long for Completion
+    completion_probe: float = 1.0    # IP: no Completion yet after this long: resend to learn if it ran
     busy_retries: int = 20           # error 03 (both sockets busy): tries before giving up
     busy_backoff: float = 0.02       # seconds between those tries
     stop_speed: int = 1              # speed bytes sent on a Stop (some cameras refuse 00)
@@ -73,7 +74,7 @@ class Engine:
         self.link = link
         self.s = settings or Settings()
         self._stray: dict[int, float] = {}  # sockets of commands not waited for -> expiry
-        self.stats = {"sent": 0, "resent": 0, "garbage": 0, "stale": 0}
+        self.stats = {"sent": 0, "resent": 0, "probes": 0, "garbage": 0, "stale": 0}
 
     # --- public -------------------------------------------------------------------------
 
@@ -128,6 +129,7 @@ class Engine:
         link.send(pkt)
         self.stats["sent"] += 1
         attempts, acked, ran, garbage, reset_done = 1, None, False, "", False
+        done_by, probed = float("inf"), False
         deadline = time.monotonic() + s.ack_timeout
         while True:
             left = deadline - time.monotonic()
@@ -136,8 +138,19 @@ class Engine:
                 if ran:  # it ran; its Completion did not come: say so, do not wait forever
                     return Outcome(None, acked, attempts)
                 if acked is not None:
-                    raise DeviceTimeout(f"{what}: the camera at {link.describe()} accepted it but sent no "
-                                        f"Completion within {s.completion_timeout:g} s")
+                    now = time.monotonic()
+                    if now >= done_by:
+                        raise DeviceTimeout(f"{what}: the camera at {link.describe()} accepted it but sent no "
+                                            f"Completion within {s.completion_timeout:g} s")
+                    if may_resend:
+                        # The Completion may be lost. Over IP a resend with the same sequence
+                        # number is answered 0F 01 (it ran) and cannot run it twice; on raw
+                        # links only an idempotent command is sent again (it lands the same).
+                        link.send(pkt, resend=True)
+                        self.stats["probes"] += 1
+                        probed = True
+                    deadline = min(done_by, now + s.completion_probe)
+                    continue
                 if attempts > s.retries:
                     if garbage:
                         raise ProtocolError(f"{what}: no valid reply from {link.describe()} after {attempts} tries; "
@@ -194,10 +207,14 @@ class Engine:
                         if not link.matches_replies:
                             self._stray[reply.socket] = time.monotonic() + s.completion_timeout
                         return Outcome(reply, acked, attempts)
-                    deadline = time.monotonic() + s.completion_timeout
+                    done_by = time.monotonic() + s.completion_timeout
+                    deadline = min(done_by, time.monotonic() + s.completion_probe)
                 continue
             if reply.kind == "completion":
-                if inquiry and not reply.data and messages.is_inquiry(pkt):
+                if inquiry and not reply.data:
+                    if reply.socket:
+                        self.stats["stale"] += 1
+                        continue   # a command's Completion, not the answer we wait for
                     raise ProtocolError(f"{what}: camera answered an empty Completion to an inquiry")
                 if not inquiry and reply.data:
                     if acked is None and not ran:
@@ -208,6 +225,8 @@ class Engine:
             if reply.kind == "error":
                 if reply.code == 0x03 and acked is None:
                     raise _Busy(reply)
+                if probed and reply.code in (0x03, 0x41):
+                    continue   # the probe found the camera busy with our command: keep waiting
                 if ran and reply.code == 0x04:
                     return Outcome(None, acked, attempts)
                 raise reply.error(what)

@@ -29,17 +29,44 @@ from vksroom.drivers.visca.messages import hexs
 log = logging.getLogger(__name__)
 
 
+def _tail(chunk: bytes):
+    """The shortest tail of ``chunk`` starting at a header byte that reads as a reply."""
+    for i in range(len(chunk) - 3, 0, -1):
+        if 0x80 <= chunk[i] < 0xFF:
+            try:
+                return i, messages.parse_reply(chunk[i:])
+            except ProtocolError:
+                continue
+    return None
+
+
 def events(splitter: framing.Splitter, data: bytes) -> list:
-    """Cut ``data`` into packets and decode each: ``("reply", Reply)`` or ``("garbage", text)``."""
+    """Cut ``data`` into packets and decode each: ``("reply", Reply)`` or ``("garbage", text)``.
+
+    Junk glued in front of a good packet (no ``FF`` between them) is cut off: the packet
+    is the shortest tail that reads, even when junk and packet together happen to read as
+    an inquiry answer (answers other than the version carry only nibbles).
+    """
     out = []
     for kind, chunk in splitter.feed(data):
         if kind == "garbage":
             out.append(("garbage", f"unreadable bytes {hexs(chunk)}"))
             continue
         try:
-            out.append(("reply", messages.parse_reply(chunk)))
+            reply = messages.parse_reply(chunk)
+            if not (reply.kind == "completion" and any(0x80 <= b < 0xFF for b in reply.data)):
+                out.append(("reply", reply))
+                continue
+            problem = ""
         except ProtocolError as exc:
-            out.append(("garbage", str(exc)))
+            reply, problem = None, str(exc)
+        tail = _tail(chunk)
+        if tail is not None and (reply is None or not tail[1].data):
+            out += [("garbage", f"unreadable bytes {hexs(chunk[:tail[0]])}"), ("reply", tail[1])]
+        elif reply is not None:
+            out.append(("reply", reply))
+        else:
+            out.append(("garbage", problem))
     return out
 
 
@@ -140,7 +167,7 @@ class IpLink(Link):
         self.sequence_min, self.sequence_max = int(sequence_min), int(sequence_max)
         self.match_sequence = bool(match_sequence)
         self.dedup = sequence == "increment"
-        self.matches_replies = self.match_sequence
+        self.matches_replies = self.match_sequence and self.dedup
         self._next_seq = self.sequence_min
         self._current: int | None = None
         self._pending: collections.deque = collections.deque()

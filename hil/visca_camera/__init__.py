@@ -392,6 +392,8 @@ class CameraSimulator:
             except OSError:
                 pass
 
+        if ptype in (T_REPLY, T_CONTROL_REPLY) or addr == sock.getsockname():
+            return   # a camera does not answer answers (nor itself)
         if length != len(payload) or not 1 <= length <= 16:
             send_ip(T_CONTROL_REPLY, b"\x0f\x01")   # Sony: abnormal message (length)
             return
@@ -404,10 +406,10 @@ class CameraSimulator:
                 send_ip(T_CONTROL_REPLY, b"\x0f\x02")
             return
         is_inq = len(payload) > 1 and payload[1] == 0x09
-        if ptype not in (T_COMMAND, T_INQUIRY) or (ptype == T_INQUIRY) != is_inq:
+        if ptype not in (T_COMMAND, T_INQUIRY) or ("strict_types" in self.quirks and (ptype == T_INQUIRY) != is_inq):
             send_ip(T_CONTROL_REPLY, b"\x0f\x02")
             return
-        if ptype == T_COMMAND and "seq_ignore" not in self.quirks:
+        if not is_inq and "seq_ignore" not in self.quirks:
             if self._peers.get(addr) == seq:
                 # the same sequence number again: a resend of what already ran
                 self.wire["resends_seen"] += 1

@@ -38,6 +38,7 @@ QUIRKS = {
     "reply_header_a0": "answer with header A0 (as some new firmware does) instead of 90",
     "one_socket": "run every command on socket 1 and never answer 'buffer full'",
     "seq_ignore": "VISCA over IP: do not recognise a resend (every message runs; 'accepts sequence 0')",
+    "strict_types": "VISCA over IP: answer 0F 02 when the payload type (command/inquiry) does not match the message",
     "seq_reply_one": "VISCA over IP: answer every message with sequence number 1 (NDI PTZ1)",
 }
 
@@ -361,11 +362,12 @@ class CameraModel:
 
     def _drive_ok(self, c: bytes) -> bool:
         vv, ww, a, b = c[2], c[3], c[4], c[5]
-        if (a, b) not in DIRECTIONS:
+        if (a, b) not in DIRECTIONS or vv > 0x18 or ww > 0x17:
             return False
         if (a, b) == (3, 3):
-            return not ("stop_needs_speed" in self.o.quirks and (vv == 0 or ww == 0)) and vv <= 0x18 and ww <= 0x17
-        return 1 <= vv <= 0x18 and 1 <= ww <= 0x17
+            return not ("stop_needs_speed" in self.o.quirks and (vv == 0 or ww == 0))
+        # an axis that moves needs speed >= 1; one that stays still may say 00
+        return (a == 3 or vv >= 1) and (b == 3 or ww >= 1)
 
     def _drive(self, c: bytes, now: float) -> float:
         dx, dy = DIRECTIONS[(c[4], c[5])]

@@ -211,15 +211,10 @@ class Engine:
                     deadline = min(done_by, time.monotonic() + s.completion_probe)
                 continue
             if reply.kind == "completion":
-                if inquiry and not reply.data:
-                    if reply.socket:
-                        self.stats["stale"] += 1
-                        continue   # a command's Completion, not the answer we wait for
-                    raise ProtocolError(f"{what}: camera answered an empty Completion to an inquiry")
-                if not inquiry and reply.data:
-                    if acked is None and not ran:
-                        raise ProtocolError(f"{what}: camera answered with inquiry data {hexs(reply.data)} "
-                                            f"to a command")
+                if inquiry and not reply.data or not inquiry and reply.data:
+                    # not the answer this request is owed: note it, keep waiting for the right one
+                    self.stats["stale"] += 1
+                    garbage = f"{'empty Completion' if inquiry else 'inquiry answer'} {hexs(reply.raw)}"
                     continue
                 return Outcome(reply, acked if acked is not None else reply.socket, attempts)
             if reply.kind == "error":

@@ -61,7 +61,7 @@ def events(splitter: framing.Splitter, data: bytes) -> list:
         except ProtocolError as exc:
             reply, problem = None, str(exc)
         tail = _tail(chunk)
-        if tail is not None and (reply is None or not tail[1].data):
+        if tail is not None and (reply is None or not any(0x80 <= b < 0xFF for b in tail[1].data)):
             out += [("garbage", f"unreadable bytes {hexs(chunk[:tail[0]])}"), ("reply", tail[1])]
         elif reply is not None:
             out.append(("reply", reply))

@@ -310,12 +310,14 @@ class SerialLink(Link):
         self.bus, self.address, self.key = bus, messages.check_address(address), key
         self.lock = bus.lock
         self._settings = (0.5, 2)
+        self._initialised = False
 
     def describe(self) -> str:
         return f"{self.transport.describe()} camera {self.address}"
 
     def open(self) -> None:
-        self.bus.open()
+        if not self.transport.is_open or self._initialised:
+            self.bus.open()      # a reconnect: reopen the port, re-address the chain
 
     def close(self) -> None:
         if self.key:
@@ -325,8 +327,11 @@ class SerialLink(Link):
             self.transport.close()
 
     def initialise(self, timeout: float, retries: int) -> None:
+        """AddressSet + IF_Clear, unless another camera on the chain just did it."""
         self._settings = (timeout, retries)
-        self.bus.initialise(timeout, retries)
+        if self._initialised or self.bus.needs_address or not self.bus.count:
+            self.bus.initialise(timeout, retries)
+        self._initialised = True
         self._check_present()
 
     def _check_present(self) -> None:

@@ -61,6 +61,7 @@ class _Scheduler:
         self._n = itertools.count()
         self._cond = threading.Condition()
         self._stop = False
+        self._kicked = False
         self._thread = threading.Thread(target=self._run, name="visca-sim-scheduler", daemon=True)
         self._thread.start()
 
@@ -71,6 +72,7 @@ class _Scheduler:
 
     def kick(self) -> None:
         with self._cond:
+            self._kicked = True
             self._cond.notify()
 
     def stop(self) -> None:
@@ -86,6 +88,7 @@ class _Scheduler:
             with self._cond:
                 if self._stop:
                     return
+                self._kicked = False   # set again by any job added from here on
                 while self._heap and self._heap[0][0] <= now:
                     due.append(heapq.heappop(self._heap)[2])
             for fn in due:
@@ -94,7 +97,7 @@ class _Scheduler:
             with self._cond:
                 wake = [w for w in wake if w is not None] + ([self._heap[0][0]] if self._heap else [])
                 timeout = max(0.0, min(wake) - time.monotonic()) if wake else 0.5
-                if not self._stop and not due:
+                if not self._stop and not due and not self._kicked:
                     self._cond.wait(min(timeout, 0.5))
 
 
@@ -192,6 +195,8 @@ class CameraSimulator:
         self._wake = os.pipe()
         if self._sched is None:
             self._sched = _Scheduler(self.cameras)
+            for cam in self.cameras:
+                cam.on_job = self._sched.kick
         for cam in self.cameras:
             cam.power_up()
         if self.transport in ("visca-ip", "visca-udp"):
@@ -232,6 +237,11 @@ class CameraSimulator:
         self.started.clear()
         self._stop_evt.set()
         os.write(self._wake[1], b"x")
+        if self._sock is not None and self._sock.type == socket.SOCK_DGRAM:
+            try:   # wake the blocking receive
+                self._sock.sendto(b"", self._sock.getsockname())
+            except OSError:
+                pass
         if self._sock is not None:
             try:
                 self._sock.close()
@@ -292,6 +302,15 @@ class CameraSimulator:
 
     def _out(self, send):
         """Wrap a raw send(bytes) into the model's out(reply, at), applying faults."""
+        if not any(self.faults.values()):
+            def plain(data: bytes, at: float) -> None:
+                if at > time.monotonic():
+                    self._sched.at(at, lambda: self._running and send(data, False))
+                elif self._running:
+                    send(data, False)
+                    self.wire["out"] += 1
+            return plain
+
         def out(data: bytes, at: float) -> None:
             is_ack = len(data) == 3 and data[1] & 0xF0 == 0x40
             is_done = len(data) == 3 and data[1] & 0xF0 == 0x50
@@ -339,7 +358,6 @@ class CameraSimulator:
             out(pkt, time.monotonic())
             return
         cam.handle(pkt, out)
-        self._sched.kick()
 
     # --- VISCA over IP (Sony) and raw UDP -------------------------------------------------
 
@@ -353,10 +371,12 @@ class CameraSimulator:
 
     def _udp_loop(self) -> None:
         sock = self._sock
-        while self._readable(sock):
+        while True:
             try:
                 data, addr = sock.recvfrom(65535)
             except (OSError, ValueError):
+                return
+            if self._stop_evt.is_set():
                 return
             if self._lost_in():
                 continue
@@ -508,6 +528,5 @@ class CameraSimulator:
         for cam in self.cameras:
             if cam.address is not None and cam.address == target:
                 cam.handle(pkt, out)
-                self._sched.kick()
                 return
         out(pkt, now)   # nobody took it: it travels round the ring back to the controller

@@ -128,6 +128,7 @@ class CameraModel:
         self.counts: collections.Counter = collections.Counter()
         self.changed = threading.Condition(self.lock)
         self.address = opts.address
+        self.on_job = None
         self._load()
 
     # --- persistence -------------------------------------------------------------------
@@ -305,6 +306,8 @@ class CameraModel:
             self.sockets[sock].done = True   # one_socket quirk: overwritten silently
         self.sockets[sock] = job
         self.changed.notify_all()
+        if self.on_job is not None:
+            self.on_job()      # the scheduler must wake for this Completion
 
     def _cancel(self, sock: int, out, now: float, at: float) -> None:
         job = self.sockets.get(sock)

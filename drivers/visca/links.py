@@ -220,7 +220,9 @@ class IpLink(Link):
 
     def drain(self) -> None:
         self._pending.clear()
-        super().drain()
+        if not self.matches_replies:
+            super().drain()
+        # else: late answers carry old sequence numbers and are skipped as they come
 
     def initialise(self, timeout: float, retries: int) -> None:
         """RESET: the camera forgets old sequence numbers; ours restart at ``sequence_min``."""

@@ -412,7 +412,7 @@ class CameraSimulator:
             except OSError:
                 pass
 
-        if ptype in (T_REPLY, T_CONTROL_REPLY) or addr == sock.getsockname():
+        if ptype in (T_REPLY, T_CONTROL_REPLY) or addr == (self.host, self.port):
             return   # a camera does not answer answers (nor itself)
         if length != len(payload) or not 1 <= length <= 16:
             send_ip(T_CONTROL_REPLY, b"\x0f\x01")   # Sony: abnormal message (length)

@@ -208,20 +208,23 @@ class CameraModel:
         if self.booting():
             self._error(out, 0, 0x41, at)
             return
-        pan, tilt, zoom = self.positions()
-        answers = {
-            b"\x04\x00": lambda: bytes([0x02 if self.power == "on" else 0x03]),
-            b"\x06\x12": lambda: nibbles(pan) + nibbles(tilt),
-            b"\x04\x47": lambda: nibbles(zoom),
-            b"\x04\x38": lambda: bytes([0x02 if self.focus_mode == "auto" else 0x03]),
-            b"\x00\x02": lambda: b"".join(v.to_bytes(2, "big") for v in self.o.version[:3]) + bytes([self.o.version[3]]),
-        }
-        if q not in answers:
+        if q == b"\x04\x00":
+            data = bytes([0x02 if self.power == "on" else 0x03])
+        elif q == b"\x06\x12":
+            now = self.clock()
+            data = nibbles(self.pan.at(now)) + nibbles(self.tilt.at(now))
+        elif q == b"\x04\x47":
+            data = nibbles(self.zoom.at(self.clock()))
+        elif q == b"\x04\x38":
+            data = bytes([0x02 if self.focus_mode == "auto" else 0x03])
+        elif q == b"\x00\x02":
+            data = b"".join(v.to_bytes(2, "big") for v in self.o.version[:3]) + bytes([self.o.version[3]])
+        else:
             self.counts["rejected"] += 1
             self._error(out, 0, 0x02, at)
             return
         self.counts["inquiry"] += 1
-        self._done(out, 0, at, answers[q]())
+        self._done(out, 0, at, data)
 
     def _free_socket(self) -> int | None:
         if "one_socket" in self.o.quirks:

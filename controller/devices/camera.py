@@ -27,7 +27,7 @@ from pathlib import Path
 from vksroom.controller.devices import CheckContext, DeviceAdapter
 from vksroom.controller.model import CheckResult
 from vksroom.drivers.errors import ConfigError, DeviceError
-from vksroom.drivers.visca import open_camera
+from vksroom.drivers.visca import check_settings, open_camera
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ class CameraAdapter(DeviceAdapter):
         self.settings = {**POLL_DEFAULTS, **dict(cfg.options.get("settings", {}))}
         self.roles: dict[str, int] = dict(cfg.options.get("presets", {}))
         self.tolerance = int(cfg.options.get("tolerance", DEFAULT_TOLERANCE))
+        check_settings(cfg.url, self.settings)     # a bad setting is a config error, found at start
         self.cam = None
         self.version: dict | None = None
         self._lock = threading.RLock()

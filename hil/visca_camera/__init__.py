@@ -414,26 +414,29 @@ class CameraSimulator:
 
         if ptype in (T_REPLY, T_CONTROL_REPLY) or addr == (self.host, self.port):
             return   # a camera does not answer answers (nor itself)
+        def control(body: bytes) -> None:   # faults apply to control replies too
+            self._out(lambda b, junk: send_ip(T_CONTROL_REPLY, b, junk))(body, time.monotonic())
+
         if length != len(payload) or not 1 <= length <= 16:
-            send_ip(T_CONTROL_REPLY, b"\x0f\x01")   # Sony: abnormal message (length)
+            control(b"\x0f\x01")   # Sony: abnormal message (length)
             return
         if ptype == T_CONTROL:
             if payload == b"\x01":
                 self._peers.pop(addr, None)
                 self.camera.counts["reset"] += 1
-                send_ip(T_CONTROL_REPLY, b"\x01")
+                control(b"\x01")
             else:
-                send_ip(T_CONTROL_REPLY, b"\x0f\x02")
+                control(b"\x0f\x02")
             return
         is_inq = len(payload) > 1 and payload[1] == 0x09
         if ptype not in (T_COMMAND, T_INQUIRY) or ("strict_types" in self.quirks and (ptype == T_INQUIRY) != is_inq):
-            send_ip(T_CONTROL_REPLY, b"\x0f\x02")
+            control(b"\x0f\x02")
             return
         if not is_inq and "seq_ignore" not in self.quirks:
             if self._peers.get(addr) == seq:
                 # the same sequence number again: a resend of what already ran
                 self.wire["resends_seen"] += 1
-                send_ip(T_CONTROL_REPLY, b"\x0f\x01")
+                control(b"\x0f\x01")
                 return
             self._peers[addr] = seq
         out = self._out(lambda b, junk: send_ip(T_REPLY, b, junk))

@@ -10,7 +10,8 @@ from vksroom.hil.visca_camera import QUIRKS, TRANSPORTS, CameraSimulator
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m vksroom.hil.visca_camera",
-                                description="A VISCA PTZ camera simulator (Sony VISCA over IP, raw TCP/UDP, serial pty).")
+                                description="A VISCA PTZ camera simulator (Sony VISCA over IP, raw TCP/UDP, serial pty). "
+                                            "Prints its URL; SIGHUP power-cycles it, SIGTERM or Ctrl-C stops it.")
     p.add_argument("--transport", choices=TRANSPORTS, default="visca-ip")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=52381, help="port (0 picks a free one; default 52381)")
@@ -40,6 +41,8 @@ def main(argv=None) -> int:
         p.error(str(exc))
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
+    # SIGHUP: a power cycle (off, then on again on the same port, booting)
+    signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=sim.restart, daemon=True).start())
     print(f"VISCA camera simulator at {sim.url}" + (f" (cameras 1-{a.chain})" if a.chain > 1 else ""), flush=True)
     try:
         done.wait()

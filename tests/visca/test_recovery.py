@@ -10,6 +10,8 @@ from vksroom.controller.config import DeviceConfig
 from vksroom.controller.devices import adapter_for
 from vksroom.drivers.errors import DeviceError
 
+from .helpers import until
+
 
 class Watcher:
     """Poll the adapter every ``interval`` s; on an error mark it lost and call connect()
@@ -94,14 +96,7 @@ def test_serial_power_cycle_is_re_addressed_after_network_change(make_sim, make_
     cam = make_cam(sim.url)
     assert sim.camera.counts["address_set"] == 1
     sim.restart()                      # the camera forgets its address and says Network Change
-    deadline = time.monotonic() + 5
-    while True:
-        try:
-            assert cam.power() == "on"
-            break
-        except DeviceError:
-            assert time.monotonic() < deadline
-            threading.Event().wait(0.1)
+    assert until(cam.power) == "on"
     assert sim.camera.counts["address_set"] == 2 and sim.camera.address == 1
 
 

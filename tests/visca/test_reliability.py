@@ -142,3 +142,14 @@ def test_buffer_full_is_retried(make_sim, make_cam):
     cam.focus("manual")                            # both busy: error 03, retried until one frees
     assert sim.counts["buffer_full"] >= 1 and sim.counts["focus"] == 1
     assert cam.focus_mode() == "manual"
+
+
+@pytest.mark.timeout(30)
+def test_late_replies_and_resends_run_once(make_sim, make_cam):
+    """Replies slower than the ACK timeout: the driver resends (same sequence number),
+    the camera answers 0F 01, the late ACK of the first copy is recognised as ours."""
+    sim = make_sim("visca-ip", delay=0.03, loss=0.1, seed=2)
+    cam = make_cam(sim.url, ack_timeout=0.02, retries=10, completion_probe=0.05, completion_grace=0.05)
+    pan, tilt = nudge(cam, 60, wait=True)
+    expect(sim, cam, 60, pan, tilt)
+    assert sim.wire["resends_seen"] > 10

@@ -14,11 +14,13 @@ from vksroom.drivers.errors import ConfigError, DeviceError
 from vksroom.drivers.visca.messages import PAN_SPEED_MAX
 
 bp = Blueprint("camera", __name__)
+NAV = ("nav.cameras", "camera.index")
 
 ROLES = ("judge", "prosecutor", "defence", "defendant", "witness", "wide")
 ACTION_TIMEOUT = 20.0
 
 MESSAGES = {
+    "nav.cameras": {"kk": "Камералар", "ru": "Камеры", "en": "Cameras"},
     "camera.title": {"kk": "Камера", "ru": "Камера", "en": "Camera"},
     "camera.power": {"kk": "Қуат", "ru": "Питание", "en": "Power"},
     "camera.power.on": {"kk": "Қосулы", "ru": "Включена", "en": "On"},
@@ -128,6 +130,19 @@ def _page(device_id: str, message: str = "", error: str = "", confirm: str | Non
         "camera.html", device_id=device_id, label=adapter.cfg.label or device_id, state=state,
         roles=adapter.roles, message=message, error=error, confirm=confirm, speed=max(1, min(speed, PAN_SPEED_MAX)),
         speed_max=PAN_SPEED_MAX), status
+
+
+@bp.get("/cameras")
+def index():
+    controller = _controller()
+    cameras = []
+    for dev_id in controller.device_ids():
+        adapter = controller.adapter(dev_id)
+        if getattr(adapter, "kind", "") == "camera":
+            cameras.append((dev_id, adapter.cfg.label or dev_id))
+    if len(cameras) == 1:
+        return redirect(url_for("camera.page", device_id=cameras[0][0]))
+    return render_template("cameras.html", cameras=cameras)
 
 
 @bp.get("/camera/<device_id>")

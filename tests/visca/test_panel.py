@@ -22,6 +22,9 @@ class Room:
     def adapter(self, device_id):
         return self.adapters[device_id]
 
+    def device_ids(self):
+        return list(self.adapters)
+
     def run_on(self, device_id, fn, timeout=10.0):
         return fn(self.adapters[device_id])
 
@@ -54,6 +57,8 @@ def test_page_shows_state_and_role_buttons(client):
     assert "Judge" in c.get("/camera/cam1?lang=en").get_data(as_text=True)
     assert "Сотталушы" not in html and "Судья" in c.get("/camera/cam1?lang=kk").get_data(as_text=True)
     assert c.get("/camera/nope").status_code == 404
+    r = c.get("/cameras")                      # one camera: straight to its page
+    assert r.status_code == 302 and r.headers["Location"].endswith("/camera/cam1")
 
 
 def test_arrow_pad_zoom_and_recall_move_the_camera(client):

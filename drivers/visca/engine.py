@@ -32,6 +32,7 @@ class Settings:
     busy_retries: int = 20           # error 03 (both sockets busy): tries before giving up
     busy_backoff: float = 0.02       # seconds between those tries
     stop_speed: int = 1              # speed bytes sent on a Stop (some cameras refuse 00)
+    wait_41_s: float = 0.0           # error 41 (powering up): keep retrying this long before failing
     resend_raw: bool = True          # raw VISCA: resend idempotent commands on silence
 
     @classmethod
@@ -79,21 +80,30 @@ class Engine:
     # --- public -------------------------------------------------------------------------
 
     def command(self, pkt: bytes, what: str, wait: bool = True, idempotent: bool = True) -> Outcome:
-        with self.link.lock:
-            self.link.prepare()
-            for busy in range(self.s.busy_retries + 1):
-                try:
-                    return self._exchange(pkt, what, wait, idempotent, inquiry=False)
-                except _Busy as exc:
-                    if busy >= self.s.busy_retries:
-                        raise exc.reply.error(what) from None
-                    self._idle(self.s.busy_backoff)
-            raise AssertionError("unreachable")
+        return self._patiently(pkt, what, wait, idempotent, inquiry=False)
 
     def inquiry(self, pkt: bytes, what: str) -> bytes:
+        return self._patiently(pkt, what, True, True, inquiry=True).reply.data
+
+    def _patiently(self, pkt: bytes, what: str, wait: bool, idempotent: bool, inquiry: bool) -> Outcome:
+        """One exchange, tried again on error 03 (buffer full) and, for ``wait_41_s``, on
+        error 41 (not executable yet): neither ran the command, so trying again is safe."""
+        give_up_41 = time.monotonic() + self.s.wait_41_s
+        busy = 0
         with self.link.lock:
             self.link.prepare()
-            return self._exchange(pkt, what, True, True, inquiry=True).reply.data
+            while True:
+                try:
+                    return self._exchange(pkt, what, wait, idempotent, inquiry)
+                except _Busy as exc:
+                    busy += 1
+                    if busy > self.s.busy_retries:
+                        raise exc.reply.error(what) from None
+                    self._idle(self.s.busy_backoff)
+                except DeviceRejected as exc:
+                    if exc.code != 0x41 or time.monotonic() + 0.1 > give_up_41:
+                        raise
+                    self._idle(0.1)
 
     def initialise(self) -> None:
         with self.link.lock:

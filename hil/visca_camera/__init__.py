@@ -11,7 +11,8 @@
 Faults: ``loss`` (fraction of packets dropped each way), ``delay`` (seconds added to each
 reply), ``drop_ack`` / ``drop_completion`` (fractions), ``garbage`` (fraction of replies
 preceded by junk bytes), ``seed``; quirks from :data:`QUIRKS` as keyword switches
-(``no_ack=True``...). Runnable alone: ``python -m vksroom.hil.visca_camera --help``.
+(``no_ack=True``...). ``wire_timing=True`` makes serial replies take their time at
+``baud`` (10 bits a byte). Runnable alone: ``python -m vksroom.hil.visca_camera --help``.
 
 Imports nothing from the rest of the project: a simulator is a device.
 """
@@ -107,7 +108,7 @@ class CameraSimulator:
                  loss: float = 0.0, delay: float = 0.0, drop_ack: float = 0.0, drop_completion: float = 0.0,
                  garbage: float = 0.0, seed: int | None = None, presets: int = 16,
                  pan_speed: float = 1400.0, tilt_speed: float = 1200.0, zoom_speed: float = 10000.0,
-                 baud: int = 9600, **quirks):
+                 baud: int = 9600, wire_timing: bool = False, **quirks):
         if transport not in TRANSPORTS:
             raise ValueError(f"unknown transport {transport!r} (use {', '.join(TRANSPORTS)})")
         unknown = [q for q in quirks if q not in QUIRKS]
@@ -120,6 +121,7 @@ class CameraSimulator:
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be a fraction 0..1, got {value}")
         self.transport, self.host, self.port, self.baud = transport, host, int(port), baud
+        self.wire_timing, self._wire_free = bool(wire_timing), 0.0
         self.faults = {"loss": loss, "delay": delay, "drop_ack": drop_ack, "drop_completion": drop_completion,
                        "garbage": garbage}
         self.quirks = {q for q, on in quirks.items() if on}
@@ -511,7 +513,18 @@ class CameraSimulator:
             send = self._sender(self._serial_write)
             for pkt in split_packets(self._serial_buf):
                 if not self._lost_in():
-                    self._serial_packet(pkt, self._out(lambda b, junk: send(b, junk)))
+                    self._serial_packet(pkt, self._on_wire(self._out(lambda b, junk: send(b, junk))))
+
+    def _on_wire(self, out):
+        """Serial replies take their time on the wire: 10 bits a byte at ``baud``, one at a time."""
+        if not self.wire_timing:
+            return out
+
+        def timed(data: bytes, at: float) -> None:
+            start = max(at, self._wire_free)
+            self._wire_free = start + len(data) * 10 / self.baud
+            out(data, self._wire_free)
+        return timed
 
     def _serial_packet(self, pkt: bytes, out) -> None:
         now = time.monotonic()

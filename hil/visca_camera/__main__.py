@@ -20,6 +20,8 @@ def main(argv=None) -> int:
     p.add_argument("--boot-s", type=float, default=2.0, help="power-up period answering error 41 (s)")
     p.add_argument("--ack-delay", type=float, default=0.025, help="time before each ACK (s); a BRC-300 ~0.025")
     p.add_argument("--presets", type=int, default=16, help="number of preset slots")
+    p.add_argument("--baud", type=int, default=9600, help="serial: the baud rate in the URL and for --wire-timing")
+    p.add_argument("--wire-timing", action="store_true", help="serial: replies take 10 bits a byte at --baud")
     p.add_argument("--loss", type=float, default=0.0, help="fraction of packets lost each way")
     p.add_argument("--delay", type=float, default=0.0, help="extra seconds before each reply")
     p.add_argument("--drop-ack", type=float, default=0.0, help="fraction of ACKs dropped")
@@ -35,6 +37,7 @@ def main(argv=None) -> int:
             transport=a.transport, host=a.host, port=a.port, state_file=a.state_file, chain=a.chain,
             boot_s=a.boot_s, ack_delay=a.ack_delay, presets=a.presets, loss=a.loss, delay=a.delay,
             drop_ack=a.drop_ack, drop_completion=a.drop_completion, garbage=a.garbage, seed=a.seed,
+            baud=a.baud, wire_timing=a.wire_timing,
             **{q: True for q in a.quirk})
         sim.start()
     except (ValueError, OSError) as exc:

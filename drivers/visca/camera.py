@@ -14,7 +14,7 @@ import threading
 import time
 import urllib.parse
 
-from vksroom.drivers.errors import ConfigError, DeviceError, DeviceTimeout
+from vksroom.drivers.errors import ConfigError, DeviceError, DeviceRejected, DeviceTimeout
 from vksroom.drivers.transport import SerialTransport, TcpTransport, UdpTransport
 from vksroom.drivers.visca import messages as m
 from vksroom.drivers.visca.engine import Engine, Outcome, Settings
@@ -261,7 +261,6 @@ class Camera:
     def cancel(self, socket: int) -> str:
         """Cancel the command running in VISCA socket 1 or 2: "cancelled", or "idle" when
         nothing was running there."""
-        from vksroom.drivers.errors import DeviceRejected
         try:
             self._cmd(m.cancel(self.address, socket), f"cancel socket {socket}")
         except DeviceRejected as exc:

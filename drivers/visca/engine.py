@@ -12,8 +12,8 @@ import logging
 import time
 from dataclasses import dataclass
 
-from vksroom.drivers.errors import DeviceRejected, DeviceTimeout, ProtocolError, TransportError
-from vksroom.drivers.visca import framing, messages
+from vksroom.drivers.errors import ConfigError, DeviceRejected, DeviceTimeout, ProtocolError
+from vksroom.drivers.visca import framing
 from vksroom.drivers.visca.links import Link
 from vksroom.drivers.visca.messages import Reply, hexs
 
@@ -37,7 +37,6 @@ class Settings:
 
     @classmethod
     def from_dict(cls, values: dict) -> "Settings":
-        from vksroom.drivers.errors import ConfigError
         known = cls.__dataclass_fields__
         out = cls()
         for key, value in values.items():

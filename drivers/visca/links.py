@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import collections
 import logging
-import select
 import socket
 import threading
 import time
 
-from vksroom.drivers.errors import DeviceTimeout, ProtocolError, TransportClosed, TransportError
+from vksroom.drivers.errors import (ConfigError, DeviceError, DeviceTimeout, ProtocolError, TransportClosed,
+                                    TransportError)
 from vksroom.drivers.transport import Transport
 from vksroom.drivers.visca import framing, messages
 from vksroom.drivers.visca.messages import hexs
@@ -161,7 +161,6 @@ class IpLink(Link):
                  sequence_max: int = framing.SEQUENCE_MAX, match_sequence: bool = True):
         super().__init__(transport)
         if sequence not in ("increment", "zero"):
-            from vksroom.drivers.errors import ConfigError
             raise ConfigError(f"sequence must be 'increment' or 'zero', got {sequence!r}")
         self.sequence = sequence
         self.sequence_min, self.sequence_max = int(sequence_min), int(sequence_max)
@@ -344,7 +343,6 @@ class SerialLink(Link):
 
     def _check_present(self) -> None:
         if self.address > self.bus.count:
-            from vksroom.drivers.errors import DeviceError
             raise DeviceError(f"camera address {self.address} is not on the chain at {self.transport.describe()}: "
                               f"AddressSet found {self.bus.count} camera(s)")
 

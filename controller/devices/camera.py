@@ -27,7 +27,7 @@ from pathlib import Path
 from vksroom.controller.devices import CheckContext, DeviceAdapter
 from vksroom.controller.model import CheckResult
 from vksroom.drivers.errors import ConfigError, DeviceError
-from vksroom.drivers.visca import open_camera
+from vksroom.drivers.visca import check_settings, open_camera
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ class CameraAdapter(DeviceAdapter):
         self.settings = {**POLL_DEFAULTS, **dict(cfg.options.get("settings", {}))}
         self.roles: dict[str, int] = dict(cfg.options.get("presets", {}))
         self.tolerance = int(cfg.options.get("tolerance", DEFAULT_TOLERANCE))
+        check_settings(cfg.url, self.settings)     # a bad setting is a config error, found at start
         self.cam = None
         self.version: dict | None = None
         self._lock = threading.RLock()
@@ -119,6 +120,34 @@ class CameraAdapter(DeviceAdapter):
     def state(self) -> dict:
         return self._camera().state()
 
+    NUDGE_UNITS = 12     # pan/tilt units per step of speed on the panel's arrow pad
+    ZOOM_STEP = 0x800
+
+    def nudge(self, direction: str, speed: int) -> dict:
+        """One press of the panel's arrow pad: a relative move, ``speed`` 1-24 scaling its size."""
+        from vksroom.drivers.visca.messages import DIRECTIONS, PAN_SPEED_MAX
+
+        if direction not in DIRECTIONS or direction == "stop":
+            raise ConfigError(f"unknown direction {direction!r}")
+        if isinstance(speed, bool) or not isinstance(speed, int) or not 1 <= speed <= PAN_SPEED_MAX:
+            raise ConfigError(f"speed must be 1..{PAN_SPEED_MAX}, got {speed!r}")
+        a, b = DIRECTIONS[direction]
+        step = speed * self.NUDGE_UNITS
+        dx = {1: -step, 2: step, 3: 0}[a]
+        dy = {1: step, 2: -step, 3: 0}[b]
+        cam = self._camera()
+        cam.move_relative(dx, dy, speed=(speed, min(speed, 0x17)))
+        return self.state()
+
+    def zoom_step(self, direction: str) -> dict:
+        """One press of zoom in (tele) or out (wide)."""
+        if direction not in ("tele", "wide"):
+            raise ConfigError(f"zoom direction must be tele or wide, got {direction!r}")
+        cam = self._camera()
+        z = cam.zoom_position() + (self.ZOOM_STEP if direction == "tele" else -self.ZOOM_STEP)
+        cam.zoom_to(max(0, min(cam.zoom_max, z)))
+        return self.state()
+
     # --- self-test ----------------------------------------------------------------------
 
     def checks(self, ctx: CheckContext) -> list[CheckResult]:
@@ -127,7 +156,8 @@ class CameraAdapter(DeviceAdapter):
             cam = self._camera()
             power = cam.power()
         except DeviceError as exc:
-            results.append(self.result("reachable", False, f"camera does not answer: {exc}", code="camera.unreachable"))
+            results.append(self.result("reachable", False, f"camera does not answer: {exc}", code="camera.unreachable",
+                                       error=str(exc)))
             return results
         results.append(self.result("reachable", True, "camera answers"))
         if power != "on":
@@ -139,7 +169,8 @@ class CameraAdapter(DeviceAdapter):
             results.append(self.result("version", True, f"model {self.version['model']} ROM {self.version['rom']}",
                                        value=self.version))
         except DeviceError as exc:
-            results.append(self.result("version", False, f"version inquiry failed: {exc}", code="camera.version"))
+            results.append(self.result("version", False, f"version inquiry failed: {exc}", code="camera.version",
+                                       error=str(exc)))
         results.extend(self._preset_checks(cam, ctx))
         return results
 
@@ -166,7 +197,7 @@ class CameraAdapter(DeviceAdapter):
                 again = cam.position()
             except DeviceError as exc:
                 out.append(self.result(check, False, f"preset {n} ({role}) did not recall: {exc}",
-                                       code="camera.preset_failed", **params))
+                                       code="camera.preset_failed", error=str(exc), **params))
                 continue
             value = {"pan": pan, "tilt": tilt, "seconds": round(time.monotonic() - started, 3)}
             expected = memory.get(str(n))
@@ -176,7 +207,8 @@ class CameraAdapter(DeviceAdapter):
             elif expected and (abs(pan - expected[0]) > self.tolerance or abs(tilt - expected[1]) > self.tolerance):
                 out.append(self.result(check, False, f"preset {n} ({role}) landed at pan {pan} tilt {tilt}, "
                                        f"stored at pan {expected[0]} tilt {expected[1]} (tolerance {self.tolerance})",
-                                       value=value, code="camera.preset_off", **params))
+                                       value=value, code="camera.preset_off", pan=pan, tilt=tilt,
+                                       stored_pan=expected[0], stored_tilt=expected[1], **params))
             else:
                 out.append(self.result(check, True, f"preset {n} ({role}) recalled to pan {pan} tilt {tilt}",
                                        value=value, code="camera.preset", **params))

@@ -9,7 +9,7 @@ Layers, each usable alone: :mod:`.messages` (encode/decode, pure), :mod:`.framin
     cam.recall(1)
     print(cam.position())
 """
-from vksroom.drivers.visca.camera import Camera, open_camera, parse_url
+from vksroom.drivers.visca.camera import Camera, check_settings, open_camera, parse_url
 from vksroom.drivers.visca.engine import Settings
 
-__all__ = ["Camera", "open_camera", "parse_url", "Settings"]
+__all__ = ["Camera", "check_settings", "open_camera", "parse_url", "Settings"]

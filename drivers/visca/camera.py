@@ -14,7 +14,7 @@ import threading
 import time
 import urllib.parse
 
-from vksroom.drivers.errors import ConfigError, DeviceError, DeviceTimeout
+from vksroom.drivers.errors import ConfigError, DeviceError, DeviceRejected, DeviceTimeout
 from vksroom.drivers.transport import SerialTransport, TcpTransport, UdpTransport
 from vksroom.drivers.visca import messages as m
 from vksroom.drivers.visca.engine import Engine, Outcome, Settings
@@ -71,12 +71,25 @@ def parse_url(url: str) -> dict:
     return out
 
 
-def open_camera(url: str, **settings) -> "Camera":
-    """Open and initialise the camera at ``url``. Unknown settings are refused."""
+def check_settings(url: str, settings: dict) -> None:
+    """Refuse a bad URL or setting with :class:`ConfigError`, before anything is opened."""
+    parse_url(url)
     known = set(Settings.__dataclass_fields__) | set(LINK_SETTINGS) | set(CAMERA_SETTINGS)
     unknown = sorted(set(settings) - known)
     if unknown:
         raise ConfigError(f"unknown camera setting(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    Settings.from_dict(settings)
+    if settings.get("sequence", "increment") not in ("increment", "zero"):
+        raise ConfigError(f"setting sequence must be 'increment' or 'zero', got {settings['sequence']!r}")
+    for key in ("sequence_min", "sequence_max", "local_port", "pan_min", "pan_max", "tilt_min", "tilt_max",
+                "zoom_max", "preset_count", "pan_speed", "tilt_speed"):
+        if key in settings and (isinstance(settings[key], bool) or not isinstance(settings[key], int)):
+            raise ConfigError(f"setting {key} must be a whole number, got {settings[key]!r}")
+
+
+def open_camera(url: str, **settings) -> "Camera":
+    """Open and initialise the camera at ``url``. Unknown settings are refused."""
+    check_settings(url, settings)
     cam = Camera(url, **settings)
     try:
         cam.open()
@@ -245,6 +258,19 @@ class Camera:
         out = self._cmd(m.preset(self.address, "recall", n, self.preset_count), f"recall preset {n}", wait)
         return self._moved(out, wait)
 
+    def cancel(self, socket: int) -> str:
+        """Cancel the command running in VISCA socket 1 or 2: "cancelled", or "idle" when
+        nothing was running there."""
+        try:
+            self._cmd(m.cancel(self.address, socket), f"cancel socket {socket}")
+        except DeviceRejected as exc:
+            if exc.code == 0x04:
+                return "cancelled"
+            if exc.code == 0x05:
+                return "idle"
+            raise
+        return "cancelled"
+
     def preset_reset(self, n: int) -> None:
         self._cmd(m.preset(self.address, "reset", n, self.preset_count), f"reset preset {n}")
 
@@ -274,4 +300,4 @@ class Camera:
         return out
 
 
-__all__ = ["Camera", "open_camera", "parse_url", "DeviceError"]
+__all__ = ["Camera", "open_camera", "parse_url", "check_settings", "DeviceError"]

@@ -12,8 +12,8 @@ import logging
 import time
 from dataclasses import dataclass
 
-from vksroom.drivers.errors import DeviceRejected, DeviceTimeout, ProtocolError, TransportError
-from vksroom.drivers.visca import framing, messages
+from vksroom.drivers.errors import ConfigError, DeviceRejected, DeviceTimeout, ProtocolError
+from vksroom.drivers.visca import framing
 from vksroom.drivers.visca.links import Link
 from vksroom.drivers.visca.messages import Reply, hexs
 
@@ -28,14 +28,15 @@ class Settings:
     retries: int = 4                 # resends after the first try
     completion_timeout: float = 15.0  # seconds from ACK to Completion (moves take time)
     completion_grace: float = 0.3    # after "0F 01" (it already ran): wait this long for Completion
+    completion_probe: float = 1.0    # IP: no Completion yet after this long: resend to learn if it ran
     busy_retries: int = 20           # error 03 (both sockets busy): tries before giving up
     busy_backoff: float = 0.02       # seconds between those tries
     stop_speed: int = 1              # speed bytes sent on a Stop (some cameras refuse 00)
+    wait_41_s: float = 0.0           # error 41 (powering up): keep retrying this long before failing
     resend_raw: bool = True          # raw VISCA: resend idempotent commands on silence
 
     @classmethod
     def from_dict(cls, values: dict) -> "Settings":
-        from vksroom.drivers.errors import ConfigError
         known = cls.__dataclass_fields__
         out = cls()
         for key, value in values.items():
@@ -73,26 +74,35 @@ class Engine:
         self.link = link
         self.s = settings or Settings()
         self._stray: dict[int, float] = {}  # sockets of commands not waited for -> expiry
-        self.stats = {"sent": 0, "resent": 0, "garbage": 0, "stale": 0}
+        self.stats = {"sent": 0, "resent": 0, "probes": 0, "garbage": 0, "stale": 0}
 
     # --- public -------------------------------------------------------------------------
 
     def command(self, pkt: bytes, what: str, wait: bool = True, idempotent: bool = True) -> Outcome:
-        with self.link.lock:
-            self.link.prepare()
-            for busy in range(self.s.busy_retries + 1):
-                try:
-                    return self._exchange(pkt, what, wait, idempotent, inquiry=False)
-                except _Busy as exc:
-                    if busy >= self.s.busy_retries:
-                        raise exc.reply.error(what) from None
-                    self._idle(self.s.busy_backoff)
-            raise AssertionError("unreachable")
+        return self._patiently(pkt, what, wait, idempotent, inquiry=False)
 
     def inquiry(self, pkt: bytes, what: str) -> bytes:
+        return self._patiently(pkt, what, True, True, inquiry=True).reply.data
+
+    def _patiently(self, pkt: bytes, what: str, wait: bool, idempotent: bool, inquiry: bool) -> Outcome:
+        """One exchange, tried again on error 03 (buffer full) and, for ``wait_41_s``, on
+        error 41 (not executable yet): neither ran the command, so trying again is safe."""
+        give_up_41 = time.monotonic() + self.s.wait_41_s
+        busy = 0
         with self.link.lock:
             self.link.prepare()
-            return self._exchange(pkt, what, True, True, inquiry=True).reply.data
+            while True:
+                try:
+                    return self._exchange(pkt, what, wait, idempotent, inquiry)
+                except _Busy as exc:
+                    busy += 1
+                    if busy > self.s.busy_retries:
+                        raise exc.reply.error(what) from None
+                    self._idle(self.s.busy_backoff)
+                except DeviceRejected as exc:
+                    if exc.code != 0x41 or time.monotonic() + 0.1 > give_up_41:
+                        raise
+                    self._idle(0.1)
 
     def initialise(self) -> None:
         with self.link.lock:
@@ -128,6 +138,7 @@ class Engine:
         link.send(pkt)
         self.stats["sent"] += 1
         attempts, acked, ran, garbage, reset_done = 1, None, False, "", False
+        done_by, probed = float("inf"), False
         deadline = time.monotonic() + s.ack_timeout
         while True:
             left = deadline - time.monotonic()
@@ -136,8 +147,19 @@ class Engine:
                 if ran:  # it ran; its Completion did not come: say so, do not wait forever
                     return Outcome(None, acked, attempts)
                 if acked is not None:
-                    raise DeviceTimeout(f"{what}: the camera at {link.describe()} accepted it but sent no "
-                                        f"Completion within {s.completion_timeout:g} s")
+                    now = time.monotonic()
+                    if now >= done_by:
+                        raise DeviceTimeout(f"{what}: the camera at {link.describe()} accepted it but sent no "
+                                            f"Completion within {s.completion_timeout:g} s")
+                    if may_resend:
+                        # The Completion may be lost. Over IP a resend with the same sequence
+                        # number is answered 0F 01 (it ran) and cannot run it twice; on raw
+                        # links only an idempotent command is sent again (it lands the same).
+                        link.send(pkt, resend=True)
+                        self.stats["probes"] += 1
+                        probed = True
+                    deadline = min(done_by, now + s.completion_probe)
+                    continue
                 if attempts > s.retries:
                     if garbage:
                         raise ProtocolError(f"{what}: no valid reply from {link.describe()} after {attempts} tries; "
@@ -194,20 +216,21 @@ class Engine:
                         if not link.matches_replies:
                             self._stray[reply.socket] = time.monotonic() + s.completion_timeout
                         return Outcome(reply, acked, attempts)
-                    deadline = time.monotonic() + s.completion_timeout
+                    done_by = time.monotonic() + s.completion_timeout
+                    deadline = min(done_by, time.monotonic() + s.completion_probe)
                 continue
             if reply.kind == "completion":
-                if inquiry and not reply.data and messages.is_inquiry(pkt):
-                    raise ProtocolError(f"{what}: camera answered an empty Completion to an inquiry")
-                if not inquiry and reply.data:
-                    if acked is None and not ran:
-                        raise ProtocolError(f"{what}: camera answered with inquiry data {hexs(reply.data)} "
-                                            f"to a command")
+                if inquiry and not reply.data or not inquiry and reply.data:
+                    # not the answer this request is owed: note it, keep waiting for the right one
+                    self.stats["stale"] += 1
+                    garbage = f"{'empty Completion' if inquiry else 'inquiry answer'} {hexs(reply.raw)}"
                     continue
                 return Outcome(reply, acked if acked is not None else reply.socket, attempts)
             if reply.kind == "error":
                 if reply.code == 0x03 and acked is None:
                     raise _Busy(reply)
+                if probed and reply.code in (0x03, 0x41):
+                    continue   # the probe found the camera busy with our command: keep waiting
                 if ran and reply.code == 0x04:
                     return Outcome(None, acked, attempts)
                 raise reply.error(what)

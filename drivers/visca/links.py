@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import collections
 import logging
-import select
 import socket
 import threading
 import time
 
-from vksroom.drivers.errors import DeviceTimeout, ProtocolError, TransportClosed, TransportError
+from vksroom.drivers.errors import (ConfigError, DeviceError, DeviceTimeout, ProtocolError, TransportClosed,
+                                    TransportError)
 from vksroom.drivers.transport import Transport
 from vksroom.drivers.visca import framing, messages
 from vksroom.drivers.visca.messages import hexs
@@ -29,17 +29,44 @@ from vksroom.drivers.visca.messages import hexs
 log = logging.getLogger(__name__)
 
 
+def _tail(chunk: bytes):
+    """The shortest tail of ``chunk`` starting at a header byte that reads as a reply."""
+    for i in range(len(chunk) - 3, 0, -1):
+        if 0x80 <= chunk[i] < 0xFF:
+            try:
+                return i, messages.parse_reply(chunk[i:])
+            except ProtocolError:
+                continue
+    return None
+
+
 def events(splitter: framing.Splitter, data: bytes) -> list:
-    """Cut ``data`` into packets and decode each: ``("reply", Reply)`` or ``("garbage", text)``."""
+    """Cut ``data`` into packets and decode each: ``("reply", Reply)`` or ``("garbage", text)``.
+
+    Junk glued in front of a good packet (no ``FF`` between them) is cut off: the packet
+    is the shortest tail that reads, even when junk and packet together happen to read as
+    an inquiry answer (answers other than the version carry only nibbles).
+    """
     out = []
     for kind, chunk in splitter.feed(data):
         if kind == "garbage":
             out.append(("garbage", f"unreadable bytes {hexs(chunk)}"))
             continue
         try:
-            out.append(("reply", messages.parse_reply(chunk)))
+            reply = messages.parse_reply(chunk)
+            if not (reply.kind == "completion" and any(0x80 <= b < 0xFF for b in reply.data)):
+                out.append(("reply", reply))
+                continue
+            problem = ""
         except ProtocolError as exc:
-            out.append(("garbage", str(exc)))
+            reply, problem = None, str(exc)
+        tail = _tail(chunk)
+        if tail is not None and (reply is None or not any(0x80 <= b < 0xFF for b in tail[1].data)):
+            out += [("garbage", f"unreadable bytes {hexs(chunk[:tail[0]])}"), ("reply", tail[1])]
+        elif reply is not None:
+            out.append(("reply", reply))
+        else:
+            out.append(("garbage", problem))
     return out
 
 
@@ -134,13 +161,12 @@ class IpLink(Link):
                  sequence_max: int = framing.SEQUENCE_MAX, match_sequence: bool = True):
         super().__init__(transport)
         if sequence not in ("increment", "zero"):
-            from vksroom.drivers.errors import ConfigError
             raise ConfigError(f"sequence must be 'increment' or 'zero', got {sequence!r}")
         self.sequence = sequence
         self.sequence_min, self.sequence_max = int(sequence_min), int(sequence_max)
         self.match_sequence = bool(match_sequence)
         self.dedup = sequence == "increment"
-        self.matches_replies = self.match_sequence
+        self.matches_replies = self.match_sequence and self.dedup
         self._next_seq = self.sequence_min
         self._current: int | None = None
         self._pending: collections.deque = collections.deque()
@@ -183,11 +209,19 @@ class IpLink(Link):
                 return ("garbage", f"datagram of payload type {msg.type:04X} where a reply was expected")
             if not self._accept(msg):
                 continue  # the late answer to an earlier message
-            self._pending.extend(events(framing.Splitter(), msg.payload))
+            payload = msg.payload
+            if payload[-1] == 0xFF and payload.find(0xFF) == len(payload) - 1:
+                try:   # the usual case: one whole packet
+                    return ("reply", messages.parse_reply(payload))
+                except ProtocolError:
+                    pass
+            self._pending.extend(events(framing.Splitter(), payload))
 
     def drain(self) -> None:
         self._pending.clear()
-        super().drain()
+        if not self.matches_replies:
+            super().drain()
+        # else: late answers carry old sequence numbers and are skipped as they come
 
     def initialise(self, timeout: float, retries: int) -> None:
         """RESET: the camera forgets old sequence numbers; ours restart at ``sequence_min``."""
@@ -283,12 +317,14 @@ class SerialLink(Link):
         self.bus, self.address, self.key = bus, messages.check_address(address), key
         self.lock = bus.lock
         self._settings = (0.5, 2)
+        self._initialised = False
 
     def describe(self) -> str:
         return f"{self.transport.describe()} camera {self.address}"
 
     def open(self) -> None:
-        self.bus.open()
+        if not self.transport.is_open or self._initialised:
+            self.bus.open()      # a reconnect: reopen the port, re-address the chain
 
     def close(self) -> None:
         if self.key:
@@ -298,13 +334,15 @@ class SerialLink(Link):
             self.transport.close()
 
     def initialise(self, timeout: float, retries: int) -> None:
+        """AddressSet + IF_Clear, unless another camera on the chain just did it."""
         self._settings = (timeout, retries)
-        self.bus.initialise(timeout, retries)
+        if self._initialised or self.bus.needs_address or not self.bus.count:
+            self.bus.initialise(timeout, retries)
+        self._initialised = True
         self._check_present()
 
     def _check_present(self) -> None:
         if self.address > self.bus.count:
-            from vksroom.drivers.errors import DeviceError
             raise DeviceError(f"camera address {self.address} is not on the chain at {self.transport.describe()}: "
                               f"AddressSet found {self.bus.count} camera(s)")
 
@@ -328,8 +366,12 @@ class SerialLink(Link):
 
 
 class UdpHub:
-    """One local UDP socket shared by many cameras; a reader thread sorts datagrams
-    into per-peer mailboxes by source address."""
+    """One local UDP socket shared by many cameras.
+
+    There is no reader thread: whichever camera is waiting for an answer reads the socket
+    itself (one reader at a time) and files datagrams from other cameras into their
+    mailboxes by source address, waking them. A lone camera so pays no thread hand-off.
+    """
 
     _hubs: dict[int, "UdpHub"] = {}
     _hubs_lock = threading.Lock()
@@ -345,10 +387,8 @@ class UdpHub:
         self.port = self.sock.getsockname()[1]
         self.boxes: dict[tuple, "SharedUdpTransport"] = {}
         self.users = 0
-        self._stop = threading.Event()
-        self._wake = socket.socketpair()
-        self._thread = threading.Thread(target=self._run, name=f"visca-udp-hub:{self.port}", daemon=True)
-        self._thread.start()
+        self.cond = threading.Condition()
+        self.reading = False
 
     @classmethod
     def get(cls, local_port: int = 0) -> "UdpHub":
@@ -365,32 +405,51 @@ class UdpHub:
             if self.users <= 0:
                 if self._hubs.get(self.local_port) is self:
                     del self._hubs[self.local_port]
-                self._stop.set()
-                self._wake[1].send(b"x")
-                self._thread.join(timeout=2)
                 self.sock.close()
-                for s in self._wake:
-                    s.close()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                ready, _, _ = select.select([self.sock, self._wake[0]], [], [])
-                if self.sock not in ready:
-                    continue
-                data, addr = self.sock.recvfrom(65535)
-            except (ConnectionRefusedError, ConnectionResetError):
-                continue
-            except (OSError, ValueError):
-                if self._stop.is_set():
-                    return
-                continue
-            box = self.boxes.get(addr[:2])
-            if box is not None:
-                box._deliver(data)
 
     def sendto(self, data: bytes, addr) -> None:
         self.sock.sendto(data, addr)
+
+    def read_for(self, box: "SharedUdpTransport", timeout: float) -> bytes:
+        """The next datagram from ``box``'s peer, b"" after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.cond:
+                while not box.queue and self.reading and box.hub is self:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return b""
+                    self.cond.wait(left)
+                if box.hub is not self:
+                    raise TransportClosed(f"UDP link to {box.describe()} is not open")
+                if box.queue:
+                    return box.queue.popleft()
+                self.reading = True
+            got = None
+            try:
+                left = deadline - time.monotonic()
+                if left > 0:
+                    self.sock.settimeout(left)     # one poll + recvfrom inside CPython
+                    got = self.sock.recvfrom(65535)
+                else:
+                    self.sock.setblocking(False)
+                    got = self.sock.recvfrom(65535)
+            except (BlockingIOError, InterruptedError, socket.timeout, ConnectionRefusedError, ConnectionResetError):
+                pass
+            except (OSError, ValueError) as exc:
+                raise TransportClosed(f"UDP socket for {box.describe()} failed: {exc}") from exc
+            finally:
+                with self.cond:
+                    self.reading = False
+                    if got is not None and got[1][:2] != box.peer:
+                        other = self.boxes.get(got[1][:2])
+                        if other is not None:
+                            other.queue.append(got[0])
+                    self.cond.notify_all()
+            if got is not None and got[1][:2] == box.peer:
+                return got[0]
+            if time.monotonic() >= deadline:
+                return b""
 
 
 class SharedUdpTransport(Transport):
@@ -401,9 +460,12 @@ class SharedUdpTransport(Transport):
     def __init__(self, host: str, port: int, local_port: int = 0):
         self.host, self.port_, self.local_port = host, int(port), int(local_port)
         self.peer: tuple | None = None
-        self._hub: UdpHub | None = None
-        self._box: collections.deque = collections.deque(maxlen=256)
-        self._cond = threading.Condition()
+        self.hub: UdpHub | None = None
+        self.queue: collections.deque = collections.deque(maxlen=256)
+
+    @property
+    def _hub(self) -> UdpHub | None:
+        return self.hub
 
     def open(self) -> None:
         self.close()
@@ -413,33 +475,33 @@ class SharedUdpTransport(Transport):
             raise TransportError(f"cannot resolve {self.host}: {exc}") from exc
         self.peer = info[4][:2]
         hub = UdpHub.get(self.local_port)
-        if hub.boxes.get(self.peer) not in (None, self):
+        with hub.cond:
+            if hub.boxes.get(self.peer) not in (None, self):
+                taken = True
+            else:
+                taken = False
+                hub.boxes[self.peer] = self
+                self.hub = hub
+        if taken:
             hub.release()
             raise TransportError(f"another camera object already talks to {self.describe()} on this socket")
-        hub.boxes[self.peer] = self
-        self._hub = hub
 
     def close(self) -> None:
-        hub, self._hub = self._hub, None
+        hub, self.hub = self.hub, None
         if hub is not None:
-            if hub.boxes.get(self.peer) is self:
-                del hub.boxes[self.peer]
+            with hub.cond:
+                if hub.boxes.get(self.peer) is self:
+                    del hub.boxes[self.peer]
+                self.queue.clear()
+                hub.cond.notify_all()
             hub.release()
-        with self._cond:
-            self._box.clear()
-            self._cond.notify_all()
 
     @property
     def is_open(self) -> bool:
-        return self._hub is not None
-
-    def _deliver(self, data: bytes) -> None:
-        with self._cond:
-            self._box.append(data)
-            self._cond.notify_all()
+        return self.hub is not None
 
     def write(self, data: bytes) -> None:
-        hub = self._hub
+        hub = self.hub
         if hub is None:
             raise TransportClosed(f"UDP link to {self.describe()} is not open")
         try:
@@ -448,14 +510,10 @@ class SharedUdpTransport(Transport):
             raise TransportError(f"cannot send to {self.describe()}: {exc}") from exc
 
     def read(self, timeout: float) -> bytes:
-        with self._cond:
-            if self._hub is None:
-                raise TransportClosed(f"UDP link to {self.describe()} is not open")
-            if not self._cond.wait_for(lambda: self._box or self._hub is None, timeout=max(0.0, timeout)):
-                return b""
-            if self._hub is None:
-                raise TransportClosed(f"UDP link to {self.describe()} is not open")
-            return self._box.popleft()
+        hub = self.hub
+        if hub is None:
+            raise TransportClosed(f"UDP link to {self.describe()} is not open")
+        return hub.read_for(self, timeout)
 
     def describe(self) -> str:
         return f"udp://{self.host}:{self.port_}"

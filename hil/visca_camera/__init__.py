@@ -11,7 +11,8 @@
 Faults: ``loss`` (fraction of packets dropped each way), ``delay`` (seconds added to each
 reply), ``drop_ack`` / ``drop_completion`` (fractions), ``garbage`` (fraction of replies
 preceded by junk bytes), ``seed``; quirks from :data:`QUIRKS` as keyword switches
-(``no_ack=True``...). Runnable alone: ``python -m vksroom.hil.visca_camera --help``.
+(``no_ack=True``...). ``wire_timing=True`` makes serial replies take their time at
+``baud`` (10 bits a byte). Runnable alone: ``python -m vksroom.hil.visca_camera --help``.
 
 Imports nothing from the rest of the project: a simulator is a device.
 """
@@ -61,6 +62,7 @@ class _Scheduler:
         self._n = itertools.count()
         self._cond = threading.Condition()
         self._stop = False
+        self._kicked = False
         self._thread = threading.Thread(target=self._run, name="visca-sim-scheduler", daemon=True)
         self._thread.start()
 
@@ -71,6 +73,7 @@ class _Scheduler:
 
     def kick(self) -> None:
         with self._cond:
+            self._kicked = True
             self._cond.notify()
 
     def stop(self) -> None:
@@ -86,6 +89,7 @@ class _Scheduler:
             with self._cond:
                 if self._stop:
                     return
+                self._kicked = False   # set again by any job added from here on
                 while self._heap and self._heap[0][0] <= now:
                     due.append(heapq.heappop(self._heap)[2])
             for fn in due:
@@ -94,7 +98,7 @@ class _Scheduler:
             with self._cond:
                 wake = [w for w in wake if w is not None] + ([self._heap[0][0]] if self._heap else [])
                 timeout = max(0.0, min(wake) - time.monotonic()) if wake else 0.5
-                if not self._stop and not due:
+                if not self._stop and not due and not self._kicked:
                     self._cond.wait(min(timeout, 0.5))
 
 
@@ -104,7 +108,7 @@ class CameraSimulator:
                  loss: float = 0.0, delay: float = 0.0, drop_ack: float = 0.0, drop_completion: float = 0.0,
                  garbage: float = 0.0, seed: int | None = None, presets: int = 16,
                  pan_speed: float = 1400.0, tilt_speed: float = 1200.0, zoom_speed: float = 10000.0,
-                 baud: int = 9600, **quirks):
+                 baud: int = 9600, wire_timing: bool = False, **quirks):
         if transport not in TRANSPORTS:
             raise ValueError(f"unknown transport {transport!r} (use {', '.join(TRANSPORTS)})")
         unknown = [q for q in quirks if q not in QUIRKS]
@@ -117,6 +121,7 @@ class CameraSimulator:
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be a fraction 0..1, got {value}")
         self.transport, self.host, self.port, self.baud = transport, host, int(port), baud
+        self.wire_timing, self._wire_free = bool(wire_timing), 0.0
         self.faults = {"loss": loss, "delay": delay, "drop_ack": drop_ack, "drop_completion": drop_completion,
                        "garbage": garbage}
         self.quirks = {q for q, on in quirks.items() if on}
@@ -192,6 +197,8 @@ class CameraSimulator:
         self._wake = os.pipe()
         if self._sched is None:
             self._sched = _Scheduler(self.cameras)
+            for cam in self.cameras:
+                cam.on_job = self._sched.kick
         for cam in self.cameras:
             cam.power_up()
         if self.transport in ("visca-ip", "visca-udp"):
@@ -232,6 +239,11 @@ class CameraSimulator:
         self.started.clear()
         self._stop_evt.set()
         os.write(self._wake[1], b"x")
+        if self._sock is not None and self._sock.type == socket.SOCK_DGRAM:
+            try:   # wake the blocking receive
+                self._sock.sendto(b"", self._sock.getsockname())
+            except OSError:
+                pass
         if self._sock is not None:
             try:
                 self._sock.close()
@@ -292,6 +304,15 @@ class CameraSimulator:
 
     def _out(self, send):
         """Wrap a raw send(bytes) into the model's out(reply, at), applying faults."""
+        if not any(self.faults.values()):
+            def plain(data: bytes, at: float) -> None:
+                if at > time.monotonic():
+                    self._sched.at(at, lambda: self._running and send(data, False))
+                elif self._running:
+                    send(data, False)
+                    self.wire["out"] += 1
+            return plain
+
         def out(data: bytes, at: float) -> None:
             is_ack = len(data) == 3 and data[1] & 0xF0 == 0x40
             is_done = len(data) == 3 and data[1] & 0xF0 == 0x50
@@ -339,7 +360,6 @@ class CameraSimulator:
             out(pkt, time.monotonic())
             return
         cam.handle(pkt, out)
-        self._sched.kick()
 
     # --- VISCA over IP (Sony) and raw UDP -------------------------------------------------
 
@@ -353,10 +373,12 @@ class CameraSimulator:
 
     def _udp_loop(self) -> None:
         sock = self._sock
-        while self._readable(sock):
+        while True:
             try:
                 data, addr = sock.recvfrom(65535)
             except (OSError, ValueError):
+                return
+            if self._stop_evt.is_set():
                 return
             if self._lost_in():
                 continue
@@ -392,26 +414,31 @@ class CameraSimulator:
             except OSError:
                 pass
 
+        if ptype in (T_REPLY, T_CONTROL_REPLY) or addr == (self.host, self.port):
+            return   # a camera does not answer answers (nor itself)
+        def control(body: bytes) -> None:   # faults apply to control replies too
+            self._out(lambda b, junk: send_ip(T_CONTROL_REPLY, b, junk))(body, time.monotonic())
+
         if length != len(payload) or not 1 <= length <= 16:
-            send_ip(T_CONTROL_REPLY, b"\x0f\x01")   # Sony: abnormal message (length)
+            control(b"\x0f\x01")   # Sony: abnormal message (length)
             return
         if ptype == T_CONTROL:
             if payload == b"\x01":
                 self._peers.pop(addr, None)
                 self.camera.counts["reset"] += 1
-                send_ip(T_CONTROL_REPLY, b"\x01")
+                control(b"\x01")
             else:
-                send_ip(T_CONTROL_REPLY, b"\x0f\x02")
+                control(b"\x0f\x02")
             return
         is_inq = len(payload) > 1 and payload[1] == 0x09
-        if ptype not in (T_COMMAND, T_INQUIRY) or (ptype == T_INQUIRY) != is_inq:
-            send_ip(T_CONTROL_REPLY, b"\x0f\x02")
+        if ptype not in (T_COMMAND, T_INQUIRY) or ("strict_types" in self.quirks and (ptype == T_INQUIRY) != is_inq):
+            control(b"\x0f\x02")
             return
-        if ptype == T_COMMAND and "seq_ignore" not in self.quirks:
+        if not is_inq and "seq_ignore" not in self.quirks:
             if self._peers.get(addr) == seq:
                 # the same sequence number again: a resend of what already ran
                 self.wire["resends_seen"] += 1
-                send_ip(T_CONTROL_REPLY, b"\x0f\x01")
+                control(b"\x0f\x01")
                 return
             self._peers[addr] = seq
         out = self._out(lambda b, junk: send_ip(T_REPLY, b, junk))
@@ -486,7 +513,18 @@ class CameraSimulator:
             send = self._sender(self._serial_write)
             for pkt in split_packets(self._serial_buf):
                 if not self._lost_in():
-                    self._serial_packet(pkt, self._out(lambda b, junk: send(b, junk)))
+                    self._serial_packet(pkt, self._on_wire(self._out(lambda b, junk: send(b, junk))))
+
+    def _on_wire(self, out):
+        """Serial replies take their time on the wire: 10 bits a byte at ``baud``, one at a time."""
+        if not self.wire_timing:
+            return out
+
+        def timed(data: bytes, at: float) -> None:
+            start = max(at, self._wire_free)
+            self._wire_free = start + len(data) * 10 / self.baud
+            out(data, self._wire_free)
+        return timed
 
     def _serial_packet(self, pkt: bytes, out) -> None:
         now = time.monotonic()
@@ -506,6 +544,5 @@ class CameraSimulator:
         for cam in self.cameras:
             if cam.address is not None and cam.address == target:
                 cam.handle(pkt, out)
-                self._sched.kick()
                 return
         out(pkt, now)   # nobody took it: it travels round the ring back to the controller

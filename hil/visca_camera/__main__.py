@@ -10,7 +10,8 @@ from vksroom.hil.visca_camera import QUIRKS, TRANSPORTS, CameraSimulator
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m vksroom.hil.visca_camera",
-                                description="A VISCA PTZ camera simulator (Sony VISCA over IP, raw TCP/UDP, serial pty).")
+                                description="A VISCA PTZ camera simulator (Sony VISCA over IP, raw TCP/UDP, serial pty). "
+                                            "Prints its URL; SIGHUP power-cycles it, SIGTERM or Ctrl-C stops it.")
     p.add_argument("--transport", choices=TRANSPORTS, default="visca-ip")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=52381, help="port (0 picks a free one; default 52381)")
@@ -19,6 +20,8 @@ def main(argv=None) -> int:
     p.add_argument("--boot-s", type=float, default=2.0, help="power-up period answering error 41 (s)")
     p.add_argument("--ack-delay", type=float, default=0.025, help="time before each ACK (s); a BRC-300 ~0.025")
     p.add_argument("--presets", type=int, default=16, help="number of preset slots")
+    p.add_argument("--baud", type=int, default=9600, help="serial: the baud rate in the URL and for --wire-timing")
+    p.add_argument("--wire-timing", action="store_true", help="serial: replies take 10 bits a byte at --baud")
     p.add_argument("--loss", type=float, default=0.0, help="fraction of packets lost each way")
     p.add_argument("--delay", type=float, default=0.0, help="extra seconds before each reply")
     p.add_argument("--drop-ack", type=float, default=0.0, help="fraction of ACKs dropped")
@@ -34,12 +37,15 @@ def main(argv=None) -> int:
             transport=a.transport, host=a.host, port=a.port, state_file=a.state_file, chain=a.chain,
             boot_s=a.boot_s, ack_delay=a.ack_delay, presets=a.presets, loss=a.loss, delay=a.delay,
             drop_ack=a.drop_ack, drop_completion=a.drop_completion, garbage=a.garbage, seed=a.seed,
+            baud=a.baud, wire_timing=a.wire_timing,
             **{q: True for q in a.quirk})
         sim.start()
     except (ValueError, OSError) as exc:
         p.error(str(exc))
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
+    # SIGHUP: a power cycle (off, then on again on the same port, booting)
+    signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=sim.restart, daemon=True).start())
     print(f"VISCA camera simulator at {sim.url}" + (f" (cameras 1-{a.chain})" if a.chain > 1 else ""), flush=True)
     try:
         done.wait()

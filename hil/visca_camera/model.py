@@ -38,6 +38,7 @@ QUIRKS = {
     "reply_header_a0": "answer with header A0 (as some new firmware does) instead of 90",
     "one_socket": "run every command on socket 1 and never answer 'buffer full'",
     "seq_ignore": "VISCA over IP: do not recognise a resend (every message runs; 'accepts sequence 0')",
+    "strict_types": "VISCA over IP: answer 0F 02 when the payload type (command/inquiry) does not match the message",
     "seq_reply_one": "VISCA over IP: answer every message with sequence number 1 (NDI PTZ1)",
 }
 
@@ -127,6 +128,7 @@ class CameraModel:
         self.counts: collections.Counter = collections.Counter()
         self.changed = threading.Condition(self.lock)
         self.address = opts.address
+        self.on_job = None
         self._load()
 
     # --- persistence -------------------------------------------------------------------
@@ -206,20 +208,23 @@ class CameraModel:
         if self.booting():
             self._error(out, 0, 0x41, at)
             return
-        pan, tilt, zoom = self.positions()
-        answers = {
-            b"\x04\x00": lambda: bytes([0x02 if self.power == "on" else 0x03]),
-            b"\x06\x12": lambda: nibbles(pan) + nibbles(tilt),
-            b"\x04\x47": lambda: nibbles(zoom),
-            b"\x04\x38": lambda: bytes([0x02 if self.focus_mode == "auto" else 0x03]),
-            b"\x00\x02": lambda: b"".join(v.to_bytes(2, "big") for v in self.o.version[:3]) + bytes([self.o.version[3]]),
-        }
-        if q not in answers:
+        if q == b"\x04\x00":
+            data = bytes([0x02 if self.power == "on" else 0x03])
+        elif q == b"\x06\x12":
+            now = self.clock()
+            data = nibbles(self.pan.at(now)) + nibbles(self.tilt.at(now))
+        elif q == b"\x04\x47":
+            data = nibbles(self.zoom.at(self.clock()))
+        elif q == b"\x04\x38":
+            data = bytes([0x02 if self.focus_mode == "auto" else 0x03])
+        elif q == b"\x00\x02":
+            data = b"".join(v.to_bytes(2, "big") for v in self.o.version[:3]) + bytes([self.o.version[3]])
+        else:
             self.counts["rejected"] += 1
             self._error(out, 0, 0x02, at)
             return
         self.counts["inquiry"] += 1
-        self._done(out, 0, at, answers[q]())
+        self._done(out, 0, at, data)
 
     def _free_socket(self) -> int | None:
         if "one_socket" in self.o.quirks:
@@ -304,6 +309,8 @@ class CameraModel:
             self.sockets[sock].done = True   # one_socket quirk: overwritten silently
         self.sockets[sock] = job
         self.changed.notify_all()
+        if self.on_job is not None:
+            self.on_job()      # the scheduler must wake for this Completion
 
     def _cancel(self, sock: int, out, now: float, at: float) -> None:
         job = self.sockets.get(sock)
@@ -361,11 +368,12 @@ class CameraModel:
 
     def _drive_ok(self, c: bytes) -> bool:
         vv, ww, a, b = c[2], c[3], c[4], c[5]
-        if (a, b) not in DIRECTIONS:
+        if (a, b) not in DIRECTIONS or vv > 0x18 or ww > 0x17:
             return False
         if (a, b) == (3, 3):
-            return not ("stop_needs_speed" in self.o.quirks and (vv == 0 or ww == 0)) and vv <= 0x18 and ww <= 0x17
-        return 1 <= vv <= 0x18 and 1 <= ww <= 0x17
+            return not ("stop_needs_speed" in self.o.quirks and (vv == 0 or ww == 0))
+        # an axis that moves needs speed >= 1; one that stays still may say 00
+        return (a == 3 or vv >= 1) and (b == 3 or ww >= 1)
 
     def _drive(self, c: bytes, now: float) -> float:
         dx, dy = DIRECTIONS[(c[4], c[5])]

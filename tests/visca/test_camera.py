@@ -1,4 +1,6 @@
 """Our driver against our simulator, over every transport: what a technician would notice."""
+import time
+
 import pytest
 
 from vksroom.drivers.errors import ConfigError, DeviceRejected, TransportError
@@ -91,3 +93,43 @@ def test_nothing_listening_is_a_clear_error(make_sim):
     sim.stop()
     with pytest.raises(TransportError, match="cannot connect"):
         open_camera(url)
+
+
+def test_the_rest_of_the_fact_sheet(make_sim, make_cam):
+    sim = make_sim("visca-ip", pan_speed=2000.0, tilt_speed=2000.0, zoom_speed=4000.0)
+    cam = make_cam(sim.url)
+    cam.focus("manual")
+    assert cam.focus_mode() == "manual"
+    cam.focus("one-push")
+    cam.focus("auto")
+    assert cam.focus_mode() == "auto" and sim.counts["focus"] == 3
+    cam.zoom("tele", 7)                       # variable speed: zooms until Stop
+    deadline = time.monotonic() + 2
+    while cam.zoom_position() < 100:          # travelling at finite speed
+        assert time.monotonic() < deadline
+    cam.zoom("stop")
+    stopped = cam.zoom_position()
+    assert 0 < stopped == cam.zoom_position() == sim.zoom
+    cam.move_absolute(500, 0, wait=False)     # a move that takes ~0.4 s
+    while cam.position()[0] < 20:
+        assert time.monotonic() < deadline + 2
+    assert cam.cancel(1) == "cancelled"
+    assert 0 < sim.pan < 500 and cam.position()[0] == sim.pan
+    assert cam.cancel(1) == "idle"
+    cam.store(3)
+    cam.preset_reset(3)
+    assert 3 not in sim.camera.presets
+    cam.reset()                               # pan-tilt reset: back to home, via the ends
+    assert cam.position() == (0, 0)
+
+
+def test_bad_settings_are_refused_at_config_time(tmp_path):
+    from vksroom.controller.config import DeviceConfig
+    from vksroom.controller.devices import adapter_for
+
+    for settings, words in (({"ack_timout": 1}, "unknown camera setting"),
+                            ({"sequence": "random"}, "sequence"),
+                            ({"retries": "many"}, "retries")):
+        cfg = DeviceConfig(id="cam", type="camera", url="visca-ip://127.0.0.1:9", options={"settings": settings})
+        with pytest.raises(ConfigError, match=words):
+            adapter_for(cfg, tmp_path)

@@ -1,0 +1,112 @@
+"""VISCA round trip against the simulator over loopback, as a ratio to a bare UDP echo.
+
+A camera is another device, so the simulator runs in its own process, and so does the
+baseline: a bare UDP echo server (recvfrom, sendto, nothing else). In the same run this
+prints the median round trip of (a) the bare echo, (b) a VISCA-over-IP inquiry through our
+driver to our simulator and (c) a command (a relative move by 0, so no travel time)
+waited for through ACK to its Completion; and, to show where the time goes, (d) a bare
+client sending the same inquiry datagram to the simulator (the simulator's own share). The ratio of
+(b) to (a) is the figure (goal <= 2x).
+
+    .venv/bin/python benchmarks/visca.py [--n 3000]
+"""
+from __future__ import annotations
+
+import argparse
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+from vksroom.drivers.visca import open_camera
+
+ECHO_SERVER = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+while True:
+    data, addr = s.recvfrom(2048)
+    if data == b"stop":
+        break
+    s.sendto(data, addr)
+"""
+
+
+def spawn(args: list[str]) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline().strip()
+    if not line:
+        proc.kill()
+        raise SystemExit(f"could not start {args}")
+    return proc, line
+
+
+def datagram_round_trips(port: int, n: int) -> list[float]:
+    """A bare client: one power inquiry datagram out, one datagram back, nothing parsed."""
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    client.settimeout(1.0)
+    times = []
+    for i in range(n):
+        msg = bytes.fromhex("01100005") + (i + 1000).to_bytes(4, "big") + bytes.fromhex("81090400FF")
+        t = time.perf_counter()
+        client.sendto(msg, ("127.0.0.1", port))
+        client.recv(2048)
+        times.append(time.perf_counter() - t)
+    client.close()
+    return times
+
+
+def timed(fn, n: int) -> list[float]:
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--n", type=int, default=3000, help="round trips per measurement")
+    a = p.parse_args(argv)
+    echo, port = spawn(["-c", ECHO_SERVER])
+    sim, line = spawn(["-m", "vksroom.hil.visca_camera", "--transport", "visca-ip", "--port", "0",
+                       "--boot-s", "0", "--ack-delay", "0"])
+    url = line.split()[-1]
+    cam = open_camera(url)
+    try:
+        for _ in range(300):           # warm up both paths
+            cam.power()
+        datagram_round_trips(int(port), 300)
+        sim_port = int(url.rsplit(":", 1)[1])
+        rounds = {"bare UDP echo": [], "bare client to simulator": [], "VISCA inquiry (power)": [],
+                  "VISCA command to Completion": []}
+        for _ in range(3):             # interleave so machine noise hits all alike
+            rounds["bare UDP echo"] += datagram_round_trips(int(port), a.n // 3)
+            rounds["bare client to simulator"] += datagram_round_trips(sim_port, a.n // 3)
+            rounds["VISCA inquiry (power)"] += timed(cam.power, a.n // 3)
+            rounds["VISCA command to Completion"] += timed(lambda: cam.move_relative(0, 0), a.n // 3)
+    finally:
+        cam.close()
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"stop", ("127.0.0.1", int(port)))
+        sim.terminate()
+        for proc in (echo, sim):
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    base = statistics.median(rounds["bare UDP echo"])
+    print(f"VISCA over IP round trips over loopback (simulator and echo in their own processes), "
+          f"median of {a.n // 3 * 3} each:")
+    for name, times in rounds.items():
+        med = statistics.median(times)
+        print(f"  {name:30s} {med * 1e6:8.1f} us   {med / base:5.2f}x")
+    ratio = statistics.median(rounds["VISCA inquiry (power)"]) / base
+    print(f"figure: VISCA inquiry / bare UDP echo = {ratio:.2f}x (goal <= 2x)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,96 @@
+"""The camera page: state, arrow pad, zoom, role presets, store behind a confirmation."""
+import pytest
+
+i18n = pytest.importorskip("vksroom.web.i18n")   # the panel's catalogue (the lead's web layer)
+
+from flask import Flask  # noqa: E402
+from jinja2 import ChoiceLoader, DictLoader  # noqa: E402
+
+from vksroom.controller.config import DeviceConfig  # noqa: E402
+from vksroom.controller.devices import adapter_for  # noqa: E402
+from vksroom.web import camera as camera_page  # noqa: E402
+
+BASE = "<html><body>{% block content %}{% endblock %}</body></html>"
+
+
+class Room:
+    """The two controller methods the page uses, around real adapters."""
+
+    def __init__(self, adapters):
+        self.adapters = adapters
+
+    def adapter(self, device_id):
+        return self.adapters[device_id]
+
+    def device_ids(self):
+        return list(self.adapters)
+
+    def run_on(self, device_id, fn, timeout=10.0):
+        return fn(self.adapters[device_id])
+
+
+@pytest.fixture
+def client(make_sim, tmp_path):
+    sim = make_sim("visca-ip")
+    cfg = DeviceConfig(id="cam1", type="camera", url=sim.url, label="Judge camera",
+                       options={"presets": {"judge": 1, "witness": 2}})
+    adapter = adapter_for(cfg, tmp_path)
+    adapter.connect()
+    app = Flask("vksroom.web", template_folder=str(camera_page.__file__).rsplit("/", 1)[0] + "/templates")
+    app.jinja_loader = ChoiceLoader([DictLoader({"base.html": BASE}), app.jinja_loader])
+    app.config.update(CONTROLLER=Room({"cam1": adapter}), LANGUAGE="ru", TESTING=True)
+    i18n.merge(camera_page.MESSAGES)
+    app.register_blueprint(camera_page.bp)
+
+    @app.context_processor
+    def _t():
+        lang = i18n.current_language("ru")
+        return {"t": lambda key, **p: i18n.translate(key, lang, **p)}
+    yield app.test_client(), sim
+    adapter.close()
+
+
+def test_page_shows_state_and_role_buttons(client):
+    c, sim = client
+    html = c.get("/camera/cam1").get_data(as_text=True)
+    assert "Включена" in html and "Судья" in html and "Свидетель" in html
+    assert "Judge" in c.get("/camera/cam1?lang=en").get_data(as_text=True)
+    assert "Сотталушы" not in html and "Судья" in c.get("/camera/cam1?lang=kk").get_data(as_text=True)
+    assert c.get("/camera/nope").status_code == 404
+    r = c.get("/cameras")                      # one camera: straight to its page
+    assert r.status_code == 302 and r.headers["Location"].endswith("/camera/cam1")
+
+
+def test_arrow_pad_zoom_and_recall_move_the_camera(client):
+    c, sim = client
+    r = c.post("/camera/cam1/move", data={"direction": "right", "speed": "10"})
+    assert r.status_code == 200 and sim.pan == 10 * 12
+    c.post("/camera/cam1/move", data={"direction": "up", "speed": "2"})
+    assert sim.tilt == 24
+    c.post("/camera/cam1/zoom", data={"direction": "tele"})
+    assert sim.zoom == 0x800
+    c.post("/camera/cam1/recall/judge")
+    assert (sim.pan, sim.tilt) == (0, 0)      # preset 1 never stored: the camera's home
+
+
+def test_store_needs_a_confirmation(client):
+    c, sim = client
+    c.post("/camera/cam1/move", data={"direction": "left", "speed": "5"})
+    page = c.post("/camera/cam1/store/witness").get_data(as_text=True)   # first press: asks
+    assert "Заменить позицию «Свидетель»" in page and 2 not in sim.camera.presets
+    r = c.post("/camera/cam1/store/witness", data={"confirm": "yes"})
+    assert r.status_code == 302 and sim.camera.presets[2][:2] == (-60, 0)
+    assert "Позиция «Свидетель» сохранена" in c.get(r.headers["Location"]).get_data(as_text=True)
+
+
+def test_bad_input_and_camera_errors_are_said_and_change_nothing(client):
+    c, sim = client
+    r = c.post("/camera/cam1/move", data={"direction": "sideways", "speed": "5"})
+    assert r.status_code == 400 and "Неверное значение" in r.get_data(as_text=True) and sim.pan == 0
+    r = c.post("/camera/cam1/move", data={"direction": "up", "speed": "99"})
+    assert r.status_code == 400 and sim.tilt == 0
+    r = c.post("/camera/cam1/store/usher", data={"confirm": "yes"})
+    assert r.status_code == 400
+    sim.camera.power = "standby"
+    r = c.post("/camera/cam1/recall/judge", headers={"Accept": "application/json"})
+    assert r.status_code == 400 and "VISCA error 41" in r.get_json()["error"]

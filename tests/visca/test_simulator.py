@@ -1,0 +1,114 @@
+"""The camera simulator as a product: runnable alone, realistic timing, state that persists."""
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from vksroom.drivers.errors import DeviceError, DeviceRejected
+from vksroom.hil.visca_camera import CameraSimulator
+
+from .helpers import until
+
+
+def test_help():
+    out = subprocess.run([sys.executable, "-m", "vksroom.hil.visca_camera", "--help"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and "--quirk" in out.stdout and "SIGHUP" in out.stdout
+
+
+@pytest.mark.timeout(30)
+def test_runs_alone_and_power_cycles_on_sighup(make_cam):
+    proc = subprocess.Popen([sys.executable, "-m", "vksroom.hil.visca_camera", "--transport", "visca-tcp",
+                             "--port", "0", "--boot-s", "0.3", "--ack-delay", "0"], stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("VISCA camera simulator at visca-tcp://127.0.0.1:")
+        cam = until(lambda: make_cam(line.split()[-1]))        # answers 41 while booting
+        assert cam.power() == "on"
+        proc.send_signal(signal.SIGHUP)
+        seen_down = []
+
+        def back_after_going_down():
+            try:
+                return cam.power() == "on" and seen_down
+            except DeviceError:
+                seen_down.append(True)
+                raise
+        until(back_after_going_down, timeout=10)
+        proc.terminate()
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()
+        proc.stdout.close()
+
+
+def test_booting_camera_answers_error_41_even_to_inquiries(make_sim, make_cam):
+    sim = make_sim("visca-ip", boot_s=0.0)
+    cam = make_cam(sim.url)
+    sim.camera.o.boot_s = 0.5
+    sim.restart()
+    with pytest.raises(DeviceRejected) as info:
+        cam.power()
+    assert info.value.code == 0x41
+    assert until(cam.power, timeout=3) == "on"
+
+
+def test_moves_take_time_and_the_position_travels(make_sim, make_cam):
+    sim = make_sim("visca-ip", pan_speed=1400.0, tilt_speed=1200.0)
+    cam = make_cam(sim.url)
+    start = time.monotonic()
+    cam.move_absolute(700, 0, speed=0x18, wait=False)      # 0.5 s at top speed
+    seen = []
+    while not seen or seen[-1] < 700:
+        seen.append(cam.position()[0])
+        assert time.monotonic() - start < 3
+    assert time.monotonic() - start >= 0.45
+    assert any(0 < p < 700 for p in seen)                   # seen on the way
+
+
+def test_presets_persist_across_restart_only_with_a_state_file(make_sim, make_cam, tmp_path):
+    for state_file, kept in ((str(tmp_path / "cam.json"), True), (None, False)):
+        sim = make_sim("visca-ip", state_file=state_file)
+        cam = make_cam(sim.url)
+        cam.move_absolute(-300, 200)
+        cam.store(5)
+        sim.close()
+        again = make_sim("visca-ip", state_file=state_file)
+        assert (5 in again.camera.presets) is kept
+        if kept:
+            cam2 = make_cam(again.url)
+            cam2.recall(5)
+            assert cam2.position() == (-300, 200)
+
+
+def test_bad_options_are_refused():
+    with pytest.raises(ValueError, match="unknown quirk"):
+        CameraSimulator(bogus=True)
+    with pytest.raises(ValueError, match="loss"):
+        CameraSimulator(loss=1.5)
+    with pytest.raises(ValueError, match="chain"):
+        CameraSimulator(transport="visca-ip", chain=3)
+
+
+def test_wait_41_setting_rides_out_the_power_up_period(make_sim, make_cam):
+    sim = make_sim("visca-ip", boot_s=0.0)
+    patient = make_cam(sim.url, wait_41_s=1.2)
+    sim.camera.o.boot_s = 0.5
+    sim.restart()
+    start = time.monotonic()
+    assert patient.power() == "on"            # answered 41 for 0.5 s, then on
+    assert 0.4 <= time.monotonic() - start < 2.0
+    patient.standby()
+    with pytest.raises(DeviceRejected, match="VISCA error 41"):
+        patient.home()                        # standby stays 41: given up after wait_41_s
+
+
+def test_serial_wire_timing_at_9600_baud(make_sim, make_cam):
+    sim = make_sim("visca-serial", wire_timing=True, baud=9600)
+    cam = make_cam(sim.url)
+    start = time.monotonic()
+    for _ in range(5):
+        cam.position()                        # 11-byte answer: 11.5 ms at 9600 baud
+    assert time.monotonic() - start >= 5 * 0.0114

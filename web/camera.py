@@ -1,0 +1,186 @@
+"""A page per camera: the camera's state, an arrow pad with speed, zoom, role preset
+buttons, and storing a role's preset behind a confirmation.
+
+Every action runs through ``controller.run_on(device_id, ...)`` (so it holds the
+device's lock against the poll and the self-test); refused input and camera errors come
+back on the page in the reader's language and change nothing. ``Accept:
+application/json`` gets the same as JSON. Register ``bp`` (and merge ``MESSAGES``).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
+
+from vksroom.drivers.errors import ConfigError, DeviceError
+from vksroom.drivers.visca.messages import PAN_SPEED_MAX
+
+bp = Blueprint("camera", __name__)
+NAV = ("nav.cameras", "camera.index")
+
+ROLES = ("judge", "prosecutor", "defence", "defendant", "witness", "wide")
+ACTION_TIMEOUT = 20.0
+
+MESSAGES = {
+    "nav.cameras": {"kk": "Камералар", "ru": "Камеры", "en": "Cameras"},
+    "camera.title": {"kk": "Камера", "ru": "Камера", "en": "Camera"},
+    "camera.power": {"kk": "Қуат", "ru": "Питание", "en": "Power"},
+    "camera.power.on": {"kk": "Қосулы", "ru": "Включена", "en": "On"},
+    "camera.power.standby": {"kk": "Күту режимі", "ru": "Дежурный режим", "en": "Standby"},
+    "camera.position": {"kk": "Бағыты (pan / tilt)", "ru": "Положение (pan / tilt)", "en": "Position (pan / tilt)"},
+    "camera.zoom": {"kk": "Масштаб", "ru": "Масштаб", "en": "Zoom"},
+    "camera.zoom.tele": {"kk": "Жақындату", "ru": "Приблизить", "en": "Zoom in"},
+    "camera.zoom.wide": {"kk": "Алыстату", "ru": "Отдалить", "en": "Zoom out"},
+    "camera.speed": {"kk": "Жылдамдық", "ru": "Скорость", "en": "Speed"},
+    "camera.presets": {"kk": "Қатысушылар позициялары", "ru": "Позиции участников", "en": "Role presets"},
+    "camera.recall": {"kk": "Көрсету", "ru": "Показать", "en": "Show"},
+    "camera.store": {"kk": "Позицияны сақтау", "ru": "Сохранить позицию", "en": "Store preset"},
+    "camera.store.confirm": {
+        "kk": "«{role}» позициясын ({preset}) камераның қазіргі көрінісімен ауыстыру керек пе?",
+        "ru": "Заменить позицию «{role}» (№ {preset}) текущим видом камеры?",
+        "en": "Replace the “{role}” preset (no. {preset}) with the camera's current view?"},
+    "camera.store.yes": {"kk": "Иә, сақтау", "ru": "Да, сохранить", "en": "Yes, store"},
+    "camera.store.no": {"kk": "Жоқ", "ru": "Нет", "en": "No"},
+    "camera.stored": {"kk": "«{role}» позициясы сақталды", "ru": "Позиция «{role}» сохранена",
+                      "en": "Preset “{role}” stored"},
+    "camera.no_presets": {"kk": "Позициялар бапталмаған", "ru": "Позиции не настроены", "en": "No presets configured"},
+    "camera.error": {"kk": "Камера орындамады: {error}", "ru": "Камера не выполнила команду: {error}",
+                     "en": "The camera did not do it: {error}"},
+    "camera.bad_input": {"kk": "Қате мән: {error}", "ru": "Неверное значение: {error}", "en": "Wrong value: {error}"},
+    "camera.dir.up": {"kk": "Жоғары", "ru": "Вверх", "en": "Up"},
+    "camera.dir.down": {"kk": "Төмен", "ru": "Вниз", "en": "Down"},
+    "camera.dir.left": {"kk": "Солға", "ru": "Влево", "en": "Left"},
+    "camera.dir.right": {"kk": "Оңға", "ru": "Вправо", "en": "Right"},
+    "role.judge": {"kk": "Судья", "ru": "Судья", "en": "Judge"},
+    "role.prosecutor": {"kk": "Прокурор", "ru": "Прокурор", "en": "Prosecutor"},
+    "role.defence": {"kk": "Қорғаушы", "ru": "Защитник", "en": "Defence"},
+    "role.defendant": {"kk": "Сотталушы", "ru": "Подсудимый", "en": "Defendant"},
+    "role.witness": {"kk": "Куә", "ru": "Свидетель", "en": "Witness"},
+    "role.wide": {"kk": "Жалпы көрініс", "ru": "Общий план", "en": "Wide shot"},
+    # self-test reasons (CheckResult.code -> text, CheckResult.params fill it in)
+    "reason.camera.unreachable": {"kk": "Камера жауап бермейді: {error}", "ru": "Камера не отвечает: {error}",
+                                  "en": "Camera not answering: {error}"},
+    "reason.camera.standby": {"kk": "Камера күту режимінде", "ru": "Камера в дежурном режиме",
+                              "en": "Camera is in standby"},
+    "reason.camera.version": {"kk": "Камера нұсқасы оқылмады: {error}", "ru": "Не прочитана версия камеры: {error}",
+                              "en": "Camera version not read: {error}"},
+    "reason.camera.preset_failed": {"kk": "№ {preset} ({role}) позициясы шақырылмады: {error}",
+                                    "ru": "Позиция № {preset} ({role}) не вызвана: {error}",
+                                    "en": "Preset {preset} ({role}) did not recall: {error}"},
+    "reason.camera.preset_moving": {"kk": "№ {preset} ({role}) позициясы: камера тоқтамады",
+                                    "ru": "Позиция № {preset} ({role}): камера не остановилась",
+                                    "en": "Preset {preset} ({role}): the camera did not stop"},
+    "reason.camera.preset_off": {
+        "kk": "№ {preset} ({role}) позициясы басқа жерге келді: {pan}/{tilt}, сақталғаны {stored_pan}/{stored_tilt}",
+        "ru": "Позиция № {preset} ({role}) пришла не туда: {pan}/{tilt}, сохранена {stored_pan}/{stored_tilt}",
+        "en": "Preset {preset} ({role}) landed at {pan}/{tilt}, stored at {stored_pan}/{stored_tilt}"},
+    "reason.camera.preset_skipped": {"kk": "№ {preset} ({role}) позициясы тексерілмеді (уақыт бітті)",
+                                     "ru": "Позиция № {preset} ({role}) не проверена (время вышло)",
+                                     "en": "Preset {preset} ({role}) not tried (out of time)"},
+}
+
+
+def _controller():
+    return current_app.config["CONTROLLER"]
+
+
+def _adapter(device_id: str):
+    try:
+        adapter = _controller().adapter(device_id)
+    except KeyError:
+        abort(404)
+    if getattr(adapter, "kind", "") != "camera":
+        abort(404)
+    return adapter
+
+
+def _lang() -> str:
+    from vksroom.web import i18n
+    return i18n.current_language(current_app.config.get("LANGUAGE", "ru"))
+
+
+def _t(key: str, **params) -> str:
+    from vksroom.web import i18n
+    return i18n.translate(key, _lang(), **params)
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json" or request.is_json
+
+
+def _run(device_id: str, fn):
+    """``fn(adapter)`` under the device's lock -> (result, None) or (None, message)."""
+    try:
+        return _controller().run_on(device_id, fn, timeout=ACTION_TIMEOUT), None
+    except ConfigError as exc:
+        return None, _t("camera.bad_input", error=str(exc))
+    except DeviceError as exc:
+        return None, _t("camera.error", error=str(exc))
+    except TimeoutError:
+        return None, _t("camera.error", error=f"no answer within {ACTION_TIMEOUT:g} s")
+
+
+def _page(device_id: str, message: str = "", error: str = "", confirm: str | None = None, status: int = 200):
+    adapter = _adapter(device_id)
+    state, state_error = _run(device_id, lambda a: a.state())
+    error = error or state_error
+    speed = request.values.get("speed", type=int) or 8
+    if _wants_json():
+        body = {"device": device_id, "state": state, "roles": adapter.roles, "message": message, "error": error}
+        return jsonify(body), (status if not error or status != 200 else 409)
+    return render_template(
+        "camera.html", device_id=device_id, label=adapter.cfg.label or device_id, state=state,
+        roles=adapter.roles, message=message, error=error, confirm=confirm, speed=max(1, min(speed, PAN_SPEED_MAX)),
+        speed_max=PAN_SPEED_MAX), status
+
+
+@bp.get("/cameras")
+def index():
+    controller = _controller()
+    cameras = []
+    for dev_id in controller.device_ids():
+        adapter = controller.adapter(dev_id)
+        if getattr(adapter, "kind", "") == "camera":
+            cameras.append((dev_id, adapter.cfg.label or dev_id))
+    if len(cameras) == 1:
+        return redirect(url_for("camera.page", device_id=cameras[0][0]))
+    return render_template("cameras.html", cameras=cameras)
+
+
+@bp.get("/camera/<device_id>")
+def page(device_id):
+    return _page(device_id)
+
+
+@bp.post("/camera/<device_id>/move")
+def move(device_id):
+    direction = request.values.get("direction", "")
+    speed = request.values.get("speed", type=int)
+    _, error = _run(device_id, lambda a: a.nudge(direction, speed))
+    return _page(device_id, error=error, status=400 if error else 200)
+
+
+@bp.post("/camera/<device_id>/zoom")
+def zoom(device_id):
+    direction = request.values.get("direction", "")
+    _, error = _run(device_id, lambda a: a.zoom_step(direction))
+    return _page(device_id, error=error, status=400 if error else 200)
+
+
+@bp.post("/camera/<device_id>/recall/<role>")
+def recall(device_id, role):
+    _, error = _run(device_id, lambda a: a.recall_role(role))
+    return _page(device_id, error=error, status=400 if error else 200)
+
+
+@bp.route("/camera/<device_id>/store/<role>", methods=["GET", "POST"])
+def store(device_id, role):
+    adapter = _adapter(device_id)
+    if role not in adapter.roles:
+        return _page(device_id, error=_t("camera.bad_input", error=f"no preset for role {role!r}"), status=400)
+    if request.method == "GET" or request.values.get("confirm") != "yes":
+        return _page(device_id, confirm=role)      # nothing is stored without the second press
+    _, error = _run(device_id, lambda a: a.store_role(role))
+    if error:
+        return _page(device_id, error=error, status=400)
+    if _wants_json():
+        return _page(device_id, message=_t("camera.stored", role=_t(f"role.{role}")))
+    return redirect(url_for("camera.page", device_id=device_id, stored=role))

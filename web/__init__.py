@@ -18,6 +18,7 @@ BLUEPRINTS = (
     "vksroom.web.hearings",
     "vksroom.web.audio",
     "vksroom.web.codec",
+    "vksroom.web.camera",
 )
 
 

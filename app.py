@@ -200,6 +200,8 @@ def cmd_demo(args) -> int:
             # The simulated cameras answer error 41 while they power up, as real ones do:
             # let them come up before the first self-test (it runs anyway after 20 s).
             stack.controller.wait_for(lambda r: r.state.value == "ready", 20)
+            print("Storing reference pictures of each camera preset (once)...", flush=True)
+            capture_missing_references(stack.controller)
             stack.controller.run_selftest("demo")
             print(f"Panel:          {stack.panel_url}", flush=True)
             print(f"MQTT broker:    {bench.config.mqtt.url}", flush=True)
@@ -211,6 +213,21 @@ def cmd_demo(args) -> int:
         finally:
             stack.stop()
     return 0
+
+
+def capture_missing_references(controller, timeout: float = 90.0) -> list[str]:
+    """For each camera with a picture and no references yet, recall every role and store
+    what it shows: what a technician does once, in a good test session. Returns the paths."""
+    from vksroom.drivers.video.references import ReferenceStore
+
+    stored = []
+    store = ReferenceStore(controller.data_dir)
+    for cam in controller.cfg.devices_of("camera"):
+        if not cam.options.get("video") or store.list(cam.id):
+            continue
+        stored += controller.run_on(cam.id, lambda a: [a.capture_reference(role, "demo") for role in a.roles],
+                                    timeout=timeout)
+    return stored
 
 
 def _require_free_port(host: str, port: int) -> None:

@@ -11,11 +11,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from vksroom.hil.scene import DEFENDANT_VIEW, JUDGE_VIEW, OVERVIEW, PLAINTIFF_VIEW
+
 DEMO_PRESETS = {"judge": 1, "prosecutor": 2, "defence": 3, "defendant": 4, "witness": 5, "wide": 6}
 DEMO_MICS = ("judge", "prosecutor", "defence", "defendant", "witness")
-# Where each role's preset points (VISCA pan, tilt, zoom), as a technician stored them.
-DEMO_POSITIONS = {1: (0, 300, 4000), 2: (-1200, 0, 2500), 3: (1200, 0, 2500), 4: (1800, -100, 3000),
-                  5: (-600, -100, 3500), 6: (0, 0, 0)}
+# Where each role's preset points (VISCA pan, tilt, zoom) in the synthetic courtroom of
+# hil/scene.py, as a technician stored them: the judge's bench, the parties, the hall.
+DEMO_POSITIONS = {1: JUDGE_VIEW, 2: PLAINTIFF_VIEW, 3: (PLAINTIFF_VIEW[0] // 2, PLAINTIFF_VIEW[1], 4000),
+                  4: DEFENDANT_VIEW, 5: (DEFENDANT_VIEW[0] // 2, DEFENDANT_VIEW[1], 4000), 6: OVERVIEW}
 
 
 class DemoBench:
@@ -27,6 +30,7 @@ class DemoBench:
         self.mqtt = mqtt
         self.broker_kind = broker_kind   # auto: Mosquitto when installed, else the embedded amqtt
         self.cameras: dict = {}
+        self.streams: dict = {}     # camera name -> its simulated video (MJPEG over HTTP)
         self.codec = None
         self.dsp = None
         self.broker = None
@@ -36,6 +40,7 @@ class DemoBench:
     def start(self) -> "DemoBench":
         from vksroom.hil.audio_sim import TesiraSimulator
         from vksroom.hil.codec_sim import CiscoCodecSimulator
+        from vksroom.hil.video_stream import VideoStreamServer
         from vksroom.hil.visca_camera import CameraSimulator
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -44,8 +49,10 @@ class DemoBench:
                 state = self.data_dir / f"{name}.json"
                 if not state.exists():  # the presets a technician stored when the room was set up
                     state.write_text(json.dumps({"presets": {str(n): list(pos) for n, pos in DEMO_POSITIONS.items()}}))
-                self.cameras[name] = CameraSimulator(transport="visca-ip", host="127.0.0.1", port=0,
-                                                     state_file=str(state)).start()
+                sim = CameraSimulator(transport="visca-ip", host="127.0.0.1", port=0, state_file=str(state)).start()
+                self.cameras[name] = sim
+                # The picture follows the camera: what it shows is cropped by its pan, tilt and zoom.
+                self.streams[name] = VideoStreamServer(view_fn=lambda sim=sim: (sim.pan, sim.tilt, sim.zoom)).start()
             self.codec = CiscoCodecSimulator().start()
             # The bench microphones, with people speaking into them (or the DSP's test tone).
             self.dsp = TesiraSimulator(channels=len(DEMO_MICS),
@@ -61,7 +68,7 @@ class DemoBench:
         return self
 
     def stop(self) -> None:
-        for sim in self.cameras.values():
+        for sim in (*self.cameras.values(), *self.streams.values()):
             sim.stop()
         for sim in (self.codec, self.dsp):
             if sim is not None:
@@ -97,12 +104,14 @@ data_dir = "{self.data_dir}"
 type = "camera"
 label = "Камера судьи / Судья камерасы"
 url = "{self.cameras['cam_judge'].url}"
+video = "{self.streams['cam_judge'].url}"
 presets = {{ {presets} }}
 
 [devices.cam_hall]
 type = "camera"
 label = "Камера зала / Зал камерасы"
 url = "{self.cameras['cam_hall'].url}"
+video = "{self.streams['cam_hall'].url}"
 required = false
 presets = {{ wide = 6 }}
 

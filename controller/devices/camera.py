@@ -17,6 +17,7 @@ stored at is remembered (``data_dir/camera-<id>.json``) and a recall must land w
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -174,6 +175,30 @@ class CameraAdapter(DeviceAdapter):
         results.extend(self._preset_checks(cam, ctx))
         return results
 
+    def _picture_checks(self, check: str, role: str, ctx: CheckContext) -> list[CheckResult]:
+        """After a preset landed: is the picture right? Judged against that role's references."""
+        url = self.cfg.options.get("video")
+        if not url or ctx.remaining() < 1.0:
+            return []
+        from vksroom.controller.video import check_preset_video
+
+        results = check_preset_video(self.id, role, url, ctx.data_dir, timeout=min(5.0, ctx.remaining()))
+        return [dataclasses.replace(r, check=f"{check}.{r.check}") for r in results]
+
+    def capture_reference(self, role: str, label: str = "") -> str:
+        """Recall ``role``'s preset and store the picture as its reference (a good test session)."""
+        from vksroom.drivers.video.capture import VideoSource
+        from vksroom.drivers.video.references import ReferenceStore
+
+        url = self.cfg.options.get("video")
+        if not url or self.data_dir is None:
+            raise ConfigError(f"camera {self.id} has no 'video' URL: no picture to store")
+        self.recall_role(role)
+        with VideoSource(url, name=self.id) as source:
+            source.grab(5.0)                       # the stream starts with a buffered picture
+            frame = source.grab(5.0).image
+        return str(ReferenceStore(self.data_dir).add(self.id, role, frame, label=label, source="camera"))
+
     def _preset_checks(self, cam, ctx: CheckContext) -> list[CheckResult]:
         out = []
         if not self.roles:
@@ -212,6 +237,7 @@ class CameraAdapter(DeviceAdapter):
             else:
                 out.append(self.result(check, True, f"preset {n} ({role}) recalled to pan {pan} tilt {tilt}",
                                        value=value, code="camera.preset", **params))
+                out.extend(self._picture_checks(check, role, ctx))
         if before is not None:
             try:   # put the camera back where the technician left it
                 cam.move_absolute(*before[0], speed=0x18)

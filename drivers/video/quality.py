@@ -210,7 +210,11 @@ class Features:
     bands: list = field(default_factory=list, repr=False)
 
 
-def features(frame) -> Features:
+def features(frame, scale: float = 1.0) -> Features:
+    """Features of one frame. ``scale`` > 1 says the frame was decoded at a reduced size
+    (native pixels per given pixel, e.g. 2 for a half-size JPEG decode): the noise estimate
+    is brought back to native units as for white noise (averaging k x k pixels divides its
+    sigma by k). Everything else is measured at the analysis size and needs no correction."""
     frame = normalize(frame)
     colour = frame.ndim == 3
     full = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if colour else frame
@@ -225,11 +229,12 @@ def features(frame) -> Features:
     white = float(cum[-1] - cum[WHITE - 1]) / n
     mean, std = (float(v[0][0]) for v in cv2.meanStdDev(g))
     bands = _bands(full, g.size)
-    noise = _noise_sigma(bands)
+    measured = _noise_sigma(bands)
+    noise = measured * max(scale, 1.0)
     # Noise at the analysis size (averaging k x k pixels divides white noise by k): what
     # sensor noise adds to the Laplacian and to block contrast is taken out again, so a
     # blurred noisy picture does not pass for a sharp one.
-    na = noise * g.shape[1] / full.shape[1]
+    na = measured * g.shape[1] / full.shape[1]
     # Laplacian of a lightly smoothed image (LoG, sigma 0.7): still falls steeply with
     # defocus, but pixel noise and encoder speckle no longer pass for detail.
     lap = cv2.Laplacian(cv2.GaussianBlur(g, (3, 3), 0.7), cv2.CV_16S)
@@ -395,10 +400,12 @@ class Analyzer:
         lm = math.log(max(f.mean, 1e-3))
         return min(self.references, key=lambda r: abs(math.log(max(r.features.mean, 1e-3)) - lm))
 
-    def analyze(self, frame, t: float | None = None, source_ts: float | None = None) -> Verdict:
+    def analyze(self, frame, t: float | None = None, source_ts: float | None = None,
+                scale: float = 1.0) -> Verdict:
         """Judge one frame. ``t`` is when it was captured (seconds, monotonic; default now);
-        ``source_ts`` the source's own timestamp, if it has one (a stalled one = frozen)."""
-        f = features(frame)
+        ``source_ts`` the source's own timestamp, if it has one (a stalled one = frozen);
+        ``scale`` native pixels per given pixel when the frame was decoded reduced."""
+        f = features(frame, scale)
         t = time.monotonic() if t is None else t
         ref = self._closest(f)
         rf = ref.features if ref else None

@@ -30,7 +30,7 @@ import numpy as np
 
 from vksroom.drivers.errors import ConfigError, DeviceError, DeviceTimeout, TransportError
 from vksroom.drivers.video import mjpeg
-from vksroom.drivers.video.quality import ANALYSIS_EDGE, BadFrame
+from vksroom.drivers.video.quality import ANALYSIS_EDGE, BadFrame, Persistence
 
 log = logging.getLogger(__name__)
 
@@ -343,11 +343,17 @@ class Monitor:
     """Judge a :class:`VideoSource`'s newest frame ``rate_hz`` times a second in a thread.
 
     ``on_verdict(verdict, frame)`` is called for each judged frame; ``latest`` keeps the last.
+    Single verdicts are per frame; :attr:`alarms` applies :class:`Persistence` (a check
+    alarms after ``raise_after`` faulty frames in a row, clears after ``clear_after`` good
+    ones) and ``on_alarm(alarms, verdict)`` is called whenever that set changes.
     """
 
-    def __init__(self, source: VideoSource, analyzer, rate_hz: float = 2.0, on_verdict=None):
+    def __init__(self, source: VideoSource, analyzer, rate_hz: float = 2.0, on_verdict=None,
+                 raise_after: int = 3, clear_after: int = 2, on_alarm=None):
         self.source, self.analyzer, self.rate_hz = source, analyzer, rate_hz
-        self.on_verdict = on_verdict
+        self.on_verdict, self.on_alarm = on_verdict, on_alarm
+        self.persistence = Persistence(raise_after, clear_after)
+        self.alarms: set[str] = set()
         self.latest = None
         self.judged = 0
         self._stop = threading.Event()
@@ -381,8 +387,13 @@ class Monitor:
                 else:
                     self.latest = v
                     self.judged += 1
+                    alarms = self.persistence.update(v)
+                    changed = alarms != self.alarms
+                    self.alarms = alarms
                     if self.on_verdict:
                         self.on_verdict(v, f)
+                    if changed and self.on_alarm:
+                        self.on_alarm(set(alarms), v)
             next_at += period
             if self._stop.wait(max(0.0, next_at - time.monotonic())):
                 break

@@ -16,6 +16,7 @@ from vksroom.web import i18n
 BLUEPRINTS = (
     "vksroom.web.panel",
     "vksroom.web.hearings",
+    "vksroom.web.video",
 )
 
 

@@ -19,6 +19,7 @@ BLUEPRINTS = (
     "vksroom.web.audio",
     "vksroom.web.codec",
     "vksroom.web.camera",
+    "vksroom.web.video",
 )
 
 

@@ -1,9 +1,17 @@
-"""Reading camera video with ``cv2.VideoCapture``: always the latest frame, never a backlog.
+"""Reading camera video: always the latest frame, never a backlog.
 
 :class:`VideoSource` opens a URL (RTSP, HTTP MJPEG, UDP, a file) or a V4L2 device
 (``/dev/video0`` or ``"0"``) and reads it in a background thread that keeps only the newest
 frame with its timestamps. When reading fails it reopens after ``reconnect_s``; when no new
 frame has arrived for ``no_signal_after_s`` its state is ``"no_signal"``.
+
+Two readers. ``http://`` MJPEG streams are read by :mod:`vksroom.drivers.video.mjpeg`:
+the thread only splits the multipart stream and keeps the newest JPEG's bytes; a picture
+is decoded when asked for (:attr:`Frame.image`, or :meth:`Frame.for_analysis` at a reduced
+size that still covers the analysis size). Everything else (RTSP/H.264, files, V4L2, and
+HTTP that is not multipart) goes through ``cv2.VideoCapture``, which must decode every
+frame of an H.264 stream to stay at the live edge: for several cameras use the camera's
+sub-stream (lower resolution and frame rate) for monitoring.
 
 :func:`read_file_frames` samples a video file (or one image) for offline judging.
 :class:`Monitor` judges a source's latest frame a few times a second.
@@ -20,21 +28,56 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from vksroom.drivers.errors import ConfigError, DeviceTimeout, TransportError
-from vksroom.drivers.video.quality import BadFrame
+from vksroom.drivers.errors import ConfigError, DeviceError, DeviceTimeout, TransportError
+from vksroom.drivers.video import mjpeg
+from vksroom.drivers.video.quality import ANALYSIS_EDGE, BadFrame, Persistence
 
 log = logging.getLogger(__name__)
 
 CONNECTING, LIVE, NO_SIGNAL, STOPPED = "connecting", "live", "no_signal", "stopped"
 
 
-@dataclass(frozen=True)
 class Frame:
-    image: np.ndarray
-    seq: int                  # 1, 2, 3... per source
-    t: float                  # time.monotonic() when it was read
-    wall: float               # time.time() when it was read
-    source_ts: float | None   # the stream's own timestamp (seconds) if it gives one
+    """One picture of a source: decoded already (``cv2.VideoCapture``) or JPEG bytes that
+    are decoded on first use (MJPEG reader).
+
+    ``seq`` counts frames per source (1, 2, 3...), ``t``/``wall`` are monotonic/wall time
+    when it was read, ``source_ts`` the stream's own timestamp when it gives one (for MJPEG:
+    the number of the last part whose bytes changed; it stalls when the camera repeats the
+    same picture byte for byte).
+    """
+
+    __slots__ = ("seq", "t", "wall", "source_ts", "jpeg", "_image", "_reduced")
+
+    def __init__(self, image: np.ndarray | None, seq: int, t: float, wall: float,
+                 source_ts: float | None, jpeg: bytes | None = None):
+        if image is None and not jpeg:
+            raise ValueError("a frame needs a picture or JPEG bytes")
+        self._image, self.jpeg = image, jpeg
+        self.seq, self.t, self.wall, self.source_ts = seq, t, wall, source_ts
+        self._reduced = None
+
+    @property
+    def image(self) -> np.ndarray:
+        """The full-size BGR picture (decoded once). Raises BadFrame for an undecodable JPEG."""
+        if self._image is None:
+            img = mjpeg.decode(self.jpeg)
+            if img is None:
+                raise BadFrame(f"frame {self.seq}: JPEG data ({len(self.jpeg)} bytes) does not decode")
+            self._image = img
+        return self._image
+
+    def for_analysis(self, min_edge: int = ANALYSIS_EDGE) -> tuple[np.ndarray, float]:
+        """``(picture, scale)`` for the analyzer: for JPEG bytes, decoded at the largest
+        libjpeg reduction whose long edge stays >= ``min_edge`` (the analyzer halves down
+        to that size anyway); ``scale`` is native pixels per returned pixel."""
+        if self._image is not None:
+            return self._image, 1.0
+        if self._reduced is None:
+            k = mjpeg.reduction_for(mjpeg.jpeg_size(self.jpeg), min_edge)
+            img = mjpeg.decode(self.jpeg, k) if k > 1 else None
+            self._reduced = (img, float(k)) if img is not None else (self.image, 1.0)
+        return self._reduced
 
 
 def open_capture(url: str, open_timeout_s: float = 5.0, read_timeout_s: float = 5.0) -> cv2.VideoCapture:
@@ -62,7 +105,9 @@ class VideoSource:
 
     def __init__(self, url: str, no_signal_after_s: float = 3.0, reconnect_s: float = 1.0,
                  open_timeout_s: float = 5.0, read_timeout_s: float = 5.0, name: str = "",
-                 pace_files: bool = True, max_fps: float = 0.0):
+                 pace_files: bool = True, max_fps: float = 0.0, reader: str = "auto"):
+        if reader not in ("auto", "mjpeg", "capture"):
+            raise ConfigError(f"video reader {reader!r}: use auto, mjpeg or capture")
         self.url = url
         self.name = name or url
         self.no_signal_after_s = no_signal_after_s
@@ -73,6 +118,12 @@ class VideoSource:
         # Decode every packet (H.264 needs it and it keeps us at the live edge) but convert
         # to BGR at most max_fps times a second: the conversion is a large part of the cost.
         self.max_fps = max_fps
+        # "auto": our own MJPEG reader for http:// URLs, falling back to cv2.VideoCapture
+        # (for good) when the server answers with something that is not multipart.
+        self.reader = reader
+        self.reading_with = ""         # "mjpeg" or "capture" once connected
+        self.parts = 0                 # MJPEG parts received (all, not only kept)
+        self._stream: mjpeg.MjpegStream | None = None
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -96,6 +147,9 @@ class VideoSource:
         self._stop.set()
         with self._cond:
             self._cond.notify_all()
+        stream = self._stream
+        if stream is not None:
+            stream.close()          # unblocks the reader thread's recv at once
         if self._thread:
             self._thread.join(timeout)
             self._thread = None
@@ -160,6 +214,20 @@ class VideoSource:
                 if self._stop.wait(self.reconnect_s):
                     break
             first = False
+            if self.reader == "mjpeg" or (self.reader == "auto" and mjpeg.is_http(self.url)):
+                try:
+                    self._run_mjpeg()
+                    continue
+                except mjpeg.NotMjpeg as exc:
+                    if self.reader == "mjpeg":
+                        self.error = str(exc)
+                        continue
+                    log.info("%s; reading it with cv2.VideoCapture", exc)
+                    self.reader = "capture"
+                except (DeviceError, ConfigError) as exc:
+                    self.error = str(exc)
+                    log.debug("%s", exc)
+                    continue
             try:
                 cap = open_capture(self.url, self.open_timeout_s, self.read_timeout_s)
             except (TransportError, ConfigError) as exc:
@@ -173,7 +241,41 @@ class VideoSource:
             finally:
                 cap.release()
 
+    def _publish(self, frame_args: dict, now: float) -> None:
+        with self._cond:
+            self._seq += 1
+            self._frame = Frame(seq=self._seq, t=now, wall=time.time(), **frame_args)
+            self.error = ""
+            self._cond.notify_all()
+
+    def _run_mjpeg(self) -> None:
+        """Read one MJPEG connection until it fails or we stop (raises DeviceError/NotMjpeg)."""
+        stream = mjpeg.MjpegStream(self.url, self.open_timeout_s, self.read_timeout_s)
+        self._stream = stream
+        try:
+            if self._stop.is_set():
+                return
+            stream.open()
+            self.reading_with = "mjpeg"
+            prev, changed = None, 0
+            for data in stream.parts():
+                if self._stop.is_set():
+                    return
+                self.parts += 1
+                if data != prev:         # byte-identical parts: the camera repeats a picture
+                    changed += 1
+                    prev = data
+                self._publish({"image": None, "jpeg": data, "source_ts": float(changed)}, time.monotonic())
+        except DeviceError:
+            if self._stop.is_set():
+                return
+            raise
+        finally:
+            self._stream = None
+            stream.close()
+
     def _read_loop(self, cap: cv2.VideoCapture) -> None:
+        self.reading_with = "capture"
         is_file = "://" not in self.url and os.path.isfile(self.url)
         fps = cap.get(cv2.CAP_PROP_FPS) if is_file else 0.0
         period = 1.0 / fps if self.pace_files and fps and 0 < fps < 1000 else 0.0
@@ -190,11 +292,7 @@ class VideoSource:
                 return
             last = now
             pos = cap.get(cv2.CAP_PROP_POS_MSEC)
-            with self._cond:
-                self._seq += 1
-                self._frame = Frame(img, self._seq, now, time.time(), pos / 1000.0 if pos and pos > 0 else None)
-                self.error = ""
-                self._cond.notify_all()
+            self._publish({"image": img, "source_ts": pos / 1000.0 if pos and pos > 0 else None}, now)
             if period and self._stop.wait(period):
                 return
 
@@ -245,11 +343,17 @@ class Monitor:
     """Judge a :class:`VideoSource`'s newest frame ``rate_hz`` times a second in a thread.
 
     ``on_verdict(verdict, frame)`` is called for each judged frame; ``latest`` keeps the last.
+    Single verdicts are per frame; :attr:`alarms` applies :class:`Persistence` (a check
+    alarms after ``raise_after`` faulty frames in a row, clears after ``clear_after`` good
+    ones) and ``on_alarm(alarms, verdict)`` is called whenever that set changes.
     """
 
-    def __init__(self, source: VideoSource, analyzer, rate_hz: float = 2.0, on_verdict=None):
+    def __init__(self, source: VideoSource, analyzer, rate_hz: float = 2.0, on_verdict=None,
+                 raise_after: int = 3, clear_after: int = 2, on_alarm=None):
         self.source, self.analyzer, self.rate_hz = source, analyzer, rate_hz
-        self.on_verdict = on_verdict
+        self.on_verdict, self.on_alarm = on_verdict, on_alarm
+        self.persistence = Persistence(raise_after, clear_after)
+        self.alarms: set[str] = set()
         self.latest = None
         self.judged = 0
         self._stop = threading.Event()
@@ -276,14 +380,20 @@ class Monitor:
             if f is not None:
                 seq = f.seq
                 try:
-                    v = self.analyzer.analyze(f.image, t=f.t, source_ts=f.source_ts)
+                    image, scale = f.for_analysis()
+                    v = self.analyzer.analyze(image, t=f.t, source_ts=f.source_ts, scale=scale)
                 except BadFrame as exc:
                     log.warning("%s: %s", self.source.name, exc)
                 else:
                     self.latest = v
                     self.judged += 1
+                    alarms = self.persistence.update(v)
+                    changed = alarms != self.alarms
+                    self.alarms = alarms
                     if self.on_verdict:
                         self.on_verdict(v, f)
+                    if changed and self.on_alarm:
+                        self.on_alarm(set(alarms), v)
             next_at += period
             if self._stop.wait(max(0.0, next_at - time.monotonic())):
                 break

@@ -5,7 +5,10 @@ is on the wrong side of its threshold; which side is fixed per check (:data:`BAD
 lists the checks where a *low* score is bad)::
 
     check        score                                                   bad when
-    blur         sharpness (Laplacian std / grey std) / reference's      below
+    blur         with a reference: fine/coarse detail (Laplacian energy at   below
+                 1/2 over 1/4 of the analysis size) / reference's, which
+                 lighting, contrast and people in view barely move;
+                 without: sharpness (Laplacian std / grey std)
     dark         95th luma percentile / darkest reference's (default 0.8) below
     bright       mean luma / brightest reference's (default 0.5), plus    above
                  the extra share of near-white pixels
@@ -54,16 +57,19 @@ FREEZE_BLOCK = 1.0           # ...with no block's mean |difference| above this
 
 # name -> (threshold with a reference, threshold without one)
 THRESHOLDS: dict[str, tuple[float, float]] = {
-    "blur": (0.68, 0.04),
+    "blur": (0.87, 0.04),
     "dark": (0.70, 0.30),
     "bright": (1.55, 1.80),
     "black": (0.96, 0.96),
     "frozen": (2.0, 2.0),
     "noise": (4.0, 6.0),
     "cast": (0.18, 0.80),
-    "obstruction": (0.20, 0.70),
-    "drift": (0.02, 0.02),
+    "obstruction": (0.08, 0.70),
+    "drift": (0.03, 0.03),
 }
+# The thresholds "with a reference" for blur, obstruction and drift were set on the
+# calibration half of the photo set (benchmarks/quality_accuracy.py --calibrate: every
+# other photograph) and are reported on the other half.
 # Defaults that stand in for a reference when none is given.
 DEFAULT_BASE = {"sharpness": 1.0, "p95": 0.8, "mean": 0.5, "white": 0.05, "noise": 0.0}
 
@@ -204,13 +210,18 @@ class Features:
     white: float                 # share >= WHITE
     uniform: float               # share within +-10 of the median
     sharpness: float             # Laplacian std / grey std
+    detail: float                # Laplacian energy at 1/2 over 1/4 of the analysis size
     noise: float
     chroma: np.ndarray | None    # median (log R/G, log B/G) of well-exposed pixels; None if grey
     blocks: np.ndarray           # grey std per block (GRID)
     bands: list = field(default_factory=list, repr=False)
 
 
-def features(frame) -> Features:
+def features(frame, scale: float = 1.0) -> Features:
+    """Features of one frame. ``scale`` > 1 says the frame was decoded at a reduced size
+    (native pixels per given pixel, e.g. 2 for a half-size JPEG decode): the noise estimate
+    is brought back to native units as for white noise (averaging k x k pixels divides its
+    sigma by k). Everything else is measured at the analysis size and needs no correction."""
     frame = normalize(frame)
     colour = frame.ndim == 3
     full = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if colour else frame
@@ -225,22 +236,35 @@ def features(frame) -> Features:
     white = float(cum[-1] - cum[WHITE - 1]) / n
     mean, std = (float(v[0][0]) for v in cv2.meanStdDev(g))
     bands = _bands(full, g.size)
-    noise = _noise_sigma(bands)
+    measured = _noise_sigma(bands)
+    noise = measured * max(scale, 1.0)
     # Noise at the analysis size (averaging k x k pixels divides white noise by k): what
     # sensor noise adds to the Laplacian and to block contrast is taken out again, so a
     # blurred noisy picture does not pass for a sharp one.
-    na = noise * g.shape[1] / full.shape[1]
+    na = measured * g.shape[1] / full.shape[1]
     # Laplacian of a lightly smoothed image (LoG, sigma 0.7): still falls steeply with
     # defocus, but pixel noise and encoder speckle no longer pass for detail.
-    lap = cv2.Laplacian(cv2.GaussianBlur(g, (3, 3), 0.7), cv2.CV_16S)
-    _, lstd = cv2.meanStdDev(lap)
-    sharp = math.sqrt(max(float(lstd[0][0]) ** 2 - LOG_NOISE * na * na, 0.0)) / max(std, 2.0)
+    sharp = _log_energy(g, na) / max(std, 2.0)
+    g2 = cv2.resize(g, (max(1, g.shape[1] // 2), max(1, g.shape[0] // 2)), interpolation=cv2.INTER_AREA)
+    g4 = cv2.resize(g2, (max(1, g2.shape[1] // 2), max(1, g2.shape[0] // 2)), interpolation=cv2.INTER_AREA)
+    detail = _log_energy(g2, na / 2) / max(_log_energy(g4, na / 4), 1e-3)
     gf = g.astype(np.float32)
     m1 = cv2.resize(gf, GRID, interpolation=cv2.INTER_AREA)
     m2 = cv2.resize(gf * gf, GRID, interpolation=cv2.INTER_AREA)
     blocks = np.sqrt(np.maximum(m2 - m1 * m1 - na * na, 0.0))
-    return Features(frame.shape, g, mean / 255.0, std, p95, white, uniform, sharp,
+    return Features(frame.shape, g, mean / 255.0, std, p95, white, uniform, sharp, detail,
                     noise, _chroma(frame) if colour else None, blocks, bands)
+
+
+def _log_energy(g: np.ndarray, noise: float) -> float:
+    """Std of the Laplacian of a lightly smoothed image (LoG, sigma 0.7), less what pixel
+    noise of sigma ``noise`` adds: falls steeply with defocus, while noise and encoder
+    speckle no longer pass for detail."""
+    if min(g.shape) < 3:
+        return 0.0
+    lap = cv2.Laplacian(cv2.GaussianBlur(g, (3, 3), 0.7), cv2.CV_16S)
+    _, lstd = cv2.meanStdDev(lap)
+    return math.sqrt(max(float(lstd[0][0]) ** 2 - LOG_NOISE * noise * noise, 0.0))
 
 
 def _chroma(frame: np.ndarray):
@@ -286,15 +310,14 @@ def _orb_features(grey):
 
 
 REG_EDGE = 256
-PHASE_SURE = 0.5
-PHASE_WEAK = 0.1
+PHASE_SURE = 0.8        # a peak this clear is exact for pan/tilt, and a zoom change lowers it
+PHASE_WEAK = 0.3        # below this the phase answer is noise (good frames of flat views reach 0.27)
+ORB_MIN_KEYPOINTS = 100  # a reference with fewer has too little texture to say "lost"
 
 
 def _reg_image(grey: np.ndarray) -> np.ndarray:
-    g = _halve_to(grey, REG_EDGE)
-    # Lighting-tolerant: zero-mean, unit-contrast gradients would cost more; the phase
-    # correlation is already insensitive to gain. A window removes border effects.
-    return g.astype(np.float32)
+    # The phase correlation is already insensitive to gain; a window removes border effects.
+    return _halve_to(grey, REG_EDGE).astype(np.float32)
 
 
 _WINDOWS: dict = {}
@@ -307,11 +330,14 @@ def _window(shape):
 
 
 def displacement(frame_grey: np.ndarray, ref: Reference) -> float:
-    """How far the view moved from the reference, as a share of the frame width.
+    """How far the view moved from the reference, as a share of the frame width (or the
+    log of a zoom change). 1.0 means the reference's texture is no longer found.
 
-    Phase correlation first (cheap, exact for pan/tilt); ORB + RANSAC similarity when the
-    phase peak is weak or large (zoom changed, big move, heavy occlusion). 1.0 means the
-    view could not be registered at all.
+    Phase correlation first (cheap, exact for pan/tilt): a clear peak is the answer. A
+    weaker one may be a zoom change (the centre still matches), people in view or a flat
+    view: ORB + RANSAC decides. When ORB finds no consistent match, a textured reference
+    means the view is lost (inlier collapse); a flat one leaves only a clear-enough phase
+    peak, and otherwise no verdict (0: we cannot tell, so we do not alarm).
     """
     rg = ref.features.grey
     if rg.shape != frame_grey.shape:
@@ -319,14 +345,14 @@ def displacement(frame_grey: np.ndarray, ref: Reference) -> float:
     a, b = _reg_image(rg), _reg_image(frame_grey)
     (dx, dy), response = cv2.phaseCorrelate(a, b, _window(a.shape))
     shift = math.hypot(dx, dy) / a.shape[1]
-    # A clear peak is an exact answer for pan/tilt. A weak one may be a zoom change (the
-    # centre still matches) or people in view: ORB + RANSAC decides.
     if response >= PHASE_SURE:
         return shift
     d = _orb_displacement(frame_grey, ref)
-    if d >= 1.0 and response >= PHASE_WEAK:
-        return shift            # too little texture for ORB: the weak phase peak is all we have
-    return d
+    if d < 1.0:
+        return d
+    if response >= PHASE_WEAK:
+        return shift
+    return 1.0 if len(ref.orb()[0]) >= ORB_MIN_KEYPOINTS else 0.0
 
 
 def _orb_displacement(grey: np.ndarray, ref: Reference) -> float:
@@ -395,10 +421,12 @@ class Analyzer:
         lm = math.log(max(f.mean, 1e-3))
         return min(self.references, key=lambda r: abs(math.log(max(r.features.mean, 1e-3)) - lm))
 
-    def analyze(self, frame, t: float | None = None, source_ts: float | None = None) -> Verdict:
+    def analyze(self, frame, t: float | None = None, source_ts: float | None = None,
+                scale: float = 1.0) -> Verdict:
         """Judge one frame. ``t`` is when it was captured (seconds, monotonic; default now);
-        ``source_ts`` the source's own timestamp, if it has one (a stalled one = frozen)."""
-        f = features(frame)
+        ``source_ts`` the source's own timestamp, if it has one (a stalled one = frozen);
+        ``scale`` native pixels per given pixel when the frame was decoded reduced."""
+        f = features(frame, scale)
         t = time.monotonic() if t is None else t
         ref = self._closest(f)
         rf = ref.features if ref else None
@@ -416,7 +444,7 @@ class Analyzer:
                 ok = score <= thr
             checks[name] = Check(name, bool(ok), float(score), float(thr))
 
-        put("blur", f.sharpness / max(rf.sharpness if has else base["sharpness"], 1e-6))
+        put("blur", f.detail / max(rf.detail, 1e-6) if has else f.sharpness / base["sharpness"])
         # Darkness compares with the darkest reference (lights dimmed is still fine).
         dark_base = min(r.features.p95 for r in self.references) if has else base["p95"]
         put("dark", f.p95 / max(dark_base, 0.02))
@@ -427,14 +455,17 @@ class Analyzer:
         put("frozen", self._frozen_for(f, t, source_ts), with_ref=False)
         put("noise", f.noise - (rf.noise if has else base["noise"]))
         put("cast", min((self._cast(f, r.features) for r in self.references), default=self._cast(f, None)))
-        put("obstruction", self._obstruction(f, rf))
         no_picture = f.uniform >= self._thr("black", False) or f.std < 2.0
+        drift = 0.0
         if self.references and not no_picture:
             if self._drift is None or not 0 <= t - self._drift[0] < self.drift_every_s:
                 self._drift = (t, min(displacement(f.grey, r) for r in self.references))
-            put("drift", self._drift[1])
-        else:
-            put("drift", 0.0)
+            drift = self._drift[1]
+        # Block by block comparison means nothing once the view moved: then obstruction is
+        # judged as without a reference (a large flat region), and drift names the fault.
+        moved = drift > self._thr("drift", True)
+        put("obstruction", self._obstruction(f, None if moved else rf), with_ref=has and not moved)
+        put("drift", drift)
         return Verdict(checks, reference=ref.name if ref else "")
 
     def _frozen_for(self, f: Features, t: float, source_ts) -> float:
@@ -477,6 +508,38 @@ class Analyzer:
                 lighting = max(float(np.percentile(ratio, 75)), 1e-3)
                 return float((ratio < 0.3 * lighting).mean())
         return float((f.blocks < 2.0).mean())
+
+
+class Persistence:
+    """Alarm hysteresis over a stream of verdicts: a check alarms after ``raise_after``
+    consecutive faulty verdicts and clears after ``clear_after`` consecutive good ones
+    (people walking past the lens, a flash, one bad JPEG do not alarm)."""
+
+    def __init__(self, raise_after: int = 3, clear_after: int = 2):
+        if raise_after < 1 or clear_after < 1:
+            raise ValueError("raise_after and clear_after must be at least 1")
+        self.raise_after, self.clear_after = raise_after, clear_after
+        self.reset()
+
+    def reset(self) -> None:
+        self.alarms: set[str] = set()
+        self._bad: dict[str, int] = {}
+        self._good: dict[str, int] = {}
+
+    def update(self, verdict: Verdict) -> set[str]:
+        """Feed one verdict; return the checks in alarm now."""
+        for name, c in verdict.checks.items():
+            if c.ok:
+                self._bad[name] = 0
+                self._good[name] = self._good.get(name, 0) + 1
+                if name in self.alarms and self._good[name] >= self.clear_after:
+                    self.alarms.discard(name)
+            else:
+                self._good[name] = 0
+                self._bad[name] = self._bad.get(name, 0) + 1
+                if self._bad[name] >= self.raise_after:
+                    self.alarms.add(name)
+        return set(self.alarms)
 
 
 def judge(frame, references=(), thresholds: dict | None = None) -> Verdict:

@@ -111,3 +111,16 @@ def test_threshold_override_and_unknown_check():
     a = Analyzer(thresholds={"noise": 0.0})
     img = sensor_noise(np.full((200, 300, 3), 120, np.uint8), 3.0, np.random.default_rng(0))
     assert "noise" in a.analyze(img).faults
+
+
+def test_persistence_needs_consecutive_faults_and_clears_with_hysteresis(refs, good_frame):
+    import cv2 as _cv2
+    from vksroom.drivers.video.quality import Persistence
+    a = Analyzer(refs)
+    good = a.analyze(good_frame)
+    blurred = Analyzer(refs).analyze(_cv2.GaussianBlur(good_frame, (0, 0), 4))
+    assert good.ok and "blur" in blurred.faults
+    p = Persistence(raise_after=3, clear_after=2)
+    seq = [blurred, good, blurred, blurred, blurred, good, blurred, good, good]
+    states = [p.update(v) for v in seq]
+    assert [("blur" in s) for s in states] == [False, False, False, False, True, True, True, True, False]

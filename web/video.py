@@ -1,0 +1,183 @@
+"""Camera pictures on the panel: a snapshot per camera with the verdict and each check's
+score drawn over it, judged against the chosen preset's references, and "store as
+reference" (POST, confirmed in the browser; a black, dark or blurred picture is refused
+unless the technician confirms once more).
+
+Cameras are the configured devices of type ``camera`` with a ``video`` URL.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+from flask import Blueprint, Response, abort, current_app, render_template, request
+
+from vksroom.drivers.errors import ConfigError, DeviceError
+from vksroom.drivers.video.quality import BAD_BELOW, Analyzer, BadFrame, Verdict
+from vksroom.drivers.video.references import ReferenceStore
+from vksroom.web import i18n
+
+bp = Blueprint("video", __name__)
+
+GRAB_TIMEOUT_S = 5.0
+SNAPSHOT_EDGE = 960            # the drawn snapshot's long edge
+SUSPECT = ("black", "dark", "blur", "frozen")   # a reference showing these is refused once
+
+MESSAGES = {
+    "video.title": {"kk": "Камера суреттері", "ru": "Изображение камер", "en": "Camera pictures"},
+    "video.preset": {"kk": "Позиция", "ru": "Позиция", "en": "Preset"},
+    "video.label": {"kk": "Белгі (мысалы, full, dimmed)", "ru": "Метка (например, full, dimmed)",
+                    "en": "Label (e.g. full, dimmed)"},
+    "video.show": {"kk": "Көрсету", "ru": "Показать", "en": "Show"},
+    "video.store": {"kk": "Эталон ретінде сақтау", "ru": "Сохранить как эталон", "en": "Store as reference"},
+    "video.store_confirm": {"kk": "Осы суретті позицияның эталоны ретінде сақтау керек пе?",
+                            "ru": "Сохранить этот кадр как эталон позиции?",
+                            "en": "Store this picture as the preset's reference?"},
+    "video.store_anyway": {"kk": "Бәрібір сақтау", "ru": "Всё равно сохранить", "en": "Store anyway"},
+    "video.stored": {"kk": "Эталон сақталды: {camera}, позиция {preset} ({count} эталон)",
+                     "ru": "Эталон сохранён: {camera}, позиция {preset} (эталонов: {count})",
+                     "en": "Reference stored: {camera}, preset {preset} ({count} references)"},
+    "video.suspect": {"kk": "Сурет жарамсыз көрінеді ({faults}). Сонда да эталон ретінде сақтау керек пе?",
+                      "ru": "Кадр выглядит неисправным ({faults}). Всё равно сохранить как эталон?",
+                      "en": "The picture looks faulty ({faults}). Store it as the reference anyway?"},
+    "video.no_picture": {"kk": "{camera} камерасынан сурет жоқ: {error}", "ru": "Нет изображения с камеры {camera}: {error}",
+                         "en": "No picture from {camera}: {error}"},
+    "video.no_cameras": {"kk": "Бейне мекенжайы бар камера бапталмаған",
+                         "ru": "Нет камер с настроенным адресом видео",
+                         "en": "No camera has a video URL configured"},
+    "video.references": {"kk": "Эталондар", "ru": "Эталоны", "en": "References"},
+    "video.ok": {"kk": "ЖАРАМДЫ", "ru": "ИСПРАВНО", "en": "OK"},
+    "video.fault": {"kk": "АҚАУЛЫҚ", "ru": "НЕИСПРАВНОСТЬ", "en": "FAULT"},
+}
+
+
+def _controller():
+    return current_app.config["CONTROLLER"]
+
+
+def _lang() -> str:
+    return i18n.current_language(current_app.config["LANGUAGE"])
+
+
+def _t(key: str, **params) -> str:
+    return i18n.translate(key, _lang(), **params)
+
+
+def cameras() -> dict:
+    """Configured cameras with a video URL: ``{id: DeviceConfig}``."""
+    devices = getattr(_controller().cfg, "devices", {})
+    return {d.id: d for d in devices.values() if d.type == "camera" and d.options.get("video")}
+
+
+def _camera(dev_id: str):
+    cam = cameras().get(dev_id)
+    if cam is None:
+        abort(404)
+    return cam
+
+
+def _store() -> ReferenceStore:
+    c = _controller()
+    return ReferenceStore(Path(getattr(c, "data_dir", None) or c.cfg.data_dir))
+
+
+def _presets(cam) -> list[str]:
+    return [str(p) for p in (cam.options.get("presets") or {})] or ["1"]
+
+
+def _preset(cam) -> str:
+    preset = (request.values.get("preset") or _presets(cam)[0]).strip()
+    try:
+        _store().folder(cam.id, preset)
+    except ConfigError as exc:
+        abort(Response(str(exc), 400, mimetype="text/plain"))
+    return preset
+
+
+def grab(cam) -> np.ndarray:
+    """A fresh picture from the camera's video URL (the first frame is skipped: a stream
+    may start with a stale one). Raises DeviceError."""
+    from vksroom.drivers.video.capture import VideoSource
+
+    with VideoSource(cam.options["video"], open_timeout_s=GRAB_TIMEOUT_S, read_timeout_s=GRAB_TIMEOUT_S,
+                     name=cam.id) as src:
+        src.grab(GRAB_TIMEOUT_S)
+        return src.grab(GRAB_TIMEOUT_S).image
+
+
+def draw(image: np.ndarray, verdict: Verdict, lang: str) -> np.ndarray:
+    """The picture scaled to at most SNAPSHOT_EDGE with the verdict and every check's score
+    (red when faulty) in a shaded box."""
+    h, w = image.shape[:2]
+    k = min(1.0, SNAPSHOT_EDGE / max(h, w))
+    img = cv2.resize(image, (int(w * k), int(h * k)), interpolation=cv2.INTER_AREA) if k < 1 else image.copy()
+    lines = [(i18n.translate("video.ok" if verdict.ok else "video.fault", lang), verdict.ok)]
+    for name, c in verdict.checks.items():
+        side = ">=" if name in BAD_BELOW else ("<" if name == "frozen" else "<=")
+        lines.append((f"{name:11s} {c.score:8.3f} {side} {c.threshold:g}", c.ok))
+    box_h = 8 + 18 * len(lines)
+    roi = img[:min(box_h, img.shape[0]), :min(250, img.shape[1])]
+    roi[:] = (roi * 0.35).astype(np.uint8)
+    for i, (text, ok) in enumerate(lines):
+        # Hershey fonts are ASCII only: Cyrillic/Kazakh headings go in the page, not the image.
+        text = text if text.isascii() else ("OK" if ok else "FAULT")
+        cv2.putText(img, text, (6, 20 + 18 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.45 if i else 0.6,
+                    (80, 220, 80) if ok else (60, 60, 255), 1 if i else 2, cv2.LINE_AA)
+    return img
+
+
+@bp.get("/video")
+def page():
+    cams = cameras()
+    store = _store()
+    rows = []
+    for cam in cams.values():
+        presets = _presets(cam)
+        preset = request.args.get(f"preset_{cam.id}") or presets[0]
+        rows.append({"cam": cam, "presets": presets, "preset": preset,
+                     "references": len(store.paths(cam.id, preset)) if preset in presets else 0})
+    return render_template("video.html", rows=rows)
+
+
+@bp.get("/video/<dev_id>/snapshot.jpg")
+def snapshot(dev_id: str):
+    cam = _camera(dev_id)
+    preset = _preset(cam)
+    try:
+        frame = grab(cam)
+        analyzer = Analyzer(_store().load(cam.id, preset))
+        verdict = analyzer.analyze(frame)
+    except (DeviceError, BadFrame) as exc:
+        return Response(_t("video.no_picture", camera=cam.label or cam.id, error=str(exc)), 503,
+                        mimetype="text/plain; charset=utf-8")
+    body = cv2.imencode(".jpg", draw(frame, verdict, _lang()), [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
+    return Response(body, mimetype="image/jpeg", headers={
+        "Cache-Control": "no-store", "X-Verdict": "ok" if verdict.ok else "fault",
+        "X-Faults": ",".join(verdict.faults)})
+
+
+@bp.post("/video/<dev_id>/reference")
+def store_reference(dev_id: str):
+    cam = _camera(dev_id)
+    preset = _preset(cam)
+    label = (request.form.get("label") or "").strip()
+    forced = request.form.get("force") == "1"
+    try:
+        frame = grab(cam)
+        # Judged on its own (no reference): a black, dark, blurred or frozen picture is no
+        # reference; the technician must say so twice to store it.
+        verdict = Analyzer().analyze(frame)
+        suspect = [f for f in verdict.faults if f in SUSPECT]
+        if suspect and not forced:
+            return render_template("video.html", rows=None, refused=True, cam=cam, preset=preset, label=label,
+                                   message=_t("video.suspect", faults=", ".join(suspect))), 409
+        _store().add(cam.id, preset, frame, label=label, source=cam.options["video"])
+    except (DeviceError, BadFrame) as exc:
+        return render_template("video.html", rows=None, message=_t(
+            "video.no_picture", camera=cam.label or cam.id, error=str(exc))), 503
+    except ConfigError as exc:
+        return render_template("video.html", rows=None, message=str(exc)), 400
+    count = len(_store().paths(cam.id, preset))
+    return render_template("video.html", rows=None, message=_t(
+        "video.stored", camera=cam.label or cam.id, preset=preset, count=count)), 201

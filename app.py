@@ -190,6 +190,13 @@ def cmd_selftest(args) -> int:
     return 0 if doc["ready"] else 1
 
 
+DEMO_FAR_SIDES = (
+    {"id": "sizo-1", "kind": "detention", "name": "СИЗО-1 / ТИ-1 (демо)", "number": "sizo-1"},
+    {"id": "astana-city", "kind": "court", "name": "Суд г. Астаны / Астана қаласының соты (демо)",
+     "number": "astana-city"},
+)
+
+
 def cmd_demo(args) -> int:
     from vksroom.hil.demo import DemoBench
 
@@ -200,6 +207,8 @@ def cmd_demo(args) -> int:
             # The simulated cameras answer error 41 while they power up, as real ones do:
             # let them come up before the first self-test (it runs anyway after 20 s).
             stack.controller.wait_for(lambda r: r.state.value == "ready", 20)
+            for far_side in DEMO_FAR_SIDES:   # as the centre would send them (farside.set)
+                stack.controller.command("farside.set", dict(far_side))
             print("Storing reference pictures of each camera preset (once)...", flush=True)
             capture_missing_references(stack.controller)
             stack.controller.run_selftest("demo")

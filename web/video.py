@@ -18,6 +18,7 @@ from vksroom.drivers.video.quality import BAD_BELOW, Analyzer, BadFrame, Verdict
 from vksroom.drivers.video.references import ReferenceStore
 from vksroom.web import i18n
 
+NAV = ("nav.video", "video.page")
 bp = Blueprint("video", __name__)
 
 GRAB_TIMEOUT_S = 5.0

@@ -217,6 +217,7 @@ def cmd_demo(args) -> int:
             print(f"Readiness:      {readiness_topic(bench.config)}  (retained)", flush=True)
             print(f"Watch it:       mosquitto_sub -h {bench.config.mqtt.host} -p {bench.config.mqtt.port} "
                   f"-t '{bench.config.mqtt.topic_prefix}/#' -v", flush=True)
+            print(f"Panel login:    {bench.DEMO_USER} / {bench.DEMO_PASSWORD}", flush=True)
             print("Ctrl-C stops everything.", flush=True)
             wait_for_signal()
         finally:
@@ -237,6 +238,25 @@ def capture_missing_references(controller, timeout: float = 90.0) -> list[str]:
         stored += controller.run_on(cam.id, lambda a: [a.capture_reference(role, "demo") for role in a.roles],
                                     timeout=timeout)
     return stored
+
+
+def cmd_panel_password(args) -> int:
+    """Print a password hash for ``[panel] users``; the password itself is never stored."""
+    import getpass
+    import sys
+
+    from werkzeug.security import generate_password_hash
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise UsageError("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if len(password) < 8:
+        raise UsageError("a panel password needs at least 8 characters")
+    print(f'{args.user} = "{generate_password_hash(password)}"')
+    return 0
 
 
 def _require_free_port(host: str, port: int) -> None:
@@ -263,6 +283,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=8080, help="panel port (default 8080)")
     p.add_argument("--data-dir", default=None, help="keep the demo's data here (default: a temporary folder)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("panel-password", help="print a [panel] users line with a password hash (reads stdin)")
+    p.add_argument("user", help="the technician's user name, e.g. tech-ivanov")
+    p.set_defaults(func=cmd_panel_password)
 
     p = sub.add_parser("config", help="room configuration tools")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)

@@ -68,6 +68,9 @@ class PanelConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     language: str = "ru"     # kk | ru | en: the panel's default language
+    # Who may operate the panel: name -> password hash (`vks-room panel-password`).
+    # Empty: the panel is open to anyone on the network (logged loudly at start).
+    users: dict = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
@@ -302,7 +305,13 @@ def parse(data: dict, source: str = "") -> RoomConfig:
         if m.get(key) and not Path(m[key]).is_file():
             c.err(f"mqtt.{key}", f"no such file: {m[key]}")
 
-    p = c.table(top.get("panel", {}), "panel", {"host": str, "port": int, "language": str})
+    p = c.table(top.get("panel", {}), "panel", {"host": str, "port": int, "language": str, "users": dict})
+    for user, hashed in p.get("users", {}).items():
+        if not _ID.match(user):
+            c.err(f"panel.users.{user}", "user names are 1-40 lowercase letters, digits, '_' or '-'")
+        if not isinstance(hashed, str) or not hashed.startswith(("scrypt:", "pbkdf2:")):
+            c.err(f"panel.users.{user}", "must be a password hash made by `vks-room panel-password`, "
+                                         "never the password itself")
     if "port" in p and not 1 <= p["port"] <= 65535:
         c.err("panel.port", f"must be 1-65535, got {p['port']}")
     if "language" in p and p["language"] not in ("kk", "ru", "en"):

@@ -21,7 +21,15 @@ DEMO_POSITIONS = {1: JUDGE_VIEW, 2: PLAINTIFF_VIEW, 3: (PLAINTIFF_VIEW[0] // 2, 
                   4: DEFENDANT_VIEW, 5: (DEFENDANT_VIEW[0] // 2, DEFENDANT_VIEW[1], 4000), 6: OVERVIEW}
 
 
+def _demo_hash(password: str) -> str:
+    """The demo user's password hash (werkzeug's, as `vks-room panel-password` makes it)."""
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(password)
+
+
 class DemoBench:
+    DEMO_USER, DEMO_PASSWORD = "technician", "demo-pass"
     def __init__(self, panel_host: str = "127.0.0.1", panel_port: int = 8080, data_dir: str | None = None,
                  mqtt: bool = True, broker_kind: str = "auto"):
         self.panel_host, self.panel_port = panel_host, panel_port
@@ -141,6 +149,7 @@ protocol = "{'3.1.1' if self.broker and self.broker.kind == 'amqtt' else 'auto'}
 host = "{self.panel_host}"
 port = {self.panel_port}
 language = "ru"
+users = {{ {self.DEMO_USER} = "{_demo_hash(self.DEMO_PASSWORD)}" }}
 
 [selftest]
 poll_interval_s = 1.0

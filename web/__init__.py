@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import importlib
 
-from flask import Flask
+from flask import Flask, session
 
 from vksroom.web import i18n
 
 # Blueprint modules; each exposes ``bp`` and optionally ``MESSAGES``.
 BLUEPRINTS = (
+    "vksroom.web.auth",
     "vksroom.web.panel",
     "vksroom.web.hearings",
     "vksroom.web.audio",
@@ -33,6 +34,9 @@ def create_app(controller, config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     if config:
         app.config.update(config)
+    from vksroom.web import auth
+
+    auth.init_app(app, controller)
     nav = []
     for name in BLUEPRINTS:
         module = importlib.import_module(name)
@@ -50,6 +54,7 @@ def create_app(controller, config: dict | None = None) -> Flask:
             "t": lambda key, **p: i18n.translate(key, lang, **p),
             "reason_text": lambda check: i18n.reason_text(check, lang),
             "nav": nav,
+            "user": session.get("user"),
         }
 
     return app

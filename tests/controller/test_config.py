@@ -34,6 +34,9 @@ GOOD = textwrap.dedent("""
     status_green = 27
     relays = { cam1 = 5 }
 
+    [panel]
+    users = { tech-ivanov = "scrypt:32768:8:1$salt$0123abcd" }
+
     [mqtt]
     url = "mqtts://broker.courts.example:8883"
     username = "room-ast-smas-12"
@@ -51,6 +54,7 @@ def test_a_good_file_loads(tmp_path):
     assert cfg.devices["cam2"].required is False
     assert cfg.mqtt.port == 8883 and cfg.mqtt.tls
     assert "s3cret" not in repr(cfg)  # secrets never reach a log line through repr
+    assert cfg.court_name == {"kk": "Астана қаласы соты", "ru": "Суд города Астаны", "en": "Суд города Астаны"}
 
 
 @pytest.mark.parametrize("change, message", [
@@ -72,6 +76,7 @@ def test_a_good_file_loads(tmp_path):
     ({"mqtt": {"url": "http://x"}}, "mqtt.url: unknown scheme 'http'"),
     ({"mqtt": {"ca_file": "/nonexistent/ca.pem"}}, "mqtt.ca_file: no such file"),
     ({"panel": {"port": 0}}, "panel.port: must be 1-65535"),
+    ({"panel": {"users": {"tech": "plain-password"}}}, "panel.users.tech: must be a password hash"),
     ({"devices": {"dsp": {"type": "dsp", "model": "tesira", "url": "/dev/ttyUSB1",
                           "channels": {"judge": {"index": 1}, "clerk": {"index": 1}}}}},
      "devices.dsp.channels.clerk.index: channel 1 is already used by judge"),

@@ -1,0 +1,140 @@
+"""Who may operate the panel, and a record of what they did (rule items 5-6).
+
+Users and their password hashes come from the room config (``[panel] users``, hashes
+made by ``vks-room panel-password`` with werkzeug's scrypt). Reading the room's state
+(the room page and its JSON) stays open, as the secretary looks at it too; every other
+page and every action needs a login. Each state-changing request is written to the
+room's SQLite with the user, so "who did what" survives restarts. Five failed logins
+from one address lock it out for a minute.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from pathlib import Path
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from werkzeug.security import check_password_hash
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("auth", __name__)
+PUBLIC = {"panel.room", "panel.api_readiness", "panel.set_language", "static", "auth.login", "auth.logout"}
+MAX_FAILURES, LOCKOUT_S = 5, 60.0
+
+MESSAGES = {
+    "login": {"kk": "Кіру", "ru": "Вход", "en": "Log in"},
+    "logout": {"kk": "Шығу", "ru": "Выход", "en": "Log out"},
+    "user": {"kk": "Пайдаланушы", "ru": "Пользователь", "en": "User"},
+    "password": {"kk": "Құпиясөз", "ru": "Пароль", "en": "Password"},
+    "login.failed": {"kk": "Пайдаланушы аты немесе құпиясөз қате", "ru": "Неверное имя пользователя или пароль",
+                     "en": "Wrong user name or password"},
+    "login.locked": {"kk": "Тым көп сәтсіз әрекет: {seconds} с күтіңіз",
+                     "ru": "Слишком много неудачных попыток: подождите {seconds} с",
+                     "en": "Too many failed attempts: wait {seconds} s"},
+}
+
+AUDIT_SCHEMA = """CREATE TABLE IF NOT EXISTS panel_audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, user TEXT NOT NULL, method TEXT NOT NULL,
+    path TEXT NOT NULL, status INTEGER NOT NULL, address TEXT NOT NULL)"""
+
+
+def secret_key(data_dir: Path) -> bytes:
+    """The session key, made once per room and kept (0600) so logins survive a restart."""
+    path = Path(data_dir) / "panel-secret"
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_bytes(32)
+        path.touch(mode=0o600)
+        path.write_bytes(key)
+        return key
+
+
+def init_app(app, controller) -> None:
+    users = dict(getattr(getattr(controller.cfg, "panel", None), "users", {}) or {})
+    app.config.setdefault("USERS", users)
+    data_dir = getattr(controller, "data_dir", None)
+    if not app.config.get("SECRET_KEY"):   # Flask's default is None
+        app.config["SECRET_KEY"] = secret_key(data_dir) if data_dir else secrets.token_bytes(32)
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
+                      PERMANENT_SESSION_LIFETIME=12 * 3600)
+    failures: dict[str, list[float]] = {}
+    lock = threading.Lock()
+    app.extensions["vksroom.auth"] = (failures, lock)
+    store = getattr(controller, "store", None)
+    if store is not None:
+        with store._lock:
+            store._db.execute(AUDIT_SCHEMA)
+    if not app.config["USERS"]:
+        log.warning("panel: no users configured ([panel] users): anyone who reaches the panel can operate the room")
+
+    @app.before_request
+    def _require_login():
+        g.user = session.get("user")
+        if not current_app.config["USERS"]:
+            g.user = g.user or "panel"
+            return None
+        if g.user and g.user in current_app.config["USERS"]:
+            return None
+        if request.endpoint in ("auth.login", "static") or \
+                (request.endpoint in PUBLIC and request.method in ("GET", "HEAD")):
+            return None
+        if request.accept_mimetypes.best == "application/json" and request.method != "GET":
+            return {"error": "log in first"}, 401
+        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else
+                                request.referrer or "/"))
+
+    @app.after_request
+    def _audit(response):
+        if request.method in ("POST", "PUT", "DELETE") and store is not None and request.endpoint != "auth.login":
+            with store._lock:
+                store._db.execute("INSERT INTO panel_audit(at, user, method, path, status, address) "
+                                  "VALUES (?,?,?,?,?,?)", (time.time(), getattr(g, "user", None) or "-",
+                                                            request.method, request.path, response.status_code,
+                                                            request.remote_addr or "-"))
+        return response
+
+
+def _safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    from vksroom.web import i18n
+
+    lang = i18n.current_language(current_app.config["LANGUAGE"])
+    failures, lock = current_app.extensions["vksroom.auth"]
+    error = ""
+    if request.method == "POST":
+        address = request.remote_addr or "-"
+        now = time.monotonic()
+        with lock:
+            recent = [t for t in failures.get(address, []) if now - t < LOCKOUT_S]
+            failures[address] = recent
+        if len(recent) >= MAX_FAILURES:
+            wait = int(LOCKOUT_S - (now - recent[0])) + 1
+            return render_template("login.html", error=i18n.translate("login.locked", lang, seconds=wait)), 429
+        name = request.form.get("user", "").strip()
+        hashed = current_app.config["USERS"].get(name)
+        if hashed and check_password_hash(hashed, request.form.get("password", "")):
+            session.clear()
+            session.permanent = True
+            session["user"] = name
+            log.info("panel: %s logged in from %s", name, address)
+            return redirect(_safe_next(request.args.get("next")), code=303)
+        with lock:
+            failures.setdefault(address, []).append(now)
+        log.warning("panel: failed login for %r from %s", name, address)
+        error = i18n.translate("login.failed", lang)
+    return render_template("login.html", error=error), (401 if error else 200)
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("panel.room"), code=303)

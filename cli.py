@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "vksroom.drivers.visca.cli",   # visca URL power|on|standby|home|position|version|recall|store|move|zoom
     "vksroom.drivers.video.cli",   # check-frame, reference
     "vksroom.mqtt.fleet",          # fleet watch, fleet simulate
+    "vksroom.hil.runner",          # hil: the same device checks against bench hardware
 )
 
 

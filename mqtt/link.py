@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import logging
 import queue
+import ssl
+import sys
 import threading
 import time
 from collections import OrderedDict, deque
@@ -71,13 +73,16 @@ class MqttLink:
         self._stopping = threading.Event()
         self.connected = threading.Event()
         self.ready = threading.Event()            # connected, subscribed, lifecycle 'ready' sent
+        self.last_error: str | None = None        # why the last connection attempt failed (None once connected)
+        self._socket_error: str | None = None     # paho's last socket error text, read on disconnect
         self._last_readiness: dict | None = None
         self._unsubscribe = None
         self._pump: threading.Thread | None = None
         self._worker: threading.Thread | None = None
         self._commands: queue.Queue = queue.Queue(maxsize=64)
         self._replies: OrderedDict[str, dict] = OrderedDict()   # request id -> reply doc (idempotence)
-        self.stats = {"published": 0, "acked": 0, "connects": 0, "commands": 0, "rejected": 0}
+        self.stats = {"published": 0, "acked": 0, "connects": 0, "commands": 0, "rejected": 0,
+                      "connect_failures": 0}
 
     # --- public --------------------------------------------------------------------------
 
@@ -127,6 +132,12 @@ class MqttLink:
         """Wait until the outbox is empty (everything acknowledged); False on timeout."""
         with self._wake:
             return self._wake.wait_for(lambda: len(self.outbox) == 0, timeout)
+
+    def wait_until(self, predicate, timeout: float):
+        """Wait until ``predicate(link)`` is truthy (checked on every connection change, ack and
+        failure); returns its value, or the last falsy value on timeout."""
+        with self._wake:
+            return self._wake.wait_for(lambda: predicate(self), timeout)
 
     @property
     def protocol_name(self) -> str:
@@ -229,6 +240,8 @@ class MqttLink:
         c.on_subscribe = self._on_subscribe
         c.on_publish = self._on_publish
         c.on_message = self._on_message
+        c.on_connect_fail = self._on_connect_fail
+        c.on_log = self._on_paho_log
         props = None
         if v5:
             props = Properties(PacketTypes.CONNECT)
@@ -265,10 +278,11 @@ class MqttLink:
                     self._swap = True
                     self._wake.notify_all()
                 return
-            log.warning("MQTT broker %s refused the connection: %s", self.mq.url, reason)
+            self._connect_failed(f"the broker at {self.mq.url} refused the connection: {reason}")
             return
         if client is not self._client:
             return
+        self.last_error = None
         self.stats["connects"] += 1
         log.info("MQTT connected to %s (MQTT %s, session present: %s)", self.mq.url, self.protocol_name,
                  flags.session_present)
@@ -291,6 +305,12 @@ class MqttLink:
         was_connected = self.connected.is_set()
         self.connected.clear()
         self.ready.clear()
+        socket_error, self._socket_error = self._socket_error, None
+        if not was_connected and socket_error and "SSL" in socket_error:
+            # The TLS handshake failed after it seemed done (TLS 1.3 sends the broker's verdict on
+            # our certificate with its first record): a refusal, not an MQTT version problem.
+            self._connect_failed(self._describe_failure(socket_error))
+            return
         if not was_connected and self._auto_protocol and self.protocol == mqtt.MQTTv5:
             # Closed before any CONNACK: some 3.1.1 brokers (amqtt) can not even parse an MQTT 5
             # CONNECT that carries a Will, and hang up or time out instead of answering.
@@ -301,6 +321,43 @@ class MqttLink:
         if was_connected and not self._stopping.is_set() and client is self._client:
             log.warning("MQTT disconnected from %s (%s); %d messages wait in the outbox", self.mq.url, reason,
                         len(self.outbox))
+
+    def _on_connect_fail(self, client, userdata) -> None:
+        # paho calls this inside its ``except OSError`` around the connect: the cause is at hand.
+        self._connect_failed(self._describe_failure(sys.exc_info()[1]))
+
+    def _on_paho_log(self, client, userdata, level, text) -> None:
+        # Only paho's errors (e.g. "failed to receive on socket: [SSL: ...]"); never its debug
+        # lines. None of them carries credentials.
+        if level == mqtt.MQTT_LOG_ERR:
+            self._socket_error = text
+
+    def _describe_failure(self, cause) -> str:
+        """A plain sentence for why the broker could not be reached; ``cause`` an exception or text."""
+        text = str(cause) if cause is not None else "unknown error"
+        url = self.mq.url
+        if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in text:
+            detail = getattr(cause, "verify_message", "") or text
+            return (f"TLS: the broker's certificate at {url} is not trusted ({detail}); check mqtt.ca_file "
+                    f"({self.mq.ca_file or 'the system CAs'}) and that the certificate names {self.mq.host}")
+        if "CERTIFICATE_REQUIRED" in text or "ALERT" in text.upper():
+            mine = (f"client certificate {self.mq.cert_file}" if self.mq.cert_file
+                    else "no client certificate (mqtt.cert_file and mqtt.key_file are not set)")
+            return f"TLS: the broker at {url} refused the handshake; the room presented {mine} ({text})"
+        if isinstance(cause, ssl.SSLError) or "SSL" in text:
+            return f"TLS handshake with {url} failed: {text}"
+        if isinstance(cause, ConnectionRefusedError):
+            return f"no broker accepts connections at {url} (connection refused)"
+        return f"cannot connect to {url}: {text}"
+
+    def _connect_failed(self, why: str) -> None:
+        """Record and log (once per distinct reason) a failed attempt; paho keeps retrying with backoff."""
+        level = logging.DEBUG if why == self.last_error else logging.WARNING
+        log.log(level, "MQTT link for %s cannot connect: %s; retrying with backoff", self.topics.base, why)
+        with self._wake:
+            self.last_error = why
+            self.stats["connect_failures"] += 1
+            self._wake.notify_all()
 
     def _on_publish(self, client, userdata, mid, reason, props) -> None:
         if client is not self._client:

@@ -24,7 +24,7 @@ import ssl
 import sys
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -80,9 +80,8 @@ class MqttLink:
         self._pump: threading.Thread | None = None
         self._worker: threading.Thread | None = None
         self._commands: queue.Queue = queue.Queue(maxsize=64)
-        self._replies: OrderedDict[str, dict] = OrderedDict()   # request id -> reply doc (idempotence)
         self.stats = {"published": 0, "acked": 0, "connects": 0, "commands": 0, "rejected": 0,
-                      "connect_failures": 0}
+                      "connect_failures": 0, "answered_again": 0}
 
     # --- public --------------------------------------------------------------------------
 
@@ -157,8 +156,9 @@ class MqttLink:
         self._put(self.topics.readiness, contract.readiness_doc(self.topics, readiness), retain=True,
                   key=READINESS_KEY)
 
-    def _put(self, topic: str, doc: dict, retain: bool = False, key: str | None = None) -> int:
-        seq = self.outbox.put(topic, doc, qos=1, retain=retain, key=key)
+    def _put(self, topic: str, doc: dict, retain: bool = False, key: str | None = None,
+             reply_to: str | None = None) -> int:
+        seq = self.outbox.put(topic, doc, qos=1, retain=retain, key=key, reply_to=reply_to)
         with self._wake:
             self._wake.notify_all()
         return seq
@@ -403,39 +403,46 @@ class MqttLink:
         try:
             cmd = contract.parse_command(self.topics, payload)
         except contract.CommandRejected as rej:
-            self._reject(rej.request_id, rej.command, rej.reason)
+            # Nothing runs and nothing is remembered (a corrected command may reuse the id), unless
+            # the id was answered before: e.g. an accepted command redelivered after it expired.
+            if not (rej.request_id and self._answer_again(rej.request_id, self.outbox.reply_for(rej.request_id))):
+                self._reject(rej.request_id, rej.command, rej.reason)
             return
-        earlier = self._replies.get(cmd.request_id)
-        if earlier is not None:   # QoS 1 redelivery or a sender's retry: answer again, do not run twice
-            log.info("MQTT command %s (request %s) already answered; sending the same reply", cmd.name,
-                     cmd.request_id)
-            self._put(self.topics.replies, earlier)
+        fresh, earlier = self.outbox.claim(cmd.request_id, cmd.name)
+        if not fresh:   # QoS 1 redelivery (also after a restart) or a sender's retry: never run twice
+            if not self._answer_again(cmd.request_id, earlier):
+                self._reject(cmd.request_id, cmd.name, "the room restarted while this command was running, so its "
+                             "outcome is unknown; check with status.send and send it again with a new request_id",
+                             remember=True)
             return
         try:
             result = self.controller.command(cmd.name, cmd.args)
         except ValueError as exc:
-            self._reject(cmd.request_id, cmd.name, str(exc) or type(exc).__name__)
+            self._reject(cmd.request_id, cmd.name, str(exc) or type(exc).__name__, remember=True)
             return
         except Exception as exc:
             log.exception("controller failed on command %s (request %s)", cmd.name, cmd.request_id)
-            self._reject(cmd.request_id, cmd.name, f"the room controller failed: {exc}")
+            self._reject(cmd.request_id, cmd.name, f"the room controller failed: {exc}", remember=True)
             return
         log.info("MQTT command %s (request %s) accepted", cmd.name, cmd.request_id)
         doc = contract.reply_doc(self.topics, cmd.request_id, cmd.name, result=result if result is not None else {})
-        self._remember(cmd.request_id, doc)
-        self._put(self.topics.replies, doc)
+        self._put(self.topics.replies, doc, reply_to=cmd.request_id)
         if cmd.name == "status.send":
             self._put_readiness(self.controller.readiness().to_dict())
 
-    def _reject(self, request_id, command, reason: str) -> None:
+    def _answer_again(self, request_id: str, earlier: dict | None) -> bool:
+        """Send the reply stored for ``request_id`` once more (new ``seq``, same content)."""
+        if earlier is None:
+            return False
+        self.stats["answered_again"] += 1
+        log.info("MQTT command %s (request %s) already answered (%s); sending the same reply", earlier.get("command"),
+                 request_id, earlier.get("status"))
+        self._put(self.topics.replies, earlier)
+        return True
+
+    def _reject(self, request_id, command, reason: str, remember: bool = False) -> None:
+        """Reply 'rejected'; ``remember``: the id was claimed, this is its one reply from now on."""
         self.stats["rejected"] += 1
         log.warning("MQTT command %s (request %s) rejected: %s", command or "?", request_id or "?", reason)
         doc = contract.reply_doc(self.topics, request_id, command, reason=reason)
-        if request_id:
-            self._remember(request_id, doc)
-        self._put(self.topics.replies, doc)
-
-    def _remember(self, request_id: str, doc: dict) -> None:
-        self._replies[request_id] = doc
-        while len(self._replies) > 1000:
-            self._replies.popitem(last=False)
+        self._put(self.topics.replies, doc, reply_to=request_id if remember else None)

@@ -64,6 +64,7 @@ CREATE TABLE IF NOT EXISTS replies (
     reply      BLOB,            -- NULL while the command runs
     at         REAL NOT NULL    -- when the command was claimed
 );
+CREATE INDEX IF NOT EXISTS replies_at ON replies(at);
 """
 
 

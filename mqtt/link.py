@@ -75,6 +75,13 @@ class MqttLink:
         self.ready = threading.Event()            # connected, subscribed, lifecycle 'ready' sent
         self.last_error: str | None = None        # why the last connection attempt failed (None once connected)
         self._socket_error: str | None = None     # paho's last socket error text, read on disconnect
+        # paho's errors (e.g. "failed to receive on socket: [SSL: ...]") reach only this link,
+        # through a logger of its own (not registered, so not shared) that drops everything
+        # below ERROR before it is formatted: paho's per-packet debug lines cost nothing.
+        # None of paho's errors carries credentials.
+        self._paho_errors = logging.Logger(f"{__name__}.paho", logging.ERROR)
+        self._paho_errors.propagate = False
+        self._paho_errors.addHandler(_RememberError(self))
         self._last_readiness: dict | None = None
         self._unsubscribe = None
         self._pump: threading.Thread | None = None
@@ -241,7 +248,7 @@ class MqttLink:
         c.on_publish = self._on_publish
         c.on_message = self._on_message
         c.on_connect_fail = self._on_connect_fail
-        c.on_log = self._on_paho_log
+        c.enable_logger(self._paho_errors)
         props = None
         if v5:
             props = Properties(PacketTypes.CONNECT)
@@ -325,12 +332,6 @@ class MqttLink:
     def _on_connect_fail(self, client, userdata) -> None:
         # paho calls this inside its ``except OSError`` around the connect: the cause is at hand.
         self._connect_failed(self._describe_failure(sys.exc_info()[1]))
-
-    def _on_paho_log(self, client, userdata, level, text) -> None:
-        # Only paho's errors (e.g. "failed to receive on socket: [SSL: ...]"); never its debug
-        # lines. None of them carries credentials.
-        if level == mqtt.MQTT_LOG_ERR:
-            self._socket_error = text
 
     def _describe_failure(self, cause) -> str:
         """A plain sentence for why the broker could not be reached; ``cause`` an exception or text."""
@@ -446,3 +447,14 @@ class MqttLink:
         log.warning("MQTT command %s (request %s) rejected: %s", command or "?", request_id or "?", reason)
         doc = contract.reply_doc(self.topics, request_id, command, reason=reason)
         self._put(self.topics.replies, doc, reply_to=request_id if remember else None)
+
+
+class _RememberError(logging.Handler):
+    """Keeps the text of paho's last error on the link, for the next disconnect to explain."""
+
+    def __init__(self, link: MqttLink):
+        super().__init__(logging.ERROR)
+        self.link = link
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.link._socket_error = record.getMessage()

@@ -11,8 +11,11 @@ thread. Either way the broker listens on a free loopback port and :attr:`url` na
 
 Mosquitto can also run with persistence (``persistent=True``: sessions, subscriptions and
 queued messages are written after every change, so a kill -9 loses nothing it acknowledged),
-with a password file and an ACL (``password_file=``, ``acl_file=``, anonymous access off).
-amqtt speaks MQTT 3.1.1 only and keeps nothing across a restart.
+with a password file and an ACL (``password_file=``, ``acl_file=``, anonymous access off),
+and with TLS instead of plain TCP (``tls=TlsFiles(cafile, certfile, keyfile)``: the listener
+speaks only TLS, :attr:`url` becomes ``mqtts://127.0.0.1:PORT``, and by default every client
+must present a certificate signed by ``cafile``). amqtt speaks MQTT 3.1.1 only, keeps
+nothing across a restart and runs without TLS here.
 
 Run alone: ``python -m vksroom.hil.broker --help``.
 """
@@ -30,6 +33,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -66,25 +70,37 @@ def wait_accepting(port: int, timeout: float, alive=lambda: True) -> None:
             pause.wait(0.02)  # a process we do not control: nothing to wait on but the port
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    """PEM files for a TLS listener: the CA that signed the clients' certificates (and that
+    clients use to check the server), the server's certificate and its key."""
+    cafile: str
+    certfile: str
+    keyfile: str
+    require_certificate: bool = True   # refuse clients without a certificate signed by cafile
+
+
 class Broker:
     """One broker on 127.0.0.1. ``start()`` / ``stop()`` / ``kill()``; restartable on the same port."""
 
     def __init__(self, kind: str = "auto", port: int | None = None, persistent: bool = False,
-                 password_file: str | None = None, acl_file: str | None = None, max_packet_size: int | None = None):
+                 password_file: str | None = None, acl_file: str | None = None, max_packet_size: int | None = None,
+                 tls: TlsFiles | None = None):
         if kind not in KINDS:
             raise ValueError(f"unknown broker kind {kind!r} (use {', '.join(KINDS)})")
         if kind == "auto":
             kind = "mosquitto" if mosquitto_path() else "amqtt"
         if kind == "mosquitto" and not mosquitto_path():
             raise RuntimeError("Mosquitto is not installed (Debian: apt-get install mosquitto)")
-        if kind == "amqtt" and (persistent or password_file or acl_file):
-            raise ValueError("persistence, passwords and ACLs need Mosquitto; amqtt runs open and in memory")
+        if kind == "amqtt" and (persistent or password_file or acl_file or tls):
+            raise ValueError("persistence, passwords, ACLs and TLS need Mosquitto; amqtt runs open and in memory")
         self.kind = kind
         self.port = port or free_port()
         self.persistent = persistent
         self.password_file = password_file
         self.acl_file = acl_file
         self.max_packet_size = max_packet_size
+        self.tls = tls
         self._dir = tempfile.TemporaryDirectory(prefix=f"vks-{kind}-")
         self._proc: subprocess.Popen | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -93,7 +109,7 @@ class Broker:
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
 
     @property
     def host(self) -> str:
@@ -161,6 +177,10 @@ class Broker:
         ]
         if os.geteuid() == 0:   # run as root, Mosquitto would drop to 'mosquitto' and lose our temp files
             lines.append(f"user {pwd.getpwuid(os.geteuid()).pw_name}")
+        if self.tls:   # settings of the listener above: this port speaks only TLS
+            lines += [f"cafile {self.tls.cafile}", f"certfile {self.tls.certfile}", f"keyfile {self.tls.keyfile}",
+                      f"require_certificate {'true' if self.tls.require_certificate else 'false'}",
+                      "tls_version tlsv1.2"]
         if self.max_packet_size:
             lines.append(f"max_packet_size {self.max_packet_size}")
         if self.persistent:
@@ -286,9 +306,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kind", choices=KINDS, default="auto", help="mosquitto (when installed) or embedded amqtt")
     p.add_argument("--port", type=int, default=1883, help="TCP port (0: a free one); default 1883")
     p.add_argument("--persistent", action="store_true", help="Mosquitto: keep sessions and messages across restarts")
+    p.add_argument("--cafile", help="Mosquitto: TLS listener; the CA (PEM) that signed the client certificates")
+    p.add_argument("--certfile", help="with --cafile: the server certificate (PEM)")
+    p.add_argument("--keyfile", help="with --cafile: the server key (PEM)")
+    p.add_argument("--no-client-cert", action="store_true", help="with --cafile: do not demand client certificates")
     args = p.parse_args(argv)
+    tls = None
+    if args.cafile or args.certfile or args.keyfile:
+        if not (args.cafile and args.certfile and args.keyfile):
+            p.error("TLS needs all of --cafile, --certfile and --keyfile")
+        tls = TlsFiles(args.cafile, args.certfile, args.keyfile, require_certificate=not args.no_client_cert)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    broker = Broker(args.kind, port=args.port or None, persistent=args.persistent)
+    broker = Broker(args.kind, port=args.port or None, persistent=args.persistent, tls=tls)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with broker:

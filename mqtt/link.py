@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import logging
 import queue
+import ssl
+import sys
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -71,13 +73,22 @@ class MqttLink:
         self._stopping = threading.Event()
         self.connected = threading.Event()
         self.ready = threading.Event()            # connected, subscribed, lifecycle 'ready' sent
+        self.last_error: str | None = None        # why the last connection attempt failed (None once connected)
+        self._socket_error: str | None = None     # paho's last socket error text, read on disconnect
+        # paho's errors (e.g. "failed to receive on socket: [SSL: ...]") reach only this link,
+        # through a logger of its own (not registered, so not shared) that drops everything
+        # below ERROR before it is formatted: paho's per-packet debug lines cost nothing.
+        # None of paho's errors carries credentials.
+        self._paho_errors = logging.Logger(f"{__name__}.paho", logging.ERROR)
+        self._paho_errors.propagate = False
+        self._paho_errors.addHandler(_RememberError(self))
         self._last_readiness: dict | None = None
         self._unsubscribe = None
         self._pump: threading.Thread | None = None
         self._worker: threading.Thread | None = None
         self._commands: queue.Queue = queue.Queue(maxsize=64)
-        self._replies: OrderedDict[str, dict] = OrderedDict()   # request id -> reply doc (idempotence)
-        self.stats = {"published": 0, "acked": 0, "connects": 0, "commands": 0, "rejected": 0}
+        self.stats = {"published": 0, "acked": 0, "connects": 0, "commands": 0, "rejected": 0,
+                      "connect_failures": 0, "answered_again": 0}
 
     # --- public --------------------------------------------------------------------------
 
@@ -128,6 +139,12 @@ class MqttLink:
         with self._wake:
             return self._wake.wait_for(lambda: len(self.outbox) == 0, timeout)
 
+    def wait_until(self, predicate, timeout: float):
+        """Wait until ``predicate(link)`` is truthy (checked on every connection change, ack and
+        failure); returns its value, or the last falsy value on timeout."""
+        with self._wake:
+            return self._wake.wait_for(lambda: predicate(self), timeout)
+
     @property
     def protocol_name(self) -> str:
         return "5" if self.protocol == mqtt.MQTTv5 else "3.1.1"
@@ -146,8 +163,9 @@ class MqttLink:
         self._put(self.topics.readiness, contract.readiness_doc(self.topics, readiness), retain=True,
                   key=READINESS_KEY)
 
-    def _put(self, topic: str, doc: dict, retain: bool = False, key: str | None = None) -> int:
-        seq = self.outbox.put(topic, doc, qos=1, retain=retain, key=key)
+    def _put(self, topic: str, doc: dict, retain: bool = False, key: str | None = None,
+             reply_to: str | None = None) -> int:
+        seq = self.outbox.put(topic, doc, qos=1, retain=retain, key=key, reply_to=reply_to)
         with self._wake:
             self._wake.notify_all()
         return seq
@@ -229,6 +247,8 @@ class MqttLink:
         c.on_subscribe = self._on_subscribe
         c.on_publish = self._on_publish
         c.on_message = self._on_message
+        c.on_connect_fail = self._on_connect_fail
+        c.enable_logger(self._paho_errors)
         props = None
         if v5:
             props = Properties(PacketTypes.CONNECT)
@@ -265,10 +285,11 @@ class MqttLink:
                     self._swap = True
                     self._wake.notify_all()
                 return
-            log.warning("MQTT broker %s refused the connection: %s", self.mq.url, reason)
+            self._connect_failed(f"the broker at {self.mq.url} refused the connection: {reason}")
             return
         if client is not self._client:
             return
+        self.last_error = None
         self.stats["connects"] += 1
         log.info("MQTT connected to %s (MQTT %s, session present: %s)", self.mq.url, self.protocol_name,
                  flags.session_present)
@@ -291,6 +312,12 @@ class MqttLink:
         was_connected = self.connected.is_set()
         self.connected.clear()
         self.ready.clear()
+        socket_error, self._socket_error = self._socket_error, None
+        if not was_connected and socket_error and "SSL" in socket_error:
+            # The TLS handshake failed after it seemed done (TLS 1.3 sends the broker's verdict on
+            # our certificate with its first record): a refusal, not an MQTT version problem.
+            self._connect_failed(self._describe_failure(socket_error))
+            return
         if not was_connected and self._auto_protocol and self.protocol == mqtt.MQTTv5:
             # Closed before any CONNACK: some 3.1.1 brokers (amqtt) can not even parse an MQTT 5
             # CONNECT that carries a Will, and hang up or time out instead of answering.
@@ -301,6 +328,37 @@ class MqttLink:
         if was_connected and not self._stopping.is_set() and client is self._client:
             log.warning("MQTT disconnected from %s (%s); %d messages wait in the outbox", self.mq.url, reason,
                         len(self.outbox))
+
+    def _on_connect_fail(self, client, userdata) -> None:
+        # paho calls this inside its ``except OSError`` around the connect: the cause is at hand.
+        self._connect_failed(self._describe_failure(sys.exc_info()[1]))
+
+    def _describe_failure(self, cause) -> str:
+        """A plain sentence for why the broker could not be reached; ``cause`` an exception or text."""
+        text = str(cause) if cause is not None else "unknown error"
+        url = self.mq.url
+        if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in text:
+            detail = getattr(cause, "verify_message", "") or text
+            return (f"TLS: the broker's certificate at {url} is not trusted ({detail}); check mqtt.ca_file "
+                    f"({self.mq.ca_file or 'the system CAs'}) and that the certificate names {self.mq.host}")
+        if "CERTIFICATE_REQUIRED" in text or "ALERT" in text.upper():
+            mine = (f"client certificate {self.mq.cert_file}" if self.mq.cert_file
+                    else "no client certificate (mqtt.cert_file and mqtt.key_file are not set)")
+            return f"TLS: the broker at {url} refused the handshake; the room presented {mine} ({text})"
+        if isinstance(cause, ssl.SSLError) or "SSL" in text:
+            return f"TLS handshake with {url} failed: {text}"
+        if isinstance(cause, ConnectionRefusedError):
+            return f"no broker accepts connections at {url} (connection refused)"
+        return f"cannot connect to {url}: {text}"
+
+    def _connect_failed(self, why: str) -> None:
+        """Record and log (once per distinct reason) a failed attempt; paho keeps retrying with backoff."""
+        level = logging.DEBUG if why == self.last_error else logging.WARNING
+        log.log(level, "MQTT link for %s cannot connect: %s; retrying with backoff", self.topics.base, why)
+        with self._wake:
+            self.last_error = why
+            self.stats["connect_failures"] += 1
+            self._wake.notify_all()
 
     def _on_publish(self, client, userdata, mid, reason, props) -> None:
         if client is not self._client:
@@ -346,39 +404,57 @@ class MqttLink:
         try:
             cmd = contract.parse_command(self.topics, payload)
         except contract.CommandRejected as rej:
-            self._reject(rej.request_id, rej.command, rej.reason)
+            # Nothing runs and nothing is remembered (a corrected command may reuse the id), unless
+            # the id was answered before: e.g. an accepted command redelivered after it expired.
+            if not (rej.request_id and self._answer_again(rej.request_id, self.outbox.reply_for(rej.request_id))):
+                self._reject(rej.request_id, rej.command, rej.reason)
             return
-        earlier = self._replies.get(cmd.request_id)
-        if earlier is not None:   # QoS 1 redelivery or a sender's retry: answer again, do not run twice
-            log.info("MQTT command %s (request %s) already answered; sending the same reply", cmd.name,
-                     cmd.request_id)
-            self._put(self.topics.replies, earlier)
+        fresh, earlier = self.outbox.claim(cmd.request_id, cmd.name)
+        if not fresh:   # QoS 1 redelivery (also after a restart) or a sender's retry: never run twice
+            if not self._answer_again(cmd.request_id, earlier):
+                self._reject(cmd.request_id, cmd.name, "the room restarted while this command was running, so its "
+                             "outcome is unknown; check with status.send and send it again with a new request_id",
+                             remember=True)
             return
         try:
             result = self.controller.command(cmd.name, cmd.args)
         except ValueError as exc:
-            self._reject(cmd.request_id, cmd.name, str(exc) or type(exc).__name__)
+            self._reject(cmd.request_id, cmd.name, str(exc) or type(exc).__name__, remember=True)
             return
         except Exception as exc:
             log.exception("controller failed on command %s (request %s)", cmd.name, cmd.request_id)
-            self._reject(cmd.request_id, cmd.name, f"the room controller failed: {exc}")
+            self._reject(cmd.request_id, cmd.name, f"the room controller failed: {exc}", remember=True)
             return
         log.info("MQTT command %s (request %s) accepted", cmd.name, cmd.request_id)
         doc = contract.reply_doc(self.topics, cmd.request_id, cmd.name, result=result if result is not None else {})
-        self._remember(cmd.request_id, doc)
-        self._put(self.topics.replies, doc)
+        self._put(self.topics.replies, doc, reply_to=cmd.request_id)
         if cmd.name == "status.send":
             self._put_readiness(self.controller.readiness().to_dict())
 
-    def _reject(self, request_id, command, reason: str) -> None:
+    def _answer_again(self, request_id: str, earlier: dict | None) -> bool:
+        """Send the reply stored for ``request_id`` once more (new ``seq``, same content)."""
+        if earlier is None:
+            return False
+        self.stats["answered_again"] += 1
+        log.info("MQTT command %s (request %s) already answered (%s); sending the same reply", earlier.get("command"),
+                 request_id, earlier.get("status"))
+        self._put(self.topics.replies, earlier)
+        return True
+
+    def _reject(self, request_id, command, reason: str, remember: bool = False) -> None:
+        """Reply 'rejected'; ``remember``: the id was claimed, this is its one reply from now on."""
         self.stats["rejected"] += 1
         log.warning("MQTT command %s (request %s) rejected: %s", command or "?", request_id or "?", reason)
         doc = contract.reply_doc(self.topics, request_id, command, reason=reason)
-        if request_id:
-            self._remember(request_id, doc)
-        self._put(self.topics.replies, doc)
+        self._put(self.topics.replies, doc, reply_to=request_id if remember else None)
 
-    def _remember(self, request_id: str, doc: dict) -> None:
-        self._replies[request_id] = doc
-        while len(self._replies) > 1000:
-            self._replies.popitem(last=False)
+
+class _RememberError(logging.Handler):
+    """Keeps the text of paho's last error on the link, for the next disconnect to explain."""
+
+    def __init__(self, link: MqttLink):
+        super().__init__(logging.ERROR)
+        self.link = link
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.link._socket_error = record.getMessage()

@@ -20,6 +20,15 @@ never dropped silently: when the outbox holds ``max_messages`` rows, the oldest 
 and counted, and an overflow row built by ``overflow`` (an ``outbox.overflow`` event naming
 how many, which ``seq`` range and time span were dropped) is queued, itself superseding the
 previous unsent overflow row with the running totals; the drop is logged as an error.
+
+Commands answered. The same database remembers which command request ids the room has
+handled and the reply it sent, so a command redelivered after a restart (QoS 1 redelivery
+from a persistent session, or the scheduler retrying) is answered with the same reply and
+not run again. ``claim`` records a request id *before* the command runs (``synchronous=FULL``);
+``put(..., reply_to=request_id)`` stores the reply in the same transaction that queues it.
+An id claimed but never answered was running when the room stopped: its outcome is unknown,
+and ``claim`` says so rather than letting it run a second time. Kept: the newest
+``max_replies`` ids, none older than ``reply_days``.
 """
 from __future__ import annotations
 
@@ -28,6 +37,7 @@ import logging
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -48,6 +58,13 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_key ON outbox(key) WHERE key IS NOT NULL;
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS replies (
+    request_id TEXT PRIMARY KEY,
+    command    TEXT,
+    reply      BLOB,            -- NULL while the command runs
+    at         REAL NOT NULL    -- when the command was claimed
+);
+CREATE INDEX IF NOT EXISTS replies_at ON replies(at);
 """
 
 
@@ -71,13 +88,16 @@ class Outbox:
 
     def __init__(self, path: str | Path, max_messages: int = 100_000,
                  overflow: Callable[[dict], tuple[str, dict]] | None = None,
-                 encode: Callable[[dict], bytes] | None = None):
+                 encode: Callable[[dict], bytes] | None = None, max_replies: int = 10_000,
+                 reply_days: float = 7.0):
         if max_messages < 2:
             raise ValueError("max_messages must be at least 2")
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.max_messages = max_messages
+        self.max_replies = max_replies
+        self.reply_age_s = reply_days * 86400.0
         self._overflow = overflow
         self._encode = encode or (lambda d: json.dumps(d, separators=(",", ":"), default=str).encode())
         self._lock = threading.Lock()
@@ -90,28 +110,50 @@ class Outbox:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def put(self, topic: str, doc: dict, qos: int = 1, retain: bool = False, key: str | None = None) -> int:
-        """Store one message durably; returns its ``seq`` (also written into the payload as ``seq``)."""
-        with self._lock:
-            return self._put(topic, doc, qos, retain, key)
+    def put(self, topic: str, doc: dict, qos: int = 1, retain: bool = False, key: str | None = None,
+            reply_to: str | None = None) -> int:
+        """Store one message durably; returns its ``seq`` (also written into the payload as ``seq``).
 
-    def _put(self, topic, doc, qos, retain, key) -> int:
+        ``reply_to``: ``doc`` is the reply to that command request id; it is remembered (without
+        ``seq``) in the same transaction, for :meth:`claim` to give back on a repeat."""
+        with self._lock:
+            return self._put(topic, doc, qos, retain, key, reply_to)
+
+    def _put(self, topic, doc, qos, retain, key, reply_to=None) -> int:
         db = self._db
-        db.execute("PRAGMA synchronous=FULL")
+        try:
+            with self._transaction("FULL"):
+                return self._put_rows(topic, doc, qos, retain, key, reply_to)
+        except BaseException:
+            self._count = db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+            raise
+
+    @contextmanager
+    def _transaction(self, synchronous: str):
+        """One write transaction (caller holds the lock); FULL: fsync'ed before COMMIT returns."""
+        db = self._db
+        db.execute(f"PRAGMA synchronous={synchronous}")
         db.execute("BEGIN IMMEDIATE")
         try:
-            if key is not None:
-                n = db.execute("DELETE FROM outbox WHERE key = ?", (key,)).rowcount
-                self._count -= n
-                self.superseded += n
-            if key is None and self._count >= self.max_messages:
-                self._make_room()
-            seq = self._insert(topic, doc, qos, retain, key)
+            yield db
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
-            self._count = db.execute("SELECT count(*) FROM outbox").fetchone()[0]
             raise
+
+    def _put_rows(self, topic, doc, qos, retain, key, reply_to) -> int:
+        db = self._db
+        if key is not None:
+            n = db.execute("DELETE FROM outbox WHERE key = ?", (key,)).rowcount
+            self._count -= n
+            self.superseded += n
+        if key is None and self._count >= self.max_messages:
+            self._make_room()
+        seq = self._insert(topic, doc, qos, retain, key)
+        if reply_to is not None:
+            db.execute("INSERT INTO replies (request_id, command, reply, at) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (request_id) DO UPDATE SET reply = excluded.reply",
+                       (reply_to, doc.get("command"), self._encode(doc), time.time()))
         return seq
 
     def _insert(self, topic, doc, qos, retain, key) -> int:
@@ -146,6 +188,37 @@ class Outbox:
             summary["notice_seq"] = self._insert(topic, doc, 1, False, OVERFLOW_KEY)
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('overflow', ?)", (json.dumps(summary),))
 
+    # --- commands answered ---------------------------------------------------------------------
+
+    def claim(self, request_id: str, command: str | None = None, now: float | None = None) -> tuple[bool, dict | None]:
+        """Mark ``request_id`` as being handled, durably, unless it was seen before.
+
+        Returns ``(True, None)``: new, run it and ``put`` its reply with ``reply_to``;
+        ``(False, reply)``: answered before, send ``reply`` again; ``(False, None)``: claimed
+        before but never answered (the room stopped while it ran), its outcome unknown."""
+        now = time.time() if now is None else now
+        with self._lock, self._transaction("FULL") as db:
+            row = db.execute("SELECT reply FROM replies WHERE request_id = ?", (request_id,)).fetchone()
+            if row is None:
+                db.execute("DELETE FROM replies WHERE at < ?", (now - self.reply_age_s,))
+                db.execute("INSERT INTO replies (request_id, command, reply, at) VALUES (?, ?, NULL, ?)",
+                           (request_id, command, now))
+                db.execute("DELETE FROM replies WHERE rowid <= (SELECT max(rowid) FROM replies) - ?",
+                           (self.max_replies,))
+        if row is None:
+            return True, None
+        return False, (json.loads(row[0]) if row[0] is not None else None)
+
+    def reply_for(self, request_id: str) -> dict | None:
+        """The reply stored for ``request_id``, if it was answered."""
+        with self._lock:
+            row = self._db.execute("SELECT reply FROM replies WHERE request_id = ?", (request_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] is not None else None
+
+    def replies_kept(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM replies").fetchone()[0]
+
     def _meta(self, name: str):
         row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
         return json.loads(row[0]) if row else None
@@ -165,18 +238,11 @@ class Outbox:
         if not seqs:
             return 0
         with self._lock:
-            db = self._db
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._transaction("NORMAL") as db:
                 n = db.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs]).rowcount
                 summary = self._meta("overflow")
                 if summary and summary.get("notice_seq") in seqs:
                     db.execute("DELETE FROM meta WHERE name = 'overflow'")
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
             self._count -= n
             return n
 

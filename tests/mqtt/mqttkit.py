@@ -1,8 +1,12 @@
 """Helpers for the MQTT tests (a room config on a broker, a central-side listener)."""
 from __future__ import annotations
 import json
+import os
+import subprocess
 import threading
 import time
+from pathlib import Path
+
 import paho.mqtt.client as mqtt
 from vksroom.controller.config import MqttConfig, RoomConfig
 
@@ -17,7 +21,7 @@ class Listener:
     """A real MQTT subscriber that records what it receives, like the scheduler."""
 
     def __init__(self, url_or_port, topics=("#",), client_id: str | None = None, clean: bool = True,
-                 username: str | None = None, password: str | None = None):
+                 username: str | None = None, password: str | None = None, tls: dict | None = None):
         port = url_or_port if isinstance(url_or_port, int) else int(url_or_port.rsplit(":", 1)[1])
         self.messages: list[mqtt.MQTTMessage] = []
         self.cond = threading.Condition()
@@ -27,6 +31,8 @@ class Listener:
                                   protocol=mqtt.MQTTv311, clean_session=clean)
         if username:
             self.client.username_pw_set(username, password)
+        if tls:   # paho's tls_set arguments: ca_certs, certfile, keyfile
+            self.client.tls_set(**tls)
         self.client.reconnect_delay_set(0.05, 0.2)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
@@ -67,3 +73,39 @@ class Listener:
     def close(self):
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def _openssl(*args, cwd) -> None:
+    done = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"openssl {args[0]} failed: {done.stderr.strip()}")
+
+
+def _issue(d: Path, name: str, subject: str, ca: str, extensions: str) -> None:
+    """A P-256 key ``name.key`` and ``name.crt`` for ``subject``, signed by the CA ``ca``."""
+    _openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", subject, cwd=d)
+    (d / f"{name}.ext").write_text(extensions)
+    _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt", "-CAkey", f"{ca}.key",
+             "-set_serial", str(int.from_bytes(os.urandom(8), "big")), "-days", "2", "-sha256",
+             "-extfile", f"{name}.ext", "-out", f"{name}.crt", cwd=d)
+
+
+def make_ca(d: Path, name: str = "ca") -> Path:
+    """A throwaway certificate authority: ``name.crt`` / ``name.key`` in ``d``."""
+    d.mkdir(parents=True, exist_ok=True)
+    _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", f"{name}.key", "-out", f"{name}.crt", "-days", "2", "-sha256",
+             "-subj", f"/CN=vksroom test {name}", "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
+    return d / f"{name}.crt"
+
+
+def make_pki(d: Path, client_cn: str = "almaty-01/101") -> dict[str, str]:
+    """A CA, a server certificate for 127.0.0.1 and localhost, and a client certificate
+    (``client_cn``), all with the ``openssl`` command line; paths by role."""
+    make_ca(d)
+    _issue(d, "server", "/CN=127.0.0.1", "ca", "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+           "extendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n")
+    _issue(d, "client", "/CN=" + client_cn.replace("/", "\\/"), "ca", "extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n")
+    return {name: str(d / name) for name in ("ca.crt", "server.crt", "server.key", "client.crt", "client.key")}

@@ -10,6 +10,7 @@ import pytest
 from vksroom.mqtt import contract
 from vksroom.mqtt.contract import Topics
 from vksroom.mqtt.link import MqttLink
+from vksroom.mqtt.outbox import Outbox
 
 from mqttkit import room_config
 
@@ -103,3 +104,56 @@ def test_expired_command_is_not_run(broker, room, live):
     send(broker, contract.command_doc(T, "selftest.run", request_id="old", expires_at=1.0))
     assert "expired" in reply_to(sub, "old")["reason"]
     assert room.calls == []
+
+
+def without_seq(doc):
+    return {k: v for k, v in doc.items() if k != "seq"}
+
+
+def test_command_repeated_after_a_restart_is_answered_the_same_and_not_run_again(broker, room, tmp_path, listeners):
+    """The handled request ids live in the room's SQLite: a new link on the same data dir
+    (the room restarted) answers a redelivered command with the stored reply."""
+    sub = listeners(broker.url, [T.replies])
+    cmd = contract.command_doc(T, "hearing.create", {"hearing_id": "h-9", "starts_at": "2025-02-03T09:30"},
+                               request_id="r-restart")
+    first = MqttLink(room, room_config(broker.url, tmp_path), backoff=(0.1, 0.5)).start()
+    try:
+        assert first.ready.wait(10)
+        send(broker, cmd)
+        reply = reply_to(sub, "r-restart")
+        assert first.flush(10)
+    finally:
+        first.stop(timeout=2)
+    assert reply["status"] == "accepted" and len(room.calls) == 1
+
+    again = MqttLink(room, room_config(broker.url, tmp_path), backoff=(0.1, 0.5)).start()
+    try:
+        assert again.ready.wait(10)
+        send(broker, cmd)
+        replies = sub.wait_for(lambda li: [d for d in li.docs("/replies") if d["request_id"] == "r-restart"][1:] and
+                               [d for d in li.docs("/replies") if d["request_id"] == "r-restart"])
+    finally:
+        again.stop(timeout=2)
+    assert room.calls == [("hearing.create", {"hearing_id": "h-9", "starts_at": "2025-02-03T09:30"})]
+    # run twice, the stub would have said "hearing h-9 already exists"; the reply is the first one,
+    # word for word and with its original time; only seq (the room's publish order) is new
+    assert without_seq(replies[1]) == without_seq(replies[0]) and replies[1]["seq"] > replies[0]["seq"]
+    assert again.stats["answered_again"] == 1
+
+
+def test_command_running_when_the_room_stopped_is_not_run_again(broker, room, tmp_path, listeners):
+    # the room claimed r-cut and then lost power before the controller answered
+    assert Outbox(tmp_path / "mqtt-outbox.sqlite3").claim("r-cut", "vks.suspend") == (True, None)
+    link = MqttLink(room, room_config(broker.url, tmp_path), backoff=(0.1, 0.5)).start()
+    try:
+        assert link.ready.wait(10)
+        sub = listeners(broker.url, [T.replies])
+        send(broker, contract.command_doc(T, "vks.suspend", {"reason": "order 3"}, request_id="r-cut"))
+        reply = reply_to(sub, "r-cut")
+        send(broker, contract.command_doc(T, "vks.suspend", {"reason": "order 3"}, request_id="r-cut"))
+        again = sub.wait_for(lambda li: [d for d in li.docs("/replies") if d["request_id"] == "r-cut"][1:])[0]
+    finally:
+        link.stop(timeout=2)
+    assert reply["status"] == "rejected" and "outcome is unknown" in reply["reason"]
+    assert without_seq(again) == without_seq(reply)
+    assert room.calls == [] and room.readiness().state.value == "ready"

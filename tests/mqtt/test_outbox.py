@@ -64,3 +64,28 @@ def test_full_outbox_drops_oldest_events_loudly_with_a_notice(tmp_path, caplog):
 def test_bound_must_be_sane(tmp_path):
     with pytest.raises(ValueError):
         Outbox(tmp_path / "o.db", max_messages=1)
+
+
+def test_answered_commands_survive_reopen_and_unanswered_ones_are_marked(tmp_path):
+    box = Outbox(tmp_path / "o.db")
+    assert box.claim("r-1", "hearing.create") == (True, None)
+    reply = {"request_id": "r-1", "command": "hearing.create", "status": "accepted", "result": {"hearing_id": "h"}}
+    seq = box.put("vks/c/r/replies", reply, reply_to="r-1")
+    assert box.claim("r-2", "vks.suspend") == (True, None)   # never answered: the room "died" here
+    box.close()
+    box = Outbox(tmp_path / "o.db")
+    assert box.claim("r-1") == (False, reply)                # stored without the outbox's seq
+    assert box.pending()[0].doc == {**reply, "seq": seq}
+    assert box.claim("r-2") == (False, None)
+    assert box.reply_for("r-1") == reply and box.reply_for("r-2") is None and box.reply_for("r-3") is None
+
+
+def test_answered_commands_are_bounded_by_count_and_age(tmp_path):
+    box = Outbox(tmp_path / "o.db", max_replies=5, reply_days=7)
+    day = 86400.0
+    for i in range(8):
+        box.claim(f"r-{i}", "status.send", now=1000 * day + i)
+    assert box.replies_kept() == 5 and box.claim("r-2", now=1000 * day)[0]   # r-0..r-2 forgotten
+    assert not box.claim("r-7", now=1000 * day)[0]
+    box.claim("late", now=1007.5 * day)                                       # a week later
+    assert box.replies_kept() == 1 and box.claim("r-7", now=1007.5 * day)[0]

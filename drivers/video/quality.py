@@ -214,7 +214,6 @@ class Features:
     noise: float
     chroma: np.ndarray | None    # median (log R/G, log B/G) of well-exposed pixels; None if grey
     blocks: np.ndarray           # grey std per block (GRID)
-    bands: list = field(default_factory=list, repr=False)
 
 
 def features(frame, scale: float = 1.0) -> Features:
@@ -235,8 +234,7 @@ def features(frame, scale: float = 1.0) -> Features:
     p95 = float(np.searchsorted(cum, 0.95 * n)) / 255.0
     white = float(cum[-1] - cum[WHITE - 1]) / n
     mean, std = (float(v[0][0]) for v in cv2.meanStdDev(g))
-    bands = _bands(full, g.size)
-    measured = _noise_sigma(bands)
+    measured = _noise_sigma(_bands(full, g.size))
     noise = measured * max(scale, 1.0)
     # Noise at the analysis size (averaging k x k pixels divides white noise by k): what
     # sensor noise adds to the Laplacian and to block contrast is taken out again, so a
@@ -253,7 +251,7 @@ def features(frame, scale: float = 1.0) -> Features:
     m2 = cv2.resize(gf * gf, GRID, interpolation=cv2.INTER_AREA)
     blocks = np.sqrt(np.maximum(m2 - m1 * m1 - na * na, 0.0))
     return Features(frame.shape, g, mean / 255.0, std, p95, white, uniform, sharp, detail,
-                    noise, _chroma(frame) if colour else None, blocks, bands)
+                    noise, _chroma(frame) if colour else None, blocks)
 
 
 def _log_energy(g: np.ndarray, noise: float) -> float:
@@ -267,17 +265,35 @@ def _log_energy(g: np.ndarray, noise: float) -> float:
     return math.sqrt(max(float(lstd[0][0]) ** 2 - LOG_NOISE * noise * noise, 0.0))
 
 
+_LOG = np.log(np.maximum(np.arange(256, dtype=np.float32), 1.0))
+
+
 def _chroma(frame: np.ndarray):
     """Median log chromaticity of a thumbnail: colourful people or objects in part of the
-    view barely move it, a white-balance fault moves all of it."""
+    view barely move it, a white-balance fault moves all of it. The thumbnail is taken by
+    nearest neighbour (reads only the pixels it keeps); logs come from a lookup table."""
     h, w = frame.shape[:2]
     k = max(1, max(h, w) // THUMB_EDGE)
-    px = frame[::k, ::k].reshape(-1, 3).astype(np.float32)
-    keep = (px.min(axis=1) >= 12) & (px.max(axis=1) <= 250)
-    if keep.sum() < 0.05 * len(px):
+    thumb = cv2.resize(frame, (max(1, w // k), max(1, h // k)), interpolation=cv2.INTER_NEAREST)
+    b, g, r = cv2.split(thumb)
+    keep = (cv2.min(cv2.min(b, g), r) >= 12) & (cv2.max(cv2.max(b, g), r) <= 250)
+    n = int(np.count_nonzero(keep))
+    if n < 0.05 * keep.size:
         return None
-    lg = np.log(px[keep])
-    return np.median(np.stack([lg[:, 2] - lg[:, 1], lg[:, 0] - lg[:, 1]], axis=1), axis=0)
+    lg = _LOG[g[keep]]
+    return np.array([_median(_LOG[r[keep]] - lg), _median(_LOG[b[keep]] - lg)])
+
+
+def _median(x: np.ndarray) -> float:
+    """Middle value (upper one for an even count): np.median's checks cost 6x more here."""
+    return _quantile(x, 0.5)
+
+
+def _quantile(x: np.ndarray, q: float) -> float:
+    """The value at rank ``q * len(x)`` (no interpolation): a partition, without the
+    checks that make np.median/np.percentile cost a tenth of a millisecond each."""
+    k = min(int(q * len(x)), len(x) - 1)
+    return float(np.partition(x, k)[k])
 
 
 @dataclass
@@ -505,7 +521,7 @@ class Analyzer:
                 ratio = f.blocks[textured] / rf.blocks[textured]
                 # Lighting scales every block alike: estimate it from the livelier blocks,
                 # so that up to three quarters of the view may be covered.
-                lighting = max(float(np.percentile(ratio, 75)), 1e-3)
+                lighting = max(_quantile(ratio, 0.75), 1e-3)
                 return float((ratio < 0.3 * lighting).mean())
         return float((f.blocks < 2.0).mean())
 

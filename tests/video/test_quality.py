@@ -124,3 +124,61 @@ def test_persistence_needs_consecutive_faults_and_clears_with_hysteresis(refs, g
     seq = [blurred, good, blurred, blurred, blurred, good, blurred, good, good]
     states = [p.update(v) for v in seq]
     assert [("blur" in s) for s in states] == [False, False, False, False, True, True, True, True, False]
+
+
+@pytest.mark.parametrize("zoom", [1.125, 1.2])
+def test_zoomed_view_is_drift_even_with_the_centre_in_place(zoom):
+    # A soft, low-texture view (a microscope picture) zoomed about its centre: phase
+    # correlation still finds a clear peak at no shift and ORB finds too little; the
+    # log-polar spectra see the scale change.
+    photo = load_photo("cell")
+    a = Analyzer([Reference.from_image(r) for r in references_for(photo)])
+    v = a.analyze(jpeg(sensor_noise(_crop(photo, zoom=zoom), 1.0, np.random.default_rng(5)), 85))
+    assert "drift" in v.faults, v.to_dict()
+    assert v.checks["drift"].score == pytest.approx(np.log(zoom), abs=0.03)
+
+
+def test_good_frames_with_people_are_not_zoom(photo, refs):
+    from vksroom.hil.faults import _good
+    a = Analyzer([Reference.from_image(r) for r in refs])
+    rng = np.random.default_rng(6)
+    for _ in range(6):
+        v = a.analyze(_good(photo, rng, people_n=3))
+        assert v.checks["drift"].ok, v.to_dict()
+
+
+def test_mildly_blurred_view_is_flagged_against_its_reference(refs, good_frame):
+    import cv2 as _cv2
+    a = Analyzer([Reference.from_image(r) for r in refs])
+    mild = _cv2.GaussianBlur(good_frame, (0, 0), 1.5)     # analysis pixels: this photo is < 640 px
+    v = a.analyze(mild)
+    assert v.faults == ["blur"], v.to_dict()
+    assert a.analyze(good_frame).ok
+
+
+def test_cover_over_a_weakly_textured_view_is_obstruction():
+    # A soft, low-contrast scene (a microscope picture): its blocks are weakly textured,
+    # and a flat sheet over a third of the lens is still an obstruction.
+    from vksroom.hil.faults import obstruction
+    photo = load_photo("cell")
+    refs = [Reference.from_image(r) for r in references_for(photo)]
+    view = _crop(photo)
+    a = Analyzer(refs)
+    rng = np.random.default_rng(8)
+    covered = jpeg(sensor_noise(obstruction(gain(view, 0.7), 0.6, np.random.default_rng(6)), 1.0, rng), 85)
+    v = a.analyze(covered)
+    assert "obstruction" in v.faults, v.to_dict()
+    assert a.analyze(jpeg(sensor_noise(view, 1.0, rng), 85)).ok
+
+
+def test_a_cover_that_defeats_registration_is_still_named_obstruction():
+    # The cover hides so much texture that the view cannot be registered (drift 1.0):
+    # the blocks are still compared with the reference, so the cause is named.
+    from vksroom.hil.faults import obstruction
+    photo = load_photo("camera")
+    a = Analyzer([Reference.from_image(r) for r in references_for(photo)])
+    covered = jpeg(sensor_noise(obstruction(_crop(photo), 0.6, np.random.default_rng(0)), 1.0,
+                                np.random.default_rng(8)), 85)
+    v = a.analyze(covered)
+    assert v.checks["drift"].score == 1.0
+    assert "obstruction" in v.faults, v.to_dict()

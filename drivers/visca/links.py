@@ -188,38 +188,46 @@ class IpLink(Link):
         ptype = framing.INQUIRY if messages.is_inquiry(pkt) else framing.COMMAND
         self.transport.write(framing.ip_pack(ptype, self._current, pkt))
 
-    def _accept(self, msg: framing.IpMessage) -> bool:
-        return not self.match_sequence or msg.seq == self._current
-
     def recv(self, timeout: float):
+        pending = self._pending
+        if pending:
+            return pending.popleft()
         deadline = time.monotonic() + timeout
         while True:
-            if self._pending:
-                return self._pending.popleft()
-            data = self.transport.read(max(0.0, deadline - time.monotonic()))
+            data = self.transport.read(timeout)
             if not data:
                 return None
-            try:
-                msg = framing.ip_unpack(data)
-            except ProtocolError as exc:
-                return ("garbage", str(exc))
-            if msg.type == framing.CONTROL_REPLY:
-                if msg.payload == framing.RESET_PAYLOAD:
-                    return ("reset", msg.seq)
-                if not self._accept(msg):
-                    continue
-                return ("control", msg.payload)
-            if msg.type != framing.REPLY:
-                return ("garbage", f"datagram of payload type {msg.type:04X} where a reply was expected")
-            if not self._accept(msg):
-                continue  # the late answer to an earlier message
-            payload = msg.payload
+            ev = self._event(data)
+            if ev is not None:
+                return ev
+            if pending:
+                return pending.popleft()
+            timeout = max(0.0, deadline - time.monotonic())
+
+    def _event(self, data: bytes):
+        """The event one datagram makes, or None for one to skip (a late answer to an
+        earlier message; several packets in one payload go to ``_pending``)."""
+        try:
+            ptype, seq, payload = framing.ip_unpack(data)
+        except ProtocolError as exc:
+            return ("garbage", str(exc))
+        if ptype == framing.REPLY:
+            if self.match_sequence and seq != self._current:
+                return None
             if payload[-1] == 0xFF and payload.find(0xFF) == len(payload) - 1:
                 try:   # the usual case: one whole packet
                     return ("reply", messages.parse_reply(payload))
                 except ProtocolError:
                     pass
             self._pending.extend(events(framing.Splitter(), payload))
+            return None
+        if ptype == framing.CONTROL_REPLY:
+            if payload == framing.RESET_PAYLOAD:
+                return ("reset", seq)
+            if self.match_sequence and seq != self._current:
+                return None
+            return ("control", payload)
+        return ("garbage", f"datagram of payload type {ptype:04X} where a reply was expected")
 
     def drain(self) -> None:
         self._pending.clear()
@@ -419,9 +427,6 @@ class UdpHub:
                     del self._hubs[self.local_port]
                 self.sock.close()
 
-    def sendto(self, data: bytes, addr) -> None:
-        self.sock.sendto(data, addr)
-
     def _recv(self, timeout: float):
         """One ``(data, addr)`` from the socket within ``timeout`` seconds, or None.
         Only the leader calls this.
@@ -556,7 +561,7 @@ class SharedUdpTransport(Transport):
         if hub is None:
             raise TransportClosed(f"UDP link to {self.describe()} is not open")
         try:
-            hub.sendto(data, self.peer)
+            hub.sock.sendto(data, self.peer)
         except OSError as exc:
             raise TransportError(f"cannot send to {self.describe()}: {exc}") from exc
 

@@ -220,9 +220,26 @@ class Reply:
                               code=self.code)
 
 
+_PARSED: dict[bytes, Reply] = {}   # packet -> its (immutable) Reply; ACKs, Completions, answers repeat
+_PARSED_MAX = 512
+
+
 def parse_reply(pkt: bytes) -> Reply:
-    """Decode one packet (header .. FF). Raises :class:`ProtocolError` on anything malformed."""
+    """Decode one packet (header .. FF). Raises :class:`ProtocolError` on anything malformed.
+
+    Replies are immutable and the same few packets come again and again, so a decoded
+    packet is remembered (up to ``_PARSED_MAX`` of them) and handed out again."""
     pkt = bytes(pkt)
+    reply = _PARSED.get(pkt)
+    if reply is None:
+        reply = _parse_reply(pkt)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[pkt] = reply
+    return reply
+
+
+def _parse_reply(pkt: bytes) -> Reply:
     if len(pkt) < MIN_PACKET:
         raise ProtocolError(f"reply {hexs(pkt) or '(empty)'} is too short for a VISCA packet")
     if len(pkt) > MAX_PACKET:

@@ -18,6 +18,7 @@ from vksroom.drivers.visca.links import Link
 from vksroom.drivers.visca.messages import Reply, hexs
 
 log = logging.getLogger(__name__)
+_NEVER = float("inf")
 
 
 @dataclass
@@ -50,7 +51,7 @@ class Settings:
         return out
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """What a command came to: the Completion (or None when the camera said via ``0F 01``
     that it had already run it and its Completion was lost)."""
@@ -142,7 +143,7 @@ class Engine:
         link.send(pkt)
         self.stats["sent"] += 1
         attempts, acked, ran, garbage, reset_done = 1, None, False, "", False
-        done_by, probed = float("inf"), False
+        done_by, probed = _NEVER, False
         deadline = time.monotonic() + s.ack_timeout
         while True:
             left = deadline - time.monotonic()

@@ -286,8 +286,12 @@ def _one_of(data: bytes, table: dict, what: str) -> str:
     return table[data[0]]
 
 
+POWER_STATES = {0x02: "on", 0x03: "standby"}
+FOCUS_MODES = {0x02: "auto", 0x03: "manual"}
+
+
 def decode_power(data: bytes) -> str:
-    return _one_of(data, {0x02: "on", 0x03: "standby"}, "power inquiry")
+    return _one_of(data, POWER_STATES, "power inquiry")
 
 
 def decode_pan_tilt(data: bytes) -> tuple[int, int]:
@@ -300,7 +304,7 @@ def decode_zoom(data: bytes) -> int:
 
 
 def decode_focus_mode(data: bytes) -> str:
-    return _one_of(data, {0x02: "auto", 0x03: "manual"}, "focus mode inquiry")
+    return _one_of(data, FOCUS_MODES, "focus mode inquiry")
 
 
 def decode_version(data: bytes) -> dict:

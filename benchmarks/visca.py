@@ -8,7 +8,7 @@ waited for through ACK to its Completion; and, to show where the time goes, (d) 
 client sending the same inquiry datagram to the simulator (the simulator's own share). The ratio of
 (b) to (a) is the figure (goal <= 2x).
 
-    .venv/bin/python benchmarks/visca.py [--n 3000]
+    .venv/bin/python benchmarks/visca.py [--n 3000] [--rounds 30]
 """
 from __future__ import annotations
 
@@ -70,6 +70,7 @@ def timed(fn, n: int) -> list[float]:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=3000, help="round trips per measurement")
+    p.add_argument("--rounds", type=int, default=30, help="turns the four measurements take, interleaved")
     a = p.parse_args(argv)
     echo, port = spawn(["-c", ECHO_SERVER])
     sim, line = spawn(["-m", "vksroom.hil.visca_camera", "--transport", "visca-ip", "--port", "0",
@@ -83,11 +84,12 @@ def main(argv=None) -> int:
         sim_port = int(url.rsplit(":", 1)[1])
         rounds = {"bare UDP echo": [], "bare client to simulator": [], "VISCA inquiry (power)": [],
                   "VISCA command to Completion": []}
-        for _ in range(3):             # interleave so machine noise hits all alike
-            rounds["bare UDP echo"] += datagram_round_trips(int(port), a.n // 3)
-            rounds["bare client to simulator"] += datagram_round_trips(sim_port, a.n // 3)
-            rounds["VISCA inquiry (power)"] += timed(cam.power, a.n // 3)
-            rounds["VISCA command to Completion"] += timed(lambda: cam.move_relative(0, 0), a.n // 3)
+        per = max(1, a.n // a.rounds)
+        for _ in range(a.rounds):      # interleave finely so machine noise hits all alike
+            rounds["bare UDP echo"] += datagram_round_trips(int(port), per)
+            rounds["bare client to simulator"] += datagram_round_trips(sim_port, per)
+            rounds["VISCA inquiry (power)"] += timed(cam.power, per)
+            rounds["VISCA command to Completion"] += timed(lambda: cam.move_relative(0, 0), per)
     finally:
         cam.close()
         socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"stop", ("127.0.0.1", int(port)))
@@ -99,7 +101,7 @@ def main(argv=None) -> int:
                 proc.kill()
     base = statistics.median(rounds["bare UDP echo"])
     print(f"VISCA over IP round trips over loopback (simulator and echo in their own processes), "
-          f"median of {a.n // 3 * 3} each:")
+          f"median of {len(rounds['bare UDP echo'])} each, in {a.rounds} interleaved rounds:")
     for name, times in rounds.items():
         med = statistics.median(times)
         print(f"  {name:30s} {med * 1e6:8.1f} us   {med / base:5.2f}x")

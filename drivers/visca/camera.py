@@ -116,6 +116,15 @@ class Camera:
         self.preset_count = int(settings.get("preset_count", m.PRESET_MAX + 1))
         self.default_speed = (int(settings.get("pan_speed", 0x10)), int(settings.get("tilt_speed", 0x10)))
         self.link = self._make_link(settings)
+        # inquiries never change for this camera: built once, not at every poll
+        a = self.address
+        self._inquiries = {
+            "power": (m.power_inquiry(a), "power inquiry", m.decode_power),
+            "position": (m.pan_tilt_inquiry(a), "pan-tilt position inquiry", m.decode_pan_tilt),
+            "zoom": (m.zoom_inquiry(a), "zoom position inquiry", m.decode_zoom),
+            "focus": (m.focus_mode_inquiry(a), "focus mode inquiry", m.decode_focus_mode),
+            "version": (m.version_inquiry(a), "version inquiry", m.decode_version),
+        }
         self.engine = Engine(self.link, self.settings)
         self._closed = False
 
@@ -276,20 +285,24 @@ class Camera:
 
     # --- inquiries --------------------------------------------------------------------------
 
+    def _ask(self, name: str):
+        pkt, what, decode = self._inquiries[name]
+        return decode(self.engine.inquiry(pkt, what))
+
     def power(self) -> str:
-        return m.decode_power(self.engine.inquiry(m.power_inquiry(self.address), "power inquiry"))
+        return self._ask("power")
 
     def position(self) -> tuple[int, int]:
-        return m.decode_pan_tilt(self.engine.inquiry(m.pan_tilt_inquiry(self.address), "pan-tilt position inquiry"))
+        return self._ask("position")
 
     def zoom_position(self) -> int:
-        return m.decode_zoom(self.engine.inquiry(m.zoom_inquiry(self.address), "zoom position inquiry"))
+        return self._ask("zoom")
 
     def focus_mode(self) -> str:
-        return m.decode_focus_mode(self.engine.inquiry(m.focus_mode_inquiry(self.address), "focus mode inquiry"))
+        return self._ask("focus")
 
     def version(self) -> dict:
-        return m.decode_version(self.engine.inquiry(m.version_inquiry(self.address), "version inquiry"))
+        return self._ask("version")
 
     def state(self) -> dict:
         """Power, and position/zoom when on: what a panel shows."""

@@ -18,6 +18,7 @@ from vksroom.drivers.visca.links import Link
 from vksroom.drivers.visca.messages import Reply, hexs
 
 log = logging.getLogger(__name__)
+_NEVER = float("inf")
 
 
 @dataclass
@@ -50,7 +51,7 @@ class Settings:
         return out
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """What a command came to: the Completion (or None when the camera said via ``0F 01``
     that it had already run it and its Completion was lost)."""
@@ -87,7 +88,7 @@ class Engine:
     def _patiently(self, pkt: bytes, what: str, wait: bool, idempotent: bool, inquiry: bool) -> Outcome:
         """One exchange, tried again on error 03 (buffer full) and, for ``wait_41_s``, on
         error 41 (not executable yet): neither ran the command, so trying again is safe."""
-        give_up_41 = time.monotonic() + self.s.wait_41_s
+        give_up_41 = None
         busy = 0
         with self.link.lock:
             self.link.prepare()
@@ -100,7 +101,11 @@ class Engine:
                         raise exc.reply.error(what) from None
                     self._idle(self.s.busy_backoff)
                 except DeviceRejected as exc:
-                    if exc.code != 0x41 or time.monotonic() + 0.1 > give_up_41:
+                    if exc.code != 0x41:
+                        raise
+                    if give_up_41 is None:    # counted from the first refusal
+                        give_up_41 = time.monotonic() + self.s.wait_41_s
+                    if time.monotonic() + 0.1 > give_up_41:
                         raise
                     self._idle(0.1)
 
@@ -121,7 +126,7 @@ class Engine:
 
     def _is_stray(self, reply: Reply, acked: int | None) -> bool:
         """A reply that belongs to an earlier command we did not wait for (raw links)."""
-        if self.link.matches_replies or reply.socket == acked:
+        if reply.socket == acked:
             return False
         now = time.monotonic()
         for sock, expiry in list(self._stray.items()):
@@ -138,7 +143,7 @@ class Engine:
         link.send(pkt)
         self.stats["sent"] += 1
         attempts, acked, ran, garbage, reset_done = 1, None, False, "", False
-        done_by, probed = float("inf"), False
+        done_by, probed = _NEVER, False
         deadline = time.monotonic() + s.ack_timeout
         while True:
             left = deadline - time.monotonic()
@@ -204,7 +209,7 @@ class Engine:
             reply: Reply = value
             if reply.kind in ("network_change", "address_set", "if_clear"):
                 continue
-            if self._is_stray(reply, acked):
+            if not link.matches_replies and self._is_stray(reply, acked):
                 self.stats["stale"] += 1
                 continue
             if reply.kind == "ack":

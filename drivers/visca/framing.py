@@ -5,7 +5,7 @@ Pure functions and a small stateful splitter; no I/O.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from vksroom.drivers.errors import ProtocolError
 from vksroom.drivers.visca.messages import MAX_PACKET, TERMINATOR, hexs
@@ -26,8 +26,9 @@ ERR_SEQUENCE = b"\x0f\x01"   # sequence number wrong (on a resend: it already ra
 ERR_TYPE = b"\x0f\x02"       # message type wrong
 
 
-@dataclass(frozen=True)
-class IpMessage:
+class IpMessage(NamedTuple):
+    """One decoded datagram (a tuple: cheap to make, one per datagram received)."""
+
     type: int
     seq: int
     payload: bytes
@@ -41,15 +42,18 @@ def ip_pack(ptype: int, seq: int, payload: bytes) -> bytes:
 
 def ip_unpack(datagram: bytes) -> IpMessage:
     """Decode one datagram. Raises :class:`ProtocolError` naming what is wrong."""
-    if len(datagram) < HEADER.size + 1:
+    size = len(datagram) - HEADER.size
+    if size < 1:
         raise ProtocolError(f"datagram {hexs(datagram) or '(empty)'} is shorter than the 8-byte header plus payload")
     ptype, length, seq = HEADER.unpack_from(datagram)
     if ptype not in PAYLOAD_TYPES:
         raise ProtocolError(f"datagram has unknown payload type {ptype:04X}")
-    payload = datagram[HEADER.size:]
-    if length != len(payload) or not 1 <= length <= 16:
-        raise ProtocolError(f"datagram header says {length} payload bytes but {len(payload)} follow")
-    return IpMessage(ptype, seq, bytes(payload))
+    if length != size or length > 16:
+        raise ProtocolError(f"datagram header says {length} payload bytes but {size} follow")
+    return _new_message(IpMessage, (ptype, seq, bytes(datagram[HEADER.size:])))
+
+
+_new_message = tuple.__new__   # IpMessage(...) without its Python-level __new__: one per datagram
 
 
 class Splitter:

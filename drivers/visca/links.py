@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import collections
 import logging
+import select
 import socket
+import struct
 import threading
 import time
 
@@ -27,6 +29,8 @@ from vksroom.drivers.visca import framing, messages
 from vksroom.drivers.visca.messages import hexs
 
 log = logging.getLogger(__name__)
+
+_TIMEVAL = struct.Struct("@ll")   # struct timeval for SO_RCVTIMEO
 
 
 def _tail(chunk: bytes):
@@ -184,38 +188,46 @@ class IpLink(Link):
         ptype = framing.INQUIRY if messages.is_inquiry(pkt) else framing.COMMAND
         self.transport.write(framing.ip_pack(ptype, self._current, pkt))
 
-    def _accept(self, msg: framing.IpMessage) -> bool:
-        return not self.match_sequence or msg.seq == self._current
-
     def recv(self, timeout: float):
+        pending = self._pending
+        if pending:
+            return pending.popleft()
         deadline = time.monotonic() + timeout
         while True:
-            if self._pending:
-                return self._pending.popleft()
-            data = self.transport.read(max(0.0, deadline - time.monotonic()))
+            data = self.transport.read(timeout)
             if not data:
                 return None
-            try:
-                msg = framing.ip_unpack(data)
-            except ProtocolError as exc:
-                return ("garbage", str(exc))
-            if msg.type == framing.CONTROL_REPLY:
-                if msg.payload == framing.RESET_PAYLOAD:
-                    return ("reset", msg.seq)
-                if not self._accept(msg):
-                    continue
-                return ("control", msg.payload)
-            if msg.type != framing.REPLY:
-                return ("garbage", f"datagram of payload type {msg.type:04X} where a reply was expected")
-            if not self._accept(msg):
-                continue  # the late answer to an earlier message
-            payload = msg.payload
+            ev = self._event(data)
+            if ev is not None:
+                return ev
+            if pending:
+                return pending.popleft()
+            timeout = max(0.0, deadline - time.monotonic())
+
+    def _event(self, data: bytes):
+        """The event one datagram makes, or None for one to skip (a late answer to an
+        earlier message; several packets in one payload go to ``_pending``)."""
+        try:
+            ptype, seq, payload = framing.ip_unpack(data)
+        except ProtocolError as exc:
+            return ("garbage", str(exc))
+        if ptype == framing.REPLY:
+            if self.match_sequence and seq != self._current:
+                return None
             if payload[-1] == 0xFF and payload.find(0xFF) == len(payload) - 1:
                 try:   # the usual case: one whole packet
                     return ("reply", messages.parse_reply(payload))
                 except ProtocolError:
                     pass
             self._pending.extend(events(framing.Splitter(), payload))
+            return None
+        if ptype == framing.CONTROL_REPLY:
+            if payload == framing.RESET_PAYLOAD:
+                return ("reset", seq)
+            if self.match_sequence and seq != self._current:
+                return None
+            return ("control", payload)
+        return ("garbage", f"datagram of payload type {ptype:04X} where a reply was expected")
 
     def drain(self) -> None:
         self._pending.clear()
@@ -368,13 +380,19 @@ class SerialLink(Link):
 class UdpHub:
     """One local UDP socket shared by many cameras.
 
-    There is no reader thread: whichever camera is waiting for an answer reads the socket
-    itself (one reader at a time) and files datagrams from other cameras into their
-    mailboxes by source address, waking them. A lone camera so pays no thread hand-off.
+    There is no reader thread. Leader/follower: whichever camera is waiting for an
+    answer and finds the socket free becomes the leader and reads the socket itself,
+    filing datagrams from other cameras into their mailboxes by source address and
+    waking them; the others (followers) wait on a condition until their mailbox fills
+    or the socket is free. A lone camera so pays no thread hand-off and no condition
+    wake-up: it only takes an uncontended lock.
+
+    The socket stays blocking; see :meth:`_recv` for how it waits.
     """
 
     _hubs: dict[int, "UdpHub"] = {}
     _hubs_lock = threading.Lock()
+    _LONG, _MARGIN, _SLACK = 0.03, 0.025, 0.002   # seconds; see _recv
 
     def __init__(self, local_port: int = 0):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -388,7 +406,9 @@ class UdpHub:
         self.boxes: dict[tuple, "SharedUdpTransport"] = {}
         self.users = 0
         self.cond = threading.Condition()
-        self.reading = False
+        self.leader = threading.Lock()     # held by the one thread reading the socket
+        self.waiting = 0                   # followers waiting on ``cond``
+        self._timeo = -1.0                 # the SO_RCVTIMEO now set (seconds)
 
     @classmethod
     def get(cls, local_port: int = 0) -> "UdpHub":
@@ -407,49 +427,85 @@ class UdpHub:
                     del self._hubs[self.local_port]
                 self.sock.close()
 
-    def sendto(self, data: bytes, addr) -> None:
-        self.sock.sendto(data, addr)
+    def _recv(self, timeout: float):
+        """One ``(data, addr)`` from the socket within ``timeout`` seconds, or None.
+        Only the leader calls this.
+
+        A long wait is one blocking ``recvfrom`` under the kernel's ``SO_RCVTIMEO`` (one
+        system call where a Python socket timeout makes two: ``poll`` then ``recvfrom``).
+        That timer counts in scheduler ticks (up to 10 ms each, rounded up), so it is set
+        ``_MARGIN`` short of the deadline, and the last stretch, like any short wait, is
+        waited precisely with ``select``."""
+        sock = self.sock
+        try:
+            if timeout > self._LONG:
+                want = timeout - self._MARGIN
+                if abs(want - self._timeo) > self._SLACK:   # most waits are alike: no call
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
+                                    _TIMEVAL.pack(*divmod(int(want * 1e6), 1_000_000)))
+                    self._timeo = want
+                return sock.recvfrom(65535)
+            if timeout > 0 and not select.select((sock,), (), (), timeout)[0]:
+                return None
+            return sock.recvfrom(65535, socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError, ConnectionRefusedError, ConnectionResetError):
+            return None
+
+    def _wake(self) -> None:
+        with self.cond:
+            self.cond.notify_all()
+
+    def _follow(self, box: "SharedUdpTransport", deadline: float) -> bool:
+        """Wait until ``box`` has mail, the socket is free or ``box`` is closed: True;
+        False when ``deadline`` passed first."""
+        with self.cond:
+            self.waiting += 1
+            try:
+                while not box.queue and self.leader.locked() and box.hub is self:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return False
+                    self.cond.wait(left)
+            finally:
+                self.waiting -= 1
+        return True
 
     def read_for(self, box: "SharedUdpTransport", timeout: float) -> bytes:
         """The next datagram from ``box``'s peer, b"" after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
+        queue, peer = box.queue, box.peer
         while True:
-            with self.cond:
-                while not box.queue and self.reading and box.hub is self:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        return b""
-                    self.cond.wait(left)
-                if box.hub is not self:
-                    raise TransportClosed(f"UDP link to {box.describe()} is not open")
-                if box.queue:
-                    return box.queue.popleft()
-                self.reading = True
-            got = None
+            if queue:
+                return queue.popleft()
+            if box.hub is not self:
+                raise TransportClosed(f"UDP link to {box.describe()} is not open")
+            if not self.leader.acquire(False):
+                if not self._follow(box, deadline):
+                    return queue.popleft() if queue else b""
+                continue
             try:
-                left = deadline - time.monotonic()
-                if left > 0:
-                    self.sock.settimeout(left)     # one poll + recvfrom inside CPython
-                    got = self.sock.recvfrom(65535)
-                else:
-                    self.sock.setblocking(False)
-                    got = self.sock.recvfrom(65535)
-            except (BlockingIOError, InterruptedError, socket.timeout, ConnectionRefusedError, ConnectionResetError):
-                pass
+                if queue:    # filed by the leader before us, just before it let go
+                    return queue.popleft()
+                while True:
+                    got = self._recv(deadline - time.monotonic())
+                    if got is None:
+                        if time.monotonic() >= deadline:
+                            return b""
+                        continue
+                    data, addr = got
+                    if addr == peer:
+                        return data
+                    other = self.boxes.get(addr[:2])
+                    if other is not None:
+                        other.queue.append(data)
+                        if self.waiting:
+                            self._wake()
             except (OSError, ValueError) as exc:
                 raise TransportClosed(f"UDP socket for {box.describe()} failed: {exc}") from exc
             finally:
-                with self.cond:
-                    self.reading = False
-                    if got is not None and got[1][:2] != box.peer:
-                        other = self.boxes.get(got[1][:2])
-                        if other is not None:
-                            other.queue.append(got[0])
-                    self.cond.notify_all()
-            if got is not None and got[1][:2] == box.peer:
-                return got[0]
-            if time.monotonic() >= deadline:
-                return b""
+                self.leader.release()
+                if self.waiting:     # a follower may lead now
+                    self._wake()
 
 
 class SharedUdpTransport(Transport):
@@ -505,7 +561,7 @@ class SharedUdpTransport(Transport):
         if hub is None:
             raise TransportClosed(f"UDP link to {self.describe()} is not open")
         try:
-            hub.sendto(data, self.peer)
+            hub.sock.sendto(data, self.peer)
         except OSError as exc:
             raise TransportError(f"cannot send to {self.describe()}: {exc}") from exc
 

@@ -220,9 +220,26 @@ class Reply:
                               code=self.code)
 
 
+_PARSED: dict[bytes, Reply] = {}   # packet -> its (immutable) Reply; ACKs, Completions, answers repeat
+_PARSED_MAX = 512
+
+
 def parse_reply(pkt: bytes) -> Reply:
-    """Decode one packet (header .. FF). Raises :class:`ProtocolError` on anything malformed."""
+    """Decode one packet (header .. FF). Raises :class:`ProtocolError` on anything malformed.
+
+    Replies are immutable and the same few packets come again and again, so a decoded
+    packet is remembered (up to ``_PARSED_MAX`` of them) and handed out again."""
     pkt = bytes(pkt)
+    reply = _PARSED.get(pkt)
+    if reply is None:
+        reply = _parse_reply(pkt)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[pkt] = reply
+    return reply
+
+
+def _parse_reply(pkt: bytes) -> Reply:
     if len(pkt) < MIN_PACKET:
         raise ProtocolError(f"reply {hexs(pkt) or '(empty)'} is too short for a VISCA packet")
     if len(pkt) > MAX_PACKET:
@@ -269,8 +286,12 @@ def _one_of(data: bytes, table: dict, what: str) -> str:
     return table[data[0]]
 
 
+POWER_STATES = {0x02: "on", 0x03: "standby"}
+FOCUS_MODES = {0x02: "auto", 0x03: "manual"}
+
+
 def decode_power(data: bytes) -> str:
-    return _one_of(data, {0x02: "on", 0x03: "standby"}, "power inquiry")
+    return _one_of(data, POWER_STATES, "power inquiry")
 
 
 def decode_pan_tilt(data: bytes) -> tuple[int, int]:
@@ -283,7 +304,7 @@ def decode_zoom(data: bytes) -> int:
 
 
 def decode_focus_mode(data: bytes) -> str:
-    return _one_of(data, {0x02: "auto", 0x03: "manual"}, "focus mode inquiry")
+    return _one_of(data, FOCUS_MODES, "focus mode inquiry")
 
 
 def decode_version(data: bytes) -> dict:

@@ -404,6 +404,17 @@ class CameraSimulator:
         ptype, length, seq = IP_HEADER.unpack_from(data)
         payload = data[8:]
         reply_seq = 1 if "seq_reply_one" in self.quirks else seq
+        if ptype == T_INQUIRY and length == len(payload) and self._running and addr != (self.host, self.port) \
+                and payload.find(FF) == length - 1 and not any(self.faults.values()):
+            # the usual inquiry, answered on this thread at once: no timer, no queue, no closures
+            reply = self.camera.answer_at_once(payload)
+            if reply is not None:
+                try:
+                    sock.sendto(IP_HEADER.pack(T_REPLY, len(reply), reply_seq) + reply, addr)
+                except OSError:
+                    return
+                self.wire["out"] += 1
+                return
 
         def send_ip(ptype_out: int, body: bytes, junk: bool = False) -> None:
             try:

@@ -195,7 +195,7 @@ class CameraModel:
                 return
             body = msg[1:-1]
             if body[0] == 0x09:
-                self._inquiry(body[1:], out, at)
+                out(self._inquiry(body[1:]), at)
             elif body[0] == 0x01:
                 self._command(body[1:], out, now, at)
             elif body[0] & 0xF0 == 0x20 and len(body) == 1:
@@ -204,10 +204,20 @@ class CameraModel:
                 self.counts["rejected"] += 1
                 self._error(out, 0, 0x02, at)
 
-    def _inquiry(self, q: bytes, out, at: float) -> None:
-        if self.booting():
-            self._error(out, 0, 0x41, at)
-            return
+    def answer_at_once(self, msg: bytes) -> bytes | None:
+        """The reply to an inquiry packet (``8x 09 .. FF``) when it is due at once (no
+        ``ack_delay``): what a receive thread sends straight back, with no timer and no
+        queue. None for anything else: :meth:`handle` takes that."""
+        if self.o.ack_delay > 0 or not 4 <= len(msg) <= 16 or msg[1] != 0x09 or msg[-1] != FF \
+                or not 0x80 <= msg[0] < FF:
+            return None
+        with self.lock:
+            return self._inquiry(msg[2:-1])
+
+    def _inquiry(self, q: bytes) -> bytes:
+        """The answer packet to inquiry ``q`` (the bytes after ``09``), or an error packet."""
+        if self.clock() < self.boot_until:    # booting
+            return bytes([self.head, 0x60, 0x41, FF])
         if q == b"\x04\x00":
             data = bytes([0x02 if self.power == "on" else 0x03])
         elif q == b"\x06\x12":
@@ -221,10 +231,9 @@ class CameraModel:
             data = b"".join(v.to_bytes(2, "big") for v in self.o.version[:3]) + bytes([self.o.version[3]])
         else:
             self.counts["rejected"] += 1
-            self._error(out, 0, 0x02, at)
-            return
+            return bytes([self.head, 0x60, 0x02, FF])
         self.counts["inquiry"] += 1
-        self._done(out, 0, at, data)
+        return bytes([self.head, 0x50, *data, FF])
 
     def _free_socket(self) -> int | None:
         if "one_socket" in self.o.quirks:

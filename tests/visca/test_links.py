@@ -64,3 +64,33 @@ def test_serial_chain_member_restart_re_addresses_the_chain(make_sim, make_cam):
     sim.restart()                                  # Network Change from both
     assert b.power() == "on" and a.power() == "on"
     assert sim.cameras[1].counts["address_set"] == 2
+
+
+@pytest.mark.timeout(30)
+def test_many_cameras_on_one_socket_at_once_each_get_their_own_answers(make_sim, make_cam):
+    """Threads polling their cameras together on the shared socket: whoever reads the socket
+    files the others' answers; nobody gets another camera's answer, nobody starves (one
+    camera answers slowly, so the others' answers arrive while its thread reads)."""
+    import threading
+    sims = [make_sim("visca-ip", delay=0.02 if i == 0 else 0.0) for i in range(4)]
+    cams = [make_cam(sim.url, ack_timeout=0.5) for sim in sims]
+    for i, cam in enumerate(cams):
+        cam.move_absolute(10 * (i + 1), i)
+    wrong, errors = [], []
+
+    def poll(i: int, cam) -> None:
+        try:
+            for _ in range(10 if i == 0 else 150):
+                got = cam.position()
+                if got != (10 * (i + 1), i):
+                    wrong.append((i, got))
+        except Exception as exc:     # reported below, not lost in the thread
+            errors.append((i, exc))
+    threads = [threading.Thread(target=poll, args=(i, cam)) for i, cam in enumerate(cams)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=20)
+    assert not any(th.is_alive() for th in threads)
+    assert errors == [] and wrong == []
+    assert sum(s.camera.counts["inquiry"] for s in sims[1:]) >= 3 * 150

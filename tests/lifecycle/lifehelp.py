@@ -314,3 +314,54 @@ def central(broker):
     yield make
     for c in made:
         c.close()
+
+
+# -- the technician's panel through Flask's test client -------------------------------------------
+
+class Panel:
+    """The room's panel as the technician's browser reads it (Flask's test client, no server)."""
+
+    def __init__(self, room):
+        from vksroom.web import create_app
+
+        self.client = create_app(room.controller, {"TESTING": True}).test_client()
+
+    def page(self, path: str, lang: str = "ru") -> str:
+        resp = self.client.get(path, query_string={"lang": lang})
+        assert resp.status_code == 200, f"{path}: HTTP {resp.status_code}"
+        return resp.get_data(as_text=True)
+
+    def post(self, path: str, **form) -> int:
+        return self.client.post(path, data=form).status_code
+
+    def state(self, lang: str = "ru") -> tuple[str, str]:
+        """The room page's state: (data-state, the text shown)."""
+        import re
+
+        page = self.page("/", lang)
+        m = re.search(r'id="room-state"[^>]*data-state="([a-z_]+)".*?id="room-state-text">([^<]*)<', page, re.S)
+        assert m, "no room state on the room page"
+        return m.group(1), m.group(2).strip()
+
+    def banners(self, path: str = "/", lang: str = "ru") -> list[dict]:
+        """The alarm banners on a page: level, alarm id, state, the text, the mark buttons."""
+        import html
+        import re
+
+        out = []
+        for m in re.finditer(r'<div class="banner (fault|warning)" data-alarm="(\d+)" data-state="([a-z_]+)">(.*?)</div>',
+                             self.page(path, lang), re.S):
+            body = m.group(4)
+            text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body.split("<form")[0])).split())
+            marks = re.findall(r'<button name="mark" value="([a-z_]+)">', body)
+            out.append({"level": m.group(1), "id": int(m.group(2)), "state": m.group(3), "text": text, "marks": marks})
+        return out
+
+    def break_banner(self, path: str = "/", lang: str = "ru") -> str | None:
+        """The 'technical break recommended' banner's text when it offers the reconnect button, else None."""
+        import html
+        import re
+
+        m = re.search(r'<div id="break" class="banner warning">(.*?)<form.*?id="reconnect-button"', self.page(path, lang),
+                      re.S)
+        return " ".join(html.unescape(m.group(1)).split()) if m else None

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from vksroom.controller.model import CheckResult
 from vksroom.mqtt import contract
-from lifehelp import at, broker, central, clock, iso, life_room, mock_factory, retained, Room  # noqa: F401
+from lifehelp import at, broker, central, clock, iso, life_room, mock_factory, retained, Panel  # noqa: F401
 
 COURT = {"id": "court-2", "kind": "court", "name": "Районный суд № 2 г. Караганды", "number": "krg2@vks.sud.kz"}
 SIZO1 = {"id": "sizo-1", "kind": "detention", "name": "СИЗО-1 г. Астаны", "number": "sizo1@vks.kz"}
@@ -78,6 +78,8 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
     assert room.link.ready.wait(10)
     readiness_on_mqtt(room, centre, broker, "ready")
     assert retained(broker, f"{centre.base}/lifecycle")["state"] == "ready"
+    panel = Panel(room)
+    assert panel.state() == ("ready", "Готов") and panel.banners() == []
     codec, cam1 = room.devices["codec"], room.devices["cam1"]
     codec.answering = {COURT["number"], SIZO1["number"], SIZO2["number"]}
 
@@ -136,6 +138,16 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
     assert [d["data"]["alarm"]["key"] for d in delivered(room, centre) if d["kind"] == "alarm.raised"] == [
         "test_session:H2"]
     readiness_on_mqtt(room, centre, broker, "ready")   # a warning, but the equipment is ready
+    assert panel.banners() == [{"level": "warning", "id": warning["id"], "state": "open", "marks": [],
+                                "text": "Предупреждение: До заседания по делу 7199-25-00-1/215 осталось 24.0 ч, "
+                                        "тестовый сеанс не проведён (Новая)"}]
+    assert panel.banners("/hearings", "kk")[0]["text"].startswith("Ескерту: 7199-25-00-1/215 ісі бойынша")
+    schedule = panel.page("/hearings")
+    for hid, session in (("H1", "Пройден (Ахметов Е.)"), ("H2", "Тестовый сеанс не проведён"),
+                         ("H3", "Пройден (Ахметов Е.)"), ("H4", "Пройден (Ахметов Е.)")):
+        row = schedule.split(f'id="hearing-{hid}"')[1].split("</tr>")[0]
+        assert session in row, (hid, row)
+    assert 'id="hearing-H5"' not in schedule           # cancelled by the centre
 
     # H1: self-test before the window, the secretary connects, the hearing runs and ends.
     clock.advance_to(at(10, "09:24"))
@@ -149,9 +161,15 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
     assert room.controller.readiness().state.value == "in_hearing"
     kept = readiness_on_mqtt(room, centre, broker, "in_hearing")
     assert kept["activity"] == "hearing"
+    assert panel.state() == ("in_hearing", "Идёт заседание")
+    page = panel.page("/hearings/H1")
+    assert f'<tr data-session="{s1.id}" data-result="passed">' in page and "<td>Ахметов Е.</td>" in page
+    assert 'id="readiness">Готовность (самопроверка): Готов<' in page and 'id="reconnect"' in page
+    assert "connection.started" in page.split('id="record"')[1]
     clock.advance_to(at(10, "11:00"))
     assert room.controller.readiness().state.value == "ready"
     readiness_on_mqtt(room, centre, broker, "ready")
+    assert panel.state() == ("ready", "Готов")
     got = delivered(room, centre)
     assert [(d["kind"], d["data"].get("state")) for d in got if d["data"].get("hearing_id") == "H1"
             and d["kind"] != "test_session.recorded"] == [
@@ -170,6 +188,8 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
     assert room.pin("relay_cam1") is True            # power cut
     assert room.light() == "warning" and room.pin("buzzer") is False
     assert not [a for a in room.life.alarms() if a["key"] == "device:cam1"]   # not declared yet
+    assert [b["level"] for b in panel.banners()] == ["warning"]                 # only H2's test session
+    assert 'id="dev-cam1" class="health-fault"' in panel.page("/")
     clock.advance(room.life.settings.relay_off_s)
     assert room.pin("relay_cam1") is False           # power back
     room.wait(lambda: room.life.first_aid()["cam1"]["state"] == "worked")
@@ -202,6 +222,11 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
     room.life.connect("H3", "Секретарь Жанова")
     clock.advance(room.life.settings.call_timeout_s)
     [call] = [a for a in room.life.alarms() if a["key"] == "call:H3"]
+    [banner] = panel.banners()
+    assert banner == {"level": "fault", "id": call["id"], "state": "open", "marks": ["fixing", "fixed", "cannot_be_fixed"],
+                      "text": "Неисправность: Учреждение ЕЦ-166/18 (ec166@vks.kz) не ответил(а) за 60 с (Новая)"}
+    assert panel.banners("/hearings/H3", "kk")[0]["text"] == (
+        "Ақаулық: Учреждение ЕЦ-166/18 (ec166@vks.kz) 60 с ішінде жауап бермеді (Жаңа)")
     assert call["message"] == "Учреждение ЕЦ-166/18 (ec166@vks.kz) did not answer within 60 s"
     assert call["evidence"]["number"] == SIZO2["number"] and call["evidence"]["state"] == "connecting"
     assert room.of("alarm.raised")[-1]["alarm"]["id"] == call["id"]
@@ -212,8 +237,10 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
         ("hearing.connection", "failed"), ("alarm.raised", None)]
     assert got[-2]["data"]["call_state"] == "connecting" and got[-2]["data"]["number"] == SIZO2["number"]
     assert got[-1]["data"]["alarm"]["evidence"]["number"] == SIZO2["number"]
-    room.controller.command("fault.mark", {"alarm_id": call["id"], "mark": "fixing", "by": "Ахметов Е."})
+    assert panel.post(f"/alarms/{call['id']}/mark", mark="fixing", who="Ахметов Е.") == 303   # the technician
     assert room.pin("buzzer") is False and room.light() == "fault"
+    [banner] = panel.banners()
+    assert banner["state"] == "fixing" and banner["text"].endswith("60 с (Устраняется, Ахметов Е.)")
     room.controller.command("fault.mark", {"alarm_id": call["id"], "mark": "cannot_be_fixed", "by": "Ахметов Е.",
                                            "note": "канал связи учреждения недоступен"})
     assert [m["mark"] for m in room.of("fault.marked")] == ["fixing", "cannot_be_fixed"]
@@ -224,6 +251,14 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
     assert "7199-25-00-1/230" in act["text_ru"] and "Номер дела" in act["text_ru"]
     assert "Іс нөмірі: 7199-25-00-1/230" in act["text_kk"] and "30.03" not in act["text_kk"]
     assert "10.03.2025 14:30" in act["text_ru"] and "Учреждение ЕЦ-166/18" in act["text_kk"]
+    assert [(b["state"], b["marks"]) for b in panel.banners()] == [("cannot_be_fixed", ["fixing", "fixed",
+                                                                                          "cannot_be_fixed"])]
+    page = panel.page("/hearings/H3")
+    assert f'href="/acts/{created["act_id"]}"' in page and f'href="/acts/{created["act_id"]}.pdf"' in page
+    assert 'data-result="passed"' in page.split('id="sessions"')[1].split("</table>")[0]
+    assert "connection.failed" in page.split('id="record"')[1].split("</table>")[0]
+    page = panel.page(f"/acts/{created['act_id']}")
+    assert "Іс нөмірі: 7199-25-00-1/230" in page and "Номер дела: 7199-25-00-1/230" in page
     got = delivered(room, centre)
     assert [d["data"]["alarm"]["state"] for d in got if d["kind"] == "fault.marked"] == ["fixing", "cannot_be_fixed"]
     [announced] = [d for d in got if d["kind"] == "act.created"]
@@ -249,6 +284,10 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
     assert "selftest-H4" in [name for _, name in room.life.planned()]
     codec, cam1 = room.devices["codec"], room.devices["cam1"]
     codec.answering = {COURT["number"]}
+    panel = Panel(room)                                # the panel of the restarted controller
+    assert panel.state() == ("ready", "Готов")
+    assert [(b["id"], b["state"]) for b in panel.banners()] == [(call["id"], "cannot_be_fixed")]
+    assert f'href="/acts/{created["act_id"]}"' in panel.page("/hearings/H3")
 
     # The act, edited before printing, printed in both languages with three signature lines.
     room.life.acts.edit(created["act_id"], {"ru": act["text_ru"] + "\nСторона уведомлена по телефону."},
@@ -267,6 +306,7 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
     clock.advance_to(at(10, "15:31"))
     assert room.life.alarms() == [] and room.light() == "ready"
     assert room.controller.readiness().state.value == "ready"
+    assert panel.banners() == [] and panel.state() == ("ready", "Готов")
 
     # H4: the planned self-test ran after the restart; the video degrades midway.
     assert room.of("hearing.readiness")[-1]["hearing_id"] == "H4"
@@ -282,14 +322,22 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
     [brk] = room.of("break.recommended")
     assert (brk["hearing_id"], brk["device"], brk["check"], brk["seconds"]) == ("H4", "cam1", "frame", 20)
     assert room.light() == "warning" and room.life.break_recommended("H4")
+    assert panel.state() == ("in_hearing", "Идёт заседание")
+    for path in ("/", "/hearings/H4"):                # the banner is on every page, with its button
+        assert panel.break_banner(path) == ("Качество связи ухудшилось: рекомендуется технический перерыв "
+                                            "(cam1: frozen picture)")
+    assert panel.break_banner("/hearings/H4", "kk").startswith("Байланыс сапасы төмендеді")
     readiness_on_mqtt(room, centre, broker, "in_hearing")
     [on_mqtt] = [d for d in delivered(room, centre, earlier) if d["kind"] == "break.recommended"]
     assert on_mqtt["data"]["hearing_id"] == "H4" and on_mqtt["data"]["seconds"] == 20
-    room.life.reconnect("H4", "Секретарь Жанова")
+    assert panel.post("/hearings/H4/reconnect", who="Секретарь Жанова") == 303   # the secretary's button
+    assert panel.break_banner("/hearings/H4") is None
     clock.advance(room.life.settings.call_poll_s)
     assert room.life.connected("H4") and codec.hangups >= 1
     room.life.report([CheckResult("cam1", "frame", True, "", 1.0)])
     assert room.light() == "ready"
+    record = panel.page("/hearings/H4").split('id="record"')[1].split("</table>")[0]
+    assert "<td>reconnect.started</td><td>Секретарь Жанова</td>" in record and "reconnect.done" in record
     clock.advance_to(at(10, "17:00"))
     events = [e["event"] for e in room.life.record("H4")]
     assert events == ["connection.dialling", "connection.started", "hearing.started", "break.recommended",
@@ -313,6 +361,8 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
     kept = readiness_on_mqtt(room, centre, broker, "suspended")
     assert kept["reasons"][0] == "VKS suspended: массовые беспорядки в учреждении"
     room.wait(lambda: room.light() == "suspended")
+    assert panel.state() == ("suspended", "ВКС приостановлена")
+    assert "ВКС приостановлена: массовые беспорядки в учреждении" in panel.page("/")
     with pytest.raises(ValueError, match="suspended"):
         room.life.run_test_session("H4", "Ахметов Е.")
     reply = centre.command("selftest.run", {}, "req-selftest")
@@ -321,4 +371,5 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
     assert (reply["status"], reply["result"]) == ("accepted", {"state": "ready"})
     readiness_on_mqtt(room, centre, broker, "ready")
     room.wait(lambda: room.light() == "ready")
+    assert panel.state() == ("ready", "Готов")
     delivered(room, centre, earlier)

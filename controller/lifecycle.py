@@ -416,12 +416,12 @@ class Lifecycle:
             with self._lock:
                 self._connected[h.id] = self.clock.now()
             self._log("connection.started", h.id, who, info)
-            self._publish(ev.HEARING_CONNECTION, {"hearing_id": h.id, "state": "started", **info})
+            self._publish(ev.HEARING_CONNECTION, _connection(h.id, "started", info))
             self._clear_alarms(key=f"call:{h.id}", why="the far side answered")
             self._begin(h)
             return
         self._log("connection.failed", h.id, who, info)
-        self._publish(ev.HEARING_CONNECTION, {"hearing_id": h.id, "state": "failed", **info})
+        self._publish(ev.HEARING_CONNECTION, _connection(h.id, "failed", info))
         self._raise_alarm(f"call:{h.id}", "fault",
                           f"{h.far_side.name} ({info['number']}) did not answer within {info['waited_s']:.0f} s",
                           "call.no_answer", {"far_side": h.far_side.name, "number": info["number"],
@@ -451,8 +451,7 @@ class Lifecycle:
                     self._connected[hid] = self.clock.now()
                 self._log("connection.started", hid, who, info)
                 self._log("reconnect.done", hid, who, info)
-                self._publish(ev.HEARING_CONNECTION, {"hearing_id": hid, "state": "started", "reconnect": True,
-                                                      **info})
+                self._publish(ev.HEARING_CONNECTION, {**_connection(hid, "started", info), "reconnect": True})
             else:
                 self._connect_done(h, who, False, info)
 
@@ -551,14 +550,15 @@ class Lifecycle:
     def _sample(self, hid, device: str, check: str, ok: bool, reason: str, evidence: dict) -> None:
         key = (hid, device, check)
         now = self.clock.now()
-        with self._lock:
-            if ok:
+        if ok:
+            with self._lock:
                 gone = self._degraded.pop(key, None)
                 if gone and hid and not any(k[0] == hid for k in self._degraded) and hid in self._break:
                     self._log("quality.restored", hid, detail={"device": device, "check": check})
-                if gone and hid is None:
-                    self._clear_alarms(key=f"check:{device}:{check}", why="the check passes again")
-                return
+            if gone and hid is None:   # outside the lock: clearing announces (see _publish)
+                self._clear_alarms(key=f"check:{device}:{check}", why="the check passes again")
+            return
+        with self._lock:
             bad = self._degraded.setdefault(key, {"since": now, "reason": reason, "reported": False})
             bad["reason"], bad["evidence"] = reason, evidence
             lasted = now - bad["since"]
@@ -683,10 +683,14 @@ class Lifecycle:
     # -- devices: monitoring, first aid, alarms (items 14, 16, 17) ------------------------------
 
     def _on_event(self, event: ev.Event) -> None:
+        # The reaction to a device's fault or return announces events of its own (first aid,
+        # alarms): it runs right after this event has reached every follower, not nested inside
+        # its delivery, where followers subscribed after the lifecycle (the MQTT link) would get
+        # the reaction before its cause.
         if event.kind == ev.DEVICE_FAULT:
-            self._device_lost(event.data["device"], event.data.get("reason", ""))
+            self._on_room_thread(self._device_lost, event.data["device"], event.data.get("reason", ""))
         elif event.kind == ev.DEVICE_RECOVERED:
-            self._device_back(event.data["device"])
+            self._on_room_thread(self._device_back, event.data["device"])
         elif event.kind == ev.READINESS:
             suspended = event.data["state"] == RoomState.SUSPENDED.value
             reason = "; ".join(event.data.get("reasons", [])) if suspended else None
@@ -998,7 +1002,60 @@ class Lifecycle:
                                 (self.clock.now(), kind, hid, device, who, _dump(detail or {})))
 
     def _publish(self, kind: str, data: dict) -> None:
-        self.room.events.publish(ev.Event(kind, data, ts=self.clock.now()))
+        """Announce an event from the room thread, which announces everything else the room says.
+
+        The bus hands an event to its followers one after the other on the publishing thread;
+        two threads publishing at once would reach the followers in different orders (the MQTT
+        link's seq would disagree with the panel's). Published from one thread, every follower
+        sees one order per room, and an event a timer or the panel causes after a room event
+        (a test session recorded after its self-test finished) comes after it everywhere.
+        Off the room thread never called holding ``self._lock``: the room thread may be waiting for it."""
+        event = ev.Event(kind, data, ts=self.clock.now())
+        owner = getattr(self.room, "_owner", None)
+        elsewhere = owner is not None and owner is not threading.current_thread() and owner.is_alive()
+        if elsewhere and self._lock._is_owned():   # a bug: the room thread may wait for our lock
+            log.error("lifecycle: %s announced holding the planner lock; published out of the room's order", kind)
+            elsewhere = False
+        if not elsewhere:
+            self.room.events.publish(event)
+            return
+        done = threading.Event()
+
+        def announce():
+            try:
+                self.room.events.publish(event)
+            finally:
+                done.set()
+
+        self.room._post(announce)
+        while not done.wait(0.5):
+            if not owner.is_alive():   # the room stopped before it got to it
+                log.warning("lifecycle: the room stopped before announcing %s", kind)
+                return
+
+    def _on_room_thread(self, fn: Callable, *args) -> None:
+        """On the room thread: run ``fn`` after the item being handled (the event being delivered).
+
+        It runs holding the planner lock throughout, so a waiter in :meth:`wait_for` woken by an
+        earlier change sees the reaction either not begun or complete (its state, pins and events
+        together), never half done. (Publishing holding the lock is safe on the room thread.)"""
+        owner = getattr(self.room, "_owner", None)
+        if owner is not threading.current_thread() or not hasattr(self.room, "_post"):
+            fn(*args)
+            return
+
+        def react():
+            with self._lock:
+                fn(*args)
+
+        self.room._post(react)
+
+
+def _connection(hid: str, state: str, info: dict) -> dict:
+    """hearing.connection data: ``state`` is started | failed | ended; the codec's own call state
+    from the attempt stays apart as ``call_state`` (it must not overwrite ``state``)."""
+    return {"hearing_id": hid, **{k: v for k, v in info.items() if k != "state"}, "call_state": info.get("state"),
+            "state": state}
 
 
 def _dump(value) -> str:

@@ -85,10 +85,11 @@ LIGHT = {(False, True, False): "ready", (True, True, False): "warning", (True, F
          (False, False, True): "suspended", (False, False, False): "off"}
 
 
-def room_config(tmp_path):
+def room_config(tmp_path, mqtt_url=None):
     from vksroom.controller.config import parse
 
-    return parse({
+    extra = {"mqtt": {"url": mqtt_url, "keepalive": 5, "protocol": "3.1.1"}} if mqtt_url else {}
+    return parse({**extra,
         "room": {"court_id": "ast-smas", "courtroom": "12", "data_dir": str(tmp_path),
                  "court_name": {"kk": "Астана қаласының мамандандырылған ауданаралық әкімшілік соты",
                                 "ru": "Специализированный межрайонный административный суд г. Астаны"}},
@@ -120,10 +121,10 @@ def mock_factory():
 class Room:
     """A started controller over stand-in devices, with everything it announced collected."""
 
-    def __init__(self, tmp_path, clock, factory):
+    def __init__(self, tmp_path, clock, factory, broker=None):
         from vksroom.controller.room import Controller
 
-        self.cfg = room_config(tmp_path)
+        self.cfg = room_config(tmp_path, broker.url if broker else None)
         self.factory = factory
         cam1 = RelayedCamera(self.cfg.devices["cam1"])
         self.devices = {"cam1": cam1, "codec": StandInCodec(self.cfg.devices["codec"]),
@@ -132,6 +133,13 @@ class Room:
         self.controller = Controller(self.cfg, self.devices, clock=clock)
         self.controller.events.subscribe(self.events.append)
         self.controller.start()
+        self.link = None
+        self.mark = len(self.events)   # what the MQTT link follows: events from here on
+        if broker is not None:         # wired as app.Stack does: the link follows a started controller
+            from vksroom.mqtt.link import MqttLink
+
+            self.link = MqttLink(self.controller, self.cfg, protocol=self.cfg.mqtt.protocol,
+                                 backoff=(0.1, 0.5)).start()
         cam1.pin = factory.pin(PINS["relay_cam1"])
         self.life = self.controller.lifecycle
         self.clock = clock
@@ -155,7 +163,13 @@ class Room:
         r = self.controller.wait_for(lambda r: r.state.value == state, timeout)
         assert r is not None, f"room never became {state}: {self.controller.readiness().state}"
 
-    def stop(self):
+    def announced(self):
+        """The events the MQTT link was following, in the order the controller announced them."""
+        return [e for e in self.events[self.mark:] if e.kind != "readiness"]
+
+    def stop(self, link_timeout=5.0):
+        if self.link is not None:
+            self.link.stop(timeout=link_timeout)
         self.controller.stop()
 
 
@@ -163,8 +177,8 @@ class Room:
 def life_room(tmp_path, clock, mock_factory):
     rooms = []
 
-    def make():
-        room = Room(tmp_path, clock, mock_factory)
+    def make(broker=None):
+        room = Room(tmp_path, clock, mock_factory, broker)
         rooms.append(room)
         return room
 
@@ -172,3 +186,182 @@ def life_room(tmp_path, clock, mock_factory):
     for r in rooms:
         if r.controller._owner.is_alive():
             r.stop()
+
+
+# -- the central scheduler on a real broker ----------------------------------------------------------
+
+@pytest.fixture
+def broker():
+    """Mosquitto with persistence when installed (sessions survive its restart), else amqtt."""
+    from vksroom.hil.broker import Broker, mosquitto_path
+
+    b = Broker("mosquitto", persistent=True) if mosquitto_path() else Broker("amqtt")
+    b.start()
+    yield b
+    b.close()
+
+
+class Central:
+    """The central scheduler: a separate paho client with a persistent session on the room's topics.
+
+    Keeps every message (topic, doc, retain flag) in arrival order; sends commands and waits for
+    their replies. Waiting is real time: on a condition, with a deadline."""
+
+    def __init__(self, broker, base: str):
+        import paho.mqtt.client as mqtt
+
+        self.base = base
+        self.messages: list[tuple[str, dict, bool]] = []
+        self.connections = 0
+        self.cond = threading.Condition()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="central-scheduler",
+                                  protocol=mqtt.MQTTv311, clean_session=False)
+        self.client.reconnect_delay_set(0.05, 0.2)
+        self.client.on_connect = lambda c, u, f, rc, p: rc.is_failure or c.subscribe(f"{base}/#", qos=1)
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_message = self._on_message
+        self.client.connect_async("127.0.0.1", broker.port, keepalive=5)
+        self.client.loop_start()
+        self.wait(lambda: self.connections, 10, "the central scheduler could not subscribe")
+
+    def _on_subscribe(self, *args):
+        with self.cond:
+            self.connections += 1
+            self.cond.notify_all()
+
+    def _on_message(self, client, userdata, msg):
+        import json
+
+        with self.cond:
+            self.messages.append((msg.topic, json.loads(msg.payload), bool(msg.retain)))
+            self.cond.notify_all()
+
+    def wait(self, predicate, timeout: float = 10.0, what: str = "condition"):
+        with self.cond:
+            if not self.cond.wait_for(predicate, timeout):
+                raise AssertionError(f"{what}: not reached within {timeout} s; last topics: "
+                                     f"{[t for t, _, _ in self.messages[-5:]]}")
+            return predicate()
+
+    def docs(self, suffix: str) -> list[dict]:
+        with self.cond:
+            return [d for t, d, _ in self.messages if t == f"{self.base}/{suffix}"]
+
+    def events(self) -> list[dict]:
+        """Event documents (with the ``topic`` they came on) in arrival order, duplicates (QoS 1
+        redelivery) dropped by id."""
+        seen, out = set(), []
+        with self.cond:
+            for t, d, _ in self.messages:
+                if t.startswith(f"{self.base}/events/") and d["id"] not in seen:
+                    seen.add(d["id"])
+                    out.append({**d, "topic": t})
+        return out
+
+    def command(self, name: str, args: dict, request_id: str) -> dict:
+        """Send a command on the room's commands topic; the reply from the replies topic."""
+        from vksroom.mqtt import contract
+
+        topics = contract.Topics(*self.base.split("/"))
+        doc = contract.command_doc(topics, name, args, request_id=request_id)
+        self.client.publish(topics.commands, contract.encode(doc), qos=1)
+        return self.wait(lambda: next((r for r in self.docs("replies") if r["request_id"] == request_id), None),
+                         10, f"reply to {name} {request_id}")
+
+    def close(self):
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def retained(broker, topic: str, timeout: float = 10.0) -> dict:
+    """What a newcomer to ``topic`` gets: the broker's retained copy (asserted to be retained)."""
+    import json
+
+    import paho.mqtt.client as mqtt
+
+    got, cond = [], threading.Condition()
+
+    def on_message(c, u, msg):
+        with cond:
+            got.append(msg)
+            cond.notify_all()
+
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+    c.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
+    c.on_message = on_message
+    c.connect("127.0.0.1", broker.port, keepalive=5)
+    c.loop_start()
+    try:
+        with cond:
+            assert cond.wait_for(lambda: got, timeout), f"nothing retained on {topic}"
+            msg = got[0]
+    finally:
+        c.disconnect()
+        c.loop_stop()
+    assert msg.retain, f"{topic}: the first message a newcomer got was not the retained copy"
+    return json.loads(msg.payload)
+
+
+@pytest.fixture
+def central(broker):
+    made = []
+
+    def make(base):
+        c = Central(broker, base)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.close()
+
+
+# -- the technician's panel through Flask's test client -------------------------------------------
+
+class Panel:
+    """The room's panel as the technician's browser reads it (Flask's test client, no server)."""
+
+    def __init__(self, room):
+        from vksroom.web import create_app
+
+        self.client = create_app(room.controller, {"TESTING": True}).test_client()
+
+    def page(self, path: str, lang: str = "ru") -> str:
+        resp = self.client.get(path, query_string={"lang": lang})
+        assert resp.status_code == 200, f"{path}: HTTP {resp.status_code}"
+        return resp.get_data(as_text=True)
+
+    def post(self, path: str, **form) -> int:
+        return self.client.post(path, data=form).status_code
+
+    def state(self, lang: str = "ru") -> tuple[str, str]:
+        """The room page's state: (data-state, the text shown)."""
+        import re
+
+        page = self.page("/", lang)
+        m = re.search(r'id="room-state"[^>]*data-state="([a-z_]+)".*?id="room-state-text">([^<]*)<', page, re.S)
+        assert m, "no room state on the room page"
+        return m.group(1), m.group(2).strip()
+
+    def banners(self, path: str = "/", lang: str = "ru") -> list[dict]:
+        """The alarm banners on a page: level, alarm id, state, the text, the mark buttons."""
+        import html
+        import re
+
+        out = []
+        for m in re.finditer(r'<div class="banner (fault|warning)" data-alarm="(\d+)" data-state="([a-z_]+)">(.*?)</div>',
+                             self.page(path, lang), re.S):
+            body = m.group(4)
+            text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body.split("<form")[0])).split())
+            marks = re.findall(r'<button name="mark" value="([a-z_]+)">', body)
+            out.append({"level": m.group(1), "id": int(m.group(2)), "state": m.group(3), "text": text, "marks": marks})
+        return out
+
+    def break_banner(self, path: str = "/", lang: str = "ru") -> str | None:
+        """The 'technical break recommended' banner's text when it offers the reconnect button, else None."""
+        import html
+        import re
+
+        m = re.search(r'<div id="break" class="banner warning">(.*?)<form.*?id="reconnect-button"', self.page(path, lang),
+                      re.S)
+        return " ".join(html.unescape(m.group(1)).split()) if m else None

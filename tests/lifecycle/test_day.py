@@ -1,13 +1,21 @@
 """A court day in fast time: schedule, test sessions, pre-hearing self-tests, first aid, an act,
-a degraded hearing with a reconnect, and a restart in the middle. No sleeping: the clock is
-moved by the test; only the stand-in devices' own threads run in real time."""
+a degraded hearing with a reconnect, a suspension, and a restart in the middle. No sleeping: the
+clock is moved by the test; only the stand-in devices' own threads run in real time.
+
+The room runs its real MQTT link to a real broker, and a separate client plays the central
+scheduler: every event the controller announces must reach it on its events topic with the same
+id, kind and data, in the controller's order, and the retained readiness must be the controller's
+state. Part of the schedule arrives as commands on the room's commands topic. Waiting for MQTT
+delivery is real time: on conditions with deadlines."""
 import io
+import json
 
 import pytest
 from pypdf import PdfReader
 
 from vksroom.controller.model import CheckResult
-from lifehelp import at, clock, iso, life_room, mock_factory, Room  # noqa: F401  (fixtures)
+from vksroom.mqtt import contract
+from lifehelp import at, broker, central, clock, iso, life_room, mock_factory, retained, Panel  # noqa: F401
 
 COURT = {"id": "court-2", "kind": "court", "name": "Районный суд № 2 г. Караганды", "number": "krg2@vks.sud.kz"}
 SIZO1 = {"id": "sizo-1", "kind": "detention", "name": "СИЗО-1 г. Астаны", "number": "sizo1@vks.kz"}
@@ -30,19 +38,74 @@ def connect(room, hid, who="Секретарь Жанова"):
     room.clock.advance(room.life.settings.call_poll_s)
 
 
-@pytest.mark.timeout(60)
-def test_a_court_day_in_fast_time(life_room, clock, mock_factory, tmp_path):
-    room = life_room()
+def delivered(room, centre, before=()):
+    """Every event the controller announced (``before`` a restart, then since) is on MQTT: on its
+    events topic, same id, kind and data, in the controller's order, in seq order, nothing else."""
+    assert room.link.flush(10), f"{len(room.link.outbox)} messages still in the outbox"
+    sent = list(before) + room.announced()
+    ids = [e.id for e in sent]
+    centre.wait(lambda: set(ids) <= {d["id"] for d in centre.events()}, 10, "events on MQTT")
+    got = centre.events()
+    assert [d["id"] for d in got] == ids, (f"MQTT: {[d['kind'] for d in got]}\n"
+                                           f"controller: {[e.kind for e in sent]}")
+    for d, e in zip(got, sent):
+        assert d["topic"] == f"{centre.base}/events/{e.kind}" and d["kind"] == e.kind
+        assert d["data"] == json.loads(contract.encode(e.data)) and d["ts"] == e.ts
+        contract.check("event", {k: v for k, v in d.items() if k != "topic"})
+    seqs = [d["seq"] for d in got]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    return got
+
+
+def readiness_on_mqtt(room, centre, broker, state):
+    """The controller is in ``state``; so is the last readiness the centre got, and the retained copy."""
+    assert room.controller.readiness().state.value == state
+    assert room.link.flush(10)
+    last = centre.wait(lambda: (centre.docs("readiness") or [None])[-1], 10, "readiness on MQTT")
+    centre.wait(lambda: centre.docs("readiness")[-1]["state"] == state, 10, f"readiness {state} on MQTT")
+    kept = retained(broker, f"{centre.base}/readiness")
+    assert kept["state"] == state and kept["seq"] >= last["seq"]
+    contract.check("readiness", kept)
+    return kept
+
+
+@pytest.mark.timeout(90)
+def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factory):
+    room = life_room(broker)
+    centre = central("vks/ast-smas/12")
     room.wait_state("ready")
     room.wait(lambda: room.light() == "ready")
+    assert room.link.ready.wait(10)
+    readiness_on_mqtt(room, centre, broker, "ready")
+    assert retained(broker, f"{centre.base}/lifecycle")["state"] == "ready"
+    panel = Panel(room)
+    assert panel.state() == ("ready", "Готов") and panel.banners() == []
     codec, cam1 = room.devices["codec"], room.devices["cam1"]
     codec.answering = {COURT["number"], SIZO1["number"], SIZO2["number"]}
 
-    # 08:00 the day before: the centre sends the day's schedule.
+    # 08:00 the day before: the centre sends the day's schedule, three hearings through the
+    # controller's command entry, the others as MQTT commands answered on the replies topic.
     for d in (doc("H1", "10:00", COURT, "7199-25-00-2/101"), doc("H2", "12:00", SIZO1, "7199-25-00-1/215"),
-              doc("H3", "14:30", SIZO2, "7199-25-00-1/230"), doc("H4", "16:00", COURT, "7199-25-00-2/118")):
+              doc("H3", "14:30", SIZO2, "7199-25-00-1/230")):
         assert room.controller.command("hearing.create", d)["outcome"] == "created"
-    assert room.kinds("hearing.") == ["hearing.created"] * 4
+    reply = centre.command("hearing.create", doc("H4", "16:00", COURT, "7199-25-00-2/118"), "req-H4")
+    assert (reply["status"], reply["command"], reply["result"]["outcome"]) == ("accepted", "hearing.create", "created")
+    assert reply["result"]["hearing"]["start"] == iso(10, "16:00")
+    reply = centre.command("hearing.create", doc("H5", "17:30", COURT, "7199-25-00-2/140"), "req-H5")
+    assert reply["status"] == "accepted" and room.life.schedule.get("H5").status == "scheduled"
+    assert "selftest-H5" in [name for _, name in room.life.planned()]
+    reply = centre.command("hearing.cancel", {"id": "H5", "version": 2}, "req-H5-cancel")
+    assert (reply["status"], reply["result"]["outcome"]) == ("accepted", "cancelled")
+    assert room.life.schedule.get("H5").status == "cancelled"
+    assert not [name for _, name in room.life.planned() if name.endswith("-H5")]
+    late = dict(doc("H6", "10:00", COURT, "7199-25-00-2/99"), start=iso(8, "10:00"))
+    reply = centre.command("hearing.create", late, "req-H6")
+    assert reply["status"] == "rejected" and "is in the past" in reply["reason"]
+    assert room.life.schedule.get("H6") is None
+    assert room.kinds("hearing.") == ["hearing.created"] * 5 + ["hearing.cancelled", "hearing.rejected"]
+    got = delivered(room, centre)
+    assert [d["kind"] for d in got] == room.kinds("hearing.")
+    assert [r["request_id"] for r in centre.docs("replies")] == ["req-H4", "req-H5", "req-H5-cancel", "req-H6"]
     planned = dict((name, when) for when, name in room.life.planned())
     assert planned["selftest-H1"] == at(10, "09:30") - 5 - 300   # finishes before the T-30 min window
     assert planned["warn-H2"] == at(9, "12:00")
@@ -56,6 +119,10 @@ def test_a_court_day_in_fast_time(life_room, clock, mock_factory, tmp_path):
     assert run_session(room, "H3").passed and run_session(room, "H4").passed
     assert codec.dialled == [COURT["number"], SIZO2["number"], COURT["number"]] and codec.state == "idle"
     assert [e["hearing_id"] for e in room.of("test_session.recorded")] == ["H1", "H3", "H4"]
+    got = delivered(room, centre)
+    sessions = [d["data"]["session"] for d in got if d["kind"] == "test_session.recorded"]
+    assert [(s["hearing_id"], s["result"], s["technician"]) for s in sessions] == [
+        ("H1", "passed", "Ахметов Е."), ("H3", "passed", "Ахметов Е."), ("H4", "passed", "Ахметов Е.")]
 
     # From 24 h before H2 without a passed session: warning, yellow light, event to the centre.
     clock.advance_to(at(9, "11:59"))
@@ -66,18 +133,49 @@ def test_a_court_day_in_fast_time(life_room, clock, mock_factory, tmp_path):
     [warning] = room.life.alarms()
     assert (warning["key"], warning["level"]) == ("test_session:H2", "warning")
     assert room.light() == "warning" and room.pin("buzzer") is False
+    [missing] = [d for d in delivered(room, centre) if d["kind"] == "test_session.missing"]
+    assert missing["data"]["hearing_id"] == "H2" and missing["ts"] == at(9, "12:00")
+    assert [d["data"]["alarm"]["key"] for d in delivered(room, centre) if d["kind"] == "alarm.raised"] == [
+        "test_session:H2"]
+    readiness_on_mqtt(room, centre, broker, "ready")   # a warning, but the equipment is ready
+    assert panel.banners() == [{"level": "warning", "id": warning["id"], "state": "open", "marks": [],
+                                "text": "Предупреждение: До заседания по делу 7199-25-00-1/215 осталось 24.0 ч, "
+                                        "тестовый сеанс не проведён (Новая)"}]
+    assert panel.banners("/hearings", "kk")[0]["text"].startswith("Ескерту: 7199-25-00-1/215 ісі бойынша")
+    schedule = panel.page("/hearings")
+    for hid, session in (("H1", "Пройден (Ахметов Е.)"), ("H2", "Тестовый сеанс не проведён"),
+                         ("H3", "Пройден (Ахметов Е.)"), ("H4", "Пройден (Ахметов Е.)")):
+        row = schedule.split(f'id="hearing-{hid}"')[1].split("</tr>")[0]
+        assert session in row, (hid, row)
+    assert 'id="hearing-H5"' not in schedule           # cancelled by the centre
 
     # H1: self-test before the window, the secretary connects, the hearing runs and ends.
     clock.advance_to(at(10, "09:24"))
     assert room.of("hearing.readiness") == []
+    assert [e["hearing_id"] for e in room.of("test_session.missing")] == ["H2"]   # none for cancelled H5
     clock.advance_to(at(10, "09:25"))
     [r1] = room.of("hearing.readiness")
     assert (r1["hearing_id"], r1["state"], r1["trigger"]) == ("H1", "ready", "schedule")
     clock.advance_to(at(10, "09:35"))
     connect(room, "H1")
     assert room.controller.readiness().state.value == "in_hearing"
+    kept = readiness_on_mqtt(room, centre, broker, "in_hearing")
+    assert kept["activity"] == "hearing"
+    assert panel.state() == ("in_hearing", "Идёт заседание")
+    page = panel.page("/hearings/H1")
+    assert f'<tr data-session="{s1.id}" data-result="passed">' in page and "<td>Ахметов Е.</td>" in page
+    assert 'id="readiness">Готовность (самопроверка): Готов<' in page and 'id="reconnect"' in page
+    assert "connection.started" in page.split('id="record"')[1]
     clock.advance_to(at(10, "11:00"))
     assert room.controller.readiness().state.value == "ready"
+    readiness_on_mqtt(room, centre, broker, "ready")
+    assert panel.state() == ("ready", "Готов")
+    got = delivered(room, centre)
+    assert [(d["kind"], d["data"].get("state")) for d in got if d["data"].get("hearing_id") == "H1"
+            and d["kind"] != "test_session.recorded"] == [
+        ("hearing.readiness", "ready"), ("hearing.connection", "started"), ("hearing.started", None),
+        ("hearing.connection", "ended"), ("hearing.ended", None)]
+    mark = len(got)   # events so far; (room events carry wall-clock ts, lifecycle events the fast clock's)
     assert [e["event"] for e in room.life.record("H1")] == [
         "connection.dialling", "connection.started", "hearing.started", "connection.ended", "hearing.ended"]
 
@@ -90,6 +188,8 @@ def test_a_court_day_in_fast_time(life_room, clock, mock_factory, tmp_path):
     assert room.pin("relay_cam1") is True            # power cut
     assert room.light() == "warning" and room.pin("buzzer") is False
     assert not [a for a in room.life.alarms() if a["key"] == "device:cam1"]   # not declared yet
+    assert [b["level"] for b in panel.banners()] == ["warning"]                 # only H2's test session
+    assert 'id="dev-cam1" class="health-fault"' in panel.page("/")
     clock.advance(room.life.settings.relay_off_s)
     assert room.pin("relay_cam1") is False           # power back
     room.wait(lambda: room.life.first_aid()["cam1"]["state"] == "worked")
@@ -101,11 +201,20 @@ def test_a_court_day_in_fast_time(life_room, clock, mock_factory, tmp_path):
                                                 "trigger": "repeat", "state": "ready"}
     assert [e["kind"] for e in room.life.log_entries(device="cam1")][::-1] == [
         "first_aid.power_off", "first_aid.power_on", "first_aid.worked"]
+    got = delivered(room, centre)[mark:]
+    assert [(d["kind"], d["data"].get("action") or d["data"].get("trigger") or d["data"].get("device"))
+            for d in got if d["kind"] not in ("selftest.started", "selftest.finished")] == [
+        ("hearing.readiness", "schedule"), ("fault", "cam1"), ("first_aid", "power_off"), ("first_aid", "power_on"),
+        ("recovered", "cam1"), ("first_aid", "worked"), ("hearing.readiness", "repeat")]
+    readiness_on_mqtt(room, centre, broker, "ready")
     clock.advance_to(at(10, "11:35"))
     connect(room, "H2")
     clock.advance_to(at(10, "12:30"))
     room.life.end("H2", "Секретарь Жанова")
     assert room.life.alarms() == [] and room.light() == "ready"   # H2's warning ends with H2
+    got = delivered(room, centre)
+    assert [d["data"]["alarm"]["key"] for d in got if d["kind"] == "alarm.cleared"] == ["test_session:H2"]
+    mark = len(got)
 
     # H3: the detention centre never answers; alarm, marks, the act.
     codec.answering.discard(SIZO2["number"])
@@ -113,12 +222,25 @@ def test_a_court_day_in_fast_time(life_room, clock, mock_factory, tmp_path):
     room.life.connect("H3", "Секретарь Жанова")
     clock.advance(room.life.settings.call_timeout_s)
     [call] = [a for a in room.life.alarms() if a["key"] == "call:H3"]
+    [banner] = panel.banners()
+    assert banner == {"level": "fault", "id": call["id"], "state": "open", "marks": ["fixing", "fixed", "cannot_be_fixed"],
+                      "text": "Неисправность: Учреждение ЕЦ-166/18 (ec166@vks.kz) не ответил(а) за 60 с (Новая)"}
+    assert panel.banners("/hearings/H3", "kk")[0]["text"] == (
+        "Ақаулық: Учреждение ЕЦ-166/18 (ec166@vks.kz) 60 с ішінде жауап бермеді (Жаңа)")
     assert call["message"] == "Учреждение ЕЦ-166/18 (ec166@vks.kz) did not answer within 60 s"
     assert call["evidence"]["number"] == SIZO2["number"] and call["evidence"]["state"] == "connecting"
     assert room.of("alarm.raised")[-1]["alarm"]["id"] == call["id"]
     assert room.light() == "fault" and room.pin("buzzer") is True
-    room.controller.command("fault.mark", {"alarm_id": call["id"], "mark": "fixing", "by": "Ахметов Е."})
+    got = delivered(room, centre)
+    assert [(d["kind"], d["data"].get("state")) for d in got[mark:]] == [   # H3's self-test at 13:54:55
+        ("selftest.started", None), ("selftest.finished", "ready"), ("hearing.readiness", "ready"),
+        ("hearing.connection", "failed"), ("alarm.raised", None)]
+    assert got[-2]["data"]["call_state"] == "connecting" and got[-2]["data"]["number"] == SIZO2["number"]
+    assert got[-1]["data"]["alarm"]["evidence"]["number"] == SIZO2["number"]
+    assert panel.post(f"/alarms/{call['id']}/mark", mark="fixing", who="Ахметов Е.") == 303   # the technician
     assert room.pin("buzzer") is False and room.light() == "fault"
+    [banner] = panel.banners()
+    assert banner["state"] == "fixing" and banner["text"].endswith("60 с (Устраняется, Ахметов Е.)")
     room.controller.command("fault.mark", {"alarm_id": call["id"], "mark": "cannot_be_fixed", "by": "Ахметов Е.",
                                            "note": "канал связи учреждения недоступен"})
     assert [m["mark"] for m in room.of("fault.marked")] == ["fixing", "cannot_be_fixed"]
@@ -129,14 +251,29 @@ def test_a_court_day_in_fast_time(life_room, clock, mock_factory, tmp_path):
     assert "7199-25-00-1/230" in act["text_ru"] and "Номер дела" in act["text_ru"]
     assert "Іс нөмірі: 7199-25-00-1/230" in act["text_kk"] and "30.03" not in act["text_kk"]
     assert "10.03.2025 14:30" in act["text_ru"] and "Учреждение ЕЦ-166/18" in act["text_kk"]
+    assert [(b["state"], b["marks"]) for b in panel.banners()] == [("cannot_be_fixed", ["fixing", "fixed",
+                                                                                          "cannot_be_fixed"])]
+    page = panel.page("/hearings/H3")
+    assert f'href="/acts/{created["act_id"]}"' in page and f'href="/acts/{created["act_id"]}.pdf"' in page
+    assert 'data-result="passed"' in page.split('id="sessions"')[1].split("</table>")[0]
+    assert "connection.failed" in page.split('id="record"')[1].split("</table>")[0]
+    page = panel.page(f"/acts/{created['act_id']}")
+    assert "Іс нөмірі: 7199-25-00-1/230" in page and "Номер дела: 7199-25-00-1/230" in page
+    got = delivered(room, centre)
+    assert [d["data"]["alarm"]["state"] for d in got if d["kind"] == "fault.marked"] == ["fixing", "cannot_be_fixed"]
+    [announced] = [d for d in got if d["kind"] == "act.created"]
+    assert announced["data"]["act_id"] == created["act_id"] and announced["data"]["facts"]["case_number"] == \
+        "7199-25-00-1/230"
 
     # 14:10: the controller restarts. Nothing is lost; what was planned still happens.
     clock.advance_to(at(10, "14:10"))
     before = {"hearings": [h.id for h in room.life.schedule.hearings()],
               "sessions": [(s.hearing_id, s.result) for s in room.life.ledger.sessions()],
               "alarms": [(a["key"], a["state"]) for a in room.life.alarms()]}
+    assert delivered(room, centre)
+    earlier = room.announced()   # what the first controller announced: all on MQTT already
     room.stop()
-    room = Room(tmp_path, clock, mock_factory)
+    room = life_room(broker)
     room.wait_state("ready")
     assert [h.id for h in room.life.schedule.hearings()] == before["hearings"] == ["H1", "H2", "H3", "H4"]
     assert [(s.hearing_id, s.result) for s in room.life.ledger.sessions()] == before["sessions"]
@@ -147,6 +284,10 @@ def test_a_court_day_in_fast_time(life_room, clock, mock_factory, tmp_path):
     assert "selftest-H4" in [name for _, name in room.life.planned()]
     codec, cam1 = room.devices["codec"], room.devices["cam1"]
     codec.answering = {COURT["number"]}
+    panel = Panel(room)                                # the panel of the restarted controller
+    assert panel.state() == ("ready", "Готов")
+    assert [(b["id"], b["state"]) for b in panel.banners()] == [(call["id"], "cannot_be_fixed")]
+    assert f'href="/acts/{created["act_id"]}"' in panel.page("/hearings/H3")
 
     # The act, edited before printing, printed in both languages with three signature lines.
     room.life.acts.edit(created["act_id"], {"ru": act["text_ru"] + "\nСторона уведомлена по телефону."},
@@ -165,12 +306,14 @@ def test_a_court_day_in_fast_time(life_room, clock, mock_factory, tmp_path):
     clock.advance_to(at(10, "15:31"))
     assert room.life.alarms() == [] and room.light() == "ready"
     assert room.controller.readiness().state.value == "ready"
+    assert panel.banners() == [] and panel.state() == ("ready", "Готов")
 
     # H4: the planned self-test ran after the restart; the video degrades midway.
     assert room.of("hearing.readiness")[-1]["hearing_id"] == "H4"
     clock.advance_to(at(10, "15:35"))
     connect(room, "H4")
     clock.advance_to(at(10, "16:20"))
+    mark = len(delivered(room, centre, earlier))
     for _ in range(4):
         room.life.report([CheckResult("cam1", "frame", False, "frozen picture", 0.0, "video.frozen")])
         clock.advance(5)
@@ -179,11 +322,22 @@ def test_a_court_day_in_fast_time(life_room, clock, mock_factory, tmp_path):
     [brk] = room.of("break.recommended")
     assert (brk["hearing_id"], brk["device"], brk["check"], brk["seconds"]) == ("H4", "cam1", "frame", 20)
     assert room.light() == "warning" and room.life.break_recommended("H4")
-    room.life.reconnect("H4", "Секретарь Жанова")
+    assert panel.state() == ("in_hearing", "Идёт заседание")
+    for path in ("/", "/hearings/H4"):                # the banner is on every page, with its button
+        assert panel.break_banner(path) == ("Качество связи ухудшилось: рекомендуется технический перерыв "
+                                            "(cam1: frozen picture)")
+    assert panel.break_banner("/hearings/H4", "kk").startswith("Байланыс сапасы төмендеді")
+    readiness_on_mqtt(room, centre, broker, "in_hearing")
+    [on_mqtt] = [d for d in delivered(room, centre, earlier) if d["kind"] == "break.recommended"]
+    assert on_mqtt["data"]["hearing_id"] == "H4" and on_mqtt["data"]["seconds"] == 20
+    assert panel.post("/hearings/H4/reconnect", who="Секретарь Жанова") == 303   # the secretary's button
+    assert panel.break_banner("/hearings/H4") is None
     clock.advance(room.life.settings.call_poll_s)
     assert room.life.connected("H4") and codec.hangups >= 1
     room.life.report([CheckResult("cam1", "frame", True, "", 1.0)])
     assert room.light() == "ready"
+    record = panel.page("/hearings/H4").split('id="record"')[1].split("</table>")[0]
+    assert "<td>reconnect.started</td><td>Секретарь Жанова</td>" in record and "reconnect.done" in record
     clock.advance_to(at(10, "17:00"))
     events = [e["event"] for e in room.life.record("H4")]
     assert events == ["connection.dialling", "connection.started", "hearing.started", "break.recommended",
@@ -193,3 +347,29 @@ def test_a_court_day_in_fast_time(life_room, clock, mock_factory, tmp_path):
     assert csv_text.splitlines()[0] == "at_utc,at_local,event,who,detail"
     assert "2025-03-10 16:20:20,break.recommended" in csv_text
     assert room.controller.readiness().state.value == "ready"
+    got = delivered(room, centre, earlier)
+    assert [(d["kind"], d["data"].get("state")) for d in got[mark:] if d["data"].get("hearing_id") == "H4"] == [
+        ("break.recommended", None), ("hearing.connection", "ended"), ("hearing.connection", "started"),
+        ("hearing.connection", "ended"), ("hearing.ended", None)]
+    assert got[-3]["data"]["reconnect"] is True
+    assert {"test_session.missing", "hearing.readiness", "alarm.raised", "first_aid", "fault.marked", "act.created",
+            "break.recommended", "hearing.connection"} <= {d["kind"] for d in got}
+
+    # 17:05: the centre suspends VKS (a riot at the institution): no tests, the room shows it.
+    reply = centre.command("vks.suspend", {"reason": "массовые беспорядки в учреждении"}, "req-suspend")
+    assert (reply["status"], reply["result"]) == ("accepted", {"state": "suspended"})
+    kept = readiness_on_mqtt(room, centre, broker, "suspended")
+    assert kept["reasons"][0] == "VKS suspended: массовые беспорядки в учреждении"
+    room.wait(lambda: room.light() == "suspended")
+    assert panel.state() == ("suspended", "ВКС приостановлена")
+    assert "ВКС приостановлена: массовые беспорядки в учреждении" in panel.page("/")
+    with pytest.raises(ValueError, match="suspended"):
+        room.life.run_test_session("H4", "Ахметов Е.")
+    reply = centre.command("selftest.run", {}, "req-selftest")
+    assert reply["status"] == "rejected" and "suspended" in reply["reason"]
+    reply = centre.command("vks.resume", {}, "req-resume")
+    assert (reply["status"], reply["result"]) == ("accepted", {"state": "ready"})
+    readiness_on_mqtt(room, centre, broker, "ready")
+    room.wait(lambda: room.light() == "ready")
+    assert panel.state() == ("ready", "Готов")
+    delivered(room, centre, earlier)

@@ -282,6 +282,8 @@ def retained(broker, topic: str, timeout: float = 10.0) -> dict:
     got, cond = [], threading.Condition()
 
     def on_message(c, u, msg):
+        if msg.topic != topic:   # amqtt has been seen to hand a newcomer another topic's retained message
+            return
         with cond:
             got.append(msg)
             cond.notify_all()

@@ -237,6 +237,10 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
         ("hearing.connection", "failed"), ("alarm.raised", None)]
     assert got[-2]["data"]["call_state"] == "connecting" and got[-2]["data"]["number"] == SIZO2["number"]
     assert got[-1]["data"]["alarm"]["evidence"]["number"] == SIZO2["number"]
+
+    # 14:02: the broker goes down (the court's network); what the room says waits in its outbox.
+    broker.stop()
+    held = len(room.announced())
     assert panel.post(f"/alarms/{call['id']}/mark", mark="fixing", who="Ахметов Е.") == 303   # the technician
     assert room.pin("buzzer") is False and room.light() == "fault"
     [banner] = panel.banners()
@@ -259,22 +263,34 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
     assert "connection.failed" in page.split('id="record"')[1].split("</table>")[0]
     page = panel.page(f"/acts/{created['act_id']}")
     assert "Іс нөмірі: 7199-25-00-1/230" in page and "Номер дела: 7199-25-00-1/230" in page
-    got = delivered(room, centre)
-    assert [d["data"]["alarm"]["state"] for d in got if d["kind"] == "fault.marked"] == ["fixing", "cannot_be_fixed"]
-    [announced] = [d for d in got if d["kind"] == "act.created"]
-    assert announced["data"]["act_id"] == created["act_id"] and announced["data"]["facts"]["case_number"] == \
-        "7199-25-00-1/230"
+    waiting = [e.id for e in room.announced()[held:]]
+    assert [e.kind for e in room.announced()[held:]] == ["fault.marked", "fault.marked", "act.created"]
+    assert not {d["id"] for d in centre.events()} & set(waiting)
+    assert set(waiting) <= {m.doc.get("id") for m in room.link.outbox.pending(0, 1000)}
 
-    # 14:10: the controller restarts. Nothing is lost; what was planned still happens.
+    # 14:10: the controller restarts, the broker still down. Nothing is lost; what was planned still happens.
     clock.advance_to(at(10, "14:10"))
     before = {"hearings": [h.id for h in room.life.schedule.hearings()],
               "sessions": [(s.hearing_id, s.result) for s in room.life.ledger.sessions()],
               "alarms": [(a["key"], a["state"]) for a in room.life.alarms()]}
-    assert delivered(room, centre)
-    earlier = room.announced()   # what the first controller announced: all on MQTT already
-    room.stop()
+    earlier = room.announced()   # what the first controller announced, the last three not yet sent
+    room.stop(link_timeout=2)
     room = life_room(broker)
     room.wait_state("ready")
+    assert set(waiting) <= {m.doc.get("id") for m in room.link.outbox.pending(0, 1000)}   # kept on disk
+    broker.start()                                      # the network is back
+    assert room.link.ready.wait(10)
+    got = delivered(room, centre, earlier)              # the held events first, in order, then the new ones
+    assert [d["kind"] for d in got[held:held + 3]] == ["fault.marked", "fault.marked", "act.created"]
+    assert [d["data"]["alarm"]["state"] for d in got if d["kind"] == "fault.marked"] == ["fixing", "cannot_be_fixed"]
+    assert got[held]["data"]["by"] == "Ахметов Е."
+    [announced] = [d for d in got if d["kind"] == "act.created"]
+    assert announced["data"]["act_id"] == created["act_id"] and announced["data"]["facts"]["case_number"] == \
+        "7199-25-00-1/230"
+    readiness_on_mqtt(room, centre, broker, "ready")   # the retained readiness and lifecycle come back
+    assert retained(broker, f"{centre.base}/lifecycle")["state"] == "ready"
+    assert centre.docs("lifecycle")[-2:] == [{**d, "state": s} for d, s in zip(centre.docs("lifecycle")[-2:],
+                                                                                 ("init", "ready"))]
     assert [h.id for h in room.life.schedule.hearings()] == before["hearings"] == ["H1", "H2", "H3", "H4"]
     assert [(s.hearing_id, s.result) for s in room.life.ledger.sessions()] == before["sessions"]
     assert [(a["key"], a["state"]) for a in room.life.alarms()] == before["alarms"] == [("call:H3", "cannot_be_fixed")]

@@ -16,6 +16,15 @@ from vksroom.controller.schedule import ScheduleError
 from vksroom.web import i18n
 
 NAV = ("nav.hearings", "hearings.hearings")
+
+
+def _who() -> str:
+    """Who acts: the name typed on the form, else the logged-in panel user (rule items 5-6)."""
+    from flask import g
+
+    typed = request.form.get("who", "").strip()
+    user = getattr(g, "user", None)
+    return typed or (user if user and user != "panel" else "")
 bp = Blueprint("hearings", __name__)
 
 MESSAGES = {
@@ -193,34 +202,34 @@ def cancel(hid):
 
 @bp.post("/hearings/<hid>/test-session")
 def run_test_session(hid):
-    return _act_on_hearing(hid, lambda: _life().run_test_session(hid, request.form.get("who", "")))
+    return _act_on_hearing(hid, lambda: _life().run_test_session(hid, _who()))
 
 
 @bp.post("/hearings/<hid>/test-session/record")
 def record_test_session(hid):
     f = request.form
-    return _act_on_hearing(hid, lambda: _life().record_test_session(hid, f.get("who", ""), f.get("result", ""),
+    return _act_on_hearing(hid, lambda: _life().record_test_session(hid, _who(), f.get("result", ""),
                                                                     f.get("notes", "")))
 
 
 @bp.post("/hearings/<hid>/connect")
 def connect(hid):
-    return _act_on_hearing(hid, lambda: _life().connect(hid, request.form.get("who", "")))
+    return _act_on_hearing(hid, lambda: _life().connect(hid, _who()))
 
 
 @bp.post("/hearings/<hid>/reconnect")
 def reconnect(hid):
-    return _act_on_hearing(hid, lambda: _life().reconnect(hid, request.form.get("who", "")))
+    return _act_on_hearing(hid, lambda: _life().reconnect(hid, _who()))
 
 
 @bp.post("/hearings/<hid>/end")
 def end(hid):
-    return _act_on_hearing(hid, lambda: _life().end(hid, request.form.get("who", "")))
+    return _act_on_hearing(hid, lambda: _life().end(hid, _who()))
 
 
 @bp.post("/hearings/<hid>/act")
 def draw_up_act(hid):
-    return _act_on_hearing(hid, lambda: _life().draw_up_act(hid, request.form.get("who", "")))
+    return _act_on_hearing(hid, lambda: _life().draw_up_act(hid, _who()))
 
 
 @bp.get("/hearings/<hid>/record.<fmt>")
@@ -240,7 +249,7 @@ def export_record(hid, fmt):
 def mark(alarm_id):
     f = request.form
     try:
-        _life().mark(alarm_id, f.get("mark"), f.get("who", ""), f.get("note", ""))
+        _life().mark(alarm_id, f.get("mark"), _who(), f.get("note", ""))
     except ValueError as exc:
         return _fail(str(exc), 400)
     return redirect(request.referrer or url_for("hearings.hearings"), code=303)
@@ -262,7 +271,7 @@ def act(act_id):
     if request.method == "POST":
         try:
             a = life.acts.edit(act_id, {k: request.form[k] for k in ("kk", "ru") if k in request.form},
-                               request.form.get("who", ""))
+                               _who())
             saved = True
         except ActError as exc:
             errors = [str(exc)]

@@ -64,3 +64,17 @@ def test_panel_password_prints_a_hash_never_the_password():
     short = subprocess.run([sys.executable, "-m", "vksroom", "panel-password", "x"], input="short\n",
                            capture_output=True, text=True, timeout=30)
     assert short.returncode == 2 and "at least 8 characters" in short.stderr
+
+
+def test_actions_are_signed_by_the_logged_in_user_when_the_form_names_no_one(client):
+    from flask import g
+
+    from vksroom.web.hearings import _who
+
+    app = client.application
+    with app.test_request_context("/x", method="POST", data={"who": ""}):
+        g.user = "tech-ivanov"
+        assert _who() == "tech-ivanov"
+    with app.test_request_context("/x", method="POST", data={"who": "Секретарь Ахметова"}):
+        g.user = "tech-ivanov"
+        assert _who() == "Секретарь Ахметова"   # the person named on the form, e.g. the secretary

@@ -48,12 +48,17 @@ class Coordinator:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout)
-        with self.lock:
-            try:
-                self.adapter.close()
-            except Exception:
-                log.debug("closing %s failed", self.adapter.id, exc_info=True)
+        # A check may still hold the device (a preset recall, a picture grab): do not wait
+        # for it to finish; closing the transport under it makes it end at once.
+        locked = self.lock.acquire(timeout=0.5)
+        try:
+            self.adapter.close()
+        except Exception:
+            log.debug("closing %s failed", self.adapter.id, exc_info=True)
+        finally:
             self.connected = False
+            if locked:
+                self.lock.release()
 
     def poke(self) -> None:
         """Poll now instead of at the next interval (after a self-test, on a button)."""

@@ -62,6 +62,7 @@ class Controller:
         self._run_id: int | None = None
         self._last_run: dict | None = None
         self._published_at = 0.0
+        self._running_checks: list = []   # CheckContexts of a self-test under way (cancelled on stop)
         self._hearing: str | None = None   # the hearing under way (set by the lifecycle)
         self._readiness = self._compute()
         # The hearing lifecycle: schedule, test sessions, planned self-tests, alarms, acts.
@@ -87,13 +88,16 @@ class Controller:
         return self
 
     def stop(self) -> None:
+        for ctx in list(self._running_checks):   # a self-test under way stops between its steps
+            ctx.cancelled.set()
         self.lifecycle.stop()
         self.watch.stop()
         for coord in self._coords.values():
             coord._stop.set()
             coord._wake.set()
+        deadline = time.monotonic() + 2.0      # all devices share one short grace period
         for coord in self._coords.values():
-            coord.stop(timeout=2.0)
+            coord.stop(timeout=max(0.05, deadline - time.monotonic()))
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._inbox.put(None)
         if self._owner.is_alive():
@@ -280,6 +284,7 @@ class Controller:
         futures = {}
         for dev_id, coord in self._coords.items():
             ctx = CheckContext(deadline=deadline, data_dir=self.data_dir, trigger=trigger)
+            self._running_checks.append(ctx)
             futures[dev_id] = (self._pool.submit(self._check_device, coord, ctx), ctx)
         results: dict[str, tuple[CheckResult, ...]] = {}
         for dev_id, (fut, ctx) in futures.items():
@@ -292,6 +297,7 @@ class Controller:
                                                limit, "device.check_timeout", {"seconds": limit}),)
             except Exception as exc:  # the pool was shut down under us
                 results[dev_id] = (CheckResult(dev_id, "error", False, str(exc) or type(exc).__name__),)
+        self._running_checks = [c for c in self._running_checks if all(c is not x for _, x in futures.values())]
         self._post(self._finish_selftest, run_id, results)
 
     @staticmethod

@@ -22,6 +22,16 @@ REASONS = {
 }
 
 
+def primary_checks(checks: dict) -> dict:
+    """The checks worth reporting: a black picture also reads as blurred, dark and flat, and a
+    blurred one cannot be registered, so their echoes are left out and the alarm names the cause."""
+    if "black" in checks and not checks["black"].ok:
+        return {n: c for n, c in checks.items() if n in ("black", "frozen")}
+    if "blur" in checks and not checks["blur"].ok:
+        return {n: c for n, c in checks.items() if n not in ("drift", "obstruction")}
+    return checks
+
+
 def judge_preset(device_id: str, preset, frame, data_dir, analyzer: Analyzer | None = None) -> list[CheckResult]:
     """One CheckResult per frame-quality check, judged against ``preset``'s references."""
     started = time.monotonic()
@@ -35,7 +45,7 @@ def judge_preset(device_id: str, preset, frame, data_dir, analyzer: Analyzer | N
                             {"preset": str(preset)}, time.monotonic() - started)]
     took = time.monotonic() - started
     out = []
-    for name, c in verdict.checks.items():
+    for name, c in primary_checks(verdict.checks).items():
         side = ">=" if name in BAD_BELOW else "<="
         reason = "" if c.ok else f"{REASONS[name]} (preset {preset}: score {c.score:.3g}, limit {side} {c.threshold:g})"
         out.append(CheckResult(device_id, f"video.{name}", c.ok, reason, round(c.score, 4), f"camera.video.{name}",

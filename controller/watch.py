@@ -21,15 +21,10 @@ VIDEO_RATE_HZ = 2.0
 
 
 def verdict_results(device_id: str, verdict) -> list[CheckResult]:
-    """A frame verdict as check results named ``video.<check>``.
+    """A frame verdict as check results named ``video.<check>``, causes only (see primary_checks)."""
+    from vksroom.controller.video import REASONS, primary_checks
 
-    A black (no-signal) picture also reads as blurred, dark, flat...: while it is black,
-    only ``black`` and ``frozen`` are reported, so the alarm names the cause, not its echoes."""
-    from vksroom.controller.video import REASONS
-
-    checks = verdict.checks
-    if "black" in checks and not checks["black"].ok:
-        checks = {n: c for n, c in checks.items() if n in ("black", "frozen")}
+    checks = primary_checks(verdict.checks)
     return [CheckResult(device_id, f"video.{name}", c.ok, "" if c.ok else REASONS.get(name, name),
                         round(c.score, 4), f"camera.video.{name}", {"score": round(c.score, 4),
                                                                       "threshold": c.threshold})

@@ -242,6 +242,7 @@ class Broker:
             asyncio.set_event_loop(loop)
             try:
                 self._amqtt = AmqttBroker(config, loop=loop)
+                _guard_subscriptions(self._amqtt)
                 loop.run_until_complete(self._amqtt.start())
             except BaseException as exc:  # reported to start()'s caller
                 failure.append(exc)
@@ -278,6 +279,30 @@ class Broker:
             log.warning("amqtt close: %r", exc)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout)
+
+
+class _SnapshotDict(dict):
+    """A dict whose iteration walks a copy of its keys (or items) taken when the loop begins."""
+
+    def __iter__(self):
+        return iter(list(dict.keys(self)))
+
+    def items(self):
+        return list(dict.items(self))
+
+
+def _guard_subscriptions(broker) -> None:
+    """Work around a race inside amqtt (0.12): it loops over ``Broker._subscriptions`` and
+    awaits inside the loop (retained messages for a newly connected session, fan-out of a
+    broadcast). Another session subscribing meanwhile adds a key, the loop dies with
+    "dictionary changed size during iteration" in ``client_connected_cb``, and that session
+    gets its CONNACK but is never served again (30 rooms connecting at once hit it under
+    load). Iterating over a snapshot is what those loops need; the dict itself stays live."""
+    subs = getattr(broker, "_subscriptions", None)
+    if type(subs) is dict:
+        broker._subscriptions = _SnapshotDict(subs)
+    else:
+        log.warning("amqtt's Broker._subscriptions is %r, not a dict: connect/subscribe race not guarded", type(subs))
 
 
 async def _close_everything(broker) -> None:

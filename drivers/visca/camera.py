@@ -154,6 +154,7 @@ class Camera:
         """(Re)open the link and initialise: RESET over IP, AddressSet + IF_Clear on serial,
         IF_Clear on raw links."""
         with self.link.lock:
+            self._closed = self.link.shut = False
             self.link.open()
             self.engine.initialise()
             if self.where["scheme"] in ("visca-tcp", "visca-udp"):
@@ -163,6 +164,7 @@ class Camera:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            self.link.shut = True    # first: a thread mid-question must not reopen it
             self.link.close()
 
     def __enter__(self):

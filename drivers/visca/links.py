@@ -21,6 +21,7 @@ import socket
 import struct
 import threading
 import time
+import weakref
 
 from vksroom.drivers.errors import (ConfigError, DeviceError, DeviceTimeout, ProtocolError, TransportClosed,
                                     TransportError)
@@ -83,6 +84,7 @@ class Link:
     def __init__(self, transport: Transport):
         self.transport = transport
         self.lock = threading.RLock()    # one transaction at a time on this link
+        self.shut = False                # closed by its owner: never reopened behind its back
 
     def describe(self) -> str:
         return self.transport.describe()
@@ -103,8 +105,19 @@ class Link:
     def prepare(self) -> None:
         """Called before each transaction: reopen if closed, drop stale input."""
         if not self.transport.is_open:
+            self.refuse_if_shut()
             self.open()
+            if self.shut:     # closed by another thread while this one reopened
+                self.transport.close()
+                self.refuse_if_shut()
         self.drain()
+
+    def refuse_if_shut(self) -> None:
+        """A camera closed by its owner (perhaps while another thread was asking it
+        something) is not reopened by the next question: reopening would take its peer on
+        the shared socket back for an object nobody will close again."""
+        if self.shut:
+            raise TransportClosed(f"camera at {self.describe()} was closed; open() it again to use it")
 
     def drain(self) -> None:
         while self.recv(0.0) is not None:
@@ -359,6 +372,7 @@ class SerialLink(Link):
                               f"AddressSet found {self.bus.count} camera(s)")
 
     def prepare(self) -> None:
+        self.refuse_if_shut()
         if not self.transport.is_open:
             self.bus.open()
         self.drain()
@@ -391,7 +405,7 @@ class UdpHub:
     """
 
     _hubs: dict[int, "UdpHub"] = {}
-    _hubs_lock = threading.Lock()
+    _hubs_lock = threading.RLock()   # re-entrant: a dropped transport's finalizer may run inside get()
     _LONG, _MARGIN, _SLACK = 0.03, 0.025, 0.002   # seconds; see _recv
 
     def __init__(self, local_port: int = 0):
@@ -403,7 +417,9 @@ class UdpHub:
             raise TransportError(f"cannot listen on local UDP port {local_port}: {exc}") from exc
         self.local_port = local_port
         self.port = self.sock.getsockname()[1]
-        self.boxes: dict[tuple, "SharedUdpTransport"] = {}
+        # peer -> weak reference to its transport: a camera dropped without close() must
+        # not hold its peer (and, once its port is reused, someone else's) for good
+        self.boxes: dict[tuple, weakref.ref] = {}
         self.users = 0
         self.cond = threading.Condition()
         self.leader = threading.Lock()     # held by the one thread reading the socket
@@ -495,7 +511,8 @@ class UdpHub:
                     data, addr = got
                     if addr == peer:
                         return data
-                    other = self.boxes.get(addr[:2])
+                    ref = self.boxes.get(addr[:2])
+                    other = ref() if ref is not None else None
                     if other is not None:
                         other.queue.append(data)
                         if self.waiting:
@@ -506,6 +523,14 @@ class UdpHub:
                 self.leader.release()
                 if self.waiting:     # a follower may lead now
                     self._wake()
+
+
+def _unregister(hub: UdpHub, peer: tuple, ref: weakref.ref) -> None:
+    """Give ``peer`` back (if ``ref`` still holds it) and let go of ``hub``."""
+    with hub.cond:
+        if hub.boxes.get(peer) is ref:
+            del hub.boxes[peer]
+    hub.release()
 
 
 class SharedUdpTransport(Transport):
@@ -529,28 +554,30 @@ class SharedUdpTransport(Transport):
             info = socket.getaddrinfo(self.host, self.port_, socket.AF_INET, socket.SOCK_DGRAM)[0]
         except OSError as exc:
             raise TransportError(f"cannot resolve {self.host}: {exc}") from exc
-        self.peer = info[4][:2]
+        peer = self.peer = info[4][:2]
         hub = UdpHub.get(self.local_port)
         with hub.cond:
-            if hub.boxes.get(self.peer) not in (None, self):
-                taken = True
-            else:
-                taken = False
-                hub.boxes[self.peer] = self
+            ref = hub.boxes.get(peer)
+            owner = ref() if ref is not None else None
+            if owner is None or owner is self:     # free, or its owner was garbage-collected
+                ref = hub.boxes[peer] = weakref.ref(self)
                 self.hub = hub
-        if taken:
+        if self.hub is None:
             hub.release()
-            raise TransportError(f"another camera object already talks to {self.describe()} on this socket")
+            raise TransportError(
+                f"another open camera object already talks to {self.describe()} on the shared local UDP "
+                f"port {hub.port}: close() that one first (or reuse it), or give this one its own socket "
+                f"with shared_socket=False or another local_port")
+        # dropped without close(): free the peer and the hub when the object goes
+        self._release = weakref.finalize(self, _unregister, hub, peer, ref)
 
     def close(self) -> None:
         hub, self.hub = self.hub, None
         if hub is not None:
             with hub.cond:
-                if hub.boxes.get(self.peer) is self:
-                    del hub.boxes[self.peer]
                 self.queue.clear()
                 hub.cond.notify_all()
-            hub.release()
+            self._release()
 
     @property
     def is_open(self) -> bool:

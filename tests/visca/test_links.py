@@ -1,7 +1,10 @@
 """Transports in the round: many IP cameras on one local socket, serial daisy chains."""
+import gc
+import threading
+
 import pytest
 
-from vksroom.drivers.errors import DeviceError
+from vksroom.drivers.errors import DeviceError, TransportClosed, TransportError
 from vksroom.drivers.visca import open_camera
 from vksroom.drivers.visca.links import UdpHub
 
@@ -21,6 +24,58 @@ def test_many_ip_cameras_share_one_local_socket(make_sim, make_cam):
     with pytest.raises(DeviceError):
         open_camera(sims[1].url, ack_timeout=0.02, retries=1)
     assert cams[2].position() == (300, -20)
+
+
+def test_closed_camera_is_not_reopened_behind_its_back(make_sim, make_cam):
+    # A poller that asks a camera something just after close() used to reopen the link
+    # silently: the closed camera held its peer on the shared socket for good, and a later
+    # camera (or a later simulator on a reused port) was refused.
+    sim = make_sim("visca-ip")
+    cam = make_cam(sim.url)
+    cam.close()
+    with pytest.raises(TransportClosed, match="closed"):
+        cam.power()
+    other = make_cam(sim.url)
+    assert other.power() == "on"
+    other.close()
+    assert cam.open().power() == "on"           # an explicit open() brings it back
+
+
+def test_close_while_another_thread_asks(make_sim, make_cam):
+    sim = make_sim("visca-ip")
+    for _ in range(20):
+        cam = make_cam(sim.url)
+        go = threading.Event()
+
+        def poll():
+            go.set()
+            for _ in range(200):
+                try:
+                    cam.position()
+                except DeviceError:
+                    return
+        t = threading.Thread(target=poll)
+        t.start()
+        go.wait()
+        cam.close()
+        t.join(5)
+        assert not t.is_alive()
+    assert make_cam(sim.url).power() == "on"    # no closed camera is left holding the peer
+
+
+def test_forgotten_camera_does_not_block_its_address(make_sim, make_cam):
+    sim = make_sim("visca-ip")
+    cam = open_camera(sim.url)      # never closed: dropped
+    del cam
+    gc.collect()
+    assert make_cam(sim.url).power() == "on"
+
+
+def test_two_open_cameras_on_one_peer_say_what_to_do(make_sim, make_cam):
+    sim = make_sim("visca-ip")
+    make_cam(sim.url)
+    with pytest.raises(TransportError, match=r"close\(\)"):
+        open_camera(sim.url)
 
 
 def test_fixed_local_port(make_sim, make_cam):

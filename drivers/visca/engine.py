@@ -19,6 +19,7 @@ from vksroom.drivers.visca.messages import Reply, hexs
 
 log = logging.getLogger(__name__)
 _NEVER = float("inf")
+_UNSENT = object()   # no packet sent yet (see Engine._exchange)
 
 
 @dataclass
@@ -83,23 +84,36 @@ class Engine:
         return self._patiently(pkt, what, wait, idempotent, inquiry=False)
 
     def inquiry(self, pkt: bytes, what: str) -> bytes:
-        return self._patiently(pkt, what, True, True, inquiry=True).reply.data
+        link = self.link
+        with link.lock:
+            link.prepare()
+            first = link.ask(pkt, self.s.ack_timeout)
+            if first is not None and first[0] == "reply":
+                reply = first[1]
+                if reply.kind == "completion" and reply.data:    # the usual answer, at once
+                    self.stats["sent"] += 1
+                    return reply.data
+            return self._patiently(pkt, what, True, True, inquiry=True, first=first).reply.data
 
-    def _patiently(self, pkt: bytes, what: str, wait: bool, idempotent: bool, inquiry: bool) -> Outcome:
+    def _patiently(self, pkt: bytes, what: str, wait: bool, idempotent: bool, inquiry: bool,
+                   first=_UNSENT) -> Outcome:
         """One exchange, tried again on error 03 (buffer full) and, for ``wait_41_s``, on
-        error 41 (not executable yet): neither ran the command, so trying again is safe."""
+        error 41 (not executable yet): neither ran the command, so trying again is safe.
+        ``first``: the packet was sent already and this is the first event it brought."""
         give_up_41 = None
         busy = 0
         with self.link.lock:
-            self.link.prepare()
+            if first is _UNSENT:
+                self.link.prepare()
             while True:
                 try:
-                    return self._exchange(pkt, what, wait, idempotent, inquiry)
+                    return self._exchange(pkt, what, wait, idempotent, inquiry, first)
                 except _Busy as exc:
                     busy += 1
                     if busy > self.s.busy_retries:
                         raise exc.reply.error(what) from None
                     self._idle(self.s.busy_backoff)
+                    first = _UNSENT
                 except DeviceRejected as exc:
                     if exc.code != 0x41:
                         raise
@@ -108,6 +122,7 @@ class Engine:
                     if time.monotonic() + 0.1 > give_up_41:
                         raise
                     self._idle(0.1)
+                    first = _UNSENT
 
     def initialise(self) -> None:
         with self.link.lock:
@@ -137,17 +152,22 @@ class Engine:
             return True
         return False
 
-    def _exchange(self, pkt: bytes, what: str, wait: bool, idempotent: bool, inquiry: bool) -> Outcome:
+    def _exchange(self, pkt: bytes, what: str, wait: bool, idempotent: bool, inquiry: bool,
+                  first=_UNSENT) -> Outcome:
         s, link = self.s, self.link
         may_resend = inquiry or link.dedup or (idempotent and s.resend_raw)
-        link.send(pkt)
+        if first is _UNSENT:
+            link.send(pkt)
         self.stats["sent"] += 1
         attempts, acked, ran, garbage, reset_done = 1, None, False, "", False
         done_by, probed = _NEVER, False
         deadline = time.monotonic() + s.ack_timeout
         while True:
-            left = deadline - time.monotonic()
-            ev = link.recv(left) if left > 0 else None
+            if first is not _UNSENT:    # the event link.ask() brought (None: its wait ran out)
+                ev, first = first, _UNSENT
+            else:
+                left = deadline - time.monotonic()
+                ev = link.recv(left) if left > 0 else None
             if ev is None:
                 if ran:  # it ran; its Completion did not come: say so, do not wait forever
                     return Outcome(None, acked, attempts)

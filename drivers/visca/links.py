@@ -129,6 +129,12 @@ class Link:
     def recv(self, timeout: float):
         raise NotImplementedError
 
+    def ask(self, pkt: bytes, timeout: float):
+        """Send ``pkt`` (a first try) and return the first event within ``timeout``:
+        the usual inquiry in one call (links may do it with fewer steps)."""
+        self.send(pkt)
+        return self.recv(timeout)
+
 
 class _Splitting(Link):
     """Links whose transport carries bare VISCA packets (raw network, serial)."""
@@ -162,6 +168,12 @@ class RawLink(_Splitting):
 
     def recv(self, timeout: float):
         return self._next(timeout)
+
+
+# the first 4 header bytes of a reply datagram of n bytes (type 0111, payload length n - 8)
+_REPLY_HEAD = {n: framing.HEADER.pack(framing.REPLY, n - 8, 0)[:4] for n in range(9, 25)}
+# the same for what we send: [is an inquiry][payload length]
+_HEADS = tuple({n: framing.HEADER.pack(t, n, 0)[:4] for n in range(1, 17)} for t in (framing.COMMAND, framing.INQUIRY))
 
 
 class IpLink(Link):
@@ -200,6 +212,39 @@ class IpLink(Link):
             self._current = self._take_seq()
         ptype = framing.INQUIRY if messages.is_inquiry(pkt) else framing.COMMAND
         self.transport.write(framing.ip_pack(ptype, self._current, pkt))
+
+    def ask(self, pkt: bytes, timeout: float):
+        # send() and the first recv() in one: the round trip every poll makes
+        deadline = time.monotonic() + timeout
+        if self.sequence == "zero":
+            seq = 0
+        else:      # _take_seq(), inline
+            seq = self._next_seq
+            self._next_seq = self.sequence_min if seq >= self.sequence_max else seq + 1
+        self._current = seq
+        transport = self.transport
+        if 3 <= len(pkt) <= 16:   # ip_pack(), inline, for a packet that surely fits
+            transport.write(_HEADS[pkt[1] == 0x09][len(pkt)] + seq.to_bytes(4, "big") + pkt)
+        else:
+            transport.write(framing.ip_pack(framing.INQUIRY if messages.is_inquiry(pkt) else framing.COMMAND,
+                                            seq, pkt))
+        if self._pending:
+            return self._pending.popleft()
+        data = transport.read(timeout)
+        n = len(data)
+        # the usual answer: a reply datagram with our sequence number and one whole packet
+        if n > 9 and data[-1] == 0xFF and data[:4] == _REPLY_HEAD.get(n) and data.find(0xFF, 8) == n - 1 and \
+                (not self.match_sequence or int.from_bytes(data[4:8], "big") == seq):
+            try:
+                return ("reply", messages.parse_reply(data[8:]))
+            except ProtocolError:
+                pass
+        if not data:
+            return None
+        ev = self._event(data)
+        if ev is not None:
+            return ev
+        return self.recv(max(0.0, deadline - time.monotonic()))
 
     def recv(self, timeout: float):
         pending = self._pending
@@ -241,6 +286,12 @@ class IpLink(Link):
                 return None
             return ("control", payload)
         return ("garbage", f"datagram of payload type {ptype:04X} where a reply was expected")
+
+    def prepare(self) -> None:
+        if self.matches_replies and self.transport.is_open:
+            self._pending.clear()   # all drain() does here: the usual case in one step
+        else:
+            super().prepare()
 
     def drain(self) -> None:
         self._pending.clear()
@@ -490,6 +541,36 @@ class UdpHub:
         """The next datagram from ``box``'s peer, b"" after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         queue, peer = box.queue, box.peer
+        if not queue and box.hub is self and self.leader.acquire(False):
+            # the usual case, a lone camera: the next datagram is its answer
+            try:
+                got = self._recv(timeout) if not queue else None
+            except (OSError, ValueError) as exc:
+                self.leader.release()
+                raise TransportClosed(f"UDP socket for {box.describe()} failed: {exc}") from exc
+            if got is not None and got[1] == peer and not queue:
+                self.leader.release()
+                if self.waiting:
+                    self._wake()
+                return got[0]
+            self.leader.release()
+            if got is not None:
+                self._file(got)
+            return self._read_for(box, deadline)    # the rest: the general loop
+        return self._read_for(box, deadline)
+
+    def _file(self, got) -> None:
+        """Put a datagram read by the leader into its camera's mailbox."""
+        data, addr = got
+        ref = self.boxes.get(addr[:2])
+        other = ref() if ref is not None else None
+        if other is not None:
+            other.queue.append(data)
+        if self.waiting:
+            self._wake()
+
+    def _read_for(self, box: "SharedUdpTransport", deadline: float) -> bytes:
+        queue, peer = box.queue, box.peer
         while True:
             if queue:
                 return queue.popleft()
@@ -508,15 +589,9 @@ class UdpHub:
                         if time.monotonic() >= deadline:
                             return b""
                         continue
-                    data, addr = got
-                    if addr == peer:
-                        return data
-                    ref = self.boxes.get(addr[:2])
-                    other = ref() if ref is not None else None
-                    if other is not None:
-                        other.queue.append(data)
-                        if self.waiting:
-                            self._wake()
+                    if got[1] == peer:
+                        return got[0]
+                    self._file(got)
             except (OSError, ValueError) as exc:
                 raise TransportClosed(f"UDP socket for {box.describe()} failed: {exc}") from exc
             finally:

@@ -291,7 +291,8 @@ FOCUS_MODES = {0x02: "auto", 0x03: "manual"}
 
 
 def decode_power(data: bytes) -> str:
-    return _one_of(data, POWER_STATES, "power inquiry")
+    state = POWER_STATES.get(data[0]) if len(data) == 1 else None   # the usual answer: one look-up
+    return state or _one_of(data, POWER_STATES, "power inquiry")
 
 
 def decode_pan_tilt(data: bytes) -> tuple[int, int]:

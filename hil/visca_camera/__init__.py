@@ -27,6 +27,7 @@ import socket
 import struct
 import threading
 import time
+import types
 import tty
 
 from vksroom.hil.visca_camera.model import FF, QUIRKS, CameraModel, Options
@@ -36,6 +37,7 @@ __all__ = ["CameraSimulator", "QUIRKS"]
 TRANSPORTS = ("visca-ip", "visca-udp", "visca-tcp", "visca-serial")
 IP_HEADER = struct.Struct(">HHI")
 T_COMMAND, T_INQUIRY, T_REPLY, T_SETTING, T_CONTROL, T_CONTROL_REPLY = 0x0100, 0x0110, 0x0111, 0x0120, 0x0200, 0x0201
+_REPLY_HEADS = {n: struct.pack(">HH", T_REPLY, n) for n in range(1, 17)}   # type, length
 
 
 def split_packets(buf: bytearray) -> list[bytes]:
@@ -122,8 +124,9 @@ class CameraSimulator:
                 raise ValueError(f"{name} must be a fraction 0..1, got {value}")
         self.transport, self.host, self.port, self.baud = transport, host, int(port), baud
         self.wire_timing, self._wire_free = bool(wire_timing), 0.0
-        self.faults = {"loss": loss, "delay": delay, "drop_ack": drop_ack, "drop_completion": drop_completion,
-                       "garbage": garbage}
+        # read-only: the receive loop decides once whether any fault is on
+        self.faults = types.MappingProxyType({"loss": loss, "delay": delay, "drop_ack": drop_ack,
+                                              "drop_completion": drop_completion, "garbage": garbage})
         self.quirks = {q for q, on in quirks.items() if on}
         self.cameras = []
         for i in range(chain):
@@ -373,6 +376,9 @@ class CameraSimulator:
 
     def _udp_loop(self) -> None:
         sock = self._sock
+        if self.transport == "visca-ip":
+            self._ip_loop(sock)
+            return
         while True:
             try:
                 data, addr = sock.recvfrom(65535)
@@ -382,12 +388,41 @@ class CameraSimulator:
                 return
             if self._lost_in():
                 continue
-            if self.transport == "visca-ip":
+            send = self._sender(lambda b, s=sock, a=addr: s.sendto(b, a))
+            for pkt in split_packets(bytearray(data)):
+                self._dispatch(pkt, self._out(send))
+
+    def _ip_loop(self, sock) -> None:
+        """VISCA over IP. The usual datagram, an inquiry when no fault is switched on, is
+        answered right here: a camera answers inquiries from its current state at once,
+        and a round trip through timers and closures would measure the simulator, not
+        the driver. Everything else goes through :meth:`_ip_datagram`."""
+        recvfrom, sendto, wire, me = sock.recvfrom, sock.sendto, self.wire, (self.host, self.port)
+        answer = self.camera.answer_at_once
+        quick = not any(self.faults.values())
+        fixed_seq = b"\x00\x00\x00\x01" if "seq_reply_one" in self.quirks else None
+        while True:
+            try:
+                data, addr = recvfrom(65535)
+            except (OSError, ValueError):
+                return
+            if not data and self._stop_evt.is_set():
+                return   # stop() wakes this receive with an empty datagram
+            # an inquiry (type 0110) whose header length is right: answered at once
+            if quick and data[:3] == b"\x01\x10\x00" and data[3] == len(data) - 8 and addr != me:
+                reply = answer(data[8:])
+                if reply is not None:
+                    wire["in"] += 1
+                    try:
+                        sendto(_REPLY_HEADS[len(reply)] + (fixed_seq or data[4:8]) + reply, addr)
+                    except OSError:
+                        return
+                    wire["out"] += 1
+                    continue
+            if self._stop_evt.is_set():
+                return
+            if not self._lost_in():
                 self._ip_datagram(sock, data, addr)
-            else:
-                send = self._sender(lambda b, s=sock, a=addr: s.sendto(b, a))
-                for pkt in split_packets(bytearray(data)):
-                    self._dispatch(pkt, self._out(send))
 
     @staticmethod
     def _sender(raw):
@@ -404,17 +439,6 @@ class CameraSimulator:
         ptype, length, seq = IP_HEADER.unpack_from(data)
         payload = data[8:]
         reply_seq = 1 if "seq_reply_one" in self.quirks else seq
-        if ptype == T_INQUIRY and length == len(payload) and self._running and addr != (self.host, self.port) \
-                and payload.find(FF) == length - 1 and not any(self.faults.values()):
-            # the usual inquiry, answered on this thread at once: no timer, no queue, no closures
-            reply = self.camera.answer_at_once(payload)
-            if reply is not None:
-                try:
-                    sock.sendto(IP_HEADER.pack(T_REPLY, len(reply), reply_seq) + reply, addr)
-                except OSError:
-                    return
-                self.wire["out"] += 1
-                return
 
         def send_ip(ptype_out: int, body: bytes, junk: bool = False) -> None:
             try:

@@ -129,6 +129,7 @@ class CameraModel:
         self.changed = threading.Condition(self.lock)
         self.address = opts.address
         self.on_job = None
+        self._power_answers: dict[tuple, bytes] = {}   # (address, power) -> answer packet
         self._load()
 
     # --- persistence -------------------------------------------------------------------
@@ -208,8 +209,20 @@ class CameraModel:
         """The reply to an inquiry packet (``8x 09 .. FF``) when it is due at once (no
         ``ack_delay``): what a receive thread sends straight back, with no timer and no
         queue. None for anything else: :meth:`handle` takes that."""
-        if self.o.ack_delay > 0 or not 4 <= len(msg) <= 16 or msg[1] != 0x09 or msg[-1] != FF \
-                or not 0x80 <= msg[0] < FF:
+        if msg[1:] == b"\x09\x04\x00\xff" and self.o.ack_delay <= 0 and 0x80 <= msg[0] < FF \
+                and self.clock() >= self.boot_until:
+            # the power inquiry, the one every poll makes: it reads one attribute (no lock
+            # needed) and its few possible answers are made once
+            key = (self.address, self.power)
+            reply = self._power_answers.get(key)
+            if reply is None:
+                with self.lock:
+                    reply = self._power_answers[key] = self._inquiry(b"\x04\x00")
+            else:
+                self.counts["inquiry"] += 1
+            return reply
+        if self.o.ack_delay > 0 or not 4 <= len(msg) <= 16 or msg[1] != 0x09 or not 0x80 <= msg[0] < FF \
+                or msg.find(FF) != len(msg) - 1:
             return None
         with self.lock:
             return self._inquiry(msg[2:-1])

@@ -5,10 +5,15 @@ is on the wrong side of its threshold; which side is fixed per check (:data:`BAD
 lists the checks where a *low* score is bad)::
 
     check        score                                                   bad when
-    blur         with a reference: fine/coarse detail (Laplacian energy at   below
-                 1/2 over 1/4 of the analysis size) / reference's, which
-                 lighting, contrast and people in view barely move;
-                 without: sharpness (Laplacian std / grey std)
+    blur         with a reference: how much of the reference's fine detail   below
+                 the frame still carries, relative to its coarse detail
+                 (band-pass projections onto the aligned reference, blocks
+                 that no longer show the reference left out: lighting,
+                 noise, JPEG and people in view barely move it); when the
+                 frame cannot be aligned: fine/coarse detail (Laplacian
+                 energy at 1/2 over 1/4 size) / reference's, judged
+                 against BLUR_UNALIGNED; without a reference: sharpness
+                 (Laplacian std / grey std)
     dark         95th luma percentile / darkest reference's (default 0.8) below
     bright       mean luma / brightest reference's (default 0.5), plus    above
                  the extra share of near-white pixels
@@ -19,8 +24,10 @@ lists the checks where a *low* score is bad)::
                  minus reference's
     cast         shift of the median chroma (log R/G, log B/G) from the   above
                  reference's (default: neutral grey)
-    obstruction  share of the reference's textured blocks that went flat  above
-                 (without reference: share of flat blocks)
+    obstruction  share of the view's blocks lost: textured in the          above
+                 reference and flat now, or flat now with a brightness the
+                 lighting change does not explain (a sheet or a finger over
+                 a plain wall); without reference: share of flat blocks
     drift        view displacement as a share of the frame width, or the  above
                  |log| of a zoom change (phase correlation, log-polar
                  spectra, ORB); 1.0 when the view cannot be registered
@@ -33,6 +40,7 @@ thumbnail; noise and freeze use native-resolution pixels only where they must.
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass, field
@@ -60,19 +68,32 @@ FREEZE_BLOCK = 1.0           # ...with no block's mean |difference| above this
 
 # name -> (threshold with a reference, threshold without one)
 THRESHOLDS: dict[str, tuple[float, float]] = {
-    "blur": (0.87, 0.04),
+    "blur": (0.84, 0.04),
     "dark": (0.70, 0.30),
     "bright": (1.55, 1.80),
     "black": (0.96, 0.96),
     "frozen": (2.0, 2.0),
     "noise": (4.0, 6.0),
     "cast": (0.18, 0.80),
-    "obstruction": (0.045, 0.70),
+    "obstruction": (0.07, 0.70),
     "drift": (0.03, 0.03),
 }
 # The thresholds "with a reference" for blur, obstruction and drift were set on the
 # calibration half of the photo set (benchmarks/quality_accuracy.py --calibrate: every
-# other photograph) and are reported on the other half.
+# other photograph) and are reported on the other half. Blur 0.84: just under the lowest
+# good frame there (0.867; the mildest blur scores at most 0.66). Obstruction 0.07: just
+# over the highest good frame there (0.062; the mildest cover loses 0.125 of the view).
+BLUR_UNALIGNED = 0.87       # blur threshold for the fine/coarse detail ratio (frame not aligned)
+BLUR_FINE = (0.8, 2.0)      # Gaussian sigmas (analysis px) of the band that blur takes first
+BLUR_COARSE = (1.0, 2.0)    # ...of the band (half-size px) that gives lighting, alignment, occlusion
+BLUR_GRID = (16, 12)        # blocks for "does this part still show the reference"
+BLUR_SEARCH = 3             # alignment search, half-size px each way (6 analysis px)
+BLUR_MIN_SIDE = 96          # smaller analysis images: the fine/coarse detail ratio instead
+BLUR_TONE = 0.1             # |log brightness| off the lighting's line: the block shows something else
+BLUR_LIVELY = 4.0           # a block with this many times the high-pass energy the reference explains
+BLUR_SAME = 0.7             # a block whose coarse band correlates less is not the reference now
+OBSTRUCTED_TONE = math.log(1.6)  # flat block this much brighter or darker than the lighting explains
+OBSTRUCTED_FLAT = 3.0       # ...and flat: block grey std (noise taken out) below this
 # Defaults that stand in for a reference when none is given.
 DEFAULT_BASE = {"sharpness": 1.0, "p95": 0.8, "mean": 0.5, "white": 0.05, "noise": 0.0}
 
@@ -212,11 +233,27 @@ class Features:
     p95: float                   # 0..1
     white: float                 # share >= WHITE
     uniform: float               # share within +-10 of the median
-    sharpness: float             # Laplacian std / grey std
-    detail: float                # Laplacian energy at 1/2 over 1/4 of the analysis size
     noise: float
+    noise_here: float            # the noise sigma at the analysis size
     chroma: np.ndarray | None    # median (log R/G, log B/G) of well-exposed pixels; None if grey
     blocks: np.ndarray           # grey std per block (GRID)
+    block_means: np.ndarray      # grey mean per block (GRID)
+
+    # The two Laplacian measures are made when first asked for: with a reference that
+    # the frame lines up with, blur is judged without them.
+    @functools.cached_property
+    def sharpness(self) -> float:
+        """Laplacian std / grey std (LoG, sigma 0.7: it still falls steeply with defocus,
+        while pixel noise and encoder speckle no longer pass for detail)."""
+        return _log_energy(self.grey, self.noise_here) / max(self.std, 2.0)
+
+    @functools.cached_property
+    def detail(self) -> float:
+        """Laplacian energy at 1/2 over 1/4 of the analysis size."""
+        g, na = self.grey, self.noise_here
+        g2 = cv2.resize(g, (max(1, g.shape[1] // 2), max(1, g.shape[0] // 2)), interpolation=cv2.INTER_AREA)
+        g4 = cv2.resize(g2, (max(1, g2.shape[1] // 2), max(1, g2.shape[0] // 2)), interpolation=cv2.INTER_AREA)
+        return _log_energy(g2, na / 2) / max(_log_energy(g4, na / 4), 1e-3)
 
 
 def features(frame, scale: float = 1.0) -> Features:
@@ -243,18 +280,12 @@ def features(frame, scale: float = 1.0) -> Features:
     # sensor noise adds to the Laplacian and to block contrast is taken out again, so a
     # blurred noisy picture does not pass for a sharp one.
     na = measured * g.shape[1] / full.shape[1]
-    # Laplacian of a lightly smoothed image (LoG, sigma 0.7): still falls steeply with
-    # defocus, but pixel noise and encoder speckle no longer pass for detail.
-    sharp = _log_energy(g, na) / max(std, 2.0)
-    g2 = cv2.resize(g, (max(1, g.shape[1] // 2), max(1, g.shape[0] // 2)), interpolation=cv2.INTER_AREA)
-    g4 = cv2.resize(g2, (max(1, g2.shape[1] // 2), max(1, g2.shape[0] // 2)), interpolation=cv2.INTER_AREA)
-    detail = _log_energy(g2, na / 2) / max(_log_energy(g4, na / 4), 1e-3)
     gf = g.astype(np.float32)
     m1 = cv2.resize(gf, GRID, interpolation=cv2.INTER_AREA)
     m2 = cv2.resize(gf * gf, GRID, interpolation=cv2.INTER_AREA)
     blocks = np.sqrt(np.maximum(m2 - m1 * m1 - na * na, 0.0))
-    return Features(frame.shape, g, mean / 255.0, std, p95, white, uniform, sharp, detail,
-                    noise, _chroma(frame) if colour else None, blocks)
+    return Features(frame.shape, g, mean / 255.0, std, p95, white, uniform, noise, na,
+                    _chroma(frame) if colour else None, blocks, m1)
 
 
 def _log_energy(g: np.ndarray, noise: float) -> float:
@@ -307,6 +338,7 @@ class Reference:
     features: Features
     _orb: tuple | None = field(default=None, repr=False)
     _spectrum: np.ndarray | None = field(default=None, repr=False)
+    _blur: "_BlurModel | None" = field(default=None, repr=False)
 
     @classmethod
     def from_image(cls, image, name: str = "reference") -> "Reference":
@@ -321,6 +353,11 @@ class Reference:
         if self._spectrum is None:
             self._spectrum = _log_polar_spectrum(_reg_image(self.features.grey))
         return self._spectrum
+
+    def blur_model(self) -> "_BlurModel":
+        if self._blur is None:
+            self._blur = _BlurModel(self.features.grey)
+        return self._blur
 
 
 # ---------------------------------------------------------------- registration
@@ -442,6 +479,166 @@ def _orb_displacement(grey: np.ndarray, ref: Reference) -> float:
     return max(shift, abs(math.log(max(scale, 1e-6))))
 
 
+# ---------------------------------------------------------------- blur against a reference
+def _band(img: np.ndarray, sigmas: tuple[float, float]) -> np.ndarray:
+    return cv2.GaussianBlur(img, (0, 0), sigmas[0]) - cv2.GaussianBlur(img, (0, 0), sigmas[1])
+
+
+def _cubic_taps(t: float) -> np.ndarray:
+    """Keys cubic (a = -0.5) weights of the taps at -1, 0, 1, 2 for a sample at ``t``."""
+    def w(x: float) -> float:
+        x = abs(x)
+        if x <= 1:
+            return 1.5 * x ** 3 - 2.5 * x ** 2 + 1
+        return -0.5 * x ** 3 + 2.5 * x ** 2 - 4 * x + 2 if x < 2 else 0.0
+    return np.array([w(1 + t), w(t), w(1 - t), w(2 - t)], np.float32)
+
+
+def _subpixel_shift(img: np.ndarray, fx: float, fy: float) -> np.ndarray:
+    """``img`` sampled at (x + fx, y + fy), 0 <= f < 1 (cubic); same size."""
+    return cv2.sepFilter2D(img, -1, _cubic_taps(fx), _cubic_taps(fy), anchor=(1, 1),
+                           borderType=cv2.BORDER_REFLECT)
+
+
+def _peak_offset(r: np.ndarray, i: int) -> float:
+    """Sub-sample position of the peak at ``i`` of ``r`` (a parabola through three samples)."""
+    if 0 < i < len(r) - 1:
+        d = r[i - 1] - 2 * r[i] + r[i + 1]
+        if d < 0:
+            return i + 0.5 * (r[i - 1] - r[i + 1]) / d
+    return float(i)
+
+
+def _weighted_quantiles(x: np.ndarray, w: np.ndarray, q: float) -> tuple[float, float]:
+    """The values of ``x`` at weighted quantiles ``q`` and ``1 - q``."""
+    order = np.argsort(x)
+    cum = np.cumsum(w[order])
+    pick = np.searchsorted(cum, [q * cum[-1], (1 - q) * cum[-1]])
+    xs = x[order]
+    return float(xs[min(int(pick[0]), len(x) - 1)]), float(xs[min(int(pick[1]), len(x) - 1)])
+
+
+def _whole(n: int, margin: int, blocks: int) -> slice:
+    """Rows (or columns) from ``margin`` on, as many as make whole blocks (at least one
+    pixel per block: tiny frames are refused before this)."""
+    return slice(margin, margin + max(blocks, (n - 2 * margin) // blocks * blocks))
+
+
+def _grid_sum(x: np.ndarray) -> np.ndarray:
+    """Per block of BLUR_GRID: the mean (a sum over a block's fixed pixel count)."""
+    return cv2.resize(x, BLUR_GRID, interpolation=cv2.INTER_AREA)
+
+
+class _BlurModel:
+    """What a frame is compared with to tell blur: the reference's band-pass images.
+
+    A defocused picture keeps the reference's coarse structure and loses its fine one.
+    Both are measured as projections onto the reference's own bands after aligning the
+    reference to the frame, so sensor noise, encoder artefacts and people (none of which
+    look like the reference's detail) add nothing, and lighting scales both bands alike:
+    the score is fine gain / coarse gain, 1 for the reference itself. Blocks whose coarse
+    band no longer correlates with the reference's (a person in front, a changed part of
+    the view) are left out. The frame's fine band is never filtered: projecting the
+    frame on band(band(reference)) is the same sum. The reference is resampled once per
+    alignment (the camera holds still between registrations), so a frame costs one
+    product at the analysis size and a coarse band at half of it."""
+
+    def __init__(self, grey: np.ndarray):
+        self.grey = grey.astype(np.float32)
+        h, w = grey.shape
+        self.shape = grey.shape
+        self.usable = min(h, w) >= BLUR_MIN_SIDE
+        if not self.usable:
+            return
+        m = 2 * BLUR_SEARCH + 4                    # border kept clear of shifts and filter edges
+        half = cv2.pyrDown(self.grey)
+        # whole blocks only: sums over them are then exact and quick (integer-factor resize)
+        self.inner = (_whole(h, m, BLUR_GRID[1]), _whole(w, m, BLUR_GRID[0]))
+        self.half_inner = (_whole(half.shape[0], m // 2, BLUR_GRID[1]), _whole(half.shape[1], m // 2, BLUR_GRID[0]))
+        self.wide = half - cv2.GaussianBlur(half, (0, 0), BLUR_COARSE[1])   # what alignment matches
+        self._at = None                            # (offset, resampled reference's bands)
+
+    def align(self, grey: np.ndarray):
+        """(dx, dy) in analysis pixels with frame(x + d) ~ reference(x), or None when the
+        frame does not line up within the search (the view moved: drift says so)."""
+        if not self.usable or grey.shape != self.shape:
+            return None
+        half = cv2.pyrDown(grey.astype(np.float32))
+        wide = half - cv2.GaussianBlur(half, (0, 0), BLUR_COARSE[1])
+        k = BLUR_SEARCH
+        res = cv2.matchTemplate(self.wide, wide[k:-k, k:-k], cv2.TM_CCORR_NORMED)
+        _, peak, _, (px, py) = cv2.minMaxLoc(res)
+        if px in (0, 2 * k) or py in (0, 2 * k) or not peak > 0:
+            return None
+        return -2 * (_peak_offset(res[py, :], px) - k), -2 * (_peak_offset(res[:, px], py) - k)
+
+    def _bands_at(self, shift):
+        """The reference resampled so that frame(x + c) pairs with it at x, ``c`` the
+        even whole-pixel offset nearest above ``shift`` (even: it halves exactly for the
+        half-size band); its bands and their energy per block."""
+        if self._at is not None and self._at[0] == shift:
+            return self._at[1]
+        c = tuple(2 * math.ceil(d / 2) for d in shift)
+        t = tuple(ci - d for ci, d in zip(c, shift))            # 0 <= t < 2: reference at x + t
+        whole = tuple(math.floor(ti) for ti in t)
+        ref = _subpixel_shift(self.grey, t[0] - whole[0], t[1] - whole[1])
+        if whole != (0, 0):
+            ref = np.roll(ref, (-whole[1], -whole[0]), axis=(0, 1))
+        fine = _band(ref, BLUR_FINE)
+        coarse = _band(cv2.pyrDown(ref), BLUR_COARSE)[self.half_inner].copy()
+        inner = ref[self.inner]
+        lively = inner - cv2.blur(inner, (3, 3))
+        bands = (c, _band(fine, BLUR_FINE)[self.inner].copy(), _grid_sum((fine * fine)[self.inner]),
+                 coarse, _grid_sum(coarse * coarse), _grid_sum(lively * lively), np.log(_grid_sum(inner) + 4.0))
+        self._at = (shift, bands)
+        return bands
+
+    def score(self, grey: np.ndarray, shift, noise: float = 0.0) -> float | None:
+        """Fine gain / coarse gain of the frame against the aligned reference; None when
+        too little of the reference is left in view to tell. ``noise``: the frame's noise
+        sigma at this size."""
+        (cx, cy), fine_kernel, fine_energy, ref_coarse, coarse_energy, ref_hf, ref_tone = self._bands_at(shift)
+        g = grey.astype(np.float32)
+        rows, cols = self.half_inner
+        hx, hy = cx // 2, cy // 2
+        coarse = _band(cv2.pyrDown(g), BLUR_COARSE)[rows.start + hy: rows.stop + hy, cols.start + hx: cols.stop + hx]
+        cross, own = _grid_sum(coarse * ref_coarse), _grid_sum(coarse * coarse)
+        same = (cross >= BLUR_SAME * np.sqrt(coarse_energy * own)) & (coarse_energy > 0.25)
+        if int(same.sum()) < 4:
+            return None
+        rows, cols = self.inner
+        fine_cross = _grid_sum(cv2.multiply(g[rows.start + cy: rows.stop + cy, cols.start + cx: cols.stop + cx],
+                                            fine_kernel))
+        # Blocks livelier than the reference explains hold something else (a person's
+        # outline is far livelier than a soft wall's texture): their projections are
+        # large and random, so they are left out too.
+        sliced = g[rows.start + cy: rows.stop + cy, cols.start + cx: cols.stop + cx]
+        lively = sliced - cv2.blur(sliced, (3, 3))
+        own_hf = _grid_sum(lively * lively)
+        lit = float(np.median(cross[same] / coarse_energy[same]))
+        # (block means: noise adds 0.9 sigma^2 through this filter; one grey level^2 of slack)
+        expected = max(lit, 0.0) ** 2 * ref_hf + 0.9 * noise * noise + 1.0
+        same &= own_hf <= BLUR_LIVELY * expected
+        # Blocks whose brightness the lighting change (a gain and a gamma: a line in log
+        # brightness) does not explain hold something else too, even a flat something
+        # that hides part of a block's detail.
+        tone = np.log(_grid_sum(sliced) + 4.0)
+        if int(same.sum()) >= 4:
+            fit = np.polyfit(ref_tone[same], tone[same], 1)
+            off = np.abs(tone - np.polyval(fit, ref_tone))
+            keep = same & (off <= max(BLUR_TONE, 2.5 * float(np.median(off[same]))))
+            if int(keep.sum()) >= 4:
+                fit = np.polyfit(ref_tone[keep], tone[keep], 1)
+            same &= np.abs(tone - np.polyval(fit, ref_tone)) <= BLUR_TONE
+        if int(same.sum()) < 4:
+            return None
+        fine_gain = float(fine_cross[same].sum()) / max(float(fine_energy[same].sum()), 1e-6)
+        coarse_gain = float(cross[same].sum()) / max(float(coarse_energy[same].sum()), 1e-6)
+        if coarse_gain <= 0:
+            return None
+        return fine_gain / coarse_gain
+
+
 # ---------------------------------------------------------------- the analyzer
 class Analyzer:
     """Judges frames of one video source; keeps the little state ``frozen`` needs.
@@ -474,6 +671,7 @@ class Analyzer:
         self._freeze_since = None
         self._last_src_ts = None
         self._drift = None              # (t, score) of the last registration
+        self._aligned: dict = {}        # reference name -> (t, shift for the blur check)
 
     def _thr(self, name: str, with_ref: bool) -> float:
         return self.thresholds[name][0 if with_ref else 1]
@@ -507,7 +705,14 @@ class Analyzer:
                 ok = score <= thr
             checks[name] = Check(name, bool(ok), float(score), float(thr))
 
-        put("blur", f.detail / max(rf.detail, 1e-6) if has else f.sharpness / base["sharpness"])
+        blur = self._blur_against(f, ref, t) if has else None
+        if blur is not None:
+            put("blur", blur)
+        elif has:
+            score = f.detail / max(rf.detail, 1e-6)
+            checks["blur"] = Check("blur", bool(score >= BLUR_UNALIGNED), float(score), BLUR_UNALIGNED)
+        else:
+            put("blur", f.sharpness / base["sharpness"])
         # Darkness compares with the darkest reference (lights dimmed is still fine).
         dark_base = min(r.features.p95 for r in self.references) if has else base["p95"]
         put("dark", f.p95 / max(dark_base, 0.02))
@@ -531,6 +736,19 @@ class Analyzer:
         put("obstruction", self._obstruction(f, None if moved else rf), with_ref=has and not moved)
         put("drift", drift)
         return Verdict(checks, reference=ref.name if ref else "")
+
+    def _blur_against(self, f: Features, ref: Reference, t: float) -> float | None:
+        """The blur score against ``ref`` (see :class:`_BlurModel`), or None when the frame
+        does not line up with it. The alignment is registration, so while monitoring it
+        is redone every ``drift_every_s`` (the camera holds still in between)."""
+        if f.uniform >= self._thr("black", False) or f.std < 2.0:
+            return None
+        model = ref.blur_model()
+        cached = self._aligned.get(ref.name)
+        if cached is None or not 0 <= t - cached[0] < self.drift_every_s:
+            cached = self._aligned[ref.name] = (t, model.align(f.grey))
+        shift = cached[1]
+        return None if shift is None else model.score(f.grey, shift, f.noise_here)
 
     def _frozen_for(self, f: Features, t: float, source_ts) -> float:
         stalled = source_ts is not None and self._last_src_ts is not None and source_ts == self._last_src_ts
@@ -564,13 +782,20 @@ class Analyzer:
     @staticmethod
     def _obstruction(f: Features, rf: Features | None) -> float:
         if rf is not None:
+            # Brightness change per block: lighting moves all of it alike, a cover one part.
+            tone = np.log(f.block_means + 4.0) - np.log(rf.block_means + 4.0)
+            # A block's contrast follows its brightness (gain g and gamma y turn std into
+            # about y * std * mean'/mean): so a textured block that keeps under a third of
+            # the contrast its new brightness implies has lost its texture to something
+            # flat. Judged block by block, people (livelier) and lighting (explained) do
+            # not count, however much of the view they take.
             textured = rf.blocks >= TEXTURED_BLOCK
-            if textured.sum() >= 4:
-                ratio = f.blocks[textured] / rf.blocks[textured]
-                # Lighting scales every block alike: estimate it from the livelier blocks,
-                # so that up to three quarters of the view may be covered.
-                lighting = max(_quantile(ratio, 0.75), 1e-3)
-                return float((ratio < 0.3 * lighting).mean())
+            lost = textured & (f.blocks < 0.3 * np.exp(tone) * rf.blocks)
+            # A plain wall gives no texture to lose: there a cover shows as a flat block
+            # brighter or darker than the lighting change makes the rest of the view.
+            lit = float(np.median(tone))
+            lost |= (np.abs(tone - lit) > OBSTRUCTED_TONE) & (f.blocks < OBSTRUCTED_FLAT)
+            return float(lost.mean())
         return float((f.blocks < 2.0).mean())
 
 

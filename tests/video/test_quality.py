@@ -182,3 +182,49 @@ def test_a_cover_that_defeats_registration_is_still_named_obstruction():
     v = a.analyze(covered)
     assert v.checks["drift"].score == 1.0
     assert "obstruction" in v.faults, v.to_dict()
+
+
+def test_blur_of_a_soft_clock_face_is_flagged_against_its_reference():
+    # A soft photograph (a clock through a long lens): its own detail is faint, yet a
+    # mild defocus shows against the reference; the same view sharp, dimmed and with
+    # people in front passes.
+    import cv2 as _cv2
+    from vksroom.hil.faults import _good
+    photo = load_photo("clock")
+    a = Analyzer([Reference.from_image(r) for r in references_for(photo)])
+    rng = np.random.default_rng(11)
+    blurred = _good(photo, rng, spoil=lambda img: _cv2.GaussianBlur(img, (0, 0), 1.5))
+    v = a.analyze(blurred)
+    assert v.faults == ["blur"], v.to_dict()
+    assert v.checks["blur"].threshold == 0.84      # judged against the aligned reference
+    for people_n in (0, 1):
+        good = a.analyze(_good(photo, rng, people_n=people_n))
+        assert good.ok, good.to_dict()
+
+
+def test_blur_score_does_not_move_with_lighting_noise_or_a_small_shift(photo, refs):
+    # What the blur check measures is detail, not exposure, grain or a preset landing a
+    # few pixels off: the score of the same sharp view stays near 1 through all three.
+    a = Analyzer([Reference.from_image(r) for r in refs])
+    view = _crop(photo, 0.004, -0.003)
+    for img in (gain(view, 0.6, 1.1), sensor_noise(view, 2.5, np.random.default_rng(2)), jpeg(view, 70)):
+        s = a.analyze(img).checks["blur"].score
+        assert 0.9 < s < 1.1, s
+
+
+def test_sheet_over_a_plain_wall_is_obstruction_but_a_crowd_is_not():
+    # A flat sheet over the plain part of the view hides no texture; its brightness,
+    # which the lighting does not explain, gives it away. Three people in front change
+    # brightness too, but they are not flat: not an obstruction.
+    from vksroom.hil.faults import obstruction, people
+    photo = load_photo("cell")
+    a = Analyzer([Reference.from_image(r) for r in references_for(photo)])
+    view = _crop(photo)
+    rng = np.random.default_rng(4)
+    sheet = view.copy()
+    w = sheet.shape[1]
+    sheet[:, : w // 3] = 215                         # a sheet of paper on the left third
+    v = a.analyze(jpeg(sensor_noise(sheet, 1.0, rng), 85))
+    assert "obstruction" in v.faults, v.to_dict()
+    crowd = a.analyze(jpeg(sensor_noise(people(view, 3, rng, max_height=0.6), 1.0, rng), 85))
+    assert crowd.checks["obstruction"].ok, crowd.to_dict()

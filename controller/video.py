@@ -23,12 +23,17 @@ REASONS = {
 
 
 def primary_checks(checks: dict) -> dict:
-    """The checks worth reporting: a black picture also reads as blurred, dark and flat, and a
-    blurred one cannot be registered, so their echoes are left out and the alarm names the cause."""
+    """The checks worth reporting: a black picture also reads as blurred, dark and flat, a
+    blurred one cannot be registered and a dark or overexposed one has no colour or texture
+    to read, so their echoes are left out and the alarm names the cause."""
     if "black" in checks and not checks["black"].ok:
         return {n: c for n, c in checks.items() if n in ("black", "frozen")}
     if "blur" in checks and not checks["blur"].ok:
-        return {n: c for n, c in checks.items() if n not in ("drift", "obstruction")}
+        checks = {n: c for n, c in checks.items() if n not in ("drift", "obstruction")}
+    if any(n in checks and not checks[n].ok for n in ("dark", "bright")):
+        # too dark or clipped: colour and texture cannot be told, a cast or an
+        # "obstruction" (texture gone flat) reading is an echo
+        checks = {n: c for n, c in checks.items() if n not in ("cast", "obstruction")}
     return checks
 
 

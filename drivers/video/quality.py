@@ -10,9 +10,9 @@ lists the checks where a *low* score is bad)::
                  (band-pass projections onto the aligned reference, blocks
                  that no longer show the reference left out: lighting,
                  noise, JPEG and people in view barely move it); when the
-                 frame cannot be aligned: fine/coarse detail (Laplacian
-                 energy at 1/2 over 1/4 size) / reference's, judged
-                 against BLUR_UNALIGNED; without a reference: sharpness
+                 frame cannot be aligned or hides most of that detail:
+                 fine/coarse detail (Laplacian energy at 1/2 over 1/4
+                 size) / reference's; without a reference: sharpness
                  (Laplacian std / grey std)
     dark         95th luma percentile / darkest reference's (default 0.8) below
     bright       mean luma / brightest reference's (default 0.5), plus    above
@@ -23,7 +23,10 @@ lists the checks where a *low* score is bad)::
     noise        Immerkaer sigma (median form) at native resolution,      above
                  minus reference's
     cast         shift of the median chroma (log R/G, log B/G) from the   above
-                 reference's (default: neutral grey)
+                 reference's (default: neutral grey); 1.0 when a picture
+                 that is not dark has no readable colour left and the
+                 reference had (a strong cast clipped one channel and sank
+                 another)
     obstruction  share of the view's blocks lost: textured in the          above
                  reference and flat now, or flat now with a brightness the
                  lighting change does not explain (a sheet or a finger over
@@ -83,15 +86,17 @@ THRESHOLDS: dict[str, tuple[float, float]] = {
 # other photograph) and are reported on the other half. Blur 0.84: just under the lowest
 # good frame there (0.867; the mildest blur scores at most 0.66). Obstruction 0.07: just
 # over the highest good frame there (0.062; the mildest cover loses 0.125 of the view).
-BLUR_UNALIGNED = 0.87       # blur threshold for the fine/coarse detail ratio (frame not aligned)
 BLUR_FINE = (0.8, 2.0)      # Gaussian sigmas (analysis px) of the band that blur takes first
 BLUR_COARSE = (1.0, 2.0)    # ...of the band (half-size px) that gives lighting, alignment, occlusion
 BLUR_GRID = (16, 12)        # blocks for "does this part still show the reference"
 BLUR_SEARCH = 3             # alignment search, half-size px each way (6 analysis px)
 BLUR_MIN_SIDE = 96          # smaller analysis images: the fine/coarse detail ratio instead
+BLUR_IN_VIEW = 0.45         # share of the reference's fine detail that must still be in view to judge by it
 BLUR_TONE = 0.1             # |log brightness| off the lighting's line: the block shows something else
 BLUR_LIVELY = 4.0           # a block with this many times the high-pass energy the reference explains
 BLUR_SAME = 0.7             # a block whose coarse band correlates less is not the reference now
+CAST_READABLE_MEAN = 0.08   # a picture this bright has readable colours unless a cast clipped them
+CAST_UNREADABLE = 1.0       # the cast score then
 OBSTRUCTED_TONE = math.log(1.6)  # flat block this much brighter or darker than the lighting explains
 OBSTRUCTED_FLAT = 3.0       # ...and flat: block grey std (noise taken out) below this
 # Defaults that stand in for a reference when none is given.
@@ -238,6 +243,7 @@ class Features:
     chroma: np.ndarray | None    # median (log R/G, log B/G) of well-exposed pixels; None if grey
     blocks: np.ndarray           # grey std per block (GRID)
     block_means: np.ndarray      # grey mean per block (GRID)
+    colour: bool = True          # False for grey input (no colour to judge)
 
     # The two Laplacian measures are made when first asked for: with a reference that
     # the frame lines up with, blur is judged without them.
@@ -285,7 +291,7 @@ def features(frame, scale: float = 1.0) -> Features:
     m2 = cv2.resize(gf * gf, GRID, interpolation=cv2.INTER_AREA)
     blocks = np.sqrt(np.maximum(m2 - m1 * m1 - na * na, 0.0))
     return Features(frame.shape, g, mean / 255.0, std, p95, white, uniform, noise, na,
-                    _chroma(frame) if colour else None, blocks, m1)
+                    _chroma(frame) if colour else None, blocks, m1, colour)
 
 
 def _log_energy(g: np.ndarray, noise: float) -> float:
@@ -632,6 +638,10 @@ class _BlurModel:
             same &= np.abs(tone - np.polyval(fit, ref_tone)) <= BLUR_TONE
         if int(same.sum()) < 4:
             return None
+        # A person in front of the only detailed part of a soft view leaves noise to judge
+        # by: with too little of the reference's detail still in view, no score from here.
+        if float(fine_energy[same].sum()) < BLUR_IN_VIEW * float(fine_energy.sum()):
+            return None
         fine_gain = float(fine_cross[same].sum()) / max(float(fine_energy[same].sum()), 1e-6)
         coarse_gain = float(cross[same].sum()) / max(float(coarse_energy[same].sum()), 1e-6)
         if coarse_gain <= 0:
@@ -706,13 +716,9 @@ class Analyzer:
             checks[name] = Check(name, bool(ok), float(score), float(thr))
 
         blur = self._blur_against(f, ref, t) if has else None
-        if blur is not None:
-            put("blur", blur)
-        elif has:
-            score = f.detail / max(rf.detail, 1e-6)
-            checks["blur"] = Check("blur", bool(score >= BLUR_UNALIGNED), float(score), BLUR_UNALIGNED)
-        else:
-            put("blur", f.sharpness / base["sharpness"])
+        if blur is None:   # not aligned, or too little of the reference's detail in view
+            blur = f.detail / max(rf.detail, 1e-6) if has else f.sharpness / base["sharpness"]
+        put("blur", blur)
         # Darkness compares with the darkest reference (lights dimmed is still fine).
         dark_base = min(r.features.p95 for r in self.references) if has else base["p95"]
         put("dark", f.p95 / max(dark_base, 0.02))
@@ -775,7 +781,13 @@ class Analyzer:
     @staticmethod
     def _cast(f: Features, rf: Features | None) -> float:
         if f.chroma is None:
-            return 0.0          # grey input, or too dark/clipped to tell colour
+            # Too dark or clipped to tell colour. Where the reference's colours could be
+            # read and this picture is not dark, a cast pushed them out of range (a strong
+            # one on a scene with a weak channel): as far off as can be told. (Dark and
+            # overexposed pictures name their own cause; the cast is then an echo.)
+            if f.colour and rf is not None and rf.chroma is not None and f.mean >= CAST_READABLE_MEAN:
+                return CAST_UNREADABLE
+            return 0.0          # grey input, or too dark to tell colour
         base = rf.chroma if rf is not None and rf.chroma is not None else np.zeros(2)
         return float(np.hypot(*(f.chroma - base)))
 

@@ -38,3 +38,14 @@ def test_bad_frame_is_a_failed_check_not_an_exception(tmp_path):
     import numpy as np
     [r] = judge_preset("cam1", "1", np.zeros((0, 0, 3), np.uint8), tmp_path)
     assert not r.ok and r.code == "camera.video.bad_frame"
+
+
+def test_overexposed_preset_names_the_exposure_not_its_echoes(room, tmp_path):
+    # Overexposure clips colour and texture too; the technician is told the cause only.
+    from vksroom.hil.faults import gain
+    store = ReferenceStore(tmp_path)
+    view = room.view(*JUDGE_VIEW, size=(640, 360))
+    store.add("cam1", "judge", view, "full")
+    results = judge_preset("cam1", "judge", gain(view, 4.5, 0.8), tmp_path)
+    failed = {r.check for r in results if not r.ok}
+    assert failed == {"video.bright"}, failed

@@ -53,6 +53,7 @@ class MjpegStream:
         self.boundary = b""
         self._sock: socket.socket | None = None
         self._rfile = None
+        self._closed = False
 
     def open(self) -> "MjpegStream":
         try:
@@ -64,15 +65,20 @@ class MjpegStream:
 
     def _open(self) -> None:
         try:
-            self._sock = socket.create_connection((self.host, self.port), timeout=self.open_timeout_s)
-            self._sock.settimeout(self.read_timeout_s)
+            # a local name: close() from another thread (a source stopping) may clear
+            # self._sock at any moment; it then shuts this socket, and reads here fail
+            sock = socket.create_connection((self.host, self.port), timeout=self.open_timeout_s)
+            self._sock = sock
+            if self._closed:
+                raise OSError("closed while connecting")
+            sock.settimeout(self.read_timeout_s)
             req = [f"GET {self.target} HTTP/1.0", f"Host: {self.host}:{self.port}", "User-Agent: vksroom",
                    "Accept: multipart/x-mixed-replace, image/jpeg"]
             if self.auth:
                 token = base64.b64encode(f"{self.auth[0]}:{self.auth[1]}".encode()).decode()
                 req.append(f"Authorization: Basic {token}")
-            self._sock.sendall(("\r\n".join(req) + "\r\n\r\n").encode("latin-1"))
-            self._rfile = _Reader(self._sock, self.url)
+            sock.sendall(("\r\n".join(req) + "\r\n\r\n").encode("latin-1"))
+            self._rfile = _Reader(sock, self.url)
             status = self._line()
             parts = status.split(None, 2)
             if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
@@ -91,7 +97,9 @@ class MjpegStream:
         self.boundary = boundary.encode("latin-1").lstrip(b"-")
 
     def close(self) -> None:
-        """Close the connection; a reader blocked in :meth:`parts` returns at once."""
+        """Close the connection; a reader blocked in :meth:`parts` or :meth:`open`
+        returns at once. A closed stream stays closed: make a new one to reconnect."""
+        self._closed = True
         sock, self._sock = self._sock, None
         if sock is not None:
             try:

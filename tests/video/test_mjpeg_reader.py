@@ -190,3 +190,23 @@ def test_jpeg_size_and_reduction():
     assert mjpeg.reduction_for((640, 360), 640) == 1
     assert mjpeg.decode(data, 2).shape == (540, 960, 3)
     assert mjpeg.decode(b"\xff\xd8garbage") is None
+
+
+def test_a_stream_closed_while_it_opens_gives_up_at_once():
+    # A source stopping closes its stream from another thread, maybe while the reader
+    # is still connecting: the open then fails at once with a clear error, instead of
+    # waiting out the read timeout on a camera that does not answer.
+    import time
+    from vksroom.drivers.errors import TransportError
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)
+    try:
+        stream = mjpeg.MjpegStream(f"http://127.0.0.1:{silent.getsockname()[1]}/video.mjpg", 2, 5)
+        stream.close()
+        t0 = time.monotonic()
+        with pytest.raises(TransportError, match="closed"):
+            stream.open()
+        assert time.monotonic() - t0 < 1.0
+    finally:
+        silent.close()

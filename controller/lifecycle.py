@@ -1011,8 +1011,8 @@ class Lifecycle:
         (a test session recorded after its self-test finished) comes after it everywhere.
         Off the room thread never called holding ``self._lock``: the room thread may be waiting for it."""
         event = ev.Event(kind, data, ts=self.clock.now())
-        owner = getattr(self.room, "_owner", None)
-        elsewhere = owner is not None and owner is not threading.current_thread() and owner.is_alive()
+        threaded = hasattr(self.room, "post")     # a Controller (test doubles may run inline)
+        elsewhere = threaded and not self.room.on_room_thread() and self.room.thread_alive
         if elsewhere and self._lock._is_owned():   # a bug: the room thread may wait for our lock
             log.error("lifecycle: %s announced holding the planner lock; published out of the room's order", kind)
             elsewhere = False
@@ -1027,9 +1027,9 @@ class Lifecycle:
             finally:
                 done.set()
 
-        self.room._post(announce)
+        self.room.post(announce)
         while not done.wait(0.5):
-            if not owner.is_alive():   # the room stopped before it got to it
+            if not self.room.thread_alive:   # the room stopped before it got to it
                 log.warning("lifecycle: the room stopped before announcing %s", kind)
                 return
 
@@ -1039,8 +1039,7 @@ class Lifecycle:
         It runs holding the planner lock throughout, so a waiter in :meth:`wait_for` woken by an
         earlier change sees the reaction either not begun or complete (its state, pins and events
         together), never half done. (Publishing holding the lock is safe on the room thread.)"""
-        owner = getattr(self.room, "_owner", None)
-        if owner is not threading.current_thread() or not hasattr(self.room, "_post"):
+        if not hasattr(self.room, "post") or not self.room.on_room_thread():
             fn(*args)
             return
 
@@ -1048,7 +1047,7 @@ class Lifecycle:
             with self._lock:
                 fn(*args)
 
-        self.room._post(react)
+        self.room.post(react)
 
 
 def _connection(hid: str, state: str, info: dict) -> dict:

@@ -145,7 +145,7 @@ class Controller:
     def run_selftest(self, trigger: str = "manual") -> int:
         """Start a self-test of every device (or join the one running); returns its run id."""
         done: cf.Future = cf.Future()
-        self._post(self._begin_selftest, trigger, done)
+        self.post(self._begin_selftest, trigger, done)
         return done.result(timeout=10)
 
     def selftest(self, trigger: str = "manual", timeout: float | None = None) -> dict:
@@ -203,8 +203,18 @@ class Controller:
 
     # -- the room thread ----------------------------------------------------------------
 
-    def _post(self, fn, *args) -> None:
+    # -- the room thread, also for the planner that lives beside it ----------------------
+    def post(self, fn, *args) -> None:
+        """Run ``fn(*args)`` on the room thread after what it is doing now (returns at once)."""
         self._inbox.put((fn, args))
+
+    def on_room_thread(self) -> bool:
+        return threading.current_thread() is self._owner
+
+    @property
+    def thread_alive(self) -> bool:
+        """The room thread runs (started, not stopped)."""
+        return self._owner.is_alive()
 
     def _call(self, fn, *args, timeout: float = 10.0):
         """Run ``fn`` on the room thread and wait for its result."""
@@ -216,7 +226,7 @@ class Controller:
             except BaseException as exc:
                 done.set_exception(exc)
 
-        self._post(run)
+        self.post(run)
         return done.result(timeout=timeout)
 
     def _loop(self) -> None:
@@ -238,7 +248,7 @@ class Controller:
                 self._refresh(force=True)
 
     def _device_changed(self, dev_id: str, available: bool, reason: str, values: dict) -> None:
-        self._post(self._apply_link, dev_id, available, reason, values)
+        self.post(self._apply_link, dev_id, available, reason, values)
 
     def _apply_link(self, dev_id: str, available: bool, reason: str, values: dict) -> None:
         was = self._link.get(dev_id)
@@ -298,7 +308,7 @@ class Controller:
             except Exception as exc:  # the pool was shut down under us
                 results[dev_id] = (CheckResult(dev_id, "error", False, str(exc) or type(exc).__name__),)
         self._running_checks = [c for c in self._running_checks if all(c is not x for _, x in futures.values())]
-        self._post(self._finish_selftest, run_id, results)
+        self.post(self._finish_selftest, run_id, results)
 
     @staticmethod
     def _check_device(coord: Coordinator, ctx: CheckContext) -> list[CheckResult]:

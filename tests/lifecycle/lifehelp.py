@@ -184,7 +184,7 @@ def life_room(tmp_path, clock, mock_factory):
 
     yield make
     for r in rooms:
-        if r.controller._owner.is_alive():
+        if r.controller.thread_alive:
             r.stop()
 
 

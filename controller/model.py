@@ -46,6 +46,8 @@ class CheckResult:
     params: dict = field(default_factory=dict)
     duration_s: float = 0.0
     at: float = field(default_factory=time.time)
+    detail: str = ""          # technical detail (driver error...) for the log and the technician
+    live: bool = False        # kept by the device's poll (not a self-test's finding)
 
     def to_dict(self) -> dict:
         return {
@@ -55,6 +57,8 @@ class CheckResult:
             "value": self.value,
             "code": self.code,
             "params": self.params,
+            "detail": self.detail,
+            "live": self.live,
             "duration_s": round(self.duration_s, 3),
             "at": self.at,
         }
@@ -71,7 +75,8 @@ class DeviceState:
     reason: str = ""
     checks: tuple[CheckResult, ...] = ()
     since: float = field(default_factory=time.time)
-    label: str = ""
+    label: str | dict = ""
+    values: dict = field(default_factory=dict)   # what the last poll read (power, call, mutes, levels...)
 
     @classmethod
     def from_checks(cls, id: str, kind: str, required: bool, checks, label: str = "", since: float | None = None):
@@ -91,6 +96,7 @@ class DeviceState:
             "reason": self.reason,
             "since": self.since,
             "checks": [c.to_dict() for c in self.checks],
+            "values": self.values,
         }
 
 
@@ -118,6 +124,9 @@ class Readiness:
     measured_at: float = field(default_factory=time.time)
     valid_until: float | None = None
     activity: str = ""  # what the room is doing now: "", "selftest", "hearing"
+    # Whether the devices are fit, whatever the room is doing (a hearing never hides a fault):
+    # ready | degraded | not_ready | unknown.
+    verdict: RoomState = RoomState.UNKNOWN
 
     def device(self, device_id: str) -> DeviceState | None:
         return next((d for d in self.devices if d.id == device_id), None)
@@ -134,5 +143,6 @@ class Readiness:
             "measured_at": self.measured_at,
             "valid_until": self.valid_until,
             "activity": self.activity,
+            "verdict": self.verdict.value,
             "devices": {d.id: d.to_dict() for d in self.devices},
         }

@@ -354,7 +354,7 @@ class Controller:
                 state = DeviceState(**{**state.__dict__, "since": before.since})
             devices.append(state)
         room_state, reasons = verdict(devices)
-        activity = ""
+        fitness, activity = room_state, ""
         if self._suspended:
             room_state, reasons = RoomState.SUSPENDED, [f"VKS suspended: {self._suspended}"] + reasons
         elif self._run_id is not None:
@@ -363,7 +363,7 @@ class Controller:
             room_state, activity = RoomState.IN_HEARING, "hearing"
         now = self.clock()
         return Readiness(self.cfg.court_id, self.cfg.courtroom, room_state, tuple(devices), tuple(reasons),
-                         now, now + VALID_FOR_S, activity)
+                         now, now + VALID_FOR_S, activity, fitness)
 
     def _refresh(self, force: bool = False) -> None:
         new = self._compute()

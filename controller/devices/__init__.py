@@ -61,8 +61,10 @@ class DeviceAdapter(ABC):
     def id(self) -> str:
         return self.cfg.id
 
-    def result(self, check: str, ok: bool, reason: str = "", value=None, code: str = "", **params) -> CheckResult:
-        return CheckResult(self.cfg.id, check, ok, reason, value, code or f"{self.kind}.{check}", params)
+    def result(self, check: str, ok: bool, reason: str = "", value=None, code: str = "", detail: str = "",
+               **params) -> CheckResult:
+        return CheckResult(self.cfg.id, check, ok, reason, value, code or f"{self.kind}.{check}", params,
+                           detail=detail)
 
     @abstractmethod
     def connect(self) -> None: ...

@@ -16,12 +16,14 @@ import time
 from typing import Callable
 
 from vksroom.controller.devices import DeviceAdapter
+from vksroom.controller.model import CheckResult
 from vksroom.drivers.errors import DeviceError
 
 log = logging.getLogger(__name__)
 
-# on_change(device_id, available, reason, values)
-ChangeHandler = Callable[[str, bool, str, dict], None]
+# on_change(device_id, available, detail, values, live): called on the device's thread whenever
+# availability, a value the poll read, or a live check changes (not on every identical poll).
+ChangeHandler = Callable[[str, bool, str, dict, tuple], None]
 
 
 class Coordinator:
@@ -36,6 +38,7 @@ class Coordinator:
         self.available: bool | None = None   # None until the first attempt
         self.reason = "not yet contacted"
         self.values: dict = {}
+        self.live: tuple[CheckResult, ...] = ()   # what the poll's values say of the device's health
         self.last_ok: float | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -118,16 +121,37 @@ class Coordinator:
             log.exception("%s: unexpected error while polling", self.adapter.id)
             self._lost(exc)
             return
-        self.values = values
         self.last_ok = time.time()
-        if self.available is not True:
+        live = self._live_checks(values)
+        if self.available is True and values == self.values and live is self.live:
+            return
+        back = self.available is not True
+        for c in live:   # logged once per transition, like availability
+            if not any(c is old for old in self.live) and (not c.ok or not back):
+                log.log(logging.INFO if c.ok else logging.WARNING, "%s: %s %s", self.adapter.id, c.check,
+                        "ok" if c.ok else f"fails ({c.code})")
+        self.values, self.live = values, live
+        if back:
             self.available = True
             self.reason = ""
             log.info("%s is available", self.adapter.id)
-            self.on_change(self.adapter.id, True, "", values)
+        self.on_change(self.adapter.id, True, "", values, live)
+
+    def _live_checks(self, values: dict) -> tuple[CheckResult, ...]:
+        """The health the poll's values show; an unchanged check keeps its result (and time)."""
+        try:
+            fresh = tuple(self.adapter.live_checks(values))
+        except Exception:
+            log.exception("%s: judging the poll's values failed", self.adapter.id)
+            return self.live
+        before = {c.check: c for c in self.live}
+        kept = tuple(before[c.check] if c.check in before and _same(before[c.check], c) else c for c in fresh)
+        if len(kept) == len(self.live) and all(a is b for a, b in zip(kept, self.live)):
+            return self.live
+        return kept
 
     def _lost(self, exc: BaseException) -> None:
-        reason = str(exc) or type(exc).__name__
+        reason = str(exc) or type(exc).__name__   # technical detail: for the log and the technician
         if self.connected:
             try:
                 self.adapter.close()
@@ -137,8 +161,13 @@ class Coordinator:
         self.reason = reason
         if self.available is not False:
             self.available = False
+            self.values, self.live = {}, ()
             log.warning("%s is unavailable: %s", self.adapter.id, reason)
-            self.on_change(self.adapter.id, False, reason, {})
+            self.on_change(self.adapter.id, False, reason, {}, ())
+
+
+def _same(a: CheckResult, b: CheckResult) -> bool:
+    return (a.ok, a.code, a.params) == (b.ok, b.code, b.params)
 
 
 def _is_link_failure(exc: DeviceError) -> bool:

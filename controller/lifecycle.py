@@ -51,6 +51,7 @@ OPEN_STATES = ("open", "fixing", "cannot_be_fixed")
 RECORD_KINDS = ("hearing.started", "connection.dialling", "connection.started", "connection.failed",
                 "connection.ended", "break.recommended", "quality.restored", "reconnect.started",
                 "reconnect.done", "hearing.ended")
+PASSING_STATES = ("camera.booting",)   # not ready yet, but no fault: seen, never an alarm
 CHECK_CLASS = {"camera": "video", "dsp": "audio", "codec": "call"}
 
 
@@ -300,14 +301,8 @@ class Lifecycle:
                      "at": self.clock.now(), "trigger": trigger}
         self.schedule.set_readiness(hid, readiness)
         self._log("selftest.done", hid, detail=readiness)
+        # A failing device opens its own alarms from the room state (see _reconcile).
         self._publish(ev.HEARING_READINESS, {"hearing_id": hid, **readiness})
-        if run["state"] in (RoomState.READY.value, RoomState.DEGRADED.value):
-            self._clear_alarms(key=f"selftest:{hid}", why="the self-test passed")
-        else:
-            failed = [{"device": r.device, **r.to_dict()} for r in self.room.store.results(run["run_id"]) if not r.ok]
-            self._raise_alarm(f"selftest:{hid}", "fault", f"self-test before hearing {hid} failed: "
-                              + "; ".join(run["reasons"]), "selftest.failed", {"reasons": "; ".join(run["reasons"])},
-                              {"run_id": run["run_id"], "failed": failed}, hearing_id=hid)
         self._notify()
 
     def _repeat_selftests(self, why: str) -> None:
@@ -526,28 +521,32 @@ class Lifecycle:
         hid = self._on
         if hid is None:
             return
-        samples = []
         if hid in self._connected and self.calls is not None and self._attempt is None:
             try:
-                state = self.calls.state()
+                state, detail = self.calls.state(), ""
             except Exception as exc:
-                state = f"unknown: {exc}"
-            samples.append((self._codec_id(), "call", state == "connected", f"call state {state}"))
+                state, detail = "unknown", str(exc)
+            h = self.schedule.get(hid)
+            self._sample(hid, self._codec_id(), "call", state == "connected", "call.dropped",
+                         {"far_side": h.far_side.name if h else ""}, {"call_state": state, "detail": detail})
         for d in self.room.readiness().devices:
             link = next((c for c in d.checks if c.check == ONLINE_CHECK), None)
-            if link is not None:
-                samples.append((d.id, "link", link.ok, link.reason))
-        for device, check, ok, reason in samples:
-            self._sample(hid, device, check, ok, reason, {})
+            if link is not None:   # the link's own incident comes from the room state: no second alarm
+                self._sample(hid, d.id, "link", link.ok, link.code, link.params, {"detail": link.detail},
+                             alarm=False)
         self._schedule_watch()
 
     def report(self, results: list[CheckResult]) -> None:
         """Frame verdicts, microphone levels... from the device stacks, as check results."""
         hid = self._on
         for r in results:
-            self._sample(hid, r.device, r.check, r.ok, r.reason, {"value": r.value, **(r.params or {})})
+            self._sample(hid, r.device, r.check, r.ok, r.code, r.params, {"value": r.value, "detail": r.detail})
 
-    def _sample(self, hid, device: str, check: str, ok: bool, reason: str, evidence: dict) -> None:
+    def _sample(self, hid, device: str, check: str, ok: bool, code: str, params: dict, evidence: dict,
+                alarm: bool = True) -> None:
+        """One observation of the watch. A failure that lasts past its threshold opens the
+        device's alarm for that cause (and, in a hearing, recommends a technical break); the
+        alarm closes as recovered when the check passes again."""
         key = (hid, device, check)
         now = self.clock.now()
         if ok:
@@ -555,23 +554,25 @@ class Lifecycle:
                 gone = self._degraded.pop(key, None)
                 if gone and hid and not any(k[0] == hid for k in self._degraded) and hid in self._break:
                     self._log("quality.restored", hid, detail={"device": device, "check": check})
-            if gone and hid is None:   # outside the lock: clearing announces (see _publish)
-                self._clear_alarms(key=f"check:{device}:{check}", why="the check passes again")
+                incident = next((a for a in self._alarms if a["key"] == f"watch:{device}:{check}"), None)
+            if gone and incident is not None:   # outside the lock: announcing waits for the room thread
+                self._recovered(incident, "the check passes again")
             return
         with self._lock:
-            bad = self._degraded.setdefault(key, {"since": now, "reason": reason, "reported": False})
-            bad["reason"], bad["evidence"] = reason, evidence
+            bad = self._degraded.setdefault(key, {"since": now, "reported": False})
+            bad["code"], bad["params"], bad["evidence"] = code, params, evidence
             lasted = now - bad["since"]
-            limit = self._threshold(device, check)
-            if lasted < limit or bad["reported"]:
+            if lasted < self._threshold(device, check) or bad["reported"]:
                 return
             bad["reported"] = True
-        detail = {"device": device, "check": check, "reason": reason, "seconds": round(lasted),
+        detail = {"device": device, "check": check, "code": code, "params": params, "seconds": round(lasted),
                   "since": iso_utc(bad["since"]), "evidence": evidence}
+        if alarm:
+            dcfg = self.cfg.devices.get(device)
+            self._raise_alarm(f"watch:{device}:{check}", "fault" if dcfg is None or dcfg.required else "warning",
+                              code, code, {"device": dcfg.label if dcfg else device, **params}, detail,
+                              hearing_id=hid, device=device, first_seen=bad["since"])
         if hid is None:
-            self._raise_alarm(f"check:{device}:{check}", "fault", f"{device} {check}: {reason} for {lasted:.0f} s",
-                              "check.failing", {"device": device, "check": check, "reason": reason}, detail,
-                              device=device)
             return
         with self._lock:
             first = hid not in self._break
@@ -687,15 +688,17 @@ class Lifecycle:
         # alarms): it runs right after this event has reached every follower, not nested inside
         # its delivery, where followers subscribed after the lifecycle (the MQTT link) would get
         # the reaction before its cause.
-        if event.kind == ev.DEVICE_FAULT:
-            self._on_room_thread(self._device_lost, event.data["device"], event.data.get("reason", ""))
-        elif event.kind == ev.DEVICE_RECOVERED:
+        online = event.data.get("check", ONLINE_CHECK) == ONLINE_CHECK if isinstance(event.data, dict) else False
+        if event.kind == ev.DEVICE_FAULT and online:
+            self._on_room_thread(self._device_lost, event.data["device"], event.data.get("detail", ""))
+        elif event.kind == ev.DEVICE_RECOVERED and online:
             self._on_room_thread(self._device_back, event.data["device"])
         elif event.kind == ev.READINESS:
             suspended = event.data["state"] == RoomState.SUSPENDED.value
             reason = "; ".join(event.data.get("reasons", [])) if suspended else None
             if bool(reason) != bool(self._suspended):
                 self._suspension(reason)
+            self._on_room_thread(self._reconcile, event.data)
             self._outputs()
         self._notify()   # waiters in wait_for() see every room event too
 
@@ -754,26 +757,74 @@ class Lifecycle:
                 self.gpio.power(dev, True)
             self._log("first_aid.worked", None, device=dev, detail={"after_s": self.clock.now() - fa["at"]})
             self._publish(ev.FIRST_AID, {"device": dev, "action": "worked"})
-        had_alarm = self._clear_alarms(key=f"device:{dev}", why="the device answers again")
-        if worked or had_alarm:
             self._repeat_selftests(f"{dev} answers again")
         self._outputs()
         self._notify()
 
     def _declare_device_fault(self, dev: str, reason: str, tried: bool) -> None:
-        actions = self.room.store.query("SELECT at, kind, detail FROM room_log WHERE device=? AND kind LIKE "
-                                        "'first_aid.%' ORDER BY id DESC LIMIT 4", (dev,)) if tried else []
+        """No first aid (or it did not help): the link's incident opens from the room state."""
+        self._reconcile(self.room.readiness().to_dict())
+
+    # -- incidents: one alarm per device and cause, opened and closed by the room state ------------
+
+    def _first_aid_pending(self, dev: str) -> bool:
+        fa = self._first_aid.get(dev)
+        return fa is not None and fa["state"] in ("power_off", "power_on")
+
+    def _reconcile(self, readiness: dict) -> None:
+        """Open an alarm for each failing check of each device (once, not per poll) and close,
+        as recovered, those whose cause is gone. Whatever found it: the poll, a self-test,
+        the panel's test. A lost device's link waits for its first aid to be tried."""
+        devices = readiness.get("devices", {})
+        failing = {}
+        for dev, d in devices.items():
+            for c in d["checks"]:
+                if not c["ok"] and c["code"] not in PASSING_STATES \
+                        and not (c["check"] == ONLINE_CHECK and self._first_aid_pending(dev)):
+                    failing[f"device:{dev}:{c['check']}"] = (dev, d, c)
+        open_keys = {a["key"] for a in self._alarms}
+        for key, (dev, d, c) in failing.items():
+            if key not in open_keys:
+                self._open_incident(key, dev, d, c)
+        for a in list(self._alarms):
+            if a["key"].startswith("device:") and a["key"] not in failing and \
+                    _cause_gone(devices.get(a["device"]), a["key"].split(":", 2)[2]):
+                self._recovered(a, "the device passes this check again")
+
+    def _open_incident(self, key: str, dev: str, d: dict, c: dict) -> None:
         dcfg = self.cfg.devices.get(dev)
-        self._raise_alarm(f"device:{dev}", "fault", f"{dcfg.label if dcfg else dev} not answering: {reason}",
-                          "device.unreachable", {"device": dcfg.label if dcfg else dev, "error": reason},
-                          {"reason": reason, "first_aid": [{"at": iso_utc(a["at"]), "action": a["kind"]}
-                                                           for a in reversed(actions)]}, device=dev)
+        label = dcfg.label if dcfg else dev
+        evidence = {"check": c["check"], "value": c.get("value"), "detail": c.get("detail", ""),
+                    "measured_at": iso_utc(c["at"]), "live": c.get("live", False)}
+        if c["check"] == ONLINE_CHECK:
+            evidence["first_aid"] = [{"at": iso_utc(r["at"]), "action": r["kind"]} for r in self.room.store.query(
+                "SELECT at, kind FROM room_log WHERE device=? AND kind LIKE 'first_aid.%' AND at>=? ORDER BY id",
+                (dev, self.clock.now() - self.settings.first_aid_cooldown_s))]
+        self._raise_alarm(key, "fault" if d.get("required", True) else "warning", c.get("reason") or c["code"],
+                          c["code"], {"device": label, **(c.get("params") or {})}, evidence, device=dev,
+                          first_seen=c["at"])
+
+    def _recovered(self, alarm: dict, why: str) -> None:
+        now = self.clock.now()
+        with self._lock:
+            self.room.store.execute("UPDATE alarms SET state='recovered', closed_at=?, note=? WHERE id=?",
+                                    (now, why, alarm["id"]))
+            self._reload_alarms()
+        seconds = round(now - alarm["raised_at"], 1)
+        self._log("alarm.recovered", alarm["hearing_id"], device=alarm["device"],
+                  detail={"alarm": alarm["id"], "key": alarm["key"], "seconds": seconds})
+        self._publish(ev.ALARM_CLEARED, {"alarm": {**alarm, "state": "recovered", "closed_at": now},
+                                         "why": why, "seconds": seconds})
+        self._outputs()
+        self._repeat_selftests(f"{alarm['device']} recovered")
+        self._notify()
 
     def first_aid(self) -> dict:
         with self._lock:
             return {d: {k: v for k, v in fa.items() if k != "timers"} for d, fa in self._first_aid.items()}
 
-    def _raise_alarm(self, key, level, message, code, params, evidence, hearing_id=None, device=None) -> dict:
+    def _raise_alarm(self, key, level, message, code, params, evidence, hearing_id=None, device=None,
+                     first_seen: float | None = None) -> dict:
         with self._lock:
             existing = next((a for a in self._alarms if a["key"] == key), None)
             if existing is not None:
@@ -781,7 +832,8 @@ class Lifecycle:
             aid = self.room.store.execute(
                 "INSERT INTO alarms(key, level, hearing_id, device, message, code, params, evidence, raised_at, state) "
                 "VALUES (?,?,?,?,?,?,?,?,?,'open')",
-                (key, level, hearing_id, device, message, code, _dump(params), _dump(evidence), self.clock.now()))
+                (key, level, hearing_id, device, message, code, _dump(params), _dump(evidence),
+                 min(first_seen or self.clock.now(), self.clock.now())))
             self._reload_alarms()
             alarm = self.alarm(aid)
         self._log("alarm.raised", hearing_id, device=device, detail={"alarm": aid, "key": key, "message": message})
@@ -822,6 +874,10 @@ class Lifecycle:
                 raise ValueError(f"no alarm {alarm_id}")
             if alarm["state"] not in OPEN_STATES:
                 raise ValueError(f"alarm {alarm_id} is already closed ({alarm['state']})")
+            still = self._still_failing(alarm) if mark == "fixed" else None
+            if still is not None:
+                raise ValueError(f"alarm {alarm_id} cannot be marked fixed: the device still fails this check "
+                                 f"({still.get('reason') or still['code']})")
             closed = self.clock.now() if mark == "fixed" else None
             self.room.store.execute("UPDATE alarms SET state=?, marked_by=?, marked_at=?, note=?, closed_at=? "
                                     "WHERE id=?", (mark, who.strip(), self.clock.now(), note, closed, alarm_id))
@@ -832,6 +888,8 @@ class Lifecycle:
         self._publish(ev.FAULT_MARKED, {"alarm": alarm, "mark": mark, "by": who.strip(), "note": note})
         self._outputs()
         if mark == "fixed":
+            if alarm["key"].startswith("device:"):   # a self-test's finding: the next test judges again
+                self.room.forget(alarm["device"], alarm["key"].split(":", 2)[2])
             self._repeat_selftests(f"alarm {alarm_id} marked fixed by {who.strip()}")
         elif mark == "cannot_be_fixed":
             hid = alarm["hearing_id"] or self._next_hearing_id()
@@ -839,6 +897,18 @@ class Lifecycle:
                 self.draw_up_act(hid, who.strip())
         self._notify()
         return alarm
+
+    def _still_failing(self, alarm: dict) -> dict | None:
+        """The failing check a device still shows now, where the room sees it live (its link,
+        the poll's view, the watch); None when nothing current says it still fails."""
+        if alarm["key"].startswith("watch:"):
+            return {"code": alarm["code"], "reason": alarm["message"]}
+        if not alarm["key"].startswith("device:"):
+            return None
+        d = self.room.readiness().device(alarm["device"])
+        check = alarm["key"].split(":", 2)[2]
+        c = next((c for c in d.checks if c.check == check), None) if d else None
+        return c.to_dict() if c is not None and not c.ok and c.live else None
 
     def alarm(self, alarm_id: int) -> dict | None:
         rows = self.room.store.query("SELECT * FROM alarms WHERE id=?", (alarm_id,))
@@ -860,33 +930,73 @@ class Lifecycle:
 
     # -- the act (item 18) -----------------------------------------------------------------------
 
-    def facts(self, hid: str) -> dict:
-        """What happened, from the record, for the act on the absence of technical possibility."""
+    MEASURES = ("first_aid.power_off", "first_aid.power_on", "first_aid.worked", "first_aid.failed",
+                "connection.failed", "reconnect.started", "reconnect.done", "selftest.repeat", "fault.marked")
+
+    def facts(self, hid: str, other_reason: str = "") -> dict:
+        """What happened, from the record, for the act on the absence of technical possibility:
+        the faults recorded from a day before the hearing (with when they were seen, cleared and
+        marked), every measure tried and by whom, and the delay. Codes and parameters only: the
+        act's text is made from them in each language."""
         h = self._hearing(hid, allow_cancelled=True)
         since = h.start - self.settings.warn_before_s
-        alarms = [a for a in self.alarms(open_only=False)
-                  if a["hearing_id"] == hid or (a["device"] and a["raised_at"] >= since and a["level"] == "fault")]
-        tried = self.room.store.query(
-            "SELECT at, kind, device, who, detail FROM room_log WHERE (hearing_id=? OR (hearing_id IS NULL AND at>=?)) "
-            "AND kind IN ('first_aid.power_off','first_aid.power_on','first_aid.worked','first_aid.failed',"
-            "'connection.failed','reconnect.started','fault.marked','selftest.repeat') ORDER BY id", (hid, since))
         local = self.schedule.local
+
+        def at(t):
+            return f"{local(t):%d.%m.%Y %H:%M}" if t else None
+
+        def label(dev):
+            dcfg = self.cfg.devices.get(dev) if dev else None
+            return (dcfg.label if dcfg else dev) if dev else None
+
+        alarms = [a for a in self.alarms(open_only=False) if a["level"] == "fault" and
+                  (a["hearing_id"] == hid or (a["device"] and a["raised_at"] >= since
+                                              and (a["closed_at"] is None or a["closed_at"] >= since)))]
+        marks = {}
+        tried = []
+        for t in self.room.store.query(
+                f"SELECT at, kind, device, who, detail FROM room_log WHERE (hearing_id=? OR (hearing_id IS NULL "
+                f"AND at>=?)) AND kind IN ({','.join('?' * len(self.MEASURES))}) ORDER BY id",
+                (hid, since, *self.MEASURES)):
+            detail = json.loads(t["detail"])
+            if t["kind"] == "fault.marked":
+                marks.setdefault(detail.get("alarm"), []).append(
+                    {"mark": detail.get("mark"), "by": t["who"], "at_local": at(t["at"])})
+            params = {k: detail[k] for k in ("mark", "off_s", "waited_s") if k in detail}
+            tried.append({"at_local": at(t["at"]), "action": t["kind"], "device": t["device"],
+                          "device_label": label(t["device"]), "who": t["who"], "params": params})
+        connected = self.room.store.query("SELECT MIN(at) AS at FROM room_log WHERE hearing_id=? AND "
+                                          "kind='connection.started'", (hid,))[0]["at"]
+        now = self.clock.now()
+        delay = None
+        if now > h.start or (connected and connected > h.start):
+            until = connected if connected and connected > h.start else None
+            delay = {"planned_local": at(h.start), "until_local": at(until),
+                     "minutes": round(((until or now) - h.start) / 60)}
         return {
             "court": self.cfg.court_name, "court_id": self.cfg.court_id, "courtroom": self.cfg.courtroom,
             "case_number": h.case_number, "hearing_id": hid,
-            "start_local": f"{local(h.start):%d.%m.%Y %H:%M}", "timezone": self.cfg.timezone,
+            "start_local": at(h.start), "timezone": self.cfg.timezone,
             "far_side": h.far_side.to_dict(),
-            "failures": [{"at": f"{local(a['raised_at']):%d.%m.%Y %H:%M}", "what": a["message"], "code": a["code"],
-                          "params": a["params"], "state": a["state"], "by": a["marked_by"]} for a in alarms
-                         if a["level"] == "fault"],
-            "tried": [{"at": f"{local(t['at']):%d.%m.%Y %H:%M}", "action": t["kind"], "device": t["device"],
-                       "who": t["who"], "detail": json.loads(t["detail"])} for t in tried],
+            "failures": [{"device": a["device"], "device_label": label(a["device"]), "code": a["code"],
+                          "params": a["params"], "first_seen_local": at(a["raised_at"]),
+                          "cleared_local": at(a["closed_at"]) if a["state"] in ("recovered", "fixed", "cleared")
+                          else None, "state": a["state"], "marks": marks.get(a["id"], [])} for a in alarms],
+            "tried": tried,
+            "delay": delay,
+            "other_reason": other_reason.strip(),
             "technician": next((a["marked_by"] for a in alarms if a["state"] == "cannot_be_fixed"), ""),
-            "drawn_up_local": f"{local(self.clock.now()):%d.%m.%Y %H:%M}",
+            "drawn_up_local": at(now),
         }
 
-    def draw_up_act(self, hid: str, who: str = "") -> dict:
-        facts = self.facts(hid)
+    def draw_up_act(self, hid: str, who: str = "", other_reason: str = "") -> dict:
+        """Draft the act (item 18). With no fault on record it needs the secretary's written
+        reason: item 18 also covers a delay "for other reasons", but an act must say why."""
+        if not isinstance(other_reason, str) or len(other_reason) > 2000:
+            raise ValueError("the reason must be text of at most 2000 characters")
+        facts = self.facts(hid, other_reason)
+        if not facts["failures"] and not facts["other_reason"]:
+            raise ValueError("no technical fault is recorded for this hearing: write the reason for the act")
         act = self.acts.draft(hid, facts, who)
         self._log("act.created", hid, who, {"act": act["id"]})
         self._publish(ev.ACT_CREATED, {"act_id": act["id"], "hearing_id": hid, "facts": facts})
@@ -1063,3 +1173,16 @@ def _dump(value) -> str:
 
 def _alarm(row: dict) -> dict:
     return {**row, "params": json.loads(row["params"]), "evidence": json.loads(row["evidence"])}
+
+
+def _cause_gone(device: dict | None, check: str) -> bool:
+    """Whether a device's state says an incident's cause is gone: the check passes now, or
+    it was a "could not reach it" finding and the device answers again. A device that does
+    not answer tells nothing of its other causes."""
+    if device is None:
+        return True
+    checks = {c["check"]: c for c in device["checks"]}
+    online = checks.get(ONLINE_CHECK)
+    if check in checks:
+        return checks[check]["ok"]
+    return online is not None and online["ok"] and check in (ONLINE_CHECK, "reachable", "timeout")

@@ -13,6 +13,7 @@ whole check has a deadline. The controller announces what happens on its
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import logging
 import queue
 import threading
@@ -57,6 +58,8 @@ class Controller:
         self._changed = threading.Condition()
         # -- state below is touched only on the room thread --
         self._link: dict[str, CheckResult | None] = {dev_id: None for dev_id in adapters}
+        self._live: dict[str, tuple[CheckResult, ...]] = {dev_id: () for dev_id in adapters}
+        self._values: dict[str, dict] = {dev_id: {} for dev_id in adapters}
         self._checks: dict[str, tuple[CheckResult, ...]] = {dev_id: () for dev_id in adapters}
         self._suspended: str | None = None
         self._run_id: int | None = None
@@ -247,27 +250,47 @@ class Controller:
             if self.clock() - self._published_at >= HEARTBEAT_S:
                 self._refresh(force=True)
 
-    def _device_changed(self, dev_id: str, available: bool, reason: str, values: dict) -> None:
-        self.post(self._apply_link, dev_id, available, reason, values)
+    def _device_changed(self, dev_id: str, available: bool, detail: str, values: dict, live: tuple) -> None:
+        self.post(self._apply_poll, dev_id, available, detail, values, live)
 
-    def _apply_link(self, dev_id: str, available: bool, reason: str, values: dict) -> None:
+    def _apply_poll(self, dev_id: str, available: bool, detail: str, values: dict, live: tuple) -> None:
+        """A poll's news: availability, the values it read and the health they show."""
         was = self._link.get(dev_id)
+        adapter = self._adapters[dev_id]
         if available:
-            self._link[dev_id] = CheckResult(dev_id, LINK, True, "", values, "device.link")
+            self._link[dev_id] = adapter.live(LINK, True, "device.link")
             # A failure that only said "could not reach it" is superseded by its return.
             self._checks[dev_id] = tuple(c for c in self._checks[dev_id] if c.check not in STALE_WHEN_BACK)
         else:
-            self._link[dev_id] = CheckResult(dev_id, LINK, False, f"not answering: {reason}", None,
-                                             "device.unreachable", {"error": reason})
-        self.store.log_device(dev_id, available, reason, self.clock())
-        if was is not None and was.ok != available:
-            kind = ev.DEVICE_RECOVERED if available else ev.DEVICE_FAULT
-            self.events.publish(ev.Event(kind, {"device": dev_id, "reason": reason, "required":
-                                                self.cfg.devices[dev_id].required if dev_id in self.cfg.devices
-                                                else True}))
-        elif was is None and not available:
-            self.events.publish(ev.Event(ev.DEVICE_FAULT, {"device": dev_id, "reason": reason}))
+            self._link[dev_id] = dataclasses.replace(adapter.live(LINK, False, "device.unreachable"), detail=detail)
+        if was is None or was.ok != available:
+            self.store.log_device(dev_id, available, detail, self.clock())
+            if was is not None or not available:
+                self._announce_check(dev_id, self._link[dev_id])
+        before = {c.check: c for c in self._live[dev_id]}
+        for c in live:
+            old = before.get(c.check)
+            if c is not old and (old is not None and old.ok != c.ok or old is None and not c.ok):
+                self._announce_check(dev_id, c)
+        self._live[dev_id], self._values[dev_id] = tuple(live), dict(values)
         self._refresh()
+
+    def _announce_check(self, dev_id: str, check: CheckResult) -> None:
+        """A device's fault or recovery, as the centre and the lifecycle hear it."""
+        dcfg = self.cfg.devices.get(dev_id)
+        self.events.publish(ev.Event(ev.DEVICE_RECOVERED if check.ok else ev.DEVICE_FAULT, {
+            "device": dev_id, "check": check.check, "code": check.code, "params": check.params,
+            "reason": check.reason, "detail": check.detail, "required": dcfg.required if dcfg else True}))
+
+    def forget(self, dev_id: str, check: str) -> None:
+        """Drop a self-test's finding (marked fixed by the technician): the next self-test judges again."""
+        def drop():
+            self._checks[dev_id] = tuple(c for c in self._checks.get(dev_id, ()) if c.check != check)
+            self._refresh()
+        if self.on_room_thread():
+            drop()
+        else:
+            self._call(drop)
 
     def _set_suspended(self, reason: str | None) -> None:
         self._suspended = reason
@@ -315,27 +338,29 @@ class Controller:
         dev_id = coord.adapter.id
         started = time.monotonic()
         try:
-            results = coord.call(lambda adapter: adapter.checks(ctx))
+            results = coord.call(lambda adapter: adapter.run_checks(ctx))
         except DeviceError as exc:
             results = [CheckResult(dev_id, "reachable", False, str(exc), None, "device.unreachable",
-                                   {"error": str(exc)})]
+                                   {"error": str(exc)}, duration_s=time.monotonic() - started)]
         except Exception as exc:
             log.exception("%s: check crashed", dev_id)
-            results = [CheckResult(dev_id, "error", False, f"internal error: {exc}")]
-        took = time.monotonic() - started
+            results = [CheckResult(dev_id, "error", False, f"internal error: {exc}",
+                                   duration_s=time.monotonic() - started)]
         coord.poke()
-        return [r if r.duration_s else CheckResult(**{**r.__dict__, "duration_s": took}) for r in results]
+        return results
 
     def _finish_selftest(self, run_id: int, results: dict[str, tuple[CheckResult, ...]]) -> None:
         self._checks.update(results)
         self._run_id = None
         readiness = self._compute()
+        # The run's verdict is the devices' (a test during a hearing is not "in_hearing").
+        state = readiness.state if readiness.state is RoomState.SUSPENDED else readiness.verdict
         flat = [r for rs in results.values() for r in rs]
-        self.store.finish_run(run_id, readiness.state.value, list(readiness.reasons), flat, self.clock())
-        self._last_run = {"run_id": run_id, "state": readiness.state.value, "reasons": list(readiness.reasons),
+        self.store.finish_run(run_id, state.value, list(readiness.reasons), flat, self.clock())
+        self._last_run = {"run_id": run_id, "state": state.value, "reasons": list(readiness.reasons),
                           "readiness": readiness.to_dict()}
         self._refresh()
-        self.events.publish(ev.Event(ev.SELFTEST_FINISHED, {"run_id": run_id, "state": readiness.state.value,
+        self.events.publish(ev.Event(ev.SELFTEST_FINISHED, {"run_id": run_id, "state": state.value,
                                                              "reasons": list(readiness.reasons)}))
         with self._changed:
             self._changed.notify_all()
@@ -344,14 +369,13 @@ class Controller:
         devices = []
         for dev_id in self._adapters:
             dcfg = self.cfg.devices.get(dev_id)
-            link = self._link.get(dev_id)
-            checks = ((link,) if link else ()) + self._checks.get(dev_id, ())
             state = DeviceState.from_checks(dev_id, dcfg.type if dcfg else "device",
-                                            dcfg.required if dcfg else True, checks,
+                                            dcfg.required if dcfg else True, self._device_checks(dev_id),
                                             label=dcfg.label if dcfg else dev_id)
+            state = dataclasses.replace(state, values=self._values.get(dev_id, {}))
             before = self._readiness.device(dev_id) if hasattr(self, "_readiness") else None
             if before is not None and before.health is state.health:
-                state = DeviceState(**{**state.__dict__, "since": before.since})
+                state = dataclasses.replace(state, since=before.since)
             devices.append(state)
         room_state, reasons = verdict(devices)
         fitness, activity = room_state, ""
@@ -365,18 +389,36 @@ class Controller:
         return Readiness(self.cfg.court_id, self.cfg.courtroom, room_state, tuple(devices), tuple(reasons),
                          now, now + VALID_FOR_S, activity, fitness)
 
+    def _device_checks(self, dev_id: str) -> tuple[CheckResult, ...]:
+        """The link, the live checks and the self-test's findings, the newest word on each thing.
+
+        A live check answers a self-test's finding on the same thing once it is newer (the
+        camera in standby at the test, on since); a finding newer than the live check stands
+        until the poll's view changes. While the device does not answer, its live checks are
+        unknown and left out."""
+        link = self._link.get(dev_id)
+        live = self._live.get(dev_id, ()) if link is not None and link.ok else ()
+        found = self._checks.get(dev_id, ())
+        adapter = self._adapters[dev_id]
+        kept_found = tuple(f for f in found if not any(adapter.clears(c, f) and c.at >= f.at for c in live))
+        kept_live = tuple(c for c in live if not any(f.check == c.check and f.at > c.at for f in kept_found))
+        return ((link,) if link else ()) + kept_live + kept_found
+
     def _refresh(self, force: bool = False) -> None:
         new = self._compute()
         old = self._readiness
-        same = (new.state, new.reasons, new.activity, [d.to_dict() | {"since": 0} for d in new.devices]) == \
-               (old.state, old.reasons, old.activity, [d.to_dict() | {"since": 0} for d in old.devices])
-        if same and not force:
-            return
         self._readiness = new
         with self._changed:
             self._changed.notify_all()
-        self._announce(new)
+        if force or _meaning(new) != _meaning(old):   # values alone (levels...) are read, not announced
+            self._announce(new)
 
     def _announce(self, readiness: Readiness) -> None:
         self._published_at = self.clock()
         self.events.publish(ev.Event(ev.READINESS, readiness.to_dict()))
+
+
+def _meaning(r: Readiness) -> tuple:
+    """What a readiness says, without when it was measured or the poll's raw values."""
+    return (r.state, r.verdict, r.reasons, r.activity,
+            [{k: v for k, v in d.to_dict().items() if k not in ("since", "values")} for d in r.devices])

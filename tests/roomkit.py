@@ -8,7 +8,9 @@ from vksroom.drivers.errors import DeviceTimeout
 
 
 class FlagDevice(DeviceAdapter):
-    """A stand-in device for tests of room logic: answers while ``up`` is set."""
+    """A stand-in device for tests of room logic: answers while ``up`` is set; its poll reads
+    ``power`` (a camera's "standby" is a live fault); ``finding`` makes its self-test fail a
+    check the poll cannot see (a preset off its place)."""
 
     kind = "test"
 
@@ -19,6 +21,10 @@ class FlagDevice(DeviceAdapter):
         self.check_time = check_time
         self.hang = hang
         self.checked_at = None
+        self.power = "on"
+        self.finding = None          # a failing self-test check's name, or None
+        self.polls = 0
+        self.polled = threading.Condition()
 
     def connect(self):
         if not self.up.is_set():
@@ -26,14 +32,30 @@ class FlagDevice(DeviceAdapter):
 
     def poll(self):
         self.connect()
-        return {"power": "on"}
+        with self.polled:
+            self.polls += 1
+            self.polled.notify_all()
+        return {"power": self.power}
+
+    def live_checks(self, values):
+        ok = values.get("power") == "on"
+        return [self.live("power", ok, "camera.power" if ok else "camera.standby")]
+
+    def wait_polls(self, n, timeout=10.0):
+        """Wait until ``n`` more polls have been made."""
+        with self.polled:
+            goal = self.polls + n
+            assert self.polled.wait_for(lambda: self.polls >= goal, timeout), f"{self.id}: {self.polls} polls"
 
     def checks(self, ctx):
         self.checked_at = time.monotonic()
         if self.hang is not None:
             self.hang.wait(10)
         time.sleep(self.check_time)  # stands for the device's own response time
-        return [self.result("power", True, "", "on")]
+        results = [self.result("power", self.power == "on", "", self.power)]
+        if self.finding:
+            results.append(self.result(self.finding, False, code="camera.preset_off"))
+        return results
 
 
 

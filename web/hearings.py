@@ -78,6 +78,8 @@ MESSAGES = {
     "act": {"kk": "Техникалық мүмкіндіктің болмауы туралы акт", "ru": "Акт об отсутствии технической возможности",
             "en": "Act on the absence of technical possibility"},
     "draw_up_act": {"kk": "Акт жасау", "ru": "Составить акт", "en": "Draw up act"},
+    "act_reason": {"kk": "Техникалық ақаулық тіркелмесе: актінің себебі", "ru": "Если неисправность не "
+                   "зафиксирована: причина составления акта", "en": "If no fault is recorded: the reason for the act"},
     "download_pdf": {"kk": "PDF жүктеу (басып шығару)", "ru": "Скачать PDF (печать)", "en": "Download PDF (print)"},
     "printed": {"kk": "Басып шығарылды, өзгертуге болмайды", "ru": "Напечатан, изменить нельзя",
                 "en": "Printed, no longer editable"},
@@ -229,7 +231,7 @@ def end(hid):
 
 @bp.post("/hearings/<hid>/act")
 def draw_up_act(hid):
-    return _act_on_hearing(hid, lambda: _life().draw_up_act(hid, _who()))
+    return _act_on_hearing(hid, lambda: _life().draw_up_act(hid, _who(), request.form.get("reason", "")))
 
 
 @bp.get("/hearings/<hid>/record.<fmt>")

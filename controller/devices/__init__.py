@@ -18,6 +18,7 @@ Adapters are registered by config ``type`` in :data:`ADAPTERS`.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import threading
 import time
@@ -61,10 +62,24 @@ class DeviceAdapter(ABC):
     def id(self) -> str:
         return self.cfg.id
 
+    _mark: float | None = None   # during run_checks: when the previous check ended
+
     def result(self, check: str, ok: bool, reason: str = "", value=None, code: str = "", detail: str = "",
                **params) -> CheckResult:
+        took = 0.0
+        if self._mark is not None:   # each check's own time: since the previous one ended
+            now = time.monotonic()
+            took, self._mark = now - self._mark, now
         return CheckResult(self.cfg.id, check, ok, reason, value, code or f"{self.kind}.{check}", params,
-                           detail=detail)
+                           duration_s=took, detail=detail)
+
+    def run_checks(self, ctx: CheckContext) -> list[CheckResult]:
+        """The self-test's part of this device, each result timed around its own check."""
+        self._mark = time.monotonic()
+        try:
+            return self.checks(ctx)
+        finally:
+            self._mark = None
 
     @abstractmethod
     def connect(self) -> None: ...
@@ -74,6 +89,21 @@ class DeviceAdapter(ABC):
 
     @abstractmethod
     def checks(self, ctx: CheckContext) -> list[CheckResult]: ...
+
+    def live_checks(self, values: dict) -> list[CheckResult]:
+        """What the poll's ``values`` say of the device's health, as checks marked ``live``
+        (camera in standby, codec diagnostics Error, a muted microphone...). Pure: no I/O.
+        The room keeps them between self-tests, so a fault the poll can see is seen, and
+        cleared, within a poll or two."""
+        return []
+
+    def clears(self, live: CheckResult, found: CheckResult) -> bool:
+        """Whether a newer passing ``live`` check answers a self-test's failed ``found`` one
+        (by default: the same check)."""
+        return live.check == found.check
+
+    def live(self, check: str, ok: bool, code: str = "", **params) -> CheckResult:
+        return dataclasses.replace(self.result(check, ok, code=code, **params), live=True)
 
     def close(self) -> None:
         pass

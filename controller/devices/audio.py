@@ -106,12 +106,38 @@ class AudioAdapter(DeviceAdapter):
 
     def poll(self) -> dict:
         device = self._driver()
-        device.refresh()
-        out = {"mutes": self.mutes(), "levels": self.levels()}
+        for ch in self.channels.values():   # every channel's mute: one pressed on the DSP itself shows
+            device.get_mute(ch.index)
+        levels = self.levels()
+        out = {"mutes": self.mutes(), "levels": levels,
+               "clipping": {name: level is not None and level >= self.channels[name].clip_db
+                            for name, level in levels.items()}}
         noise = device.line.degraded()
         if noise:
             out["degraded"] = noise
         return out
+
+    def live_checks(self, values: dict) -> list[CheckResult]:
+        """A microphone muted that should be open (or open that should be muted), and the
+        line's noise. Levels and clipping are values: a loud word is no fault, and silence
+        is not either (the in-hearing watch judges clipping that lasts)."""
+        out = []
+        mutes = values.get("mutes", {})
+        for name, ch in self.channels.items():
+            muted = mutes.get(name)
+            if muted is None:
+                continue
+            ok = muted != ch.expect_unmuted
+            code = "dsp.channel.ok" if ok else ("dsp.channel.muted" if muted else "dsp.channel.unmuted")
+            out.append(self.live(f"mute.{name}", ok, code, channel=ch.label or name))
+        noise = values.get("degraded")
+        out.append(self.live("link", not noise, "dsp.link_noise" if noise else "dsp.link"))
+        return out
+
+    def clears(self, live: CheckResult, found: CheckResult) -> bool:
+        if live.check.startswith("mute.") and found.code in ("dsp.channel.muted", "dsp.channel.unmuted"):
+            return found.check == "channel." + live.check[len("mute."):]
+        return super().clears(live, found)
 
     def close(self) -> None:
         if self.device is not None:

@@ -27,10 +27,30 @@ from pathlib import Path
 
 from vksroom.controller.devices import CheckContext, DeviceAdapter
 from vksroom.controller.model import CheckResult
-from vksroom.drivers.errors import ConfigError, DeviceError
+from vksroom.drivers.errors import ConfigError, DeviceError, DeviceRejected
 from vksroom.drivers.visca import check_settings, open_camera
 
 log = logging.getLogger(__name__)
+
+
+# Self-tests that prepare a hearing switch a camera in standby on (and wait for it to boot).
+POWER_ON_TRIGGERS = ("schedule", "repeat", "test-session")
+
+
+def _power(cam) -> str:
+    """on | standby | booting: a camera initialising after power-on refuses with error 41."""
+    try:
+        return cam.power()
+    except DeviceRejected as exc:
+        if exc.code == 0x41:
+            return "booting"
+        raise
+
+
+def _link_failure(exc: DeviceError) -> bool:
+    from vksroom.drivers.errors import DeviceTimeout, TransportError
+
+    return isinstance(exc, (TransportError, DeviceTimeout))
 
 DEFAULT_TOLERANCE = 8
 # the light liveness inquiry must fail fast enough to report a loss within 3 s
@@ -58,13 +78,24 @@ class CameraAdapter(DeviceAdapter):
                 self.cam = open_camera(self.cfg.url, **self.settings)
             else:
                 self.cam.open()
-            self.cam.power()          # raises (error 41) while the camera is still booting
-            if self.version is None:
+            if _power(self.cam) != "booting" and self.version is None:
                 self.version = self.cam.version()
 
     def poll(self) -> dict:
         cam = self._camera()
-        return {"power": cam.power()}
+        values = {"power": _power(cam)}
+        if values["power"] == "on":
+            try:
+                values["pan"], values["tilt"] = cam.position()
+            except DeviceError as exc:   # a link failure fails the poll; a refusal (moving...) does not
+                if _link_failure(exc):
+                    raise
+        return values
+
+    def live_checks(self, values: dict) -> list[CheckResult]:
+        power = values.get("power")
+        code = {"on": "camera.power", "booting": "camera.booting"}.get(power, "camera.standby")
+        return [self.live("power", power == "on", code, power=power)]
 
     def close(self) -> None:
         with self._lock:
@@ -155,14 +186,17 @@ class CameraAdapter(DeviceAdapter):
         results: list[CheckResult] = []
         try:
             cam = self._camera()
-            power = cam.power()
+            power = _power(cam)
+            if power != "on" and ctx.trigger in POWER_ON_TRIGGERS:
+                power = self._switch_on(cam, ctx)
         except DeviceError as exc:
             results.append(self.result("reachable", False, f"camera does not answer: {exc}", code="camera.unreachable",
                                        error=str(exc)))
             return results
         results.append(self.result("reachable", True, "camera answers"))
         if power != "on":
-            results.append(self.result("power", False, "camera is in standby", value=power, code="camera.standby"))
+            results.append(self.result("power", False, f"camera is {power}", value=power,
+                                       code="camera.booting" if power == "booting" else "camera.standby"))
             return results
         results.append(self.result("power", True, "camera is on", value=power))
         try:
@@ -175,6 +209,16 @@ class CameraAdapter(DeviceAdapter):
         results.extend(self._preset_checks(cam, ctx))
         return results
 
+    def _switch_on(self, cam, ctx: CheckContext) -> str:
+        """Power a camera in standby on before a hearing and wait, within the self-test's
+        deadline, until it has booted (it refuses commands with error 41 meanwhile)."""
+        log.info("camera %s: in standby before a hearing; switching it on", self.id)
+        cam.power_on()
+        power = _power(cam)
+        while power != "on" and ctx.remaining() > 0.5 and not ctx.cancelled.wait(0.5):
+            power = _power(cam)
+        return power
+
     def _picture_checks(self, check: str, role: str, ctx: CheckContext) -> list[CheckResult]:
         """After a preset landed: is the picture right? Judged against that role's references."""
         url = self.cfg.options.get("video")
@@ -182,8 +226,12 @@ class CameraAdapter(DeviceAdapter):
             return []
         from vksroom.controller.video import check_preset_video
 
+        started = time.monotonic()
         results = check_preset_video(self.id, role, url, ctx.data_dir, timeout=min(5.0, ctx.remaining()))
-        return [dataclasses.replace(r, check=f"{check}.{r.check}") for r in results]
+        took = time.monotonic() - started      # one picture judged: its time is each verdict's
+        if self._mark is not None:
+            self._mark = time.monotonic()
+        return [dataclasses.replace(r, check=f"{check}.{r.check}", duration_s=took) for r in results]
 
     def capture_reference(self, role: str, label: str = "") -> str:
         """Recall ``role``'s preset and store the picture as its reference (a good test session)."""

@@ -42,6 +42,18 @@ class CodecAdapter(DeviceAdapter):
         out = {"call": status["call"], "diagnostics": status["diagnostics"], "mic_muted": status["mic_muted"]}
         if status["link_noise"]:
             out["degraded"] = status["link_noise"]
+        bad = [m for m in status.get("diagnostics_messages", ()) if m.get("level") in ("Error", "Critical")]
+        out["diagnostics_errors"] = len(bad)
+        return out
+
+    def live_checks(self, values: dict) -> list[CheckResult]:
+        out = []
+        if values.get("diagnostics") not in (None, "Unknown"):   # Poly reports none over its API
+            failing = values["diagnostics"] in ("Error", "Critical")
+            out.append(self.live("diagnostics", not failing, "codec.diagnostics_error" if failing
+                                 else "codec.diagnostics", count=values.get("diagnostics_errors", 0)))
+        noise = values.get("degraded")
+        out.append(self.live("link", not noise, "codec.link_noise" if noise else "codec.link"))
         return out
 
     def close(self) -> None:

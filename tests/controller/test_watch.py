@@ -53,7 +53,7 @@ def test_a_lasting_black_picture_raises_an_alarm_and_its_return_clears_it(tmp_pa
             assert not raised.is_set()        # not yet: it has not lasted
             clock.advance(25)                 # the picture stays black past the 20 s limit
             assert raised.wait(10)
-            assert [a["key"] for a in alarms] == ["check:cam1:video.black"]   # the cause, not its echoes
+            assert [a["key"] for a in alarms] == ["watch:cam1:video.black"]   # the cause, not its echoes
 
             stream.set_fault(None)
             assert cleared.wait(10)

@@ -59,12 +59,12 @@ def test_first_aid_that_does_not_help_declares_the_fault_with_what_was_tried(lif
     assert not room.life.alarms()
     clock.advance(room.life.settings.first_aid_wait_s)
     [alarm] = room.life.alarms()
-    assert alarm["key"] == "device:codec" and alarm["level"] == "fault"
+    assert alarm["key"] == "device:codec:online" and alarm["level"] == "fault"
     assert [a["action"] for a in alarm["evidence"]["first_aid"]] == ["first_aid.power_off", "first_aid.power_on",
                                                                      "first_aid.failed"]
     assert room.light() == "fault" and room.pin("buzzer") is True
     room.devices["codec"].up.set()                    # the technician replaced the cable
     room.wait(lambda: room.life.alarms() == [])
-    assert room.of("alarm.cleared")[-1]["why"] == "the device answers again"
+    assert room.of("alarm.cleared")[-1]["why"] == "the device passes this check again"
     room.wait(lambda: room.light() == "ready")
     assert room.pin("buzzer") is False

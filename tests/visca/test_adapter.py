@@ -28,7 +28,8 @@ def adapter_and_sim(make_sim, tmp_path):
 
 def test_connect_poll_and_checks_pass(adapter_and_sim, tmp_path):
     adapter, sim = adapter_and_sim
-    assert adapter.poll() == {"power": "on"}
+    assert adapter.poll() == {"power": "on", "pan": sim.pan, "tilt": sim.tilt}
+    assert [(c.check, c.ok, c.live) for c in adapter.live_checks(adapter.poll())] == [("power", True, True)]
     assert adapter.version["model"] == "0511"
     results = {r.check: r for r in adapter.checks(ctx(tmp_path))}
     assert set(results) == {"reachable", "power", "version", "preset_judge", "preset_witness"}

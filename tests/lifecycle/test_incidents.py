@@ -1,0 +1,83 @@
+"""Faults as incidents: each failing check opens one alarm per device and cause, whatever found
+it (the poll, a self-test, the watch); it closes by itself as recovered when the cause is gone;
+the technician's marks are refused where the device visibly still fails."""
+import pytest
+
+from lifehelp import at, clock, iso, life_room, mock_factory  # noqa: F401  (fixtures)
+
+SIZO = {"id": "sizo-1", "kind": "detention", "name": "СИЗО-1", "number": "sizo1@vks.kz"}
+
+
+def incidents(room, device):
+    return [a for a in room.life.alarms(open_only=False) if a["device"] == device]
+
+
+def test_a_poll_failing_for_sixty_polls_makes_one_alarm_that_recovery_closes(life_room):
+    room = life_room()
+    room.wait_state("ready")
+    cam = room.devices["cam1"]
+    cam.power = "standby"                                   # the judge's camera put in standby
+    room.wait(lambda: len(incidents(room, "cam1")) == 1)
+    cam.wait_polls(60)                                      # 60 polls later: still one alarm, one event
+    [alarm] = incidents(room, "cam1")
+    assert (alarm["key"], alarm["level"], alarm["state"], alarm["code"]) == \
+        ("device:cam1:power", "fault", "open", "camera.standby")
+    assert [a["alarm"]["id"] for a in room.of("alarm.raised")] == [alarm["id"]]
+    assert room.controller.readiness().state.value == "not_ready"
+    assert room.light() == "fault" and room.pin("buzzer") is True
+
+    with pytest.raises(ValueError, match="still fails"):    # "fixed" while it is still in standby
+        room.life.mark(alarm["id"], "fixed", "Ахметов Е.")
+    assert room.life.mark(alarm["id"], "fixing", "Ахметов Е.")["state"] == "fixing"
+    assert room.pin("buzzer") is False                      # fixing silences the buzzer
+
+    cam.power = "on"                                        # switched on again: it clears by itself
+    room.wait(lambda: room.life.alarms() == [])
+    [alarm] = incidents(room, "cam1")
+    assert alarm["state"] == "recovered" and alarm["closed_at"] >= alarm["raised_at"]
+    [cleared] = room.of("alarm.cleared")
+    assert cleared["alarm"]["id"] == alarm["id"] and cleared["seconds"] >= 0
+    room.wait_state("ready")
+    assert room.light() == "ready"
+
+
+def test_a_self_test_finding_opens_an_alarm_that_fixed_closes_until_the_next_test(life_room):
+    room = life_room()
+    room.wait_state("ready")
+    room.devices["cam1"].finding = "preset_judge"           # the judge's preset is off its place
+    room.controller.selftest("manual")
+    room.wait(lambda: [a["key"] for a in room.life.alarms()] == ["device:cam1:preset_judge"])
+    [alarm] = room.life.alarms()
+    room.devices["cam1"].finding = None                     # the technician stores the preset again
+    assert room.life.mark(alarm["id"], "fixed", "Ахметов Е.")["state"] == "fixed"   # the poll cannot see it
+    room.wait_state("ready")                                # the finding is gone with the mark...
+    room.controller.selftest("manual")                      # ...and the next test finds nothing
+    assert room.life.alarms() == [] and len(incidents(room, "cam1")) == 1
+
+    room.devices["cam1"].finding = "preset_judge"           # found again: a new incident
+    room.controller.selftest("manual")
+    room.wait(lambda: len(room.life.alarms()) == 1)
+    assert room.life.alarms()[0]["id"] != alarm["id"]
+
+
+def test_a_lost_device_is_one_alarm_through_first_aid_and_an_optional_one_is_a_warning(life_room):
+    room = life_room()
+    room.wait_state("ready")
+    room.devices["cam2"].up.clear()                         # optional, no relay: declared at once
+    room.wait(lambda: [a["key"] for a in room.life.alarms()] == ["device:cam2:online"])
+    assert room.life.alarms()[0]["level"] == "warning" and room.light() == "warning"
+    room.devices["cam2"].up.set()
+    room.wait(lambda: room.life.alarms() == [])
+    assert [a["state"] for a in incidents(room, "cam2")] == ["recovered"]
+
+
+def test_an_act_without_a_recorded_fault_needs_the_written_reason(life_room, clock):
+    room = life_room()
+    room.wait_state("ready")
+    room.controller.command("hearing.create", {"id": "H1", "version": 1, "case_number": "2-101/2025",
+                                               "start": iso(9, "10:00"), "far_side": SIZO})
+    with pytest.raises(ValueError, match="write the reason"):
+        room.life.draw_up_act("H1", "Секретарь Н.")
+    act = room.life.draw_up_act("H1", "Секретарь Н.", "сторона не явилась к терминалу ВКС")
+    assert act["facts"]["other_reason"] == "сторона не явилась к терминалу ВКС"
+    assert act["facts"]["failures"] == []

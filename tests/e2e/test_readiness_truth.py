@@ -113,3 +113,20 @@ def test_a_fault_is_seen_and_cleared_in_seconds_on_mqtt_and_on_the_page(room, fa
     finally:
         if hearing:
             ctl.set_hearing(None)
+
+
+def test_the_self_test_before_a_hearing_switches_a_camera_in_standby_on_and_waits_for_its_boot(room):
+    bench, stack, watcher = room
+    ctl = stack.controller
+    assert ctl.wait_for(lambda r: r.verdict.value == "ready", 30)
+    _camera_standby(bench)
+    assert ctl.wait_for(lambda r: r.device("cam_judge").health.value == "fault", SEEN_S)
+    manual = ctl.selftest("manual", timeout=60)             # the technician's test reports it as it is
+    assert manual["state"] == "not_ready" and bench.cameras["cam_judge"].power == "standby"
+
+    result = ctl.selftest("schedule", timeout=60)           # the one timed before the hearing switches it on
+    checks = {c["check"]: c for c in result["readiness"]["devices"]["cam_judge"]["checks"]}
+    assert result["state"] == "ready", result["reasons"]
+    assert bench.cameras["cam_judge"].power == "on"
+    assert checks["preset_judge"]["ok"] and checks["preset_wide"]["ok"]
+    assert all(c["duration_s"] < 10 for c in checks.values()), {k: c["duration_s"] for k, c in checks.items()}

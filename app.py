@@ -21,16 +21,27 @@ log = logging.getLogger("vksroom")
 
 
 class Stack:
-    """A room running: controller, MQTT link and panel, started and stopped together."""
+    """A room running: controller, MQTT link, panel and control socket, started and stopped
+    together. It holds the room's lock (one controller per data directory) from its
+    construction to :meth:`stop`; constructing it raises RoomBusy, before any device or
+    file of the room is opened, when another process holds it."""
 
-    def __init__(self, cfg: RoomConfig, adapters=None, mqtt: bool = True, panel: bool = True):
+    def __init__(self, cfg: RoomConfig, adapters=None, mqtt: bool = True, panel: bool = True,
+                 control: bool = True, lock=None):
+        from vksroom.controller.instance import RoomLock
         from vksroom.controller.room import Controller
 
         self.cfg = cfg
-        self.controller = Controller(cfg, adapters)
+        self.lock = lock if lock is not None else RoomLock(cfg.data_dir).acquire("run")
+        try:
+            self.controller = Controller(cfg, adapters)
+        except BaseException:
+            self.lock.release()
+            raise
         self.link = None
         self.server = None
-        self._mqtt, self._panel = mqtt, panel
+        self.control = None
+        self._mqtt, self._panel, self._control = mqtt, panel, control
         self._server_thread: threading.Thread | None = None
 
     @property
@@ -38,8 +49,18 @@ class Stack:
         return f"http://{self.cfg.panel.host}:{self.cfg.panel.port}/"
 
     def start(self) -> "Stack":
-        if self._panel:
-            self.server = make_server(self.cfg, self.controller)  # first: a busy port fails before anything runs
+        from vksroom.controller.instance import ControlServer
+
+        try:
+            if self._panel:
+                self.server = make_server(self.cfg, self.controller)  # first: a busy port fails before anything runs
+            if self._control:
+                self.control = ControlServer(self.cfg.data_dir, control_handlers(self.cfg, self.controller)).bind()
+        except BaseException:
+            if self.server is not None:
+                self.server.close()
+            self.lock.release()
+            raise
         self.controller.start()
         if self._mqtt:
             from vksroom.mqtt.link import MqttLink
@@ -49,9 +70,13 @@ class Stack:
         if self.server is not None:
             self._server_thread = threading.Thread(target=self.server.run, name="panel", daemon=True)
             self._server_thread.start()
+        if self.control is not None:
+            self.control.start()   # requests that came while starting were queued; answered from now
         return self
 
     def stop(self) -> None:
+        if self.control is not None:
+            self.control.stop()
         if self.server is not None:
             self.server.close()
         if self.link is not None:
@@ -59,6 +84,22 @@ class Stack:
         self.controller.stop()
         if self._server_thread is not None:
             self._server_thread.join(2)
+        self.lock.release()   # last: nothing of this room is open any more
+
+
+def control_handlers(cfg: RoomConfig, controller) -> dict:
+    """What the control socket answers, through the controller's public methods only."""
+    from vksroom.controller.instance import BadRequest
+
+    def selftest(request: dict) -> dict:
+        timeout = request.get("timeout")
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                    or not 0 < timeout <= 3600):
+            raise BadRequest("timeout must be a number of seconds, more than 0 and at most 3600")
+        # as the panel's button starts one (joining a self-test already under way), then waits
+        return selftest_document(cfg, controller.selftest("cli", timeout=timeout))
+
+    return {"readiness": lambda request: controller.readiness().to_dict(), "selftest": selftest}
 
 
 def sd_notify(message: str) -> bool:
@@ -136,9 +177,26 @@ def cmd_config_check(args) -> int:
     return 0
 
 
+def take_room(data_dir, command: str):
+    """The room's lock for ``command``; UsageError naming the process that holds it."""
+    from vksroom.controller import instance
+
+    try:
+        return instance.RoomLock(data_dir).acquire(command)
+    except instance.RoomBusy as busy:
+        if busy.command == "selftest":
+            raise UsageError(f"{busy}, which is testing the devices now; "
+                             f"start again when it has finished") from None
+        raise UsageError(f"{busy}; one controller per room, and a second one would fight it for the same "
+                         f"devices: stop that one first (sudo systemctl stop vksroom), or ask it, "
+                         f"e.g. vks-room selftest --config FILE") from None
+    except instance.InstanceError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def cmd_run(args) -> int:
     cfg = load(args.config)
-    stack = Stack(cfg).start()
+    stack = Stack(cfg, lock=take_room(cfg.data_dir, "run")).start()
     print(f"vks-room: panel {stack.panel_url}  readiness on {cfg.mqtt.url} topic {readiness_topic(cfg)}", flush=True)
     stop = threading.Event()
     threading.Thread(target=watchdog, args=(stack.controller, stop), name="watchdog", daemon=True).start()
@@ -201,8 +259,10 @@ def cmd_demo(args) -> int:
     from vksroom.hil.demo import DemoBench
 
     _require_free_port(args.host, args.port)
-    with DemoBench(panel_host=args.host, panel_port=args.port, data_dir=args.data_dir) as bench:
-        stack = Stack(bench.config).start()
+    bench = DemoBench(panel_host=args.host, panel_port=args.port, data_dir=args.data_dir)
+    # the lock first: a second demo on the same --data-dir must not write into the first one's folder
+    with take_room(bench.data_dir, "demo") as lock, bench:
+        stack = Stack(bench.config, lock=lock).start()
         try:
             # The simulated cameras answer error 41 while they power up, as real ones do:
             # let them come up before the first self-test (it runs anyway after 20 s).

@@ -185,13 +185,16 @@ def take_room(data_dir, command: str):
         return instance.RoomLock(data_dir).acquire(command)
     except instance.RoomBusy as busy:
         if busy.command == "selftest":
-            raise UsageError(f"{busy}, which is testing the devices now; "
-                             f"start again when it has finished") from None
+            raise UsageError(testing_now(busy)) from None
         raise UsageError(f"{busy}; one controller per room, and a second one would fight it for the same "
                          f"devices: stop that one first (sudo systemctl stop vksroom), or ask it, "
                          f"e.g. vks-room selftest --config FILE") from None
     except instance.InstanceError as exc:
         raise UsageError(str(exc)) from None
+
+
+def testing_now(busy) -> str:
+    return f"{busy}, which is testing the devices now; try again when it has finished"
 
 
 def cmd_run(args) -> int:
@@ -229,16 +232,23 @@ def selftest_document(cfg: RoomConfig, result: dict) -> dict:
     }
 
 
+class SelftestFailed(Exception):
+    """No self-test result: said in a plain sentence, with the exit status."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
 def cmd_selftest(args) -> int:
-    from vksroom.controller.room import Controller
+    import sys
 
     cfg = load(args.config)
-    controller = Controller(cfg).start()
     try:
-        result = controller.selftest("cli", timeout=args.timeout)
-    finally:
-        controller.stop()
-    doc = selftest_document(cfg, result)
+        doc = room_selftest(cfg, args.timeout)
+    except SelftestFailed as failed:
+        print(f"vks-room: {failed}", file=sys.stderr)
+        return failed.status
     if args.json:
         print(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
@@ -246,6 +256,55 @@ def cmd_selftest(args) -> int:
         for dev_id, d in doc["devices"].items():
             print(f"  {'ok   ' if d['ok'] else 'FAULT'} {dev_id}" + (f": {d['reason']}" if d["reason"] else ""))
     return 0 if doc["ready"] else 1
+
+
+def room_selftest(cfg: RoomConfig, timeout: float | None) -> dict:
+    """Test every device once. When a controller runs the room, it is asked to test (its
+    devices are never opened a second time); otherwise this process opens them itself,
+    holding the room's lock meanwhile so that no controller starts under it."""
+    from vksroom.controller import instance
+
+    try:
+        lock = instance.RoomLock(cfg.data_dir).acquire("selftest")
+    except instance.RoomBusy as holder:
+        return ask_selftest(cfg, holder, timeout)
+    except instance.InstanceError as exc:
+        raise UsageError(str(exc)) from None
+    with lock:
+        return local_selftest(cfg, timeout)
+
+
+def local_selftest(cfg: RoomConfig, timeout: float | None) -> dict:
+    """No controller runs the room: open its devices here, test, close them."""
+    from vksroom.controller.room import Controller
+
+    controller = Controller(cfg).start()
+    try:
+        result = controller.selftest("cli", timeout=timeout)
+    except TimeoutError as exc:
+        raise SelftestFailed(str(exc), 1) from None
+    finally:
+        controller.stop()
+    return selftest_document(cfg, result)
+
+
+def ask_selftest(cfg: RoomConfig, holder, timeout: float | None) -> dict:
+    """A process holds the room: the running controller tests and answers; nothing is
+    opened here. Exit 2 when it cannot be asked, 1 when it says no."""
+    from vksroom.controller import instance
+
+    if holder.command == "selftest":   # a stand-alone self-test: nothing to ask
+        raise SelftestFailed(testing_now(holder), 2)
+    wait = (timeout if timeout is not None else cfg.selftest.check_timeout_s + 10) + 10
+    try:
+        return instance.ask(cfg.data_dir, "selftest", wait, **({"timeout": timeout} if timeout is not None else {}))
+    except instance.Refused as exc:
+        said_no = exc.code in (instance.REFUSED, instance.TIMEOUT)
+        pid = f" (pid {holder.pid})" if holder.pid else ""
+        raise SelftestFailed(f"the running controller{pid} did not test: {exc}", 1 if said_no else 2) from None
+    except instance.NoAnswer as exc:
+        raise SelftestFailed(f"{holder}, but it does not answer ({exc}); not opening the devices "
+                             f"under a running controller", 2) from None
 
 
 DEMO_FAR_SIDES = (

@@ -1,9 +1,13 @@
 """A second `vks-room` process on a running room: one controller per room.
 
 A real `vks-room run` drives the simulated courtroom (cameras over UDP, codec and DSP on
-ptys). A second `run` or `demo` is refused naming it; after a kill -9 a new `run` starts."""
+ptys). A second `run` or `demo` is refused naming it; `selftest` is answered by it,
+without a second session on any device; a room held by a process that does not answer
+is not tested; after a kill -9 a new `run` starts."""
+import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -89,6 +93,25 @@ def room_processes(tmp_path):
         room.stop()
 
 
+def device_losses(data_dir, after_row: int) -> list[dict]:
+    """Losses the running controller logged after ``after_row`` (its own store, read only)."""
+    db = sqlite3.connect(f"file:{data_dir / 'room.sqlite3'}?mode=ro", uri=True)
+    try:
+        rows = db.execute("SELECT rowid, device, reason FROM device_log WHERE available = 0 AND rowid > ?",
+                          (after_row,)).fetchall()
+    finally:
+        db.close()
+    return [{"row": r[0], "device": r[1], "reason": r[2]} for r in rows]
+
+
+def last_device_row(data_dir) -> int:
+    db = sqlite3.connect(f"file:{data_dir / 'room.sqlite3'}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT COALESCE(MAX(rowid), 0) FROM device_log").fetchone()[0]
+    finally:
+        db.close()
+
+
 def device_sessions(bench) -> dict:
     """How often each device was set up: the codec's session set-up line, each camera's
     VISCA-over-IP RESET (sent by every controller that opens it)."""
@@ -115,6 +138,57 @@ def test_a_second_run_or_demo_on_the_same_room_is_refused_naming_the_first(bench
 
     assert device_sessions(bench) == sessions   # neither opened a device
     assert first.proc.poll() is None and first.readiness()["state"] == "ready"
+
+
+def test_selftest_on_a_running_room_is_answered_by_the_running_controller(bench, room_processes):
+    room = room_processes(bench.config_path)
+    room.wait_ready()
+    sessions = device_sessions(bench)
+    since = last_device_row(room.data_dir)
+
+    run = vks("selftest", "--config", str(bench.config_path), "--json")
+    assert run.returncode == 0, (run.stdout, run.stderr, room.log())
+    doc = json.loads(run.stdout)
+    assert set(doc) == {"room", "run_id", "state", "ready", "reasons", "devices"}   # the shape printed today
+    assert doc["state"] == "ready" and doc["ready"] is True and doc["room"]["court_id"] == "demo-court"
+    assert set(doc["devices"]) == {"cam_judge", "cam_hall", "codec", "dsp"}
+    assert doc["devices"]["cam_judge"]["checks"]["preset_judge"]["ok"]
+
+    db = sqlite3.connect(f"file:{room.data_dir / 'room.sqlite3'}?mode=ro", uri=True)
+    try:
+        stored = db.execute("SELECT state, finished_at FROM selftest_runs WHERE id = ?", (doc["run_id"],)).fetchone()
+    finally:
+        db.close()
+    assert stored is not None and stored[0] == "ready" and stored[1] is not None   # the running room's own run
+
+    text = vks("selftest", "--config", str(bench.config_path))
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.splitlines()[0] == "demo-court courtroom 7: READY"
+    assert {line.split()[1] for line in text.stdout.splitlines()[1:]} == {"cam_judge", "cam_hall", "codec", "dsp"}
+
+    assert device_sessions(bench) == sessions, "a second process opened a device"
+    assert device_losses(room.data_dir, since) == []   # the running room's devices stayed up throughout
+    assert room.readiness()["state"] == "ready"
+
+
+def test_a_held_room_that_does_not_answer_is_not_tested_behind_its_back(bench):
+    # A process holds the room without serving its control socket (a hung controller):
+    # selftest refuses, exit 2, and opens no device.
+    with instance.RoomLock(bench.data_dir).acquire("run"):
+        run = vks("selftest", "--config", str(bench.config_path), "--json")
+    assert run.returncode == 2, run.stderr
+    assert f"already held by vks-room run (pid {os.getpid()}), but it does not answer" in run.stderr
+    assert "not opening the devices" in run.stderr and "Traceback" not in run.stderr
+    assert run.stdout == ""
+    assert bench.codec.received.count(SESSION_SETUP) == 0
+
+
+def test_run_does_not_start_under_a_stand_alone_selftest(bench):
+    with instance.RoomLock(bench.data_dir).acquire("selftest"):   # `vks-room selftest` with no controller running
+        run = vks("run", "--config", str(bench.config_path), timeout=60)
+    assert run.returncode == 2, run.stderr
+    assert f"already held by vks-room selftest (pid {os.getpid()}), which is testing the devices now" in run.stderr
+    assert bench.codec.received.count(SESSION_SETUP) == 0
 
 
 def test_after_kill_9_a_new_run_starts(bench, room_processes):

@@ -175,10 +175,16 @@ def _unix_name(path: Path):
         os.close(fd)
 
 
-def _read_line(conn: socket.socket, limit: int) -> bytes | None:
-    """Bytes up to the first newline; None when more than ``limit`` bytes come without one."""
+def _read_line(conn: socket.socket, limit: int, timeout: float) -> bytes | None:
+    """Bytes up to the first newline, all within ``timeout`` s (socket.timeout otherwise,
+    however slowly they trickle); None when more than ``limit`` bytes come without one."""
     data = b""
+    deadline = time.monotonic() + timeout
     while b"\n" not in data:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise socket.timeout("timed out")
+        conn.settimeout(left)
         chunk = conn.recv(min(65536, limit + 1 - len(data)))
         if not chunk:
             break
@@ -287,9 +293,8 @@ class ControlServer:
 
     def _serve(self, conn: socket.socket) -> None:
         try:
-            conn.settimeout(self.request_timeout)
             try:
-                reply = self._answer(_read_line(conn, MAX_REQUEST))
+                reply = self._answer(_read_line(conn, MAX_REQUEST, self.request_timeout))
             except socket.timeout:
                 reply = _error(BAD_REQUEST, f"no complete request within {self.request_timeout:g} s")
             conn.settimeout(self.request_timeout)
@@ -365,8 +370,7 @@ def ask(data_dir: str | Path, request: str, timeout: float, grace: float = CONNE
         try:
             sock.settimeout(REQUEST_TIMEOUT_S)
             _send(sock, {"request": request, **fields})
-            sock.settimeout(timeout)
-            line = _read_line(sock, MAX_REPLY)
+            line = _read_line(sock, MAX_REPLY, timeout)
         except socket.timeout:
             raise NoAnswer(f"the controller gave no answer within {timeout:g} s") from None
         except OSError as exc:

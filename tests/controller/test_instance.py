@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -118,3 +119,20 @@ def test_a_deep_data_directory_and_a_dead_controllers_socket_file(serve, tmp_pat
     with pytest.raises(instance.NoAnswer) as gone:
         instance.ask(deep, "readiness", 5, grace=0.2)
     assert "nothing answers on the control socket" in str(gone.value)
+
+
+def test_a_request_that_trickles_in_is_cut_off_at_its_deadline(serve):
+    server = serve({"readiness": lambda r: {}}, request_timeout=1.0)
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(5)
+        s.connect(str(server.path))
+        started = time.monotonic()
+        for byte in b'{"re':   # a byte every 0.2 s, then nothing: each read is quick, the whole is not
+            s.sendall(bytes([byte]))
+            time.sleep(0.2)
+        reply = b""
+        while chunk := s.recv(4096):
+            reply += chunk
+        took = time.monotonic() - started
+    assert json.loads(reply)["code"] == instance.BAD_REQUEST
+    assert 0.9 < took < 1.5   # one second from the start, not one second after the last byte

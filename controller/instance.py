@@ -226,7 +226,7 @@ class ControlServer:
                 tmp.unlink()
             with _unix_name(tmp) as name:
                 sock.bind(name)
-            os.chmod(tmp, 0o660)          # before it has its name: never reachable more widely
+            os.chmod(tmp, 0o660)          # before it takes the name clients use
             sock.listen(8)
             os.replace(tmp, self.path)    # atomically over a dead controller's socket file
             self._inode = os.stat(self.path).st_ino

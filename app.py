@@ -21,16 +21,27 @@ log = logging.getLogger("vksroom")
 
 
 class Stack:
-    """A room running: controller, MQTT link and panel, started and stopped together."""
+    """A room running: controller, MQTT link, panel and control socket, started and stopped
+    together. It holds the room's lock (one controller per data directory) from its
+    construction to :meth:`stop`; constructing it raises RoomBusy, before any device or
+    file of the room is opened, when another process holds it."""
 
-    def __init__(self, cfg: RoomConfig, adapters=None, mqtt: bool = True, panel: bool = True):
+    def __init__(self, cfg: RoomConfig, adapters=None, mqtt: bool = True, panel: bool = True,
+                 control: bool = True, lock=None):
+        from vksroom.controller.instance import RoomLock
         from vksroom.controller.room import Controller
 
         self.cfg = cfg
-        self.controller = Controller(cfg, adapters)
+        self.lock = lock if lock is not None else RoomLock(cfg.data_dir).acquire("run")
+        try:
+            self.controller = Controller(cfg, adapters)
+        except BaseException:
+            self.lock.release()
+            raise
         self.link = None
         self.server = None
-        self._mqtt, self._panel = mqtt, panel
+        self.control = None
+        self._mqtt, self._panel, self._control = mqtt, panel, control
         self._server_thread: threading.Thread | None = None
 
     @property
@@ -38,8 +49,18 @@ class Stack:
         return f"http://{self.cfg.panel.host}:{self.cfg.panel.port}/"
 
     def start(self) -> "Stack":
-        if self._panel:
-            self.server = make_server(self.cfg, self.controller)  # first: a busy port fails before anything runs
+        from vksroom.controller.instance import ControlServer
+
+        try:
+            if self._panel:
+                self.server = make_server(self.cfg, self.controller)  # first: a busy port fails before anything runs
+            if self._control:
+                self.control = ControlServer(self.cfg.data_dir, control_handlers(self.cfg, self.controller)).bind()
+        except BaseException:
+            if self.server is not None:
+                self.server.close()
+            self.lock.release()
+            raise
         self.controller.start()
         if self._mqtt:
             from vksroom.mqtt.link import MqttLink
@@ -49,9 +70,13 @@ class Stack:
         if self.server is not None:
             self._server_thread = threading.Thread(target=self.server.run, name="panel", daemon=True)
             self._server_thread.start()
+        if self.control is not None:
+            self.control.start()   # requests that came while starting were queued; answered from now
         return self
 
     def stop(self) -> None:
+        if self.control is not None:
+            self.control.stop()
         if self.server is not None:
             self.server.close()
         if self.link is not None:
@@ -59,6 +84,22 @@ class Stack:
         self.controller.stop()
         if self._server_thread is not None:
             self._server_thread.join(2)
+        self.lock.release()   # last: nothing of this room is open any more
+
+
+def control_handlers(cfg: RoomConfig, controller) -> dict:
+    """What the control socket answers, through the controller's public methods only."""
+    from vksroom.controller.instance import BadRequest
+
+    def selftest(request: dict) -> dict:
+        timeout = request.get("timeout")
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                    or not 0 < timeout <= 3600):
+            raise BadRequest("timeout must be a number of seconds, more than 0 and at most 3600")
+        # as the panel's button starts one (joining a self-test already under way), then waits
+        return selftest_document(cfg, controller.selftest("cli", timeout=timeout))
+
+    return {"readiness": lambda request: controller.readiness().to_dict(), "selftest": selftest}
 
 
 def sd_notify(message: str) -> bool:
@@ -136,9 +177,29 @@ def cmd_config_check(args) -> int:
     return 0
 
 
+def take_room(data_dir, command: str):
+    """The room's lock for ``command``; UsageError naming the process that holds it."""
+    from vksroom.controller import instance
+
+    try:
+        return instance.RoomLock(data_dir).acquire(command)
+    except instance.RoomBusy as busy:
+        if busy.command == "selftest":
+            raise UsageError(testing_now(busy)) from None
+        raise UsageError(f"{busy}; one controller per room, and a second one would fight it for the same "
+                         f"devices: stop that one first (sudo systemctl stop vksroom), or ask it, "
+                         f"e.g. vks-room selftest --config FILE") from None
+    except instance.InstanceError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def testing_now(busy) -> str:
+    return f"{busy}, which is testing the devices now; try again when it has finished"
+
+
 def cmd_run(args) -> int:
     cfg = load(args.config)
-    stack = Stack(cfg).start()
+    stack = Stack(cfg, lock=take_room(cfg.data_dir, "run")).start()
     print(f"vks-room: panel {stack.panel_url}  readiness on {cfg.mqtt.url} topic {readiness_topic(cfg)}", flush=True)
     stop = threading.Event()
     threading.Thread(target=watchdog, args=(stack.controller, stop), name="watchdog", daemon=True).start()
@@ -171,16 +232,23 @@ def selftest_document(cfg: RoomConfig, result: dict) -> dict:
     }
 
 
+class SelftestFailed(Exception):
+    """No self-test result: said in a plain sentence, with the exit status."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
 def cmd_selftest(args) -> int:
-    from vksroom.controller.room import Controller
+    import sys
 
     cfg = load(args.config)
-    controller = Controller(cfg).start()
     try:
-        result = controller.selftest("cli", timeout=args.timeout)
-    finally:
-        controller.stop()
-    doc = selftest_document(cfg, result)
+        doc = room_selftest(cfg, args.timeout)
+    except SelftestFailed as failed:
+        print(f"vks-room: {failed}", file=sys.stderr)
+        return failed.status
     if args.json:
         print(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
@@ -188,6 +256,55 @@ def cmd_selftest(args) -> int:
         for dev_id, d in doc["devices"].items():
             print(f"  {'ok   ' if d['ok'] else 'FAULT'} {dev_id}" + (f": {d['reason']}" if d["reason"] else ""))
     return 0 if doc["ready"] else 1
+
+
+def room_selftest(cfg: RoomConfig, timeout: float | None) -> dict:
+    """Test every device once. When a controller runs the room, it is asked to test (its
+    devices are never opened a second time); otherwise this process opens them itself,
+    holding the room's lock meanwhile so that no controller starts under it."""
+    from vksroom.controller import instance
+
+    try:
+        lock = instance.RoomLock(cfg.data_dir).acquire("selftest")
+    except instance.RoomBusy as holder:
+        return ask_selftest(cfg, holder, timeout)
+    except instance.InstanceError as exc:
+        raise UsageError(str(exc)) from None
+    with lock:
+        return local_selftest(cfg, timeout)
+
+
+def local_selftest(cfg: RoomConfig, timeout: float | None) -> dict:
+    """No controller runs the room: open its devices here, test, close them."""
+    from vksroom.controller.room import Controller
+
+    controller = Controller(cfg).start()
+    try:
+        result = controller.selftest("cli", timeout=timeout)
+    except TimeoutError as exc:
+        raise SelftestFailed(str(exc), 1) from None
+    finally:
+        controller.stop()
+    return selftest_document(cfg, result)
+
+
+def ask_selftest(cfg: RoomConfig, holder, timeout: float | None) -> dict:
+    """A process holds the room: the running controller tests and answers; nothing is
+    opened here. Exit 2 when it cannot be asked, 1 when it says no."""
+    from vksroom.controller import instance
+
+    if holder.command == "selftest":   # a stand-alone self-test: nothing to ask
+        raise SelftestFailed(testing_now(holder), 2)
+    wait = (timeout if timeout is not None else cfg.selftest.check_timeout_s + 10) + 10
+    try:
+        return instance.ask(cfg.data_dir, "selftest", wait, **({"timeout": timeout} if timeout is not None else {}))
+    except instance.Refused as exc:
+        said_no = exc.code in (instance.REFUSED, instance.TIMEOUT)
+        pid = f" (pid {holder.pid})" if holder.pid else ""
+        raise SelftestFailed(f"the running controller{pid} did not test: {exc}", 1 if said_no else 2) from None
+    except instance.NoAnswer as exc:
+        raise SelftestFailed(f"{holder}, but it does not answer ({exc}); not opening the devices "
+                             f"under a running controller", 2) from None
 
 
 DEMO_FAR_SIDES = (
@@ -201,8 +318,10 @@ def cmd_demo(args) -> int:
     from vksroom.hil.demo import DemoBench
 
     _require_free_port(args.host, args.port)
-    with DemoBench(panel_host=args.host, panel_port=args.port, data_dir=args.data_dir) as bench:
-        stack = Stack(bench.config).start()
+    bench = DemoBench(panel_host=args.host, panel_port=args.port, data_dir=args.data_dir)
+    # the lock first: a second demo on the same --data-dir must not write into the first one's folder
+    with take_room(bench.data_dir, "demo") as lock, bench:
+        stack = Stack(bench.config, lock=lock).start()
         try:
             # The simulated cameras answer error 41 while they power up, as real ones do:
             # let them come up before the first self-test (it runs anyway after 20 s).

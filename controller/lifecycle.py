@@ -292,6 +292,13 @@ class Lifecycle:
         if self._suspended:
             self._log("selftest.skipped", hid, detail={"reason": f"VKS suspended: {self._suspended}"})
             return
+        other = self.schedule.get(self._on) if self._on and self._on != hid else None
+        if other is not None:   # a test recalls presets: not in another hearing; right after it instead
+            self._log("selftest.postponed", hid, detail={"until": iso_utc(other.end), "hearing": other.id})
+            with self._lock:
+                self._timers.setdefault(hid, []).append(self.clock.call_at(
+                    other.end, self._pre_hearing_selftest, hid, trigger, name=f"selftest-{hid}"))
+            return
         try:
             run = self.room.selftest(trigger, timeout=self.cfg.selftest.check_timeout_s + 10)
         except (ValueError, TimeoutError) as exc:

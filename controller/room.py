@@ -303,6 +303,10 @@ class Controller:
         if self._suspended:
             done.set_exception(ValueError(f"VKS is suspended ({self._suspended}): no tests until resumed"))
             return
+        if self._hearing is not None:   # a self-test recalls presets and places a test call
+            done.set_exception(ValueError("a hearing is under way: the self-test would move its cameras; "
+                                          "the devices are watched live meanwhile"))
+            return
         run_id = self.store.start_run(trigger, self.clock())
         self._run_id = run_id
         done.set_result(run_id)

@@ -81,3 +81,16 @@ def test_an_act_without_a_recorded_fault_needs_the_written_reason(life_room, clo
     act = room.life.draw_up_act("H1", "Секретарь Н.", "сторона не явилась к терминалу ВКС")
     assert act["facts"]["other_reason"] == "сторона не явилась к терминалу ВКС"
     assert act["facts"]["failures"] == []
+
+
+def test_no_self_test_moves_the_cameras_during_a_hearing_but_faults_still_show(life_room):
+    room = life_room()
+    room.wait_state("ready")
+    room.controller.set_hearing("H1")
+    room.wait_state("in_hearing")
+    with pytest.raises(ValueError, match="hearing is under way"):
+        room.controller.run_selftest("panel")
+    room.devices["cam1"].power = "standby"
+    r = room.controller.wait_for(lambda r: r.verdict.value == "not_ready", 5)
+    assert r is not None and r.state.value == "in_hearing" and r.device("cam1").health.value == "fault"
+    room.wait(lambda: [a["key"] for a in room.life.alarms()] == ["device:cam1:power"])

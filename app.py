@@ -29,12 +29,12 @@ class Stack:
     def __init__(self, cfg: RoomConfig, adapters=None, mqtt: bool = True, panel: bool = True,
                  control: bool = True, lock=None):
         from vksroom.controller.instance import RoomLock
-        from vksroom.controller.room import Controller
+        from vksroom.controller.assemble import build_room
 
         self.cfg = cfg
         self.lock = lock if lock is not None else RoomLock(cfg.data_dir).acquire("run")
         try:
-            self.controller = Controller(cfg, adapters)
+            self.controller = build_room(cfg, adapters)
         except BaseException:
             self.lock.release()
             raise

@@ -39,7 +39,7 @@ VALID_FOR_S = 900.0                # the centre should not trust a readiness old
 
 class Controller:
     def __init__(self, cfg: RoomConfig, adapters: dict[str, DeviceAdapter] | None = None,
-                 store: Store | None = None, clock: Callable[[], float] = time.time, lifecycle_settings=None):
+                 store: Store | None = None, clock: Callable[[], float] = time.time):
         self.cfg = cfg
         self.clock = clock
         self.events = ev.EventBus()
@@ -68,18 +68,25 @@ class Controller:
         self._running_checks: list = []   # CheckContexts of a self-test under way (cancelled on stop)
         self._hearing: str | None = None   # the hearing under way (set by the lifecycle)
         self._readiness = self._compute()
-        # The hearing lifecycle: schedule, test sessions, planned self-tests, alarms, acts.
-        from vksroom.controller.lifecycle import Lifecycle, LifecycleSettings
+        # What is built on the room (the lifecycle, the in-hearing watch): see assemble.build_room.
+        self._services: list = []
+        self._handlers: dict[str, Callable[[dict], dict]] = {
+            "selftest.run": self._cmd_selftest,
+            "status.send": lambda a: self._readiness.to_dict(),
+            "vks.suspend": self._cmd_suspend,
+            "vks.resume": self._cmd_resume,
+        }
+        self.lifecycle = None
+        self.watch = None
 
-        if lifecycle_settings is None:
-            defaults = LifecycleSettings()
-            lifecycle_settings = LifecycleSettings(**{**defaults.__dict__, **cfg.lifecycle,
-                                                      "degrade_after_s": {**defaults.degrade_after_s,
-                                                                          **cfg.lifecycle.get("degrade_after_s", {})}})
-        self.lifecycle = Lifecycle(self, lifecycle_settings)
-        from vksroom.controller.watch import HearingWatch
-
-        self.watch = HearingWatch(self)   # pictures and microphones during a hearing (item 22)
+    def attach(self, service, commands: dict[str, Callable[[dict], dict]] | None = None) -> None:
+        """Build on the room: ``service.start()`` after the devices start, ``stop()`` before they
+        stop; ``commands`` join the room's own (a name may be declared once)."""
+        clash = set(commands or {}) & set(self._handlers)
+        if clash:
+            raise ValueError(f"commands declared twice: {', '.join(sorted(clash))}")
+        self._services.append(service)
+        self._handlers.update(commands or {})
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -87,14 +94,15 @@ class Controller:
         self._owner.start()
         for coord in self._coords.values():
             coord.start()
-        self.lifecycle.start()
+        for service in self._services:
+            service.start()
         return self
 
     def stop(self) -> None:
         for ctx in list(self._running_checks):   # a self-test under way stops between its steps
             ctx.cancelled.set()
-        self.lifecycle.stop()
-        self.watch.stop()
+        for service in reversed(self._services):
+            service.stop()
         for coord in self._coords.values():
             coord._stop.set()
             coord._wake.set()
@@ -164,12 +172,7 @@ class Controller:
 
     def command(self, name: str, args: dict) -> dict:
         """A command from the centre or the panel. Raises ValueError naming what is wrong."""
-        handler = {
-            "selftest.run": lambda a: {"run_id": self.run_selftest(a.get("trigger", "mqtt"))},
-            "status.send": lambda a: self._readiness.to_dict(),
-            "vks.suspend": self._cmd_suspend,
-            "vks.resume": self._cmd_resume,
-        }.get(name) or self.lifecycle.commands().get(name)
+        handler = self._handlers.get(name)
         if handler is None:
             raise ValueError(f"unknown command {name!r}")
         if not isinstance(args, dict):
@@ -192,6 +195,12 @@ class Controller:
         coord = self._coords.get(device_id)
         if coord is not None:
             coord.poke()
+
+    def commands(self) -> list[str]:
+        return sorted(self._handlers)
+
+    def _cmd_selftest(self, args: dict) -> dict:
+        return {"run_id": self.run_selftest(args.get("trigger", "mqtt"))}
 
     def _cmd_suspend(self, args: dict) -> dict:
         reason = args.get("reason", "")

@@ -238,6 +238,10 @@ class Schedule:
         self.store.execute("UPDATE hearings SET readiness=? WHERE id=?",
                            (json.dumps(readiness, ensure_ascii=False), hearing_id))
 
+    def forget_readiness(self, hearing_id: str) -> None:
+        """The hearing moved: its self-test verdict no longer speaks for it."""
+        self.store.execute("UPDATE hearings SET readiness=NULL WHERE id=?", (hearing_id,))
+
     def log(self, limit: int = 50) -> list[dict]:
         return self.store.query("SELECT * FROM schedule_log ORDER BY id DESC LIMIT ?", (limit,))
 

@@ -50,8 +50,9 @@ def audio_results(device_id: str, adapter) -> list[CheckResult]:
 
 
 class HearingWatch:
-    def __init__(self, room):
+    def __init__(self, room, report):
         self.room = room
+        self.report = report            # where verdicts go (the lifecycle's degradation watch)
         self._monitors: list = []
         self._stop = threading.Event()
         self._audio: threading.Thread | None = None
@@ -81,7 +82,7 @@ class HearingWatch:
                 if not url:
                     continue
                 source = VideoSource(url, name=cam.id).start()
-                report = (lambda dev_id: lambda verdict, frame: self.room.lifecycle.report(
+                report = (lambda dev_id: lambda verdict, frame: self.report(
                     verdict_results(dev_id, verdict)))(cam.id)
                 self._monitors.append((source, Monitor(source, Analyzer(), VIDEO_RATE_HZ, report).start()))
             dsps = [d.id for d in self.room.cfg.devices_of("dsp")]
@@ -110,4 +111,4 @@ class HearingWatch:
                 except Exception as exc:   # the coordinator reports the loss; the lifecycle sees it as 'online'
                     log.debug("%s: no levels during the hearing: %s", dev_id, exc)
                     continue
-                self.room.lifecycle.report(results)
+                self.report(results)

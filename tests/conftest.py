@@ -11,14 +11,14 @@ from roomkit import FlagDevice, stand_in_config
 @pytest.fixture
 def make_room(tmp_path):
     """Build a started Controller over stand-in devices; stopped after the test."""
-    from vksroom.controller.room import Controller
+    from vksroom.controller.assemble import build_room
 
     rooms = []
 
     def make(check_timeout=5.0, **kw):
         cfg = stand_in_config(tmp_path, check_timeout)
         adapters = {d: FlagDevice(cfg.devices[d], **kw.get(d, {})) for d in cfg.devices}
-        room = Controller(cfg, adapters).start()
+        room = build_room(cfg, adapters).start()
         rooms.append(room)
         return room, adapters
 

@@ -96,12 +96,12 @@ def test_each_mistake_is_named_by_its_key_path(change, message):
 def test_lifecycle_settings_from_the_file_reach_the_planner(tmp_path):
     import tomllib
 
-    from vksroom.controller.room import Controller
+    from vksroom.controller.assemble import build_room
 
     data = tomllib.loads(GOOD)
     data["room"]["data_dir"] = str(tmp_path)
     data["lifecycle"] = {"warn_before_s": 7200, "degrade_after_s": {"video": 45}}
-    room = Controller(parse(data), adapters={})
+    room = build_room(parse(data), adapters={})
     try:
         assert room.lifecycle.settings.warn_before_s == 7200
         assert room.lifecycle.settings.degrade_after_s["video"] == 45

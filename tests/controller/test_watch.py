@@ -7,7 +7,7 @@ import pytest
 from vksroom.controller import events as ev
 from vksroom.controller.clock import ManualClock
 from vksroom.controller.config import parse
-from vksroom.controller.room import Controller
+from vksroom.controller.assemble import build_room
 from vksroom.hil.video_stream import VideoStreamServer
 from roomkit import FlagDevice
 
@@ -20,7 +20,7 @@ def test_a_lasting_black_picture_raises_an_alarm_and_its_return_clears_it(tmp_pa
                      "devices": {"cam1": {"type": "camera", "url": "visca-ip://127.0.0.1", "video": stream.url}},
                      "selftest": {"poll_interval_s": 0.2}, "lifecycle": {"degrade_after_s": {"video": 20}}})
         clock = ManualClock(1_750_000_000.0)
-        room = Controller(cfg, {"cam1": FlagDevice(cfg.devices["cam1"])}, clock=clock).start()
+        room = build_room(cfg, {"cam1": FlagDevice(cfg.devices["cam1"])}, clock=clock).start()
         alarms, cleared = [], threading.Event()
         raised = threading.Event()
 
@@ -42,7 +42,7 @@ def test_a_lasting_black_picture_raises_an_alarm_and_its_return_clears_it(tmp_pa
                     (ok_seen if r.ok else black_seen).set()
             report(results)
 
-        room.lifecycle.report = spy
+        room.watch.report = spy
         try:
             room.watch.start()
             assert ok_seen.wait(15), "no verdict on the live picture"

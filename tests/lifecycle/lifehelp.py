@@ -108,21 +108,19 @@ def room_config(tmp_path, mqtt_url=None):
 
 @pytest.fixture
 def mock_factory():
-    from gpiozero import Device
+    """gpiozero's MockFactory, handed to the room as its ``pin_factory`` (no global is set)."""
     from gpiozero.pins.mock import MockFactory
 
-    before = Device.pin_factory
-    Device.pin_factory = MockFactory()
-    yield Device.pin_factory
-    Device.pin_factory.reset()
-    Device.pin_factory = before
+    factory = MockFactory()
+    yield factory
+    factory.reset()
 
 
 class Room:
     """A started controller over stand-in devices, with everything it announced collected."""
 
     def __init__(self, tmp_path, clock, factory, broker=None):
-        from vksroom.controller.room import Controller
+        from vksroom.controller.assemble import build_room
 
         self.cfg = room_config(tmp_path, broker.url if broker else None)
         self.factory = factory
@@ -130,7 +128,7 @@ class Room:
         self.devices = {"cam1": cam1, "codec": StandInCodec(self.cfg.devices["codec"]),
                         "cam2": FlagDevice(self.cfg.devices["cam2"])}
         self.events = []
-        self.controller = Controller(self.cfg, self.devices, clock=clock)
+        self.controller = build_room(self.cfg, self.devices, clock=clock, pin_factory=factory)
         self.controller.events.subscribe(self.events.append)
         self.controller.start()
         self.link = None

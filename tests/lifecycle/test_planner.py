@@ -25,7 +25,7 @@ def test_the_button_runs_a_self_test_and_suspension_turns_the_light_blue_and_sto
     assert [e["kind"] for e in room.life.log_entries() if e["kind"] == "selftest.skipped"]
     assert room.of("hearing.readiness") == []
     room.controller.command("vks.resume", {})
-    room.wait(lambda: room.life._suspended is None and any(n == "selftest-H1" for _, n in room.life.planned()))
+    room.wait(lambda: room.life.suspended is None and any(n == "selftest-H1" for _, n in room.life.planned()))
     clock.advance(0)                                  # re-planned: it runs now
     assert room.of("hearing.readiness")[-1]["hearing_id"] == "H1"
 

@@ -1,0 +1,143 @@
+"""Calls through the room's codec (rule items 15 and 22): dialling with a deadline, the call
+state read on the clock while it is set up, hanging up. One attempt at a time."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+from vksroom.controller.lifecycle.base import Parts, log
+from vksroom.controller.schedule import iso_utc
+from vksroom.controller.clock import Timer
+
+
+class CallControl(Protocol):
+    def dial(self, number: str) -> None: ...
+    def hangup(self) -> None: ...
+    def state(self) -> str: ...        # idle | connecting | connected | unknown
+
+
+def normalise_call_state(raw) -> str:
+    text = str(raw or "").strip().lower().replace("_", "").replace("-", "").replace(" ", "")
+    if text in ("connected", "active", "incall", "established", "up"):
+        return "connected"
+    if text in ("idle", "disconnected", "none", "down", "ended", "hungup"):
+        return "idle"
+    if text in ("connecting", "dialling", "dialing", "ringing", "alerting", "calling", "progress"):
+        return "connecting"
+    return "unknown"
+
+
+class CodecCalls:
+    """Calls through the room's codec adapter (``dial``/``hangup``/``call_state``), under its lock."""
+
+    def __init__(self, room, device_id: str, timeout: float = 15.0):
+        self.room, self.device_id, self.timeout = room, device_id, timeout
+
+    def dial(self, number: str) -> None:
+        self.room.run_on(self.device_id, lambda a: a.dial(number), timeout=self.timeout)
+
+    def hangup(self) -> None:
+        self.room.run_on(self.device_id, lambda a: a.hangup(), timeout=self.timeout)
+
+    def state(self) -> str:
+        return normalise_call_state(self.room.run_on(self.device_id, lambda a: a.call_state(), timeout=self.timeout))
+
+
+def codec_calls(room) -> CallControl | None:
+    codecs = [d.id for d in room.cfg.devices_of("codec") if d.id in room.device_ids()]
+    return CodecCalls(room, codecs[0]) if codecs else None
+
+
+@dataclass
+class _Attempt:
+    hearing_id: str
+    number: str
+    purpose: str                  # connect | reconnect | test
+    dialled_at: float
+    deadline: float
+    done: Callable[[bool, dict], None]
+    last_state: str = "connecting"
+    timer: Timer | None = None
+
+
+class Dialler:
+    def __init__(self, parts: Parts, calls: CallControl | None):
+        self.p = parts
+        self.calls = calls
+        self._attempt: _Attempt | None = None
+
+    @property
+    def device_id(self) -> str:
+        return getattr(self.calls, "device_id", "codec")
+
+    @property
+    def busy(self) -> bool:
+        return self._attempt is not None
+
+    def require(self) -> None:
+        if self.calls is None:
+            raise ValueError("this room has no codec to call with")
+
+    def stop(self) -> None:
+        with self.p.lock:
+            if self._attempt and self._attempt.timer:
+                self._attempt.timer.cancel()
+
+    def state(self) -> str:
+        return self.calls.state()
+
+    def hangup(self) -> None:
+        """End every call; a failure is logged (the call may be gone already)."""
+        try:
+            if self.calls is not None:
+                self.calls.hangup()
+        except Exception as exc:
+            log.warning("hang-up failed: %s", exc)
+
+    def dial(self, hid: str, number: str, purpose: str, done: Callable[[bool, dict], None]) -> None:
+        """Dial ``number``; ``done(ok, info)`` is called once it answered or the deadline passed."""
+        now = self.p.clock.now()
+        with self.p.lock:
+            if self._attempt is not None:
+                raise ValueError(f"a call to {self._attempt.number} is being set up; wait for it")
+            attempt = _Attempt(hid, number, purpose, now, now + self.p.settings.call_timeout_s, done)
+            self._attempt = attempt
+        try:
+            self.calls.dial(number)
+        except Exception as exc:
+            attempt.last_state = f"dial failed: {exc}"
+            self._finish(attempt, False)
+            return
+        self._poll(attempt, first=True)
+
+    def _poll(self, attempt: _Attempt, first: bool = False) -> None:
+        if not first:
+            try:
+                attempt.last_state = self.calls.state()
+            except Exception as exc:
+                attempt.last_state = f"unknown: {exc}"
+            if attempt.last_state == "connected":
+                self._finish(attempt, True)
+                return
+            if self.p.clock.now() >= attempt.deadline:
+                self._finish(attempt, False)
+                return
+        when = min(attempt.deadline, self.p.clock.now() + self.p.settings.call_poll_s)
+        attempt.timer = self.p.clock.call_at(when, self._poll, attempt, name=f"call-{attempt.hearing_id}")
+
+    def _finish(self, attempt: _Attempt, ok: bool) -> None:
+        with self.p.lock:
+            if self._attempt is attempt:
+                self._attempt = None
+        now = self.p.clock.now()
+        info = {"number": attempt.number, "purpose": attempt.purpose, "dialled_at": iso_utc(attempt.dialled_at),
+                "waited_s": now - attempt.dialled_at, "state": attempt.last_state}
+        if ok:
+            info["connected_at"] = iso_utc(now)
+        else:
+            try:
+                self.calls.hangup()   # stop ringing the far side
+            except Exception:
+                pass
+        attempt.done(ok, info)
+        self.p.notify()

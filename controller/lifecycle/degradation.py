@@ -1,0 +1,117 @@
+"""The watch during a hearing (rule item 22): the call state and device links sampled on the
+clock, picture and microphone verdicts reported by the device stacks. A degradation that lasts
+past its threshold opens the device's alarm for that cause and, in a hearing, recommends a
+technical break; the alarm closes as recovered when the check passes again."""
+from __future__ import annotations
+
+from vksroom.controller import events as ev
+from vksroom.controller.clock import Timer
+from vksroom.controller.lifecycle.base import Parts
+from vksroom.controller.model import ONLINE_CHECK, CheckResult
+from vksroom.controller.schedule import iso_utc
+
+CHECK_CLASS = {"camera": "video", "dsp": "audio", "codec": "call"}
+
+
+class Degradation:
+    def __init__(self, parts: Parts, life):
+        self.p = parts
+        self.life = life
+        self._degraded: dict[tuple, dict] = {}   # (hearing, device, check) -> {"since", "reported", ...}
+        self._break: dict[str, dict] = {}        # hearing -> the recommendation in force
+        self._tick: Timer | None = None
+
+    def break_for(self, hid: str) -> dict | None:
+        return self._break.get(hid)
+
+    def any_break(self) -> bool:
+        return bool(self._break)
+
+    def forget(self, hid: str) -> dict | None:
+        """The hearing ended or was reconnected: its degradations start afresh; returns its break."""
+        with self.p.lock:
+            for key in [k for k in self._degraded if k[0] == hid]:
+                del self._degraded[key]
+            return self._break.pop(hid, None)
+
+    def start(self) -> None:
+        with self.p.lock:
+            if self._tick:
+                self._tick.cancel()
+            self._tick = self.p.clock.call_later(self.p.settings.watch_interval_s, self._watch, name="watch")
+
+    def stop(self) -> None:
+        with self.p.lock:
+            if self._tick:
+                self._tick.cancel()
+
+    def _watch(self) -> None:
+        hid = self.life.planner.on
+        if hid is None:
+            return
+        dialler = self.life.dialler
+        if self.life.planner.connected(hid) and dialler.calls is not None and not dialler.busy:
+            try:
+                state, detail = dialler.state(), ""
+            except Exception as exc:
+                state, detail = "unknown", str(exc)
+            h = self.life.schedule.get(hid)
+            self.sample(hid, dialler.device_id, "call", state == "connected", "call.dropped",
+                        {"far_side": h.far_side.name if h else ""}, {"call_state": state, "detail": detail})
+        for d in self.p.room.readiness().devices:
+            link = next((c for c in d.checks if c.check == ONLINE_CHECK), None)
+            if link is not None:   # the link's own incident comes from the room state: no second alarm
+                self.sample(hid, d.id, "link", link.ok, link.code, link.params, {"detail": link.detail}, alarm=False)
+        self.start()
+
+    def report(self, results: list[CheckResult]) -> None:
+        """Frame verdicts, microphone levels... from the device stacks, as check results."""
+        hid = self.life.planner.on
+        for r in results:
+            self.sample(hid, r.device, r.check, r.ok, r.code, r.params, {"value": r.value, "detail": r.detail})
+
+    def sample(self, hid, device: str, check: str, ok: bool, code: str, params: dict, evidence: dict,
+               alarm: bool = True) -> None:
+        key = (hid, device, check)
+        now = self.p.clock.now()
+        incidents = self.life.incidents
+        if ok:
+            with self.p.lock:
+                gone = self._degraded.pop(key, None)
+                if gone and hid and not any(k[0] == hid for k in self._degraded) and hid in self._break:
+                    self.p.log("quality.restored", hid, detail={"device": device, "check": check})
+                incident = incidents.find(f"watch:{device}:{check}")
+            if gone and incident is not None:   # outside the lock: announcing waits for the room thread
+                incidents.recovered(incident, "the check passes again")
+            return
+        with self.p.lock:
+            bad = self._degraded.setdefault(key, {"since": now, "reported": False})
+            bad["code"], bad["params"], bad["evidence"] = code, params, evidence
+            lasted = now - bad["since"]
+            if lasted < self._threshold(device, check) or bad["reported"]:
+                return
+            bad["reported"] = True
+        detail = {"device": device, "check": check, "code": code, "params": params, "seconds": round(lasted),
+                  "since": iso_utc(bad["since"]), "evidence": evidence}
+        if alarm:
+            dcfg = self.p.cfg.devices.get(device)
+            incidents.raise_(f"watch:{device}:{check}", "fault" if dcfg is None or dcfg.required else "warning",
+                             code, code, {"device": self.p.label(device), **params}, detail, hearing_id=hid,
+                             device=device, first_seen=bad["since"])
+        if hid is None:
+            return
+        with self.p.lock:
+            first = hid not in self._break
+            self._break.setdefault(hid, detail)
+        if first:
+            self.p.log("break.recommended", hid, detail=detail)
+            self.p.publish(ev.BREAK_RECOMMENDED, {"hearing_id": hid, **detail})
+            self.life.outputs.show()
+            self.p.notify()
+
+    def _threshold(self, device: str, check: str) -> float:
+        limits = self.p.settings.degrade_after_s
+        if check in ("call", "link"):
+            return limits.get(check, 15.0)
+        dcfg = self.p.cfg.devices.get(device)
+        return limits.get(CHECK_CLASS.get(dcfg.type if dcfg else "", ""), limits.get("video", 20.0))

@@ -1,0 +1,112 @@
+"""The hearing record (rule item 21) and the facts of the act (item 18), read from the room log.
+
+Every step of the lifecycle is a row of ``room_log`` (written by :meth:`Parts.log`); the
+record of a hearing is its rows of :data:`RECORD_KINDS`, exportable as CSV or JSON; the act's
+facts are the faults recorded from a day before the hearing and every measure tried."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from vksroom.controller.lifecycle.base import Parts
+from vksroom.controller.schedule import iso_utc
+
+RECORD_KINDS = ("hearing.started", "connection.dialling", "connection.started", "connection.failed",
+                "connection.ended", "break.recommended", "quality.restored", "reconnect.started",
+                "reconnect.done", "hearing.ended")
+MEASURES = ("first_aid.power_off", "first_aid.power_on", "first_aid.worked", "first_aid.failed",
+            "connection.failed", "reconnect.started", "reconnect.done", "selftest.repeat", "fault.marked")
+
+
+class Record:
+    def __init__(self, parts: Parts, life):
+        self.p = parts
+        self.life = life
+
+    def ended(self, hid: str) -> bool:
+        return bool(self.p.store.query("SELECT 1 FROM room_log WHERE hearing_id=? AND kind='hearing.ended'", (hid,)))
+
+    def kinds(self, hid: str, *kinds: str) -> list[str]:
+        marks = ",".join("?" * len(kinds))
+        return [r["kind"] for r in self.p.store.query(
+            f"SELECT kind FROM room_log WHERE hearing_id=? AND kind IN ({marks}) ORDER BY id", (hid, *kinds))]
+
+    def rows(self, hid: str) -> list[dict]:
+        rows = self.p.store.query(
+            f"SELECT at, kind, who, detail FROM room_log WHERE hearing_id=? AND kind IN "
+            f"({','.join('?' * len(RECORD_KINDS))}) ORDER BY id", (hid, *RECORD_KINDS))
+        local = self.life.schedule.local
+        return [{"at": iso_utc(r["at"]), "local": f"{local(r['at']):%Y-%m-%d %H:%M:%S}",
+                 "event": r["kind"], "who": r["who"], "detail": json.loads(r["detail"])} for r in rows]
+
+    def export(self, hid: str, fmt: str = "json") -> str:
+        h = self.life.hearing(hid, allow_cancelled=True)
+        rows = self.rows(hid)
+        if fmt == "json":
+            return json.dumps({"hearing": h.to_dict(), "court_id": self.p.cfg.court_id,
+                               "courtroom": self.p.cfg.courtroom, "record": rows}, ensure_ascii=False, indent=1)
+        if fmt == "csv":
+            out = io.StringIO()
+            w = csv.writer(out)
+            w.writerow(["at_utc", "at_local", "event", "who", "detail"])
+            for r in rows:
+                w.writerow([r["at"], r["local"], r["event"], r["who"], json.dumps(r["detail"], ensure_ascii=False)])
+            return out.getvalue()
+        raise ValueError(f"format must be csv or json, got {fmt!r}")
+
+    def entries(self, limit: int = 50, device: str | None = None) -> list[dict]:
+        if device:
+            return self.p.store.query("SELECT * FROM room_log WHERE device=? ORDER BY id DESC LIMIT ?",
+                                      (device, limit))
+        return self.p.store.query("SELECT * FROM room_log ORDER BY id DESC LIMIT ?", (limit,))
+
+    def facts(self, hid: str, other_reason: str = "") -> dict:
+        """What happened, for the act on the absence of technical possibility: the faults recorded
+        from a day before the hearing (when seen, cleared and marked), every measure tried and by
+        whom, and the delay. Codes and parameters only: the act's text is made from them in each
+        language."""
+        h = self.life.hearing(hid, allow_cancelled=True)
+        since = h.start - self.p.settings.warn_before_s
+        local = self.life.schedule.local
+
+        def at(t):
+            return f"{local(t):%d.%m.%Y %H:%M}" if t else None
+
+        alarms = [a for a in self.life.incidents.alarms(open_only=False) if a["level"] == "fault" and
+                  (a["hearing_id"] == hid or (a["device"] and a["raised_at"] >= since
+                                              and (a["closed_at"] is None or a["closed_at"] >= since)))]
+        marks, tried = {}, []
+        for t in self.p.store.query(
+                f"SELECT at, kind, device, who, detail FROM room_log WHERE (hearing_id=? OR (hearing_id IS NULL "
+                f"AND at>=?)) AND kind IN ({','.join('?' * len(MEASURES))}) ORDER BY id", (hid, since, *MEASURES)):
+            detail = json.loads(t["detail"])
+            if t["kind"] == "fault.marked":
+                marks.setdefault(detail.get("alarm"), []).append(
+                    {"mark": detail.get("mark"), "by": t["who"], "at_local": at(t["at"])})
+            tried.append({"at_local": at(t["at"]), "action": t["kind"], "device": t["device"],
+                          "device_label": self.p.label(t["device"]), "who": t["who"],
+                          "params": {k: detail[k] for k in ("mark", "off_s", "waited_s") if k in detail}})
+        connected = self.p.store.query("SELECT MIN(at) AS at FROM room_log WHERE hearing_id=? AND "
+                                       "kind='connection.started'", (hid,))[0]["at"]
+        now = self.p.clock.now()
+        delay = None
+        if now > h.start or (connected and connected > h.start):
+            until = connected if connected and connected > h.start else None
+            delay = {"planned_local": at(h.start), "until_local": at(until),
+                     "minutes": round(((until or now) - h.start) / 60)}
+        cfg = self.p.cfg
+        return {
+            "court": cfg.court_name, "court_id": cfg.court_id, "courtroom": cfg.courtroom,
+            "case_number": h.case_number, "hearing_id": hid, "start_local": at(h.start), "timezone": cfg.timezone,
+            "far_side": h.far_side.to_dict(),
+            "failures": [{"device": a["device"], "device_label": self.p.label(a["device"]), "code": a["code"],
+                          "params": a["params"], "first_seen_local": at(a["raised_at"]),
+                          "cleared_local": at(a["closed_at"]) if a["state"] in ("recovered", "fixed", "cleared")
+                          else None, "state": a["state"], "marks": marks.get(a["id"], [])} for a in alarms],
+            "tried": tried,
+            "delay": delay,
+            "other_reason": other_reason.strip(),
+            "technician": next((a["marked_by"] for a in alarms if a["state"] == "cannot_be_fixed"), ""),
+            "drawn_up_local": at(now),
+        }

@@ -1,0 +1,98 @@
+"""Test sessions (rule item 13): the technician's test with the far side, at least 24 h before
+the hearing: every device check and a test call held for a while, recorded in the ledger."""
+from __future__ import annotations
+
+from vksroom.controller import events as ev
+from vksroom.controller.lifecycle.base import Parts
+from vksroom.controller.model import RoomState
+
+
+class Sessions:
+    def __init__(self, parts: Parts, life):
+        self.p = parts
+        self.life = life
+        self.running: dict | None = None     # the test session being run
+
+    def run(self, hid: str, technician: str) -> int:
+        life = self.life
+        h = life.hearing(hid)
+        life.planner.not_suspended()
+        with self.p.lock:
+            if self.running is not None:
+                raise ValueError(f"test session {self.running['id']} is still running")
+            sid = life.ledger.begin(hid, technician, h.far_side.to_dict())
+            self.running = {"id": sid, "hearing_id": hid}
+        self.p.log("test_session.started", hid, technician, {"session": sid})
+        try:
+            run = self.p.room.selftest("test-session")
+        except (ValueError, TimeoutError) as exc:
+            self._finish(sid, hid, None, {"state": f"not called: {exc}"})
+            return sid
+        if life.dialler.calls is None:
+            self._finish(sid, hid, run, {"state": "no codec in this room"})
+            return sid
+
+        def called(ok: bool, info: dict) -> None:
+            if ok:
+                def hang():
+                    life.dialler.hangup()
+                    info["held_s"] = self.p.settings.test_call_hold_s
+                    self._finish(sid, hid, run, info, True)
+                self.p.clock.call_later(self.p.settings.test_call_hold_s, hang, name=f"test-call-{sid}")
+            else:
+                self._finish(sid, hid, run, info, False)
+
+        try:
+            life.dialler.dial(hid, h.far_side.number, "test", called)
+        except ValueError as exc:
+            self._finish(sid, hid, run, {"state": str(exc)})
+        return sid
+
+    def abort(self, why: str) -> None:
+        """VKS suspended: the session under way ends as aborted."""
+        with self.p.lock:
+            session, self.running = self.running, None
+        if session:
+            try:
+                self.life.ledger.finish(session["id"], "aborted", [], {}, {}, why)
+            except ValueError:
+                pass
+
+    def _finish(self, sid: int, hid: str, run: dict | None, call: dict, connected: bool = False) -> None:
+        results = self.p.store.results(run["run_id"]) if run else []
+        checks = [{"device": r.device, **r.to_dict()} for r in results]
+        evidence = {
+            "selftest_run": run["run_id"] if run else None,
+            "snapshots": [r.params["snapshot"] for r in results if isinstance(r.params, dict) and r.params.get("snapshot")],
+            "meters": {f"{r.device}.{r.check}": r.value for r in results if isinstance(r.value, (int, float))
+                       and not isinstance(r.value, bool)},
+            "call_seconds": round(call.get("waited_s", 0), 1) if connected else None,
+        }
+        devices_ok = bool(run) and run["state"] in (RoomState.READY.value, RoomState.DEGRADED.value)
+        result = "passed" if devices_ok and connected else "failed"
+        notes = "" if result == "passed" else "; ".join(
+            ([] if devices_ok else ["devices: " + ("; ".join(run["reasons"]) if run else "not checked")])
+            + ([] if connected else [f"far side: {call.get('state', 'no answer')}"]))
+        with self.p.lock:
+            if self.running and self.running["id"] == sid:
+                self.running = None
+        try:
+            session = self.life.ledger.finish(sid, result, checks, call, evidence, notes)
+        except ValueError:   # aborted meanwhile (suspension)
+            return
+        self.recorded(session)
+
+    def record(self, hid: str, technician: str, result: str, notes: str = "") -> dict:
+        """A test session held by other means, recorded by the technician."""
+        h = self.life.hearing(hid)
+        session = self.life.ledger.record(hid, technician, h.far_side.to_dict(), result, notes, {"entered": "panel"})
+        self.recorded(session)
+        return session.to_dict()
+
+    def recorded(self, session) -> None:
+        self.p.log("test_session.recorded", session.hearing_id, session.technician,
+                   {"session": session.id, "result": session.result})
+        self.p.publish(ev.TEST_SESSION_RECORDED, {"hearing_id": session.hearing_id, "session": session.to_dict()})
+        if session.passed:
+            self.life.incidents.clear(key=f"test_session:{session.hearing_id}", why="a test session passed")
+        self.p.notify()

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from vksroom.controller.config import DeviceConfig
 from vksroom.controller.model import CheckResult
+from vksroom.controller.texts import default_label
 
 # config type -> "module:Class"
 ADAPTERS = {
@@ -61,10 +62,17 @@ class DeviceAdapter(ABC):
     def id(self) -> str:
         return self.cfg.id
 
+    @property
+    def label(self) -> str | dict:
+        """The device's name for people (a string or a {kk, ru, en} table; never its id)."""
+        return self.cfg.label or default_label(self.kind)
+
     def result(self, check: str, ok: bool, reason: str = "", value=None, code: str = "", detail: str = "",
                **params) -> CheckResult:
-        return CheckResult(self.cfg.id, check, ok, reason, value, code or f"{self.kind}.{check}", params,
-                           detail=detail)
+        """A check result said by ``code`` (see controller/texts.py) with ``params``; the device's
+        label is the parameter ``device``. Technical text (a driver's error) goes in ``detail``."""
+        return CheckResult(self.cfg.id, check, ok, reason, value, code or f"{self.kind}.{check}",
+                           {"device": self.label, **params}, detail=detail)
 
     @abstractmethod
     def connect(self) -> None: ...

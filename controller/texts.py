@@ -11,8 +11,7 @@ those go to the log and to a check's ``detail``, which the technician can open.
     -> {"kk": "Кодек: тексеру 1,5 с ішінде аяқталмады", "ru": "...", "en": "Codec: ... 1.5 s"}
 
 Parameters: a label (``device``, ``channel``, ``far_side``, ``role``, ``mark``...) is a string
-or a ``{"kk", "ru", "en"}`` table, and the sentence takes its own language from it; a
-parameter ``{"code": ..., "params": {...}}`` is itself a sentence of this catalogue; numbers
+or a ``{"kk", "ru", "en"}`` table, and the sentence takes its own language from it; numbers
 are written for people (``1,5`` in kk and ru, ``1.5`` in en; whole numbers without a
 fraction). An unknown code, or a sentence missing one of its parameters, says a generic
 sentence in that language (logged once), never the key.
@@ -242,7 +241,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "room.testing": {"kk": "өзін-өзі тексеру жүріп жатыр", "ru": "идёт самопроверка", "en": "a self-test is running"},
 
     # -- the alarm's life (the technician's marks, rule item 17) ---------------------------------------
-    "alarm.state.open": {"kk": "Жойылмаған", "ru": "Не устранена", "en": "Not fixed"},
+    "alarm.state.open": {"kk": "Жаңа", "ru": "Новая", "en": "New"},
     "alarm.state.fixing": {"kk": "Жойылуда", "ru": "Устраняется", "en": "Being fixed"},
     "alarm.state.fixed": {"kk": "Жойылды", "ru": "Устранена", "en": "Fixed"},
     "alarm.state.cannot_be_fixed": {"kk": "Жою мүмкін емес", "ru": "Устранить невозможно", "en": "Cannot be fixed"},
@@ -341,13 +340,9 @@ def number(value, lang: str) -> str:
 
 
 def _value(value, lang: str) -> str:
-    if isinstance(value, dict) and "code" in value:            # a sentence within a sentence
-        return say(value["code"], value.get("params") or {}, lang)
-    if isinstance(value, dict):                                 # a label in three languages
-        return pick(value, lang)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return number(value, lang)
-    return pick(value, lang)
+    return pick(value, lang)          # a label: a string, or a table in three languages
 
 
 def _generic(params: dict, lang: str, ok: bool) -> str:
@@ -392,6 +387,11 @@ def default_label(kind: str, n: int | None = None) -> dict[str, str]:
     if n is None:
         return dict(CATALOGUE[base])
     return texts(base + ".n", {"n": n})
+
+
+def state_word(state: str) -> dict[str, str]:
+    """An alarm state's word (open, fixing, fixed, cannot_be_fixed, recovered, cleared) in three languages."""
+    return texts("alarm.state." + state)
 
 
 def role_label(role: str) -> dict[str, str] | str:

@@ -26,6 +26,7 @@ class Stack:
     def __init__(self, cfg: RoomConfig, adapters=None, mqtt: bool = True, panel: bool = True):
         from vksroom.controller.room import Controller
 
+        speak(cfg)
         self.cfg = cfg
         self.controller = Controller(cfg, adapters)
         self.link = None
@@ -59,6 +60,13 @@ class Stack:
         self.controller.stop()
         if self._server_thread is not None:
             self._server_thread.join(2)
+
+
+def speak(cfg: RoomConfig) -> None:
+    """The room's language (what every ``reason`` says, on MQTT too): the panel's, from the config."""
+    from vksroom.controller import texts
+
+    texts.set_default_language(cfg.panel.language)
 
 
 def sd_notify(message: str) -> bool:
@@ -175,6 +183,7 @@ def cmd_selftest(args) -> int:
     from vksroom.controller.room import Controller
 
     cfg = load(args.config)
+    speak(cfg)
     controller = Controller(cfg).start()
     try:
         result = controller.selftest("cli", timeout=args.timeout)

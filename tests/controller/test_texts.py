@@ -145,3 +145,21 @@ def test_every_code_the_source_uses_is_catalogued():
     assert not missing, f"codes used but not in controller/texts.py: {missing}"
     assert not built, f"codes built from f-strings (write the code out): {built}"
     assert all(tx.known(m) for m in tx.MEASURES) and all(tx.known(f"alarm.state.{s}") for s in tx.ALARM_STATES)
+
+
+def test_the_room_speaks_the_language_its_config_gives_the_panel(tmp_path):
+    from vksroom.app import speak
+    from vksroom.controller.config import parse
+    from vksroom.controller.model import CheckResult
+
+    cfg = parse({"room": {"court_id": "a", "courtroom": "1"}, "panel": {"language": "kk"},
+                 "devices": {"c1": {"type": "codec", "model": "cisco", "url": "/dev/null"}}})
+    check = CheckResult("c1", "reachable", False, code="device.unreachable", params={"device": cfg.devices["c1"].label})
+    try:
+        assert check.to_dict()["reason"] == "Кодек не отвечает"
+        speak(cfg)
+        assert check.to_dict()["reason"] == "Кодек жауап бермейді"
+        with pytest.raises(ValueError):
+            tx.set_default_language("de")
+    finally:
+        tx.set_default_language("ru")

@@ -133,7 +133,9 @@ class DeviceState:
 def device_line(label: str, sentences: list[str]) -> str:
     """One line for a device's failed checks: its label, then the sentences. A sentence that
     starts with the label and a colon gives it up ("Кодек: A; B", not "Кодек: Кодек: A; Кодек: B");
-    a first sentence that names the device itself leads ("Камера судьи не отвечает; ...")."""
+    a first sentence that names the device itself leads ("Камера судьи не отвечает; ..."); a
+    sentence said twice is said once."""
+    sentences = list(dict.fromkeys(sentences))      # the poll and the self-test may say the same
     if not sentences:
         return ""
     head = f"{label}: "

@@ -55,9 +55,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "health.ok": {"kk": "Жарамды", "ru": "Исправно", "en": "OK"},
     "health.fault": {"kk": "Ақаулық", "ru": "Неисправность", "en": "Fault"},
     "health.unknown": {"kk": "Белгісіз", "ru": "Неизвестно", "en": "Unknown"},
-    "kind.camera": {"kk": "Камера", "ru": "Камера", "en": "Camera"},
-    "kind.codec": {"kk": "Кодек", "ru": "Кодек", "en": "Codec"},
-    "kind.dsp": {"kk": "Дыбыс процессоры", "ru": "Аудиопроцессор", "en": "Audio DSP"},
     "detail": {"kk": "Техникалық мәліметтер", "ru": "Технические подробности", "en": "Technical detail"},
 }
 

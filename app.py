@@ -31,6 +31,7 @@ class Stack:
         from vksroom.controller.instance import RoomLock
         from vksroom.controller.assemble import build_room
 
+        speak(cfg)
         self.cfg = cfg
         self.lock = lock if lock is not None else RoomLock(cfg.data_dir).acquire("run")
         try:
@@ -100,6 +101,13 @@ def control_handlers(cfg: RoomConfig, controller) -> dict:
         return selftest_document(cfg, controller.selftest("cli", timeout=timeout))
 
     return {"readiness": lambda request: controller.readiness().to_dict(), "selftest": selftest}
+
+
+def speak(cfg: RoomConfig) -> None:
+    """The room's language (what every ``reason`` says, on MQTT too): the panel's, from the config."""
+    from vksroom.controller import texts
+
+    texts.set_default_language(cfg.panel.language)
 
 
 def sd_notify(message: str) -> bool:
@@ -244,6 +252,7 @@ def cmd_selftest(args) -> int:
     import sys
 
     cfg = load(args.config)
+    speak(cfg)
     try:
         doc = room_selftest(cfg, args.timeout)
     except SelftestFailed as failed:

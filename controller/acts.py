@@ -15,6 +15,7 @@ import json
 import datetime as dt
 from pathlib import Path
 
+from vksroom.controller import texts as tx
 from vksroom.controller.store import Store
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -33,60 +34,137 @@ FAR_KIND = {
     "kk": {"court": "сотпен", "detention": "тергеу изоляторымен/мекемемен"},
     "ru": {"court": "с судом", "detention": "со следственным изолятором/учреждением"},
 }
-ACTIONS = {
-    "kk": {"first_aid.power_off": "қуаты реле арқылы ажыратылды", "first_aid.power_on": "қуаты қайта қосылды",
-           "first_aid.worked": "құрылғы қайта жауап берді", "first_aid.failed": "қуатты қайта қосу көмектеспеді",
-           "connection.failed": "қарсы тарап жауап бермеді", "reconnect.started": "байланыс қайта орнатылды",
-           "selftest.repeat": "өзін-өзі тексеру қайталанды", "fault.marked": "техникалық маман белгі қойды"},
-    "ru": {"first_aid.power_off": "питание отключено реле", "first_aid.power_on": "питание включено снова",
-           "first_aid.worked": "устройство снова отвечает", "first_aid.failed": "перезапуск питания не помог",
-           "connection.failed": "дальняя сторона не ответила", "reconnect.started": "соединение переустановлено",
-           "selftest.repeat": "самопроверка повторена", "fault.marked": "отметка технического специалиста"},
-}
-MARK_TEXT = {
-    "kk": {"fixing": "жойылуда", "fixed": "жойылды", "cannot_be_fixed": "жою мүмкін емес", "open": "ашық",
-           "cleared": "жойылды"},
-    "ru": {"fixing": "устраняется", "fixed": "устранено", "cannot_be_fixed": "устранить невозможно",
-           "open": "открыто", "cleared": "снято"},
-}
 
 
 class ActError(ValueError):
     pass
 
 
+# The act's own words; what failed and what was done is said by the catalogue (controller/texts.py).
 LABELS = {
     "kk": {"court": "Сот", "room": "Сот отырысы залы", "case": "Іс нөмірі",
-           "time": "Сот отырысының күні мен уақыты", "vks": "Бейнеконференцбайланыс",
-           "failures": "Анықталған техникалық ақаулықтар:", "tried": "Ақаулықты жою үшін жасалған әрекеттер:",
-           "conclusion": "Техникалық ақаулықты жою мүмкін болмағандықтан, сот отырысын бейнеконференцбайланыс "
-                         "құралдарын қолданып өткізудің техникалық мүмкіндігі болмады.",
-           "drawn_up": "Акт жасалған күн"},
+           "time": "Сот отырысының күні мен уақыты", "local": "жергілікті уақыт", "vks": "Бейнеконференцбайланыс",
+           "failures": "Анықталған техникалық ақаулықтар:", "none": "тіркелмеген",
+           "seen": "анықталған уақыты", "cleared": "жойылған уақыты", "not_removed": "жойылмады",
+           "state": "күйі", "marks": "белгілер", "by_at": "{who}, {at}",
+           "tried": "Ақаулықты жою үшін жасалған әрекеттер:", "auto": "автоматты түрде",
+           "delay": "Сот отырысының басталуы кешіктірілді",
+           "delay.until": "белгіленген уақыты {planned}, басталған уақыты {until} ({minutes} мин кешікті)",
+           "delay.open": "белгіленген уақыты {planned}, отырыс басталмады",
+           "other": "Кешіктірудің өзге себебі (хатшының сөзімен)",
+           "conclusion.unremoved": "Техникалық ақаулықты жою мүмкін болмағандықтан, сот отырысын "
+                                   "бейнеконференцбайланыс құралдарын қолданып өткізудің техникалық мүмкіндігі "
+                                   "болмады.",
+           "conclusion.delayed": "Техникалық ақаулық жойылды; бейнеконференцбайланыс құралдарын қолданып "
+                                 "өткізілетін сот отырысының басталуы кешіктірілді.",
+           "conclusion.other": "Бейнеконференцбайланыс құралдарын қолданып өткізілетін сот отырысының басталуы "
+                               "жоғарыда көрсетілген өзге себеппен кешіктірілді.",
+           "technician": "Техникалық маман", "drawn_up": "Акт жасалған күн"},
     "ru": {"court": "Суд", "room": "Зал судебных заседаний", "case": "Номер дела",
-           "time": "Дата и время судебного заседания", "vks": "Видеоконференцсвязь",
-           "failures": "Обнаруженные технические неисправности:", "tried": "Принятые меры к устранению неисправности:",
-           "conclusion": "Ввиду невозможности устранения технической неисправности техническая возможность "
-                         "проведения судебного заседания с применением средств видеоконференцсвязи отсутствовала.",
-           "drawn_up": "Дата составления акта"},
+           "time": "Дата и время судебного заседания", "local": "местное время", "vks": "Видеоконференцсвязь",
+           "failures": "Обнаруженные технические неисправности:", "none": "не зафиксированы",
+           "seen": "обнаружена", "cleared": "устранена", "not_removed": "не устранена",
+           "state": "состояние", "marks": "отметки", "by_at": "{who}, {at}",
+           "tried": "Принятые меры к устранению неисправности:", "auto": "автоматически",
+           "delay": "Начало судебного заседания задержано",
+           "delay.until": "назначено на {planned}, начато в {until} (задержка {minutes} мин)",
+           "delay.open": "назначено на {planned}, заседание не начато",
+           "other": "Иная причина задержки (со слов секретаря)",
+           "conclusion.unremoved": "Ввиду невозможности устранения технической неисправности техническая возможность "
+                                   "проведения судебного заседания с применением средств видеоконференцсвязи "
+                                   "отсутствовала.",
+           "conclusion.delayed": "Техническая неисправность устранена; начало судебного заседания с применением "
+                                 "средств видеоконференцсвязи было задержано.",
+           "conclusion.other": "Начало судебного заседания с применением средств видеоконференцсвязи было задержано "
+                               "по иной причине, указанной выше.",
+           "technician": "Технический специалист", "drawn_up": "Дата составления акта"},
 }
 
 
-def render(facts: dict, lang: str) -> str:
-    """The act's body text in ``lang`` from the facts (the signature lines are added to the PDF)."""
+def _pick(value, lang: str) -> str:
+    return tx.pick(value, lang) if value not in (None, "") else ""
+
+
+def _failure(f: dict, n: int, lang: str) -> list[str]:
+    """One recorded fault: the sentence naming the device, when it was seen and cleared, its marks."""
     t = LABELS[lang]
-    court = facts["court"].get(lang) or facts["court"].get("ru", "")
-    fs = facts["far_side"]
-    kind = FAR_KIND[lang].get(fs["kind"], fs["kind"])
-    acts = ACTIONS[lang]
-    lines = [f"{t['court']}: {court}", f"{t['room']}: № {facts['courtroom']}", f"{t['case']}: {facts['case_number']}",
-             f"{t['time']}: {facts['start_local']}", f"{t['vks']} {kind}: {fs['name']} ({fs['number']})", "",
+    params = dict(f.get("params") or {})
+    label = f.get("device_label") or params.get("device") or tx.CATALOGUE["generic.device"]
+    sentence = tx.say(f.get("code") or "", {**params, "device": label}, lang)
+    seen = f.get("first_seen_local") or f.get("at") or "—"
+    cleared = f.get("cleared_local")
+    lines = [f"{n}. {sentence}.",
+             f"   {t['seen']}: {seen}; {t['cleared']}: {cleared}" if cleared else
+             f"   {t['seen']}: {seen}; {t['not_removed']}"]
+    if f.get("state") and f["state"] != "open":          # open: "not removed" says it already
+        lines.append(f"   {t['state']}: {tx.state_word(f['state'])[lang]}")
+    marks = [f"«{tx.state_word(m.get('mark', ''))[lang]}» — "
+             + t["by_at"].format(who=m.get("by") or t["auto"], at=m.get("at_local") or "—")
+             for m in f.get("marks") or ()]
+    if marks:
+        lines.append(f"   {t['marks']}: " + "; ".join(marks))
+    return lines
+
+
+def _measure(x: dict, lang: str) -> str:
+    """One measure taken (first aid by relay, a reconnect, a repeated self-test, a mark): when, what, who."""
+    t = LABELS[lang]
+    params = dict(x.get("params") or {})
+    if x.get("device_label") or x.get("device"):
+        params.setdefault("device", x.get("device_label") or tx.CATALOGUE["generic.device"])
+    if x.get("action") == "fault.marked":
+        mark = params.get("mark") or (x.get("detail") or {}).get("mark", "")
+        params["mark"] = tx.state_word(mark) if isinstance(mark, str) else mark
+        params.setdefault("who", x.get("who") or t["auto"])
+    what = tx.say(x.get("action") or "", params, lang)
+    who = x.get("who") or t["auto"]
+    at = x.get("at_local") or x.get("at") or "—"
+    return f"  {at} — {what}" + ("" if x.get("action") == "fault.marked" else f" ({who})")
+
+
+def render(facts: dict, lang: str) -> str:
+    """The act's body text in ``lang`` from the facts (the signature lines are added to the PDF).
+
+    Said from codes and parameters only (:mod:`vksroom.controller.texts`): the court, the
+    courtroom, the case, the hearing's date and time, the far side; each recorded fault with
+    the device's label, the sentence, when it was seen and cleared (or that it was not
+    removed) and the technician's marks; every measure taken, with who and when; the delay;
+    and, when no fault was recorded, the secretary's own words for the delay's reason."""
+    t = LABELS[lang]
+    fs = facts.get("far_side") or {}
+    kind = FAR_KIND[lang].get(fs.get("kind"), FAR_KIND[lang]["court"])
+    far = fs.get("name", "") + (f" ({fs['number']})" if fs.get("number") else "")
+    lines = [f"{t['court']}: {_pick(facts.get('court'), lang)}", f"{t['room']}: № {facts.get('courtroom', '')}",
+             f"{t['case']}: {facts.get('case_number', '')}",
+             f"{t['time']}: {facts.get('start_local', '')} ({t['local']})", f"{t['vks']} {kind}: {far}", "",
              t["failures"]]
-    lines += [f"  {f['at']} — {f['what']} ({MARK_TEXT[lang].get(f['state'], f['state'])})"
-              for f in facts["failures"]] or ["  —"]
+    failures = facts.get("failures") or []
+    for n, f in enumerate(failures, 1):
+        lines += _failure(f, n, lang)
+    if not failures:
+        lines.append(f"  {t['none']}")
     lines += ["", t["tried"]]
-    lines += [f"  {x['at']} — {acts.get(x['action'], x['action'])}" + (f" ({x['device']})" if x["device"] else "")
-              + (f", {x['who']}" if x["who"] else "") for x in facts["tried"]] or ["  —"]
-    lines += ["", t["conclusion"], f"{t['drawn_up']}: {facts['drawn_up_local']}"]
+    lines += [_measure(x, lang) for x in facts.get("tried") or ()] or ["  —"]
+    delay = facts.get("delay")
+    if delay:
+        key = "delay.until" if delay.get("until_local") else "delay.open"
+        lines += ["", f"{t['delay']}: " + t[key].format(planned=delay.get("planned_local") or "—",
+                                                          until=delay.get("until_local") or "—",
+                                                          minutes=delay.get("minutes") if delay.get("minutes")
+                                                          is not None else "—")]
+    other = (facts.get("other_reason") or "").strip()
+    if other and not failures:
+        lines += ["", f"{t['other']}: {other}"]
+    if any(not f.get("cleared_local") for f in failures):
+        conclusion = t["conclusion.unremoved"]
+    elif failures:
+        conclusion = t["conclusion.delayed"]
+    else:
+        conclusion = t["conclusion.other"]
+    lines += ["", conclusion]
+    if facts.get("technician"):
+        lines.append(f"{t['technician']}: {facts['technician']}")
+    lines.append(f"{t['drawn_up']}: {facts.get('drawn_up_local', '')}")
     return "\n".join(lines)
 
 
@@ -168,18 +246,20 @@ class Acts:
         pdf.set_margins(20, 20, 15)
         pdf.add_font("DejaVu", "", str(regular))
         pdf.add_font("DejaVu", "B", str(bold))
-        pdf.set_title(f"Act {act['id']} / hearing {act['hearing_id']}")
+        pdf.set_title(f"Акт № {act['id']}")
         pdf.set_creation_date(dt.datetime.fromtimestamp(act["created_at"], dt.timezone.utc))
         for lang in LANGS:
             pdf.add_page()
             pdf.set_font("DejaVu", "B", 12)
-            pdf.multi_cell(0, 6, TITLE[lang], align="C", new_x="LMARGIN", new_y="NEXT")
+            # left-aligned throughout: justified lines of a short act open wide gaps between words
+            pdf.multi_cell(0, 6, TITLE[lang], align="L", new_x="LMARGIN", new_y="NEXT")
             pdf.ln(4)
             pdf.set_font("DejaVu", "", 10.5)
-            pdf.multi_cell(0, 5.5, act[f"text_{lang}"], new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 5.5, act[f"text_{lang}"], align="L", new_x="LMARGIN", new_y="NEXT")
             pdf.ln(10)
             for role in SIGNATURES[lang]:
-                pdf.cell(80, 8, role)
-                pdf.cell(0, 8, "______________________  /______________/", new_x="LMARGIN", new_y="NEXT")
+                pdf.cell(80, 8, role, align="L")
+                pdf.cell(0, 8, "______________________  /______________/", align="L", new_x="LMARGIN",
+                         new_y="NEXT")
                 pdf.ln(3)
         return bytes(pdf.output())

@@ -9,6 +9,7 @@ changes nothing; a config is either wholly valid or not used.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 import urllib.parse
@@ -31,7 +32,7 @@ class DeviceConfig:
     type: str            # camera | codec | dsp
     url: str
     required: bool = True
-    label: str = ""
+    label: str | dict = ""   # a name for people: a string or {kk, ru, en}; default by kind and position
     model: str = ""      # codec: cisco | poly; dsp: tesira | shure; camera: free text
     options: dict = field(default_factory=dict)  # the type-specific keys, validated
 
@@ -184,7 +185,7 @@ def check_url(url: str, schemes: tuple[str, ...], path: str, c: _Checker) -> Non
         c.err(path, f"{url!r} names no port")
 
 
-_COMMON = {"type": str, "url": str, "required": bool, "label": str, "model": str}
+_COMMON = {"type": str, "url": str, "required": bool, "label": (str, dict), "model": str}
 DEVICE_TYPES: dict[str, dict] = {
     # type -> {"keys": extra keys and types, "schemes": allowed URL schemes, "models": allowed models}
     "camera": {
@@ -243,6 +244,11 @@ def _device(dev_id: str, raw: Any, c: _Checker) -> DeviceConfig | None:
             parse_channels(d["channels"], f"{path}.channels")
         except ConfigError as exc:
             c.errors.extend(str(exc).split("; "))
+    if isinstance(d.get("label"), dict):
+        label = c.table(d["label"], f"{path}.label", {"kk": str, "ru": str, "en": str}, required=("kk", "ru"))
+        d["label"] = {**label, "en": label.get("en") or label.get("ru", "")}
+    elif d.get("label") == "":
+        c.err(f"{path}.label", "must not be empty (leave it out for a name made from the device's kind)")
     c.positive(d, "connect_timeout_s", path, 600)
     c.positive(d, "hold_s", path, 600)
     if len(c.errors) > before:
@@ -250,8 +256,25 @@ def _device(dev_id: str, raw: Any, c: _Checker) -> DeviceConfig | None:
     options = {k: v for k, v in d.items() if k not in _COMMON}
     return DeviceConfig(
         id=dev_id, type=dtype, url=d["url"], required=d.get("required", True),
-        label=d.get("label", dev_id), model=d.get("model", ""), options=options,
+        label=d.get("label", ""), model=d.get("model", ""), options=options,
     )
+
+
+def _default_labels(devices: dict) -> dict:
+    """Devices without a label get one from their kind and, where the room has several of that
+    kind, their position ("Камера 2"): a person never reads a device's id."""
+    from vksroom.controller.texts import default_label
+
+    kinds = [d.type for d in devices.values()]
+    seen: dict[str, int] = {}
+    out = {}
+    for dev_id, d in devices.items():
+        seen[d.type] = seen.get(d.type, 0) + 1
+        if not d.label:
+            n = seen[d.type] if kinds.count(d.type) > 1 else None
+            d = dataclasses.replace(d, label=default_label(d.type, n))
+        out[dev_id] = d
+    return out
 
 
 def parse(data: dict, source: str = "") -> RoomConfig:
@@ -359,7 +382,7 @@ def parse(data: dict, source: str = "") -> RoomConfig:
     return RoomConfig(
         court_id=room["court_id"], court_name=name, courtroom=courtroom,
         timezone=room.get("timezone", "Asia/Almaty"), data_dir=room.get("data_dir", "/var/lib/vksroom"),
-        devices=devices, mqtt=MqttConfig(**m), panel=PanelConfig(**p),
+        devices=_default_labels(devices), mqtt=MqttConfig(**m), panel=PanelConfig(**p),
         gpio=GpioConfig(**g), selftest=SelftestConfig(**s), lifecycle=life, source=source,
     )
 

@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from vksroom.controller import texts as tx
+
 
 # The live check every device's coordinator keeps: did the last poll succeed?
 ONLINE_CHECK = "online"
@@ -34,8 +36,11 @@ class Health(str, enum.Enum):
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One check of one device. ``reason`` is plain English for logs and MQTT;
-    ``code`` and ``params`` let the panel say the same in Kazakh or Russian."""
+    """One check of one device, said by ``code`` and ``params`` (people-safe: labels, numbers;
+    see :mod:`vksroom.controller.texts`). ``detail`` holds the technical facts (a driver's
+    error, a path) for the log and the technician; no sentence is made from it. The
+    ``reason`` attribute is an English fallback for logs; when none is given a failed check
+    gets the catalogue's English sentence."""
 
     device: str
     check: str
@@ -49,11 +54,24 @@ class CheckResult:
     detail: str = ""          # technical detail (driver error...) for the log and the technician
     live: bool = False        # kept by the device's poll (not a self-test's finding)
 
+    def __post_init__(self):
+        if not self.reason and not self.ok:
+            object.__setattr__(self, "reason", self.sentence("en"))
+
+    def sentence(self, lang: str | None = None) -> str:
+        """What this check says, in ``lang`` (default: the room's language)."""
+        return tx.say(self.code, self.params, lang, ok=self.ok)
+
+    def texts(self) -> dict:
+        return tx.texts(self.code, self.params, ok=self.ok)
+
     def to_dict(self) -> dict:
+        failed = not self.ok
         return {
             "check": self.check,
             "ok": self.ok,
-            "reason": self.reason,
+            "reason": self.sentence() if failed else "",
+            "text": self.texts() if failed else {},
             "value": self.value,
             "code": self.code,
             "params": self.params,
@@ -79,25 +97,52 @@ class DeviceState:
     values: dict = field(default_factory=dict)   # what the last poll read (power, call, mutes, levels...)
 
     @classmethod
-    def from_checks(cls, id: str, kind: str, required: bool, checks, label: str = "", since: float | None = None):
-        checks = tuple(checks)
+    def from_checks(cls, id: str, kind: str, required: bool, checks, label: str | dict = "",
+                    since: float | None = None):
+        label = label or tx.default_label(kind)
+        # every sentence names the device by its label (a check made without one gets it here)
+        checks = tuple(c if c.params.get("device") else dataclasses.replace(c, params={**c.params, "device": label})
+                       for c in checks)
         failed = [c for c in checks if not c.ok]
         health = Health.UNKNOWN if not checks else (Health.FAULT if failed else Health.OK)
-        reason = "; ".join(f"{c.check}: {c.reason}" for c in failed)
-        return cls(id, kind, required, health, reason, checks, since or time.time(), label)
+        state = cls(id, kind, required, health, "", checks, since or time.time(), label)
+        return dataclasses.replace(state, reason=state.reason_in())
+
+    def reason_in(self, lang: str | None = None) -> str:
+        """Why the device is at fault, in ``lang``: one line naming it by its label ("" when ok)."""
+        return device_line(tx.pick(self.label, lang or tx.DEFAULT_LANG),
+                           [c.sentence(lang) for c in self.checks if not c.ok])
 
     def to_dict(self) -> dict:
+        faulty = any(not c.ok for c in self.checks)
         return {
             "id": self.id,
             "kind": self.kind,
-            "label": self.label,
+            "label": tx.pick(self.label, tx.DEFAULT_LANG),
+            "label_text": tx.label_texts(self.label),
             "required": self.required,
             "health": self.health.value,
             "reason": self.reason,
+            "text": {lang: self.reason_in(lang) for lang in tx.LANGS} if faulty else {},
             "since": self.since,
             "checks": [c.to_dict() for c in self.checks],
             "values": self.values,
         }
+
+
+def device_line(label: str, sentences: list[str]) -> str:
+    """One line for a device's failed checks: its label, then the sentences. A sentence that
+    starts with the label and a colon gives it up ("Кодек: A; B", not "Кодек: Кодек: A; Кодек: B");
+    a first sentence that names the device itself leads ("Камера судьи не отвечает; ..."); a
+    sentence said twice is said once."""
+    sentences = list(dict.fromkeys(sentences))      # the poll and the self-test may say the same
+    if not sentences:
+        return ""
+    head = f"{label}: "
+    rest = [s[len(head):] if s.startswith(head) else s for s in sentences]
+    if not sentences[0].startswith(head) and sentences[0].startswith(label):
+        return "; ".join(rest)
+    return head + "; ".join(rest)
 
 
 def verdict(devices) -> tuple[RoomState, list[str]]:
@@ -105,7 +150,7 @@ def verdict(devices) -> tuple[RoomState, list[str]]:
     reasons, state = [], RoomState.READY
     for d in devices:
         if d.health is Health.FAULT:
-            reasons.append(f"{d.id}: {d.reason}" if d.reason else d.id)
+            reasons.append(d.reason or tx.pick(d.label, tx.DEFAULT_LANG))
             state = RoomState.NOT_READY if d.required else (state if state is RoomState.NOT_READY else RoomState.DEGRADED)
         elif d.health is Health.UNKNOWN and state is RoomState.READY:
             state = RoomState.UNKNOWN
@@ -127,6 +172,13 @@ class Readiness:
     # Whether the devices are fit, whatever the room is doing (a hearing never hides a fault):
     # ready | degraded | not_ready | unknown.
     verdict: RoomState = RoomState.UNKNOWN
+    suspended: str = ""   # the centre's words when VKS is suspended (rule item 24)
+
+    def reason_lines(self, lang: str | None = None) -> list[str]:
+        """``reasons`` in ``lang``: the suspension, then one line per failed device."""
+        lines = [tx.say("room.suspended", {"reason": self.suspended}, lang)] if self.suspended else []
+        return lines + [d.reason_in(lang) or tx.pick(d.label, lang or tx.DEFAULT_LANG)
+                        for d in self.devices if d.health is Health.FAULT]
 
     def device(self, device_id: str) -> DeviceState | None:
         return next((d for d in self.devices if d.id == device_id), None)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from vksroom.controller import events as ev
+from vksroom.controller import texts as tx
 from vksroom.controller.config import RoomConfig
 from vksroom.controller.coordinator import Coordinator
 from vksroom.controller.devices import CheckContext, DeviceAdapter, adapter_for
@@ -334,15 +335,17 @@ class Controller:
             futures[dev_id] = (self._pool.submit(self._check_device, coord, ctx), ctx)
         results: dict[str, tuple[CheckResult, ...]] = {}
         for dev_id, (fut, ctx) in futures.items():
+            label = self._coords[dev_id].adapter.label
             try:
                 results[dev_id] = tuple(fut.result(timeout=max(0.0, deadline - time.monotonic())))
             except cf.TimeoutError:
                 ctx.cancelled.set()
                 limit = self.cfg.selftest.check_timeout_s
-                results[dev_id] = (CheckResult(dev_id, "timeout", False, f"check did not finish within {limit:g} s",
-                                               limit, "device.check_timeout", {"seconds": limit}),)
+                results[dev_id] = (CheckResult(dev_id, "timeout", False, "", limit, "device.check_timeout",
+                                               {"device": label, "seconds": limit}),)
             except Exception as exc:  # the pool was shut down under us
-                results[dev_id] = (CheckResult(dev_id, "error", False, str(exc) or type(exc).__name__),)
+                results[dev_id] = (CheckResult(dev_id, "error", False, "", None, "device.check_error",
+                                               {"device": label}, detail=str(exc) or type(exc).__name__),)
         self._running_checks = [c for c in self._running_checks if all(c is not x for _, x in futures.values())]
         self.post(self._finish_selftest, run_id, results)
 
@@ -353,11 +356,14 @@ class Controller:
         try:
             results = coord.call(lambda adapter: adapter.run_checks(ctx))
         except DeviceError as exc:
-            results = [CheckResult(dev_id, "reachable", False, str(exc), None, "device.unreachable",
-                                   {"error": str(exc)}, duration_s=time.monotonic() - started)]
+            results = [CheckResult(dev_id, "reachable", False, "", None, "device.unreachable",
+                                   {"device": coord.adapter.label}, detail=str(exc),
+                                   duration_s=time.monotonic() - started)]
         except Exception as exc:
             log.exception("%s: check crashed", dev_id)
-            results = [CheckResult(dev_id, "error", False, f"internal error: {exc}",
+            results = [CheckResult(dev_id, "error", False, "", None, "device.check_error",
+                                   {"device": coord.adapter.label},
+                                   detail=f"internal error: {type(exc).__name__}: {exc}",
                                    duration_s=time.monotonic() - started)]
         coord.poke()
         return results
@@ -393,14 +399,14 @@ class Controller:
         room_state, reasons = verdict(devices)
         fitness, activity = room_state, ""
         if self._suspended:
-            room_state, reasons = RoomState.SUSPENDED, [f"VKS suspended: {self._suspended}"] + reasons
+            room_state, reasons = RoomState.SUSPENDED, [tx.say("room.suspended", {"reason": self._suspended})] + reasons
         elif self._run_id is not None:
             room_state, activity = RoomState.TESTING, "selftest"
         elif self._hearing is not None:
             room_state, activity = RoomState.IN_HEARING, "hearing"
         now = self.clock()
         return Readiness(self.cfg.court_id, self.cfg.courtroom, room_state, tuple(devices), tuple(reasons),
-                         now, now + VALID_FOR_S, activity, fitness)
+                         now, now + VALID_FOR_S, activity, fitness, self._suspended or "")
 
     def _device_checks(self, dev_id: str) -> tuple[CheckResult, ...]:
         """The link, the live checks and the self-test's findings, the newest word on each thing.

@@ -11,15 +11,33 @@ import time
 from pathlib import Path
 
 from vksroom.controller.model import CheckResult
+from vksroom.controller.texts import role_label
 from vksroom.drivers.errors import DeviceError
 from vksroom.drivers.video.quality import BAD_BELOW, Analyzer, BadFrame
 from vksroom.drivers.video.references import ReferenceStore
 
+# the analyzer's check -> what the room says of it (controller/texts.py)
 REASONS = {
-    "blur": "picture out of focus", "dark": "picture too dark", "bright": "picture overexposed",
-    "black": "black or no-signal screen", "frozen": "picture frozen", "noise": "picture noisy",
-    "cast": "colour cast", "obstruction": "lens obstructed", "drift": "camera not on the preset's view",
+    "blur": "camera.video.blur", "dark": "camera.video.dark", "bright": "camera.video.bright",
+    "black": "camera.video.black", "frozen": "camera.video.frozen", "noise": "camera.video.noise",
+    "cast": "camera.video.cast", "obstruction": "camera.video.obstruction", "drift": "camera.video.drift",
 }
+
+
+def video_code(name: str) -> str:
+    return REASONS.get(name, "camera.video.bad_frame")
+
+
+def verdict_results(device_id: str, checks: dict, params: dict, duration_s: float = 0.0) -> list[CheckResult]:
+    """Frame checks (the causes only, see primary_checks) as results named ``video.<check>``;
+    the scores and limits are the technician's detail."""
+    out = []
+    for name, c in primary_checks(checks).items():
+        side = ">=" if name in BAD_BELOW else "<="
+        out.append(CheckResult(device_id, f"video.{name}", c.ok, "", round(c.score, 4), video_code(name),
+                               {**params, "score": round(c.score, 4), "threshold": c.threshold}, duration_s,
+                               detail="" if c.ok else f"{name}: score {c.score:.3g}, limit {side} {c.threshold:g}"))
+    return out
 
 
 def primary_checks(checks: dict) -> dict:
@@ -37,30 +55,30 @@ def primary_checks(checks: dict) -> dict:
     return checks
 
 
-def judge_preset(device_id: str, preset, frame, data_dir, analyzer: Analyzer | None = None) -> list[CheckResult]:
+def judge_preset(device_id: str, preset, frame, data_dir, analyzer: Analyzer | None = None,
+                 label: str | dict = "") -> list[CheckResult]:
     """One CheckResult per frame-quality check, judged against ``preset``'s references."""
     started = time.monotonic()
     refs = ReferenceStore(data_dir).load(device_id, preset) if data_dir else []
     a = analyzer or Analyzer()
     a.set_references(refs)
+    params = _params(label, preset)
     try:
         verdict = a.analyze(frame)
     except BadFrame as exc:
-        return [CheckResult(device_id, "video.signal", False, str(exc), None, "camera.video.bad_frame",
-                            {"preset": str(preset)}, time.monotonic() - started)]
-    took = time.monotonic() - started
-    out = []
-    for name, c in primary_checks(verdict.checks).items():
-        side = ">=" if name in BAD_BELOW else "<="
-        reason = "" if c.ok else f"{REASONS[name]} (preset {preset}: score {c.score:.3g}, limit {side} {c.threshold:g})"
-        out.append(CheckResult(device_id, f"video.{name}", c.ok, reason, round(c.score, 4), f"camera.video.{name}",
-                               {"preset": str(preset), "score": round(c.score, 4), "threshold": c.threshold,
-                                "references": len(refs)}, took))
-    return out
+        return [CheckResult(device_id, "video.signal", False, "", None, "camera.video.bad_frame", params,
+                            time.monotonic() - started, detail=f"preset {preset}: {exc}")]
+    return verdict_results(device_id, verdict.checks, {**params, "references": len(refs)},
+                           time.monotonic() - started)
+
+
+def _params(label, preset) -> dict:
+    params = {"preset": str(preset), "role": role_label(str(preset))}
+    return {"device": label, **params} if label else params
 
 
 def check_preset_video(device_id: str, preset, video_url: str, data_dir, timeout: float = 5.0,
-                       skip_frames: int = 1) -> list[CheckResult]:
+                       skip_frames: int = 1, label: str | dict = "") -> list[CheckResult]:
     """Grab a frame from ``video_url`` (a fresh connection) and judge it. The first
     ``skip_frames`` frames are dropped: a stream starts with a picture already buffered."""
     from vksroom.drivers.video.capture import VideoSource
@@ -71,7 +89,7 @@ def check_preset_video(device_id: str, preset, video_url: str, data_dir, timeout
                 src.grab(timeout)
             frame = src.grab(timeout).image
     except DeviceError as exc:
-        return [CheckResult(device_id, "video.signal", False, f"no picture: {exc}", None, "camera.video.no_signal",
-                            {"preset": str(preset), "url": video_url})]
-    return [CheckResult(device_id, "video.signal", True, "", None, "camera.video.signal", {"preset": str(preset)})] \
-        + judge_preset(device_id, preset, frame, Path(data_dir) if data_dir else None)
+        return [CheckResult(device_id, "video.signal", False, "", None, "camera.video.no_signal",
+                            _params(label, preset), detail=f"preset {preset}: no picture from {video_url}: {exc}")]
+    return [CheckResult(device_id, "video.signal", True, "", None, "camera.video.signal", _params(label, preset))] \
+        + judge_preset(device_id, preset, frame, Path(data_dir) if data_dir else None, label=label)

@@ -20,32 +20,30 @@ AUDIO_PERIOD_S = 1.0
 VIDEO_RATE_HZ = 2.0
 
 
-def verdict_results(device_id: str, verdict) -> list[CheckResult]:
+def verdict_results(device_id: str, verdict, label: str | dict = "") -> list[CheckResult]:
     """A frame verdict as check results named ``video.<check>``, causes only (see primary_checks)."""
-    from vksroom.controller.video import REASONS, primary_checks
+    from vksroom.controller import video
 
-    checks = primary_checks(verdict.checks)
-    return [CheckResult(device_id, f"video.{name}", c.ok, "" if c.ok else REASONS.get(name, name),
-                        round(c.score, 4), f"camera.video.{name}", {"score": round(c.score, 4),
-                                                                      "threshold": c.threshold})
-            for name, c in checks.items()]
+    return video.verdict_results(device_id, verdict.checks, {"device": label} if label else {})
 
 
 def audio_results(device_id: str, adapter) -> list[CheckResult]:
     """Microphone facts a hearing cannot do without: unmuted where expected, not clipping.
     (Silence is not a fault during a hearing: people pause.)"""
+    from vksroom.controller.devices.audio import channel_label
+
     levels, mutes = adapter.levels(), adapter.mutes()
     out = []
     for name, ch in adapter.channels.items():
         muted, level = mutes.get(name), levels.get(name)
+        params = {"device": adapter.label, "channel": ch.label or channel_label(ch.index)}
         if ch.expect_unmuted and muted:
-            out.append(CheckResult(device_id, f"channel.{name}", False, f"microphone {name} is muted", level,
-                                   "dsp.channel.muted", {"channel": name}))
+            out.append(CheckResult(device_id, f"channel.{name}", False, "", level, "dsp.channel.muted", params))
         elif level is not None and level >= ch.clip_db:
-            out.append(CheckResult(device_id, f"channel.{name}", False, f"microphone {name} is clipping "
-                                   f"({level:.1f} dB)", level, "dsp.channel.clipping", {"channel": name}))
+            out.append(CheckResult(device_id, f"channel.{name}", False, "", level, "dsp.channel.clipping",
+                                   {**params, "peak_db": level}, detail=f"{name}: level {level:.1f} dBFS"))
         else:
-            out.append(CheckResult(device_id, f"channel.{name}", True, "", level, "dsp.channel.ok", {"channel": name}))
+            out.append(CheckResult(device_id, f"channel.{name}", True, "", level, "dsp.channel.ok", params))
     return out
 
 
@@ -82,8 +80,8 @@ class HearingWatch:
                 if not url:
                     continue
                 source = VideoSource(url, name=cam.id).start()
-                report = (lambda dev_id: lambda verdict, frame: self.report(
-                    verdict_results(dev_id, verdict)))(cam.id)
+                report = (lambda dev_id, label: lambda verdict, frame: self.report(
+                    verdict_results(dev_id, verdict, label)))(cam.id, cam.label)
                 self._monitors.append((source, Monitor(source, Analyzer(), VIDEO_RATE_HZ, report).start()))
             dsps = [d.id for d in self.room.cfg.devices_of("dsp")]
             if dsps:

@@ -110,14 +110,14 @@ data_dir = "{self.data_dir}"
 
 [devices.cam_judge]
 type = "camera"
-label = "Камера судьи / Судья камерасы"
+label = {{ kk = "Судья камерасы", ru = "Камера судьи", en = "Judge camera" }}
 url = "{self.cameras['cam_judge'].url}"
 video = "{self.streams['cam_judge'].url}"
 presets = {{ {presets} }}
 
 [devices.cam_hall]
 type = "camera"
-label = "Камера зала / Зал камерасы"
+label = {{ kk = "Зал камерасы", ru = "Камера зала", en = "Hall camera" }}
 url = "{self.cameras['cam_hall'].url}"
 video = "{self.streams['cam_hall'].url}"
 required = false
@@ -135,7 +135,7 @@ hold_s = 2
 [devices.dsp]
 type = "dsp"
 model = "tesira"
-label = "Микрофоны / Микрофондар"
+label = {{ kk = "Микрофондар", ru = "Микрофоны", en = "Microphones" }}
 url = "{self.dsp.url}"
 window_s = 2
 {mics}

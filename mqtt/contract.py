@@ -144,24 +144,41 @@ _ROOM = {"court_id": _str("court identifier (a topic level)", pattern=f"^{_LEVEL
 _SEQ = {"type": "integer", "minimum": 1,
         "description": "room-wide publish order from the room's outbox: increases with every readiness, event and reply"}
 
+_TEXT = {"type": "object", "properties": {lang: {"type": "string"} for lang in ("kk", "ru", "en")},
+         "description": "the same sentence in Kazakh, Russian and English; {} when there is none"}
+
 CHECK_SCHEMA = _obj({
-    "check": _str("check name, e.g. link, preset, picture"),
+    "check": _str("check name, e.g. online, reachable, preset_judge, channel.judge (a key, not for people)"),
     "ok": {"type": "boolean"},
-    "reason": _str("plain English; empty when ok"),
+    "reason": _str("when failed: one sentence in the room's language (panel.language, default ru) made from code "
+                   "and params, naming the device by its label; never an exception's text, a path or a URL; "
+                   "empty when ok"),
+    "text": _TEXT,
+    "detail": _str("technical detail for the technician (the driver's error, the codec's own diagnostics "
+                   "words...), any language; may be empty. Not for display to court staff"),
+    "live": {"type": "boolean", "description": "true: kept by the device's poll (the online check), replaced on "
+                                               "every poll transition; false: a self-test's finding"},
     "value": {"description": "the measured value(s) of the check (any JSON)"},
-    "code": _str("machine code of the reason, for translation"),
-    "params": {"type": "object", "description": "parameters of the reason code"},
+    "code": _str("machine code of the sentence (controller/texts.py), e.g. device.unreachable, camera.standby"),
+    "params": {"type": "object", "description": "parameters of the sentence: labels (a string or {kk, ru, en}), "
+                                                "numbers, far-end numbers"},
     "duration_s": _num("how long the check took"),
     "at": _num("when it was measured (Unix time, seconds)"),
 }, required=("check", "ok", "reason", "at"))
 
 DEVICE_SCHEMA = _obj({
-    "id": _str(), "kind": _str("camera, codec, dsp, ..."), "label": _str(),
+    "id": _str("device id (a key, not for people)"), "kind": _str("camera, codec, dsp, ..."),
+    "label": _str("the device's name for people, in the room's language"),
+    "label_text": _TEXT,
     "required": {"type": "boolean", "description": "a required device failing makes the room not_ready"},
     "health": {"enum": ["ok", "fault", "unknown"]},
-    "reason": _str("why the device is at fault; empty when ok"),
+    "reason": _str("why the device is at fault, in the room's language: its label and the failed checks' "
+                   "sentences in one line; empty when ok"),
+    "text": _TEXT,
     "since": _num("since when the health holds"),
     "checks": {"type": "array", "items": CHECK_SCHEMA},
+    "values": {"type": "object", "description": "what the device's last poll read (power, call state, mutes, "
+                                                "levels, diagnostics...)"},
 }, required=("id", "required", "health", "reason", "checks"))
 
 LIFECYCLE_SCHEMA = _obj({
@@ -175,10 +192,16 @@ LIFECYCLE_SCHEMA = _obj({
 READINESS_SCHEMA = _obj({
     "schema_version": _VERSION, **_ROOM, "seq": _SEQ,
     "state": {"enum": list(ROOM_STATES)},
-    "reasons": {"type": "array", "items": {"type": "string"}, "description": "one line per failed device"},
+    "reasons": {"type": "array", "items": {"type": "string"},
+                "description": "in the room's language: the suspension first when suspended, then one line per "
+                               "failed device (its label, then the sentences of its failed checks)"},
     "measured_at": _num("when the verdict was measured (Unix time)"),
     "valid_until": _num("until when the verdict holds without a new measurement; null: until changed", True),
     "activity": _str("what the room is doing: '', 'selftest', 'hearing'"),
+    "verdict": {"enum": ["ready", "degraded", "not_ready", "unknown"],
+                "description": "whether the devices are fit, whatever the room is doing: state says in_hearing or "
+                               "testing, verdict still says not_ready when a required device fails (and reasons "
+                               "and the device say why)"},
     "devices": {"type": "object", "additionalProperties": DEVICE_SCHEMA, "description": "by device id"},
 }, required=("schema_version", "court_id", "courtroom", "seq", "state", "reasons", "measured_at", "valid_until",
              "devices"),

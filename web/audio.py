@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
+from vksroom.controller.devices.audio import channel_label
 from vksroom.drivers.errors import ConfigError, DeviceError
+from vksroom.web import i18n
 
 NAV = ("nav.audio", "audio.page")
 bp = Blueprint("audio", __name__, url_prefix="/audio", template_folder="templates")
@@ -27,23 +29,6 @@ MESSAGES = {
     "audio.no_signal": {"kk": "Сигнал жоқ", "ru": "Нет сигнала", "en": "No signal"},
     "audio.clipping": {"kk": "Шамадан тыс", "ru": "Перегрузка", "en": "Clipping"},
     "audio.offline": {"kk": "Құрылғымен байланыс жоқ", "ru": "Нет связи с устройством", "en": "Device not connected"},
-    "reason.dsp.channel.muted": {"kk": "{channel}: микрофонның дыбысы өшірулі", "ru": "{channel}: микрофон выключен",
-                                 "en": "{channel}: microphone muted"},
-    "reason.dsp.channel.dead": {"kk": "{channel}: сигнал жоқ (ең жоғары {peak_db} дБ)",
-                                "ru": "{channel}: нет сигнала (пик {peak_db} дБ)",
-                                "en": "{channel}: no signal (peak {peak_db} dB)"},
-    "reason.dsp.channel.clipping": {"kk": "{channel}: дыбыс шамадан тыс қатты (ең жоғары {peak_db} дБ)",
-                                    "ru": "{channel}: перегрузка (пик {peak_db} дБ)",
-                                    "en": "{channel}: clipping (peak {peak_db} dB)"},
-    "reason.dsp.channel.unmuted": {"kk": "{channel}: қосалқы кіріс өшірілмеген",
-                                   "ru": "{channel}: резервный вход не выключен",
-                                   "en": "{channel}: spare input should be muted"},
-    "reason.dsp.channel.no_meter": {"kk": "{channel}: деңгей өлшенбеді", "ru": "{channel}: нет показаний уровня",
-                                    "en": "{channel}: no meter readings"},
-    "reason.dsp.unreachable": {"kk": "Аудиопроцессор жауап бермейді", "ru": "Аудиопроцессор не отвечает",
-                               "en": "Audio processor not answering"},
-    "reason.dsp.link_noise": {"kk": "Байланыс желісінде кедергі бар", "ru": "Помехи на линии связи",
-                              "en": "Noise on the serial line"},
 }
 
 
@@ -52,14 +37,8 @@ def _controller():
 
 
 def panel_language() -> str:
-    """The page's language as the panel chose it (web.i18n when present)."""
-    default = current_app.config.get("LANGUAGE", "ru")
-    try:
-        from vksroom.web.i18n import current_language
-    except ImportError:
-        lang = request.args.get("lang") or request.cookies.get("lang") or default
-        return lang if lang in ("kk", "ru", "en") else default
-    return current_language(default)
+    """The page's language as the panel chose it."""
+    return i18n.current_language(current_app.config.get("LANGUAGE", "ru"))
 
 
 def _dsp_ids() -> list[str]:
@@ -67,10 +46,7 @@ def _dsp_ids() -> list[str]:
 
 
 def _label(channel, lang: str) -> str:
-    label = channel.label
-    if isinstance(label, dict):
-        return label.get(lang) or label.get("ru") or channel.name
-    return label or channel.name
+    return i18n.label(channel.label or channel_label(channel.index), lang)
 
 
 def snapshot(lang: str = "ru") -> dict:
@@ -81,7 +57,7 @@ def snapshot(lang: str = "ru") -> dict:
         connected = bool(device and device.connected)
         levels = adapter.levels() if device else {}
         mutes = adapter.mutes() if device else {}
-        out[dev_id] = {"connected": connected, "channels": {
+        out[dev_id] = {"connected": connected, "label": i18n.label(adapter.label, lang), "channels": {
             name: {"label": _label(ch, lang), "db": levels.get(name), "muted": mutes.get(name),
                    "floor": ch.noise_floor_db, "clip": ch.clip_db}
             for name, ch in adapter.channels.items()}}
@@ -103,13 +79,15 @@ def mute(device: str, channel: str):
     if device not in _dsp_ids():
         abort(404)
     value = request.form.get("muted", request.args.get("muted", ""))
+    label, lang = _controller().adapter(device).label, panel_language()
     if value not in ("0", "1"):
-        return jsonify({"ok": False, "error": "muted must be 0 or 1"}), 400
+        return jsonify({"ok": False, **i18n.command_error(ConfigError(f"muted must be 0 or 1, got {value!r}"),
+                                                          label, lang)}), 400
     muted = value == "1"
     try:
         _controller().run_on(device, lambda a: a.set_mute(channel, muted), timeout=5)
     except ConfigError as exc:
-        return jsonify({"ok": False, "error": str(exc)}), 404
+        return jsonify({"ok": False, **i18n.command_error(exc, label, lang)}), 404
     except (DeviceError, TimeoutError) as exc:
-        return jsonify({"ok": False, "error": str(exc) or "device busy"}), 503
+        return jsonify({"ok": False, **i18n.command_error(exc, label, lang, 5)}), 503
     return jsonify({"ok": True, "muted": muted})

@@ -12,6 +12,7 @@ from flask import Blueprint, abort, current_app, jsonify, redirect, render_templ
 
 from vksroom.drivers.errors import ConfigError, DeviceError
 from vksroom.drivers.visca.messages import PAN_SPEED_MAX
+from vksroom.web import i18n
 
 bp = Blueprint("camera", __name__)
 NAV = ("nav.cameras", "camera.index")
@@ -42,39 +43,10 @@ MESSAGES = {
     "camera.stored": {"kk": "«{role}» позициясы сақталды", "ru": "Позиция «{role}» сохранена",
                       "en": "Preset “{role}” stored"},
     "camera.no_presets": {"kk": "Позициялар бапталмаған", "ru": "Позиции не настроены", "en": "No presets configured"},
-    "camera.error": {"kk": "Камера орындамады: {error}", "ru": "Камера не выполнила команду: {error}",
-                     "en": "The camera did not do it: {error}"},
-    "camera.bad_input": {"kk": "Қате мән: {error}", "ru": "Неверное значение: {error}", "en": "Wrong value: {error}"},
     "camera.dir.up": {"kk": "Жоғары", "ru": "Вверх", "en": "Up"},
     "camera.dir.down": {"kk": "Төмен", "ru": "Вниз", "en": "Down"},
     "camera.dir.left": {"kk": "Солға", "ru": "Влево", "en": "Left"},
     "camera.dir.right": {"kk": "Оңға", "ru": "Вправо", "en": "Right"},
-    "role.judge": {"kk": "Судья", "ru": "Судья", "en": "Judge"},
-    "role.prosecutor": {"kk": "Прокурор", "ru": "Прокурор", "en": "Prosecutor"},
-    "role.defence": {"kk": "Қорғаушы", "ru": "Защитник", "en": "Defence"},
-    "role.defendant": {"kk": "Сотталушы", "ru": "Подсудимый", "en": "Defendant"},
-    "role.witness": {"kk": "Куә", "ru": "Свидетель", "en": "Witness"},
-    "role.wide": {"kk": "Жалпы көрініс", "ru": "Общий план", "en": "Wide shot"},
-    # self-test reasons (CheckResult.code -> text, CheckResult.params fill it in)
-    "reason.camera.unreachable": {"kk": "Камера жауап бермейді: {error}", "ru": "Камера не отвечает: {error}",
-                                  "en": "Camera not answering: {error}"},
-    "reason.camera.standby": {"kk": "Камера күту режимінде", "ru": "Камера в дежурном режиме",
-                              "en": "Camera is in standby"},
-    "reason.camera.version": {"kk": "Камера нұсқасы оқылмады: {error}", "ru": "Не прочитана версия камеры: {error}",
-                              "en": "Camera version not read: {error}"},
-    "reason.camera.preset_failed": {"kk": "№ {preset} ({role}) позициясы шақырылмады: {error}",
-                                    "ru": "Позиция № {preset} ({role}) не вызвана: {error}",
-                                    "en": "Preset {preset} ({role}) did not recall: {error}"},
-    "reason.camera.preset_moving": {"kk": "№ {preset} ({role}) позициясы: камера тоқтамады",
-                                    "ru": "Позиция № {preset} ({role}): камера не остановилась",
-                                    "en": "Preset {preset} ({role}): the camera did not stop"},
-    "reason.camera.preset_off": {
-        "kk": "№ {preset} ({role}) позициясы басқа жерге келді: {pan}/{tilt}, сақталғаны {stored_pan}/{stored_tilt}",
-        "ru": "Позиция № {preset} ({role}) пришла не туда: {pan}/{tilt}, сохранена {stored_pan}/{stored_tilt}",
-        "en": "Preset {preset} ({role}) landed at {pan}/{tilt}, stored at {stored_pan}/{stored_tilt}"},
-    "reason.camera.preset_skipped": {"kk": "№ {preset} ({role}) позициясы тексерілмеді (уақыт бітті)",
-                                     "ru": "Позиция № {preset} ({role}) не проверена (время вышло)",
-                                     "en": "Preset {preset} ({role}) not tried (out of time)"},
 }
 
 
@@ -93,12 +65,10 @@ def _adapter(device_id: str):
 
 
 def _lang() -> str:
-    from vksroom.web import i18n
     return i18n.current_language(current_app.config.get("LANGUAGE", "ru"))
 
 
 def _t(key: str, **params) -> str:
-    from vksroom.web import i18n
     return i18n.translate(key, _lang(), **params)
 
 
@@ -107,27 +77,27 @@ def _wants_json() -> bool:
 
 
 def _run(device_id: str, fn):
-    """``fn(adapter)`` under the device's lock -> (result, None) or (None, message)."""
+    """``fn(adapter)`` under the device's lock -> (result, None) or (None, error): the error a
+    sentence naming the camera by its label, with the technical detail for the technician."""
     try:
         return _controller().run_on(device_id, fn, timeout=ACTION_TIMEOUT), None
-    except ConfigError as exc:
-        return None, _t("camera.bad_input", error=str(exc))
-    except DeviceError as exc:
-        return None, _t("camera.error", error=str(exc))
-    except TimeoutError:
-        return None, _t("camera.error", error=f"no answer within {ACTION_TIMEOUT:g} s")
+    except (ConfigError, DeviceError, TimeoutError) as exc:
+        return None, i18n.command_error(exc, _adapter(device_id).label, _lang(), ACTION_TIMEOUT)
 
 
-def _page(device_id: str, message: str = "", error: str = "", confirm: str | None = None, status: int = 200):
+def _page(device_id: str, message: str = "", error: dict | None = None, confirm: str | None = None,
+          status: int = 200):
     adapter = _adapter(device_id)
     state, state_error = _run(device_id, lambda a: a.state())
     error = error or state_error
     speed = request.values.get("speed", type=int) or 8
     if _wants_json():
-        body = {"device": device_id, "state": state, "roles": adapter.roles, "message": message, "error": error}
+        body = {"device": device_id, "state": state, "roles": adapter.roles, "message": message,
+                "error": error["error"] if error else "", **({"detail": error["detail"]} if error and
+                                                             "detail" in error else {})}
         return jsonify(body), (status if not error or status != 200 else 409)
     return render_template(
-        "camera.html", device_id=device_id, label=adapter.cfg.label or device_id, state=state,
+        "camera.html", device_id=device_id, label=i18n.label(adapter.label, _lang()), state=state,
         roles=adapter.roles, message=message, error=error, confirm=confirm, speed=max(1, min(speed, PAN_SPEED_MAX)),
         speed_max=PAN_SPEED_MAX), status
 
@@ -139,7 +109,7 @@ def index():
     for dev_id in controller.device_ids():
         adapter = controller.adapter(dev_id)
         if getattr(adapter, "kind", "") == "camera":
-            cameras.append((dev_id, adapter.cfg.label or dev_id))
+            cameras.append((dev_id, i18n.label(adapter.label, _lang())))
     if len(cameras) == 1:
         return redirect(url_for("camera.page", device_id=cameras[0][0]))
     return render_template("cameras.html", cameras=cameras)
@@ -175,7 +145,8 @@ def recall(device_id, role):
 def store(device_id, role):
     adapter = _adapter(device_id)
     if role not in adapter.roles:
-        return _page(device_id, error=_t("camera.bad_input", error=f"no preset for role {role!r}"), status=400)
+        return _page(device_id, error=i18n.command_error(ConfigError(f"no preset for role {role!r}"), adapter.label,
+                                                         _lang()), status=400)
     if request.method == "GET" or request.values.get("confirm") != "yes":
         return _page(device_id, confirm=role)      # nothing is stored without the second press
     _, error = _run(device_id, lambda a: a.store_role(role))

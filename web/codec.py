@@ -13,7 +13,9 @@ import time
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 
+from vksroom.controller import texts as tx
 from vksroom.drivers.errors import DeviceError
+from vksroom.web import i18n
 
 NAV = ("nav.codec", "codec.page")
 bp = Blueprint("codec", __name__, url_prefix="/codec", template_folder="templates")
@@ -34,24 +36,6 @@ MESSAGES = {
     "call.connected": {"kk": "Қосылды", "ru": "Соединено", "en": "Connected"},
     "call.disconnecting": {"kk": "Ажыратылуда", "ru": "Разъединение", "en": "Disconnecting"},
     "call.unknown": {"kk": "Белгісіз", "ru": "Неизвестно", "en": "Unknown"},
-    "reason.codec.test_call.connected": {
-        "kk": "{far_end} нөміріне сынақ қоңырауы {time_to_connect_s} с ішінде қосылды",
-        "ru": "Тестовый вызов {far_end} соединён за {time_to_connect_s} с",
-        "en": "Test call to {far_end} connected in {time_to_connect_s} s"},
-    "reason.codec.test_call.busy": {"kk": "{far_end} бос емес", "ru": "{far_end}: занято",
-                                    "en": "{far_end} is busy"},
-    "reason.codec.test_call.no_answer": {"kk": "{far_end} жауап бермейді", "ru": "{far_end} не отвечает",
-                                         "en": "No answer from {far_end}"},
-    "reason.codec.test_call.dropped": {"kk": "{far_end} байланысы үзілді", "ru": "Вызов {far_end} оборвался",
-                                       "en": "Call to {far_end} dropped"},
-    "reason.codec.test_call.rejected": {"kk": "{far_end} қоңырауы қабылданбады",
-                                        "ru": "Вызов {far_end} отклонён", "en": "Call to {far_end} rejected"},
-    "reason.codec.unreachable": {"kk": "Кодек жауап бермейді", "ru": "Кодек не отвечает",
-                                 "en": "Codec not answering"},
-    "reason.codec.diagnostics_error": {"kk": "Кодек ақау туралы хабарлайды", "ru": "Кодек сообщает об ошибке",
-                                       "en": "Codec reports an error"},
-    "reason.codec.link_noise": {"kk": "Байланыс желісінде кедергі бар", "ru": "Помехи на линии связи",
-                                "en": "Noise on the serial line"},
 }
 
 _tests: dict[str, dict] = {}        # device id -> last/ongoing test call, for the page
@@ -66,13 +50,24 @@ def _codec_ids() -> list[str]:
     return [d.id for d in _controller().cfg.devices_of("codec")]
 
 
-def snapshot() -> dict:
+def _lang() -> str:
+    return i18n.current_language(current_app.config.get("LANGUAGE", "ru"))
+
+
+def snapshot(lang: str = "ru") -> dict:
+    """Each codec's state, and its last test call said in ``lang`` (its detail to the technician only)."""
     out = {}
     for dev_id in _codec_ids():
-        status = _controller().adapter(dev_id).status()
+        adapter = _controller().adapter(dev_id)
+        status = adapter.status()
         with _tests_lock:
             test = dict(_tests.get(dev_id, {}))
+        if "code" in test:
+            test["reason"] = tx.say(test["code"], {"device": adapter.label, **test["params"]}, lang, test["ok"])
+            if not i18n.may_see_detail():
+                test.pop("detail", None)
         out[dev_id] = {"connected": status.get("connected", False), "call": status.get("call", "unknown"),
+                       "label": i18n.label(adapter.label, lang),
                        "diagnostics": status.get("diagnostics", "Unknown"), "test": test}
     return out
 
@@ -80,12 +75,12 @@ def snapshot() -> dict:
 @bp.get("/")
 def page():
     far_ends = {d.id: d.options.get("far_end", "") for d in _controller().cfg.devices_of("codec")}
-    return render_template("codec.html", codecs=snapshot(), far_ends=far_ends)
+    return render_template("codec.html", codecs=snapshot(_lang()), far_ends=far_ends)
 
 
 @bp.get("/status.json")
 def status():
-    return jsonify(snapshot())
+    return jsonify(snapshot(_lang()))
 
 
 @bp.post("/<device>/test_call")
@@ -96,16 +91,16 @@ def test_call(device: str):
     controller = _controller()
     with _tests_lock:
         if _tests.get(device, {}).get("running"):
-            return jsonify({"ok": False, "error": "a test call is already running"}), 409
+            return jsonify({"ok": False, "error": tx.say("codec.test_call.running",
+                                                         {"device": controller.adapter(device).label}, _lang())}), 409
         _tests[device] = {"running": True, "number": number, "started": time.time()}
 
     def run():
         try:
             res = controller.run_on(device, lambda a: a.test_call(number), timeout=120)
-            outcome = {"ok": res.ok, "reason": res.reason, "code": res.code, "params": res.params}
+            outcome = {"ok": res.ok, "code": res.code, "params": res.params, "detail": res.detail}
         except Exception as exc:      # the page must learn why, whatever happened
-            outcome = {"ok": False, "reason": str(exc) or type(exc).__name__, "code": "codec.unreachable",
-                       "params": {}}
+            outcome = {"ok": False, "code": "codec.unreachable", "params": {}, "detail": str(exc) or type(exc).__name__}
         with _tests_lock:
             _tests[device] = {"running": False, "number": number, "finished": time.time(), **outcome}
 
@@ -122,5 +117,5 @@ def hangup(device: str):
         # must not wait for it (the line layer serialises the requests itself)
         _controller().adapter(device).hangup()
     except DeviceError as exc:
-        return jsonify({"ok": False, "error": str(exc)}), 503
+        return jsonify({"ok": False, **i18n.command_error(exc, _controller().adapter(device).label, _lang())}), 503
     return jsonify({"ok": True})

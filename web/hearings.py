@@ -7,10 +7,12 @@ with the reasons, and changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
+from vksroom.controller import texts as tx
 from vksroom.controller.acts import ActError
 from vksroom.controller.schedule import ScheduleError
 from vksroom.web import i18n
@@ -68,10 +70,6 @@ MESSAGES = {
                           "ru": "Качество связи ухудшилось: рекомендуется технический перерыв ({reason})",
                           "en": "Link quality degraded: a technical break is recommended ({reason})"},
     "alarms": {"kk": "Ақаулықтар", "ru": "Неисправности", "en": "Faults"},
-    "mark.fixing": {"kk": "Жойылуда", "ru": "Устраняется", "en": "Fixing"},
-    "mark.fixed": {"kk": "Жойылды", "ru": "Устранено", "en": "Fixed"},
-    "mark.cannot_be_fixed": {"kk": "Жою мүмкін емес", "ru": "Устранить невозможно", "en": "Cannot be fixed"},
-    "mark.open": {"kk": "Жаңа", "ru": "Новая", "en": "New"},
     "level.fault": {"kk": "Ақаулық", "ru": "Неисправность", "en": "Fault"},
     "level.warning": {"kk": "Ескерту", "ru": "Предупреждение", "en": "Warning"},
     "record": {"kk": "Бейнеконференцбайланыс хаттамасы", "ru": "Журнал ВКС заседания", "en": "Hearing VKS record"},
@@ -84,18 +82,6 @@ MESSAGES = {
     "printed": {"kk": "Басып шығарылды, өзгертуге болмайды", "ru": "Напечатан, изменить нельзя",
                 "en": "Printed, no longer editable"},
     "saved": {"kk": "Сақталды", "ru": "Сохранено", "en": "Saved"},
-    "reason.test_session.missing": {
-        "kk": "{case} ісі бойынша отырысқа дейін {hours} сағат қалды, тестілеу сеансы өткізілмеген",
-        "ru": "До заседания по делу {case} осталось {hours} ч, тестовый сеанс не проведён",
-        "en": "{hours} h before the hearing in case {case} and no passed test session"},
-    "reason.call.no_answer": {"kk": "{far_side} ({number}) {seconds} с ішінде жауап бермеді",
-                              "ru": "{far_side} ({number}) не ответил(а) за {seconds} с",
-                              "en": "{far_side} ({number}) did not answer within {seconds} s"},
-    "reason.selftest.failed": {"kk": "Отырыс алдындағы тексеру өтпеді: {reasons}",
-                               "ru": "Самопроверка перед заседанием не пройдена: {reasons}",
-                               "en": "Pre-hearing self-test failed: {reasons}"},
-    "reason.check.failing": {"kk": "{device}: {check} — {reason}", "ru": "{device}: {check} — {reason}",
-                             "en": "{device}: {check} — {reason}"},
 }
 
 
@@ -108,10 +94,16 @@ def _lang() -> str:
 
 
 def alarm_text(alarm: dict, lang: str) -> str:
-    key = f"reason.{alarm['code']}"
-    if key in i18n.MESSAGES:
-        return i18n.translate(key, lang, **alarm["params"])
-    return alarm["message"]
+    """An alarm's sentence from its code and parameters (its English ``message`` is for the log)."""
+    return tx.say(alarm.get("code") or "", alarm.get("params") or {}, lang)
+
+
+def alarm_detail(alarm: dict) -> str:
+    """What the technician may open under an alarm: its detail, else its evidence, as text."""
+    if alarm.get("detail"):
+        return str(alarm["detail"])
+    evidence = alarm.get("evidence") or {}
+    return json.dumps(evidence, ensure_ascii=False, indent=1, default=str) if evidence else ""
 
 
 @bp.app_context_processor
@@ -123,6 +115,7 @@ def _alarm_banner():
         return {}
     on = life.on_hearing()
     return {"open_alarms": life.alarms(), "alarm_text": alarm_text, "on_hearing": on,
+            "alarm_detail": alarm_detail if i18n.may_see_detail() else (lambda a: ""),
             "break_now": life.break_recommended(on) if on else None}
 
 
@@ -260,7 +253,9 @@ def mark(alarm_id):
 @bp.get("/api/alarms")
 def api_alarms():
     life, lang = _life(), _lang()
-    return jsonify([{**a, "text": alarm_text(a, lang)} for a in life.alarms()])
+    hidden = ("message",) if i18n.may_see_detail() else ("message", "evidence")   # English, technical
+    return jsonify([{**{k: v for k, v in a.items() if k not in hidden}, "text": alarm_text(a, lang)}
+                    for a in life.alarms()])
 
 
 @bp.route("/acts/<int:act_id>", methods=["GET", "POST"])

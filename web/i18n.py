@@ -1,12 +1,21 @@
 """Panel texts in Kazakh, Russian and English.
 
-Keys are stable; each blueprint may bring its own ``MESSAGES`` which are merged at
-registration. A missing translation falls back to Russian, then English, then the key,
-so a page never shows a blank.
+Keys are stable; each blueprint may bring its own ``MESSAGES`` (the panel's own words:
+buttons, headings) which are merged at registration. What the room says about devices and
+faults (reasons, roles, alarm states) is the controller's catalogue,
+:mod:`vksroom.controller.texts`, one table for the panel, the act and MQTT: a key not
+among the panel's words is looked up there. A missing translation falls back to Russian,
+then English, then the key, so a page never shows a blank.
 """
 from __future__ import annotations
 
-from flask import g, request
+import logging
+
+from flask import g, has_request_context, request, session
+
+from vksroom.controller import texts as tx
+
+log = logging.getLogger(__name__)
 
 LANGUAGES = ("kk", "ru", "en")
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
@@ -46,16 +55,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "health.ok": {"kk": "Жарамды", "ru": "Исправно", "en": "OK"},
     "health.fault": {"kk": "Ақаулық", "ru": "Неисправность", "en": "Fault"},
     "health.unknown": {"kk": "Белгісіз", "ru": "Неизвестно", "en": "Unknown"},
-    "kind.camera": {"kk": "Камера", "ru": "Камера", "en": "Camera"},
-    "kind.codec": {"kk": "Кодек", "ru": "Кодек", "en": "Codec"},
-    "kind.dsp": {"kk": "Дыбыс процессоры", "ru": "Аудиопроцессор", "en": "Audio DSP"},
-    "reason.device.unreachable": {"kk": "Жауап бермейді: {error}", "ru": "Не отвечает: {error}",
-                                  "en": "Not answering: {error}"},
-    "reason.device.check_timeout": {"kk": "Тексеру {seconds} с ішінде аяқталмады",
-                                    "ru": "Проверка не завершилась за {seconds} с",
-                                    "en": "Check did not finish within {seconds} s"},
-    "error.busy": {"kk": "Тексеру қазір мүмкін емес: {reason}", "ru": "Проверка сейчас невозможна: {reason}",
-                   "en": "Cannot test now: {reason}"},
+    "detail": {"kk": "Техникалық мәліметтер", "ru": "Технические подробности", "en": "Technical detail"},
 }
 
 
@@ -74,6 +74,8 @@ def current_language(default: str = "ru") -> str:
 
 
 def translate(key: str, lang: str, **params) -> str:
+    if key not in MESSAGES and tx.known(key):
+        return tx.say(key, params, lang)
     texts = MESSAGES.get(key, {})
     text = texts.get(lang) or texts.get("ru") or texts.get("en") or key
     try:
@@ -83,9 +85,35 @@ def translate(key: str, lang: str, **params) -> str:
 
 
 def reason_text(check: dict, lang: str) -> str:
-    """A failed check's reason in the panel's language, from its code when we know it."""
-    code = check.get("code") or ""
-    key = f"reason.{code}"
-    if key in MESSAGES:
-        return translate(key, lang, **(check.get("params") or {}))
-    return check.get("reason", "")
+    """A check's sentence in the panel's language, from its code and parameters."""
+    return tx.say(check.get("code") or "", check.get("params") or {}, lang, ok=bool(check.get("ok")))
+
+
+def label(value, lang: str) -> str:
+    """A device's or a microphone's label (a string or {kk, ru, en}) in the panel's language."""
+    return tx.pick(value, lang)
+
+
+def may_see_detail() -> bool:
+    """Technical detail (a driver's error) is for the technician: a user who logged in (not
+    anyone who reaches a panel left open without users)."""
+    return bool(session.get("user")) if has_request_context() else False
+
+
+def command_error(exc: BaseException, device_label, lang: str, seconds: float | None = None) -> dict:
+    """A refused or failed device command for the page: the sentence, and the technical detail
+    (the exception's text) for the logged-in technician only. Logged either way."""
+    from vksroom.drivers.errors import ConfigError
+
+    if isinstance(exc, TimeoutError):
+        code, params = "command.timeout", {"device": device_label, "seconds": seconds}
+    elif isinstance(exc, (ConfigError, ValueError)):
+        code, params = "command.bad_value", {"device": device_label}
+    else:
+        code, params = "command.failed", {"device": device_label}
+    detail = str(exc) or type(exc).__name__
+    log.info("panel command refused: %s (%s)", detail, tx.pick(device_label, "en"))
+    out = {"error": tx.say(code, params, lang), "code": code}
+    if may_see_detail():
+        out["detail"] = detail
+    return out

@@ -21,39 +21,48 @@ def device_reasons(device: dict, lang: str) -> list[str]:
     return [i18n.reason_text(c, lang) for c in device["checks"] if not c["ok"]]
 
 
-def room_reasons(readiness: dict, lang: str) -> list[str]:
-    """Why the room is not ready, in the reader's language: each failed device by its label."""
-    reasons = [r for r in readiness["reasons"] if r.startswith("VKS suspended")][:1]
-    if reasons:
-        reasons = [i18n.translate("state.suspended", lang) + reasons[0][len("VKS suspended"):]]
-    for d in readiness["devices"].values():
-        if d["health"] == "fault":
-            reasons.append(f"{d['label'] or d['id']}: " + "; ".join(device_reasons(d, lang)))
-    return reasons
+def device_details(device: dict) -> list[str]:
+    """The technical detail of a device's failed checks, for the logged-in technician only."""
+    if not i18n.may_see_detail():
+        return []
+    return [c["detail"] for c in device["checks"] if not c["ok"] and c.get("detail")]
+
+
+def _public(data: dict) -> dict:
+    """The readiness document as the page may show it: detail only to the logged-in user."""
+    if i18n.may_see_detail():
+        return data
+    for d in data["devices"].values():
+        d["checks"] = [{**c, "detail": ""} for c in d["checks"]]
+    return data
 
 
 @bp.get("/")
 def room():
     controller = _controller()
     lang = i18n.current_language(current_app.config["LANGUAGE"])
-    readiness = controller.readiness().to_dict()
+    readiness = controller.readiness()
     runs = controller.store.runs(1)
-    return render_template("room.html", r=readiness, reasons=room_reasons(readiness, lang),
-                           court_name=controller.cfg.court_name, last_run=runs[0] if runs else None)
+    return render_template("room.html", r=_public(readiness.to_dict()), reasons=readiness.reason_lines(lang),
+                           court_name=controller.cfg.court_name, last_run=runs[0] if runs else None,
+                           details=device_details)
 
 
 @bp.get("/api/readiness")
 def api_readiness():
     lang = i18n.current_language(current_app.config["LANGUAGE"])
-    data = _controller().readiness().to_dict()
+    readiness = _controller().readiness()
+    data = _public(readiness.to_dict())
     # The page shows translated labels; send them so the script need not know the catalogue.
     data["labels"] = {
         "state": i18n.translate(f"state.{data['state']}", lang),
-        "reasons": room_reasons(data, lang),
+        "reasons": readiness.reason_lines(lang),
         "devices": {
             dev_id: {
+                "label": i18n.label(d["label_text"], lang),
                 "health": i18n.translate(f"health.{d['health']}", lang),
                 "reasons": device_reasons(d, lang),
+                "details": device_details(d),
             }
             for dev_id, d in data["devices"].items()
         },
@@ -66,8 +75,10 @@ def selftest():
     lang = i18n.current_language(current_app.config["LANGUAGE"])
     try:
         run_id = _controller().run_selftest("panel")
-    except ValueError as exc:
-        message = i18n.translate("error.busy", lang, reason=str(exc))
+    except ValueError:
+        readiness = _controller().readiness()
+        why = readiness.reason_lines(lang)[0] if readiness.suspended else i18n.translate("room.testing", lang)
+        message = i18n.translate("room.busy", lang, reason=why)
         if _wants_json():
             return jsonify({"error": message}), 409
         return render_template("message.html", message=message), 409

@@ -7,6 +7,7 @@ Cameras are the configured devices of type ``camera`` with a ``video`` URL.
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import cv2
@@ -17,6 +18,8 @@ from vksroom.drivers.errors import ConfigError, DeviceError
 from vksroom.drivers.video.quality import BAD_BELOW, Analyzer, BadFrame, Verdict
 from vksroom.drivers.video.references import ReferenceStore
 from vksroom.web import i18n
+
+log = logging.getLogger(__name__)
 
 NAV = ("nav.video", "video.page")
 bp = Blueprint("video", __name__)
@@ -42,8 +45,6 @@ MESSAGES = {
     "video.suspect": {"kk": "Сурет жарамсыз көрінеді ({faults}). Сонда да эталон ретінде сақтау керек пе?",
                       "ru": "Кадр выглядит неисправным ({faults}). Всё равно сохранить как эталон?",
                       "en": "The picture looks faulty ({faults}). Store it as the reference anyway?"},
-    "video.no_picture": {"kk": "{camera} камерасынан сурет жоқ: {error}", "ru": "Нет изображения с камеры {camera}: {error}",
-                         "en": "No picture from {camera}: {error}"},
     "video.no_cameras": {"kk": "Бейне мекенжайы бар камера бапталмаған",
                          "ru": "Нет камер с настроенным адресом видео",
                          "en": "No camera has a video URL configured"},
@@ -92,7 +93,7 @@ def _preset(cam) -> str:
     try:
         _store().folder(cam.id, preset)
     except ConfigError as exc:
-        abort(Response(str(exc), 400, mimetype="text/plain"))
+        abort(Response(i18n.command_error(exc, cam.label, _lang())["error"], 400, mimetype="text/plain; charset=utf-8"))
     return preset
 
 
@@ -150,8 +151,8 @@ def snapshot(dev_id: str):
         analyzer = Analyzer(_store().load(cam.id, preset))
         verdict = analyzer.analyze(frame)
     except (DeviceError, BadFrame) as exc:
-        return Response(_t("video.no_picture", camera=cam.label or cam.id, error=str(exc)), 503,
-                        mimetype="text/plain; charset=utf-8")
+        log.info("video %s: no picture: %s", cam.id, exc)
+        return Response(_t("camera.video.no_signal", device=cam.label), 503, mimetype="text/plain; charset=utf-8")
     body = cv2.imencode(".jpg", draw(frame, verdict, _lang()), [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
     return Response(body, mimetype="image/jpeg", headers={
         "Cache-Control": "no-store", "X-Verdict": "ok" if verdict.ok else "fault",
@@ -174,11 +175,12 @@ def store_reference(dev_id: str):
             return render_template("video.html", rows=None, refused=True, cam=cam, preset=preset, label=label,
                                    message=_t("video.suspect", faults=", ".join(suspect))), 409
         _store().add(cam.id, preset, frame, label=label, source=cam.options["video"])
-    except (DeviceError, BadFrame) as exc:
-        return render_template("video.html", rows=None, message=_t(
-            "video.no_picture", camera=cam.label or cam.id, error=str(exc))), 503
-    except ConfigError as exc:
-        return render_template("video.html", rows=None, message=str(exc)), 400
+    except (DeviceError, BadFrame, ConfigError) as exc:
+        error = i18n.command_error(exc, cam.label, _lang())
+        if isinstance(exc, (DeviceError, BadFrame)):
+            error["error"] = _t("camera.video.no_signal", device=cam.label)
+        return render_template("video.html", rows=None, message=error["error"], detail=error.get("detail")), \
+            400 if isinstance(exc, ConfigError) else 503
     count = len(_store().paths(cam.id, preset))
     return render_template("video.html", rows=None, message=_t(
-        "video.stored", camera=cam.label or cam.id, preset=preset, count=count)), 201
+        "video.stored", camera=i18n.label(cam.label, _lang()), preset=preset, count=count)), 201

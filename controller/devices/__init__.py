@@ -28,6 +28,7 @@ from pathlib import Path
 
 from vksroom.controller.config import DeviceConfig
 from vksroom.controller.model import CheckResult
+from vksroom.controller.texts import default_label
 
 # config type -> "module:Class"
 ADAPTERS = {
@@ -64,14 +65,22 @@ class DeviceAdapter(ABC):
 
     _mark: float | None = None   # during run_checks: when the previous check ended
 
+    @property
+    def label(self) -> str | dict:
+        """The device's name for people (a string or a {kk, ru, en} table; never its id)."""
+        return self.cfg.label or default_label(self.kind)
+
     def result(self, check: str, ok: bool, reason: str = "", value=None, code: str = "", detail: str = "",
                **params) -> CheckResult:
+        """A check result said by ``code`` (see controller/texts.py) with ``params``; the device's
+        label is the parameter ``device``. Technical text (a driver's error) goes in ``detail``.
+        During run_checks each result is timed since the previous one ended: its own check."""
         took = 0.0
-        if self._mark is not None:   # each check's own time: since the previous one ended
+        if self._mark is not None:
             now = time.monotonic()
             took, self._mark = now - self._mark, now
-        return CheckResult(self.cfg.id, check, ok, reason, value, code or f"{self.kind}.{check}", params,
-                           duration_s=took, detail=detail)
+        return CheckResult(self.cfg.id, check, ok, reason, value, code or f"{self.kind}.{check}",
+                           {"device": self.label, **params}, duration_s=took, detail=detail)
 
     def run_checks(self, ctx: CheckContext) -> list[CheckResult]:
         """The self-test's part of this device, each result timed around its own check."""

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from vksroom.controller.config import DEVICE_TYPES
 from vksroom.controller.devices import CheckContext, DeviceAdapter
 from vksroom.controller.model import CheckResult
+from vksroom.controller.texts import texts
 from vksroom.drivers.audio import AudioDevice, Measurement, make_audio
 from vksroom.drivers.errors import ConfigError, DeviceError
 
@@ -170,9 +171,8 @@ class AudioAdapter(DeviceAdapter):
             if not device.metering:
                 device.start_meters()
         except DeviceError as exc:
-            return [self.result("reachable", False, f"{self.cfg.model} does not answer: {exc}",
-                                code="dsp.unreachable")]
-        results = [self.result("reachable", True, f"{self.cfg.model} answers")]
+            return [self.result("reachable", False, code="dsp.unreachable", detail=str(exc))]
+        results = [self.result("reachable", True, code="dsp.reachable")]
         window = max(0.5, min(self.window_s, ctx.remaining() - 1.0))
         floors = {ch.index: ch.noise_floor_db for ch in self.channels.values()}
         clips = {ch.index: ch.clip_db for ch in self.channels.values()}
@@ -180,34 +180,39 @@ class AudioAdapter(DeviceAdapter):
             measured = device.measure(window, floors, clips, cancelled=ctx.cancelled)
         except DeviceError as exc:
             measured = {}
-            results.append(self.result("meters", False, f"cannot read meters: {exc}", code="dsp.meters"))
+            results.append(self.result("meters", False, code="dsp.meters", detail=str(exc)))
         for name, ch in self.channels.items():
             results.append(self._judge(ch, mutes[name], measured.get(ch.index), window))
         noise = device.line.degraded()
-        results.append(self.result("link", not noise, noise or "line clean",
-                                   code="dsp.link_noise" if noise else "dsp.link"))
+        results.append(self.result("link", not noise, code="dsp.link_noise" if noise else "dsp.link", detail=noise))
         return results
 
     def _judge(self, ch: Channel, muted: bool, m: Measurement | None, window: float) -> CheckResult:
         check = f"channel.{ch.name}"
         values = m.to_dict() if m else {}
-        params = {"channel": ch.name, "index": ch.index, "muted": muted, **values}
+        params = {"channel": ch.label or channel_label(ch.index), "index": ch.index, "muted": muted,
+                  "seconds": window, **values}
 
-        def res(ok, reason, code):
-            return self.result(check, ok, f"{ch.name} (channel {ch.index}): {reason}", value=values.get("peak_db"),
-                               code=f"dsp.channel.{code}", **params)
+        def res(ok, code, detail=""):
+            return self.result(check, ok, value=values.get("peak_db"), code=code,
+                               detail=f"{ch.name} (channel {ch.index}): {detail}" if detail else "", **params)
 
         if ch.expect_unmuted and muted:
-            return res(False, "muted", "muted")
+            return res(False, "dsp.channel.muted")
         if not ch.expect_unmuted:
-            return res(True, "muted as configured", "ok") if muted else \
-                res(False, "open but should be muted", "unmuted")
+            return res(True, "dsp.channel.spare_muted") if muted else res(False, "dsp.channel.unmuted")
         if m is None or not m.samples:
-            return res(False, f"no meter readings in {window:.1f} s", "no_meter")
+            return res(False, "dsp.channel.no_meter", f"no meter readings in {window:.1f} s")
         if m.clipped:
-            return res(False, f"clipping (peak {m.peak_db:.1f} dBFS, {m.clipped} of {m.samples} readings at or "
-                              f"above {ch.clip_db:g} dBFS)", "clipping")
+            return res(False, "dsp.channel.clipping", f"peak {m.peak_db:.1f} dBFS, {m.clipped} of {m.samples} "
+                                                      f"readings at or above {ch.clip_db:g} dBFS")
         if m.active < ch.min_active:
-            return res(False, f"no signal above the noise floor {ch.noise_floor_db:g} dBFS in {window:.1f} s "
-                              f"(peak {m.peak_db:.1f} dBFS)", "dead")
-        return res(True, f"signal peak {m.peak_db:.1f} dBFS, {m.active:.0%} of {window:.1f} s above the floor", "ok")
+            return res(False, "dsp.channel.dead", f"no signal above the noise floor {ch.noise_floor_db:g} dBFS in "
+                                                  f"{window:.1f} s (peak {m.peak_db:.1f} dBFS)")
+        return res(True, "dsp.channel.ok", f"signal peak {m.peak_db:.1f} dBFS, {m.active:.0%} of {window:.1f} s "
+                                           f"above the floor")
+
+
+def channel_label(index: int) -> dict:
+    """A microphone's name for people when the config gives it no label: "Микрофон 2" / "2-микрофон"."""
+    return texts("label.channel.n", {"n": index})

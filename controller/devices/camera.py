@@ -27,6 +27,7 @@ from pathlib import Path
 
 from vksroom.controller.devices import CheckContext, DeviceAdapter
 from vksroom.controller.model import CheckResult
+from vksroom.controller.texts import role_label
 from vksroom.drivers.errors import ConfigError, DeviceError, DeviceRejected
 from vksroom.drivers.visca import check_settings, open_camera
 
@@ -187,25 +188,26 @@ class CameraAdapter(DeviceAdapter):
         try:
             cam = self._camera()
             power = _power(cam)
+            results.append(self.result("reachable", True, code="camera.reachable"))
             if power != "on" and ctx.trigger in POWER_ON_TRIGGERS:
                 power = self._switch_on(cam, ctx)
         except DeviceError as exc:
-            results.append(self.result("reachable", False, f"camera does not answer: {exc}", code="camera.unreachable",
-                                       error=str(exc)))
-            return results
-        results.append(self.result("reachable", True, "camera answers"))
+            if not results:
+                results.append(self.result("reachable", False, code="camera.unreachable", detail=str(exc)))
+                return results
+            power = "standby"   # switching on failed: it stays as it was
+            log.warning("camera %s: could not switch on: %s", self.id, exc)
         if power != "on":
-            results.append(self.result("power", False, f"camera is {power}", value=power,
+            results.append(self.result("power", False, value=power,
                                        code="camera.booting" if power == "booting" else "camera.standby"))
             return results
-        results.append(self.result("power", True, "camera is on", value=power))
+        results.append(self.result("power", True, value=power, code="camera.power"))
         try:
             self.version = cam.version()
-            results.append(self.result("version", True, f"model {self.version['model']} ROM {self.version['rom']}",
-                                       value=self.version))
+            results.append(self.result("version", True, value=self.version, code="camera.version.ok",
+                                       detail=f"model {self.version['model']} ROM {self.version['rom']}"))
         except DeviceError as exc:
-            results.append(self.result("version", False, f"version inquiry failed: {exc}", code="camera.version",
-                                       error=str(exc)))
+            results.append(self.result("version", False, code="camera.version", detail=str(exc)))
         results.extend(self._preset_checks(cam, ctx))
         return results
 
@@ -227,7 +229,8 @@ class CameraAdapter(DeviceAdapter):
         from vksroom.controller.video import check_preset_video
 
         started = time.monotonic()
-        results = check_preset_video(self.id, role, url, ctx.data_dir, timeout=min(5.0, ctx.remaining()))
+        results = check_preset_video(self.id, role, url, ctx.data_dir, timeout=min(5.0, ctx.remaining()),
+                                     label=self.label)
         took = time.monotonic() - started      # one picture judged: its time is each verdict's
         if self._mark is not None:
             self._mark = time.monotonic()
@@ -258,10 +261,9 @@ class CameraAdapter(DeviceAdapter):
             before = None
         for role, n in self.roles.items():
             check = f"preset_{role}"
-            params = {"role": role, "preset": n}
+            params = {"role": role_label(role), "preset": n}
             if ctx.cancelled.is_set() or ctx.remaining() <= 0:
-                out.append(self.result(check, False, "self-test stopped before this preset was tried",
-                                       code="camera.preset_skipped", **params))
+                out.append(self.result(check, False, code="camera.preset_skipped", **params))
                 continue
             started = time.monotonic()
             try:
@@ -269,22 +271,22 @@ class CameraAdapter(DeviceAdapter):
                 pan, tilt = cam.position()
                 again = cam.position()
             except DeviceError as exc:
-                out.append(self.result(check, False, f"preset {n} ({role}) did not recall: {exc}",
-                                       code="camera.preset_failed", error=str(exc), **params))
+                out.append(self.result(check, False, code="camera.preset_failed", detail=str(exc), **params))
                 continue
             value = {"pan": pan, "tilt": tilt, "seconds": round(time.monotonic() - started, 3)}
             expected = memory.get(str(n))
             if abs(again[0] - pan) > self.tolerance or abs(again[1] - tilt) > self.tolerance:
-                out.append(self.result(check, False, f"preset {n} ({role}) reported done but the camera is "
-                                       f"still moving", value=value, code="camera.preset_moving", **params))
+                out.append(self.result(check, False, value=value, code="camera.preset_moving",
+                                       detail=f"preset {n} ({role}) reported done at pan {pan} tilt {tilt}, then "
+                                              f"pan {again[0]} tilt {again[1]}", **params))
             elif expected and (abs(pan - expected[0]) > self.tolerance or abs(tilt - expected[1]) > self.tolerance):
-                out.append(self.result(check, False, f"preset {n} ({role}) landed at pan {pan} tilt {tilt}, "
-                                       f"stored at pan {expected[0]} tilt {expected[1]} (tolerance {self.tolerance})",
-                                       value=value, code="camera.preset_off", pan=pan, tilt=tilt,
-                                       stored_pan=expected[0], stored_tilt=expected[1], **params))
+                out.append(self.result(check, False, value=value, code="camera.preset_off",
+                                       detail=f"preset {n} ({role}) landed at pan {pan} tilt {tilt}, stored at pan "
+                                              f"{expected[0]} tilt {expected[1]} (tolerance {self.tolerance})",
+                                       **params))
             else:
-                out.append(self.result(check, True, f"preset {n} ({role}) recalled to pan {pan} tilt {tilt}",
-                                       value=value, code="camera.preset", **params))
+                out.append(self.result(check, True, value=value, code="camera.preset",
+                                       detail=f"preset {n} ({role}) recalled to pan {pan} tilt {tilt}", **params))
                 out.extend(self._picture_checks(check, role, ctx))
         if before is not None:
             try:   # put the camera back where the technician left it

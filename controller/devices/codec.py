@@ -16,6 +16,14 @@ from vksroom.drivers.codec import Codec, make_codec
 from vksroom.drivers.errors import DeviceError, TransportClosed
 
 POLL_TIMEOUT_S = 1.5     # a silent codec is seen lost within 3 s at 1 s polling
+# the driver's test-call outcome -> what the room says (controller/texts.py)
+TEST_CALL_CODES = {
+    "connected": "codec.test_call.connected", "busy": "codec.test_call.busy",
+    "no_answer": "codec.test_call.no_answer", "dropped": "codec.test_call.dropped",
+    "rejected": "codec.test_call.rejected", "unreachable": "codec.test_call.unreachable",
+    "ended": "codec.test_call.ended", "cancelled": "codec.test_call.cancelled",
+    "hangup_failed": "codec.test_call.hangup_failed",
+}
 
 
 class CodecAdapter(DeviceAdapter):
@@ -73,8 +81,7 @@ class CodecAdapter(DeviceAdapter):
         """A test call on demand (the panel's button): to ``number`` or the configured far end."""
         number = number or self.cfg.options.get("far_end", "")
         if not number:
-            return self.result("test_call", False, "no far-end number configured or given",
-                               code="codec.test_call.no_number")
+            return self.result("test_call", False, code="codec.test_call.no_number")
         opts = self.cfg.options
         budget = float(opts.get("connect_timeout_s", 30)) + float(opts.get("hold_s", 5)) + 4 * POLL_TIMEOUT_S + 1
         return self._test_call(self._driver(), number, CheckContext(time.monotonic() + budget, Path("/tmp")))
@@ -104,17 +111,17 @@ class CodecAdapter(DeviceAdapter):
                 codec.open(timeout=min(5.0, max(0.5, ctx.remaining())))
             codec.refresh()
         except DeviceError as exc:
-            return [self.result("reachable", False, f"codec does not answer: {exc}", code="codec.unreachable")]
+            return [self.result("reachable", False, code="codec.unreachable", detail=str(exc))]
         unit = codec.status()
         product = " ".join(x for x in (unit.get("product"), unit.get("software")) if x)
-        results.append(self.result("reachable", True, f"codec answers{': ' + product if product else ''}",
-                                   value=codec.call_state()))
+        results.append(self.result("reachable", True, value=codec.call_state(), code="codec.reachable",
+                                   detail=product))
         results.append(self.result("logged_in", codec.logged_in,
-                                   "logged in" if codec.logged_in else "not logged in"))
+                                   code="codec.logged_in" if codec.logged_in else "codec.login_failed"))
         results.append(self._diagnostics(codec))
         noise = codec.line.degraded()
-        results.append(self.result("link", not noise, noise or "serial line clean", code="codec.link_noise"
-                                   if noise else "codec.link"))
+        results.append(self.result("link", not noise, code="codec.link_noise" if noise else "codec.link",
+                                   detail=noise))
         far_end = self.cfg.options.get("far_end")
         if far_end:
             results.append(self._test_call(codec, far_end, ctx))
@@ -122,19 +129,19 @@ class CodecAdapter(DeviceAdapter):
 
     def _diagnostics(self, codec: Codec) -> CheckResult:
         if self.cfg.model == "poly":
-            return self.result("diagnostics", True, "this model reports no diagnostics over its API",
-                               value="Unknown")
+            return self.result("diagnostics", True, value="Unknown", code="codec.diagnostics_unsupported")
         try:
             msgs = codec.refresh_diagnostics()
         except DeviceError as exc:
-            return self.result("diagnostics", False, f"cannot read diagnostics: {exc}")
+            return self.result("diagnostics", False, code="codec.diagnostics_unread", detail=str(exc))
         level = codec.diagnostics_level
         bad = [m for m in msgs if m["level"] in ("Error", "Critical")]
         if bad:
+            # the codec's own words (English, its vendor's) are for the technician, not a sentence
             text = "; ".join(f"{m['level']}: {m['type']} {m['description']}".strip() for m in bad)
-            return self.result("diagnostics", False, f"codec reports {text}", value=level,
-                               code="codec.diagnostics_error", messages=bad)
-        return self.result("diagnostics", True, f"diagnostics {level}", value=level)
+            return self.result("diagnostics", False, value=level,
+                               code="codec.diagnostics_error", detail=text, count=len(bad))
+        return self.result("diagnostics", True, value=level, code="codec.diagnostics")
 
     def _test_call(self, codec: Codec, far_end: str, ctx: CheckContext) -> CheckResult:
         opts = self.cfg.options
@@ -142,13 +149,12 @@ class CodecAdapter(DeviceAdapter):
         hold = float(opts.get("hold_s", 5))
         budget = ctx.remaining() - 2 * codec.timeout - 1.0
         if budget < 1.0:
-            return self.result("test_call", False, f"no time left for a test call to {far_end}",
-                               code="codec.test_call.no_time", far_end=far_end)
+            return self.result("test_call", False, code="codec.test_call.no_time", far_end=far_end)
         hold = min(hold, max(0.0, budget - 1.0))             # keep the hold; shorten the wait instead
         connect_timeout = min(connect_timeout, budget - hold)
         t0 = time.monotonic()
         res = codec.test_call(far_end, connect_timeout=connect_timeout, hold_s=hold, cancelled=ctx.cancelled)
-        return self.result("test_call", res.ok, res.reason, value=res.time_to_connect_s,
-                           code=f"codec.test_call.{res.code or ('ok' if res.ok else 'failed')}",
-                           far_end=far_end, time_to_connect_s=res.time_to_connect_s, held_s=res.held_s,
-                           outcome=res.code, duration_s=round(time.monotonic() - t0, 3))
+        code = TEST_CALL_CODES.get(res.code, "codec.test_call.connected" if res.ok else "codec.test_call.failed")
+        return self.result("test_call", res.ok, value=res.time_to_connect_s, code=code, detail=res.reason,
+                           far_end=far_end, seconds=res.time_to_connect_s, time_to_connect_s=res.time_to_connect_s,
+                           held_s=res.held_s, outcome=res.code, duration_s=round(time.monotonic() - t0, 3))

@@ -1,6 +1,7 @@
 """CodecAdapter: what the room's coordinator and self-test see, over a real pty."""
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -37,20 +38,21 @@ def test_connect_poll_and_checks_with_a_test_call(cisco_sim, cisco_adapter):
     assert all(r.ok for r in res.values()), [r.reason for r in res.values()]
     call = res["test_call"]
     assert call.params["far_end"] == "1001" and 0 < call.params["time_to_connect_s"] < 2
-    assert "1001" in call.reason and "connected in" in call.reason
+    assert re.fullmatch(r"Кодек: тестовый вызов 1001 соединён за \d(,\d)? с", call.sentence("ru")), call.sentence("ru")
 
 
 @pytest.mark.parametrize("number, code, words", [
-    ("1002", "codec.test_call.busy", "busy"),
-    ("1003", "codec.test_call.no_answer", "no answer"),
-    ("1004", "codec.test_call.dropped", "dropped"),
+    ("1002", "codec.test_call.busy", "Кодек: номер 1002 занят"),
+    ("1003", "codec.test_call.no_answer", "Кодек: номер 1003 не отвечает"),
+    ("1004", "codec.test_call.dropped", "Кодек: вызов 1004 оборвался"),
 ])
 def test_failed_test_call_names_why(cisco_sim, cisco_adapter, number, code, words):
     adapter = cisco_adapter(far_end=number, connect_timeout_s=3, hold_s=1.0)
     adapter.connect()
     res = _by_name(adapter.checks(_ctx()))
     assert not res["test_call"].ok
-    assert res["test_call"].code == code and words in res["test_call"].reason and number in res["test_call"].reason
+    assert res["test_call"].code == code and res["test_call"].sentence("ru") == words
+    assert number in res["test_call"].detail       # the driver's account, for the technician
     assert res["reachable"].ok and res["diagnostics"].ok
 
 
@@ -60,8 +62,10 @@ def test_error_diagnostics_fail_the_check_with_the_message(cisco_sim, cisco_adap
     adapter = cisco_adapter()
     adapter.connect()
     res = _by_name(adapter.checks(_ctx()))
-    assert not res["diagnostics"].ok and "Packet loss 12%" in res["diagnostics"].reason
-    assert "Fan slow" not in res["diagnostics"].reason
+    diag = res["diagnostics"]
+    assert not diag.ok and diag.sentence("ru") == "Кодек: диагностика сообщает об ошибках (1)"
+    assert "Packet loss 12%" in diag.detail and "Fan slow" not in diag.detail    # the codec's words: detail
+    assert "Packet" not in str(diag.params) and "Packet" not in diag.to_dict()["reason"]
 
 
 def test_unreachable_codec_is_one_failed_check(tmp_path, closing):
@@ -71,7 +75,8 @@ def test_unreachable_codec_is_one_failed_check(tmp_path, closing):
     with pytest.raises(DeviceError):
         adapter.connect()
     res = adapter.checks(_ctx(3))
-    assert len(res) == 1 and not res[0].ok and "does not answer" in res[0].reason
+    assert len(res) == 1 and not res[0].ok and res[0].sentence("ru") == "Кодек не отвечает"
+    assert "no-such-port" in res[0].detail and "no-such-port" not in str(res[0].to_dict()["text"])
 
 
 def test_unplug_seen_within_3s_and_usable_within_5s_of_return(cisco_sim, cisco_adapter):

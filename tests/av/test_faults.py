@@ -79,7 +79,7 @@ def test_adapter_shows_degraded_with_the_reason(cisco_sim, make_adapter):
     polled = _until_ok(adapter.poll, 5)
     assert "garbled" in polled["degraded"]
     link = {r.check: r for r in adapter.checks(CheckContext(time.monotonic() + 10, Path("/tmp")))}["link"]
-    assert not link.ok and "garbled" in link.reason
+    assert not link.ok and link.sentence("ru") == "Кодек: помехи на линии связи" and "garbled" in link.detail
 
 
 def test_slow_replies_within_the_timeout_still_work(cisco_sim, codec):

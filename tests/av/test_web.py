@@ -2,6 +2,7 @@
 simulators (the lead's create_app registers the same blueprints)."""
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -115,7 +116,8 @@ def test_codec_page_test_call_button(cisco):
     done = _wait(lambda: not client.get("/codec/status.json").get_json()["codec"]["test"].get("running"), 5)
     assert done
     test = client.get("/codec/status.json").get_json()["codec"]["test"]
-    assert test["ok"] and "1001" in test["reason"] and test["params"]["far_end"] == "1001"
+    assert test["ok"] and test["params"]["far_end"] == "1001"
+    assert re.fullmatch(r"Кодек: тестовый вызов 1001 соединён за \d(,\d)? с", test["reason"]), test["reason"]
 
 
 def test_hang_up_during_a_test_call_ends_it_at_once(cisco):
@@ -126,6 +128,7 @@ def test_hang_up_during_a_test_call_ends_it_at_once(cisco):
     assert client.post("/codec/codec/hangup").get_json() == {"ok": True}
     assert _wait(lambda: not client.get("/codec/status.json").get_json()["codec"]["test"].get("running"), 3)
     test = client.get("/codec/status.json").get_json()["codec"]["test"]
-    assert not test["ok"] and "hung up here" in test["reason"]
+    assert not test["ok"] and test["reason"] == "Кодек: вызов 1001 оборвался"
+    assert "detail" not in test                 # the driver's account: a logged-in technician's only
     resp = client.post("/codec/codec/hangup")
-    assert resp.status_code == 503 and "No active call" in resp.get_json()["error"]
+    assert resp.status_code == 503 and resp.get_json()["error"] == "Кодек: команда не выполнена"

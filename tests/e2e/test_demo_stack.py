@@ -60,14 +60,14 @@ def test_a_stopped_simulator_turns_the_room_degraded_or_not_ready_naming_it(demo
     bench.cameras["cam_hall"].stop()   # optional camera: the room is degraded
     doc = watcher.wait(topic, lambda d: readiness(d).get("state") == "degraded", 10)
     assert doc is not None, watcher.messages.get(topic)
-    assert any("cam_hall" in reason for reason in readiness(doc)["reasons"])
+    assert "Камера зала не отвечает" in readiness(doc)["reasons"]          # by its label, in the room's ru
     page = get_text(stack.panel_url)
     assert 'data-state="degraded"' in page and 'id="dev-cam_hall" class="health-fault"' in page
 
     bench.codec.unplug()               # required codec: the room is not ready
     doc = watcher.wait(topic, lambda d: readiness(d).get("state") == "not_ready", 10)
     assert doc is not None
-    assert any(reason.startswith("codec") for reason in readiness(doc)["reasons"])
+    assert any(reason.startswith("Кодек") for reason in readiness(doc)["reasons"])
     page = get_text(stack.panel_url)
     assert 'data-state="not_ready"' in page and 'id="dev-codec" class="health-fault"' in page
 

@@ -63,5 +63,5 @@ def test_technician_runs_a_selftest_and_watches_a_camera_drop_out(browser, stack
     page.wait_for_function("document.getElementById('room-state').dataset.state === 'degraded'", timeout=10000)
     row = page.locator("#dev-cam_hall")
     assert row.get_attribute("data-health") == "fault"
-    assert "Жауап бермейді" in row.inner_text()   # "not answering", in Kazakh
+    assert "Зал камерасы жауап бермейді" in row.inner_text()   # "the hall camera does not answer", in Kazakh
     page.screenshot(path=str(tmp_path / "panel.png"), full_page=True)

@@ -139,7 +139,7 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
         "test_session:H2"]
     readiness_on_mqtt(room, centre, broker, "ready")   # a warning, but the equipment is ready
     assert panel.banners() == [{"level": "warning", "id": warning["id"], "state": "open", "marks": [],
-                                "text": "Предупреждение: До заседания по делу 7199-25-00-1/215 осталось 24.0 ч, "
+                                "text": "Предупреждение: До заседания по делу 7199-25-00-1/215 осталось 24 ч, "
                                         "тестовый сеанс не проведён (Новая)"}]
     assert panel.banners("/hearings", "kk")[0]["text"].startswith("Ескерту: 7199-25-00-1/215 ісі бойынша")
     schedule = panel.page("/hearings")
@@ -224,9 +224,9 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
     [call] = [a for a in room.life.alarms() if a["key"] == "call:H3"]
     [banner] = panel.banners()
     assert banner == {"level": "fault", "id": call["id"], "state": "open", "marks": ["fixing", "fixed", "cannot_be_fixed"],
-                      "text": "Неисправность: Учреждение ЕЦ-166/18 (ec166@vks.kz) не ответил(а) за 60 с (Новая)"}
+                      "text": "Неисправность: Дальняя сторона («Учреждение ЕЦ-166/18») не ответила за 60 с (Новая)"}
     assert panel.banners("/hearings/H3", "kk")[0]["text"] == (
-        "Ақаулық: Учреждение ЕЦ-166/18 (ec166@vks.kz) 60 с ішінде жауап бермеді (Жаңа)")
+        "Ақаулық: Қарсы тарап («Учреждение ЕЦ-166/18») 60 с ішінде жауап бермеді (Жаңа)")
     assert call["message"] == "Учреждение ЕЦ-166/18 (ec166@vks.kz) did not answer within 60 s"
     assert call["evidence"]["number"] == SIZO2["number"] and call["evidence"]["state"] == "connecting"
     assert room.of("alarm.raised")[-1]["alarm"]["id"] == call["id"]
@@ -375,7 +375,7 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
     reply = centre.command("vks.suspend", {"reason": "массовые беспорядки в учреждении"}, "req-suspend")
     assert (reply["status"], reply["result"]) == ("accepted", {"state": "suspended"})
     kept = readiness_on_mqtt(room, centre, broker, "suspended")
-    assert kept["reasons"][0] == "VKS suspended: массовые беспорядки в учреждении"
+    assert kept["reasons"][0] == "ВКС приостановлена: массовые беспорядки в учреждении"   # the room speaks ru
     room.wait(lambda: room.light() == "suspended")
     assert panel.state() == ("suspended", "ВКС приостановлена")
     assert "ВКС приостановлена: массовые беспорядки в учреждении" in panel.page("/")

@@ -52,14 +52,14 @@ def test_alarm_banner_marks_act_pdf_and_record_on_the_panel(setup):
     clock.advance(0)
     assert room.of("test_session.missing")          # less than 24 h away: at once
     page = client.get("/").get_data(as_text=True)    # the banner is on every page, the room page too
-    assert "До заседания по делу 7199-25-00-1/230 осталось 1.0 ч, тестовый сеанс не проведён" in page
+    assert "До заседания по делу 7199-25-00-1/230 осталось 1 ч, тестовый сеанс не проведён" in page
     resp = client.post("/hearings/H3/test-session", data={"who": ""}, headers={"Accept": "application/json"})
     assert resp.status_code == 409 and "technician" in resp.get_json()["error"]
     client.post("/hearings/H3/connect", data={"who": "Жанова"})
     clock.advance(60)                                 # the far side does not answer
     [alarm] = [a for a in room.life.alarms() if a["key"] == "call:H3"]
     page = client.get("/hearings/H3?lang=kk").get_data(as_text=True)
-    assert "СИЗО-1 г. Астаны (sizo1@vks.kz) 60 с ішінде жауап бермеді" in page and "Жою мүмкін емес" in page
+    assert "Қарсы тарап («СИЗО-1 г. Астаны») 60 с ішінде жауап бермеді" in page and "Жою мүмкін емес" in page
     assert client.post(f"/alarms/{alarm['id']}/mark", data={"mark": "gone", "who": "Ахметов"}).status_code == 400
     assert room.pin("buzzer") is True
     assert client.post(f"/alarms/{alarm['id']}/mark", data={"mark": "cannot_be_fixed", "who": "Ахметов"}).status_code == 303

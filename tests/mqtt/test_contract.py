@@ -98,3 +98,24 @@ def test_contract_document_is_generated_from_the_code():
     from vksroom.mqtt import gendoc
 
     assert gendoc.main(["--check"]) == 0, "run python -m vksroom.mqtt.gendoc"
+
+
+def test_a_failed_check_reaches_the_centre_as_a_sentence_with_its_detail_apart():
+    from vksroom.controller.model import CheckResult, DeviceState, Readiness, RoomState
+
+    judge = {"kk": "Судья камерасы", "ru": "Камера судьи", "en": "Judge camera"}
+    check = CheckResult("cam1", "reachable", False, code="device.unreachable",
+                        detail="[Errno 113] No route to host: visca-ip://10.0.0.21")
+    cam = DeviceState.from_checks("cam1", "camera", True, [check], label=judge)
+    doc = {**contract.readiness_doc(T, Readiness("almaty-01", "101", RoomState.IN_HEARING, (cam,), (cam.reason,),
+                                                 verdict=RoomState.NOT_READY).to_dict()), "seq": 1}
+    contract.check("readiness", doc)
+    assert doc["state"] == "in_hearing" and doc["verdict"] == "not_ready"      # a hearing hides no fault
+    assert doc["reasons"] == ["Камера судьи не отвечает"]
+    d = doc["devices"]["cam1"]
+    assert (d["label"], d["reason"], d["text"]["kk"]) == ("Камера судьи", "Камера судьи не отвечает",
+                                                          "Судья камерасы жауап бермейді")
+    [c] = d["checks"]
+    assert c["reason"] == "Камера судьи не отвечает" and c["text"]["en"] == "Judge camera does not answer"
+    assert "Errno" in c["detail"] and "Errno" not in json.dumps([c["reason"], c["text"], d["reason"], d["text"]])
+    assert contract.errors(contract.READINESS_SCHEMA, {**doc, "verdict": "in_hearing"})   # not a device verdict

@@ -23,15 +23,18 @@ def test_preset_recall_judged_against_stored_references(room, tmp_path):
         assert all(r.ok for r in results), [r.reason for r in results if not r.ok]
         assert {r.check for r in results} >= {"video.signal", "video.blur", "video.drift"}
         aim["v"] = OVERVIEW                                  # landed on the wrong view
-        results = check_preset_video("cam1", "judge", srv.url, tmp_path)
+        results = check_preset_video("cam1", "judge", srv.url, tmp_path, label={"kk": "Судья камерасы",
+                                                                              "ru": "Камера судьи", "en": "Judge"})
         bad = {r.check: r for r in results if not r.ok}
-        assert "video.drift" in bad and "preset judge" in bad["video.drift"].reason
+        assert "video.drift" in bad and bad["video.drift"].sentence("ru") == \
+            "Камера судьи: камера смотрит не туда, куда настроена позиция"
         assert bad["video.drift"].params["references"] == 1
 
 
 def test_no_picture_is_one_failed_signal_check(tmp_path):
-    [r] = check_preset_video("cam1", "1", "http://127.0.0.1:9/video.mjpg", tmp_path, timeout=1)
-    assert not r.ok and r.check == "video.signal" and "no picture" in r.reason
+    [r] = check_preset_video("cam1", "1", "http://127.0.0.1:9/video.mjpg", tmp_path, timeout=1, label="Камера")
+    assert not r.ok and r.check == "video.signal" and r.sentence("ru") == "Камера: нет изображения"
+    assert "127.0.0.1:9" in r.detail and "127.0.0.1" not in str(r.params)   # the URL is the technician's detail
 
 
 def test_bad_frame_is_a_failed_check_not_an_exception(tmp_path):

@@ -101,6 +101,7 @@ def test_no_picture_says_so(tmp_path):
     try:
         client = create_app(SimpleNamespace(cfg=cfg, data_dir=tmp_path), {"TESTING": True}).test_client()
         resp = client.get("/video/cam1/snapshot.jpg?lang=en")
-        assert resp.status_code == 503 and "No picture from cam1" in resp.get_data(as_text=True)
+        assert resp.status_code == 503 and resp.get_data(as_text=True) == "Camera: no picture"
+        assert "no picture" not in client.get("/video/cam1/snapshot.jpg?lang=ru").get_data(as_text=True)
     finally:
         video.GRAB_TIMEOUT_S = old

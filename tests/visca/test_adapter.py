@@ -34,7 +34,8 @@ def test_connect_poll_and_checks_pass(adapter_and_sim, tmp_path):
     results = {r.check: r for r in adapter.checks(ctx(tmp_path))}
     assert set(results) == {"reachable", "power", "version", "preset_judge", "preset_witness"}
     assert all(r.ok for r in results.values()), [r.reason for r in results.values() if not r.ok]
-    assert results["preset_witness"].params == {"role": "witness", "preset": 2}
+    assert results["preset_witness"].params == {"device": "Judge camera", "preset": 2,
+                                                "role": {"kk": "Куә", "ru": "Свидетель", "en": "Witness"}}
     assert sim.counts["preset_recall"] == 2
 
 
@@ -47,7 +48,8 @@ def test_preset_that_lands_away_from_where_it_was_stored_fails(adapter_and_sim, 
     sim.camera.presets[1] = (900, 100, 0)
     results = {r.check: r for r in adapter.checks(ctx(tmp_path))}
     bad = results["preset_judge"]
-    assert not bad.ok and bad.code == "camera.preset_off" and "pan 900" in bad.reason
+    assert not bad.ok and bad.code == "camera.preset_off" and "pan 900" in bad.detail
+    assert bad.sentence("ru") == "Judge camera: позиция «Судья» (№ 1) не совпадает с сохранённой"
     assert results["preset_witness"].ok
     # the self-test put the camera back where it was
     assert (sim.pan, sim.tilt) == (400, 100)

@@ -27,7 +27,12 @@
       row.className = "health-" + d.health;
       row.dataset.health = d.health;
       text(row.querySelector(".health"), label.health);
-      text(row.querySelector(".reason"), label.reasons.join("; "));
+      text(row.querySelector(".reason-text"), label.reasons.join("; "));
+      var more = row.querySelector("details.detail");   // the technician's detail, kept open as it was
+      if (more) {
+        more.hidden = !label.details.length;
+        text(more.querySelector("pre"), label.details.join("\n"));
+      }
     });
     var button = document.getElementById("selftest-button");
     if (button) {

@@ -1,0 +1,401 @@
+"""What the room says to people, in Kazakh, Russian and English: one catalogue of sentences.
+
+Everything a person reads about a device or a fault (the panel, the act on the absence of
+technical possibility, a record, the ``reason`` of an MQTT payload) is made here from a
+*code* and *parameters*, never from an exception's text, a path, a URL or an internal key:
+those go to the log and to a check's ``detail``, which the technician can open.
+
+    say("device.unreachable", {"device": {"kk": "Судья камерасы", "ru": "Камера судьи"}}, "ru")
+    -> "Камера судьи не отвечает"
+    texts("device.check_timeout", {"device": "Кодек", "seconds": 1.5})
+    -> {"kk": "Кодек: тексеру 1,5 с ішінде аяқталмады", "ru": "...", "en": "Codec: ... 1.5 s"}
+
+Parameters: a label (``device``, ``channel``, ``far_side``, ``role``, ``mark``...) is a string
+or a ``{"kk", "ru", "en"}`` table, and the sentence takes its own language from it; numbers
+are written for people (``1,5`` in kk and ru, ``1.5`` in en; whole numbers without a
+fraction). An unknown code, or a sentence missing one of its parameters, says a generic
+sentence in that language (logged once), never the key.
+
+The language of the room (what ``reason`` fields carry) is :data:`DEFAULT_LANG`, set once at
+start from the config with :func:`set_default_language`. This module imports nothing from
+``web/`` or ``mqtt/``: the controller, the panel and the MQTT link all read this one table.
+"""
+from __future__ import annotations
+
+import logging
+import string
+import threading
+
+log = logging.getLogger(__name__)
+
+LANGS = ("kk", "ru", "en")
+DEFAULT_LANG = "ru"
+
+# The catalogue: code -> {"kk", "ru", "en"}. Plain words; {param} placeholders.
+CATALOGUE: dict[str, dict[str, str]] = {
+    # -- generic (an unknown code, a sentence missing a parameter) -----------------------------
+    "generic.fault": {"kk": "{device}: ақаулық", "ru": "{device}: неисправность", "en": "{device}: fault"},
+    "generic.fault.plain": {"kk": "Құрылғы ақаулы", "ru": "Устройство неисправно", "en": "A device is at fault"},
+    "generic.ok": {"kk": "{device}: тексеруден өтті", "ru": "{device}: проверка пройдена",
+                   "en": "{device}: check passed"},
+    "generic.ok.plain": {"kk": "Тексеруден өтті", "ru": "Проверка пройдена", "en": "Check passed"},
+    "generic.device": {"kk": "Құрылғы", "ru": "Устройство", "en": "Device"},
+
+    # -- default labels (a device or a microphone the config names no label for) ---------------
+    "label.camera": {"kk": "Камера", "ru": "Камера", "en": "Camera"},
+    "label.camera.n": {"kk": "{n}-камера", "ru": "Камера {n}", "en": "Camera {n}"},
+    "label.codec": {"kk": "Кодек", "ru": "Кодек", "en": "Codec"},
+    "label.codec.n": {"kk": "{n}-кодек", "ru": "Кодек {n}", "en": "Codec {n}"},
+    "label.dsp": {"kk": "Дыбыс процессоры", "ru": "Аудиопроцессор", "en": "Audio processor"},
+    "label.dsp.n": {"kk": "{n}-дыбыс процессоры", "ru": "Аудиопроцессор {n}", "en": "Audio processor {n}"},
+    "label.device": {"kk": "Құрылғы", "ru": "Устройство", "en": "Device"},
+    "label.device.n": {"kk": "{n}-құрылғы", "ru": "Устройство {n}", "en": "Device {n}"},
+    "label.channel.n": {"kk": "{n}-микрофон", "ru": "Микрофон {n}", "en": "Microphone {n}"},
+
+    # -- participants (camera presets by role) ----------------------------------------------------
+    "role.judge": {"kk": "Судья", "ru": "Судья", "en": "Judge"},
+    "role.prosecutor": {"kk": "Прокурор", "ru": "Прокурор", "en": "Prosecutor"},
+    "role.defence": {"kk": "Қорғаушы", "ru": "Защитник", "en": "Defence"},
+    "role.defendant": {"kk": "Сотталушы", "ru": "Подсудимый", "en": "Defendant"},
+    "role.witness": {"kk": "Куә", "ru": "Свидетель", "en": "Witness"},
+    "role.wide": {"kk": "Жалпы көрініс", "ru": "Общий план", "en": "Wide shot"},
+
+    # -- any device -------------------------------------------------------------------------------
+    "device.link": {"kk": "{device} байланыста", "ru": "{device} на связи", "en": "{device} is online"},
+    "device.answers": {"kk": "{device} жауап береді", "ru": "{device} отвечает", "en": "{device} answers"},
+    "device.unreachable": {"kk": "{device} жауап бермейді", "ru": "{device} не отвечает",
+                           "en": "{device} does not answer"},
+    "device.check_timeout": {"kk": "{device}: тексеру {seconds} с ішінде аяқталмады",
+                             "ru": "{device}: проверка не завершилась за {seconds} с",
+                             "en": "{device}: the check did not finish within {seconds} s"},
+    "device.check_error": {"kk": "{device}: тексеруді орындау мүмкін болмады",
+                           "ru": "{device}: проверку не удалось выполнить",
+                           "en": "{device}: the check could not be run"},
+    "device.line_clean": {"kk": "{device}: байланыс желісі таза", "ru": "{device}: линия связи без помех",
+                          "en": "{device}: the serial line is clean"},
+    "device.line_noise": {"kk": "{device}: байланыс желісінде кедергі бар", "ru": "{device}: помехи на линии связи",
+                          "en": "{device}: noise on the serial line"},
+    "check.failing": {"kk": "{device}: ақаулық жалғасуда", "ru": "{device}: неисправность не проходит",
+                      "en": "{device}: the fault persists"},
+
+    # -- commands from the panel ------------------------------------------------------------------
+    "command.failed": {"kk": "{device}: команда орындалмады", "ru": "{device}: команда не выполнена",
+                       "en": "{device}: the command was not carried out"},
+    "command.timeout": {"kk": "{device}: командаға {seconds} с ішінде жауап болмады",
+                        "ru": "{device}: нет ответа на команду за {seconds} с",
+                        "en": "{device}: no answer to the command within {seconds} s"},
+    "command.bad_value": {"kk": "{device}: команданың мәні қате", "ru": "{device}: неверное значение команды",
+                          "en": "{device}: wrong value for the command"},
+
+    # -- cameras ----------------------------------------------------------------------------------
+    "camera.standby": {"kk": "{device} күту режимінде", "ru": "{device} в дежурном режиме",
+                       "en": "{device} is in standby"},
+    "camera.booting": {"kk": "{device} қосылып жатыр, әлі дайын емес", "ru": "{device} включается и ещё не готова",
+                       "en": "{device} is starting up and not ready yet"},
+    "camera.power": {"kk": "{device}: қуаты қосулы", "ru": "{device}: питание включено", "en": "{device} is on"},
+    "camera.version": {"kk": "{device}: үлгісі мен нұсқасы оқылмады",
+                       "ru": "{device}: не удалось прочитать модель и версию",
+                       "en": "{device}: its model and version could not be read"},
+    "camera.version.ok": {"kk": "{device}: үлгісі мен нұсқасы оқылды", "ru": "{device}: модель и версия прочитаны",
+                          "en": "{device}: model and version read"},
+    "camera.preset": {"kk": "{device}: «{role}» позициясы (№ {preset}) шақырылды",
+                      "ru": "{device}: позиция «{role}» (№ {preset}) вызвана",
+                      "en": "{device}: preset “{role}” (no. {preset}) recalled"},
+    "camera.preset_failed": {"kk": "{device}: «{role}» позициясы (№ {preset}) шақырылмады",
+                             "ru": "{device}: позиция «{role}» (№ {preset}) не вызвана",
+                             "en": "{device}: preset “{role}” (no. {preset}) did not recall"},
+    "camera.preset_moving": {"kk": "{device}: «{role}» позициясы (№ {preset}) шақырылғаннан кейін камера тоқтамады",
+                             "ru": "{device}: после вызова позиции «{role}» (№ {preset}) камера не остановилась",
+                             "en": "{device}: the camera kept moving after preset “{role}” (no. {preset})"},
+    "camera.preset_off": {"kk": "{device}: «{role}» позициясы (№ {preset}) сақталған орнына келмеді",
+                          "ru": "{device}: позиция «{role}» (№ {preset}) не совпадает с сохранённой",
+                          "en": "{device}: preset “{role}” (no. {preset}) is not where it was stored"},
+    "camera.preset_skipped": {"kk": "{device}: «{role}» позициясы (№ {preset}) тексерілмеді: тексеру уақыты бітті",
+                              "ru": "{device}: позиция «{role}» (№ {preset}) не проверена: время проверки вышло",
+                              "en": "{device}: preset “{role}” (no. {preset}) not tried: the check ran out of time"},
+    "camera.video.signal": {"kk": "{device}: сурет бар", "ru": "{device}: изображение есть",
+                            "en": "{device}: the picture comes"},
+    "camera.video.no_signal": {"kk": "{device}: сурет жоқ", "ru": "{device}: нет изображения",
+                               "en": "{device}: no picture"},
+    "camera.video.bad_frame": {"kk": "{device}: суретті оқу мүмкін емес", "ru": "{device}: изображение не читается",
+                               "en": "{device}: the picture cannot be read"},
+    "camera.video.blur": {"kk": "{device}: сурет анық емес (фокус жоқ)", "ru": "{device}: изображение не в фокусе",
+                          "en": "{device}: the picture is out of focus"},
+    "camera.video.dark": {"kk": "{device}: сурет тым қараңғы", "ru": "{device}: изображение слишком тёмное",
+                          "en": "{device}: the picture is too dark"},
+    "camera.video.bright": {"kk": "{device}: сурет тым жарық", "ru": "{device}: изображение пересвечено",
+                            "en": "{device}: the picture is overexposed"},
+    "camera.video.black": {"kk": "{device}: қара экран немесе сигнал жоқ", "ru": "{device}: чёрный экран или нет сигнала",
+                           "en": "{device}: black screen or no signal"},
+    "camera.video.frozen": {"kk": "{device}: сурет қатып қалды", "ru": "{device}: изображение застыло",
+                            "en": "{device}: the picture is frozen"},
+    "camera.video.noise": {"kk": "{device}: суретте кедергі көп", "ru": "{device}: сильные помехи на изображении",
+                           "en": "{device}: the picture is noisy"},
+    "camera.video.cast": {"kk": "{device}: сурет түсі бұрмаланған", "ru": "{device}: цвета изображения искажены",
+                          "en": "{device}: the picture's colours are off"},
+    "camera.video.obstruction": {"kk": "{device}: объектив жабылған", "ru": "{device}: объектив закрыт",
+                                 "en": "{device}: the lens is covered"},
+    "camera.video.drift": {"kk": "{device}: камера позицияда бапталған жаққа қарамайды",
+                           "ru": "{device}: камера смотрит не туда, куда настроена позиция",
+                           "en": "{device}: the camera is not on the preset's view"},
+
+    # -- codecs -----------------------------------------------------------------------------------
+    "codec.logged_in": {"kk": "{device}: жүйеге кірді", "ru": "{device}: вход выполнен", "en": "{device}: logged in"},
+    "codec.login_failed": {"kk": "{device}: жүйеге кіру мүмкін болмады (пайдаланушы аты мен құпиясөзді тексеріңіз)",
+                           "ru": "{device}: не удалось войти (проверьте имя пользователя и пароль)",
+                           "en": "{device}: could not log in (check the user name and password)"},
+    "codec.diagnostics": {"kk": "{device}: диагностикада қате жоқ", "ru": "{device}: диагностика без ошибок",
+                          "en": "{device}: diagnostics show no errors"},
+    "codec.diagnostics_unsupported": {"kk": "{device}: бұл үлгі диагностика бермейді",
+                                      "ru": "{device}: эта модель не сообщает диагностику",
+                                      "en": "{device}: this model reports no diagnostics"},
+    "codec.diagnostics_unread": {"kk": "{device}: диагностика оқылмады",
+                                 "ru": "{device}: не удалось прочитать диагностику",
+                                 "en": "{device}: diagnostics could not be read"},
+    "codec.diagnostics_error": {"kk": "{device}: диагностика қателер туралы хабарлайды ({count})",
+                                "ru": "{device}: диагностика сообщает об ошибках ({count})",
+                                "en": "{device}: diagnostics report errors ({count})"},
+    "codec.test_call.connected": {"kk": "{device}: {far_end} нөміріне сынақ қоңырауы {seconds} с ішінде қосылды",
+                                  "ru": "{device}: тестовый вызов {far_end} соединён за {seconds} с",
+                                  "en": "{device}: the test call to {far_end} connected in {seconds} s"},
+    "codec.test_call.busy": {"kk": "{device}: {far_end} нөмірі бос емес", "ru": "{device}: номер {far_end} занят",
+                             "en": "{device}: {far_end} is busy"},
+    "codec.test_call.no_answer": {"kk": "{device}: {far_end} нөмірі жауап бермейді",
+                                  "ru": "{device}: номер {far_end} не отвечает",
+                                  "en": "{device}: no answer from {far_end}"},
+    "codec.test_call.dropped": {"kk": "{device}: {far_end} нөмірімен байланыс үзілді",
+                                "ru": "{device}: вызов {far_end} оборвался",
+                                "en": "{device}: the call to {far_end} dropped"},
+    "codec.test_call.rejected": {"kk": "{device}: {far_end} нөміріне қоңырау қабылданбады",
+                                 "ru": "{device}: вызов {far_end} отклонён",
+                                 "en": "{device}: the call to {far_end} was rejected"},
+    "codec.test_call.unreachable": {"kk": "{device}: {far_end} нөмірі қолжетімсіз",
+                                    "ru": "{device}: номер {far_end} недоступен",
+                                    "en": "{device}: {far_end} cannot be reached"},
+    "codec.test_call.ended": {"kk": "{device}: {far_end} нөміріне қоңырау қосылмай тұрып аяқталды",
+                              "ru": "{device}: вызов {far_end} завершился до соединения",
+                              "en": "{device}: the call to {far_end} ended before connecting"},
+    "codec.test_call.cancelled": {"kk": "{device}: {far_end} нөміріне сынақ қоңырауы тоқтатылды",
+                                  "ru": "{device}: тестовый вызов {far_end} остановлен",
+                                  "en": "{device}: the test call to {far_end} was stopped"},
+    "codec.test_call.hangup_failed": {"kk": "{device}: {far_end} нөміріне қоңырау аяқталмайды",
+                                      "ru": "{device}: вызов {far_end} не завершается",
+                                      "en": "{device}: the call to {far_end} would not hang up"},
+    "codec.test_call.failed": {"kk": "{device}: {far_end} нөміріне сынақ қоңырауы сәтсіз болды",
+                               "ru": "{device}: тестовый вызов {far_end} не удался",
+                               "en": "{device}: the test call to {far_end} failed"},
+    "codec.test_call.no_time": {"kk": "{device}: {far_end} нөміріне сынақ қоңырауына уақыт қалмады",
+                                "ru": "{device}: не осталось времени на тестовый вызов {far_end}",
+                                "en": "{device}: no time left for a test call to {far_end}"},
+    "codec.test_call.no_number": {"kk": "{device}: сынақ қоңырауы үшін қарсы тарап нөмірі берілмеген",
+                                  "ru": "{device}: не задан номер дальней стороны для тестового вызова",
+                                  "en": "{device}: no far-end number for the test call"},
+    "codec.test_call.running": {"kk": "{device}: сынақ қоңырауы жүріп жатыр", "ru": "{device}: тестовый вызов уже идёт",
+                                "en": "{device}: a test call is already running"},
+
+    # -- DSP and microphones ----------------------------------------------------------------------
+    "dsp.meters": {"kk": "{device}: микрофон деңгейлері оқылмады",
+                   "ru": "{device}: не удалось прочитать уровни микрофонов",
+                   "en": "{device}: the microphone levels could not be read"},
+    "dsp.channel.ok": {"kk": "{device}: «{channel}» микрофоны жарамды", "ru": "{device}: микрофон «{channel}» исправен",
+                       "en": "{device}: microphone “{channel}” is fine"},
+    "dsp.channel.spare_muted": {"kk": "{device}: «{channel}» қосалқы кірісі бапталғандай өшірулі",
+                                "ru": "{device}: резервный вход «{channel}» выключен, как настроено",
+                                "en": "{device}: spare input “{channel}” is muted as configured"},
+    "dsp.channel.muted": {"kk": "{device}: «{channel}» микрофонының дыбысы өшірулі",
+                          "ru": "{device}: микрофон «{channel}» выключен",
+                          "en": "{device}: microphone “{channel}” is muted"},
+    "dsp.channel.unmuted": {"kk": "{device}: «{channel}» қосалқы кірісі өшірілмеген",
+                            "ru": "{device}: резервный вход «{channel}» не выключен",
+                            "en": "{device}: spare input “{channel}” should be muted"},
+    "dsp.channel.no_meter": {"kk": "{device}: «{channel}» микрофонының деңгейі өлшенбеді",
+                             "ru": "{device}: нет показаний уровня микрофона «{channel}»",
+                             "en": "{device}: no level readings from microphone “{channel}”"},
+    "dsp.channel.clipping": {"kk": "{device}: «{channel}» микрофонының дыбысы шамадан тыс қатты "
+                                   "(ең жоғары деңгей {peak_db} дБ)",
+                             "ru": "{device}: перегрузка микрофона «{channel}» (пик {peak_db} дБ)",
+                             "en": "{device}: microphone “{channel}” is clipping (peak {peak_db} dB)"},
+    "dsp.channel.dead": {"kk": "{device}: «{channel}» микрофонынан {seconds} с ішінде сигнал болмады "
+                               "(ең жоғары деңгей {peak_db} дБ)",
+                         "ru": "{device}: нет сигнала с микрофона «{channel}» за {seconds} с (пик {peak_db} дБ)",
+                         "en": "{device}: no signal from microphone “{channel}” in {seconds} s (peak {peak_db} dB)"},
+
+    # -- the call, the test session, the self-test, the room -----------------------------------------
+    "call.dropped": {"kk": "Қарсы тараппен («{far_side}») байланыс үзілді",
+                     "ru": "Связь с дальней стороной («{far_side}») прервалась",
+                     "en": "The call with the far side (“{far_side}”) dropped"},
+    "call.no_answer": {"kk": "Қарсы тарап («{far_side}») {seconds} с ішінде жауап бермеді",
+                       "ru": "Дальняя сторона («{far_side}») не ответила за {seconds} с",
+                       "en": "The far side (“{far_side}”) did not answer within {seconds} s"},
+    "test_session.missing": {
+        "kk": "{case} ісі бойынша отырысқа дейін {hours} сағат қалды, тестілеу сеансы өткізілмеген",
+        "ru": "До заседания по делу {case} осталось {hours} ч, тестовый сеанс не проведён",
+        "en": "{hours} h before the hearing in case {case} and no passed test session"},
+    "selftest.failed": {"kk": "Отырыс алдындағы өзін-өзі тексеруден өтпеді: ақаулы құрылғылар саны {count}",
+                        "ru": "Самопроверка перед заседанием не пройдена: неисправных устройств {count}",
+                        "en": "The pre-hearing self-test failed: {count} device(s) at fault"},
+    "room.suspended": {"kk": "Бейнеконференцбайланыс тоқтатылды: {reason}", "ru": "ВКС приостановлена: {reason}",
+                       "en": "VKS suspended: {reason}"},
+    "room.busy": {"kk": "Тексеру қазір мүмкін емес: {reason}", "ru": "Проверка сейчас невозможна: {reason}",
+                  "en": "Cannot test now: {reason}"},
+    "room.testing": {"kk": "өзін-өзі тексеру жүріп жатыр", "ru": "идёт самопроверка", "en": "a self-test is running"},
+
+    # -- the alarm's life (the technician's marks, rule item 17) ---------------------------------------
+    "alarm.state.open": {"kk": "Жаңа", "ru": "Новая", "en": "New"},
+    "alarm.state.fixing": {"kk": "Жойылуда", "ru": "Устраняется", "en": "Being fixed"},
+    "alarm.state.fixed": {"kk": "Жойылды", "ru": "Устранена", "en": "Fixed"},
+    "alarm.state.cannot_be_fixed": {"kk": "Жою мүмкін емес", "ru": "Устранить невозможно", "en": "Cannot be fixed"},
+    "alarm.state.recovered": {"kk": "Жұмысы өздігінен қалпына келді", "ru": "Работа восстановилась сама",
+                              "en": "Recovered by itself"},
+    "alarm.state.cleared": {"kk": "Алынып тасталды", "ru": "Снята", "en": "Cleared"},
+
+    # -- what was done about it (the act's measures, rule item 18) --------------------------------------
+    "first_aid.power_off": {"kk": "{device}: қуаты реле арқылы ажыратылды", "ru": "{device}: питание отключено реле",
+                            "en": "{device}: power cut by the relay"},
+    "first_aid.power_on": {"kk": "{device}: қуаты қайта қосылды", "ru": "{device}: питание включено снова",
+                           "en": "{device}: power restored"},
+    "first_aid.worked": {"kk": "{device}: қуатты қайта қосқаннан кейін қайта жауап береді",
+                         "ru": "{device}: после перезапуска питания снова отвечает",
+                         "en": "{device}: answers again after the power cycle"},
+    "first_aid.failed": {"kk": "{device}: қуатты қайта қосу көмектеспеді", "ru": "{device}: перезапуск питания не помог",
+                         "en": "{device}: the power cycle did not help"},
+    "connection.failed": {"kk": "Қарсы тарап қоңырауға жауап бермеді", "ru": "Дальняя сторона не ответила на вызов",
+                          "en": "The far side did not answer the call"},
+    "reconnect.started": {"kk": "Қарсы тарапқа қайта қосылу басталды", "ru": "Начато переподключение к дальней стороне",
+                          "en": "Reconnecting to the far side started"},
+    "reconnect.done": {"kk": "Қарсы тараппен байланыс қайта орнатылды",
+                       "ru": "Соединение с дальней стороной восстановлено",
+                       "en": "The connection to the far side was re-established"},
+    "selftest.repeat": {"kk": "Өзін-өзі тексеру қайталанды", "ru": "Самопроверка проведена повторно",
+                        "en": "The self-test was repeated"},
+    "fault.marked": {"kk": "Ақаулық туралы белгі: «{mark}» ({who})", "ru": "Отметка о неисправности: «{mark}» ({who})",
+                     "en": "Fault marked “{mark}” ({who})"},
+}
+
+# Codes that say what another code says (one sentence, many codes).
+ALIASES = {
+    "camera.unreachable": "device.unreachable",
+    "codec.unreachable": "device.unreachable",
+    "dsp.unreachable": "device.unreachable",
+    "camera.reachable": "device.answers",
+    "codec.reachable": "device.answers",
+    "dsp.reachable": "device.answers",
+    "codec.link": "device.line_clean",
+    "dsp.link": "device.line_clean",
+    "codec.link_noise": "device.line_noise",
+    "dsp.link_noise": "device.line_noise",
+}
+
+# The measures an act lists (Lifecycle.facts()["tried"][i]["action"]).
+MEASURES = ("first_aid.power_off", "first_aid.power_on", "first_aid.worked", "first_aid.failed",
+            "connection.failed", "reconnect.started", "reconnect.done", "selftest.repeat", "fault.marked")
+ALARM_STATES = ("open", "fixing", "fixed", "cannot_be_fixed", "recovered", "cleared")
+
+_FORMATTER = string.Formatter()
+_warned: set = set()
+_warned_lock = threading.Lock()
+
+
+def set_default_language(lang: str) -> None:
+    """The room's language: what ``reason`` fields say (the panel's default, from the config)."""
+    global DEFAULT_LANG
+    if lang not in LANGS:
+        raise ValueError(f"language must be one of {', '.join(LANGS)}, got {lang!r}")
+    DEFAULT_LANG = lang
+
+
+def known(code: str) -> bool:
+    return ALIASES.get(code, code) in CATALOGUE
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in _FORMATTER.parse(text) if name}
+
+
+def _warn_once(what: str, code: str) -> None:
+    with _warned_lock:
+        if (what, code) in _warned:
+            return
+        _warned.add((what, code))
+    log.warning("texts: %s %r: saying a generic sentence instead", what, code)
+
+
+def pick(label, lang: str) -> str:
+    """A label in ``lang``: a string as it is; a {kk, ru, en} table in that language (else ru, en)."""
+    if isinstance(label, dict):
+        return str(label.get(lang) or label.get("ru") or label.get("en") or next(iter(label.values()), ""))
+    return "" if label is None else str(label)
+
+
+def number(value, lang: str) -> str:
+    """A number for people: whole numbers plainly, others to one decimal (a comma in kk and ru)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, float):
+        value = round(value, 1)
+        if value == int(value):
+            value = int(value)
+    text = str(value)
+    return text.replace(".", ",") if lang in ("kk", "ru") else text
+
+
+def _value(value, lang: str) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return number(value, lang)
+    return pick(value, lang)          # a label: a string, or a table in three languages
+
+
+def _generic(params: dict, lang: str, ok: bool) -> str:
+    base = "generic.ok" if ok else "generic.fault"
+    if params.get("device"):
+        return CATALOGUE[base][lang].format(device=_value(params["device"], lang))
+    return CATALOGUE[base + ".plain"][lang]
+
+
+def say(code: str, params: dict | None = None, lang: str | None = None, ok: bool = False) -> str:
+    """The sentence for ``code`` in ``lang`` (default: the room's), its parameters filled in.
+    ``ok`` chooses the generic sentence said for an unknown code (a pass or a fault)."""
+    lang = lang if lang in LANGS else DEFAULT_LANG
+    params = params or {}
+    entry = CATALOGUE.get(ALIASES.get(code, code))
+    if entry is None:
+        _warn_once("unknown code", code)
+        return _generic(params, lang, ok)
+    template = entry.get(lang) or entry["ru"]
+    names = placeholders(template)
+    missing = [n for n in names if params.get(n) in (None, "")]
+    if missing:
+        _warn_once(f"no {', '.join(sorted(missing))} for", code)
+        return _generic(params, lang, ok)
+    return template.format(**{n: _value(params[n], lang) for n in names})
+
+
+def texts(code: str, params: dict | None = None, ok: bool = False) -> dict[str, str]:
+    """The sentence in every language: {"kk", "ru", "en"}."""
+    return {lang: say(code, params, lang, ok) for lang in LANGS}
+
+
+def label_texts(label) -> dict[str, str]:
+    """A label as a {kk, ru, en} table (a plain string stands for all three)."""
+    return {lang: pick(label, lang) for lang in LANGS}
+
+
+def default_label(kind: str, n: int | None = None) -> dict[str, str]:
+    """A readable name for a device the config gives no label: by its kind and, where the room
+    has several of that kind, its position ("Камера 2" / "2-камера"); never its id."""
+    base = f"label.{kind}" if f"label.{kind}" in CATALOGUE else "label.device"
+    if n is None:
+        return dict(CATALOGUE[base])
+    return texts(base + ".n", {"n": n})
+
+
+def state_word(state: str) -> dict[str, str]:
+    """An alarm state's word (open, fixing, fixed, cannot_be_fixed, recovered, cleared) in three languages."""
+    return texts("alarm.state." + state)
+
+
+def role_label(role: str) -> dict[str, str] | str:
+    """A camera role's name in three languages; a role the catalogue does not know stays as the
+    config names it (the technician's own word)."""
+    entry = CATALOGUE.get(f"role.{role}")
+    return dict(entry) if entry else role

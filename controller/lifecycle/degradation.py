@@ -81,7 +81,7 @@ class Degradation:
                 if gone and hid and not any(k[0] == hid for k in self._degraded) and hid in self._break:
                     self.p.log("quality.restored", hid, detail={"device": device, "check": check})
                 incident = incidents.find(f"watch:{device}:{check}")
-            if gone and incident is not None:   # outside the lock: announcing waits for the room thread
+            if incident is not None:   # outside the lock: announcing waits for the room thread
                 incidents.recovered(incident, "the check passes again")
             return
         with self.p.lock:
@@ -91,12 +91,13 @@ class Degradation:
             if lasted < self._threshold(device, check) or bad["reported"]:
                 return
             bad["reported"] = True
+        params = {"device": self.p.label(device), **params}
         detail = {"device": device, "check": check, "code": code, "params": params, "seconds": round(lasted),
                   "since": iso_utc(bad["since"]), "evidence": evidence}
         if alarm:
             dcfg = self.p.cfg.devices.get(device)
             incidents.raise_(f"watch:{device}:{check}", "fault" if dcfg is None or dcfg.required else "warning",
-                             code, code, {"device": self.p.label(device), **params}, detail, hearing_id=hid,
+                             code, params, detail, hearing_id=hid,
                              device=device, first_seen=bad["since"])
         if hid is None:
             return

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 from vksroom.controller import events as ev
+from vksroom.controller import texts as tx
 from vksroom.controller.lifecycle.base import Parts, dump
 from vksroom.controller.model import ONLINE_CHECK
 from vksroom.controller.schedule import iso_utc
@@ -72,14 +73,17 @@ class Incidents:
                     "measured_at": iso_utc(c["at"]), "live": c.get("live", False)}
         if c["check"] == ONLINE_CHECK:
             evidence["first_aid"] = self.life.aid.history(dev)
-        self.raise_(key, "fault" if d.get("required", True) else "warning", c.get("reason") or c["code"],
-                    c["code"], {"device": self.p.label(dev), **(c.get("params") or {})}, evidence,
-                    device=dev, first_seen=c["at"])
+        self.raise_(key, "fault" if d.get("required", True) else "warning", c["code"],
+                    {"device": self.p.label(dev), **(c.get("params") or {})}, evidence, device=dev,
+                    first_seen=c["at"])
 
     # -- opening and closing -------------------------------------------------------------------
 
-    def raise_(self, key, level, message, code, params, evidence, hearing_id=None, device=None,
+    def raise_(self, key, level, code, params, evidence, hearing_id=None, device=None,
                first_seen: float | None = None) -> dict:
+        """Open alarm ``key`` unless it is open. Its ``message`` is the English sentence, for the log;
+        people read it from the code and parameters in their language."""
+        message = tx.say(code, params, "en")
         with self.p.lock:
             existing = self.find(key)
             if existing is not None:

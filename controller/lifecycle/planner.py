@@ -124,7 +124,7 @@ class Planner:
         if h is None or h.status != "scheduled" or self.life.ledger.passed(hid):
             return
         hours = max(0.0, (h.start - self.p.clock.now()) / 3600)
-        self.life.incidents.raise_(f"test_session:{hid}", "warning", "test_session.missing", "test_session.missing",
+        self.life.incidents.raise_(f"test_session:{hid}", "warning", "test_session.missing",
                                    {"case": h.case_number, "hours": round(hours, 1)}, {}, hearing_id=hid)
         self.p.publish(ev.TEST_SESSION_MISSING, {"hearing_id": hid, "case_number": h.case_number,
                                                  "start": iso_utc(h.start), "hours_left": round(hours, 1)})
@@ -260,7 +260,7 @@ class Planner:
             return
         p.log("connection.failed", h.id, who, info)
         p.publish(ev.HEARING_CONNECTION, _connection(h.id, "failed", info))
-        self.life.incidents.raise_(f"call:{h.id}", "fault", "call.no_answer", "call.no_answer",
+        self.life.incidents.raise_(f"call:{h.id}", "fault", "call.no_answer",
                                    {"far_side": h.far_side.name, "seconds": round(info["waited_s"])}, info,
                                    hearing_id=h.id)
 

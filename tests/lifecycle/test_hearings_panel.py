@@ -94,10 +94,11 @@ def test_break_banner_offers_reconnect_which_is_logged(setup):
     client.post("/hearings/H4/connect", data={"who": "Жанова"})
     clock.advance(5)
     for _ in range(7):
-        room.life.report([CheckResult("codec", "audio_level", False, "no sound from the far side", -80.0)])
+        room.life.report([CheckResult("codec", "audio_level", False, "", None, "call.dropped",
+                                          {"far_side": "СИЗО-1"})])
         clock.advance(5)
     page = client.get("/hearings/H4?lang=en").get_data(as_text=True)
-    assert "a technical break is recommended (codec: no sound from the far side)" in page
+    assert "a technical break is recommended (The call with the far side (“СИЗО-1”) dropped)" in page
     assert 'id="reconnect-button"' in page
     assert client.post("/hearings/H4/reconnect", data={"who": "Жанова"}).status_code == 303
     clock.advance(5)

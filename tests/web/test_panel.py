@@ -1,4 +1,6 @@
 """The panel over a room of stand-in devices, through Flask's test client."""
+import threading
+
 import pytest
 
 from vksroom.controller.model import RoomState
@@ -53,11 +55,13 @@ def test_a_lost_device_shows_with_its_reason(client, room):
 
 def test_run_selftest_button_starts_a_run_once(client, room):
     controller, devices = room
+    devices["cam1"].hang = hold = threading.Event()   # the camera's checks take until released
     resp = client.post("/selftest", headers={"Accept": "application/json"})
     assert resp.status_code == 202
     run_id = resp.get_json()["run_id"]
     again = client.post("/selftest", headers={"Accept": "application/json"})
     assert again.get_json()["run_id"] == run_id  # a second press joins the running test
+    hold.set()
     controller.wait_for(lambda r: r.activity == "", 5)
     assert controller.store.runs(1)[0]["id"] == run_id
     resp = client.post("/selftest")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from vksroom.controller.texts import Refused
 from vksroom.controller.store import Store
 
 RESULTS = ("passed", "failed")
@@ -97,7 +98,7 @@ class Ledger:
 
 def _who(name) -> str:
     if not isinstance(name, str) or not name.strip():
-        raise ValueError("technician: say who runs the test session")
+        raise Refused("refused.technician")
     return name.strip()[:80]
 
 

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from vksroom.controller.texts import Refused
 from vksroom.controller import events as ev
 from vksroom.controller import texts as tx
 from vksroom.controller.config import RoomConfig
@@ -311,11 +312,10 @@ class Controller:
             done.set_result(self._run_id)
             return
         if self._suspended:
-            done.set_exception(ValueError(f"VKS is suspended ({self._suspended}): no tests until resumed"))
+            done.set_exception(Refused("refused.suspended"))
             return
         if self._hearing is not None:   # a self-test recalls presets and places a test call
-            done.set_exception(ValueError("a hearing is under way: the self-test would move its cameras; "
-                                          "the devices are watched live meanwhile"))
+            done.set_exception(Refused("refused.in_hearing"))
             return
         run_id = self.store.start_run(trigger, self.clock())
         self._run_id = run_id

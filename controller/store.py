@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS check_results (
     code TEXT,
     params TEXT,
     duration_s REAL,
-    at REAL NOT NULL
+    at REAL NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS check_results_run ON check_results(run_id);
 CREATE TABLE IF NOT EXISTS device_log (
@@ -142,6 +143,9 @@ class Store:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
             self._db.executescript(LIFECYCLE_SCHEMA)
+            columns = {r[1] for r in self._db.execute("PRAGMA table_info(check_results)")}
+            if "detail" not in columns:   # a database from before a check kept its technical detail
+                self._db.execute("ALTER TABLE check_results ADD COLUMN detail TEXT NOT NULL DEFAULT ''")
 
     def execute(self, sql: str, params=()) -> int:
         """Run one statement; returns the new row id (INSERT) or the number of rows changed."""
@@ -169,10 +173,11 @@ class Store:
     def finish_run(self, run_id: int, state: str, reasons: list[str], results: list[CheckResult],
                    at: float | None = None) -> None:
         rows = [(run_id, r.device, r.check, int(r.ok), r.reason, json.dumps(r.value, default=str), r.code,
-                 json.dumps(r.params, default=str), r.duration_s, r.at) for r in results]
+                 json.dumps(r.params, default=str), r.duration_s, r.at, r.detail) for r in results]
         with self._lock:
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT INTO check_results VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+            self._db.executemany("INSERT INTO check_results(run_id, device, check_name, ok, reason, value, code, params, "
+                                 "duration_s, at, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
             self._db.execute("UPDATE selftest_runs SET finished_at=?, state=?, reasons=? WHERE id=?",
                              (at or time.time(), state, json.dumps(reasons, ensure_ascii=False), run_id))
             self._db.execute("COMMIT")
@@ -191,7 +196,8 @@ class Store:
 
     def results(self, run_id: int) -> list[CheckResult]:
         with self._lock:
-            cur = self._db.execute("SELECT device, check_name, ok, reason, value, code, params, duration_s, at "
-                                   "FROM check_results WHERE run_id=? ORDER BY rowid", (run_id,))
+            cur = self._db.execute("SELECT device, check_name, ok, reason, value, code, params, duration_s, at, "
+                                   "detail FROM check_results WHERE run_id=? ORDER BY rowid", (run_id,))
             return [CheckResult(r[0], r[1], bool(r[2]), r[3], json.loads(r[4]) if r[4] else None, r[5] or "",
-                                json.loads(r[6]) if r[6] else {}, r[7] or 0.0, r[8]) for r in cur.fetchall()]
+                                json.loads(r[6]) if r[6] else {}, r[7] or 0.0, r[8], detail=r[9] or "")
+                    for r in cur.fetchall()]

@@ -270,6 +270,50 @@ CATALOGUE: dict[str, dict[str, str]] = {
                         "en": "The self-test was repeated"},
     "fault.marked": {"kk": "Ақаулық туралы белгі: «{mark}» ({who})", "ru": "Отметка о неисправности: «{mark}» ({who})",
                      "en": "Fault marked “{mark}” ({who})"},
+
+    # -- refusals: what the room answers when an action cannot be done now (Refused) -------------
+    "refused.failed": {"kk": "Әрекет қазір орындалмады", "ru": "Действие сейчас не выполнено",
+                       "en": "The action could not be done now"},
+    "refused.no_hearing": {"kk": "Мұндай сот отырысы кестеде жоқ", "ru": "Такого заседания нет в расписании",
+                           "en": "There is no such hearing in the schedule"},
+    "refused.hearing_cancelled": {"kk": "Сот отырысы тоқтатылды", "ru": "Заседание отменено",
+                                  "en": "The hearing was cancelled"},
+    "refused.no_codec": {"kk": "Бұл залда қоңырау шалатын кодек жоқ", "ru": "В этом зале нет кодека для вызова",
+                         "en": "This room has no codec to call with"},
+    "refused.call_in_progress": {"kk": "Қоңырау орнатылып жатыр: күте тұрыңыз",
+                                 "ru": "Вызов уже устанавливается: подождите", "en": "A call is being set up: wait for it"},
+    "refused.already_connected": {"kk": "Байланыс орнатылған", "ru": "Соединение уже установлено",
+                                  "en": "The call is already connected"},
+    "refused.not_under_way": {"kk": "Сот отырысы жүріп жатқан жоқ: алдымен байланыс орнатыңыз",
+                              "ru": "Заседание не идёт: сначала установите соединение",
+                              "en": "The hearing is not under way: connect it first"},
+    "refused.suspended": {"kk": "Бейнеконференцбайланыс тоқтатылған: тексеру мен қоңырау мүмкін емес",
+                          "ru": "ВКС приостановлена: проверки и вызовы невозможны",
+                          "en": "VKS is suspended: no tests or calls"},
+    "refused.in_hearing": {"kk": "Сот отырысы жүріп жатыр: өзін-өзі тексеру камераларды қозғалтады; құрылғылар "
+                                 "үздіксіз бақылануда",
+                           "ru": "Идёт заседание: самопроверка сдвинула бы камеры; оборудование и так "
+                                 "контролируется непрерывно",
+                           "en": "A hearing is under way: a self-test would move its cameras; the devices are "
+                                 "watched all the time"},
+    "refused.session_running": {"kk": "Сынақ сеансы әлі жүріп жатыр", "ru": "Тестовый сеанс ещё идёт",
+                                "en": "A test session is still running"},
+    "refused.act_needs_reason": {"kk": "Бұл сот отырысы үшін техникалық ақаулық тіркелмеген: актінің себебін жазыңыз",
+                                 "ru": "Техническая неисправность для этого заседания не зафиксирована: укажите "
+                                       "причину составления акта",
+                                 "en": "No technical fault is recorded for this hearing: write the reason for the act"},
+    "refused.text_too_long": {"kk": "Мәтін тым ұзын", "ru": "Текст слишком длинный", "en": "The text is too long"},
+    "refused.no_alarm": {"kk": "Мұндай дабыл жоқ", "ru": "Такой тревоги нет", "en": "There is no such alarm"},
+    "refused.alarm_closed": {"kk": "Дабыл жабылған", "ru": "Тревога уже закрыта", "en": "The alarm is already closed"},
+    "refused.bad_mark": {"kk": "Белгі белгісіз", "ru": "Неизвестная отметка", "en": "Unknown mark"},
+    "refused.technician": {"kk": "Сынақ сеансын кім өткізетінін көрсетіңіз (техникалық маман)",
+                           "ru": "Укажите, кто проводит тестовый сеанс (технический специалист)",
+                           "en": "Say who runs the test session (the technician)"},
+    "refused.who": {"kk": "Кім белгі қоятынын көрсетіңіз", "ru": "Укажите, кто ставит отметку",
+                    "en": "Say who marks the fault"},
+    "refused.still_failing": {"kk": "«Жойылды» деп белгілеуге болмайды: {device} әлі де ақаулы",
+                              "ru": "Нельзя отметить «устранено»: {device} всё ещё неисправно",
+                              "en": "Cannot mark it fixed: {device} still fails"},
 }
 
 # Codes that say what another code says (one sentence, many codes).
@@ -290,6 +334,20 @@ ALIASES = {
 MEASURES = ("first_aid.power_off", "first_aid.power_on", "first_aid.worked", "first_aid.failed",
             "connection.failed", "reconnect.started", "reconnect.done", "selftest.repeat", "fault.marked")
 ALARM_STATES = ("open", "fixing", "fixed", "cannot_be_fixed", "recovered", "cleared")
+
+
+
+class Refused(ValueError):
+    """An action the room will not do now, said by a code (``refused.*``) and parameters.
+    ``str()`` is the English sentence (for logs and MQTT replies); people read :meth:`say`."""
+
+    def __init__(self, code: str, **params):
+        self.code, self.params = code, params
+        super().__init__(say(code, params, "en"))
+
+    def say(self, lang: str | None = None) -> str:
+        return say(self.code, self.params, lang)
+
 
 _FORMATTER = string.Formatter()
 _warned: set = set()

@@ -31,6 +31,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from vksroom.controller.texts import Refused, say
+
 from . import contract
 from .contract import Topics
 from .outbox import Outbox
@@ -418,12 +420,15 @@ class MqttLink:
             return
         try:
             result = self.controller.command(cmd.name, cmd.args)
+        except Refused as exc:      # the room's sentence, in its language
+            self._reject(cmd.request_id, cmd.name, exc.say(), remember=True)
+            return
         except ValueError as exc:
             self._reject(cmd.request_id, cmd.name, str(exc) or type(exc).__name__, remember=True)
             return
-        except Exception as exc:
+        except Exception:           # the detail is in the log, never in the reason
             log.exception("controller failed on command %s (request %s)", cmd.name, cmd.request_id)
-            self._reject(cmd.request_id, cmd.name, f"the room controller failed: {exc}", remember=True)
+            self._reject(cmd.request_id, cmd.name, say("refused.failed"), remember=True)
             return
         log.info("MQTT command %s (request %s) accepted", cmd.name, cmd.request_id)
         doc = contract.reply_doc(self.topics, cmd.request_id, cmd.name, result=result if result is not None else {})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import uuid
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
@@ -27,6 +28,7 @@ def _who() -> str:
     typed = request.form.get("who", "").strip()
     user = getattr(g, "user", None)
     return typed or (user if user and user != "panel" else "")
+log = logging.getLogger(__name__)
 bp = Blueprint("hearings", __name__)
 
 MESSAGES = {
@@ -119,6 +121,14 @@ def _alarm_banner():
             "break_now": life.break_recommended(on) if on else None}
 
 
+def _refusal(exc: Exception) -> str:
+    """What the panel says of a refused action: the refusal's sentence, never an exception's text."""
+    if isinstance(exc, tx.Refused):
+        return exc.say(_lang())
+    log.info("panel: action refused: %s", exc)
+    return tx.say("refused.failed", {}, _lang())
+
+
 def _fail(message, code=400, **page):
     if request.accept_mimetypes.best == "application/json":
         return jsonify({"error": message}), code
@@ -180,7 +190,7 @@ def _act_on_hearing(hid, fn):
     try:
         fn()
     except ValueError as exc:
-        return _fail(str(exc), 409)
+        return _fail(_refusal(exc), 409)
     if request.accept_mimetypes.best == "application/json":
         return jsonify({"ok": True}), 202
     return redirect(url_for("hearings.hearing", hid=hid), code=303)
@@ -246,7 +256,7 @@ def mark(alarm_id):
     try:
         _life().mark(alarm_id, f.get("mark"), _who(), f.get("note", ""))
     except ValueError as exc:
-        return _fail(str(exc), 400)
+        return _fail(_refusal(exc), 400)
     return redirect(request.referrer or url_for("hearings.hearings"), code=303)
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from vksroom.controller.texts import Refused
 from vksroom.controller import events as ev
 from vksroom.controller.clock import Clock, RealClock
 from vksroom.controller.config import DEFAULT_ROLES
@@ -150,10 +151,10 @@ class Lifecycle:
         """Draft the act. With no fault on record it needs the secretary's written reason:
         item 18 also covers a delay "for other reasons", but an act must say why."""
         if not isinstance(other_reason, str) or len(other_reason) > 2000:
-            raise ValueError("the reason must be text of at most 2000 characters")
+            raise Refused("refused.text_too_long")
         facts = self.facts(hid, other_reason)
         if not facts["failures"] and not facts["other_reason"]:
-            raise ValueError("no technical fault is recorded for this hearing: write the reason for the act")
+            raise Refused("refused.act_needs_reason")
         act = self.acts.draft(hid, facts, who)
         self.parts.log("act.created", hid, who, {"act": act["id"]})
         self.parts.publish(ev.ACT_CREATED, {"act_id": act["id"], "hearing_id": hid, "facts": facts})
@@ -165,9 +166,9 @@ class Lifecycle:
     def hearing(self, hid, allow_cancelled: bool = False) -> Hearing:
         h = self.schedule.get(hid) if isinstance(hid, str) else None
         if h is None:
-            raise ValueError(f"no hearing {hid!r} in this room's schedule")
+            raise Refused("refused.no_hearing")
         if h.status != "scheduled" and not allow_cancelled:
-            raise ValueError(f"hearing {hid} was cancelled")
+            raise Refused("refused.hearing_cancelled")
         return h
 
     def selftest_at(self, h: Hearing) -> float:

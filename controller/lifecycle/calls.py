@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
+from vksroom.controller.texts import Refused
 from vksroom.controller.lifecycle.base import Parts, log
 from vksroom.controller.schedule import iso_utc
 from vksroom.controller.clock import Timer
@@ -76,7 +77,7 @@ class Dialler:
 
     def require(self) -> None:
         if self.calls is None:
-            raise ValueError("this room has no codec to call with")
+            raise Refused("refused.no_codec")
 
     def stop(self) -> None:
         with self.p.lock:
@@ -99,7 +100,7 @@ class Dialler:
         now = self.p.clock.now()
         with self.p.lock:
             if self._attempt is not None:
-                raise ValueError(f"a call to {self._attempt.number} is being set up; wait for it")
+                raise Refused("refused.call_in_progress")
             attempt = _Attempt(hid, number, purpose, now, now + self.p.settings.call_timeout_s, done)
             self._attempt = attempt
         try:

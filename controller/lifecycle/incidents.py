@@ -12,6 +12,7 @@ import json
 
 from vksroom.controller import events as ev
 from vksroom.controller import texts as tx
+from vksroom.controller.texts import Refused
 from vksroom.controller.lifecycle.base import Parts, dump
 from vksroom.controller.model import ONLINE_CHECK
 from vksroom.controller.schedule import iso_utc
@@ -138,25 +139,24 @@ class Incidents:
     def mark(self, alarm_id, mark, who, note: str = "") -> dict:
         """The technician's mark on an alarm: fixing, fixed or cannot_be_fixed."""
         if mark not in MARKS:
-            raise ValueError(f"mark must be one of {', '.join(MARKS)}, got {mark!r}")
+            raise Refused("refused.bad_mark")
         if not isinstance(who, str) or not who.strip():
-            raise ValueError("say who marks the fault ('by')")
+            raise Refused("refused.who")
         if not isinstance(note, str):
-            raise ValueError("note must be text")
+            raise Refused("refused.text_too_long")
         try:
             alarm_id = int(alarm_id)
         except (TypeError, ValueError):
-            raise ValueError(f"alarm_id: {alarm_id!r} is not an alarm number") from None
+            raise Refused("refused.no_alarm") from None
         with self.p.lock:
             alarm = self.alarm(alarm_id)
             if alarm is None:
-                raise ValueError(f"no alarm {alarm_id}")
+                raise Refused("refused.no_alarm")
             if alarm["state"] not in OPEN_STATES:
-                raise ValueError(f"alarm {alarm_id} is already closed ({alarm['state']})")
+                raise Refused("refused.alarm_closed")
             still = self._still_failing(alarm) if mark == "fixed" else None
             if still is not None:
-                raise ValueError(f"alarm {alarm_id} cannot be marked fixed: the device still fails this check "
-                                 f"({still.get('reason') or still['code']})")
+                raise Refused("refused.still_failing", device=self.p.label(alarm["device"]))
             now = self.p.clock.now()
             self.p.store.execute("UPDATE alarms SET state=?, marked_by=?, marked_at=?, note=?, closed_at=? "
                                  "WHERE id=?", (mark, who.strip(), now, note, now if mark == "fixed" else None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 
+from vksroom.controller.texts import Refused
 from vksroom.controller import events as ev
 from vksroom.controller.clock import Timer
 from vksroom.controller.lifecycle.base import Parts
@@ -243,7 +244,7 @@ class Planner:
         self.not_suspended()
         self.life.dialler.require()
         if hid in self._connected:
-            raise ValueError(f"hearing {hid} is already connected")
+            raise Refused("refused.already_connected")
         self.p.log("connection.dialling", hid, who, {"number": h.far_side.number})
         self.life.dialler.dial(hid, h.far_side.number, "connect", lambda ok, info: self._answered(h, who, ok, info))
         return {"hearing_id": hid, "number": h.far_side.number, "state": "connecting"}
@@ -270,7 +271,7 @@ class Planner:
         self.not_suspended()
         self.life.dialler.require()
         if self.on != hid and hid not in self._connected:
-            raise ValueError(f"hearing {hid} is not under way; connect it first")
+            raise Refused("refused.not_under_way")
         recommended = self.life.degradation.break_for(hid)
         self.p.log("reconnect.started", hid, who, {"break": recommended})
         with self.p.lock:
@@ -301,7 +302,7 @@ class Planner:
 
     def not_suspended(self) -> None:
         if self.suspended:
-            raise ValueError(f"VKS is suspended ({self.suspended}): no tests or calls until resumed")
+            raise Refused("refused.suspended")
 
     def suspension(self, reason: str | None) -> None:
         with self.p.lock:

@@ -2,6 +2,7 @@
 the hearing: every device check and a test call held for a while, recorded in the ledger."""
 from __future__ import annotations
 
+from vksroom.controller.texts import Refused
 from vksroom.controller import events as ev
 from vksroom.controller.lifecycle.base import Parts
 from vksroom.controller.model import RoomState
@@ -19,7 +20,7 @@ class Sessions:
         life.planner.not_suspended()
         with self.p.lock:
             if self.running is not None:
-                raise ValueError(f"test session {self.running['id']} is still running")
+                raise Refused("refused.session_running")
             sid = life.ledger.begin(hid, technician, h.far_side.to_dict())
             self.running = {"id": sid, "hearing_id": hid}
         self.p.log("test_session.started", hid, technician, {"session": sid})

@@ -88,3 +88,25 @@ def test_suspension_overrides_and_refuses_tests(make_room):
     assert room.readiness().state is RoomState.READY
     with pytest.raises(ValueError, match="unknown command"):
         room.command("reboot", {})
+
+
+def test_a_stored_check_keeps_its_detail_and_an_old_database_gains_the_column(tmp_path):
+    import sqlite3
+
+    from vksroom.controller.model import CheckResult
+    from vksroom.controller.store import Store
+
+    path = tmp_path / "room.sqlite3"
+    with sqlite3.connect(path) as db:   # a database from before: check_results without 'detail'
+        db.execute("CREATE TABLE check_results (run_id INTEGER NOT NULL, device TEXT NOT NULL, check_name TEXT "
+                   "NOT NULL, ok INTEGER NOT NULL, reason TEXT NOT NULL, value TEXT, code TEXT, params TEXT, "
+                   "duration_s REAL, at REAL NOT NULL)")
+    store = Store(path)
+    try:
+        run = store.start_run("manual", 1.0)
+        store.finish_run(run, "not_ready", [], [CheckResult("codec", "reachable", False, code="device.unreachable",
+                                                            detail="[Errno 5] Input/output error")], 2.0)
+        [back] = store.results(run)
+        assert back.detail == "[Errno 5] Input/output error" and back.code == "device.unreachable"
+    finally:
+        store.close()

@@ -54,7 +54,8 @@ def test_alarm_banner_marks_act_pdf_and_record_on_the_panel(setup):
     page = client.get("/").get_data(as_text=True)    # the banner is on every page, the room page too
     assert "До заседания по делу 7199-25-00-1/230 осталось 1 ч, тестовый сеанс не проведён" in page
     resp = client.post("/hearings/H3/test-session", data={"who": ""}, headers={"Accept": "application/json"})
-    assert resp.status_code == 409 and "technician" in resp.get_json()["error"]
+    assert resp.status_code == 409 and resp.get_json()["error"] == "Укажите, кто проводит тестовый сеанс " \
+        "(технический специалист)"                   # a sentence in the panel's language
     client.post("/hearings/H3/connect", data={"who": "Жанова"})
     clock.advance(60)                                 # the far side does not answer
     [alarm] = [a for a in room.life.alarms() if a["key"] == "call:H3"]

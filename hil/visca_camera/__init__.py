@@ -173,7 +173,12 @@ class CameraSimulator:
 
     @property
     def counts(self):
+        """Commands *executed* by name (``preset_recall``...), and outcomes (``rejected``...)."""
         return self.camera.counts
+
+    def wait_still(self, timeout: float = 5.0) -> bool:
+        """Wait until camera 1 has ended every move it was sent (see :meth:`CameraModel.wait_still`)."""
+        return self.camera.wait_still(timeout)
 
     @property
     def running(self) -> bool:

@@ -65,22 +65,25 @@ class Axis:
     def __init__(self, lo: int, hi: int, home: int = 0):
         self.lo, self.hi = lo, hi
         self.origin, self.target, self.speed, self.t0 = home, home, 1.0, 0.0
+        self.arrival = 0.0        # when it reaches the target (the move's Completion is due then)
 
     def at(self, now: float) -> int:
-        if self.origin == self.target:
+        if self.origin == self.target or now >= self.arrival:
             return self.target
-        travelled = self.speed * max(0.0, now - self.t0)
+        travelled = int(self.speed * max(0.0, now - self.t0))
         dist = self.target - self.origin
-        if travelled >= abs(dist):
-            return self.target
-        return self.origin + int(travelled) * (1 if dist > 0 else -1)
+        return self.origin + min(travelled, abs(dist) - 1) * (1 if dist > 0 else -1)
+
+    def moving(self, now: float) -> bool:
+        return self.origin != self.target and now < self.arrival
 
     def move(self, target: int, speed: float, now: float) -> float:
         """Start moving; returns the seconds until arrival."""
         self.origin = self.at(now)
         self.target = max(self.lo, min(self.hi, int(target)))
         self.speed, self.t0 = max(1e-6, speed), now
-        return abs(self.target - self.origin) / self.speed
+        self.arrival = now + abs(self.target - self.origin) / self.speed
+        return self.arrival - now
 
     def stop(self, now: float) -> None:
         self.origin = self.target = self.at(now)
@@ -167,6 +170,23 @@ class CameraModel:
     def positions(self) -> tuple[int, int, int]:
         now = self.clock()
         return self.pan.at(now), self.tilt.at(now), self.zoom.at(now)
+
+    def wait_still(self, timeout: float) -> bool:
+        """Wait until no command is running and no axis moves (every move sent has ended
+        where it was going); False if that has not happened within ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                now = self.clock()
+                due = [job.due for job in self.sockets.values() if job and not job.done]
+                due += [axis.arrival for axis in (self.pan, self.tilt, self.zoom) if axis.moving(now)]
+                left = deadline - time.monotonic()
+                if not due:
+                    return True
+                if left <= 0:
+                    return False
+                # a Completion wakes this at once; an axis (a drive) arrives when computed
+                self.changed.wait(min(left, max(0.001, max(due) - now)))
 
     # --- replies -----------------------------------------------------------------------
 

@@ -92,19 +92,6 @@ def test_bad_options_are_refused():
         CameraSimulator(transport="visca-ip", chain=3)
 
 
-def test_wait_41_setting_rides_out_the_power_up_period(make_sim, make_cam):
-    sim = make_sim("visca-ip", boot_s=0.0)
-    patient = make_cam(sim.url, wait_41_s=1.2)
-    sim.camera.o.boot_s = 0.5
-    sim.restart()
-    start = time.monotonic()
-    assert patient.power() == "on"            # answered 41 for 0.5 s, then on
-    assert 0.4 <= time.monotonic() - start < 2.0
-    patient.standby()
-    with pytest.raises(DeviceRejected, match="VISCA error 41"):
-        patient.home()                        # standby stays 41: given up after wait_41_s
-
-
 def test_serial_wire_timing_at_9600_baud(make_sim, make_cam):
     sim = make_sim("visca-serial", wire_timing=True, baud=9600)
     cam = make_cam(sim.url)

@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     from vksroom.controller.config import ConfigInvalid
+    from vksroom.drivers.errors import ConfigError
 
     try:
         return int(args.func(args) or 0)
@@ -52,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"vks-room: invalid configuration {exc.source}:", file=sys.stderr)
         for line in exc.errors:
             print(f"  {line}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:     # a device setting its driver refused as the room was built
+        print(f"vks-room: invalid configuration: {exc}", file=sys.stderr)
         return 2
     except UsageError as exc:
         print(f"vks-room: {exc}", file=sys.stderr)

@@ -10,6 +10,7 @@ returns an opened, initialised :class:`Camera`::
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
 import urllib.parse
@@ -17,7 +18,7 @@ import urllib.parse
 from vksroom.drivers.errors import ConfigError, DeviceError, DeviceRejected, DeviceTimeout
 from vksroom.drivers.transport import SerialTransport, TcpTransport, UdpTransport
 from vksroom.drivers.visca import messages as m
-from vksroom.drivers.visca.engine import Engine, Outcome, Settings
+from vksroom.drivers.visca.engine import NOT_EXECUTABLE, Engine, Outcome, Settings
 from vksroom.drivers.visca.links import IpLink, RawLink, SerialBus, SerialLink, SharedUdpTransport
 
 IP_PORT = 52381
@@ -25,6 +26,9 @@ SCHEMES = ("visca-ip", "visca-tcp", "visca-udp", "visca-serial")
 LINK_SETTINGS = ("sequence", "sequence_min", "sequence_max", "match_sequence")
 CAMERA_SETTINGS = ("pan_min", "pan_max", "tilt_min", "tilt_max", "zoom_max", "preset_count", "local_port",
                    "shared_socket", "pan_speed", "tilt_speed")
+# seconds settings with a range: (lowest, highest, what it is for, said in the error)
+SECONDS = {"wait_41_s": (0.0, 120.0, "how long a command refused with error 41 is retried while the camera "
+                                     "powers up; 0 never waits")}
 
 
 def _number(url: str, key: str, value, lo: int, hi: int) -> int:
@@ -78,6 +82,12 @@ def check_settings(url: str, settings: dict) -> None:
     unknown = sorted(set(settings) - known)
     if unknown:
         raise ConfigError(f"unknown camera setting(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    for key, (lo, hi, meaning) in SECONDS.items():
+        value = settings.get(key, lo)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or not lo <= value <= hi:
+            raise ConfigError(f"camera {url}: setting {key} must be a number of seconds from {lo:g} to {hi:g} "
+                              f"({meaning}), got {value!r}")
     Settings.from_dict(settings)
     if settings.get("sequence", "increment") not in ("increment", "zero"):
         raise ConfigError(f"setting sequence must be 'increment' or 'zero', got {settings['sequence']!r}")
@@ -125,7 +135,7 @@ class Camera:
             "focus": (m.focus_mode_inquiry(a), "focus mode inquiry", m.decode_focus_mode),
             "version": (m.version_inquiry(a), "version inquiry", m.decode_version),
         }
-        self.engine = Engine(self.link, self.settings)
+        self.engine = Engine(self.link, self.settings, power_state=self.power)
         self._closed = False
 
     def _make_link(self, settings: dict):
@@ -175,8 +185,8 @@ class Camera:
 
     # --- helpers ----------------------------------------------------------------------------
 
-    def _cmd(self, pkt: bytes, what: str, wait: bool = True, idempotent: bool = True) -> Outcome:
-        return self.engine.command(pkt, what, wait=wait, idempotent=idempotent)
+    def _cmd(self, pkt: bytes, what: str, wait: bool = True, idempotent: bool = True, **kw) -> Outcome:
+        return self.engine.command(pkt, what, wait=wait, idempotent=idempotent, **kw)
 
     def _check_limits(self, pan: int, tilt: int) -> None:
         for name, value in (("pan", pan), ("tilt", tilt)):
@@ -207,6 +217,20 @@ class Camera:
         raise DeviceTimeout(f"camera at {self.describe()} was still moving after "
                             f"{timeout or self.settings.completion_timeout:g} s")
 
+    def _booted(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pause = threading.Event()
+        while True:
+            try:
+                if self.power() == "on":
+                    return
+            except DeviceRejected as exc:
+                if exc.code != NOT_EXECUTABLE or time.monotonic() > deadline:
+                    raise
+            if time.monotonic() > deadline:
+                raise DeviceTimeout(f"camera at {self.describe()} was not on {timeout:g} s after power on")
+            pause.wait(0.1)
+
     def _moved(self, outcome: Outcome, wait: bool) -> Outcome:
         if wait and not outcome.completion_known:
             self._settle(self.position)
@@ -218,7 +242,17 @@ class Camera:
         self._cmd(m.if_clear(self.address), "IF_Clear")
 
     def power_on(self) -> None:
-        self._cmd(m.power(self.address, True), "power on")
+        """Power on from standby; returns once the camera has booted: on its Completion
+        (a camera sends it when booted), or, where that was lost, once the power inquiry
+        it refuses with 41 while booting says "on". At most ``wait_41_s`` (and no less
+        than ``completion_timeout``)."""
+        patience = max(self.settings.completion_timeout, self.settings.wait_41_s)
+        try:
+            out = self._cmd(m.power(self.address, True), "power on", completion_timeout=patience)
+        finally:
+            self.engine.powered_up()     # commands refused with 41 meanwhile are retried
+        if not out.completion_known:
+            self._booted(patience)
 
     def standby(self) -> None:
         self._cmd(m.power(self.address, False), "standby")

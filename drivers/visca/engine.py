@@ -5,14 +5,24 @@ y), then Completion (done) or an error. This layer sends one packet, waits for w
 is owed, resends on silence (with the same sequence number over IP, so the camera runs
 it once), tells stale replies from ours and turns every outcome into a typed result or
 one of the errors of :mod:`vksroom.drivers.errors`.
+
+Error 41 ("not executable now") to a *command* is waited out while the camera powers up:
+a camera just powered initialises its pan/tilt for seconds and refuses everything
+meanwhile. It is retried (it did not run, so that is safe) for at most ``wait_41_s`` when
+the camera is powering up: it refuses the power inquiry with 41 too, or it was powered up
+(by us, or the link was (re)opened or RESET) less than ``wait_41_s`` ago and still says
+"on". A camera in standby, or one that is up and refuses for another reason, is answered
+at once. Inquiries never wait on 41: the liveness poll must fail fast.
 """
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
+from typing import Callable
 
-from vksroom.drivers.errors import ConfigError, DeviceRejected, DeviceTimeout, ProtocolError
+from vksroom.drivers.errors import ConfigError, DeviceError, DeviceRejected, DeviceTimeout, ProtocolError
 from vksroom.drivers.visca import framing
 from vksroom.drivers.visca.links import Link
 from vksroom.drivers.visca.messages import Reply, hexs
@@ -20,6 +30,8 @@ from vksroom.drivers.visca.messages import Reply, hexs
 log = logging.getLogger(__name__)
 _NEVER = float("inf")
 _UNSENT = object()   # no packet sent yet (see Engine._exchange)
+NOT_EXECUTABLE = 0x41
+WAIT_41_STEP = 0.1   # seconds between the tries of a command refused while the camera powers up
 
 
 @dataclass
@@ -34,7 +46,7 @@ class Settings:
     busy_retries: int = 20           # error 03 (both sockets busy): tries before giving up
     busy_backoff: float = 0.02       # seconds between those tries
     stop_speed: int = 1              # speed bytes sent on a Stop (some cameras refuse 00)
-    wait_41_s: float = 0.0           # error 41 (powering up): keep retrying this long before failing
+    wait_41_s: float = 15.0          # error 41 to a command while the camera powers up: retried this long
     resend_raw: bool = True          # raw VISCA: resend idempotent commands on silence
 
     @classmethod
@@ -72,16 +84,31 @@ class _Busy(Exception):
 
 
 class Engine:
-    def __init__(self, link: Link, settings: Settings | None = None):
+    """``power_state``: asks the camera its power ("on"/"standby"; raises as an inquiry
+    does); used to tell a camera powering up from one in standby when a command is
+    refused with 41."""
+
+    def __init__(self, link: Link, settings: Settings | None = None,
+                 power_state: Callable[[], str] | None = None):
         self.link = link
         self.s = settings or Settings()
+        self.power_state = power_state
         self._stray: dict[int, float] = {}  # sockets of commands not waited for -> expiry
-        self.stats = {"sent": 0, "resent": 0, "probes": 0, "garbage": 0, "stale": 0}
+        self._powered_at: float | None = None   # when the camera was last (perhaps) powered up
+        self._pause = threading.Event()          # never set: waits between tries
+        self.stats = {"sent": 0, "resent": 0, "probes": 0, "garbage": 0, "stale": 0, "retried_41": 0}
 
     # --- public -------------------------------------------------------------------------
 
-    def command(self, pkt: bytes, what: str, wait: bool = True, idempotent: bool = True) -> Outcome:
-        return self._patiently(pkt, what, wait, idempotent, inquiry=False)
+    def command(self, pkt: bytes, what: str, wait: bool = True, idempotent: bool = True,
+                completion_timeout: float | None = None) -> Outcome:
+        """``completion_timeout``: this command's own bound from ACK to Completion."""
+        return self._patiently(pkt, what, wait, idempotent, inquiry=False, done_within=completion_timeout)
+
+    def powered_up(self) -> None:
+        """The camera was, or may just have been, powered up: for ``wait_41_s`` from now a
+        command it refuses with 41 is retried even while it answers inquiries."""
+        self._powered_at = time.monotonic()
 
     def inquiry(self, pkt: bytes, what: str) -> bytes:
         link = self.link
@@ -96,33 +123,61 @@ class Engine:
             return self._patiently(pkt, what, True, True, inquiry=True, first=first).reply.data
 
     def _patiently(self, pkt: bytes, what: str, wait: bool, idempotent: bool, inquiry: bool,
-                   first=_UNSENT) -> Outcome:
-        """One exchange, tried again on error 03 (buffer full) and, for ``wait_41_s``, on
-        error 41 (not executable yet): neither ran the command, so trying again is safe.
-        ``first``: the packet was sent already and this is the first event it brought."""
+                   first=_UNSENT, done_within: float | None = None) -> Outcome:
+        """One exchange, tried again on error 03 (buffer full) and, while the camera powers
+        up, on error 41 (not executable yet): neither ran the command, so trying again is
+        safe. ``first``: the packet was sent already and this is the first event it brought."""
         give_up_41 = None
         busy = 0
-        with self.link.lock:
-            if first is _UNSENT:
-                self.link.prepare()
-            while True:
+        while True:
+            with self.link.lock:
+                if first is _UNSENT:
+                    self.link.prepare()
                 try:
-                    return self._exchange(pkt, what, wait, idempotent, inquiry, first)
+                    return self._exchange(pkt, what, wait, idempotent, inquiry, first, done_within)
                 except _Busy as exc:
                     busy += 1
                     if busy > self.s.busy_retries:
                         raise exc.reply.error(what) from None
                     self._idle(self.s.busy_backoff)
                     first = _UNSENT
+                    continue
                 except DeviceRejected as exc:
-                    if exc.code != 0x41:
+                    if exc.code != NOT_EXECUTABLE:
                         raise
-                    if give_up_41 is None:    # counted from the first refusal
-                        give_up_41 = time.monotonic() + self.s.wait_41_s
-                    if time.monotonic() + 0.1 > give_up_41:
+                    if inquiry:     # only a camera that is not up yet refuses to say how it is
+                        self._powered_at = time.monotonic()
                         raise
-                    self._idle(0.1)
+                    if give_up_41 is None:    # the first refusal: is the camera powering up?
+                        give_up_41 = self._powering_up_until(exc)
+                    if time.monotonic() + WAIT_41_STEP > give_up_41:
+                        raise DeviceRejected(f"{exc}; still refused after waiting {self.s.wait_41_s:g} s for the "
+                                             f"camera to power up (setting wait_41_s)", NOT_EXECUTABLE) from None
+                    self.stats["retried_41"] += 1
                     first = _UNSENT
+            # outside the lock: other cameras on a shared serial chain are served meanwhile
+            self._pause.wait(WAIT_41_STEP)
+
+    def _powering_up_until(self, refusal: DeviceRejected) -> float:
+        """When to give up a command refused with 41, if the camera is powering up; raises
+        ``refusal`` (or says the camera is in standby) when it is not."""
+        if self.s.wait_41_s <= 0:
+            raise refusal
+        power = None
+        if self.power_state is not None:
+            try:
+                power = self.power_state()    # refused with 41 as well: powering up (noted)
+            except DeviceRejected as exc:
+                if exc.code != NOT_EXECUTABLE:
+                    raise refusal from None
+            except DeviceError:
+                raise refusal from None
+        if power == "standby":
+            raise DeviceRejected(f"{refusal}: the camera is in standby", NOT_EXECUTABLE) from None
+        now = time.monotonic()
+        if self._powered_at is not None and now < self._powered_at + self.s.wait_41_s:
+            return self._powered_at + self.s.wait_41_s
+        raise refusal
 
     def initialise(self) -> None:
         with self.link.lock:
@@ -130,6 +185,7 @@ class Engine:
                 self.link.open()
             self._stray.clear()
             self.link.initialise(self.s.ack_timeout, self.s.retries)
+            self.powered_up()    # a camera (re)connected to may just have been switched on
 
     # --- the exchange -------------------------------------------------------------------
 
@@ -153,8 +209,9 @@ class Engine:
         return False
 
     def _exchange(self, pkt: bytes, what: str, wait: bool, idempotent: bool, inquiry: bool,
-                  first=_UNSENT) -> Outcome:
+                  first=_UNSENT, done_within: float | None = None) -> Outcome:
         s, link = self.s, self.link
+        completion_timeout = done_within or s.completion_timeout
         may_resend = inquiry or link.dedup or (idempotent and s.resend_raw)
         if first is _UNSENT:
             link.send(pkt)
@@ -175,7 +232,7 @@ class Engine:
                     now = time.monotonic()
                     if now >= done_by:
                         raise DeviceTimeout(f"{what}: the camera at {link.describe()} accepted it but sent no "
-                                            f"Completion within {s.completion_timeout:g} s")
+                                            f"Completion within {completion_timeout:g} s")
                     if may_resend:
                         # The Completion may be lost. Over IP a resend with the same sequence
                         # number is answered 0F 01 (it ran) and cannot run it twice; on raw
@@ -220,6 +277,7 @@ class Engine:
                     # Out of step with the camera (it restarted?): RESET and send again.
                     reset_done = True
                     link.initialise(s.ack_timeout, s.retries)
+                    self.powered_up()
                     link.send(pkt)
                     deadline = time.monotonic() + s.ack_timeout
                     continue
@@ -239,9 +297,9 @@ class Engine:
                     acked = reply.socket
                     if not wait:
                         if not link.matches_replies:
-                            self._stray[reply.socket] = time.monotonic() + s.completion_timeout
+                            self._stray[reply.socket] = time.monotonic() + completion_timeout
                         return Outcome(reply, acked, attempts)
-                    done_by = time.monotonic() + s.completion_timeout
+                    done_by = time.monotonic() + completion_timeout
                     deadline = min(done_by, time.monotonic() + s.completion_probe)
                 continue
             if reply.kind == "completion":

@@ -8,6 +8,11 @@
     sim.stop(); sim.start()     # power cycle on the same port (presets kept with state_file)
     sim.close()
 
+Power-up: ``start()`` is mains on; the camera answers error 41 for ``boot_s`` (0.3 s here,
+short for tests and the demo; a real camera takes about :data:`REAL_BOOT_S`, the
+command line's default). ``counts`` says how often each command was *executed*,
+``refused`` how often one was received and not executed (error 41 while booting...).
+
 Faults: ``loss`` (fraction of packets dropped each way), ``delay`` (seconds added to each
 reply), ``drop_ack`` / ``drop_completion`` (fractions), ``garbage`` (fraction of replies
 preceded by junk bytes), ``seed``; quirks from :data:`QUIRKS` as keyword switches
@@ -30,9 +35,9 @@ import time
 import types
 import tty
 
-from vksroom.hil.visca_camera.model import FF, QUIRKS, CameraModel, Options
+from vksroom.hil.visca_camera.model import FF, QUIRKS, REAL_BOOT_S, CameraModel, Options
 
-__all__ = ["CameraSimulator", "QUIRKS"]
+__all__ = ["CameraSimulator", "QUIRKS", "REAL_BOOT_S"]
 
 TRANSPORTS = ("visca-ip", "visca-udp", "visca-tcp", "visca-serial")
 IP_HEADER = struct.Struct(">HHI")
@@ -173,7 +178,18 @@ class CameraSimulator:
 
     @property
     def counts(self):
+        """Commands *executed* by name (``preset_recall``...), and outcomes (``rejected``...)."""
         return self.camera.counts
+
+    @property
+    def refused(self):
+        """Commands received and not executed, by name (error 41 while booting or in standby,
+        03 both sockets busy, 02 bad parameters)."""
+        return self.camera.refused
+
+    def wait_still(self, timeout: float = 5.0) -> bool:
+        """Wait until camera 1 has ended every move it was sent (see :meth:`CameraModel.wait_still`)."""
+        return self.camera.wait_still(timeout)
 
     @property
     def running(self) -> bool:
@@ -469,16 +485,36 @@ class CameraSimulator:
         if ptype not in (T_COMMAND, T_INQUIRY) or ("strict_types" in self.quirks and (ptype == T_INQUIRY) != is_inq):
             control(b"\x0f\x02")
             return
-        if not is_inq and "seq_ignore" not in self.quirks:
-            if self._peers.get(addr) == seq:
-                # the same sequence number again: a resend of what already ran
-                self.wire["resends_seen"] += 1
-                control(b"\x0f\x01")
-                return
-            self._peers[addr] = seq
         out = self._out(lambda b, junk: send_ip(T_REPLY, b, junk))
+        if not is_inq and "seq_ignore" not in self.quirks:
+            last = self._peers.get(addr)
+            if last is not None and last[0] == seq:
+                # the same sequence number again, a resend (Sony): "sequence wrong" when it
+                # ran (its ACK or Completion was lost), the same error again when it was refused
+                self.wire["resends_seen"] += 1
+                if last[1] is None:
+                    control(b"\x0f\x01")
+                else:
+                    out(last[1], time.monotonic())
+                return
+            last = self._peers[addr] = [seq, None]
+            out = self._remember_refusal(last, out)
         for pkt in split_packets(bytearray(payload))[:1]:
             self._dispatch(pkt, out)
+
+    @staticmethod
+    def _remember_refusal(last: list, out):
+        """``out`` that notes in ``last[1]`` the error packet, when the first reply to a
+        message is one (the message did not run)."""
+        first = [True]
+
+        def noting(data: bytes, at: float) -> None:
+            if first[0]:
+                first[0] = False
+                if len(data) == 4 and data[1] & 0xF0 == 0x60:
+                    last[1] = data
+            out(data, at)
+        return noting
 
     # --- raw TCP --------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ import argparse
 import signal
 import threading
 
-from vksroom.hil.visca_camera import QUIRKS, TRANSPORTS, CameraSimulator
+from vksroom.hil.visca_camera import QUIRKS, REAL_BOOT_S, TRANSPORTS, CameraSimulator
 
 
 def main(argv=None) -> int:
@@ -17,7 +17,8 @@ def main(argv=None) -> int:
     p.add_argument("--port", type=int, default=52381, help="port (0 picks a free one; default 52381)")
     p.add_argument("--chain", type=int, default=1, help="cameras on the serial daisy chain (1-7)")
     p.add_argument("--state-file", help="JSON file keeping presets across restarts")
-    p.add_argument("--boot-s", type=float, default=2.0, help="power-up period answering error 41 (s)")
+    p.add_argument("--boot-s", type=float, default=REAL_BOOT_S,
+                   help=f"power-up period answering error 41 (s; default {REAL_BOOT_S:g}, as a real camera)")
     p.add_argument("--ack-delay", type=float, default=0.025, help="time before each ACK (s); a BRC-300 ~0.025")
     p.add_argument("--presets", type=int, default=16, help="number of preset slots")
     p.add_argument("--baud", type=int, default=9600, help="serial: the baud rate in the URL and for --wire-timing")

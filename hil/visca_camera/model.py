@@ -3,7 +3,14 @@
 The model keeps power state (with a power-up period answering error 41), pan, tilt and
 zoom that move at finite speed (positions are computed from the clock, so a position
 inquiry during a move sees it travelling), two command sockets, presets that can be
-saved to a JSON state file, focus mode, and a count of every command executed.
+saved to a JSON state file, focus mode, a count of every command executed (``counts``)
+and of every command received but not executed (``refused``).
+
+Power-up (mains on, or Power On from standby) takes ``boot_s``: the camera initialises
+pan/tilt and answers error 41 to every command meanwhile, and, as PTZOptics-class
+cameras do (41 on socket 0 to an inquiry), to inquiries too; the quirk
+``boot_answers_inquiries`` answers inquiries normally instead and refuses only commands.
+A Power On from standby completes when the camera has booted.
 
 ``handle(message, out)`` takes one packet addressed to this camera and calls
 ``out(reply_bytes, at)`` for each reply, ``at`` being the monotonic time it is due.
@@ -19,6 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 FF = 0xFF
+
+# A real camera's power-up: the Sony EVI-D70 technical manual says its picture appears about
+# 7 s after the pan/tilt initialisation motion has stopped; Sony's mode-condition tables
+# (EVI-D80/D90, EVI-HD7V) refuse pan-tilt and preset commands for the whole initialising
+# period after DC power or a VISCA power-on. About 10 s in all: see docs/visca.md.
+REAL_BOOT_S = 10.0
 
 # EVI-D70 ranges from the fact sheet (one unit = 0.075 deg)
 PAN_RANGE = (-0x08DB, 0x08DB)
@@ -40,6 +53,7 @@ QUIRKS = {
     "seq_ignore": "VISCA over IP: do not recognise a resend (every message runs; 'accepts sequence 0')",
     "strict_types": "VISCA over IP: answer 0F 02 when the payload type (command/inquiry) does not match the message",
     "seq_reply_one": "VISCA over IP: answer every message with sequence number 1 (NDI PTZ1)",
+    "boot_answers_inquiries": "while powering up, answer inquiries (power: on) and refuse only commands with 41",
 }
 
 
@@ -65,22 +79,25 @@ class Axis:
     def __init__(self, lo: int, hi: int, home: int = 0):
         self.lo, self.hi = lo, hi
         self.origin, self.target, self.speed, self.t0 = home, home, 1.0, 0.0
+        self.arrival = 0.0        # when it reaches the target (the move's Completion is due then)
 
     def at(self, now: float) -> int:
-        if self.origin == self.target:
+        if self.origin == self.target or now >= self.arrival:
             return self.target
-        travelled = self.speed * max(0.0, now - self.t0)
+        travelled = int(self.speed * max(0.0, now - self.t0))
         dist = self.target - self.origin
-        if travelled >= abs(dist):
-            return self.target
-        return self.origin + int(travelled) * (1 if dist > 0 else -1)
+        return self.origin + min(travelled, abs(dist) - 1) * (1 if dist > 0 else -1)
+
+    def moving(self, now: float) -> bool:
+        return self.origin != self.target and now < self.arrival
 
     def move(self, target: int, speed: float, now: float) -> float:
         """Start moving; returns the seconds until arrival."""
         self.origin = self.at(now)
         self.target = max(self.lo, min(self.hi, int(target)))
         self.speed, self.t0 = max(1e-6, speed), now
-        return abs(self.target - self.origin) / self.speed
+        self.arrival = now + abs(self.target - self.origin) / self.speed
+        return self.arrival - now
 
     def stop(self, now: float) -> None:
         self.origin = self.target = self.at(now)
@@ -101,7 +118,7 @@ class Job:
 @dataclass
 class Options:
     address: int = 1
-    boot_s: float = 2.0            # power-up period answering error 41
+    boot_s: float = REAL_BOOT_S    # power-up period answering error 41
     ack_delay: float = 0.0         # processing time before the ACK (a real BRC-300: ~0.025)
     pan_speed: float = 1400.0      # units/s at the top pan speed (18h)
     tilt_speed: float = 1200.0     # units/s at the top tilt speed (17h)
@@ -125,7 +142,8 @@ class CameraModel:
         self.focus_mode = "auto"
         self.sockets: dict[int, Job | None] = {1: None, 2: None}
         self.presets: dict[int, tuple[int, int, int]] = {}
-        self.counts: collections.Counter = collections.Counter()
+        self.counts: collections.Counter = collections.Counter()     # executed, by name; outcomes
+        self.refused: collections.Counter = collections.Counter()    # received, not executed, by name
         self.changed = threading.Condition(self.lock)
         self.address = opts.address
         self.on_job = None
@@ -167,6 +185,23 @@ class CameraModel:
     def positions(self) -> tuple[int, int, int]:
         now = self.clock()
         return self.pan.at(now), self.tilt.at(now), self.zoom.at(now)
+
+    def wait_still(self, timeout: float) -> bool:
+        """Wait until no command is running and no axis moves (every move sent has ended
+        where it was going); False if that has not happened within ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                now = self.clock()
+                due = [job.due for job in self.sockets.values() if job and not job.done]
+                due += [axis.arrival for axis in (self.pan, self.tilt, self.zoom) if axis.moving(now)]
+                left = deadline - time.monotonic()
+                if not due:
+                    return True
+                if left <= 0:
+                    return False
+                # a Completion wakes this at once; an axis (a drive) arrives when computed
+                self.changed.wait(min(left, max(0.001, max(due) - now)))
 
     # --- replies -----------------------------------------------------------------------
 
@@ -210,7 +245,7 @@ class CameraModel:
         ``ack_delay``): what a receive thread sends straight back, with no timer and no
         queue. None for anything else: :meth:`handle` takes that."""
         if msg[1:] == b"\x09\x04\x00\xff" and self.o.ack_delay <= 0 and 0x80 <= msg[0] < FF \
-                and self.clock() >= self.boot_until:
+                and not self._refuses_inquiries():
             # the power inquiry, the one every poll makes: it reads one attribute (no lock
             # needed) and its few possible answers are made once
             key = (self.address, self.power)
@@ -227,9 +262,13 @@ class CameraModel:
         with self.lock:
             return self._inquiry(msg[2:-1])
 
+    def _refuses_inquiries(self) -> bool:
+        return self.booting() and "boot_answers_inquiries" not in self.o.quirks
+
     def _inquiry(self, q: bytes) -> bytes:
         """The answer packet to inquiry ``q`` (the bytes after ``09``), or an error packet."""
-        if self.clock() < self.boot_until:    # booting
+        if self._refuses_inquiries():    # booting: 41 on socket 0, as for any inquiry refused
+            self.counts["inquiry_refused"] += 1
             return bytes([self.head, 0x60, 0x41, FF])
         if q == b"\x04\x00":
             data = bytes([0x02 if self.power == "on" else 0x03])
@@ -284,7 +323,10 @@ class CameraModel:
             return nxt
 
     def _command(self, c: bytes, out, now: float, at: float) -> None:
-        if self.booting():
+        handler = self._handler(c)
+        name = "if_clear" if c == b"\x00\x01" else handler[0] if handler else "unknown"
+        if self.booting():                          # initialising pan/tilt: nothing runs yet
+            self.refused[name] += 1
             self._error(out, 1, 0x41, at)
             return
         if c == b"\x00\x01":                        # IF_Clear (to this camera)
@@ -295,18 +337,20 @@ class CameraModel:
             self.sockets = {1: None, 2: None}
             self._done(out, 0, at)
             return
-        handler = self._handler(c)
         if handler is None:
             self.counts["rejected"] += 1
+            self.refused[name] += 1
             self._error(out, 0, 0x02, at)
             return
         name, group, check, run = handler
         if not check():
             self.counts["rejected"] += 1
+            self.refused[name] += 1
             self._error(out, 0, 0x02, at)
             return
         if self.power != "on" and group != "power":
             self.counts["not_executable"] += 1
+            self.refused[name] += 1
             if "error41_other_socket" in self.o.quirks:
                 self._ack(out, 1, at)
                 self._error(out, 2, 0x41, at)
@@ -318,6 +362,7 @@ class CameraModel:
         sock = self._free_socket()
         if sock is None:
             self.counts["buffer_full"] += 1
+            self.refused[name] += 1
             self._error(out, 0, 0x03, at)
             return
         self.counts[name] += 1

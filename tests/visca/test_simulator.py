@@ -92,19 +92,6 @@ def test_bad_options_are_refused():
         CameraSimulator(transport="visca-ip", chain=3)
 
 
-def test_wait_41_setting_rides_out_the_power_up_period(make_sim, make_cam):
-    sim = make_sim("visca-ip", boot_s=0.0)
-    patient = make_cam(sim.url, wait_41_s=1.2)
-    sim.camera.o.boot_s = 0.5
-    sim.restart()
-    start = time.monotonic()
-    assert patient.power() == "on"            # answered 41 for 0.5 s, then on
-    assert 0.4 <= time.monotonic() - start < 2.0
-    patient.standby()
-    with pytest.raises(DeviceRejected, match="VISCA error 41"):
-        patient.home()                        # standby stays 41: given up after wait_41_s
-
-
 def test_serial_wire_timing_at_9600_baud(make_sim, make_cam):
     sim = make_sim("visca-serial", wire_timing=True, baud=9600)
     cam = make_cam(sim.url)
@@ -112,3 +99,45 @@ def test_serial_wire_timing_at_9600_baud(make_sim, make_cam):
     for _ in range(5):
         cam.position()                        # 11-byte answer: 11.5 ms at 9600 baud
     assert time.monotonic() - start >= 5 * 0.0114
+
+
+def test_booting_camera_refuses_commands_counts_them_apart_and_refuses_their_resends(make_sim):
+    """Over the wire, as Sony describes: a command sent while the camera boots is answered
+    41 and not run; a resend of it (same sequence number) gets the same error again, not
+    "sequence wrong" (that would say it ran); once booted a new message runs, and its
+    resend is answered "sequence wrong"."""
+    import socket
+    import struct
+
+    sim = make_sim("visca-ip", boot_s=0.0)
+    sim.camera.o.boot_s = 0.5
+    sim.restart()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.settimeout(2)
+    recall = bytes.fromhex("8101043F0203FF")
+
+    def exchange(seq, replies):
+        sock.sendto(struct.pack(">HHI", 0x0100, len(recall), seq) + recall, ("127.0.0.1", sim.port))
+        return [sock.recv(64)[8:].hex() for _ in range(replies)]
+    try:
+        assert sim.power == "booting"
+        assert exchange(5, 1) == ["906141ff"]
+        assert exchange(5, 1) == ["906141ff"]          # the resend: refused again
+        assert sim.counts["preset_recall"] == 0 and sim.refused["preset_recall"] == 1
+        until(lambda: sim.power == "on", timeout=3)
+        assert exchange(6, 2) == ["9041ff", "9051ff"]
+        assert exchange(6, 1) == ["0f01"]              # the resend of what ran
+        assert sim.counts["preset_recall"] == 1 and sim.wire["resends_seen"] == 2
+    finally:
+        sock.close()
+
+
+def test_a_camera_may_answer_inquiries_while_it_refuses_commands(make_sim, make_cam):
+    sim = make_sim("visca-ip", boot_s=0.0, boot_answers_inquiries=True)
+    cam = make_cam(sim.url, wait_41_s=0)
+    sim.camera.o.boot_s = 5.0
+    sim.restart()
+    assert sim.power == "booting" and cam.power() == "on"
+    with pytest.raises(DeviceRejected, match="VISCA error 41"):
+        cam.home()
+    assert sim.refused["home"] == 1 and sim.counts["home"] == 0

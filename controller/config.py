@@ -244,6 +244,14 @@ def _device(dev_id: str, raw: Any, c: _Checker) -> DeviceConfig | None:
             parse_channels(d["channels"], f"{path}.channels")
         except ConfigError as exc:
             c.errors.extend(str(exc).split("; "))
+    if dtype == "camera" and "settings" in d and len(c.errors) == before:
+        from vksroom.drivers.errors import ConfigError
+        from vksroom.drivers.visca import check_settings   # the driver owns its settings' rules
+
+        try:
+            check_settings(d["url"], d["settings"])
+        except ConfigError as exc:
+            c.err(f"{path}.settings", str(exc))
     if isinstance(d.get("label"), dict):
         label = c.table(d["label"], f"{path}.label", {"kk": str, "ru": str, "en": str}, required=("kk", "ru"))
         d["label"] = {**label, "en": label.get("en") or label.get("ru", "")}

@@ -4,6 +4,8 @@ inquiries do not wait, so the liveness poll stays fast; standby is said at once.
 import time
 import tomllib
 
+import re
+
 import pytest
 
 from vksroom.controller.config import parse
@@ -123,9 +125,13 @@ def camera_from_room_config(value: str, tmp_path):
 
 @pytest.mark.parametrize("value", ["-1", "121", '"long"', "true", "nan", "inf"])
 def test_a_bad_wait_41_s_in_the_room_config_is_refused_clearly(value, tmp_path):
-    with pytest.raises(ConfigError, match=r"visca-ip://127.0.0.1:9: setting wait_41_s must be a number of "
-                                          r"seconds from 0 to 120 \(how long a command refused with error 41"):
+    from vksroom.controller.config import ConfigInvalid
+
+    with pytest.raises(ConfigInvalid) as bad:          # found by the config check, before any device opens
         camera_from_room_config(value, tmp_path)
+    [error] = bad.value.errors
+    assert re.match(r"devices.cam_judge.settings: camera visca-ip://127.0.0.1:9: setting wait_41_s must be a number of "
+                    r"seconds from 0 to 120 \(how long a command refused with error 41", error), error
 
 
 def test_wait_41_s_in_the_room_config_is_taken(tmp_path):
@@ -152,3 +158,14 @@ def test_a_room_with_a_bad_wait_41_s_does_not_start_and_says_why(tmp_path, capsy
     err = capsys.readouterr().err
     assert "invalid configuration" in err and "setting wait_41_s must be a number of seconds from 0 to 120" in err
     assert "Traceback" not in err
+
+
+def test_config_check_names_a_bad_camera_setting_by_its_key_path(tmp_path):
+    from vksroom.controller.config import ConfigInvalid, parse
+
+    with pytest.raises(ConfigInvalid) as bad:
+        parse({"room": {"court_id": "a", "courtroom": "1", "data_dir": str(tmp_path)},
+               "devices": {"cam1": {"type": "camera", "url": "visca-ip://127.0.0.1:9",
+                                    "settings": {"wait_41_s": 500}}}})
+    assert any(e.startswith("devices.cam1.settings:") and "wait_41_s" in e for e in bad.value.errors), \
+        bad.value.errors

@@ -32,5 +32,10 @@ class DeviceRejected(DeviceError):
         self.code = code
 
 
+class DeviceNotReady(DeviceRejected):
+    """The device refuses for now and will accept later: a camera initialising after power-on
+    (VISCA error 41). Not a lost device: wait, or say it is still starting."""
+
+
 class ConfigError(ValueError):
     """A setting (URL, parameter) is wrong. Raised before anything is sent."""

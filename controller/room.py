@@ -332,7 +332,12 @@ class Controller:
         for dev_id, coord in self._coords.items():
             ctx = CheckContext(deadline=deadline, data_dir=self.data_dir, trigger=trigger)
             self._running_checks.append(ctx)
-            futures[dev_id] = (self._pool.submit(self._check_device, coord, ctx), ctx)
+            try:
+                fut = self._pool.submit(self._check_device, coord, ctx)
+            except RuntimeError:       # the room is stopping: the pool takes no more work
+                fut = cf.Future()
+                fut.set_exception(RuntimeError("the room stopped during the self-test"))
+            futures[dev_id] = (fut, ctx)
         results: dict[str, tuple[CheckResult, ...]] = {}
         for dev_id, (fut, ctx) in futures.items():
             label = self._coords[dev_id].adapter.label

@@ -124,9 +124,17 @@ def test_the_self_test_before_a_hearing_switches_a_camera_in_standby_on_and_wait
     manual = ctl.selftest("manual", timeout=60)             # the technician's test reports it as it is
     assert manual["state"] == "not_ready" and bench.cameras["cam_judge"].power == "standby"
 
+    started = time.monotonic()
     result = ctl.selftest("schedule", timeout=60)           # the one timed before the hearing switches it on
-    checks = {c["check"]: c for c in result["readiness"]["devices"]["cam_judge"]["checks"]}
+    took = time.monotonic() - started
+    checks = {c["check"]: c for c in result["readiness"]["devices"]["cam_judge"]["checks"] if not c.get("live")}
     assert result["state"] == "ready", result["reasons"]
     assert bench.cameras["cam_judge"].power == "on"
     assert checks["preset_judge"]["ok"] and checks["preset_wide"]["ok"]
-    assert all(c["duration_s"] < 10 for c in checks.values()), {k: c["duration_s"] for k, c in checks.items()}
+    # each check timed around itself: the boot wait is the power check's, not every check's
+    durations = {k: c["duration_s"] for k, c in checks.items()}
+    boot = bench.cameras["cam_judge"].camera.o.boot_s
+    assert durations["power"] >= boot * 0.9 > durations["reachable"], durations
+    # one picture judged per preset gives all of its verdicts: counted once, with the signal
+    steps = {k: v for k, v in durations.items() if ".video." not in k or k.endswith(".video.signal")}
+    assert sum(steps.values()) <= took, (steps, took)

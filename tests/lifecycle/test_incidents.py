@@ -94,3 +94,33 @@ def test_no_self_test_moves_the_cameras_during_a_hearing_but_faults_still_show(l
     r = room.controller.wait_for(lambda r: r.verdict.value == "not_ready", 5)
     assert r is not None and r.state.value == "in_hearing" and r.device("cam1").health.value == "fault"
     room.wait(lambda: [a["key"] for a in room.life.alarms()] == ["device:cam1:power"])
+
+
+def test_the_act_drawn_from_the_room_record_has_no_driver_words_in_either_language(life_room, clock):
+    import io
+
+    from pypdf import PdfReader
+
+    from textkit import problems
+
+    room = life_room()
+    room.wait_state("ready")
+    room.controller.command("hearing.create", {"id": "H1", "version": 1, "case_number": "2-101/2025",
+                                               "start": iso(9, "10:00"), "far_side": SIZO})
+    room.devices["codec"].up.clear()                        # lost: first aid by relay, which does not help
+    room.wait(lambda: room.life.first_aid().get("codec", {}).get("state") == "power_off")
+    clock.advance(room.life.settings.relay_off_s + room.life.settings.first_aid_wait_s)
+    [alarm] = [a for a in room.life.alarms() if a["device"] == "codec"]   # (and H1's test-session warning)
+    assert "gave no answer" in alarm["evidence"]["detail"]  # the driver's words: evidence only
+    room.life.mark(alarm["id"], "fixing", "Ахметов Е.")
+    room.life.mark(alarm["id"], "cannot_be_fixed", "Ахметов Е.")   # draws up the act for the next hearing
+    [act] = room.life.acts.for_hearing("H1")
+    facts = act["facts"]
+    assert [f["code"] for f in facts["failures"]] == ["device.unreachable"]
+    assert [t["action"] for t in facts["tried"]] == ["first_aid.power_off", "first_aid.power_on",
+                                                    "first_aid.failed", "fault.marked", "fault.marked"]
+    pages = [" ".join(p.extract_text().split())
+             for p in PdfReader(io.BytesIO(room.life.acts.pdf(act["id"]))).pages]
+    assert len(pages) == 2 and "Кодек" in pages[0] and "Кодек" in pages[1]
+    for page in pages:   # the far side's VKS address (sizo1@vks.kz) is a fact the act quotes
+        assert problems(page, allow_latin=("sizo", "vks", "kz")) == [], page

@@ -94,7 +94,16 @@ def cmd_hil(args) -> int:
     unknown = set(args.device or ()) - set(cfg.devices)
     if unknown:
         raise UsageError(f"no device {', '.join(sorted(unknown))} in {args.config} (has: {', '.join(cfg.devices)})")
-    reports = run(cfg, args.device, args.polls)
+    from vksroom.controller.instance import RoomBusy, RoomLock
+
+    try:   # never under a running controller: it owns the room's ports and cameras
+        lock = RoomLock(cfg.data_dir).acquire("hil")
+    except RoomBusy as busy:
+        raise UsageError(str(busy)) from None
+    try:
+        reports = run(cfg, args.device, args.polls)
+    finally:
+        lock.release()
     if args.json:
         print(json.dumps(reports, ensure_ascii=False, indent=2, default=str))
     else:

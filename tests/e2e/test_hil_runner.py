@@ -34,3 +34,16 @@ def test_runner_passes_working_devices_and_names_a_dead_one(tmp_path):
 
         code, out, err = hil(bench.config_path, "--device", "projector")
         assert code == 2 and "no device projector" in err
+
+
+def test_runner_refuses_a_room_a_controller_runs(tmp_path):
+    from vksroom.controller.instance import RoomLock
+
+    with DemoBench(panel_port=1, data_dir=str(tmp_path), mqtt=False) as bench:
+        lock = RoomLock(bench.config.data_dir).acquire("run")   # as the running controller holds it
+        try:
+            code, out, err = hil(bench.config_path, "--device", "codec")
+        finally:
+            lock.release()
+        assert code == 2 and "already held by vks-room run" in err and out == ""
+        assert bench.codec.sessions_started == 0          # the codec was never opened

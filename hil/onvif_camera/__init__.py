@@ -55,7 +55,9 @@ from vksroom.hil.onvif_camera.wire import Markup, PREFIXES, number, x
 
 __all__ = ["OnvifCameraSimulator", "REAL_BOOT_S", "from_scene", "scene_view"]
 
-REAL_BOOT_S = 60.0      # an IP PTZ camera's web services come up about a minute after power-on
+# An IP PTZ camera's web services answer some 30-90 s after power-on (its pan/tilt
+# calibration and OS boot); a minute is a fair guess, not a measurement: time yours.
+REAL_BOOT_S = 60.0
 PATHS = {"tds": "/onvif/device_service", "trt": "/onvif/media_service", "tptz": "/onvif/ptz_service"}
 PRE_AUTH = {"GetSystemDateAndTime", "GetServices", "GetCapabilities", "GetServiceCapabilities"}
 SPACES = "http://www.onvif.org/ver10/tptz"

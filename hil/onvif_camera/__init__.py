@@ -27,7 +27,7 @@ Power-up: for ``boot_s`` after power-on every request is answered HTTP 503
 (``boot_reply="fault"``). Faults, changeable while running: ``delay`` (seconds before each
 answer), ``drop`` (fraction of requests whose connection is closed unanswered),
 ``garbage`` (fraction answered with junk: random bytes, a cut-off envelope, or no HTTP at
-all), ``seed``. ``xaddr_host`` is the host the camera writes in its service addresses (a
+all), ``seed``. ``tls=(certificate file, key file)`` serves HTTPS (``onvif-https://``). ``xaddr_host`` is the host the camera writes in its service addresses (a
 camera behind NAT reports one the client cannot use); ``get_services=False`` is an older
 camera that only answers GetCapabilities.
 
@@ -44,6 +44,7 @@ import collections
 import random
 import re
 import socket
+import ssl
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -104,7 +105,7 @@ class OnvifCameraSimulator:
                  presets: dict | None = None, state_file: str | None = None, xaddr_host: str | None = None,
                  get_services: bool = True, video: bool = False, video_port: int = 0, size=(640, 360),
                  fps: float = 10.0, manufacturer: str = "VKS Bench", model: str = "PTZ-Sim 20x",
-                 firmware: str = "2.4.1"):
+                 firmware: str = "2.4.1", tls: tuple[str, str] | None = None):
         if host not in ("127.0.0.1", "localhost"):
             raise ValueError("the simulator serves on loopback only")
         if boot_reply not in ("503", "fault"):
@@ -117,6 +118,10 @@ class OnvifCameraSimulator:
         self.clock_offset_s = float(clock_offset_s)
         self.delay, self.drop, self.garbage = float(delay), float(drop), float(garbage)
         self.xaddr_host = xaddr_host or host
+        self.tls = None                   # (certificate file, key file): HTTPS
+        if tls is not None:
+            self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.tls.load_cert_chain(*tls)
         self.get_services = get_services
         self.info = {"Manufacturer": manufacturer, "Model": model, "FirmwareVersion": firmware,
                      "SerialNumber": "SIM-0001", "HardwareId": "sim-1"}
@@ -143,13 +148,17 @@ class OnvifCameraSimulator:
     # -- for tests and the bench ---------------------------------------------------------------
 
     @property
+    def scheme(self) -> str:
+        return "onvif-https" if self.tls else "onvif"
+
+    @property
     def address(self) -> str:
-        return f"onvif://{self.host}:{self.port}{PATHS['tds']}"
+        return f"{self.scheme}://{self.host}:{self.port}{PATHS['tds']}"
 
     @property
     def url(self) -> str:
         """The camera URL with the user and password in it."""
-        return f"onvif://{self.username}:{self.password}@{self.host}:{self.port}{PATHS['tds']}"
+        return f"{self.scheme}://{self.username}:{self.password}@{self.host}:{self.port}{PATHS['tds']}"
 
     @property
     def running(self) -> bool:
@@ -188,6 +197,8 @@ class OnvifCameraSimulator:
         self._stop.clear()
         self._httpd = _Server((self.host, self.port), self._handler_class())
         self.port = self._httpd.server_address[1]
+        if self.tls is not None:
+            self._httpd.socket = self.tls.wrap_socket(self._httpd.socket, server_side=True)
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="onvif-sim-http", daemon=True)
         self._thread.start()
         if self.video_enabled and self.video is None:
@@ -286,7 +297,7 @@ class OnvifCameraSimulator:
 
     # Device
     def _xaddr(self, service: str) -> str:
-        return f"http://{self.xaddr_host}:{self.port}{PATHS[service]}"
+        return f"{'https' if self.tls else 'http'}://{self.xaddr_host}:{self.port}{PATHS[service]}"
 
     def _tds_GetSystemDateAndTime(self, req):
         now = self.camera_now()

@@ -167,6 +167,10 @@ class OnvifCameraSimulator:
     def booting(self) -> bool:
         return time.monotonic() < self.boot_until
 
+    def finish_boot(self) -> None:
+        """End the boot now (a test decides when the camera is up instead of racing a timer)."""
+        self.boot_until = 0.0
+
     def positions(self) -> tuple[float, float, float]:
         return self.model.positions()
 

@@ -172,7 +172,7 @@ def test_a_move_without_wait_returns_at_once_and_stop_halts_it(sim_cam):
 
 def test_a_continuous_move_runs_until_stopped(sim_cam):
     sim, cam = sim_cam
-    cam.continuous_move(0.5, 0.0, timeout_s=5.0)
+    cam.continuous_move(0.1, 0.0, timeout_s=5.0)       # 0.4 a second: 2.5 s to the end
     assert cam.status().pan_tilt_move == "MOVING"
     cam.stop()
     assert 0.0 < sim.positions()[0] < 1.0 and sim.model.move_status()[0] == "IDLE"

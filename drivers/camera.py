@@ -36,6 +36,7 @@ class Position:
 class PtzCamera(ABC):
     protocol = "ptz"          # "visca", "onvif"
     preset_count = 254
+    has_standby = True        # False: the protocol has no standby (ONVIF); standby() refuses
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -117,6 +118,17 @@ class PtzCamera(ABC):
         """Where the camera's picture can be read (an MJPEG/RTSP stream or a snapshot URL) when
         the camera itself says so (ONVIF GetStreamUri/GetSnapshotUri); None: configure it."""
         return None
+
+
+def opened(cam: PtzCamera) -> PtzCamera:
+    """``cam`` opened; if opening fails it is closed again and the error raised (each
+    protocol's ``open_ptz`` ends with this)."""
+    try:
+        cam.open()
+    except BaseException:
+        cam.close()
+        raise
+    return cam
 
 
 def check_unit(name: str, value, lo: float = -1.0, hi: float = 1.0) -> float:

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
 
+from vksroom.hil.standalone import run_until_stopped
 from vksroom.hil.visca_camera import QUIRKS, REAL_BOOT_S, TRANSPORTS, CameraSimulator
 
 
@@ -43,18 +42,9 @@ def main(argv=None) -> int:
         sim.start()
     except (ValueError, OSError) as exc:
         p.error(str(exc))
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
     # SIGHUP: a power cycle (off, then on again on the same port, booting)
-    signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=sim.restart, daemon=True).start())
-    print(f"VISCA camera simulator at {sim.url}" + (f" (cameras 1-{a.chain})" if a.chain > 1 else ""), flush=True)
-    try:
-        done.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sim.close()
-    return 0
+    return run_until_stopped(sim, f"VISCA camera simulator at {sim.url}"
+                             + (f" (cameras 1-{a.chain})" if a.chain > 1 else ""), sim.restart)
 
 
 if __name__ == "__main__":

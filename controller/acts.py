@@ -132,7 +132,7 @@ def render(facts: dict, lang: str) -> str:
     and, when no fault was recorded, the secretary's own words for the delay's reason."""
     t = LABELS[lang]
     fs = facts.get("far_side") or {}
-    kind = FAR_KIND[lang].get(fs.get("kind"), FAR_KIND[lang]["court"])
+    kind = FAR_KIND[lang].get(fs.get("kind") or "court", FAR_KIND[lang]["court"])
     far = fs.get("name", "") + (f" ({fs['number']})" if fs.get("number") else "")
     lines = [f"{t['court']}: {_pick(facts.get('court'), lang)}", f"{t['room']}: № {facts.get('courtroom', '')}",
              f"{t['case']}: {facts.get('case_number', '')}",
@@ -168,6 +168,10 @@ def render(facts: dict, lang: str) -> str:
     return "\n".join(lines)
 
 
+def _act(row: dict) -> dict:
+    return {**row, "facts": json.loads(row["facts"])}
+
+
 class Acts:
     def __init__(self, store: Store, clock, cfg, font_dir: Path = FONT_DIR):
         self.store = store
@@ -181,24 +185,27 @@ class Acts:
             "INSERT INTO acts(hearing_id, created_at, facts, text_kk, text_ru, edited_by) VALUES (?,?,?,?,?,?)",
             (hearing_id, self.clock(), json.dumps(facts, ensure_ascii=False), render(facts, "kk"),
              render(facts, "ru"), who))
-        return self.get(aid)
+        return self._known(aid)
 
     def get(self, act_id) -> dict | None:
         rows = self.store.query("SELECT * FROM acts WHERE id=?", (act_id,))
-        return {**rows[0], "facts": json.loads(rows[0]["facts"])} if rows else None
+        return _act(rows[0]) if rows else None
 
-    def for_hearing(self, hearing_id: str) -> list[dict]:
-        return [self.get(r["id"]) for r in self.store.query("SELECT id FROM acts WHERE hearing_id=? ORDER BY id",
-                                                            (hearing_id,))]
-
-    def all(self) -> list[dict]:
-        return [self.get(r["id"]) for r in self.store.query("SELECT id FROM acts ORDER BY id")]
-
-    def edit(self, act_id, texts: dict, who: str) -> dict:
-        """Change the text before printing. ``texts`` maps kk/ru to the new text."""
+    def _known(self, act_id) -> dict:
         act = self.get(act_id)
         if act is None:
             raise ActError(f"no act {act_id}")
+        return act
+
+    def for_hearing(self, hearing_id: str) -> list[dict]:
+        return [_act(r) for r in self.store.query("SELECT * FROM acts WHERE hearing_id=? ORDER BY id", (hearing_id,))]
+
+    def all(self) -> list[dict]:
+        return [_act(r) for r in self.store.query("SELECT * FROM acts ORDER BY id")]
+
+    def edit(self, act_id, texts: dict, who: str) -> dict:
+        """Change the text before printing. ``texts`` maps kk/ru to the new text."""
+        act = self._known(act_id)
         if act["printed_at"]:
             raise ActError(f"act {act_id} was printed; draw up a new act to change it")
         if not isinstance(who, str) or not who.strip():
@@ -216,13 +223,11 @@ class Acts:
         for lang, text in texts.items():
             self.store.execute(f"UPDATE acts SET text_{lang}=?, edited_by=?, edited_at=? WHERE id=?",
                                (text.replace("\r\n", "\n").strip(), who.strip(), self.clock(), act_id))
-        return self.get(act_id)
+        return self._known(act_id)
 
     def pdf(self, act_id, print_it: bool = True) -> bytes:
         """The act as a PDF (Kazakh page, then Russian page); printing it fixes the text."""
-        act = self.get(act_id)
-        if act is None:
-            raise ActError(f"no act {act_id}")
+        act = self._known(act_id)
         data = self._build(act)
         if print_it:
             self.dir.mkdir(parents=True, exist_ok=True)
@@ -254,7 +259,8 @@ class Acts:
             # left-aligned throughout: justified lines of a short act open wide gaps between words
             pdf.multi_cell(0, 6, TITLE[lang], align="L", new_x="LMARGIN", new_y="NEXT")
             pdf.ln(4)
-            pdf.set_font("DejaVu", "", 10.5)
+            pdf.set_font("DejaVu", "")
+            pdf.set_font_size(10.5)
             pdf.multi_cell(0, 5.5, act[f"text_{lang}"], align="L", new_x="LMARGIN", new_y="NEXT")
             pdf.ln(10)
             for role in SIGNATURES[lang]:

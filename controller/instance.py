@@ -135,12 +135,13 @@ class RoomLock:
         self.release()
 
     def _say(self, text: str) -> None:
-        if not self._writable:
+        fd = self._fd
+        if fd is None or not self._writable:
             return
         data = text.encode()
         try:
-            os.pwrite(self._fd, data, 0)
-            os.ftruncate(self._fd, len(data))
+            os.pwrite(fd, data, 0)
+            os.ftruncate(fd, len(data))
         except OSError:
             pass   # the text is for the refusal message only; the lock holds regardless
 
@@ -241,8 +242,11 @@ class ControlServer:
     def start(self) -> "ControlServer":
         if self._sock is None:
             self.bind()
+        sock = self._sock
+        assert sock is not None, "bind() sets it or raises"
         self._wake = os.pipe()
-        self._thread = threading.Thread(target=self._accept_loop, name="control", daemon=True)
+        self._thread = threading.Thread(target=self._accept_loop, args=(sock, self._wake[0]), name="control",
+                                        daemon=True)
         self._thread.start()
         return self
 
@@ -271,11 +275,11 @@ class ControlServer:
                 os.close(fd)
             self._wake = None
 
-    def _accept_loop(self) -> None:
-        sock, wake = self._sock, self._wake[0]
+    def _accept_loop(self, sock: socket.socket, wake: int) -> None:
         while True:
             try:
-                ready, _, _ = select.select([sock, wake], [], [])
+                watched: list[socket.socket | int] = [sock, wake]
+                ready, _, _ = select.select(watched, [], [])
                 if wake in ready:
                     return
                 conn, _ = sock.accept()

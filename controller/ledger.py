@@ -60,9 +60,10 @@ class Ledger:
             "UPDATE test_sessions SET finished_at=?, result=?, checks=?, call=?, evidence=?, notes=? "
             "WHERE id=? AND result='running'",
             (self.clock(), result, _json(checks), _json(call), _json(evidence), notes, session_id))
-        if not changed:
+        session = self.get(session_id) if changed else None
+        if session is None:
             raise ValueError(f"test session {session_id} is not running")
-        return self.get(session_id)
+        return session
 
     def record(self, hearing_id: str, technician: str, far_side: dict, result: str, notes: str = "",
                evidence: dict | None = None) -> TestSession:

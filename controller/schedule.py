@@ -150,7 +150,7 @@ class Schedule:
     def set_far_side(self, doc) -> FarSide:
         errors: list[str] = []
         fs = self._far_side_from(doc, errors, require_full=True)
-        if errors:
+        if errors or fs is None:       # None comes with its error
             raise ScheduleError(errors)
         self._save_far_side(fs)
         return fs
@@ -289,7 +289,7 @@ class Schedule:
         version = doc.get("version")
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
             errors.append(f"version: must be a whole number from 1, got {version!r}")
-        if errors:
+        if errors or hid is None or not isinstance(version, int):   # either is an error above
             raise ScheduleError(errors, hid)
         rows = self.store.query("SELECT * FROM hearings WHERE id=?", (hid,))
         stored = rows[0] if rows else None
@@ -361,7 +361,7 @@ class Schedule:
         unknown_keys = set(doc) - {"id", "version", "case_number", "start", "duration_min", "far_side", "roles"}
         if unknown_keys:
             errors.append(f"unknown keys: {', '.join(sorted(unknown_keys))}")
-        if errors:
+        if errors or start is None or far_side is None:              # None comes with its error
             raise ScheduleError(errors, hid)
         return Hearing(hid, version, case.strip(), start, float(duration) * 60, far_side, tuple(roles),
                        "scheduled", source)

@@ -26,7 +26,7 @@ import re
 import threading
 import time
 from collections import deque
-from typing import Callable
+from typing import Callable, TypeVar
 
 from vksroom.drivers.errors import (
     DeviceError, DeviceRejected, DeviceTimeout, TransportClosed, TransportError,
@@ -537,7 +537,10 @@ def build_driver(target: str, url: str, settings: dict, default_baud: int | None
     return getattr(importlib.import_module(module), name)(transport, **settings)
 
 
-def open_or_close(device: LineDevice, timeout: float) -> LineDevice:
+_Device = TypeVar("_Device", bound="LineDevice")
+
+
+def open_or_close(device: _Device, timeout: float) -> _Device:
     """Open ``device``; if it is not ready in ``timeout``, close it and raise the reason."""
     try:
         device.open(timeout)

@@ -22,7 +22,10 @@ import socket
 import threading
 import urllib.parse
 from abc import ABC, abstractmethod
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    import serial
 
 from vksroom.drivers.errors import ConfigError, TransportClosed, TransportError
 
@@ -77,7 +80,7 @@ class UdpTransport(Transport):
             sock.bind(("", self.local_port))
         except OSError as exc:
             raise TransportError(f"cannot open UDP socket to {self.describe()}: {exc}") from exc
-        self.peer = addr[4][:2]
+        self.peer = (str(addr[4][0]), int(addr[4][1]))   # an IPv6 sockaddr has four parts
         self._sock = sock
 
     def close(self) -> None:
@@ -190,7 +193,7 @@ class SerialTransport(Transport):
         self.port = port
         self.baudrate = int(baudrate)
         self.settings = settings
-        self._serial = None
+        self._serial: serial.Serial | None = None
 
     def open(self) -> None:
         import serial  # pyserial

@@ -98,7 +98,9 @@ class Parts:
         self.clock = clock
         self.settings = settings
         self.lock = OwnedLock()
-        self.changed = threading.Condition(self.lock)
+        # Condition works on any lock with acquire/release and the three hooks OwnedLock
+        # provides; typeshed admits only threading's own locks.
+        self.changed = threading.Condition(self.lock)  # type: ignore[arg-type]
 
     def label(self, dev: str | None):
         """A device as people know it (its configured label), for texts made from codes."""

@@ -75,9 +75,11 @@ class Dialler:
     def busy(self) -> bool:
         return self._attempt is not None
 
-    def require(self) -> None:
+    def require(self) -> CallControl:
+        """The codec that places calls; refused when the room has none."""
         if self.calls is None:
             raise Refused("refused.no_codec")
+        return self.calls
 
     def stop(self) -> None:
         with self.p.lock:
@@ -85,7 +87,7 @@ class Dialler:
                 self._attempt.timer.cancel()
 
     def state(self) -> str:
-        return self.calls.state()
+        return self.require().state()
 
     def hangup(self) -> None:
         """End every call; a failure is logged (the call may be gone already)."""
@@ -104,7 +106,7 @@ class Dialler:
             attempt = _Attempt(hid, number, purpose, now, now + self.p.settings.call_timeout_s, done)
             self._attempt = attempt
         try:
-            self.calls.dial(number)
+            self.require().dial(number)
         except Exception as exc:
             attempt.last_state = f"dial failed: {exc}"
             self._finish(attempt, False)
@@ -114,7 +116,7 @@ class Dialler:
     def _poll(self, attempt: _Attempt, first: bool = False) -> None:
         if not first:
             try:
-                attempt.last_state = self.calls.state()
+                attempt.last_state = self.require().state()
             except Exception as exc:
                 attempt.last_state = f"unknown: {exc}"
             if attempt.last_state == "connected":
@@ -137,7 +139,7 @@ class Dialler:
             info["connected_at"] = iso_utc(now)
         else:
             try:
-                self.calls.hangup()   # stop ringing the far side
+                self.require().hangup()   # stop ringing the far side
             except Exception:
                 pass
         attempt.done(ok, info)

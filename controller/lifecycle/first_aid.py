@@ -83,15 +83,15 @@ class FirstAid:
         with self.p.lock:
             self._lost.pop(dev, None)
             fa = self._state.get(dev)
-            worked = fa is not None and fa["state"] in ("power_off", "power_on")
-            if worked:
-                fa["state"] = "worked"
-                for t in fa["timers"]:
+            worked = fa if fa is not None and fa["state"] in ("power_off", "power_on") else None
+            if worked is not None:
+                worked["state"] = "worked"
+                for t in worked["timers"]:
                     t.cancel()
-        if worked:
-            if fa["timers"][0].active:   # came back before power was restored: restore it now
+        if worked is not None:
+            if worked["timers"][0].active:   # came back before power was restored: restore it now
                 self.life.gpio.power(dev, True)
-            self.p.log("first_aid.worked", None, device=dev, detail={"after_s": self.p.clock.now() - fa["at"]})
+            self.p.log("first_aid.worked", None, device=dev, detail={"after_s": self.p.clock.now() - worked["at"]})
             self.p.publish(ev.FIRST_AID, {"device": dev, "action": "worked"})
             self.life.planner.repeat_selftests(f"{dev} answers again")
         self.life.outputs.show()

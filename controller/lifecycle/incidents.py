@@ -40,6 +40,13 @@ class Incidents:
         rows = self.p.store.query("SELECT * FROM alarms WHERE id=?", (alarm_id,))
         return _alarm(rows[0]) if rows else None
 
+    def _written(self, alarm_id: int) -> dict:
+        """An alarm this part has just written under the lock (alarms are never deleted)."""
+        alarm = self.alarm(alarm_id)
+        if alarm is None:
+            raise LookupError(f"alarm {alarm_id} is not in the store right after being written")
+        return alarm
+
     def alarms(self, open_only: bool = True) -> list[dict]:
         if open_only:
             return list(self._open)
@@ -96,7 +103,7 @@ class Incidents:
                 (key, level, hearing_id, device, message, code, dump(params), dump(evidence),
                  min(first_seen or now, now)))
             self.load()
-            alarm = self.alarm(aid)
+            alarm = self._written(aid)
         self.p.log("alarm.raised", hearing_id, device=device, detail={"alarm": aid, "key": key, "code": code})
         self.p.publish(ev.ALARM_RAISED, {"alarm": alarm})
         self.life.outputs.show()
@@ -162,7 +169,7 @@ class Incidents:
                                  "WHERE id=?", (mark, who.strip(), now, note, now if mark == "fixed" else None,
                                                 alarm_id))
             self.load()
-            alarm = self.alarm(alarm_id)
+            alarm = self._written(alarm_id)
         self.p.log("fault.marked", alarm["hearing_id"], who.strip(), {"alarm": alarm_id, "mark": mark, "note": note},
                    device=alarm["device"])
         self.p.publish(ev.FAULT_MARKED, {"alarm": alarm, "mark": mark, "by": who.strip(), "note": note})

@@ -51,7 +51,7 @@ class Planner:
             if change.outcome == "cancelled":
                 p.publish(ev.HEARING_CANCELLED, {"hearing_id": change.hearing_id, "version": change.version})
                 self.close(change.hearing_id, "cancelled")
-            else:
+            elif change.hearing is not None:     # created or updated: the hearing as stored
                 h = change.hearing
                 if before is not None and before.start != h.start:
                     schedule.forget_readiness(h.id)

@@ -76,7 +76,8 @@ class Record:
         alarms = [a for a in self.life.incidents.alarms(open_only=False) if a["level"] == "fault" and
                   (a["hearing_id"] == hid or (a["device"] and a["raised_at"] >= since
                                               and (a["closed_at"] is None or a["closed_at"] >= since)))]
-        marks, tried = {}, []
+        marks: dict[int, list[dict]] = {}      # alarm id -> its marks
+        tried: list[dict] = []
         for t in self.p.store.query(
                 f"SELECT at, kind, device, who, detail FROM room_log WHERE (hearing_id=? OR (hearing_id IS NULL "
                 f"AND at>=?)) AND kind IN ({','.join('?' * len(MEASURES))}) ORDER BY id", (hid, since, *MEASURES)):

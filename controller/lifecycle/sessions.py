@@ -69,7 +69,7 @@ class Sessions:
                        and not isinstance(r.value, bool)},
             "call_seconds": round(call.get("waited_s", 0), 1) if connected else None,
         }
-        devices_ok = bool(run) and run["state"] in (RoomState.READY.value, RoomState.DEGRADED.value)
+        devices_ok = run is not None and run["state"] in (RoomState.READY.value, RoomState.DEGRADED.value)
         result = "passed" if devices_ok and connected else "failed"
         notes = "" if result == "passed" else "; ".join(
             ([] if devices_ok else ["devices: " + ("; ".join(run["reasons"]) if run else "not checked")])

@@ -41,6 +41,13 @@ class Call:
     cause: str = ""          # one of the end causes above, once ended
     cause_text: str = ""     # the device's own words
 
+    def held_s(self) -> float:
+        """Seconds the call was up: till it ended, or till now while it is; 0 if it never connected."""
+        if self.connected_at is None:
+            return 0.0
+        end = time.monotonic() if self.ended_at is None else self.ended_at
+        return round(end - self.connected_at, 3)
+
     def to_dict(self) -> dict:
         return {"id": self.id, "remote": self.remote, "state": self.state, "direction": self.direction,
                 "cause": self.cause, "cause_text": self.cause_text}
@@ -195,9 +202,9 @@ class Codec(LineDevice, ABC):
             if ended.connected_at is not None:
                 return TestCallResult(False, number, f"call to {number} dropped right after connecting"
                                       + _cause_words(ended), "dropped",
-                                      round(ended.connected_at - t0, 3), round(ended.ended_at - ended.connected_at, 3))
+                                      round(ended.connected_at - t0, 3), ended.held_s())
             return _not_connected(number, ended, time.monotonic() - t0)
-        if active is None or active.state != CONNECTED:
+        if active is None or active.state != CONNECTED or active.connected_at is None:
             self._hangup_quietly(call_id)
             if cancelled is not None and cancelled.is_set():
                 return TestCallResult(False, number, f"test call to {number} cancelled", "cancelled")
@@ -208,10 +215,10 @@ class Codec(LineDevice, ABC):
             ended = self.ended.get(call_id)
         if dropped and ended is not None:
             ended = self._wait_cause(call_id)
-            held = round(ended.ended_at - ended.connected_at, 3)
+            held = ended.held_s()
             return TestCallResult(False, number, f"call to {number} connected in {connect_s:.1f} s but dropped "
                                   f"after {held:.1f} s" + _cause_words(ended), "dropped", connect_s, held)
-        held = round(time.monotonic() - active.connected_at, 3)
+        held = active.held_s()
         try:
             self.hangup(call_id)
         except DeviceError as exc:

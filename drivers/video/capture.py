@@ -55,15 +55,19 @@ class Frame:
             raise ValueError("a frame needs a picture or JPEG bytes")
         self._image, self.jpeg = image, jpeg
         self.seq, self.t, self.wall, self.source_ts = seq, t, wall, source_ts
-        self._reduced = None
+        self._reduced: tuple[np.ndarray, float] | None = None
+
+    def _jpeg(self) -> bytes:
+        assert self.jpeg is not None, "__init__ lets no frame have neither a picture nor bytes"
+        return self.jpeg
 
     @property
     def image(self) -> np.ndarray:
         """The full-size BGR picture (decoded once). Raises BadFrame for an undecodable JPEG."""
         if self._image is None:
-            img = mjpeg.decode(self.jpeg)
+            img = mjpeg.decode(self._jpeg())
             if img is None:
-                raise BadFrame(f"frame {self.seq}: JPEG data ({len(self.jpeg)} bytes) does not decode")
+                raise BadFrame(f"frame {self.seq}: JPEG data ({len(self._jpeg())} bytes) does not decode")
             self._image = img
         return self._image
 
@@ -74,8 +78,8 @@ class Frame:
         if self._image is not None:
             return self._image, 1.0
         if self._reduced is None:
-            k = mjpeg.reduction_for(mjpeg.jpeg_size(self.jpeg), min_edge)
-            img = mjpeg.decode(self.jpeg, k) if k > 1 else None
+            k = mjpeg.reduction_for(mjpeg.jpeg_size(self._jpeg()), min_edge)
+            img = mjpeg.decode(self._jpeg(), k) if k > 1 else None
             self._reduced = (img, float(k)) if img is not None else (self.image, 1.0)
         return self._reduced
 

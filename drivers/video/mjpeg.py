@@ -52,7 +52,7 @@ class MjpegStream:
         self.open_timeout_s, self.read_timeout_s = open_timeout_s, read_timeout_s
         self.boundary = b""
         self._sock: socket.socket | None = None
-        self._rfile = None
+        self._rfile: _Reader | None = None
         self._closed = False
 
     def open(self) -> "MjpegStream":
@@ -109,14 +109,19 @@ class MjpegStream:
             sock.close()
 
     # -- parsing
+    def _reader(self) -> _Reader:
+        if self._rfile is None:
+            raise TransportError(f"{self.url!r}: read before open()")
+        return self._rfile
+
     def _line(self) -> bytes:
-        line = self._rfile.readline(MAX_HEADER_LINE)
+        line = self._reader().readline(MAX_HEADER_LINE)
         if line is None:
             raise ProtocolError(f"{self.url!r}: header line longer than {MAX_HEADER_LINE} bytes")
         return line
 
     def _headers(self) -> dict[str, str]:
-        headers = {}
+        headers: dict[str, str] = {}
         for _ in range(MAX_HEADERS):
             line = self._line().strip()
             if not line:
@@ -151,12 +156,13 @@ class MjpegStream:
             if length:
                 if not length.isdigit() or int(length) > MAX_PART:
                     raise ProtocolError(f"{self.url!r}: bad part length {length[:20]!r}")
-                body = self._rfile.read(int(length))
+                body = self._reader().read(int(length))
                 at_headers = False
             else:
-                body = self._rfile.read_until(b"\r\n" + delimiter, MAX_PART)
-                if body is None:
+                until = self._reader().read_until(b"\r\n" + delimiter, MAX_PART)
+                if until is None:
                     raise ProtocolError(f"{self.url!r}: no boundary within {MAX_PART} bytes")
+                body = until
                 self._line()            # the rest of the delimiter line
                 at_headers = True
             yield body
@@ -195,8 +201,8 @@ class _Reader:
             out = bytes(self.buf[:n])
             del self.buf[:n]
             return out
-        out = bytearray(n)
-        view = memoryview(out)
+        whole = bytearray(n)
+        view = memoryview(whole)
         have = len(self.buf)
         view[:have] = self.buf
         self.buf.clear()
@@ -205,7 +211,7 @@ class _Reader:
             if not got:
                 raise TransportError(f"{self.url!r}: the stream ended inside a picture")
             have += got
-        return bytes(out)
+        return bytes(whole)
 
     def read_until(self, delimiter: bytes, limit: int) -> bytes | None:
         """The bytes before ``delimiter`` (which is consumed); None past ``limit`` bytes."""

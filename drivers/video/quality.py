@@ -343,7 +343,7 @@ class Reference:
     name: str
     features: Features
     _orb: tuple | None = field(default=None, repr=False)
-    _spectrum: np.ndarray | None = field(default=None, repr=False)
+    _spectrum: tuple[np.ndarray, float] | None = field(default=None, repr=False)
     _blur: "_BlurModel | None" = field(default=None, repr=False)
 
     @classmethod
@@ -367,13 +367,13 @@ class Reference:
 
 
 # ---------------------------------------------------------------- registration
-_ORB = None
+_ORB: cv2.ORB | None = None
 
 
 def _orb_features(grey):
     global _ORB
     if _ORB is None:
-        _ORB = cv2.ORB_create(nfeatures=500, fastThreshold=10)
+        _ORB = cv2.ORB.create(nfeatures=500, fastThreshold=10)
     return _ORB.detectAndCompute(grey, None)
 
 
@@ -470,8 +470,8 @@ def _orb_displacement(grey: np.ndarray, ref: Reference) -> float:
     matches = matcher.match(dr, df)
     if len(matches) < 8:
         return 1.0
-    src = np.float32([kr[m.queryIdx].pt for m in matches])
-    dst = np.float32([kf[m.trainIdx].pt for m in matches])
+    src = np.array([kr[m.queryIdx].pt for m in matches], dtype=np.float32)
+    dst = np.array([kf[m.trainIdx].pt for m in matches], dtype=np.float32)
     m, inliers = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=3.0)
     if m is None or inliers is None or int(inliers.sum()) < max(8, 0.1 * len(matches)):
         return 1.0
@@ -562,7 +562,7 @@ class _BlurModel:
         self.inner = (_whole(h, m, BLUR_GRID[1]), _whole(w, m, BLUR_GRID[0]))
         self.half_inner = (_whole(half.shape[0], m // 2, BLUR_GRID[1]), _whole(half.shape[1], m // 2, BLUR_GRID[0]))
         self.wide = half - cv2.GaussianBlur(half, (0, 0), BLUR_COARSE[1])   # what alignment matches
-        self._at = None                            # (offset, resampled reference's bands)
+        self._at: tuple | None = None              # (offset, resampled reference's bands)
 
     def align(self, grey: np.ndarray):
         """(dx, dy) in analysis pixels with frame(x + d) ~ reference(x), or None when the
@@ -658,6 +658,9 @@ class Analyzer:
     """
 
     def __init__(self, references=(), thresholds: dict | None = None, drift_every_s: float = 0.0):
+        self._configure(references, thresholds, drift_every_s)
+
+    def _configure(self, references, thresholds: dict | None, drift_every_s: float) -> None:
         self.references: list[Reference] = [
             r if isinstance(r, Reference) else Reference.from_image(r, f"reference {i + 1}")
             for i, r in enumerate(references)
@@ -673,14 +676,14 @@ class Analyzer:
         self.reset()
 
     def set_references(self, references) -> None:
-        self.__init__(references, {k: v for k, v in self.thresholds.items()}, self.drift_every_s)
+        self._configure(references, {k: v for k, v in self.thresholds.items()}, self.drift_every_s)
 
     def reset(self) -> None:
         """Forget the freeze history (after a preset recall or a reconnect)."""
-        self._freeze_grey = None
-        self._freeze_since = None
+        self._freeze_grey: np.ndarray | None = None
+        self._freeze_since: float | None = None
         self._last_src_ts = None
-        self._drift = None              # (t, score) of the last registration
+        self._drift: tuple[float, float] | None = None     # (t, score) of the last registration
         self._aligned: dict = {}        # reference name -> (t, shift for the blur check)
 
     def _thr(self, name: str, with_ref: bool) -> float:
@@ -715,19 +718,19 @@ class Analyzer:
                 ok = score <= thr
             checks[name] = Check(name, bool(ok), float(score), float(thr))
 
-        blur = self._blur_against(f, ref, t) if has else None
+        blur = self._blur_against(f, ref, t) if ref is not None else None
         if blur is None:   # not aligned, or too little of the reference's detail in view
-            blur = f.detail / max(rf.detail, 1e-6) if has else f.sharpness / base["sharpness"]
+            blur = f.detail / max(rf.detail, 1e-6) if rf is not None else f.sharpness / base["sharpness"]
         put("blur", blur)
         # Darkness compares with the darkest reference (lights dimmed is still fine).
         dark_base = min(r.features.p95 for r in self.references) if has else base["p95"]
         put("dark", f.p95 / max(dark_base, 0.02))
         bright_ref = max(self.references, key=lambda r: r.features.mean).features if has else None
-        put("bright", f.mean / max(bright_ref.mean if has else base["mean"], 0.02)
-            + max(0.0, f.white - (bright_ref.white if has else base["white"])))
+        put("bright", f.mean / max(bright_ref.mean if bright_ref is not None else base["mean"], 0.02)
+            + max(0.0, f.white - (bright_ref.white if bright_ref is not None else base["white"])))
         put("black", f.uniform, with_ref=False)
         put("frozen", self._frozen_for(f, t, source_ts), with_ref=False)
-        put("noise", f.noise - (rf.noise if has else base["noise"]))
+        put("noise", f.noise - (rf.noise if rf is not None else base["noise"]))
         put("cast", min((self._cast(f, r.features) for r in self.references), default=self._cast(f, None)))
         no_picture = f.uniform >= self._thr("black", False) or f.std < 2.0
         drift = 0.0
@@ -772,7 +775,7 @@ class Analyzer:
             same = unchanged >= FREEZE_SAME or (
                 float(cv2.mean(diff)[0]) < FREEZE_MAD
                 and float(cv2.resize(diff, GRID, interpolation=cv2.INTER_AREA).max()) < FREEZE_BLOCK)
-        if stalled or same:
+        if (stalled or same) and self._freeze_since is not None:   # set with the first frame
             return t - self._freeze_since
         self._freeze_grey = f.grey
         self._freeze_since = t

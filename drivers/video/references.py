@@ -6,6 +6,7 @@ oldest beyond ``keep`` are dropped. Files are written atomically (temp file + re
 """
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import re
@@ -75,7 +76,7 @@ class ReferenceStore:
                     out.append(meta)
         return out
 
-    def load(self, camera: str, preset) -> list[Reference]:
+    def load(self, camera: str, preset) -> builtins.list[Reference]:   # `list` here is the method above
         """The references of one preset, features computed; unreadable files are skipped."""
         refs = []
         for p in self.paths(camera, preset):

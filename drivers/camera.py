@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import TypeVar
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class PtzCamera(ABC):
     def state(self) -> dict:
         """Power and position for the panel, in neutral units."""
         power = self.power()
-        out = {"power": power, "protocol": self.protocol}
+        out: dict[str, object] = {"power": power, "protocol": self.protocol}
         if power == "on":
             p = self.position()
             out.update(pan=round(p.pan, 4), tilt=round(p.tilt, 4), zoom=round(p.zoom, 4))
@@ -120,7 +121,10 @@ class PtzCamera(ABC):
         return None
 
 
-def opened(cam: PtzCamera) -> PtzCamera:
+C = TypeVar("C", bound="PtzCamera")
+
+
+def opened(cam: C) -> C:
     """``cam`` opened; if opening fails it is closed again and the error raised (each
     protocol's ``open_ptz`` ends with this)."""
     try:

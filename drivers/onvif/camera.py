@@ -301,14 +301,15 @@ class OnvifCamera(PtzCamera):
         raise DeviceRejected(f"{self.describe()}: no media profile has a PTZ configuration", code="ter:NoPTZProfile")
 
     def _read_spaces(self) -> None:
+        profile = self._profile()
         nodes = soap.read_nodes(self._call("tptz", "GetNodes"))
-        node = next((n for n in nodes if n.token == self.profile.node), nodes[0] if nodes else None)
+        node = next((n for n in nodes if n.token == profile.node), nodes[0] if nodes else None)
         if node is None:
             raise DeviceRejected(f"{self.describe()}: the camera has no PTZ node", code="no-ptz-node")
         spaces = node.spaces
         try:
             resp = self._call("tptz", "GetConfigurationOptions",
-                              el("tptz:GetConfigurationOptions", el("tptz:ConfigurationToken", self.profile.ptz_config)))
+                              el("tptz:GetConfigurationOptions", el("tptz:ConfigurationToken", profile.ptz_config)))
             options = resp.find("tptz:PTZConfigurationOptions/tt:Spaces", NS)
             if options is not None:       # the options may narrow the node's ranges
                 spaces = {**spaces, **soap.read_spaces(options, "GetConfigurationOptions")}
@@ -324,11 +325,15 @@ class OnvifCamera(PtzCamera):
     def _opened(self) -> None:
         if self._closing.is_set():
             raise TransportClosed(f"{self.describe()}: closed")
+        self._profile()
+
+    def _profile(self) -> soap.Profile:
         if self.profile is None:
             raise TransportClosed(f"{self.describe()}: not open (open() has not succeeded)")
+        return self.profile
 
     def _token(self) -> Xml:
-        return el("tptz:ProfileToken", self.profile.token)
+        return el("tptz:ProfileToken", self._profile().token)
 
     def status(self) -> soap.Status:
         self._opened()

@@ -27,6 +27,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any, Iterator, cast
 from xml.sax.saxutils import escape, quoteattr
 
 from vksroom.drivers.errors import DeviceNotReady, DeviceRejected, ProtocolError
@@ -120,7 +121,7 @@ def vector(pan: float | None, tilt: float | None, zoom: float | None, pt_space: 
     """The inside of a tt:PTZVector / tt:PTZSpeed (pan/tilt and/or zoom)."""
     parts = []
     if pan is not None:
-        parts.append(el("tt:PanTilt", x=num(pan), y=num(tilt), space=pt_space))
+        parts.append(el("tt:PanTilt", x=num(pan), y=num(tilt if tilt is not None else 0.0), space=pt_space))
     if zoom is not None:
         parts.append(el("tt:Zoom", x=num(zoom), space=zoom_space))
     return Xml("".join(parts))
@@ -139,14 +140,16 @@ def _parse(data: bytes) -> tuple[ET.Element, dict[str, str]]:
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise ProtocolError("reply holds a DTD, which SOAP 1.2 forbids")
     prefixes: dict[str, str] = {}
-    parser = ET.XMLPullParser(events=("start-ns", "start"))
-    root = None
+    parser: ET.XMLPullParser = ET.XMLPullParser(events=("start-ns", "start"))
+    root: ET.Element | None = None
     try:
         parser.feed(data)
         parser.close()
-        for event, item in parser.read_events():
+        # start-ns events carry (prefix, uri), start events an element: the stubs type them apart
+        for event, item in cast(Iterator[tuple[str, Any]], parser.read_events()):
             if event == "start-ns":
-                prefixes.setdefault(*item)
+                prefix, uri = item          # start-ns items are (prefix, uri)
+                prefixes.setdefault(prefix, uri)
             elif root is None:
                 root = item
     except (ET.ParseError, ValueError, LookupError, UnicodeError) as exc:
@@ -188,7 +191,7 @@ def _fault(fault: ET.Element, prefixes: dict[str, str]) -> Fault:
     if fault.tag == f"{{{SOAP11_ENV}}}Fault":
         code = _qname(fault.findtext("faultcode"), prefixes)
         return Fault([code] if code else [], (fault.findtext("faultstring") or "").strip()[:500])
-    codes = []
+    codes: list[str] = []
     node = fault.find(q("env", "Code"))
     while node is not None and len(codes) < 8:
         value = _qname(node.findtext(q("env", "Value")), prefixes)
@@ -250,7 +253,7 @@ def text(node: ET.Element, path: str, what: str) -> str:
 
 def number(value: str | None, what: str) -> float:
     try:
-        x = float(value)
+        x = float(value)  # type: ignore[arg-type]  # None is refused below, as TypeError
     except (TypeError, ValueError):
         raise ProtocolError(f"{what}: {value!r} is not a number") from None
     if not math.isfinite(x):

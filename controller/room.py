@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from vksroom.controller.texts import Refused
+from vksroom.controller import commands as cmds
 from vksroom.controller import events as ev
 from vksroom.controller import texts as tx
 from vksroom.controller.config import RoomConfig
@@ -72,21 +73,22 @@ class Controller:
         self._readiness = self._compute()
         # What is built on the room (the lifecycle, the in-hearing watch): see assemble.build_room.
         self._services: list = []
+        # The room's own commands, as controller/commands.py declares them.
         self._handlers: dict[str, Callable[[dict], dict]] = {
-            "selftest.run": self._cmd_selftest,
-            "status.send": lambda a: self._readiness.to_dict(),
-            "vks.suspend": self._cmd_suspend,
-            "vks.resume": self._cmd_resume,
-        }
+            c.name: c.resolve(self) for c in cmds.MQTT_COMMANDS.values() if c.owner == "room"}
         self.lifecycle = None
         self.watch = None
 
     def attach(self, service, commands: dict[str, Callable[[dict], dict]] | None = None) -> None:
         """Build on the room: ``service.start()`` after the devices start, ``stop()`` before they
-        stop; ``commands`` join the room's own (a name may be declared once)."""
+        stop; ``commands`` join the room's own: each declared in controller/commands.py (as an
+        MQTT command), and handled once."""
         clash = set(commands or {}) & set(self._handlers)
         if clash:
-            raise ValueError(f"commands declared twice: {', '.join(sorted(clash))}")
+            raise ValueError(f"commands handled twice: {', '.join(sorted(clash))}")
+        undeclared = set(commands or {}) - set(cmds.MQTT_COMMANDS)
+        if undeclared:
+            raise ValueError(f"commands without a declaration in controller/commands.py: {', '.join(sorted(undeclared))}")
         self._services.append(service)
         self._handlers.update(commands or {})
 
@@ -173,13 +175,14 @@ class Controller:
         return self._last_run
 
     def command(self, name: str, args: dict) -> dict:
-        """A command from the centre or the panel. Raises ValueError naming what is wrong."""
+        """A command from the centre or the panel, its arguments checked against its declaration
+        (controller/commands.py) before its handler runs. Raises :class:`Refused` naming the
+        first bad argument; a refused command changes nothing."""
         handler = self._handlers.get(name)
         if handler is None:
-            raise ValueError(f"unknown command {name!r}")
-        if not isinstance(args, dict):
-            raise ValueError("arguments must be an object")
-        return handler(args)
+            raise Refused("refused.unknown_command")
+        cmds.check(cmds.MQTT_COMMANDS[name], args)
+        return handler(dict(args))
 
     def set_hearing(self, hearing_id: str | None) -> None:
         """The room is in a hearing (state in_hearing) or no longer; called by the lifecycle."""
@@ -204,11 +207,11 @@ class Controller:
     def _cmd_selftest(self, args: dict) -> dict:
         return {"run_id": self.run_selftest(args.get("trigger", "mqtt"))}
 
+    def _cmd_status(self, args: dict) -> dict:
+        return self._readiness.to_dict()
+
     def _cmd_suspend(self, args: dict) -> dict:
-        reason = args.get("reason", "")
-        if not isinstance(reason, str) or not reason.strip():
-            raise ValueError("vks.suspend needs a non-empty 'reason'")
-        self._call(self._set_suspended, reason.strip())
+        self._call(self._set_suspended, args["reason"].strip())
         return {"state": RoomState.SUSPENDED.value}
 
     def _cmd_resume(self, args: dict) -> dict:

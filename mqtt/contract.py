@@ -27,6 +27,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from vksroom.controller import commands
+from vksroom.controller.commands import MQTT_COMMANDS
+
 SCHEMA_VERSION = 1
 MAX_COMMAND_BYTES = 64 * 1024
 
@@ -49,17 +52,11 @@ EVENT_KINDS = (
     "outbox.overflow",
 )
 
-COMMANDS = {
-    "selftest.run": "run the room self-test now; the result follows as selftest.* events and readiness",
-    "status.send": "publish the full readiness document again now",
-    "hearing.create": "add a hearing to the room's schedule",
-    "hearing.update": "change a scheduled hearing",
-    "hearing.cancel": "cancel a scheduled hearing",
-    "vks.suspend": "suspend VKS in this room (rule item 24); readiness becomes 'suspended'",
-    "vks.resume": "resume VKS after a suspension",
-    "farside.set": "add or change a far side (court or detention centre) and its number for test calls",
-    "fault.mark": "mark a raised fault: fixing, fixed or cannot_be_fixed (rule item 17), with who marked it",
-}
+# The commands the centre may send, with their arguments, as controller/commands.py declares them.
+COMMANDS = {name: c.description for name, c in MQTT_COMMANDS.items()}
+ARGS_SCHEMAS = {name: c.args.schema() for name, c in MQTT_COMMANDS.items()}
+MAX_DEPTH = commands.MAX_DEPTH        # levels of nesting a command may have, the envelope included
+MAX_NUMBER = commands.MAX_INT         # the largest number (either sign) a command may carry
 ACCEPTED, REJECTED = "accepted", "rejected"
 
 _LEVEL = r"[A-Za-z0-9_-]+"
@@ -222,7 +219,8 @@ COMMAND_SCHEMA = _obj({
     "request_id": _str("chosen by the sender; the reply carries it; a repeated id gets the first reply again",
                        pattern=REQUEST_ID),
     "command": {"enum": list(COMMANDS)},
-    "args": {"type": "object", "description": "command arguments, checked by the room controller"},
+    "args": {"type": "object", "description": "command arguments, checked by the room controller against the "
+                                              "command's declaration (see each command's arguments)"},
     "expires_at": _num("optional: a command still undelivered after this time is rejected as expired", True),
 }, required=("schema_version", "court_id", "courtroom", "request_id", "command"),
    title="command", description=f"QoS 1, at most {MAX_COMMAND_BYTES} bytes; the room answers on .../replies")
@@ -387,33 +385,120 @@ class Command:
     doc: dict
 
 
+@dataclass(frozen=True)
+class Envelope:
+    """What could be read of a command: the document (None when unreadable), its request id and
+    command name (None unless well-formed), and the first reason to reject it (None: none yet)."""
+
+    doc: dict | None
+    request_id: str | None
+    command: str | None
+    problem: str | None
+
+
+_TOKENS = re.compile(r'\\.|["\[\]{}]', re.S)
+_TOO_LARGE = object()     # an integer literal too long to be a number any reader keeps
+
+
+def _pruned(text: str, limit: int) -> tuple[str, bool]:
+    """``text`` with every container nested deeper than ``limit`` levels replaced by ``null``,
+    and whether there was one: the envelope of a too-deep command can still be read (and
+    answered by its request id) without the parser recursing 20,000 levels."""
+    depth, in_string, cut, last, parts, deep = 0, False, None, 0, [], False
+    for m in _TOKENS.finditer(text):
+        token = m.group()
+        if in_string:
+            in_string = token != '"'
+        elif token == '"':
+            in_string = True
+        elif token in "[{":
+            depth += 1
+            if depth > limit and cut is None:
+                cut, deep = m.start(), True
+        elif token in "]}":
+            if cut is not None and depth == limit + 1:
+                parts += [text[last:cut], "null"]
+                last, cut = m.end(), None
+            depth -= 1
+    if not deep:
+        return text, False
+    parts.append(text[last:] if cut is None else text[last:cut])
+    return "".join(parts), True
+
+
+def _int(literal: str):
+    return int(literal) if len(literal) <= 20 else _TOO_LARGE
+
+
+def _not_text_or_number(value, path: str = "") -> str | None:
+    """The first string holding a lone surrogate, or number out of bounds, in ``value``."""
+    if isinstance(value, str):
+        return f"{path or 'payload'}: text with a lone surrogate (U+D800-U+DFFF), which is not a character" \
+            if commands.has_surrogate(value) else None
+    if value is _TOO_LARGE or (isinstance(value, (int, float)) and not isinstance(value, bool) and
+                               not -MAX_NUMBER <= value <= MAX_NUMBER):   # NaN fails both comparisons too
+        return f"{path or 'payload'}: the number is out of bounds (at most {MAX_NUMBER} either way)"
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and commands.has_surrogate(key):
+            return f"{_join(path, '?')}: a field name with a lone surrogate (U+D800-U+DFFF), which is not a character"
+        found = _not_text_or_number(item, f"{path}[{key}]" if isinstance(key, int) else _join(path, key))
+        if found:
+            return found
+    return None
+
+
+def _shown(value, quoted: bool = True) -> str:
+    """A value quoted in a reason, at most 80 characters: its repr, or (``quoted=False``) a
+    plain string as it is when it holds no control character."""
+    text = value if not quoted and isinstance(value, str) and not commands.bad_characters(value) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def read_envelope(payload: bytes) -> Envelope:
+    """Read a command payload as far as it can be read, safely: never deeper than
+    :data:`MAX_DEPTH`, never an unbounded number, never a string that cannot be written out
+    again. Cheap enough for paho's thread (to answer a command the room has no room for)."""
+    if len(payload) > MAX_COMMAND_BYTES:
+        return Envelope(None, None, None, f"payload of {len(payload)} bytes exceeds the {MAX_COMMAND_BYTES}-byte limit")
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return Envelope(None, None, None, "payload is not UTF-8 text")
+    text, deep = _pruned(text, MAX_DEPTH)
+    try:
+        doc = json.loads(text, parse_int=_int, parse_constant=float)
+    except json.JSONDecodeError as exc:
+        return Envelope(None, None, None, f"payload is not valid JSON (it goes wrong at line {exc.lineno}, "
+                                          f"column {exc.colno})")
+    if not isinstance(doc, dict):
+        return Envelope(None, None, None, f"payload must be a JSON object, not {_json_type(doc)}")
+    rid = doc.get("request_id")
+    rid = rid if isinstance(rid, str) and re.match(REQUEST_ID, rid) else None
+    name = doc.get("command")
+    name = name if name in COMMANDS else None
+    problem = (f"nested deeper than {MAX_DEPTH} levels" if deep else None) or _not_text_or_number(doc)
+    return Envelope(doc, rid, name, problem)
+
+
 def parse_command(topics: Topics, payload: bytes, now: float | None = None) -> Command:
     """Check a command envelope addressed to the room ``topics`` names.
 
     Raises :class:`CommandRejected` with the reason (and whatever request id could be read).
     """
-    if len(payload) > MAX_COMMAND_BYTES:
-        raise CommandRejected(f"payload of {len(payload)} bytes exceeds the {MAX_COMMAND_BYTES}-byte limit")
-    try:
-        doc = json.loads(payload.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise CommandRejected("payload is not UTF-8 text") from None
-    except ValueError as exc:
-        raise CommandRejected(f"payload is not valid JSON ({exc})") from None
-    if not isinstance(doc, dict):
-        raise CommandRejected(f"payload must be a JSON object, not {_json_type(doc)}")
-    rid = doc.get("request_id")
-    rid = rid if isinstance(rid, str) and re.match(REQUEST_ID, rid) else None
-    name = doc.get("command") if isinstance(doc.get("command"), str) else None
+    env = read_envelope(payload)
+    doc, rid, name = env.doc, env.request_id, env.command
+    if env.problem:
+        raise CommandRejected(env.problem, rid, name)
     if doc.get("schema_version") != SCHEMA_VERSION:
-        raise CommandRejected(f"unsupported schema_version {doc.get('schema_version')!r} (this room speaks "
+        raise CommandRejected(f"unsupported schema_version {_shown(doc.get('schema_version'))} (this room speaks "
                               f"{SCHEMA_VERSION})", rid, name)
     if "court_id" in doc and "courtroom" in doc and (doc["court_id"], str(doc["courtroom"])) != (
             topics.court_id, topics.courtroom):
-        raise CommandRejected(f"addressed to {doc['court_id']}/{doc['courtroom']}, this is "
+        raise CommandRejected(f"addressed to {_shown(doc['court_id'], False)}/{_shown(doc['courtroom'], False)}, this is "
                               f"{topics.court_id}/{topics.courtroom}", rid, name)
-    if name is not None and name not in COMMANDS:
-        raise CommandRejected(f"unknown command {name!r} (known: {', '.join(COMMANDS)})", rid, name)
+    if name is None and isinstance(doc.get("command"), str):
+        raise CommandRejected(f"unknown command {_shown(doc['command'])} (known: {', '.join(COMMANDS)})", rid)
     problems = errors(COMMAND_SCHEMA, doc)
     if problems:
         raise CommandRejected(problems[0], rid, name)
@@ -430,7 +515,60 @@ def markdown_schemas() -> str:
     parts = []
     for name in SCHEMAS:
         parts.append(f"### `{name}`\n\n```json\n{json.dumps(json_schema(name), indent=2, ensure_ascii=False)}\n```\n")
+    parts.append(f"### `command` arguments, by command\n\n```json\n"
+                 f"{json.dumps(ARGS_SCHEMAS, indent=2, ensure_ascii=False)}\n```\n")
     return "\n".join(parts)
+
+
+def _rule(schema: dict) -> str:
+    """An argument's kind and bounds in a few words, for the document."""
+    if "enum" in schema:
+        return "one of " + ", ".join(f"`{v}`" for v in schema["enum"])
+    if "anyOf" in schema:
+        return " or ".join(_rule(s) for s in schema["anyOf"])
+    kind = schema["type"]
+    if kind == "string":
+        length = (f"{schema['minLength']}–{schema['maxLength']}" if schema["minLength"]
+                  else f"up to {schema['maxLength']}")
+        return (f"{'multi-line ' if schema.get('x-multiline') else ''}text, {length} characters"
+                + (f", matching `{schema['pattern']}`" if "pattern" in schema else ""))
+    if kind in ("integer", "number"):
+        return f"{'whole number' if kind == 'integer' else 'number'}, {schema['minimum']} to {schema['maximum']}"
+    if kind == "array":
+        return f"list of up to {schema['maxItems']}: {_rule(schema['items'])}"
+    return "object with the fields below"
+
+
+def _argument_rows(schema: dict, prefix: str = "") -> list[str]:
+    rows = []
+    for key, arg in schema["properties"].items():
+        path = f"{prefix}{key}"
+        required = "yes" if key in schema["required"] else "no"
+        rule = _rule(arg).replace("|", "\\|")
+        rows.append(f"| `{path}` | {required} | {rule} | {arg.get('description', '')} |")
+        for option in arg.get("anyOf", [arg]):
+            if option.get("type") == "object":
+                rows += _argument_rows(option, f"{path}.")
+    return rows
+
+
+def markdown_commands() -> str:
+    """The commands section of docs/mqtt-contract.md, from the declarations."""
+    parts = ["Every command, its arguments and its roles come from `controller/commands.py`, the one "
+             "declaration the room checks each command against before it runs. For every argument: text "
+             "carries no control characters (line breaks and tabs only where the argument says multi-line) "
+             "and no lone surrogates; numbers stay in their bounds; no field the command does not declare. "
+             "A command breaking them is rejected with a `reason` naming the field (in the room's language), "
+             "and nothing changes. Roles: who may run it (`centre` is the scheduler; the others are the "
+             "panel's users, whose enforcement comes with the panel's roles).",
+             "", "| command | effect | roles |", "|---|---|---|"]
+    parts += [f"| `{c.name}` | {c.description} | {', '.join(c.roles)} |" for c in MQTT_COMMANDS.values()]
+    for c in MQTT_COMMANDS.values():
+        parts += ["", f"### `{c.name}`", "", c.description + "."]
+        rows = _argument_rows(ARGS_SCHEMAS[c.name])
+        parts += ["", "| argument | required | kind and bounds | meaning |", "|---|---|---|---|", *rows] if rows \
+            else ["", "No arguments (`args` is `{}` or left out)."]
+    return "\n".join(parts) + "\n"
 
 
 if __name__ == "__main__":  # python -m vksroom.mqtt.contract [--markdown | NAME]

@@ -1,5 +1,6 @@
-"""Write docs/mqtt-contract.md: the hand-written contract text with the JSON Schemas
-generated from :mod:`vksroom.mqtt.contract` appended, so the document can not drift.
+"""Write docs/mqtt-contract.md: the hand-written contract text with every command and its
+arguments (from the declarations in controller/commands.py) and the JSON Schemas generated
+from :mod:`vksroom.mqtt.contract` appended, so the document can not drift.
 
     python -m vksroom.mqtt.gendoc            # rewrite docs/mqtt-contract.md
     python -m vksroom.mqtt.gendoc --check    # exit 1 if the file is out of date
@@ -17,8 +18,7 @@ MARK = "<!-- generated below by python -m vksroom.mqtt.gendoc: do not edit -->"
 
 def render(current: str) -> str:
     head = current.split(MARK)[0].rstrip() + "\n\n" if MARK in current else current
-    commands = "\n".join(f"| `{name}` | {text} |" for name, text in contract.COMMANDS.items())
-    return (f"{head}{MARK}\n\n## Commands (generated)\n\n| command | effect |\n|---|---|\n{commands}\n\n"
+    return (f"{head}{MARK}\n\n## Commands (generated)\n\n{contract.markdown_commands()}\n"
             f"## JSON Schemas (schema_version {contract.SCHEMA_VERSION}, generated)\n\n{contract.markdown_schemas()}")
 
 

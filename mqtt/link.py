@@ -9,6 +9,10 @@ through the durable outbox, and hands the centre's commands to the controller.
 Threads: paho's network thread (``loop_start``: connects, reconnects with backoff, calls
 back), the link's *pump* (hands outbox rows to paho in order, at most ``window`` unacked)
 and the *command* worker (validates commands, calls ``controller.command``, replies).
+A command is kept in the outbox database's inbox as it arrives, on paho's thread, before
+paho acknowledges it; the worker answers the inbox in order, also what a stopped or crashed
+room left there, so every command the room took is answered under its request id. When
+``max_queued`` commands wait, a new one is answered "busy" at once.
 Event handlers run on the controller's thread and only append to the outbox (one small
 SQLite commit), which is what makes an event durable the moment the controller emits it.
 
@@ -19,7 +23,6 @@ message expiry at its ``valid_until`` and every payload a content type.
 from __future__ import annotations
 
 import logging
-import queue
 import ssl
 import sys
 import threading
@@ -31,6 +34,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from vksroom.controller.schedule import ScheduleError
 from vksroom.controller.texts import Refused, say
 
 from . import contract
@@ -46,7 +50,7 @@ _UNSUPPORTED_PROTOCOL = (1, 132)   # CONNACK codes: 3.1.1 "unacceptable version"
 class MqttLink:
     def __init__(self, controller, cfg, *, outbox_path: str | Path | None = None, window: int = 64,
                  backoff: tuple[float, float] = (1.0, 30.0), max_outbox: int = 100_000,
-                 protocol: str = "auto"):
+                 protocol: str = "auto", max_queued: int = 64):
         if protocol not in ("auto", "5", "3.1.1"):
             raise ValueError("protocol must be auto, 5 or 3.1.1")
         self.controller = controller
@@ -88,7 +92,8 @@ class MqttLink:
         self._unsubscribe = None
         self._pump: threading.Thread | None = None
         self._worker: threading.Thread | None = None
-        self._commands: queue.Queue = queue.Queue(maxsize=64)
+        self.max_queued = max_queued
+        self._received = threading.Event()        # the inbox has new commands
         self.stats = {"published": 0, "acked": 0, "connects": 0, "commands": 0, "rejected": 0,
                       "connect_failures": 0, "answered_again": 0}
 
@@ -102,6 +107,9 @@ class MqttLink:
                              encode=contract.encode)
         if len(self.outbox):
             log.info("MQTT outbox holds %d unsent messages from before; they go first", len(self.outbox))
+        waiting = len(self.outbox.received(limit=self.max_queued))
+        if waiting:
+            log.info("MQTT inbox holds %d commands received before the restart; they are answered first", waiting)
         self._unsubscribe = self.controller.events.subscribe(self._on_event)
         self._put_readiness(self.controller.readiness().to_dict())
         self._pump = threading.Thread(target=self._run_pump, name="mqtt-pump", daemon=True)
@@ -126,7 +134,7 @@ class MqttLink:
         self._stopping.set()
         with self._wake:
             self._wake.notify_all()
-        self._commands.put(None)
+        self._received.set()
         client.disconnect()
         client.loop_stop()
         for t in (self._pump, self._worker):
@@ -166,8 +174,8 @@ class MqttLink:
                   key=READINESS_KEY)
 
     def _put(self, topic: str, doc: dict, retain: bool = False, key: str | None = None,
-             reply_to: str | None = None) -> int:
-        seq = self.outbox.put(topic, doc, qos=1, retain=retain, key=key, reply_to=reply_to)
+             reply_to: str | None = None, done: int | None = None) -> int:
+        seq = self.outbox.put(topic, doc, qos=1, retain=retain, key=key, reply_to=reply_to, done=done)
         with self._wake:
             self._wake.notify_all()
         return seq
@@ -386,72 +394,90 @@ class MqttLink:
         if message.topic != self.topics.commands:
             log.warning("MQTT message on %s ignored: not this room's command topic", message.topic)
             return
-        try:
-            self._commands.put_nowait(bytes(message.payload))
-        except queue.Full:
-            self._reject(None, None, "the room is busy: too many commands waiting; send again later")
+        payload = bytes(message.payload)
+        if len(payload) <= contract.MAX_COMMAND_BYTES and self.outbox.receive(payload, self.max_queued) is not None:
+            self._received.set()
+            return
+        # Too big to keep, or no room: answered now, under its request id when it can be read.
+        env = contract.read_envelope(payload)
+        if env.problem is None:
+            if not (env.request_id and self._answer_again(env.request_id, self.outbox.reply_for(env.request_id))):
+                self._reject(env.request_id, env.command, f"the room is busy: {self.max_queued} commands are "
+                             "waiting; send this one again later")
+        else:
+            self._reject(env.request_id, env.command, env.problem)
 
     def _run_commands(self) -> None:
-        while True:
-            payload = self._commands.get()
-            if payload is None:
-                return
-            try:
-                self._command(payload)
-            except Exception:  # a command must never take the link down
-                log.exception("MQTT command handling failed")
+        """Answer the inbox in the order commands arrived, until the link stops."""
+        last = 0
+        while not self._stopping.is_set():
+            self._received.clear()
+            rows = self.outbox.received(last)
+            if not rows:
+                self._received.wait()
+            for inbox_id, payload in rows:
+                if self._stopping.is_set():
+                    return     # the rest waits in the inbox for the next start
+                last = inbox_id
+                try:
+                    self._command(payload, inbox_id)
+                except Exception:  # a command must never take the link down; it stays in the inbox
+                    log.exception("MQTT command handling failed")
 
-    def _command(self, payload: bytes) -> None:
+    def _command(self, payload: bytes, inbox_id: int | None = None) -> None:
+        """Handle one command; every way out replies (with ``done=inbox_id``: off the inbox)."""
         self.stats["commands"] += 1
         try:
             cmd = contract.parse_command(self.topics, payload)
         except contract.CommandRejected as rej:
             # Nothing runs and nothing is remembered (a corrected command may reuse the id), unless
             # the id was answered before: e.g. an accepted command redelivered after it expired.
-            if not (rej.request_id and self._answer_again(rej.request_id, self.outbox.reply_for(rej.request_id))):
-                self._reject(rej.request_id, rej.command, rej.reason)
+            if not (rej.request_id and self._answer_again(rej.request_id, self.outbox.reply_for(rej.request_id),
+                                                          inbox_id)):
+                self._reject(rej.request_id, rej.command, rej.reason, done=inbox_id)
             return
         fresh, earlier = self.outbox.claim(cmd.request_id, cmd.name)
         if not fresh:   # QoS 1 redelivery (also after a restart) or a sender's retry: never run twice
-            if not self._answer_again(cmd.request_id, earlier):
+            if not self._answer_again(cmd.request_id, earlier, inbox_id):
                 self._reject(cmd.request_id, cmd.name, "the room restarted while this command was running, so its "
                              "outcome is unknown; check with status.send and send it again with a new request_id",
-                             remember=True)
+                             remember=True, done=inbox_id)
             return
         try:
             result = self.controller.command(cmd.name, cmd.args)
         except Refused as exc:      # the room's sentence, in its language
-            self._reject(cmd.request_id, cmd.name, exc.say(), remember=True)
+            self._reject(cmd.request_id, cmd.name, exc.say(), remember=True, done=inbox_id)
             return
-        except ValueError as exc:
-            self._reject(cmd.request_id, cmd.name, str(exc) or type(exc).__name__, remember=True)
+        except ScheduleError as exc:   # the schedule's own words on what it refused
+            self._reject(cmd.request_id, cmd.name, "; ".join(exc.errors), remember=True, done=inbox_id)
             return
         except Exception:           # the detail is in the log, never in the reason
             log.exception("controller failed on command %s (request %s)", cmd.name, cmd.request_id)
-            self._reject(cmd.request_id, cmd.name, say("refused.failed"), remember=True)
+            self._reject(cmd.request_id, cmd.name, say("refused.failed"), remember=True, done=inbox_id)
             return
         log.info("MQTT command %s (request %s) accepted", cmd.name, cmd.request_id)
         doc = contract.reply_doc(self.topics, cmd.request_id, cmd.name, result=result if result is not None else {})
-        self._put(self.topics.replies, doc, reply_to=cmd.request_id)
+        self._put(self.topics.replies, doc, reply_to=cmd.request_id, done=inbox_id)
         if cmd.name == "status.send":
             self._put_readiness(self.controller.readiness().to_dict())
 
-    def _answer_again(self, request_id: str, earlier: dict | None) -> bool:
+    def _answer_again(self, request_id: str, earlier: dict | None, done: int | None = None) -> bool:
         """Send the reply stored for ``request_id`` once more (new ``seq``, same content)."""
         if earlier is None:
             return False
         self.stats["answered_again"] += 1
         log.info("MQTT command %s (request %s) already answered (%s); sending the same reply", earlier.get("command"),
                  request_id, earlier.get("status"))
-        self._put(self.topics.replies, earlier)
+        self._put(self.topics.replies, earlier, done=done)
         return True
 
-    def _reject(self, request_id, command, reason: str, remember: bool = False) -> None:
-        """Reply 'rejected'; ``remember``: the id was claimed, this is its one reply from now on."""
+    def _reject(self, request_id, command, reason: str, remember: bool = False, done: int | None = None) -> None:
+        """Reply 'rejected'; ``remember``: the id was claimed, this is its one reply from now on;
+        ``done``: the inbox row it answers."""
         self.stats["rejected"] += 1
         log.warning("MQTT command %s (request %s) rejected: %s", command or "?", request_id or "?", reason)
         doc = contract.reply_doc(self.topics, request_id, command, reason=reason)
-        self._put(self.topics.replies, doc, reply_to=request_id if remember else None)
+        self._put(self.topics.replies, doc, reply_to=request_id if remember else None, done=done)
 
 
 class _RememberError(logging.Handler):

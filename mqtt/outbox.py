@@ -29,6 +29,13 @@ not run again. ``claim`` records a request id *before* the command runs (``synch
 An id claimed but never answered was running when the room stopped: its outcome is unknown,
 and ``claim`` says so rather than letting it run a second time. Kept: the newest
 ``max_replies`` ids, none older than ``reply_days``.
+
+Commands received. A command is written to the ``inbox`` table when it arrives
+(``receive``, ``synchronous=FULL``, before the MQTT client acknowledges it to the broker)
+and leaves it in the transaction that queues its reply (``put(..., done=id)``), so a
+command the room received is answered under its request id even when the room stopped,
+crashed or lost power before handling it: on restart the inbox is handled first. The
+inbox is bounded (``receive``'s ``limit``): beyond it the room answers "busy" at once.
 """
 from __future__ import annotations
 
@@ -65,6 +72,11 @@ CREATE TABLE IF NOT EXISTS replies (
     at         REAL NOT NULL    -- when the command was claimed
 );
 CREATE INDEX IF NOT EXISTS replies_at ON replies(at);
+CREATE TABLE IF NOT EXISTS inbox (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    payload  BLOB NOT NULL,
+    received REAL NOT NULL
+);
 """
 
 
@@ -111,18 +123,21 @@ class Outbox:
     # --- writing ---------------------------------------------------------------------------
 
     def put(self, topic: str, doc: dict, qos: int = 1, retain: bool = False, key: str | None = None,
-            reply_to: str | None = None) -> int:
+            reply_to: str | None = None, done: int | None = None) -> int:
         """Store one message durably; returns its ``seq`` (also written into the payload as ``seq``).
 
         ``reply_to``: ``doc`` is the reply to that command request id; it is remembered (without
-        ``seq``) in the same transaction, for :meth:`claim` to give back on a repeat."""
+        ``seq``) in the same transaction, for :meth:`claim` to give back on a repeat. ``done``:
+        ``doc`` answers that inbox row, which leaves the inbox in the same transaction."""
         with self._lock:
-            return self._put(topic, doc, qos, retain, key, reply_to)
+            return self._put(topic, doc, qos, retain, key, reply_to, done)
 
-    def _put(self, topic, doc, qos, retain, key, reply_to=None) -> int:
+    def _put(self, topic, doc, qos, retain, key, reply_to=None, done=None) -> int:
         db = self._db
         try:
             with self._transaction("FULL"):
+                if done is not None:
+                    db.execute("DELETE FROM inbox WHERE id = ?", (done,))
                 return self._put_rows(topic, doc, qos, retain, key, reply_to)
         except BaseException:
             self._count = db.execute("SELECT count(*) FROM outbox").fetchone()[0]
@@ -214,6 +229,23 @@ class Outbox:
         with self._lock:
             row = self._db.execute("SELECT reply FROM replies WHERE request_id = ?", (request_id,)).fetchone()
         return json.loads(row[0]) if row and row[0] is not None else None
+
+    # --- commands received -------------------------------------------------------------------
+
+    def receive(self, payload: bytes, limit: int) -> int | None:
+        """Keep a command that arrived, durably; its inbox id, or None when ``limit`` commands wait."""
+        with self._lock, self._transaction("FULL") as db:
+            if db.execute("SELECT count(*) FROM inbox").fetchone()[0] >= limit:
+                return None
+            return db.execute("INSERT INTO inbox (payload, received) VALUES (?, ?)",
+                              (bytes(payload), time.time())).lastrowid
+
+    def received(self, after: int = 0, limit: int = 16) -> list[tuple[int, bytes]]:
+        """The commands waiting to be answered, in the order they arrived, with ``id > after``."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, payload FROM inbox WHERE id > ? ORDER BY id LIMIT ?",
+                                    (after, limit)).fetchall()
+        return [(r[0], bytes(r[1])) for r in rows]
 
     def replies_kept(self) -> int:
         with self._lock:

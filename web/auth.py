@@ -4,8 +4,13 @@ Users and their password hashes come from the room config (``[panel] users``, ha
 made by ``vks-room panel-password`` with werkzeug's scrypt). Reading the room's state
 (the room page and its JSON) stays open, as the secretary looks at it too; every other
 page and every action needs a login. Each state-changing request is written to the
-room's SQLite with the user, so "who did what" survives restarts. Five failed logins
-from one address lock it out for a minute.
+room's SQLite with the user and the action it ran, so "who did what" survives restarts.
+Five failed logins from one address lock it out for a minute.
+
+Every action is declared in ``controller/commands.py`` (the same table as the centre's
+commands): the login check finds the declaration of the endpoint a request runs and keeps
+it as ``g.action`` (with the roles that may run it, for the roles check still to come); the
+audit names the action.
 """
 from __future__ import annotations
 
@@ -17,6 +22,8 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash
+
+from vksroom.controller import commands
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +45,8 @@ MESSAGES = {
 
 AUDIT_SCHEMA = """CREATE TABLE IF NOT EXISTS panel_audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, user TEXT NOT NULL, method TEXT NOT NULL,
-    path TEXT NOT NULL, status INTEGER NOT NULL, address TEXT NOT NULL)"""
+    path TEXT NOT NULL, status INTEGER NOT NULL, address TEXT NOT NULL, action TEXT NOT NULL DEFAULT '')"""
+NOT_ACTIONS = {"auth.login", "auth.logout"}   # state-changing requests that act on no room
 
 
 def secret_key(data_dir: Path) -> bytes:
@@ -69,12 +77,17 @@ def init_app(app, controller) -> None:
     if store is not None:
         with store._lock:
             store._db.execute(AUDIT_SCHEMA)
+            if "action" not in {r[1] for r in store._db.execute("PRAGMA table_info(panel_audit)")}:
+                store._db.execute("ALTER TABLE panel_audit ADD COLUMN action TEXT NOT NULL DEFAULT ''")
     if not app.config["USERS"]:
         log.warning("panel: no users configured ([panel] users): anyone who reaches the panel can operate the room")
 
     @app.before_request
     def _require_login():
         g.user = session.get("user")
+        g.action = None if request.method in ("GET", "HEAD") else commands.for_endpoint(request.endpoint)
+        if g.action is None and request.method not in ("GET", "HEAD") and request.endpoint not in NOT_ACTIONS:
+            log.error("panel: %s %s runs no declared action (controller/commands.py)", request.method, request.path)
         if not current_app.config["USERS"]:
             g.user = g.user or "panel"
             return None
@@ -92,10 +105,11 @@ def init_app(app, controller) -> None:
     def _audit(response):
         if request.method in ("POST", "PUT", "DELETE") and store is not None and request.endpoint != "auth.login":
             with store._lock:
-                store._db.execute("INSERT INTO panel_audit(at, user, method, path, status, address) "
-                                  "VALUES (?,?,?,?,?,?)", (time.time(), getattr(g, "user", None) or "-",
-                                                            request.method, request.path, response.status_code,
-                                                            request.remote_addr or "-"))
+                action = getattr(g, "action", None)
+                store._db.execute("INSERT INTO panel_audit(at, user, method, path, status, address, action) "
+                                  "VALUES (?,?,?,?,?,?,?)", (time.time(), getattr(g, "user", None) or "-",
+                                                              request.method, request.path, response.status_code,
+                                                              request.remote_addr or "-", action.name if action else ""))
         return response
 
 

@@ -131,12 +131,15 @@ class Lifecycle:
     # -- commands (from MQTT and the panel) --------------------------------------------------
 
     def commands(self) -> dict[str, Callable[[dict], dict]]:
+        """The handlers of the commands controller/commands.py declares on the lifecycle; their
+        arguments arrive checked against the declaration. A command always comes from the centre:
+        the panel calls the lifecycle itself (as ``source="panel"``)."""
         return {
-            "hearing.create": lambda a: self.change_schedule("create", a, a.pop("source", "centre")),
-            "hearing.update": lambda a: self.change_schedule("update", a, a.pop("source", "centre")),
-            "hearing.cancel": lambda a: self.change_schedule("cancel", a, a.pop("source", "centre")),
+            "hearing.create": lambda a: self.change_schedule("create", a, "centre"),
+            "hearing.update": lambda a: self.change_schedule("update", a, "centre"),
+            "hearing.cancel": lambda a: self.change_schedule("cancel", a, "centre"),
             "farside.set": lambda a: self.schedule.set_far_side(a).to_dict(),
-            "fault.mark": lambda a: self.mark(a.get("alarm_id"), a.get("mark"), a.get("by"), a.get("note", "")),
+            "fault.mark": lambda a: self.mark(a["alarm_id"], a["mark"], a["by"], a.get("note", "")),
         }
 
     def change_schedule(self, action: str, doc, source: str = "centre") -> dict:

@@ -1,8 +1,8 @@
 """A small, real stand-in for the room controller: the interface MqttLink follows.
 
 ``events`` is the real EventBus, ``readiness()`` the real Readiness value, and
-``command()`` changes state (suspend/resume, hearings) or raises ValueError with the
-reason, as the controller does.
+``command()`` changes state (suspend/resume, hearings) or refuses (``Refused``, a
+catalogued sentence), as the controller does.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import time
 
 from vksroom.controller.events import Event, EventBus
 from vksroom.controller.model import CheckResult, DeviceState, Readiness, RoomState
+from vksroom.controller.texts import Refused
 
 
 class RoomStub:
@@ -26,6 +27,9 @@ class RoomStub:
                                     valid_until=time.time() + valid_s)
         self.hearings: dict[str, dict] = {}
         self.calls: list[tuple[str, dict]] = []
+        self.hold: set[str] = set()          # commands that wait for ``release`` (a slow controller)
+        self.release = threading.Event()
+        self.holding = threading.Event()     # a held command is waiting
 
     def readiness(self) -> Readiness:
         with self._lock:
@@ -47,6 +51,9 @@ class RoomStub:
 
     def command(self, name: str, args: dict) -> dict:
         self.calls.append((name, args))
+        if name in self.hold:
+            self.holding.set()
+            self.release.wait(30)
         if name == "vks.suspend":
             self.set_state(RoomState.SUSPENDED, [f"suspended by the centre: {args.get('reason', '')}"])
             return {"state": "suspended"}
@@ -62,16 +69,16 @@ class RoomStub:
         if name in ("hearing.create", "hearing.update", "hearing.cancel"):
             hid = args.get("hearing_id")
             if not isinstance(hid, str) or not hid:
-                raise ValueError("args.hearing_id is required")
+                raise Refused("refused.arg_missing", field="hearing_id")
             if name == "hearing.create":
                 if hid in self.hearings:
                     raise ValueError(f"hearing {hid} already exists")
                 self.hearings[hid] = dict(args)
             elif hid not in self.hearings:
-                raise ValueError(f"no hearing {hid}")
+                raise Refused("refused.no_hearing")
             elif name == "hearing.update":
                 self.hearings[hid].update(args)
             else:
                 del self.hearings[hid]
             return {"hearing_id": hid}
-        raise ValueError(f"unknown command {name}")
+        raise Refused("refused.unknown_command")

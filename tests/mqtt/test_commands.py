@@ -63,7 +63,7 @@ def test_controller_refusal_is_the_reason(broker, room, live):
     link, sub = live
     send(broker, contract.command_doc(T, "hearing.cancel", {"hearing_id": "nope"}, request_id="r-2"))
     reply = reply_to(sub, "r-2")
-    assert reply["status"] == "rejected" and reply["reason"] == "no hearing nope"
+    assert reply["status"] == "rejected" and reply["reason"] == "Такого заседания нет в расписании"   # the room's ru
 
 
 BAD = {

@@ -38,8 +38,8 @@ def test_login_then_act_is_recorded_with_the_user(client, room):
     ok = client.post("/login?next=/hearings", data={"user": "tech-ivanov", "password": "correct horse"})
     assert ok.status_code == 303 and ok.headers["Location"].endswith("/hearings")
     assert client.post("/selftest", headers={"Accept": "application/json"}).status_code == 202
-    audit = room.store._db.execute("SELECT user, method, path FROM panel_audit").fetchall()
-    assert ("tech-ivanov", "POST", "/selftest") in audit
+    audit = room.store._db.execute("SELECT user, method, path, action FROM panel_audit").fetchall()
+    assert ("tech-ivanov", "POST", "/selftest", "selftest.run") in audit      # the action, as declared
     client.post("/logout")
     assert client.post("/selftest", headers={"Accept": "application/json"}).status_code == 401
 

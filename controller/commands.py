@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from vksroom.controller import texts as tx
 from vksroom.controller.lifecycle.incidents import MARKS
@@ -66,8 +67,8 @@ class Arg:
     """One argument's rule: :meth:`refusal` says what is wrong with a value (None when fine),
     :meth:`schema` is the same rule as JSON Schema (for the contract and its document)."""
 
-    kind = ""            # the catalogue's word for its JSON type (kind.text...)
-    types: tuple = ()    # the Python types of that JSON type
+    kind: ClassVar[str] = ""                     # the catalogue's word for its JSON type (kind.text...)
+    types: ClassVar[tuple[type, ...]] = ()       # the Python types of that JSON type
     description = ""
 
     def accepts(self, value) -> bool:
@@ -127,7 +128,8 @@ class Integer(Arg):
     minimum: int
     maximum: int
     description: str = ""
-    kind, types = "kind.integer", (int,)
+    kind: ClassVar[str] = "kind.integer"
+    types: ClassVar[tuple[type, ...]] = (int,)
 
     def _out_of_bounds(self, value, where):
         if not self.minimum <= value <= self.maximum:    # NaN is in no bounds either

@@ -189,7 +189,7 @@ _COMMON = {"type": str, "url": str, "required": bool, "label": (str, dict), "mod
 DEVICE_TYPES: dict[str, dict] = {
     # type -> {"keys": extra keys and types, "schemes": allowed URL schemes, "models": allowed models}
     "camera": {
-        "keys": {"presets": dict, "tolerance": int, "video": str, "settings": dict},
+        "keys": {"presets": dict, "tolerance": (int, float), "video": str, "settings": dict},
         "schemes": CAMERA_SCHEMES,
         "models": None,
     },

@@ -35,7 +35,7 @@ from pathlib import Path
 from vksroom.controller.devices import CheckContext, DeviceAdapter
 from vksroom.controller.model import CheckResult
 from vksroom.controller.texts import role_label
-from vksroom.drivers.camera import Position, PtzCamera, check_ptz, open_ptz
+from vksroom.drivers.camera import Position, PtzCamera, check_ptz
 from vksroom.drivers.errors import ConfigError, DeviceError, DeviceNotReady
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ class CameraAdapter(DeviceAdapter):
     def connect(self) -> None:
         with self._lock:
             if self.cam is None:
-                self.cam = open_ptz(self.cfg.url, **self.settings)
+                self.cam = self.factory()(self.cfg.url, **self.settings)
                 self._convert_tolerance()
             else:
                 self.cam.open()

@@ -208,7 +208,10 @@ def _device(dev_id: str, raw: Any, c: _Checker) -> DeviceConfig | None:
     before = len(c.errors)
     d = c.table(raw, path, {**_COMMON, **kind.keys}, required=("url",) + (("model",) if models else ()))
     if "url" in d:
+        url_errors = len(c.errors)
         check_url(d["url"], kind.url_schemes(), f"{path}.url", c)
+        if len(c.errors) > url_errors:
+            del d["url"]     # said once: the kind's own rules judge the rest
     if models and "model" in d and d["model"] not in models:
         c.err(f"{path}.model", f"unknown model {d['model']!r} (known: {', '.join(models)})")
     if isinstance(d.get("label"), dict):
@@ -216,8 +219,7 @@ def _device(dev_id: str, raw: Any, c: _Checker) -> DeviceConfig | None:
         d["label"] = {**label, "en": label.get("en") or label.get("ru", "")}
     elif d.get("label") == "":
         c.err(f"{path}.label", "must not be empty (leave it out for a name made from the device's kind)")
-    if len(c.errors) == before:
-        c.errors.extend(kind.errors(d, path))
+    c.errors.extend(kind.errors(d, path))
     if len(c.errors) > before:
         return None
     options = {k: v for k, v in d.items() if k not in _COMMON}

@@ -60,6 +60,8 @@ def check_options(table: dict, path: str) -> list[str]:
     if not (0 <= tolerance < 1 or (isinstance(tolerance, int) and tolerance >= 1)):
         errors.append(f"{path}.tolerance: must be a fraction of the camera's range from 0 to 1 (e.g. 0.005), "
                       f"got {tolerance!r}")
+    if "url" not in table:      # missing or already refused: its protocol cannot be asked
+        return errors
     try:
         check_ptz(table["url"])
     except ConfigError as exc:

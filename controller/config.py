@@ -2,7 +2,10 @@
 
 Every problem is reported with the key path and what is wrong, all at once, e.g.::
 
-    devices.cam_judge.url: unknown scheme 'http' (use visca-ip://, visca-tcp://, visca-udp://, visca-serial://)
+    devices.cam_judge.url: unknown scheme 'http' (use visca-ip://, visca-tcp://, ..., onvif://, onvif-https://)
+
+Each device ``type`` is a kind declared in :mod:`vksroom.controller.devices.kinds`: its keys,
+URL schemes, models and its own rules (checked by its adapter's module) come from there.
 
 :func:`load` raises :class:`ConfigInvalid` (its ``errors`` list holds each message) and
 changes nothing; a config is either wholly valid or not used.
@@ -113,8 +116,6 @@ class RoomConfig:
 # --- validation -------------------------------------------------------------------------
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-CAMERA_SCHEMES = ("visca-ip", "visca-tcp", "visca-udp", "visca-serial")
-LINE_SCHEMES = ("serial", "tcp")
 DEFAULT_ROLES = ("judge", "prosecutor", "defence", "defendant", "witness", "wide")
 
 
@@ -181,40 +182,16 @@ def check_url(url: str, schemes: tuple[str, ...], path: str, c: _Checker) -> Non
     except ValueError:
         c.err(path, f"{url!r}: the port is not a number from 1 to 65535")
         return
-    if port is None and parts.scheme in ("visca-tcp", "visca-udp", "tcp"):
+    if port is None and parts.scheme == "tcp":
         c.err(path, f"{url!r} names no port")
 
 
 _COMMON = {"type": str, "url": str, "required": bool, "label": (str, dict), "model": str}
-DEVICE_TYPES: dict[str, dict] = {
-    # type -> {"keys": extra keys and types, "schemes": allowed URL schemes, "models": allowed models}
-    "camera": {
-        "keys": {"presets": dict, "tolerance": int, "video": str, "settings": dict},
-        "schemes": CAMERA_SCHEMES,
-        "models": None,
-    },
-    "codec": {
-        "keys": {"far_end": str, "username": str, "password": str, "connect_timeout_s": (int, float),
-                 "hold_s": (int, float), "baud": int},
-        "schemes": LINE_SCHEMES,
-        "models": ("cisco", "poly"),
-    },
-    "dsp": {
-        # channels: name -> {index, expect_unmuted, noise_floor_db, clip_db, min_active, label}
-        # (see "channel_keys"; checked by controller.devices.audio.parse_channels);
-        # blocks (Tesira only): instance tags {mute_block, mute_attribute, gain_block,
-        # gain_attribute, meter_block, meter_attribute}
-        "keys": {"channels": dict, "username": str, "password": str, "baud": int, "window_s": (int, float),
-                 "blocks": dict, "meter_rate_ms": int},
-        "schemes": LINE_SCHEMES,
-        "models": ("tesira", "shure"),
-        "channel_keys": {"index": int, "expect_unmuted": bool, "noise_floor_db": (int, float),
-                         "clip_db": (int, float), "min_active": (int, float), "label": (str, dict)},
-    },
-}
 
 
 def _device(dev_id: str, raw: Any, c: _Checker) -> DeviceConfig | None:
+    from vksroom.controller.devices.kinds import KINDS   # each kind's keys, schemes, models and rules
+
     path = f"devices.{dev_id}"
     if not _ID.match(dev_id):
         c.err(path, "device id must be 1-40 lowercase letters, digits, '_' or '-'")
@@ -222,43 +199,27 @@ def _device(dev_id: str, raw: Any, c: _Checker) -> DeviceConfig | None:
         c.err(path, "must be a table")
         return None
     dtype = raw.get("type")
-    if dtype not in DEVICE_TYPES:
-        c.err(f"{path}.type", f"unknown device type {dtype!r} (known: {', '.join(DEVICE_TYPES)})"
+    if dtype not in KINDS:
+        c.err(f"{path}.type", f"unknown device type {dtype!r} (known: {', '.join(KINDS)})"
               if dtype is not None else "is required")
         return None
-    spec = DEVICE_TYPES[dtype]
+    kind = KINDS[dtype]
+    models = kind.model_names()
     before = len(c.errors)
-    d = c.table(raw, path, {**_COMMON, **spec["keys"]}, required=("url",) + (("model",) if spec["models"] else ()))
+    d = c.table(raw, path, {**_COMMON, **kind.keys}, required=("url",) + (("model",) if models else ()))
     if "url" in d:
-        check_url(d["url"], spec["schemes"], f"{path}.url", c)
-    if spec["models"] and "model" in d and d["model"] not in spec["models"]:
-        c.err(f"{path}.model", f"unknown model {d['model']!r} (known: {', '.join(spec['models'])})")
-    for role, preset in d.get("presets", {}).items():
-        if not isinstance(preset, int) or isinstance(preset, bool) or not 0 <= preset <= 254:
-            c.err(f"{path}.presets.{role}", f"must be a preset number 0-254, got {preset!r}")
-    if dtype == "dsp" and "channels" in d:
-        from vksroom.controller.devices.audio import parse_channels   # the adapter owns the channel rules
-        from vksroom.drivers.errors import ConfigError
-
-        try:
-            parse_channels(d["channels"], f"{path}.channels")
-        except ConfigError as exc:
-            c.errors.extend(str(exc).split("; "))
-    if dtype == "camera" and "settings" in d and len(c.errors) == before:
-        from vksroom.drivers.errors import ConfigError
-        from vksroom.drivers.visca import check_settings   # the driver owns its settings' rules
-
-        try:
-            check_settings(d["url"], d["settings"])
-        except ConfigError as exc:
-            c.err(f"{path}.settings", str(exc))
+        url_errors = len(c.errors)
+        check_url(d["url"], kind.url_schemes(), f"{path}.url", c)
+        if len(c.errors) > url_errors:
+            del d["url"]     # said once: the kind's own rules judge the rest
+    if models and "model" in d and d["model"] not in models:
+        c.err(f"{path}.model", f"unknown model {d['model']!r} (known: {', '.join(models)})")
     if isinstance(d.get("label"), dict):
         label = c.table(d["label"], f"{path}.label", {"kk": str, "ru": str, "en": str}, required=("kk", "ru"))
         d["label"] = {**label, "en": label.get("en") or label.get("ru", "")}
     elif d.get("label") == "":
         c.err(f"{path}.label", "must not be empty (leave it out for a name made from the device's kind)")
-    c.positive(d, "connect_timeout_s", path, 600)
-    c.positive(d, "hold_s", path, 600)
+    c.errors.extend(kind.errors(d, path))
     if len(c.errors) > before:
         return None
     options = {k: v for k, v in d.items() if k not in _COMMON}

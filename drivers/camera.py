@@ -6,15 +6,22 @@ them, so no protocol's wire units leak upwards:
 * ``pan`` and ``tilt`` from -1.0 to 1.0 (full left / down .. full right / up of the camera's
   range), ``zoom`` from 0.0 (widest) to 1.0 (tele);
 * ``speed`` from 0.0 (exclusive) to 1.0: a fraction of the camera's fastest move;
-* presets by number, 1 to :attr:`PtzCamera.preset_count`; a protocol that names presets
-  (ONVIF tokens) keeps its own mapping;
+* presets by number, 1 to :attr:`PtzCamera.preset_count`, as the camera's remote numbers
+  them (VISCA also has 0); a protocol that names presets (ONVIF tokens) keeps its own mapping;
 * power ``"on"`` or ``"standby"``; a camera that is still initialising after power-on
   raises :class:`~vksroom.drivers.errors.DeviceNotReady` from :meth:`PtzCamera.power`.
 
 Methods block until the camera answered (a move until it has ended, with ``wait=True``) and
-raise only :mod:`vksroom.drivers.errors`. Implementations: ``drivers/visca`` (VISCA over IP,
+raise only :mod:`vksroom.drivers.errors`. A question to a camera that is gone fails within
+about a second (the room polls every second and must call a camera lost within 3 s), so an
+implementation's defaults are the room's. Implementations: ``drivers/visca`` (VISCA over IP,
 raw IP and serial) and ``drivers/onvif`` (ONVIF Profile S over HTTP/SOAP). Which one opens a
 URL is decided by :func:`open_ptz` from the URL's scheme.
+
+A protocol is one module named in :data:`PTZ_SCHEMES`. It offers ``open_ptz(url, **settings)``
+(an opened :class:`PtzCamera`) and may offer ``check_settings(url, settings)`` raising
+ConfigError for a bad URL or setting before anything opens (:func:`check_ptz` calls it: the
+room's config check).
 """
 from __future__ import annotations
 
@@ -115,6 +122,12 @@ class PtzCamera(ABC):
 
     # -- pictures ------------------------------------------------------------------------------
 
+    def from_native(self, pan, tilt, zoom=None) -> "Position | None":
+        """A position in this protocol's own units (VISCA's whole numbers), as files written
+        before neutral units hold them, in neutral units; None where the protocol has no such
+        past (the default)."""
+        return None
+
     def video_url(self) -> str | None:
         """Where the camera's picture can be read (an MJPEG/RTSP stream or a snapshot URL) when
         the camera itself says so (ONVIF GetStreamUri/GetSnapshotUri); None: configure it."""
@@ -155,15 +168,33 @@ PTZ_SCHEMES: dict[str, str] = {
 }
 
 
-def open_ptz(url: str, **settings) -> PtzCamera:
-    """Open the camera at ``url`` with the protocol its scheme names."""
+def _implementation(url: str):
+    """The module of the protocol ``url``'s scheme names, and its opener's name."""
     import importlib
 
     from vksroom.drivers.errors import ConfigError
 
-    scheme = url.split("://", 1)[0] if "://" in url else ""
+    scheme = url.split("://", 1)[0] if isinstance(url, str) and "://" in url else ""
     target = PTZ_SCHEMES.get(scheme)
     if target is None:
         raise ConfigError(f"unknown camera URL scheme {scheme!r} (known: {', '.join(PTZ_SCHEMES)})")
     module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)(url, **settings)
+    try:
+        return importlib.import_module(module), name
+    except ImportError as exc:
+        raise ConfigError(f"camera URL scheme {scheme!r} needs {module}, which cannot be loaded: {exc}") from None
+
+
+def open_ptz(url: str, **settings) -> PtzCamera:
+    """Open the camera at ``url`` with the protocol its scheme names."""
+    module, name = _implementation(url)
+    return getattr(module, name)(url, **settings)
+
+
+def check_ptz(url: str, settings: dict | None = None) -> None:
+    """Refuse a bad camera URL or setting with ConfigError, before anything is opened: the
+    scheme must be known and its protocol's own ``check_settings`` (where it has one) agree."""
+    module, _ = _implementation(url)
+    check = getattr(module, "check_settings", None)
+    if check is not None:
+        check(url, dict(settings or {}))

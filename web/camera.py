@@ -11,7 +11,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 
 from vksroom.drivers.errors import ConfigError, DeviceError
-from vksroom.drivers.visca.messages import PAN_SPEED_MAX
 from vksroom.web import i18n
 
 bp = Blueprint("camera", __name__)
@@ -19,6 +18,8 @@ NAV = ("nav.cameras", "camera.index")
 
 ROLES = ("judge", "prosecutor", "defence", "defendant", "witness", "wide")
 ACTION_TIMEOUT = 20.0
+SPEED_LEVELS = 10      # the arrow pad's speed slider: level n of 10 is speed n/10 of the camera's fastest
+DEFAULT_LEVEL = 3
 
 MESSAGES = {
     "nav.cameras": {"kk": "Камералар", "ru": "Камеры", "en": "Cameras"},
@@ -26,6 +27,7 @@ MESSAGES = {
     "camera.power": {"kk": "Қуат", "ru": "Питание", "en": "Power"},
     "camera.power.on": {"kk": "Қосулы", "ru": "Включена", "en": "On"},
     "camera.power.standby": {"kk": "Күту режимі", "ru": "Дежурный режим", "en": "Standby"},
+    "camera.power.booting": {"kk": "Іске қосылуда", "ru": "Запускается", "en": "Starting up"},
     "camera.position": {"kk": "Бағыты (pan / tilt)", "ru": "Положение (pan / tilt)", "en": "Position (pan / tilt)"},
     "camera.zoom": {"kk": "Масштаб", "ru": "Масштаб", "en": "Zoom"},
     "camera.zoom.tele": {"kk": "Жақындату", "ru": "Приблизить", "en": "Zoom in"},
@@ -90,7 +92,7 @@ def _page(device_id: str, message: str = "", error: dict | None = None, confirm:
     adapter = _adapter(device_id)
     state, state_error = _run(device_id, lambda a: a.state())
     error = error or state_error
-    speed = request.values.get("speed", type=int) or 8
+    level = request.values.get("speed", type=int) or DEFAULT_LEVEL
     if _wants_json():
         body = {"device": device_id, "state": state, "roles": adapter.roles, "message": message,
                 "error": error["error"] if error else "", **({"detail": error["detail"]} if error and
@@ -98,8 +100,8 @@ def _page(device_id: str, message: str = "", error: dict | None = None, confirm:
         return jsonify(body), (status if not error or status != 200 else 409)
     return render_template(
         "camera.html", device_id=device_id, label=i18n.label(adapter.label, _lang()), state=state,
-        roles=adapter.roles, message=message, error=error, confirm=confirm, speed=max(1, min(speed, PAN_SPEED_MAX)),
-        speed_max=PAN_SPEED_MAX), status
+        roles=adapter.roles, message=message, error=error, confirm=confirm,
+        speed=max(1, min(level, SPEED_LEVELS)), speed_max=SPEED_LEVELS), status
 
 
 @bp.get("/cameras")
@@ -123,7 +125,8 @@ def page(device_id):
 @bp.post("/camera/<device_id>/move")
 def move(device_id):
     direction = request.values.get("direction", "")
-    speed = request.values.get("speed", type=int)
+    level = request.values.get("speed", type=int)     # 1..SPEED_LEVELS; the adapter refuses the rest
+    speed = None if level is None else level / SPEED_LEVELS
     _, error = _run(device_id, lambda a: a.nudge(direction, speed))
     return _page(device_id, error=error, status=400 if error else 200)
 

@@ -14,28 +14,24 @@ hearing. It knows nothing of the panel or MQTT. The room's coordinator (see
   exception; an exception means the device could not be checked at all.
 * ``close()`` releases the transport.
 
-Adapters are registered by config ``type`` in :data:`ADAPTERS`.
+Each adapter is one kind's, registered by config ``type`` in
+:data:`vksroom.controller.devices.kinds.KINDS`.
 """
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import threading
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from vksroom.controller.config import DeviceConfig
 from vksroom.controller.model import CheckResult
 from vksroom.controller.texts import default_label
 
-# config type -> "module:Class"
-ADAPTERS = {
-    "camera": "vksroom.controller.devices.camera:CameraAdapter",
-    "codec": "vksroom.controller.devices.codec:CodecAdapter",
-    "dsp": "vksroom.controller.devices.audio:AudioAdapter",
-}
+if TYPE_CHECKING:     # the config reads the kinds (devices.kinds) at load: no import back
+    from vksroom.controller.config import DeviceConfig
 
 
 @dataclass
@@ -90,6 +86,12 @@ class DeviceAdapter(ABC):
         finally:
             self._mark = None
 
+    def factory(self):
+        """The driver factory this adapter's kind is registered with (:mod:`.kinds`)."""
+        from vksroom.controller.devices.kinds import KINDS
+
+        return KINDS[self.kind].factory()
+
     @abstractmethod
     def connect(self) -> None: ...
 
@@ -119,5 +121,6 @@ class DeviceAdapter(ABC):
 
 
 def adapter_for(cfg: DeviceConfig, data_dir: Path | None = None) -> DeviceAdapter:
-    module, _, name = ADAPTERS[cfg.type].partition(":")
-    return getattr(importlib.import_module(module), name)(cfg, data_dir)
+    from vksroom.controller.devices.kinds import KINDS
+
+    return KINDS[cfg.type].adapter_class()(cfg, data_dir)

@@ -18,15 +18,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vksroom.controller.config import DEVICE_TYPES
 from vksroom.controller.devices import CheckContext, DeviceAdapter
 from vksroom.controller.model import CheckResult
 from vksroom.controller.texts import texts
-from vksroom.drivers.audio import AudioDevice, Measurement, make_audio
+from vksroom.drivers.audio import AudioDevice, Measurement
 from vksroom.drivers.errors import ConfigError, DeviceError
 
 POLL_TIMEOUT_S = 1.5
 TESIRA_BLOCKS = ("mute_block", "mute_attribute", "gain_block", "gain_attribute", "meter_block", "meter_attribute")
+CHANNEL_KEYS = {"index": int, "expect_unmuted": bool, "noise_floor_db": (int, float), "clip_db": (int, float),
+                "min_active": (int, float), "label": (str, dict)}
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Channel:
 
 def parse_channels(table: dict, path: str = "channels") -> dict[str, Channel]:
     """Validate the channel table; raises ConfigError naming every problem."""
-    allowed = DEVICE_TYPES["dsp"]["channel_keys"]
+    allowed = CHANNEL_KEYS
     errors, out, used = [], {}, {}
     if not isinstance(table, dict) or not table:
         raise ConfigError(f"{path}: name at least one channel, e.g. [..channels.judge] index = 1")
@@ -75,6 +76,25 @@ def parse_channels(table: dict, path: str = "channels") -> dict[str, Channel]:
     return out
 
 
+def _blocks_error(blocks: dict, model: str, path: str) -> str | None:
+    if set(blocks) - set(TESIRA_BLOCKS) or (blocks and model != "tesira"):
+        return f"{path}.blocks: only for tesira, with keys {', '.join(TESIRA_BLOCKS)}"
+    return None
+
+
+def check_options(table: dict, path: str) -> list[str]:
+    """A DSP's own config rules (the config check calls them through its kind): the channel
+    table and Tesira's instance tags."""
+    errors = []
+    if "channels" in table:
+        try:
+            parse_channels(table["channels"], f"{path}.channels")
+        except ConfigError as exc:
+            errors.extend(str(exc).split("; "))
+    blocks = _blocks_error(table.get("blocks", {}), table.get("model", ""), path)
+    return errors + ([blocks] if blocks else [])
+
+
 class AudioAdapter(DeviceAdapter):
     kind = "dsp"
 
@@ -92,11 +112,10 @@ class AudioAdapter(DeviceAdapter):
             if "baud" in opts:
                 settings["baud"] = opts["baud"]
             blocks = opts.get("blocks", {})
-            unknown = set(blocks) - set(TESIRA_BLOCKS)
-            if unknown or (blocks and self.cfg.model != "tesira"):
-                raise ConfigError(f"devices.{self.cfg.id}.blocks: only for tesira, with keys "
-                                  f"{', '.join(TESIRA_BLOCKS)}")
-            self.device = make_audio(self.cfg.model, self.cfg.url, **settings, **blocks)
+            wrong = _blocks_error(blocks, self.cfg.model, f"devices.{self.cfg.id}")
+            if wrong:
+                raise ConfigError(wrong)
+            self.device = self.factory()(self.cfg.model, self.cfg.url, **settings, **blocks)
         return self.device
 
     def connect(self) -> None:

@@ -1,18 +1,25 @@
-"""The camera adapter: one VISCA PTZ camera as the room sees it.
+"""The camera adapter: one PTZ camera as the room sees it, whatever protocol it speaks.
 
 Config (``[devices.cam_judge]``)::
 
     type = "camera"
-    url = "visca-ip://10.0.0.21"
+    url = "visca-ip://10.0.0.21"        # or onvif://...: the scheme picks the protocol
     presets = { judge = 1, prosecutor = 2, defence = 3, defendant = 4, witness = 5, wide = 6 }
-    tolerance = 8                       # pan/tilt units a recalled preset may miss by
-    settings = { ack_timeout = 0.2, retries = 4, stop_speed = 1 }   # quirks, see Settings
+    tolerance = 0.005                   # how far a recalled preset may land from where it was stored
+    settings = { ack_timeout = 0.2, retries = 4, stop_speed = 1 }   # the protocol's own (docs/visca.md)
 
-``connect()`` opens and initialises (RESET / AddressSet + IF_Clear / IF_Clear) and asks
-the power state; ``poll()`` is one power inquiry (a lost camera fails it within about
-``ack_timeout * (retries + 1)`` seconds). Role presets recall and are verified by a
-position inquiry; where a role was stored through this adapter the position it was
-stored at is remembered (``data_dir/camera-<id>.json``) and a recall must land within
+Everything here is in the neutral units of :class:`vksroom.drivers.camera.PtzCamera`: pan
+and tilt -1..1 over the camera's range, zoom 0..1, speeds 0..1. ``tolerance`` is in those
+units (0.005: a quarter of a percent of the full sweep; about 0.85 degrees of pan on a Sony
+EVI-D70). A whole number of 1 or more is an older config's tolerance in the camera's own
+(VISCA) units: it is still read, converted once the camera is open, and logged with the
+value to write instead.
+
+``connect()`` opens and initialises the camera and asks its power state; ``poll()`` is its
+power and position (a lost camera fails it within about a second). Role presets recall and
+are verified by position; where a role was stored through this adapter the position it was
+stored at is remembered (``data_dir/camera-<id>.json``, neutral units; a file written in
+VISCA units by an older version is converted on first read) and a recall must land within
 ``tolerance`` of it.
 """
 from __future__ import annotations
@@ -28,24 +35,51 @@ from pathlib import Path
 from vksroom.controller.devices import CheckContext, DeviceAdapter
 from vksroom.controller.model import CheckResult
 from vksroom.controller.texts import role_label
-from vksroom.drivers.errors import ConfigError, DeviceError, DeviceRejected
-from vksroom.drivers.visca import check_settings, open_camera
+from vksroom.drivers.camera import Position, PtzCamera, check_ptz
+from vksroom.drivers.errors import ConfigError, DeviceError, DeviceNotReady
 
 log = logging.getLogger(__name__)
 
 
 # Self-tests that prepare a hearing switch a camera in standby on (and wait for it to boot).
 POWER_ON_TRIGGERS = ("schedule", "repeat", "test-session")
+DEFAULT_TOLERANCE = 0.005
+# the panel's arrow pad: direction -> (pan, tilt) sign
+DIRECTIONS = {"up": (0, 1), "down": (0, -1), "left": (-1, 0), "right": (1, 0), "up-left": (-1, 1),
+              "up-right": (1, 1), "down-left": (-1, -1), "down-right": (1, -1)}
 
 
-def _power(cam) -> str:
-    """on | standby | booting: a camera initialising after power-on refuses with error 41."""
+def check_options(table: dict, path: str) -> list[str]:
+    """A camera's own config rules (the config check calls them through its kind): presets,
+    tolerance, and the URL and settings as its protocol's driver judges them."""
+    errors = []
+    for role, preset in table.get("presets", {}).items():
+        if not isinstance(preset, int) or isinstance(preset, bool) or not 0 <= preset <= 254:
+            errors.append(f"{path}.presets.{role}: must be a preset number 0-254, got {preset!r}")
+    tolerance = table.get("tolerance", DEFAULT_TOLERANCE)
+    if not (0 <= tolerance < 1 or (isinstance(tolerance, int) and tolerance >= 1)):
+        errors.append(f"{path}.tolerance: must be a fraction of the camera's range from 0 to 1 (e.g. 0.005), "
+                      f"got {tolerance!r}")
+    if "url" not in table:      # missing or already refused: its protocol cannot be asked
+        return errors
+    try:
+        check_ptz(table["url"])
+    except ConfigError as exc:
+        return errors + [f"{path}.url: {exc}"]
+    if "settings" in table:
+        try:
+            check_ptz(table["url"], table["settings"])
+        except ConfigError as exc:
+            errors.append(f"{path}.settings: {exc}")
+    return errors
+
+
+def _power(cam: PtzCamera) -> str:
+    """on | standby | booting: a camera initialising after power-on is not ready yet."""
     try:
         return cam.power()
-    except DeviceRejected as exc:
-        if exc.code == 0x41:
-            return "booting"
-        raise
+    except DeviceNotReady:
+        return "booting"
 
 
 def _link_failure(exc: DeviceError) -> bool:
@@ -53,21 +87,26 @@ def _link_failure(exc: DeviceError) -> bool:
 
     return isinstance(exc, (TransportError, DeviceTimeout))
 
-DEFAULT_TOLERANCE = 8
-# the light liveness inquiry must fail fast enough to report a loss within 3 s
-POLL_DEFAULTS = {"ack_timeout": 0.15, "retries": 4}
+
+def _where(p: Position) -> str:
+    return f"pan {p.pan:.4f} tilt {p.tilt:.4f}"
 
 
 class CameraAdapter(DeviceAdapter):
     kind = "camera"
+    NUDGE_STEP = 0.1     # pan/tilt per press of the panel's arrow pad at full speed
+    ZOOM_STEP = 0.125    # zoom per press
 
     def __init__(self, cfg, data_dir: Path | None = None):
         super().__init__(cfg, data_dir)
-        self.settings = {**POLL_DEFAULTS, **dict(cfg.options.get("settings", {}))}
+        self.settings = dict(cfg.options.get("settings", {}))
         self.roles: dict[str, int] = dict(cfg.options.get("presets", {}))
-        self.tolerance = int(cfg.options.get("tolerance", DEFAULT_TOLERANCE))
-        check_settings(cfg.url, self.settings)     # a bad setting is a config error, found at start
-        self.cam = None
+        tolerance = cfg.options.get("tolerance", DEFAULT_TOLERANCE)
+        native = isinstance(tolerance, int) and not isinstance(tolerance, bool) and tolerance >= 1
+        self._native_tolerance = tolerance if native else None     # converted once the camera is open
+        self.tolerance = DEFAULT_TOLERANCE if native else float(tolerance)
+        check_ptz(cfg.url, self.settings)     # a bad setting is a config error, found at start
+        self.cam: PtzCamera | None = None
         self.version: dict | None = None
         self._lock = threading.RLock()
 
@@ -76,18 +115,30 @@ class CameraAdapter(DeviceAdapter):
     def connect(self) -> None:
         with self._lock:
             if self.cam is None:
-                self.cam = open_camera(self.cfg.url, **self.settings)
+                self.cam = self.factory()(self.cfg.url, **self.settings)
+                self._convert_tolerance()
             else:
                 self.cam.open()
             if _power(self.cam) != "booting" and self.version is None:
-                self.version = self.cam.version()
+                self.version = self.cam.info()
+
+    def _convert_tolerance(self) -> None:
+        native, self._native_tolerance = self._native_tolerance, None
+        if native is None:
+            return
+        step, zero = self.cam.from_native(native, native), self.cam.from_native(0, 0)
+        if step is not None:
+            self.tolerance = round(min(step.pan - zero.pan, step.tilt - zero.tilt), 6)
+        log.warning("camera %s: tolerance %d is in the camera's own units (an older config); read as %g of its "
+                    "range: write tolerance = %g", self.id, native, self.tolerance, self.tolerance)
 
     def poll(self) -> dict:
         cam = self._camera()
         values = {"power": _power(cam)}
         if values["power"] == "on":
             try:
-                values["pan"], values["tilt"] = cam.position()
+                p = cam.position()
+                values.update(pan=round(p.pan, 4), tilt=round(p.tilt, 4), zoom=round(p.zoom, 4))
             except DeviceError as exc:   # a link failure fails the poll; a refusal (moving...) does not
                 if _link_failure(exc):
                     raise
@@ -104,22 +155,46 @@ class CameraAdapter(DeviceAdapter):
                 self.cam.close()
                 self.cam = None
 
-    def _camera(self):
+    def _camera(self) -> PtzCamera:
         if self.cam is None:
             raise DeviceError(f"camera {self.id} is not connected")
         return self.cam
 
-    # --- what the panel uses ------------------------------------------------------------
+    # --- where presets were stored --------------------------------------------------------
 
     def _memory_path(self) -> Path | None:
         return self.data_dir / f"camera-{self.id}.json" if self.data_dir else None
 
-    def _memory(self) -> dict:
+    def _memory(self) -> dict[str, Position]:
+        """Preset number -> where it was stored. Entries an older version wrote in VISCA units
+        (``[pan, tilt]``) are converted by the camera's driver and the file rewritten."""
         path = self._memory_path()
         try:
-            return json.loads(path.read_text()) if path and path.exists() else {}
-        except (OSError, ValueError):
+            raw = json.loads(path.read_text()) if path and path.exists() else {}
+            out, converted = {}, False
+            for n, where in raw.items():
+                if isinstance(where, dict):
+                    out[n] = Position(float(where["pan"]), float(where["tilt"]), float(where.get("zoom", 0.0)))
+                elif self.cam is not None and (p := self.cam.from_native(*where)) is not None:
+                    out[n], converted = p, True
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            log.warning("camera %s: preset memory %s unreadable, ignored: %s", self.id, path, exc)
             return {}
+        if converted:
+            log.info("camera %s: preset memory %s converted to neutral units", self.id, path)
+            self._save_memory(out)
+        return out
+
+    def _save_memory(self, memory: dict[str, Position]) -> None:
+        path = self._memory_path()
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps({n: {"pan": round(p.pan, 6), "tilt": round(p.tilt, 6), "zoom": round(p.zoom, 6)}
+                                       for n, p in memory.items()}))
+            os.replace(tmp, path)
+
+    # --- what the panel uses ------------------------------------------------------------
 
     def preset_for(self, role: str) -> int:
         if role not in self.roles:
@@ -131,45 +206,36 @@ class CameraAdapter(DeviceAdapter):
         """Recall a role's preset, wait for it, and say where the camera landed."""
         cam = self._camera()
         cam.recall(self.preset_for(role))
-        pan, tilt = cam.position()
-        return {"role": role, "pan": pan, "tilt": tilt}
+        p = cam.position()
+        return {"role": role, "pan": round(p.pan, 4), "tilt": round(p.tilt, 4)}
 
     def store_role(self, role: str) -> dict:
         """Store the current view as the role's preset and remember where that is."""
         cam = self._camera()
         n = self.preset_for(role)
         cam.store(n)
-        pan, tilt = cam.position()
+        p = cam.position()
         memory = self._memory()
-        memory[str(n)] = [pan, tilt]
-        path = self._memory_path()
-        if path:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(memory))
-            os.replace(tmp, path)
-        return {"role": role, "preset": n, "pan": pan, "tilt": tilt}
+        memory[str(n)] = p
+        self._save_memory(memory)
+        return {"role": role, "preset": n, "pan": round(p.pan, 4), "tilt": round(p.tilt, 4)}
 
     def state(self) -> dict:
-        return self._camera().state()
-
-    NUDGE_UNITS = 12     # pan/tilt units per step of speed on the panel's arrow pad
-    ZOOM_STEP = 0x800
-
-    def nudge(self, direction: str, speed: int) -> dict:
-        """One press of the panel's arrow pad: a relative move, ``speed`` 1-24 scaling its size."""
-        from vksroom.drivers.visca.messages import DIRECTIONS, PAN_SPEED_MAX
-
-        if direction not in DIRECTIONS or direction == "stop":
-            raise ConfigError(f"unknown direction {direction!r}")
-        if isinstance(speed, bool) or not isinstance(speed, int) or not 1 <= speed <= PAN_SPEED_MAX:
-            raise ConfigError(f"speed must be 1..{PAN_SPEED_MAX}, got {speed!r}")
-        a, b = DIRECTIONS[direction]
-        step = speed * self.NUDGE_UNITS
-        dx = {1: -step, 2: step, 3: 0}[a]
-        dy = {1: step, 2: -step, 3: 0}[b]
         cam = self._camera()
-        cam.move_relative(dx, dy, speed=(speed, min(speed, 0x17)))
+        try:
+            return cam.state()
+        except DeviceNotReady:
+            return {"power": "booting", "protocol": cam.protocol}
+
+    def nudge(self, direction: str, speed: float) -> dict:
+        """One press of the panel's arrow pad: a relative move, ``speed`` (0..1] scaling its size."""
+        if direction not in DIRECTIONS:
+            raise ConfigError(f"unknown direction {direction!r}")
+        if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 0 < speed <= 1:
+            raise ConfigError(f"speed must be above 0 and at most 1, got {speed!r}")
+        dx, dy = DIRECTIONS[direction]
+        step = speed * self.NUDGE_STEP
+        self._camera().move_by(dx * step, dy * step, speed=speed)
         return self.state()
 
     def zoom_step(self, direction: str) -> dict:
@@ -177,8 +243,8 @@ class CameraAdapter(DeviceAdapter):
         if direction not in ("tele", "wide"):
             raise ConfigError(f"zoom direction must be tele or wide, got {direction!r}")
         cam = self._camera()
-        z = cam.zoom_position() + (self.ZOOM_STEP if direction == "tele" else -self.ZOOM_STEP)
-        cam.zoom_to(max(0, min(cam.zoom_max, z)))
+        z = cam.position().zoom + (self.ZOOM_STEP if direction == "tele" else -self.ZOOM_STEP)
+        cam.zoom_to(max(0.0, min(1.0, z)))
         return self.state()
 
     # --- self-test ----------------------------------------------------------------------
@@ -203,9 +269,10 @@ class CameraAdapter(DeviceAdapter):
             return results
         results.append(self.result("power", True, value=power, code="camera.power"))
         try:
-            self.version = cam.version()
+            self.version = cam.info()
             results.append(self.result("version", True, value=self.version, code="camera.version.ok",
-                                       detail=f"model {self.version['model']} ROM {self.version['rom']}"))
+                                       detail=f"model {self.version.get('model', '?')} firmware "
+                                              f"{self.version.get('firmware', '?')}"))
         except DeviceError as exc:
             results.append(self.result("version", False, code="camera.version", detail=str(exc)))
         results.extend(self._preset_checks(cam, ctx))
@@ -213,7 +280,7 @@ class CameraAdapter(DeviceAdapter):
 
     def _switch_on(self, cam, ctx: CheckContext) -> str:
         """Power a camera in standby on before a hearing and wait, within the self-test's
-        deadline, until it has booted (it refuses commands with error 41 meanwhile)."""
+        deadline, until it has booted (it is not ready for commands meanwhile)."""
         log.info("camera %s: in standby before a hearing; switching it on", self.id)
         cam.power_on()
         power = _power(cam)
@@ -250,13 +317,13 @@ class CameraAdapter(DeviceAdapter):
             frame = source.grab(5.0).image
         return str(ReferenceStore(self.data_dir).add(self.id, role, frame, label=label, source="camera"))
 
-    def _preset_checks(self, cam, ctx: CheckContext) -> list[CheckResult]:
+    def _preset_checks(self, cam: PtzCamera, ctx: CheckContext) -> list[CheckResult]:
         out = []
         if not self.roles:
             return out
         memory = self._memory()
         try:
-            before = cam.position(), cam.zoom_position()
+            before = cam.position()
         except DeviceError:
             before = None
         for role, n in self.roles.items():
@@ -268,30 +335,29 @@ class CameraAdapter(DeviceAdapter):
             started = time.monotonic()
             try:
                 cam.recall(n)
-                pan, tilt = cam.position()
+                at = cam.position()
                 again = cam.position()
             except DeviceError as exc:
                 out.append(self.result(check, False, code="camera.preset_failed", detail=str(exc), **params))
                 continue
-            value = {"pan": pan, "tilt": tilt, "seconds": round(time.monotonic() - started, 3)}
+            value = {"pan": round(at.pan, 4), "tilt": round(at.tilt, 4),
+                     "seconds": round(time.monotonic() - started, 3)}
             expected = memory.get(str(n))
-            if abs(again[0] - pan) > self.tolerance or abs(again[1] - tilt) > self.tolerance:
+            if again.distance(at) > self.tolerance:
                 out.append(self.result(check, False, value=value, code="camera.preset_moving",
-                                       detail=f"preset {n} ({role}) reported done at pan {pan} tilt {tilt}, then "
-                                              f"pan {again[0]} tilt {again[1]}", **params))
-            elif expected and (abs(pan - expected[0]) > self.tolerance or abs(tilt - expected[1]) > self.tolerance):
+                                       detail=f"preset {n} ({role}) reported done at {_where(at)}, then "
+                                              f"{_where(again)}", **params))
+            elif expected and at.distance(expected) > self.tolerance:
                 out.append(self.result(check, False, value=value, code="camera.preset_off",
-                                       detail=f"preset {n} ({role}) landed at pan {pan} tilt {tilt}, stored at pan "
-                                              f"{expected[0]} tilt {expected[1]} (tolerance {self.tolerance})",
-                                       **params))
+                                       detail=f"preset {n} ({role}) landed at {_where(at)}, stored at "
+                                              f"{_where(expected)} (tolerance {self.tolerance:g})", **params))
             else:
                 out.append(self.result(check, True, value=value, code="camera.preset",
-                                       detail=f"preset {n} ({role}) recalled to pan {pan} tilt {tilt}", **params))
+                                       detail=f"preset {n} ({role}) recalled to {_where(at)}", **params))
                 out.extend(self._picture_checks(check, role, ctx))
         if before is not None:
             try:   # put the camera back where the technician left it
-                cam.move_absolute(*before[0], speed=0x18)
-                cam.zoom_to(before[1])
+                cam.move_to(before.pan, before.tilt, before.zoom, speed=1.0)
             except DeviceError as exc:
                 log.warning("camera %s: could not return to its position after the self-test: %s", self.id, exc)
         return out

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from vksroom.controller.devices import CheckContext, DeviceAdapter
 from vksroom.controller.model import CheckResult
-from vksroom.drivers.codec import Codec, make_codec
+from vksroom.drivers.codec import Codec
 from vksroom.drivers.errors import DeviceError, TransportClosed
 
 POLL_TIMEOUT_S = 1.5     # a silent codec is seen lost within 3 s at 1 s polling
@@ -24,6 +24,12 @@ TEST_CALL_CODES = {
     "ended": "codec.test_call.ended", "cancelled": "codec.test_call.cancelled",
     "hangup_failed": "codec.test_call.hangup_failed",
 }
+
+
+def check_options(table: dict, path: str) -> list[str]:
+    """A codec's own config rules (the config check calls them through its kind)."""
+    return [f"{path}.{key}: must be > 0 and <= 600, got {table[key]}"
+            for key in ("connect_timeout_s", "hold_s") if key in table and not 0 < table[key] <= 600]
 
 
 class CodecAdapter(DeviceAdapter):
@@ -39,7 +45,7 @@ class CodecAdapter(DeviceAdapter):
             settings = {k: opts[k] for k in ("username", "password", "baud") if k in opts}
             if self.cfg.model == "poly":
                 settings.pop("username", None)
-            self.codec = make_codec(self.cfg.model, self.cfg.url, timeout=POLL_TIMEOUT_S, **settings)
+            self.codec = self.factory()(self.cfg.model, self.cfg.url, timeout=POLL_TIMEOUT_S, **settings)
         return self.codec
 
     def connect(self) -> None:

@@ -119,6 +119,17 @@ def test_all_mistakes_are_reported_at_once():
     assert len(info.value.errors) == 3
 
 
+def test_a_devices_own_rules_are_reported_with_its_other_mistakes():
+    with pytest.raises(ConfigInvalid) as info:
+        parse({"room": {"court_id": "x", "courtroom": "1"},
+               "devices": {"cam": {"type": "camera", "url": "ftp://x", "presets": {"judge": 300}, "tolerance": 2.5},
+                           "dsp": {"type": "dsp", "model": "shure", "url": "tcp://h:1", "label": "",
+                                   "channels": {"a": {"index": 0}}}}})
+    assert [e.split(":")[0] for e in info.value.errors] == [
+        "devices.cam.url", "devices.cam.presets.judge", "devices.cam.tolerance",   # the URL said once
+        "devices.dsp.label", "devices.dsp.channels.a.index"], info.value.errors
+
+
 def _cli(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "vksroom", *args], capture_output=True, text=True, timeout=60,
                           cwd=cwd)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from vksroom.drivers.camera import open_ptz
 from vksroom.drivers.visca import open_camera
 from vksroom.hil.visca_camera import CameraSimulator
 
@@ -23,17 +24,29 @@ def make_sim():
         sim.close()
 
 
-@pytest.fixture
-def make_cam():
+def _closing(opener):
+    """A fixture's body: ``make(url, **settings)`` opens a camera, closed after the test."""
     cams = []
 
     def make(url, **settings):
-        cam = open_camera(url, **settings)
+        cam = opener(url, **settings)
         cams.append(cam)
         return cam
     yield make
     for cam in cams:
         cam.close()
+
+
+@pytest.fixture
+def make_cam():
+    """VISCA's own API (VISCA units)."""
+    yield from _closing(open_camera)
+
+
+@pytest.fixture
+def make_ptz():
+    """The same cameras as the room sees them: :class:`PtzCamera`, neutral units."""
+    yield from _closing(open_ptz)
 
 
 @pytest.fixture(params=TRANSPORTS)

@@ -1,4 +1,5 @@
 """The controller's camera adapter: connect, poll, self-test checks with role presets."""
+import json
 import time
 
 import pytest
@@ -20,7 +21,7 @@ def ctx(tmp_path, seconds=10):
 @pytest.fixture
 def adapter_and_sim(make_sim, tmp_path):
     sim = make_sim("visca-ip")
-    adapter = make_adapter(sim.url, tmp_path, presets={"judge": 1, "witness": 2}, tolerance=4)
+    adapter = make_adapter(sim.url, tmp_path, presets={"judge": 1, "witness": 2}, tolerance=0.002)
     adapter.connect()
     yield adapter, sim
     adapter.close()
@@ -28,7 +29,9 @@ def adapter_and_sim(make_sim, tmp_path):
 
 def test_connect_poll_and_checks_pass(adapter_and_sim, tmp_path):
     adapter, sim = adapter_and_sim
-    assert adapter.poll() == {"power": "on", "pan": sim.pan, "tilt": sim.tilt}
+    adapter.cam.move_to(-1.0, 1.0, 0.5)                        # full left, full up, half zoom
+    assert (sim.pan, sim.tilt, sim.zoom) == (-0x08DB, 0x04B0, 0x2000)   # an EVI-D70's range, in VISCA units
+    assert adapter.poll() == {"power": "on", "pan": -1.0, "tilt": 1.0, "zoom": 0.5}
     assert [(c.check, c.ok, c.live) for c in adapter.live_checks(adapter.poll())] == [("power", True, True)]
     assert adapter.version["model"] == "0511"
     results = {r.check: r for r in adapter.checks(ctx(tmp_path))}
@@ -41,18 +44,56 @@ def test_connect_poll_and_checks_pass(adapter_and_sim, tmp_path):
 
 def test_preset_that_lands_away_from_where_it_was_stored_fails(adapter_and_sim, tmp_path, make_cam):
     adapter, sim = adapter_and_sim
-    adapter.cam.move_absolute(400, 100)
-    assert adapter.store_role("judge") == {"role": "judge", "preset": 1, "pan": 400, "tilt": 100}
-    assert adapter.recall_role("judge")["pan"] == 400
+    adapter.cam.move_to(0.25, 0.5)
+    assert adapter.store_role("judge") == {"role": "judge", "preset": 1, "pan": 0.2501, "tilt": 0.5}
+    assert adapter.recall_role("judge")["pan"] == 0.2501
+    assert sim.camera.presets[1][:2] == (567, 800)             # a quarter right, half way up, in VISCA units
     # someone re-stores preset 1 elsewhere behind our back (e.g. from the camera's remote)
-    sim.camera.presets[1] = (900, 100, 0)
+    sim.camera.presets[1] = (580, 800, 0)                      # 13 VISCA units: more than the tolerance
+    left = (sim.pan, sim.tilt, sim.zoom)
     results = {r.check: r for r in adapter.checks(ctx(tmp_path))}
     bad = results["preset_judge"]
-    assert not bad.ok and bad.code == "camera.preset_off" and "pan 900" in bad.detail
+    assert not bad.ok and bad.code == "camera.preset_off" and "landed at pan 0.2558" in bad.detail
     assert bad.sentence("ru") == "Judge camera: позиция «Судья» (№ 1) не совпадает с сохранённой"
     assert results["preset_witness"].ok
     # the self-test put the camera back where it was
-    assert (sim.pan, sim.tilt) == (400, 100)
+    assert (sim.pan, sim.tilt, sim.zoom) == left
+
+
+def test_preset_memory_written_in_visca_units_is_converted_and_still_judged(make_sim, tmp_path):
+    """A room upgraded from a version that remembered presets in VISCA units keeps its check."""
+    sim = make_sim("visca-ip")
+    (tmp_path / "camera-cam_judge.json").write_text('{"1": [400, 100]}')
+    sim.camera.presets[1] = (400, 100, 0)
+    sim.camera.presets[2] = (0, 0, 0)
+    adapter = make_adapter(sim.url, tmp_path, presets={"judge": 1, "witness": 2}, tolerance=8)  # old VISCA units
+    adapter.connect()
+    try:
+        assert adapter.tolerance == pytest.approx(8 / 0x08DB, abs=1e-6)   # the same 8 units of pan
+        assert {r.check: r.ok for r in adapter.checks(ctx(tmp_path))}["preset_judge"]
+        memory = json.loads((tmp_path / "camera-cam_judge.json").read_text())
+        assert memory["1"] == {"pan": pytest.approx(400 / 0x08DB, abs=1e-6),
+                               "tilt": pytest.approx((100 + 0x190) / 800 - 1, abs=1e-6), "zoom": 0.0}
+        sim.camera.presets[1] = (409, 100, 0)                  # 9 units away: off, as 8 units said before
+        results = {r.check: r for r in adapter.checks(ctx(tmp_path))}
+        assert results["preset_judge"].code == "camera.preset_off"
+    finally:
+        adapter.close()
+
+
+def test_a_camera_initialising_after_power_on_is_booting_not_lost(make_sim, tmp_path):
+    sim = make_sim("visca-ip", boot_s=30.0)
+    adapter = make_adapter(sim.url, tmp_path, presets={"judge": 1})
+    adapter.connect()
+    try:
+        assert adapter.poll() == {"power": "booting"}
+        [live] = adapter.live_checks(adapter.poll())
+        assert not live.ok and live.code == "camera.booting"
+        assert adapter.state()["power"] == "booting"
+        results = {r.check: r for r in adapter.checks(ctx(tmp_path))}
+        assert results["reachable"].ok and results["power"].code == "camera.booting"
+    finally:
+        adapter.close()
 
 
 def test_standby_camera_fails_power_check(adapter_and_sim, tmp_path):

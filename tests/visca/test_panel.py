@@ -63,10 +63,11 @@ def test_page_shows_state_and_role_buttons(client):
 
 def test_arrow_pad_zoom_and_recall_move_the_camera(client):
     c, sim = client
-    r = c.post("/camera/cam1/move", data={"direction": "right", "speed": "10"})
-    assert r.status_code == 200 and sim.pan == 10 * 12
+    r = c.post("/camera/cam1/move", data={"direction": "right", "speed": "10"})   # full speed: the biggest step
+    assert r.status_code == 200 and sim.pan == round(0x08DB * 0.1)         # a tenth of the half sweep
+    assert "+0.100 /" in r.get_data(as_text=True)                         # shown in the camera's range
     c.post("/camera/cam1/move", data={"direction": "up", "speed": "2"})
-    assert sim.tilt == 24
+    assert sim.tilt == round(800 * 0.1 * 0.2)
     c.post("/camera/cam1/zoom", data={"direction": "tele"})
     assert sim.zoom == 0x800
     c.post("/camera/cam1/recall/judge")
@@ -79,7 +80,7 @@ def test_store_needs_a_confirmation(client):
     page = c.post("/camera/cam1/store/witness").get_data(as_text=True)   # first press: asks
     assert "Заменить позицию «Свидетель»" in page and 2 not in sim.camera.presets
     r = c.post("/camera/cam1/store/witness", data={"confirm": "yes"})
-    assert r.status_code == 302 and sim.camera.presets[2][:2] == (-60, 0)
+    assert r.status_code == 302 and sim.camera.presets[2][:2] == (round(-0x08DB * 0.05), 0)
     assert "Позиция «Свидетель» сохранена" in c.get(r.headers["Location"]).get_data(as_text=True)
 
 
@@ -88,11 +89,20 @@ def test_bad_input_and_camera_errors_are_said_and_change_nothing(client):
     r = c.post("/camera/cam1/move", data={"direction": "sideways", "speed": "5"})
     assert r.status_code == 400 and "Judge camera: неверное значение команды" in r.get_data(as_text=True)
     assert "sideways" not in r.get_data(as_text=True) and sim.pan == 0    # the exception's text is no sentence
-    r = c.post("/camera/cam1/move", data={"direction": "up", "speed": "99"})
-    assert r.status_code == 400 and sim.tilt == 0
+    for speed in ("99", "0", "fast"):                                      # the slider goes 1..10
+        r = c.post("/camera/cam1/move", data={"direction": "up", "speed": speed})
+        assert r.status_code == 400 and sim.tilt == 0
     r = c.post("/camera/cam1/store/usher", data={"confirm": "yes"})
     assert r.status_code == 400
     sim.camera.power = "standby"
     r = c.post("/camera/cam1/recall/judge", headers={"Accept": "application/json"})
     assert r.status_code == 400 and r.get_json()["error"] == "Judge camera: команда не выполнена"
     assert "detail" not in r.get_json()          # the driver's error is for a logged-in technician only
+
+
+def test_a_camera_starting_up_is_said_to_be_starting_not_failing(client):
+    c, sim = client
+    sim.camera.boot_until = sim.camera.clock() + 30          # initialising after power-on: error 41
+    html = c.get("/camera/cam1").get_data(as_text=True)
+    assert "Запускается" in html and 'id="camera-error"' not in html
+    assert "Starting up" in c.get("/camera/cam1?lang=en").get_data(as_text=True)

@@ -22,7 +22,7 @@ class Watcher:
         self.up = threading.Event()
         self.down = threading.Event()
         self.errors: list[str] = []
-        self.powers: list[str] = []      # what each successful poll said: on | standby | booting
+        self.values: list[dict] = []
         self._stop = threading.Event()
         self._connected = False
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -34,10 +34,10 @@ class Watcher:
                 if not self._connected:
                     self.adapter.connect()
                     self._connected = True
-                power = self.adapter.poll()["power"]
-                self.powers.append(power)
+                values = self.adapter.poll()
+                self.values.append(values)
                 self.down.clear()
-                if power == "on":      # answering and initialised: usable
+                if values["power"] == "on":      # answering and initialised: usable
                     self.up.set()
             except DeviceError as exc:
                 self.errors.append(str(exc))
@@ -80,10 +80,11 @@ def test_power_cycle_lost_within_3s_back_within_5s(make_sim, tmp_path, transport
         print(f"{transport}: lost after {lost_after:.2f} s, back after {back_after:.2f} s")
         assert lost_after <= 3.0, f"loss seen after {lost_after:.2f} s"
         assert back_after <= 5.0, f"back after {back_after:.2f} s"
-        # it came back through the power-up period: seen as booting (error 41), not as lost
-        assert "booting" in watcher.powers or transport == "visca-tcp", watcher.powers
-        # usable: a role preset recalls
-        adapter.cam.move_absolute(123, 45)
+        # it came back through the power-up period: answering, but booting (error 41), then on
+        powers = [v["power"] for v in watcher.values]
+        assert "booting" in powers or transport == "visca-tcp", powers
+        # usable: a role preset stores (the command waits out the rest of the power-up)
+        adapter.cam.move_to(123 / 0x08DB, (45 + 0x190) / 800 - 1)
         adapter.store_role("judge")
     finally:
         adapter.close()

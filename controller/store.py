@@ -1,5 +1,5 @@
 """The room's durable record in SQLite: self-test runs, their check results, device
-availability transitions, and the hearing lifecycle's schedule, test-session ledger,
+availability transitions, the panel's audit of who did what, and the hearing lifecycle's schedule, test-session ledger,
 alarms, hearing record and acts. One connection shared under a lock; WAL so readers (the panel)
 never wait for the writer.
 """
@@ -42,6 +42,15 @@ CREATE TABLE IF NOT EXISTS device_log (
     available INTEGER NOT NULL,
     reason TEXT NOT NULL,
     at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS panel_audit (     -- every state-changing panel request, with its user
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    user TEXT NOT NULL,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    address TEXT NOT NULL
 );
 """
 
@@ -186,6 +195,18 @@ class Store:
         with self._lock:
             self._db.execute("INSERT INTO device_log(device, available, reason, at) VALUES (?,?,?,?)",
                              (device, int(available), reason, at or time.time()))
+
+    def audit_panel(self, user: str, method: str, path: str, status: int, address: str,
+                    at: float | None = None) -> None:
+        """Record one state-changing panel request: who, what, the answer, from where."""
+        with self._lock:
+            self._db.execute("INSERT INTO panel_audit(at, user, method, path, status, address) VALUES (?,?,?,?,?,?)",
+                             (at or time.time(), user, method, path, status, address))
+
+    def panel_audit(self, limit: int = 100) -> list[dict]:
+        """The newest panel actions first: ``{at, user, method, path, status, address}``."""
+        return self.query("SELECT at, user, method, path, status, address FROM panel_audit "
+                          "ORDER BY id DESC LIMIT ?", (limit,))
 
     def runs(self, limit: int = 20) -> list[dict]:
         with self._lock:

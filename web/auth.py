@@ -36,11 +36,6 @@ MESSAGES = {
                      "en": "Too many failed attempts: wait {seconds} s"},
 }
 
-AUDIT_SCHEMA = """CREATE TABLE IF NOT EXISTS panel_audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, user TEXT NOT NULL, method TEXT NOT NULL,
-    path TEXT NOT NULL, status INTEGER NOT NULL, address TEXT NOT NULL)"""
-
-
 def secret_key(data_dir: Path) -> bytes:
     """The session key, made once per room and kept (0600) so logins survive a restart."""
     path = Path(data_dir) / "panel-secret"
@@ -66,9 +61,6 @@ def init_app(app, controller) -> None:
     lock = threading.Lock()
     app.extensions["vksroom.auth"] = (failures, lock)
     store = getattr(controller, "store", None)
-    if store is not None:
-        with store._lock:
-            store._db.execute(AUDIT_SCHEMA)
     if not app.config["USERS"]:
         log.warning("panel: no users configured ([panel] users): anyone who reaches the panel can operate the room")
 
@@ -91,11 +83,8 @@ def init_app(app, controller) -> None:
     @app.after_request
     def _audit(response):
         if request.method in ("POST", "PUT", "DELETE") and store is not None and request.endpoint != "auth.login":
-            with store._lock:
-                store._db.execute("INSERT INTO panel_audit(at, user, method, path, status, address) "
-                                  "VALUES (?,?,?,?,?,?)", (time.time(), getattr(g, "user", None) or "-",
-                                                            request.method, request.path, response.status_code,
-                                                            request.remote_addr or "-"))
+            store.audit_panel(getattr(g, "user", None) or "-", request.method, request.path, response.status_code,
+                              request.remote_addr or "-")
         return response
 
 

@@ -52,8 +52,8 @@ def test_loss_and_return_are_announced_once_each(make_room):
     devs["codec"].up.set()
     assert room.wait_for(lambda r: r.state is RoomState.READY, 3)
     assert [(e.kind, e.data["device"]) for e in seen] == [(ev.DEVICE_FAULT, "codec"), (ev.DEVICE_RECOVERED, "codec")]
-    log = room.store._db.execute("SELECT device, available FROM device_log WHERE device='codec'").fetchall()
-    assert log[-2:] == [("codec", 0), ("codec", 1)]
+    log = room.store.query("SELECT device, available FROM device_log WHERE device='codec' ORDER BY id")
+    assert [(r["device"], r["available"]) for r in log[-2:]] == [("codec", 0), ("codec", 1)]
 
 
 def test_checks_run_in_parallel_and_a_hung_device_times_out_alone(make_room):

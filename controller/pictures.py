@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from vksroom.drivers.errors import ConfigError, DeviceTimeout
 
 if TYPE_CHECKING:     # the video stack (cv2) loads when a picture is first asked for
-    from vksroom.drivers.video.capture import Frame
+    from vksroom.drivers.video.capture import Frame, VideoSource
 
 log = logging.getLogger(__name__)
 

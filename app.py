@@ -14,8 +14,8 @@ import signal
 import socket
 import threading
 
-from vksroom.cli import UsageError
 from vksroom.controller.config import RoomConfig, load
+from vksroom.drivers.errors import UsageError
 
 log = logging.getLogger("vksroom")
 

@@ -11,6 +11,8 @@ import importlib
 import logging
 import sys
 
+from vksroom.drivers.errors import UsageError  # noqa: F401  (raised by every layer's commands; re-exported)
+
 COMMAND_MODULES = (
     "vksroom.app",                 # run, demo, selftest, config check
     "vksroom.drivers.visca.cli",   # visca URL power|on|standby|home|position|version|recall|store|move|zoom
@@ -18,10 +20,6 @@ COMMAND_MODULES = (
     "vksroom.mqtt.fleet",          # fleet watch, fleet simulate
     "vksroom.hil.runner",          # hil: the same device checks against bench hardware
 )
-
-
-class UsageError(Exception):
-    """A problem with what the user typed or configured: printed plainly, exit 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:

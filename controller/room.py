@@ -29,6 +29,7 @@ from vksroom.controller.config import RoomConfig
 from vksroom.controller.coordinator import Coordinator
 from vksroom.controller.devices import CheckContext, DeviceAdapter, adapter_for
 from vksroom.controller.model import ONLINE_CHECK, CheckResult, DeviceState, Readiness, RoomState, verdict
+from vksroom.controller.pictures import Pictures
 from vksroom.controller.store import Store
 from vksroom.drivers.errors import DeviceError
 
@@ -78,6 +79,10 @@ class Controller:
             c.name: c.resolve(self) for c in cmds.MQTT_COMMANDS.values() if c.owner == "room"}
         self.lifecycle = None
         self.watch = None
+        # The cameras' pictures for the panel: readers started when someone looks, never in a
+        # request thread.
+        self.pictures = Pictures.for_room(cfg)
+        self.attach(self.pictures)
 
     def attach(self, service, commands: dict[str, Callable[[dict], dict]] | None = None) -> None:
         """Build on the room: ``service.start()`` after the devices start, ``stop()`` before they

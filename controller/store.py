@@ -1,5 +1,5 @@
 """The room's durable record in SQLite: self-test runs, their check results, device
-availability transitions, and the hearing lifecycle's schedule, test-session ledger,
+availability transitions, the panel's audit of who did what, and the hearing lifecycle's schedule, test-session ledger,
 alarms, hearing record and acts. One connection shared under a lock; WAL so readers (the panel)
 never wait for the writer.
 """
@@ -42,6 +42,16 @@ CREATE TABLE IF NOT EXISTS device_log (
     available INTEGER NOT NULL,
     reason TEXT NOT NULL,
     at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS panel_audit (     -- every state-changing panel request, with its user
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    user TEXT NOT NULL,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    address TEXT NOT NULL,
+    action TEXT NOT NULL DEFAULT ''  -- the declared panel action (controller/commands.py)
 );
 """
 
@@ -146,6 +156,8 @@ class Store:
             columns = {r[1] for r in self._db.execute("PRAGMA table_info(check_results)")}
             if "detail" not in columns:   # a database from before a check kept its technical detail
                 self._db.execute("ALTER TABLE check_results ADD COLUMN detail TEXT NOT NULL DEFAULT ''")
+            if "action" not in {r[1] for r in self._db.execute("PRAGMA table_info(panel_audit)")}:
+                self._db.execute("ALTER TABLE panel_audit ADD COLUMN action TEXT NOT NULL DEFAULT ''")
 
     def execute(self, sql: str, params=()) -> int:
         """Run one statement; returns the new row id (INSERT) or the number of rows changed."""
@@ -186,6 +198,18 @@ class Store:
         with self._lock:
             self._db.execute("INSERT INTO device_log(device, available, reason, at) VALUES (?,?,?,?)",
                              (device, int(available), reason, at or time.time()))
+
+    def audit_panel(self, user: str, method: str, path: str, status: int, address: str, action: str = "",
+                    at: float | None = None) -> None:
+        """Record one state-changing panel request: who, what (the declared action), the answer, from where."""
+        with self._lock:
+            self._db.execute("INSERT INTO panel_audit(at, user, method, path, status, address, action) "
+                             "VALUES (?,?,?,?,?,?,?)", (at or time.time(), user, method, path, status, address, action))
+
+    def panel_audit(self, limit: int = 100) -> list[dict]:
+        """The newest panel actions first: ``{at, user, method, path, status, address, action}``."""
+        return self.query("SELECT at, user, method, path, status, address, action FROM panel_audit "
+                          "ORDER BY id DESC LIMIT ?", (limit,))
 
     def runs(self, limit: int = 20) -> list[dict]:
         with self._lock:

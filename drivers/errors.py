@@ -39,3 +39,9 @@ class DeviceNotReady(DeviceRejected):
 
 class ConfigError(ValueError):
     """A setting (URL, parameter) is wrong. Raised before anything is sent."""
+
+
+class UsageError(Exception):
+    """What was typed for one command is wrong (an argument, a port already taken): printed
+    plainly, exit 2. It lives here, at the bottom, so that the commands of every layer can
+    raise it without importing the command line (``cli.py`` maps it to the exit status)."""

@@ -87,8 +87,8 @@ def print_report(reports: list[dict]) -> None:
 
 
 def cmd_hil(args) -> int:
-    from vksroom.cli import UsageError
     from vksroom.controller.config import load
+    from vksroom.drivers.errors import UsageError
 
     cfg = load(args.config)
     unknown = set(args.device or ()) - set(cfg.devices)
@@ -119,9 +119,3 @@ def register(sub) -> None:
     p.add_argument("--polls", type=int, default=10, help="light inquiries to time per device (default 10)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(func=cmd_hil)
-
-
-if __name__ == "__main__":
-    from vksroom.cli import main
-
-    raise SystemExit(main(["hil", *__import__("sys").argv[1:]]))

@@ -46,6 +46,8 @@ class VideoStreamServer:
         self.size, self.fps, self.quality = tuple(size), float(fps), int(quality)
         self.fault, self.level = None, 2
         self.frames_made = 0
+        self.viewers = 0                 # clients reading the stream now
+        self.streams_served = 0          # connections to the stream, all told
         self._rng = np.random.default_rng(seed)
         w, h = self.size
         self._noise = [np.clip(self._rng.normal(0, sensor_noise, (h, w, 3)), -127, 127).astype(np.int16)
@@ -162,10 +164,21 @@ class VideoStreamServer:
             self._cond.wait_for(lambda: self._seq > after_seq or self._stop.is_set(), timeout)
             return self._seq, self._jpeg
 
+    def wait_viewers(self, predicate, timeout: float) -> bool:
+        """Wait until ``predicate(viewers)`` holds (a client noticed gone at its next frame)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: predicate(self.viewers), timeout)
+
+    def _viewer(self, delta: int) -> None:
+        with self._cond:
+            self.viewers += delta
+            self.streams_served += max(delta, 0)
+            self._cond.notify_all()
+
     def status(self) -> dict:
         pan, tilt, zoom = self.view_fn()
         return {"view": {"pan": pan, "tilt": tilt, "zoom": zoom}, "fault": self.fault, "level": self.level,
-                "frames": self.frames_made, "size": list(self.size), "fps": self.fps}
+                "frames": self.frames_made, "size": list(self.size), "fps": self.fps, "viewers": self.viewers}
 
     # -- HTTP
     def _handler_class(self):
@@ -210,14 +223,18 @@ class VideoStreamServer:
                 self.send_header("Cache-Control", "no-cache")
                 self.end_headers()
                 seq = 0
-                while not server._stop.is_set():
-                    new_seq, data = server._next_jpeg(seq)
-                    if new_seq == seq or data is None:
-                        continue                 # stalled: send nothing, like a dead encoder
-                    seq = new_seq
-                    self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                                     + str(len(data)).encode() + b"\r\n\r\n" + data + b"\r\n")
-                    self.wfile.flush()
+                server._viewer(+1)
+                try:
+                    while not server._stop.is_set():
+                        new_seq, data = server._next_jpeg(seq)
+                        if new_seq == seq or data is None:
+                            continue                 # stalled: send nothing, like a dead encoder
+                        seq = new_seq
+                        self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                                         + str(len(data)).encode() + b"\r\n\r\n" + data + b"\r\n")
+                        self.wfile.flush()
+                finally:
+                    server._viewer(-1)
 
         return Handler
 

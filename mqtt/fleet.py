@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 def _endpoint(url: str) -> tuple[str, int]:
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-        from vksroom.cli import UsageError
+        from vksroom.drivers.errors import UsageError
 
         raise UsageError(f"--broker {url!r}: use mqtt://HOST:PORT")
     return parts.hostname, parts.port or (8883 if parts.scheme == "mqtts" else 1883)
@@ -304,7 +304,7 @@ class Fleet:
 
 def cmd_simulate(args) -> int:
     if args.rooms < 1:
-        from vksroom.cli import UsageError
+        from vksroom.drivers.errors import UsageError
 
         raise UsageError("--rooms must be at least 1")
     fleet = Fleet(args.broker, args.rooms, args.prefix, args.court, args.interval).start()

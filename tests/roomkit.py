@@ -1,6 +1,5 @@
 """Stand-in devices for tests of room logic (imported by tests as ``roomkit``)."""
 import threading
-import time
 
 from vksroom.controller.config import parse
 from vksroom.controller.devices import DeviceAdapter
@@ -10,23 +9,28 @@ from vksroom.drivers.errors import DeviceTimeout
 class FlagDevice(DeviceAdapter):
     """A stand-in device for tests of room logic: answers while ``up`` is set; its poll reads
     ``power`` (a camera's "standby" is a live fault); ``finding`` makes its self-test fail a
-    check the poll cannot see (a preset off its place)."""
+    check the poll cannot see (a preset off its place). ``meet`` (a Barrier) holds its self-test
+    until the other devices sharing it are inside theirs: they pass it only running at once."""
 
     kind = "test"
 
-    def __init__(self, cfg, data_dir=None, check_time=0.0, hang=None):
+    def __init__(self, cfg, data_dir=None, meet=None, hang=None):
         super().__init__(cfg, data_dir)
         self.up = threading.Event()
         self.up.set()
-        self.check_time = check_time
+        self.meet = meet
         self.hang = hang
-        self.checked_at = None
+        self.checking = False        # inside its self-test now
         self.power = "on"
         self.finding = None          # a failing self-test check's name, or None
-        self.polls = 0
+        self.polls = 0               # polls answered
+        self.attempts = 0            # connections tried, answered or not
         self.polled = threading.Condition()
 
     def connect(self):
+        with self.polled:
+            self.attempts += 1
+            self.polled.notify_all()
         if not self.up.is_set():
             raise DeviceTimeout(f"{self.id} gave no answer within 0.2 s")
 
@@ -41,21 +45,26 @@ class FlagDevice(DeviceAdapter):
         ok = values.get("power") == "on"
         return [self.live("power", ok, "camera.power" if ok else "camera.standby")]
 
-    def wait_polls(self, n, timeout=10.0):
-        """Wait until ``n`` more polls have been made."""
+    def wait_polls(self, n, timeout=10.0, counter="polls"):
+        """Wait until ``n`` more polls (``counter="attempts"``: connections tried) have been made."""
         with self.polled:
-            goal = self.polls + n
-            assert self.polled.wait_for(lambda: self.polls >= goal, timeout), f"{self.id}: {self.polls} polls"
+            goal = getattr(self, counter) + n
+            assert self.polled.wait_for(lambda: getattr(self, counter) >= goal, timeout), \
+                f"{self.id}: {getattr(self, counter)} {counter}"
 
     def checks(self, ctx):
-        self.checked_at = time.monotonic()
-        if self.hang is not None:
-            self.hang.wait(10)
-        time.sleep(self.check_time)  # stands for the device's own response time
-        results = [self.result("power", self.power == "on", "", self.power)]
-        if self.finding:
-            results.append(self.result(self.finding, False, code="camera.preset_off"))
-        return results
+        self.checking = True
+        try:
+            if self.hang is not None:
+                self.hang.wait(10)
+            if self.meet is not None:
+                self.meet.wait()
+            results = [self.result("power", self.power == "on", "", self.power)]
+            if self.finding:
+                results.append(self.result(self.finding, False, code="camera.preset_off"))
+            return results
+        finally:
+            self.checking = False
 
 
 

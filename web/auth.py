@@ -43,9 +43,6 @@ MESSAGES = {
                      "en": "Too many failed attempts: wait {seconds} s"},
 }
 
-AUDIT_SCHEMA = """CREATE TABLE IF NOT EXISTS panel_audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, user TEXT NOT NULL, method TEXT NOT NULL,
-    path TEXT NOT NULL, status INTEGER NOT NULL, address TEXT NOT NULL, action TEXT NOT NULL DEFAULT '')"""
 NOT_ACTIONS = {"auth.login", "auth.logout"}   # state-changing requests that act on no room
 
 
@@ -74,11 +71,6 @@ def init_app(app, controller) -> None:
     lock = threading.Lock()
     app.extensions["vksroom.auth"] = (failures, lock)
     store = getattr(controller, "store", None)
-    if store is not None:
-        with store._lock:
-            store._db.execute(AUDIT_SCHEMA)
-            if "action" not in {r[1] for r in store._db.execute("PRAGMA table_info(panel_audit)")}:
-                store._db.execute("ALTER TABLE panel_audit ADD COLUMN action TEXT NOT NULL DEFAULT ''")
     if not app.config["USERS"]:
         log.warning("panel: no users configured ([panel] users): anyone who reaches the panel can operate the room")
 
@@ -104,12 +96,9 @@ def init_app(app, controller) -> None:
     @app.after_request
     def _audit(response):
         if request.method in ("POST", "PUT", "DELETE") and store is not None and request.endpoint != "auth.login":
-            with store._lock:
-                action = getattr(g, "action", None)
-                store._db.execute("INSERT INTO panel_audit(at, user, method, path, status, address, action) "
-                                  "VALUES (?,?,?,?,?,?,?)", (time.time(), getattr(g, "user", None) or "-",
-                                                              request.method, request.path, response.status_code,
-                                                              request.remote_addr or "-", action.name if action else ""))
+            action = getattr(g, "action", None)
+            store.audit_panel(getattr(g, "user", None) or "-", request.method, request.path, response.status_code,
+                              request.remote_addr or "-", action.name if action else "")
         return response
 
 

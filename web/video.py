@@ -3,7 +3,9 @@ score drawn over it, judged against the chosen preset's references, and "store a
 reference" (POST, confirmed in the browser; a black, dark or blurred picture is refused
 unless the technician confirms once more).
 
-Cameras are the configured devices of type ``camera`` with a ``video`` URL.
+Cameras are the configured devices of type ``camera`` with a ``video`` URL. The pictures
+come from the controller's picture service (``controller.pictures``), which owns the
+cameras' readers: a request only waits, at most PICTURE_WAIT_S, for a fresh frame.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ log = logging.getLogger(__name__)
 NAV = ("nav.video", "video.page")
 bp = Blueprint("video", __name__)
 
-GRAB_TIMEOUT_S = 5.0
+PICTURE_WAIT_S = 5.0           # the longest a request waits for a camera's picture
 SNAPSHOT_EDGE = 960            # the drawn snapshot's long edge
 SUSPECT = ("black", "dark", "blur", "frozen")   # a reference showing these is refused once
 
@@ -98,14 +100,9 @@ def _preset(cam) -> str:
 
 
 def grab(cam) -> np.ndarray:
-    """A fresh picture from the camera's video URL (the first frame is skipped: a stream
-    may start with a stale one). Raises DeviceError."""
-    from vksroom.drivers.video.capture import VideoSource
-
-    with VideoSource(cam.options["video"], open_timeout_s=GRAB_TIMEOUT_S, read_timeout_s=GRAB_TIMEOUT_S,
-                     name=cam.id) as src:
-        src.grab(GRAB_TIMEOUT_S)
-        return src.grab(GRAB_TIMEOUT_S).image
+    """A picture of the camera read after this request began, from the controller's picture
+    service. Raises DeviceError (no picture) or BadFrame."""
+    return _controller().pictures.picture(cam.id, PICTURE_WAIT_S).image
 
 
 def draw(image: np.ndarray, verdict: Verdict, lang: str) -> np.ndarray:

@@ -19,16 +19,10 @@ from pathlib import Path
 
 import cv2
 
-from vksroom.drivers.errors import DeviceError, TransportError
+from vksroom.drivers.errors import DeviceError, TransportError, UsageError
 from vksroom.drivers.video.quality import BAD_BELOW, CHECKS, Analyzer, BadFrame, Check, Reference, Verdict
 
 DEFAULT_DATA_DIR = os.environ.get("VKSROOM_DATA_DIR", "/var/lib/vksroom")
-
-
-def _usage(msg: str):
-    from vksroom.cli import UsageError
-
-    return UsageError(msg)
 
 
 def load_references(specs) -> list[Reference]:
@@ -73,7 +67,7 @@ def check_path(path: str, references=(), rate_hz: float = 2.0, max_seconds: floa
 
 def cmd_check_frame(args) -> int:
     if args.rate <= 0 or args.seconds <= 0:
-        raise _usage("--rate and --seconds must be positive")
+        raise UsageError("--rate and --seconds must be positive")
     try:
         refs = load_references(args.reference)
         verdict = check_path(args.path, refs, args.rate, args.seconds)
@@ -124,7 +118,7 @@ def cmd_reference_add(args) -> int:
         print(f"vks-room reference: {exc}", file=sys.stderr)
         return 1
     except ValueError as exc:       # ConfigError: bad camera/preset/label name
-        raise _usage(str(exc)) from None
+        raise UsageError(str(exc)) from None
     print(f"stored {path}")
     return 0
 
@@ -135,7 +129,7 @@ def cmd_reference_list(args) -> int:
     try:
         rows = ReferenceStore(args.data_dir).list(args.camera)
     except ValueError as exc:
-        raise _usage(str(exc)) from None
+        raise UsageError(str(exc)) from None
     if args.json:
         print(json.dumps(rows))
     for r in rows if not args.json else ():

@@ -56,7 +56,7 @@ def _run(cam, action: str, nums: list[int]) -> dict:
 
 
 def _settings(pairs: list[str]) -> dict:
-    from vksroom.cli import UsageError
+    from vksroom.drivers.errors import UsageError
 
     out = {}
     for pair in pairs:
@@ -75,8 +75,7 @@ def _settings(pairs: list[str]) -> dict:
 
 
 def cmd_visca(args) -> int:
-    from vksroom.cli import UsageError
-    from vksroom.drivers.errors import ConfigError, DeviceError
+    from vksroom.drivers.errors import ConfigError, DeviceError, UsageError
     from vksroom.drivers.visca import open_camera
 
     want, _ = ACTIONS[args.action]

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from textkit import problems
 from vksroom.controller.acts import Acts, render
-from vksroom.controller.store import LIFECYCLE_SCHEMA, Store
+from vksroom.controller.store import Store
 
 DRIVER = "[Errno 5] Input/output error: '/tmp/tmpq1w2e3/ttyCODEC'; Traceback: argument must be an int, or have a " \
          "fileno() method"
@@ -60,7 +60,6 @@ def day_facts(**changes) -> dict:
 @pytest.fixture
 def acts(tmp_path):
     store = Store(tmp_path / "room.sqlite3")
-    store._db.executescript(LIFECYCLE_SCHEMA)
     yield Acts(store, lambda: 1741599600.0, SimpleNamespace(data_dir=str(tmp_path)))
     store.close()
 

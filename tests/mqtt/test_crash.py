@@ -39,10 +39,8 @@ def test_lost_is_seen_within_one_and_a_half_keepalive_after_kill9(broker, listen
         read_until(proc, "ready")
         sub = listeners(broker.url, ["vks/almaty-01/101/lifecycle"])
         sub.wait_for(lambda li: li.docs() and li.docs()[-1]["state"] == "ready")
-        killed = time.monotonic()
         os.kill(proc.pid, signal.SIGKILL)
-        sub.wait_for(lambda li: li.docs()[-1]["state"] == "lost", timeout=keepalive * 1.5)
-        assert time.monotonic() - killed <= keepalive * 1.5
+        sub.wait_for(lambda li: li.docs()[-1]["state"] == "lost", timeout=keepalive * 1.5)   # raises if not
     finally:
         proc.kill()
         proc.wait()

@@ -1,12 +1,18 @@
-"""The panel's camera page through Flask's test client, against a real simulated camera
-streaming MJPEG on loopback."""
+"""The panel's camera page through Flask's test client (and waitress), against a real
+simulated camera streaming MJPEG on loopback; the picture service that owns the readers."""
+import socket
+import threading
+import urllib.error
+import urllib.request
 from types import SimpleNamespace
 
 import cv2
 import numpy as np
 import pytest
+import waitress.server
 
 from vksroom.controller.config import parse
+from vksroom.controller.pictures import Pictures
 from vksroom.drivers.video.references import ReferenceStore
 from vksroom.hil.scene import JUDGE_VIEW, OVERVIEW, Courtroom
 from vksroom.hil.video_stream import VideoStreamServer
@@ -25,7 +31,24 @@ def camera():
 
 
 @pytest.fixture()
-def client(camera, tmp_path):
+def panel(tmp_path):
+    """``panel(cfg, **pictures_settings)``: the panel's app around a controller that has the
+    room's picture service (stopped after the test)."""
+    services = []
+
+    def make(cfg, **settings):
+        pictures = Pictures.for_room(cfg)
+        for name, value in settings.items():
+            setattr(pictures, name, value)
+        services.append(pictures)
+        return create_app(SimpleNamespace(cfg=cfg, data_dir=tmp_path, pictures=pictures), {"TESTING": True})
+    yield make
+    for pictures in services:
+        pictures.stop()
+
+
+@pytest.fixture()
+def client(camera, tmp_path, panel):
     camera.aim["view"] = JUDGE_VIEW
     camera.set_fault(None)
     cfg = parse({
@@ -36,8 +59,7 @@ def client(camera, tmp_path):
             "cam2": {"type": "camera", "url": "visca-ip://127.0.0.2"},           # no video: not shown
         },
     })
-    controller = SimpleNamespace(cfg=cfg, data_dir=tmp_path)
-    return create_app(controller, {"TESTING": True}).test_client()
+    return panel(cfg).test_client()
 
 
 def test_page_lists_cameras_with_video_in_each_language(client):
@@ -92,16 +114,77 @@ def test_bad_requests_change_nothing(client, tmp_path):
     assert not (tmp_path / "video").exists() or ReferenceStore(tmp_path).list() == []
 
 
-def test_no_picture_says_so(tmp_path):
-    cfg = parse({"room": {"court_id": "a", "courtroom": "1", "data_dir": str(tmp_path)},
-                 "devices": {"cam1": {"type": "camera", "url": "visca-ip://127.0.0.1",
-                                      "video": "http://127.0.0.1:9/video.mjpg"}}})
-    import vksroom.web.video as video
-    old, video.GRAB_TIMEOUT_S = video.GRAB_TIMEOUT_S, 0.5
+def one_camera(tmp_path, video_url):
+    return parse({"room": {"court_id": "a", "courtroom": "1", "data_dir": str(tmp_path)},
+                  "devices": {"cam1": {"type": "camera", "url": "visca-ip://127.0.0.1", "video": video_url}}})
+
+
+def test_no_picture_says_so(tmp_path, panel, monkeypatch):
+    monkeypatch.setattr("vksroom.web.video.PICTURE_WAIT_S", 0.5)
+    client = panel(one_camera(tmp_path, "http://127.0.0.1:9/video.mjpg")).test_client()
+    resp = client.get("/video/cam1/snapshot.jpg?lang=en")
+    assert resp.status_code == 503 and resp.get_data(as_text=True) == "Camera: no picture"
+    assert "no picture" not in client.get("/video/cam1/snapshot.jpg?lang=ru").get_data(as_text=True)
+
+
+class StalledCamera:
+    """A camera whose stream never answers: it accepts connections and sends nothing back."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/video.mjpg"
+        self.connections: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                self.connections.append(self.sock.accept()[0])
+            except OSError:
+                return
+
+    def close(self):
+        self.sock.close()
+        for conn in self.connections:
+            conn.close()
+
+
+def test_a_stalled_camera_does_not_hold_the_panels_request_thread(tmp_path, panel, monkeypatch):
+    """The panel answers "no picture" in its own time, though the camera's stream would keep a
+    reader waiting far longer than this test runs, and one reader serves every look."""
+    camera = StalledCamera()
+    monkeypatch.setattr("vksroom.web.video.PICTURE_WAIT_S", 0.5)
+    app = panel(one_camera(tmp_path, camera.url), open_timeout_s=600.0, read_timeout_s=600.0)
+    server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=1)   # one thread only
+    threading.Thread(target=server.run, daemon=True).start()
+    base = f"http://127.0.0.1:{server.effective_port}"
     try:
-        client = create_app(SimpleNamespace(cfg=cfg, data_dir=tmp_path), {"TESTING": True}).test_client()
-        resp = client.get("/video/cam1/snapshot.jpg?lang=en")
-        assert resp.status_code == 503 and resp.get_data(as_text=True) == "Camera: no picture"
-        assert "no picture" not in client.get("/video/cam1/snapshot.jpg?lang=ru").get_data(as_text=True)
+        for _ in range(3):
+            with pytest.raises(urllib.error.HTTPError) as answer:
+                urllib.request.urlopen(f"{base}/video/cam1/snapshot.jpg?lang=en", timeout=30)
+            assert answer.value.code == 503 and answer.value.read().decode() == "Camera: no picture"
+        with urllib.request.urlopen(f"{base}/video?lang=en", timeout=30) as page:     # the thread is free
+            assert page.status == 200
+        assert len(camera.connections) == 1          # the service's one reader, not one per request
     finally:
-        video.GRAB_TIMEOUT_S = old
+        server.close()
+        camera.close()
+
+
+def test_one_reader_while_someone_looks_stopped_when_nobody_does(camera, tmp_path):
+    camera.set_fault(None)
+    assert camera.wait_viewers(lambda n: n == 0, 10)        # the other tests' readers are gone
+    served = camera.streams_served
+    pictures = Pictures({"cam1": camera.url}, idle_s=0.3)
+    try:
+        first = pictures.picture("cam1", 5.0)
+        second = pictures.picture("cam1", 5.0)
+        assert second.seq > first.seq and pictures.reading() == ["cam1"]
+        assert camera.streams_served == served + 1            # one connection for both looks
+        assert camera.wait_viewers(lambda n: n == 0, 10)     # nobody looked for idle_s: released
+        assert pictures.reading() == []
+        assert pictures.picture("cam1", 5.0).image.shape == (360, 640, 3)    # a new look starts it again
+        assert camera.streams_served == served + 2
+    finally:
+        pictures.stop()
+    assert camera.wait_viewers(lambda n: n == 0, 10)

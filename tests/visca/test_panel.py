@@ -1,14 +1,12 @@
 """The camera page: state, arrow pad, zoom, role presets, store behind a confirmation."""
 import pytest
+from flask import Flask
+from jinja2 import ChoiceLoader, DictLoader
 
-i18n = pytest.importorskip("vksroom.web.i18n")   # the panel's catalogue (the lead's web layer)
-
-from flask import Flask  # noqa: E402
-from jinja2 import ChoiceLoader, DictLoader  # noqa: E402
-
-from vksroom.controller.config import DeviceConfig  # noqa: E402
-from vksroom.controller.devices import adapter_for  # noqa: E402
-from vksroom.web import camera as camera_page  # noqa: E402
+from vksroom.controller.config import DeviceConfig
+from vksroom.controller.devices import adapter_for
+from vksroom.web import camera as camera_page
+from vksroom.web import i18n
 
 BASE = "<html><body>{% block content %}{% endblock %}</body></html>"
 

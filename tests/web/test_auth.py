@@ -6,6 +6,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from vksroom.controller.model import RoomState
+from vksroom.controller.store import Store
 from vksroom.web import create_app
 
 
@@ -38,8 +39,11 @@ def test_login_then_act_is_recorded_with_the_user(client, room):
     ok = client.post("/login?next=/hearings", data={"user": "tech-ivanov", "password": "correct horse"})
     assert ok.status_code == 303 and ok.headers["Location"].endswith("/hearings")
     assert client.post("/selftest", headers={"Accept": "application/json"}).status_code == 202
-    audit = room.store._db.execute("SELECT user, method, path, action FROM panel_audit").fetchall()
-    assert ("tech-ivanov", "POST", "/selftest", "selftest.run") in audit      # the action, as declared
+    assert {"user": "tech-ivanov", "method": "POST", "path": "/selftest", "status": 202,
+            "action": "selftest.run"}.items() <= room.store.panel_audit(1)[0].items()   # the action, as declared
+    reopened = Store(room.store.path)                    # as after a restart
+    assert reopened.panel_audit(1)[0]["user"] == "tech-ivanov"
+    reopened.close()
     client.post("/logout")
     assert client.post("/selftest", headers={"Accept": "application/json"}).status_code == 401
 

@@ -89,10 +89,8 @@ def test_slow_replies_within_the_timeout_still_work(cisco_sim, codec):
 
 def test_too_slow_reply_is_a_timeout_naming_the_request(cisco_sim, codec):
     cisco_sim.reply_delay = 2.5
-    t0 = time.monotonic()
     with pytest.raises(DeviceTimeout, match="xStatus Call"):
-        codec.refresh()
-    assert time.monotonic() - t0 < 2.0
+        codec.refresh()                # a timeout, so given up before the reply came at 2.5 s
     cisco_sim.reply_delay = 0
     assert _until_ok(codec.refresh, 6)["connected"]     # the late reply does not confuse the next one
 
@@ -106,9 +104,7 @@ def test_silent_codec_is_seen_lost_within_3s_at_1s_polling_and_recovers(cisco_si
         adapter.poll()                 # a poll started right away fails within its 1.5 s timeout
     assert time.monotonic() - t0 < 3
     cisco_sim.silent = False
-    t1 = time.monotonic()
-    _until_ok(lambda: (adapter.connect(), adapter.poll()), 5)
-    assert time.monotonic() - t1 < 5
+    _until_ok(lambda: (adapter.connect(), adapter.poll()), 5)     # back within 5 s
 
 
 def test_three_silent_requests_reopen_the_link_and_set_up_again(cisco_sim, closing):
@@ -155,12 +151,9 @@ def test_tesira_garbage_and_unplug_during_meters(closing):
     sim.send_overlong(8000, terminated=False)
     assert _until_ok(lambda: dsp.get_mute(1), 5) is False
     sim.unplug()
-    t0 = time.monotonic()
     assert dsp.line.wait_lost(3)
-    assert time.monotonic() - t0 < 3
     sim.replug()
-    t1 = time.monotonic()
-    assert dsp.line.wait_ready(5) and time.monotonic() - t1 < 5
+    assert dsp.line.wait_ready(5)
     with dsp._cond:
         dsp._samples[2].clear()
     assert dsp.wait_samples(3, 3)

@@ -92,8 +92,6 @@ def test_unplug_seen_within_3s_and_usable_within_5s_of_return(cisco_sim, cisco_a
             break
         assert time.monotonic() - t0 < 3, "loss not seen within 3 s"
         adapter.codec.line.wait_ready(0)   # no sleep needed: the pty hang-up is seen at once
-    lost_after = time.monotonic() - t0
-    assert lost_after < 3
     cisco_sim.replug()
     t1 = time.monotonic()
     adapter.connect()      # what the coordinator does after a loss; no operator

@@ -142,11 +142,9 @@ def test_meter_stream_resumes_after_unplug(audio_sim, dsp_adapter):
     assert dev.line.wait_lost(3)
     audio_sim.replug()
     assert dev.line.wait_ready(5)
-    t = time.monotonic()
     with dev._cond:
         dev._samples[1].clear()
-    assert dev.wait_samples(3, 3), "meters did not resume on the new session"
-    assert time.monotonic() - t < 3
+    assert dev.wait_samples(3, 3), "meters did not resume on the new session within 3 s"
 
 
 @pytest.mark.parametrize("table, words", [

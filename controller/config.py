@@ -311,7 +311,7 @@ def parse(data: dict, source: str = "") -> RoomConfig:
 
     g = c.table(top.get("gpio", {}), "gpio", {"status_red": int, "status_green": int, "status_blue": int,
                                               "buzzer": int, "button": int, "relays": dict})
-    pins = {}
+    pins: dict[int, list[str]] = {}
     for key, value in g.items():
         if key == "relays":
             for dev_id, pin in value.items():

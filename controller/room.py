@@ -19,7 +19,7 @@ import queue
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from vksroom.controller.texts import Refused
 from vksroom.controller import commands as cmds
@@ -32,6 +32,10 @@ from vksroom.controller.model import ONLINE_CHECK, CheckResult, DeviceState, Rea
 from vksroom.controller.pictures import Pictures
 from vksroom.controller.store import Store
 from vksroom.drivers.errors import DeviceError
+
+if TYPE_CHECKING:   # built on the room by assemble.build_room; the room imports neither
+    from vksroom.controller.lifecycle import Lifecycle
+    from vksroom.controller.watch import HearingWatch
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +81,8 @@ class Controller:
         # The room's own commands, as controller/commands.py declares them.
         self._handlers: dict[str, Callable[[dict], dict]] = {
             c.name: c.resolve(self) for c in cmds.MQTT_COMMANDS.values() if c.owner == "room"}
-        self.lifecycle = None
-        self.watch = None
+        self.lifecycle: Lifecycle | None = None     # set by assemble.build_room
+        self.watch: HearingWatch | None = None
         # The cameras' pictures for the panel: readers started when someone looks, never in a
         # request thread.
         self.pictures = Pictures.for_room(cfg)
@@ -175,9 +179,10 @@ class Controller:
         with self._changed:
             finished = self._changed.wait_for(
                 lambda: self._last_run is not None and self._last_run["run_id"] == run_id, timeout)
-        if not finished:
+        run = self._last_run
+        if not finished or run is None:
             raise TimeoutError(f"self-test {run_id} did not finish within {timeout:.0f} s")
-        return self._last_run
+        return run
 
     def command(self, name: str, args: dict) -> dict:
         """A command from the centre or the panel, its arguments checked against its declaration
@@ -277,15 +282,16 @@ class Controller:
         was = self._link.get(dev_id)
         adapter = self._adapters[dev_id]
         if available:
-            self._link[dev_id] = adapter.live(LINK, True, "device.link")
+            link = adapter.live(LINK, True, "device.link")
             # A failure that only said "could not reach it" is superseded by its return.
             self._checks[dev_id] = tuple(c for c in self._checks[dev_id] if c.check not in STALE_WHEN_BACK)
         else:
-            self._link[dev_id] = dataclasses.replace(adapter.live(LINK, False, "device.unreachable"), detail=detail)
+            link = dataclasses.replace(adapter.live(LINK, False, "device.unreachable"), detail=detail)
+        self._link[dev_id] = link
         if was is None or was.ok != available:
             self.store.log_device(dev_id, available, detail, self.clock())
             if was is not None or not available:
-                self._announce_check(dev_id, self._link[dev_id])
+                self._announce_check(dev_id, link)
         before = {c.check: c for c in self._live[dev_id]}
         for c in live:
             old = before.get(c.check)

@@ -163,7 +163,7 @@ class Store:
         """Run one statement; returns the new row id (INSERT) or the number of rows changed."""
         with self._lock:
             cur = self._db.execute(sql, params)
-            return int(cur.lastrowid) if sql.lstrip().upper().startswith("INSERT") else cur.rowcount
+            return _new_id(cur) if sql.lstrip().upper().startswith("INSERT") else cur.rowcount
 
     def query(self, sql: str, params=()) -> list[dict]:
         """Rows as dicts keyed by column name."""
@@ -180,7 +180,7 @@ class Store:
         with self._lock:
             cur = self._db.execute("INSERT INTO selftest_runs(trigger, started_at) VALUES (?, ?)",
                                    (trigger, at or time.time()))
-            return int(cur.lastrowid)
+            return _new_id(cur)
 
     def finish_run(self, run_id: int, state: str, reasons: list[str], results: list[CheckResult],
                    at: float | None = None) -> None:
@@ -225,3 +225,9 @@ class Store:
             return [CheckResult(r[0], r[1], bool(r[2]), r[3], json.loads(r[4]) if r[4] else None, r[5] or "",
                                 json.loads(r[6]) if r[6] else {}, r[7] or 0.0, r[8], detail=r[9] or "")
                     for r in cur.fetchall()]
+
+
+def _new_id(cur: sqlite3.Cursor) -> int:
+    if cur.lastrowid is None:
+        raise sqlite3.DatabaseError("the insert made no row")
+    return int(cur.lastrowid)

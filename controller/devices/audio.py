@@ -17,6 +17,7 @@ for Tesira, ``blocks`` (instance tags).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from vksroom.controller.devices import CheckContext, DeviceAdapter
 from vksroom.controller.model import CheckResult
@@ -44,7 +45,9 @@ class Channel:
 def parse_channels(table: dict, path: str = "channels") -> dict[str, Channel]:
     """Validate the channel table; raises ConfigError naming every problem."""
     allowed = CHANNEL_KEYS
-    errors, out, used = [], {}, {}
+    errors: list[str] = []
+    out: dict[str, Channel] = {}
+    used: dict[int, str] = {}
     if not isinstance(table, dict) or not table:
         raise ConfigError(f"{path}: name at least one channel, e.g. [..channels.judge] index = 1")
     for name, spec in table.items():
@@ -53,7 +56,7 @@ def parse_channels(table: dict, path: str = "channels") -> dict[str, Channel]:
             errors.append(f"{p}: must be a table with at least 'index'")
             continue
         for key, value in spec.items():
-            types = allowed.get(key)
+            types: Any = allowed.get(key)
             if types is None:
                 errors.append(f"{p}.{key}: unknown key (allowed: {', '.join(sorted(allowed))})")
             elif (isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,))) \
@@ -68,7 +71,7 @@ def parse_channels(table: dict, path: str = "channels") -> dict[str, Channel]:
             used[index] = name
         if not 0 <= spec.get("min_active", 0.1) <= 1:
             errors.append(f"{p}.min_active: must be 0..1")
-        if errors:
+        if errors or not isinstance(index, int):
             continue
         out[name] = Channel(name, index, **{k: v for k, v in spec.items() if k != "index"})
     if errors:

@@ -31,6 +31,7 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from vksroom.controller.devices import CheckContext, DeviceAdapter
 from vksroom.controller.model import CheckResult
@@ -126,15 +127,16 @@ class CameraAdapter(DeviceAdapter):
         native, self._native_tolerance = self._native_tolerance, None
         if native is None:
             return
-        step, zero = self.cam.from_native(native, native), self.cam.from_native(0, 0)
-        if step is not None:
+        cam = self._camera()
+        step, zero = cam.from_native(native, native), cam.from_native(0, 0)
+        if step is not None and zero is not None:
             self.tolerance = round(min(step.pan - zero.pan, step.tilt - zero.tilt), 6)
         log.warning("camera %s: tolerance %d is in the camera's own units (an older config); read as %g of its "
                     "range: write tolerance = %g", self.id, native, self.tolerance, self.tolerance)
 
     def poll(self) -> dict:
         cam = self._camera()
-        values = {"power": _power(cam)}
+        values: dict[str, object] = {"power": _power(cam)}
         if values["power"] == "on":
             try:
                 p = cam.position()
@@ -145,7 +147,7 @@ class CameraAdapter(DeviceAdapter):
         return values
 
     def live_checks(self, values: dict) -> list[CheckResult]:
-        power = values.get("power")
+        power = str(values.get("power") or "")
         code = {"on": "camera.power", "booting": "camera.booting"}.get(power, "camera.standby")
         return [self.live("power", power == "on", code, power=power)]
 
@@ -318,7 +320,7 @@ class CameraAdapter(DeviceAdapter):
         return str(ReferenceStore(self.data_dir).add(self.id, role, frame, label=label, source="camera"))
 
     def _preset_checks(self, cam: PtzCamera, ctx: CheckContext) -> list[CheckResult]:
-        out = []
+        out: list[CheckResult] = []
         if not self.roles:
             return out
         memory = self._memory()
@@ -328,7 +330,7 @@ class CameraAdapter(DeviceAdapter):
             before = None
         for role, n in self.roles.items():
             check = f"preset_{role}"
-            params = {"role": role_label(role), "preset": n}
+            params: dict[str, Any] = {"role": role_label(role), "preset": n}
             if ctx.cancelled.is_set() or ctx.remaining() <= 0:
                 out.append(self.result(check, False, code="camera.preset_skipped", **params))
                 continue

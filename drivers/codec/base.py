@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Callable
 
-from vksroom.drivers.errors import DeviceError
+from vksroom.drivers.errors import DeviceError, DeviceRejected
 from vksroom.drivers.line import LineClient, LineDevice
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,10 @@ class Codec(LineDevice, ABC):
 
 
     # --- what every model implements -------------------------------------------------
+
+    def refresh_diagnostics(self) -> list[dict]:
+        """Read the codec's diagnostics anew; a model whose API reports none refuses."""
+        raise DeviceRejected(f"{self.model} reports no diagnostics over its API", code="unsupported")
 
     @abstractmethod
     def refresh(self) -> dict:

@@ -142,6 +142,7 @@ class Camera:
         w = self.where
         if w["scheme"] == "visca-ip":
             local = int(settings.get("local_port", 0))
+            transport: UdpTransport | SharedUdpTransport
             if settings.get("shared_socket", True):
                 transport = SharedUdpTransport(w["host"], w["port"], local)
             else:
@@ -342,7 +343,7 @@ class Camera:
 
     def state(self) -> dict:
         """Power, and position/zoom when on: what a panel shows."""
-        out = {"power": self.power()}
+        out: dict[str, object] = {"power": self.power()}
         if out["power"] == "on":
             out["pan"], out["tilt"] = self.position()
             out["zoom"] = self.zoom_position()

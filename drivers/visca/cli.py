@@ -58,7 +58,7 @@ def _run(cam, action: str, nums: list[int]) -> dict:
 def _settings(pairs: list[str]) -> dict:
     from vksroom.drivers.errors import UsageError
 
-    out = {}
+    out: dict[str, object] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
@@ -70,7 +70,8 @@ def _settings(pairs: list[str]) -> dict:
             except ValueError:
                 continue
         else:
-            out[key] = {"true": True, "false": False}.get(value.lower(), value)
+            low = value.lower()
+            out[key] = (low == "true") if low in ("true", "false") else value
     return out
 
 

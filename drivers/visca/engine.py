@@ -120,7 +120,10 @@ class Engine:
                 if reply.kind == "completion" and reply.data:    # the usual answer, at once
                     self.stats["sent"] += 1
                     return reply.data
-            return self._patiently(pkt, what, True, True, inquiry=True, first=first).reply.data
+            answer = self._patiently(pkt, what, True, True, inquiry=True, first=first).reply
+            if answer is None:
+                raise ProtocolError(f"{what}: no data in the answer")
+            return answer.data
 
     def _patiently(self, pkt: bytes, what: str, wait: bool, idempotent: bool, inquiry: bool,
                    first=_UNSENT, done_within: float | None = None) -> Outcome:

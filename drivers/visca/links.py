@@ -45,14 +45,14 @@ def _tail(chunk: bytes):
     return None
 
 
-def events(splitter: framing.Splitter, data: bytes) -> list:
+def events(splitter: framing.Splitter, data: bytes) -> list[tuple[str, "str | messages.Reply"]]:
     """Cut ``data`` into packets and decode each: ``("reply", Reply)`` or ``("garbage", text)``.
 
     Junk glued in front of a good packet (no ``FF`` between them) is cut off: the packet
     is the shortest tail that reads, even when junk and packet together happen to read as
     an inquiry answer (answers other than the version carry only nibbles).
     """
-    out = []
+    out: list[tuple[str, str | messages.Reply]] = []
     for kind, chunk in splitter.feed(data):
         if kind == "garbage":
             out.append(("garbage", f"unreadable bytes {hexs(chunk)}"))
@@ -634,17 +634,18 @@ class SharedUdpTransport(Transport):
         with hub.cond:
             ref = hub.boxes.get(peer)
             owner = ref() if ref is not None else None
+            mine = None
             if owner is None or owner is self:     # free, or its owner was garbage-collected
-                ref = hub.boxes[peer] = weakref.ref(self)
+                mine = hub.boxes[peer] = weakref.ref(self)
                 self.hub = hub
-        if self.hub is None:
+        if self.hub is None or mine is None:
             hub.release()
             raise TransportError(
                 f"another open camera object already talks to {self.describe()} on the shared local UDP "
                 f"port {hub.port}: close() that one first (or reuse it), or give this one its own socket "
                 f"with shared_socket=False or another local_port")
         # dropped without close(): free the peer and the hub when the object goes
-        self._release = weakref.finalize(self, _unregister, hub, peer, ref)
+        self._release = weakref.finalize(self, _unregister, hub, peer, mine)
 
     def close(self) -> None:
         hub, self.hub = self.hub, None
@@ -659,11 +660,11 @@ class SharedUdpTransport(Transport):
         return self.hub is not None
 
     def write(self, data: bytes) -> None:
-        hub = self.hub
-        if hub is None:
+        hub, peer = self.hub, self.peer
+        if hub is None or peer is None:
             raise TransportClosed(f"UDP link to {self.describe()} is not open")
         try:
-            hub.sock.sendto(data, self.peer)
+            hub.sock.sendto(data, peer)
         except OSError as exc:
             raise TransportError(f"cannot send to {self.describe()}: {exc}") from exc
 

@@ -108,6 +108,7 @@ class CameraAdapter(DeviceAdapter):
         self.tolerance = DEFAULT_TOLERANCE if native else float(tolerance)
         check_ptz(cfg.url, self.settings)     # a bad setting is a config error, found at start
         self.cam: PtzCamera | None = None
+        self.starting = ""          # what a camera still starting up said when it was opened (ONVIF: 503)
         self.version: dict | None = None
         self._lock = threading.RLock()
 
@@ -115,13 +116,30 @@ class CameraAdapter(DeviceAdapter):
 
     def connect(self) -> None:
         with self._lock:
-            if self.cam is None:
-                self.cam = self.factory()(self.cfg.url, **self.settings)
-                self._convert_tolerance()
-            else:
-                self.cam.open()
-            if _power(self.cam) != "booting" and self.version is None:
-                self.version = self.cam.info()
+            try:
+                self._open()
+            except DeviceNotReady as exc:     # it answers, but is still starting up: booting, not lost
+                self.starting = str(exc)
+
+    def _open(self) -> PtzCamera:
+        if self.cam is None:
+            self.cam = self.factory()(self.cfg.url, **self.settings)
+            self.starting = ""
+            self._convert_tolerance()
+        else:
+            self.cam.open()
+        if _power(self.cam) != "booting" and self.version is None:
+            self.version = self.cam.info()
+        return self.cam
+
+    def _started(self) -> PtzCamera | None:
+        """The open camera; None while one that refused to open for starting up still does."""
+        if self.cam is None and self.starting:
+            try:
+                return self._open()
+            except DeviceNotReady:
+                return None
+        return self._camera()
 
     def _convert_tolerance(self) -> None:
         native, self._native_tolerance = self._native_tolerance, None
@@ -135,7 +153,9 @@ class CameraAdapter(DeviceAdapter):
                     "range: write tolerance = %g", self.id, native, self.tolerance, self.tolerance)
 
     def poll(self) -> dict:
-        cam = self._camera()
+        cam = self._started()
+        if cam is None:
+            return {"power": "booting"}
         values: dict[str, object] = {"power": _power(cam)}
         if values["power"] == "on":
             try:
@@ -156,6 +176,18 @@ class CameraAdapter(DeviceAdapter):
             if self.cam is not None:
                 self.cam.close()
                 self.cam = None
+
+    def video_url(self) -> str | None:
+        """Where the picture is read: the config's ``video``, else what the camera itself says
+        (ONVIF's stream URI)."""
+        url = self.cfg.options.get("video")
+        if url or self.cam is None:
+            return url
+        try:
+            return self.cam.video_url()
+        except DeviceError as exc:
+            log.warning("camera %s: no stream address from the camera: %s", self.id, exc)
+            return None
 
     def _camera(self) -> PtzCamera:
         if self.cam is None:
@@ -254,11 +286,15 @@ class CameraAdapter(DeviceAdapter):
     def checks(self, ctx: CheckContext) -> list[CheckResult]:
         results: list[CheckResult] = []
         try:
-            cam = self._camera()
+            started = self._started()
+            if started is None:          # answering, still starting up
+                return [self.result("reachable", True, code="camera.reachable"),
+                        self.result("power", False, value="booting", code="camera.booting", detail=self.starting)]
+            cam = started
             power = _power(cam)
             results.append(self.result("reachable", True, code="camera.reachable"))
-            if power != "on" and ctx.trigger in POWER_ON_TRIGGERS:
-                power = self._switch_on(cam, ctx)
+            if power != "on" and ctx.trigger in POWER_ON_TRIGGERS and (power == "booting" or cam.has_standby):
+                power = self._switch_on(cam, ctx, send=power == "standby")
         except DeviceError as exc:
             if not results:
                 results.append(self.result("reachable", False, code="camera.unreachable", detail=str(exc)))
@@ -280,11 +316,12 @@ class CameraAdapter(DeviceAdapter):
         results.extend(self._preset_checks(cam, ctx))
         return results
 
-    def _switch_on(self, cam, ctx: CheckContext) -> str:
+    def _switch_on(self, cam, ctx: CheckContext, send: bool = True) -> str:
         """Power a camera in standby on before a hearing and wait, within the self-test's
         deadline, until it has booted (it is not ready for commands meanwhile)."""
-        log.info("camera %s: in standby before a hearing; switching it on", self.id)
-        cam.power_on()
+        if send:
+            log.info("camera %s: in standby before a hearing; switching it on", self.id)
+            cam.power_on()
         power = _power(cam)
         while power != "on" and ctx.remaining() > 0.5 and not ctx.cancelled.wait(0.5):
             power = _power(cam)
@@ -292,7 +329,7 @@ class CameraAdapter(DeviceAdapter):
 
     def _picture_checks(self, check: str, role: str, ctx: CheckContext) -> list[CheckResult]:
         """After a preset landed: is the picture right? Judged against that role's references."""
-        url = self.cfg.options.get("video")
+        url = self.video_url()
         if not url or ctx.remaining() < 1.0:
             return []
         from vksroom.controller.video import check_preset_video
@@ -310,7 +347,7 @@ class CameraAdapter(DeviceAdapter):
         from vksroom.drivers.video.capture import VideoSource
         from vksroom.drivers.video.references import ReferenceStore
 
-        url = self.cfg.options.get("video")
+        url = self.video_url()
         if not url or self.data_dir is None:
             raise ConfigError(f"camera {self.id} has no 'video' URL: no picture to store")
         self.recall_role(role)

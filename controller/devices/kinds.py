@@ -70,7 +70,8 @@ KINDS: dict[str, DeviceKind] = {k.name: k for k in (
         "camera", adapter="vksroom.controller.devices.camera:CameraAdapter", driver="vksroom.drivers.camera:open_ptz",
         keys={"presets": dict, "tolerance": (int, float), "video": str, "settings": dict},
         schemes="vksroom.drivers.camera:PTZ_SCHEMES", check="vksroom.controller.devices.camera:check_options",
-        simulators={"visca": "vksroom.hil.visca_camera:CameraSimulator"},
+        simulators={"visca": "vksroom.hil.visca_camera:CameraSimulator",
+                    "onvif": "vksroom.hil.onvif_camera:OnvifCameraSimulator"},
         bench_options={"presets": {"wide": 1}}),
     DeviceKind(
         "codec", adapter="vksroom.controller.devices.codec:CodecAdapter", driver="vksroom.drivers.codec:make_codec",

@@ -12,7 +12,7 @@ from flask import Flask, session
 
 from vksroom.web import i18n
 
-# Blueprint modules; each exposes ``bp`` and optionally ``MESSAGES``.
+# Blueprint modules; each exposes ``bp`` (their words are in translations/*.po).
 BLUEPRINTS = (
     "vksroom.web.auth",
     "vksroom.web.panel",
@@ -40,7 +40,6 @@ def create_app(controller, config: dict | None = None) -> Flask:
     nav = []
     for name in BLUEPRINTS:
         module = importlib.import_module(name)
-        i18n.merge(getattr(module, "MESSAGES", None))
         app.register_blueprint(module.bp)
         if hasattr(module, "NAV"):   # (text key, endpoint) of the blueprint's main page
             nav.append(module.NAV)

@@ -18,19 +18,6 @@ bp = Blueprint("audio", __name__, url_prefix="/audio", template_folder="template
 
 REFRESH_MS = 150
 
-MESSAGES = {
-    "audio": {"kk": "Микрофондар", "ru": "Микрофоны", "en": "Microphones"},
-    "audio.hint": {"kk": "Әр микрофонға кезекпен сөйлеңіз: жолақ жасыл болуы керек.",
-                   "ru": "Говорите в каждый микрофон по очереди: полоса должна стать зелёной.",
-                   "en": "Speak into each microphone in turn: its bar should turn green."},
-    "audio.mute": {"kk": "Дыбысын өшіру", "ru": "Выключить звук", "en": "Mute"},
-    "audio.unmute": {"kk": "Дыбысын қосу", "ru": "Включить звук", "en": "Unmute"},
-    "audio.muted": {"kk": "Дыбысы өшірулі", "ru": "Звук выключен", "en": "Muted"},
-    "audio.no_signal": {"kk": "Сигнал жоқ", "ru": "Нет сигнала", "en": "No signal"},
-    "audio.clipping": {"kk": "Шамадан тыс", "ru": "Перегрузка", "en": "Clipping"},
-    "audio.offline": {"kk": "Құрылғымен байланыс жоқ", "ru": "Нет связи с устройством", "en": "Device not connected"},
-}
-
 
 def _controller():
     return current_app.config["CONTROLLER"]

@@ -31,17 +31,6 @@ bp = Blueprint("auth", __name__)
 PUBLIC = {"panel.room", "panel.api_readiness", "panel.set_language", "static", "auth.login", "auth.logout"}
 MAX_FAILURES, LOCKOUT_S = 5, 60.0
 
-MESSAGES = {
-    "login": {"kk": "Кіру", "ru": "Вход", "en": "Log in"},
-    "logout": {"kk": "Шығу", "ru": "Выход", "en": "Log out"},
-    "user": {"kk": "Пайдаланушы", "ru": "Пользователь", "en": "User"},
-    "password": {"kk": "Құпиясөз", "ru": "Пароль", "en": "Password"},
-    "login.failed": {"kk": "Пайдаланушы аты немесе құпиясөз қате", "ru": "Неверное имя пользователя или пароль",
-                     "en": "Wrong user name or password"},
-    "login.locked": {"kk": "Тым көп сәтсіз әрекет: {seconds} с күтіңіз",
-                     "ru": "Слишком много неудачных попыток: подождите {seconds} с",
-                     "en": "Too many failed attempts: wait {seconds} s"},
-}
 
 NOT_ACTIONS = {"auth.login", "auth.logout"}   # state-changing requests that act on no room
 

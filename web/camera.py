@@ -4,7 +4,7 @@ buttons, and storing a role's preset behind a confirmation.
 Every action runs through ``controller.run_on(device_id, ...)`` (so it holds the
 device's lock against the poll and the self-test); refused input and camera errors come
 back on the page in the reader's language and change nothing. ``Accept:
-application/json`` gets the same as JSON. Register ``bp`` (and merge ``MESSAGES``).
+application/json`` gets the same as JSON. Register ``bp``; its words are in translations/*.po.
 """
 from __future__ import annotations
 
@@ -20,36 +20,6 @@ ROLES = ("judge", "prosecutor", "defence", "defendant", "witness", "wide")
 ACTION_TIMEOUT = 20.0
 SPEED_LEVELS = 10      # the arrow pad's speed slider: level n of 10 is speed n/10 of the camera's fastest
 DEFAULT_LEVEL = 3
-
-MESSAGES = {
-    "nav.cameras": {"kk": "Камералар", "ru": "Камеры", "en": "Cameras"},
-    "camera.title": {"kk": "Камера", "ru": "Камера", "en": "Camera"},
-    "camera.power": {"kk": "Қуат", "ru": "Питание", "en": "Power"},
-    "camera.power.on": {"kk": "Қосулы", "ru": "Включена", "en": "On"},
-    "camera.power.standby": {"kk": "Күту режимі", "ru": "Дежурный режим", "en": "Standby"},
-    "camera.power.booting": {"kk": "Іске қосылуда", "ru": "Запускается", "en": "Starting up"},
-    "camera.position": {"kk": "Бағыты (pan / tilt)", "ru": "Положение (pan / tilt)", "en": "Position (pan / tilt)"},
-    "camera.zoom": {"kk": "Масштаб", "ru": "Масштаб", "en": "Zoom"},
-    "camera.zoom.tele": {"kk": "Жақындату", "ru": "Приблизить", "en": "Zoom in"},
-    "camera.zoom.wide": {"kk": "Алыстату", "ru": "Отдалить", "en": "Zoom out"},
-    "camera.speed": {"kk": "Жылдамдық", "ru": "Скорость", "en": "Speed"},
-    "camera.presets": {"kk": "Қатысушылар позициялары", "ru": "Позиции участников", "en": "Role presets"},
-    "camera.recall": {"kk": "Көрсету", "ru": "Показать", "en": "Show"},
-    "camera.store": {"kk": "Позицияны сақтау", "ru": "Сохранить позицию", "en": "Store preset"},
-    "camera.store.confirm": {
-        "kk": "«{role}» позициясын ({preset}) камераның қазіргі көрінісімен ауыстыру керек пе?",
-        "ru": "Заменить позицию «{role}» (№ {preset}) текущим видом камеры?",
-        "en": "Replace the “{role}” preset (no. {preset}) with the camera's current view?"},
-    "camera.store.yes": {"kk": "Иә, сақтау", "ru": "Да, сохранить", "en": "Yes, store"},
-    "camera.store.no": {"kk": "Жоқ", "ru": "Нет", "en": "No"},
-    "camera.stored": {"kk": "«{role}» позициясы сақталды", "ru": "Позиция «{role}» сохранена",
-                      "en": "Preset “{role}” stored"},
-    "camera.no_presets": {"kk": "Позициялар бапталмаған", "ru": "Позиции не настроены", "en": "No presets configured"},
-    "camera.dir.up": {"kk": "Жоғары", "ru": "Вверх", "en": "Up"},
-    "camera.dir.down": {"kk": "Төмен", "ru": "Вниз", "en": "Down"},
-    "camera.dir.left": {"kk": "Солға", "ru": "Влево", "en": "Left"},
-    "camera.dir.right": {"kk": "Оңға", "ru": "Вправо", "en": "Right"},
-}
 
 
 def _controller():

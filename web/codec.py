@@ -20,23 +20,6 @@ from vksroom.web import i18n
 NAV = ("nav.codec", "codec.page")
 bp = Blueprint("codec", __name__, url_prefix="/codec", template_folder="templates")
 
-MESSAGES = {
-    "codec": {"kk": "Кодек", "ru": "Кодек", "en": "Codec"},
-    "codec.call": {"kk": "Қоңырау", "ru": "Вызов", "en": "Call"},
-    "codec.far_end": {"kk": "Қарсы тарап нөмірі", "ru": "Номер дальней стороны", "en": "Far-end number"},
-    "codec.test_call": {"kk": "Сынақ қоңырауы", "ru": "Тестовый вызов", "en": "Test call"},
-    "codec.hangup": {"kk": "Қоңырауды аяқтау", "ru": "Завершить вызов", "en": "Hang up"},
-    "codec.diagnostics": {"kk": "Диагностика", "ru": "Диагностика", "en": "Diagnostics"},
-    "codec.last_test": {"kk": "Соңғы сынақ", "ru": "Последний тест", "en": "Last test"},
-    "codec.running": {"kk": "Қоңырау шалынуда…", "ru": "Идёт вызов…", "en": "Calling…"},
-    "call.idle": {"kk": "Қоңырау жоқ", "ru": "Нет вызова", "en": "Idle"},
-    "call.dialling": {"kk": "Нөмір терілуде", "ru": "Набор номера", "en": "Dialling"},
-    "call.ringing": {"kk": "Шақыру", "ru": "Вызов", "en": "Ringing"},
-    "call.connecting": {"kk": "Қосылуда", "ru": "Соединение", "en": "Connecting"},
-    "call.connected": {"kk": "Қосылды", "ru": "Соединено", "en": "Connected"},
-    "call.disconnecting": {"kk": "Ажыратылуда", "ru": "Разъединение", "en": "Disconnecting"},
-    "call.unknown": {"kk": "Белгісіз", "ru": "Неизвестно", "en": "Unknown"},
-}
 
 _tests: dict[str, dict] = {}        # device id -> last/ongoing test call, for the page
 _tests_lock = threading.Lock()

@@ -31,61 +31,6 @@ def _who() -> str:
 log = logging.getLogger(__name__)
 bp = Blueprint("hearings", __name__)
 
-MESSAGES = {
-    "hearings": {"kk": "Сот отырыстары", "ru": "Судебные заседания", "en": "Hearings"},
-    "new_hearing": {"kk": "Жаңа сот отырысы", "ru": "Новое заседание", "en": "New hearing"},
-    "case_number": {"kk": "Іс нөмірі", "ru": "Номер дела", "en": "Case number"},
-    "date": {"kk": "Күні", "ru": "Дата", "en": "Date"},
-    "time": {"kk": "Уақыты", "ru": "Время", "en": "Time"},
-    "duration_min": {"kk": "Ұзақтығы, мин", "ru": "Длительность, мин", "en": "Duration, min"},
-    "far_side": {"kk": "Қарсы тарап (сот немесе тергеу изоляторы)", "ru": "Дальняя сторона (суд или СИЗО)",
-                 "en": "Far side (court or detention centre)"},
-    "roles": {"kk": "Қатысушылар (камера позициялары)", "ru": "Участники (позиции камер)",
-              "en": "Participants (camera presets)"},
-    "save": {"kk": "Сақтау", "ru": "Сохранить", "en": "Save"},
-    "cancel_hearing": {"kk": "Сот отырысын болдырмау", "ru": "Отменить заседание", "en": "Cancel hearing"},
-    "refused": {"kk": "Қабылданбады", "ru": "Не принято", "en": "Refused"},
-    "conflict": {"kk": "Уақыты басқа отырыспен қабаттасады", "ru": "Пересекается по времени с другим заседанием",
-                 "en": "Overlaps another hearing"},
-    "readiness": {"kk": "Дайындық (өзін-өзі тексеру)", "ru": "Готовность (самопроверка)",
-                  "en": "Readiness (self-test)"},
-    "test_session": {"kk": "Тестілеу сеансы", "ru": "Тестовый сеанс", "en": "Test session"},
-    "test_sessions": {"kk": "Тестілеу сеанстары", "ru": "Тестовые сеансы", "en": "Test sessions"},
-    "run_test_session": {"kk": "Тестілеу сеансын өткізу", "ru": "Провести тестовый сеанс", "en": "Run test session"},
-    "record_test_session": {"kk": "Тестілеу сеансын тіркеу", "ru": "Записать тестовый сеанс",
-                            "en": "Record test session"},
-    "technician": tx.CATALOGUE["staff.technician"],
-    "secretary": tx.CATALOGUE["staff.secretary"],
-    "who": {"kk": "Кім", "ru": "Кто", "en": "Who"},
-    "result": {"kk": "Нәтиже", "ru": "Результат", "en": "Result"},
-    "result.passed": {"kk": "Сәтті өтті", "ru": "Пройден", "en": "Passed"},
-    "result.failed": {"kk": "Өтпеді", "ru": "Не пройден", "en": "Failed"},
-    "result.running": {"kk": "Жүріп жатыр", "ru": "Идёт", "en": "Running"},
-    "result.aborted": {"kk": "Тоқтатылды", "ru": "Прерван", "en": "Aborted"},
-    "no_test_session": {"kk": "Тестілеу сеансы өткізілмеген", "ru": "Тестовый сеанс не проведён",
-                        "en": "No passed test session"},
-    "notes": {"kk": "Ескертпе", "ru": "Примечание", "en": "Notes"},
-    "connect": {"kk": "Қосылу", "ru": "Соединиться", "en": "Connect"},
-    "reconnect": {"kk": "Қайта қосылу (үзіліс)", "ru": "Переподключить (перерыв)", "en": "Reconnect (break)"},
-    "end_hearing": {"kk": "Байланысты аяқтау", "ru": "Завершить связь", "en": "End connection"},
-    "break_recommended": {"kk": "Байланыс сапасы төмендеді: техникалық үзіліс ұсынылады ({reason})",
-                          "ru": "Качество связи ухудшилось: рекомендуется технический перерыв ({reason})",
-                          "en": "Link quality degraded: a technical break is recommended ({reason})"},
-    "alarms": {"kk": "Ақаулықтар", "ru": "Неисправности", "en": "Faults"},
-    "level.fault": {"kk": "Ақаулық", "ru": "Неисправность", "en": "Fault"},
-    "level.warning": {"kk": "Ескерту", "ru": "Предупреждение", "en": "Warning"},
-    "record": {"kk": "Бейнеконференцбайланыс хаттамасы", "ru": "Журнал ВКС заседания", "en": "Hearing VKS record"},
-    "act": {"kk": "Техникалық мүмкіндіктің болмауы туралы акт", "ru": "Акт об отсутствии технической возможности",
-            "en": "Act on the absence of technical possibility"},
-    "draw_up_act": {"kk": "Акт жасау", "ru": "Составить акт", "en": "Draw up act"},
-    "act_reason": {"kk": "Техникалық ақаулық тіркелмесе: актінің себебі", "ru": "Если неисправность не "
-                   "зафиксирована: причина составления акта", "en": "If no fault is recorded: the reason for the act"},
-    "download_pdf": {"kk": "PDF жүктеу (басып шығару)", "ru": "Скачать PDF (печать)", "en": "Download PDF (print)"},
-    "printed": {"kk": "Басып шығарылды, өзгертуге болмайды", "ru": "Напечатан, изменить нельзя",
-                "en": "Printed, no longer editable"},
-    "saved": {"kk": "Сақталды", "ru": "Сохранено", "en": "Saved"},
-}
-
 
 def _life():
     return current_app.config["CONTROLLER"].lifecycle
@@ -174,12 +119,17 @@ def create_hearing():
     return _schedule_page(errors, request.form, 400)
 
 
-@bp.get("/hearings/<hid>")
-def hearing(hid):
-    life = _life()
-    h = life.schedule.get(hid)
+def _scheduled(hid):
+    """The hearing of this page, or 404."""
+    h = _life().schedule.get(hid)
     if h is None:
         abort(404)
+    return h
+
+
+@bp.get("/hearings/<hid>")
+def hearing(hid):
+    life, h = _life(), _scheduled(hid)
     return render_template("hearing.html", h=h, local=life.schedule.local(h.start), sessions=life.ledger.sessions(hid),
                            readiness=life.schedule.readiness_for(hid), record=life.record(hid),
                            acts=life.acts.for_hearing(hid), connected=life.connected(hid),
@@ -198,10 +148,7 @@ def _act_on_hearing(hid, fn):
 
 @bp.post("/hearings/<hid>/cancel")
 def cancel(hid):
-    life = _life()
-    h = life.schedule.get(hid)
-    if h is None:
-        abort(404)
+    life, h = _life(), _scheduled(hid)
     return _act_on_hearing(hid, lambda: life.change_schedule("cancel", {"id": hid, "version": h.version + 1}, "panel"))
 
 

@@ -1,7 +1,7 @@
 """Panel texts in Kazakh, Russian and English.
 
-Keys are stable; each blueprint may bring its own ``MESSAGES`` (the panel's own words:
-buttons, headings) which are merged at registration. What the room says about devices and
+Keys are stable; the panel's own words (buttons, headings) are gettext catalogues, one
+``.po`` file per language under ``translations/``. What the room says about devices and
 faults (reasons, roles, alarm states) is the controller's catalogue,
 :mod:`vksroom.controller.texts`, one table for the panel, the act and MQTT: a key not
 among the panel's words is looked up there. A missing translation falls back to Russian,
@@ -10,6 +10,7 @@ then English, then the key, so a page never shows a blank.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from flask import g, has_request_context, request, session
 
@@ -20,48 +21,27 @@ log = logging.getLogger(__name__)
 LANGUAGES = ("kk", "ru", "en")
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "nav.room": {"kk": "Зал", "ru": "Зал", "en": "Room"},
-    "nav.hearings": {"kk": "Сот отырыстары", "ru": "Заседания", "en": "Hearings"},
-    "nav.audio": {"kk": "Микрофондар", "ru": "Микрофоны", "en": "Microphones"},
-    "nav.codec": {"kk": "Кодек", "ru": "Кодек", "en": "Codec"},
-    "nav.cameras": {"kk": "Камералар", "ru": "Камеры", "en": "Cameras"},
-    "nav.video": {"kk": "Бейне", "ru": "Видео", "en": "Video"},
-    "title": {"kk": "Бейнеконференцбайланыс залы", "ru": "Зал видеоконференцсвязи", "en": "VKS courtroom"},
-    "court": {"kk": "Сот", "ru": "Суд", "en": "Court"},
-    "courtroom": {"kk": "Сот залы", "ru": "Зал судебных заседаний", "en": "Courtroom"},
-    "room_state": {"kk": "Зал күйі", "ru": "Состояние зала", "en": "Room state"},
-    "devices": {"kk": "Жабдық", "ru": "Оборудование", "en": "Equipment"},
-    "device": {"kk": "Құрылғы", "ru": "Устройство", "en": "Device"},
-    "state": {"kk": "Күйі", "ru": "Состояние", "en": "State"},
-    "reason": {"kk": "Себебі", "ru": "Причина", "en": "Reason"},
-    "required": {"kk": "міндетті", "ru": "обязательное", "en": "required"},
-    "optional": {"kk": "қосымша", "ru": "дополнительное", "en": "optional"},
-    "run_selftest": {"kk": "Өзін-өзі тексеруді бастау", "ru": "Запустить самопроверку", "en": "Run self-test"},
-    "selftest_running": {"kk": "Тексеру жүріп жатыр…", "ru": "Идёт проверка…", "en": "Self-test running…"},
-    "selftest_started": {"kk": "Тексеру басталды", "ru": "Проверка запущена", "en": "Self-test started"},
-    "last_selftest": {"kk": "Соңғы тексеру", "ru": "Последняя проверка", "en": "Last self-test"},
-    "measured_at": {"kk": "Өлшенген уақыты", "ru": "Время измерения", "en": "Measured at"},
-    "connection_lost": {"kk": "Контроллермен байланыс жоқ", "ru": "Нет связи с контроллером",
-                        "en": "No connection to the controller"},
-    "state.ready": {"kk": "Дайын", "ru": "Готов", "en": "Ready"},
-    "state.degraded": {"kk": "Ішінара дайын", "ru": "Частично готов", "en": "Degraded"},
-    "state.not_ready": {"kk": "Дайын емес", "ru": "Не готов", "en": "Not ready"},
-    "state.testing": {"kk": "Тексерілуде", "ru": "Идёт проверка", "en": "Testing"},
-    "state.in_hearing": {"kk": "Сот отырысы жүріп жатыр", "ru": "Идёт заседание", "en": "In hearing"},
-    "state.suspended": {"kk": "Бейнеконференцбайланыс тоқтатылды", "ru": "ВКС приостановлена",
-                        "en": "VKS suspended"},
-    "state.unknown": {"kk": "Белгісіз", "ru": "Неизвестно", "en": "Unknown"},
-    "health.ok": {"kk": "Жарамды", "ru": "Исправно", "en": "OK"},
-    "health.fault": {"kk": "Ақаулық", "ru": "Неисправность", "en": "Fault"},
-    "health.unknown": {"kk": "Белгісіз", "ru": "Неизвестно", "en": "Unknown"},
-    "detail": {"kk": "Техникалық мәліметтер", "ru": "Технические подробности", "en": "Technical detail"},
-}
+TRANSLATIONS = Path(__file__).parent / "translations"
+# Panel words that are the controller's own (one table for both): panel key -> catalogue code.
+ALIASES = {"technician": "staff.technician", "secretary": "staff.secretary"}
 
 
-def merge(messages: dict[str, dict[str, str]] | None) -> None:
-    for key, texts in (messages or {}).items():
-        MESSAGES.setdefault(key, {}).update(texts)
+def load_catalogues(folder: Path = TRANSLATIONS) -> dict[str, dict[str, str]]:
+    """The panel's own words, from one gettext catalogue per language
+    (``translations/<lang>/LC_MESSAGES/messages.po``, keyed by message id; translators edit
+    them with ordinary .po tools): ``{key: {lang: text}}``."""
+    from babel.messages.pofile import read_po
+
+    out: dict[str, dict[str, str]] = {}
+    for lang in LANGUAGES:
+        with open(folder / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
+            for message in read_po(f):
+                if message.id and message.string:
+                    out.setdefault(str(message.id), {})[lang] = str(message.string)
+    return out
+
+
+MESSAGES: dict[str, dict[str, str]] = load_catalogues()
 
 
 def current_language(default: str = "ru") -> str:
@@ -74,6 +54,7 @@ def current_language(default: str = "ru") -> str:
 
 
 def translate(key: str, lang: str, **params) -> str:
+    key = ALIASES.get(key, key)
     if key not in MESSAGES and tx.known(key):
         return tx.say(key, params, lang)
     texts = MESSAGES.get(key, {})

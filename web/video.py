@@ -30,31 +30,6 @@ PICTURE_WAIT_S = 5.0           # the longest a request waits for a camera's pict
 SNAPSHOT_EDGE = 960            # the drawn snapshot's long edge
 SUSPECT = ("black", "dark", "blur", "frozen")   # a reference showing these is refused once
 
-MESSAGES = {
-    "video.title": {"kk": "Камера суреттері", "ru": "Изображение камер", "en": "Camera pictures"},
-    "video.preset": {"kk": "Позиция", "ru": "Позиция", "en": "Preset"},
-    "video.label": {"kk": "Белгі (мысалы, full, dimmed)", "ru": "Метка (например, full, dimmed)",
-                    "en": "Label (e.g. full, dimmed)"},
-    "video.show": {"kk": "Көрсету", "ru": "Показать", "en": "Show"},
-    "video.store": {"kk": "Эталон ретінде сақтау", "ru": "Сохранить как эталон", "en": "Store as reference"},
-    "video.store_confirm": {"kk": "Осы суретті позицияның эталоны ретінде сақтау керек пе?",
-                            "ru": "Сохранить этот кадр как эталон позиции?",
-                            "en": "Store this picture as the preset's reference?"},
-    "video.store_anyway": {"kk": "Бәрібір сақтау", "ru": "Всё равно сохранить", "en": "Store anyway"},
-    "video.stored": {"kk": "Эталон сақталды: {camera}, позиция {preset} ({count} эталон)",
-                     "ru": "Эталон сохранён: {camera}, позиция {preset} (эталонов: {count})",
-                     "en": "Reference stored: {camera}, preset {preset} ({count} references)"},
-    "video.suspect": {"kk": "Сурет жарамсыз көрінеді ({faults}). Сонда да эталон ретінде сақтау керек пе?",
-                      "ru": "Кадр выглядит неисправным ({faults}). Всё равно сохранить как эталон?",
-                      "en": "The picture looks faulty ({faults}). Store it as the reference anyway?"},
-    "video.no_cameras": {"kk": "Бейне мекенжайы бар камера бапталмаған",
-                         "ru": "Нет камер с настроенным адресом видео",
-                         "en": "No camera has a video URL configured"},
-    "video.references": {"kk": "Эталондар", "ru": "Эталоны", "en": "References"},
-    "video.ok": {"kk": "ЖАРАМДЫ", "ru": "ИСПРАВНО", "en": "OK"},
-    "video.fault": {"kk": "АҚАУЛЫҚ", "ru": "НЕИСПРАВНОСТЬ", "en": "FAULT"},
-}
-
 
 def _controller():
     return current_app.config["CONTROLLER"]

@@ -45,7 +45,7 @@ def _app(room):
     app = Flask(__name__)
     app.config.update(CONTROLLER=room, LANGUAGE="ru")
     app.jinja_loader = ChoiceLoader([DictLoader({"base.html": BASE}), app.jinja_loader])
-    messages = {**audio_web.MESSAGES, **codec_web.MESSAGES}
+    from vksroom.web.i18n import MESSAGES as messages   # the panel's catalogues (translations/*.po)
     app.context_processor(lambda: {"t": lambda key, **p: messages.get(key, {}).get("ru", key)})
     app.register_blueprint(audio_web.bp)
     app.register_blueprint(codec_web.bp)

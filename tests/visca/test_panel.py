@@ -37,7 +37,6 @@ def client(make_sim, tmp_path):
     app = Flask("vksroom.web", template_folder=str(camera_page.__file__).rsplit("/", 1)[0] + "/templates")
     app.jinja_loader = ChoiceLoader([DictLoader({"base.html": BASE}), app.jinja_loader])
     app.config.update(CONTROLLER=Room({"cam1": adapter}), LANGUAGE="ru", TESTING=True)
-    i18n.merge(camera_page.MESSAGES)
     app.register_blueprint(camera_page.bp)
 
     @app.context_processor

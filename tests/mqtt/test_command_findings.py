@@ -17,7 +17,7 @@ from vksroom.mqtt.contract import Topics
 from vksroom.mqtt.link import MqttLink
 from vksroom.web import create_app
 
-from mqttkit import room_config
+from support.mqttkit import room_config
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from roomkit import FlagDevice
+from support.roomkit import FlagDevice
 from vksroom.controller.config import parse
 from vksroom.controller.model import RoomState
 from vksroom.web import create_app

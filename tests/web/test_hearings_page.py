@@ -5,7 +5,7 @@ import pytest
 from pypdf import PdfReader
 
 from vksroom.web import create_app
-from lifehelp import at, clock, iso, life_room, mock_factory  # noqa: F401  (fixtures)
+from support.lifehelp import at, clock, iso, life_room, mock_factory  # noqa: F401  (fixtures)
 
 SIZO = {"id": "sizo-1", "kind": "detention", "name": "СИЗО-1 г. Астаны", "number": "sizo1@vks.kz"}
 

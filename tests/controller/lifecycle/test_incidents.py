@@ -3,7 +3,7 @@ it (the poll, a self-test, the watch); it closes by itself as recovered when the
 the technician's marks are refused where the device visibly still fails."""
 import pytest
 
-from lifehelp import at, clock, iso, life_room, mock_factory  # noqa: F401  (fixtures)
+from support.lifehelp import at, clock, iso, life_room, mock_factory  # noqa: F401  (fixtures)
 
 SIZO = {"id": "sizo-1", "kind": "detention", "name": "СИЗО-1", "number": "sizo1@vks.kz"}
 

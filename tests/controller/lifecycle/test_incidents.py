@@ -101,7 +101,7 @@ def test_the_act_drawn_from_the_room_record_has_no_driver_words_in_either_langua
 
     from pypdf import PdfReader
 
-    from textkit import problems
+    from support.textkit import problems
 
     room = life_room()
     room.wait_state("ready")

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from pypdf import PdfReader
 
-from textkit import problems
+from support.textkit import problems
 from vksroom.controller.acts import Acts, render
 from vksroom.controller.store import Store
 

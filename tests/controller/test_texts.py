@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from textkit import problems
+from support.textkit import problems
 from vksroom.controller import texts as tx
 
 ROOT = Path(tx.__file__).resolve().parents[1]      # the package: the repository root

@@ -9,7 +9,7 @@ from vksroom.controller.clock import ManualClock
 from vksroom.controller.config import parse
 from vksroom.controller.assemble import build_room
 from vksroom.hil.video_stream import VideoStreamServer
-from roomkit import FlagDevice
+from support.roomkit import FlagDevice
 
 pytestmark = pytest.mark.timeout(60)
 

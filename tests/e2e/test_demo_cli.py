@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from e2ekit import Watcher, free_port, get_text
+from support.e2ekit import Watcher, free_port, get_text
 
 pytestmark = pytest.mark.timeout(120)
 

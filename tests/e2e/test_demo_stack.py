@@ -5,7 +5,7 @@ import pytest
 from vksroom.app import Stack, readiness_topic
 from vksroom.hil.demo import DemoBench
 
-from e2ekit import Watcher, free_port, get_json, get_text
+from support.e2ekit import Watcher, free_port, get_json, get_text
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -10,7 +10,7 @@ from vksroom.drivers.camera import open_ptz
 from vksroom.hil.broker import Broker
 from vksroom.hil.onvif_camera import OnvifCameraSimulator
 
-from e2ekit import Watcher, free_port, get_json, get_text
+from support.e2ekit import Watcher, free_port, get_json, get_text
 
 pytestmark = pytest.mark.timeout(120)
 

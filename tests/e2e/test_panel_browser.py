@@ -7,7 +7,7 @@ import pytest
 from vksroom.app import Stack
 from vksroom.hil.demo import DemoBench
 
-from e2ekit import free_port
+from support.e2ekit import free_port
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.timeout(120),

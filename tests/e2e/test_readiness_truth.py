@@ -11,7 +11,7 @@ import pytest
 from vksroom.app import Stack, readiness_topic
 from vksroom.hil.demo import DEMO_MICS, DemoBench
 
-from e2ekit import Watcher, free_port, get_text
+from support.e2ekit import Watcher, free_port, get_text
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from e2ekit import free_port
+from support.e2ekit import free_port
 from vksroom.controller import instance
 from vksroom.hil.demo import DemoBench
 

@@ -1,17 +1,11 @@
 """Fixtures for the MQTT tests: real brokers (Mosquitto and amqtt), a real subscriber."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-from mqttkit import Listener, room_config  # noqa: F401  (fixtures below use them)
-
+from support.mqttkit import Listener, room_config  # noqa: F401  (fixtures below use them)
+from support.room_stub import RoomStub
 from vksroom.hil.broker import Broker, mosquitto_path
-
-sys.path.insert(0, str(Path(__file__).parent))
-from room_stub import RoomStub  # noqa: E402
 
 BROKERS = ["mosquitto", "amqtt"]
 

@@ -15,7 +15,7 @@ from vksroom.mqtt import contract
 from vksroom.mqtt.contract import Topics
 from vksroom.mqtt.link import MqttLink
 
-from mqttkit import Listener, room_config
+from support.mqttkit import Listener, room_config
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.skipif(not mosquitto_path(), reason="no Mosquitto")]
 TEMPLATES = Path(__file__).parents[2] / "firmware" / "mosquitto"

@@ -17,7 +17,7 @@ from vksroom.mqtt.contract import Topics
 from vksroom.mqtt.link import MqttLink
 from vksroom.web import create_app
 
-from mqttkit import room_config
+from support.mqttkit import room_config
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -160,7 +160,7 @@ def test_a_full_queue_answers_busy_under_each_request_id(broker, room, tmp_path,
 def test_commands_waiting_when_the_room_stopped_are_answered_after_the_restart(broker, tmp_path, listeners):
     """One command runs (held) and one waits when the room stops; the restarted room answers
     both under their request ids: the waiting one runs, the running one's outcome is unknown."""
-    from room_stub import RoomStub
+    from support.room_stub import RoomStub
 
     first, second = RoomStub(), RoomStub()
     first.hold = {"vks.suspend"}

@@ -12,7 +12,7 @@ from vksroom.mqtt.contract import Topics
 from vksroom.mqtt.link import MqttLink
 from vksroom.mqtt.outbox import Outbox
 
-from mqttkit import room_config
+from support.mqttkit import room_config
 
 pytestmark = pytest.mark.timeout(60)
 T = Topics("vks", "almaty-01", "101")

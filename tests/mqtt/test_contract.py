@@ -10,7 +10,7 @@ from vksroom.mqtt import contract
 from vksroom.mqtt.contract import Topics
 from vksroom.mqtt.link import MqttLink
 
-from mqttkit import room_config
+from support.mqttkit import room_config
 
 T = Topics("vks", "almaty-01", "101")
 

@@ -3,33 +3,12 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
+from support.roomproc import read_until, spawn
+
 pytestmark = pytest.mark.timeout(90)
-HERE = Path(__file__).parent
-
-
-def spawn(url, data_dir, *extra):
-    return subprocess.Popen([sys.executable, str(HERE / "room_proc.py"), url, str(data_dir), *map(str, extra)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-
-
-def read_until(proc, word, timeout=30.0):
-    lines = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            raise AssertionError(f"room process ended before {word!r}")
-        lines.append(line.strip())
-        if line.strip() == word:
-            return lines
-    raise AssertionError(f"no {word!r} within {timeout} s")
 
 
 def test_lost_is_seen_within_one_and_a_half_keepalive_after_kill9(broker, listeners, tmp_path):

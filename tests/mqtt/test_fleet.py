@@ -7,7 +7,7 @@ from vksroom.cli import main
 from vksroom.mqtt.fleet import Fleet, Watcher
 from vksroom.mqtt.link import MqttLink
 
-from mqttkit import room_config
+from support.mqttkit import room_config
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -8,7 +8,7 @@ from vksroom.hil.broker import Broker
 from vksroom.mqtt import contract
 from vksroom.mqtt.link import MqttLink
 
-from mqttkit import room_config
+from support.mqttkit import room_config
 
 pytestmark = pytest.mark.timeout(60)
 BASE = "vks/almaty-01/101"

@@ -12,10 +12,10 @@ from vksroom.mqtt import contract
 from vksroom.mqtt.link import MqttLink
 from vksroom.mqtt.outbox import Outbox
 
-from mqttkit import Listener, room_config
-from relay import Relay
-from room_stub import RoomStub
-from test_crash import read_until, spawn
+from support.mqttkit import Listener, room_config
+from support.relay import Relay
+from support.room_stub import RoomStub
+from support.roomproc import read_until, spawn
 
 pytestmark = pytest.mark.timeout(120)
 EVENTS = "vks/almaty-01/101/events/#"

@@ -19,7 +19,7 @@ import pytest
 from vksroom.hil.broker import Broker, TlsFiles, free_port, mosquitto_path, wait_accepting
 from vksroom.mqtt.link import MqttLink
 
-from mqttkit import Listener, make_ca, make_pki, room_config
+from support.mqttkit import Listener, make_ca, make_pki, room_config
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.skipif(not mosquitto_path(), reason="no Mosquitto")]
 BASE = "vks/almaty-01/101"

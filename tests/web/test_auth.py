@@ -5,22 +5,12 @@ import sys
 import pytest
 from werkzeug.security import generate_password_hash
 
-from vksroom.controller.model import RoomState
 from vksroom.controller.store import Store
-from vksroom.web import create_app
 
 
 @pytest.fixture
-def room(make_room):
-    room, _ = make_room()
-    assert room.wait_for(lambda r: r.state is RoomState.READY, 3)
-    return room
-
-
-@pytest.fixture
-def client(room):
-    app = create_app(room, {"TESTING": True, "USERS": {"tech-ivanov": generate_password_hash("correct horse")}})
-    return app.test_client()
+def panel_config():
+    return {"USERS": {"tech-ivanov": generate_password_hash("correct horse")}}
 
 
 def test_state_is_readable_but_acting_needs_a_login(client, room):

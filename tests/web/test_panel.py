@@ -1,27 +1,7 @@
 """The panel over a room of stand-in devices, through Flask's test client."""
 import threading
 
-import pytest
-
 from vksroom.controller.model import RoomState
-from vksroom.web import create_app
-
-
-@pytest.fixture
-def room(make_room):
-    room, devices = make_room()
-    assert room.wait_for(lambda r: r.state is RoomState.READY, 3)
-    return room, devices
-
-
-@pytest.fixture
-def app(room):
-    return create_app(room[0], {"TESTING": True})
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def test_room_page_shows_state_and_devices_in_russian_by_default(client):
@@ -39,8 +19,8 @@ def test_language_switch_to_kazakh_sticks(client):
     assert client.get("/lang/xx").status_code == 400
 
 
-def test_a_lost_device_shows_with_its_reason(client, room):
-    controller, devices = room
+def test_a_lost_device_shows_with_its_reason(client, room, devices):
+    controller = room
     devices["codec"].up.clear()
     assert controller.wait_for(lambda r: r.state is RoomState.NOT_READY, 3)
     page = client.get("/?lang=en").get_data(as_text=True)
@@ -53,8 +33,8 @@ def test_a_lost_device_shows_with_its_reason(client, room):
     assert api["labels"]["reasons"] == ["Кодек жауап бермейді"] and api["reasons"] == ["Кодек не отвечает"]
 
 
-def test_run_selftest_button_starts_a_run_once(client, room):
-    controller, devices = room
+def test_run_selftest_button_starts_a_run_once(client, room, devices):
+    controller = room
     devices["cam1"].hang = hold = threading.Event()   # the camera's checks take until released
     resp = client.post("/selftest", headers={"Accept": "application/json"})
     assert resp.status_code == 202
@@ -69,7 +49,7 @@ def test_run_selftest_button_starts_a_run_once(client, room):
 
 
 def test_selftest_refused_while_suspended_says_why(client, room):
-    controller, _ = room
+    controller = room
     controller.command("vks.suspend", {"reason": "riot at the detention centre"})
     resp = client.post("/selftest", headers={"Accept": "application/json"})
     assert resp.status_code == 409

@@ -6,10 +6,9 @@ import re
 
 import pytest
 
-from roomkit import FlagDevice
+from support.roomkit import FlagDevice
 from vksroom.controller.config import parse
 from vksroom.controller.model import RoomState
-from vksroom.web import create_app
 
 DRIVER_TEXT = "write /tmp/tmpa1b2c3/visca.sock: argument must be an int, or have a fileno() method"
 JUDGE = {"kk": "Судья камерасы", "ru": "Камера судьи", "en": "Judge camera"}
@@ -25,7 +24,8 @@ class StandbyCamera(FlagDevice):
 
 
 @pytest.fixture
-def client(tmp_path):
+def room(tmp_path):
+    """A room whose judge camera's self-test finds it in standby."""
     from vksroom.controller.room import Controller
 
     cfg = parse({
@@ -39,7 +39,7 @@ def client(tmp_path):
     try:
         assert room.selftest()["state"] == "not_ready"
         assert room.wait_for(lambda r: r.state is RoomState.NOT_READY, 3)
-        yield create_app(room, {"TESTING": True}).test_client()
+        yield room
     finally:
         room.stop()
 

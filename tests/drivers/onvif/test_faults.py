@@ -7,7 +7,7 @@ import pytest
 from vksroom.drivers.errors import (DeviceError, DeviceNotReady, DeviceRejected, DeviceTimeout, ProtocolError,
                                     TransportClosed, TransportError)
 
-from .onvifkit import when_ready
+from support.onvifkit import when_ready
 
 
 def test_a_camera_slower_than_the_timeout_is_a_timeout_and_recovers(make_sim, make_cam):

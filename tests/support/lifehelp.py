@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from vksroom.controller.clock import ManualClock
-from roomkit import FlagDevice
+from support.roomkit import FlagDevice
 
 COURT_TZ = dt.timezone(dt.timedelta(hours=5))
 

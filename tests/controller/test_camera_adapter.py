@@ -8,6 +8,8 @@ from vksroom.controller.config import DeviceConfig
 from vksroom.controller.devices import CheckContext, adapter_for
 from vksroom.drivers.errors import DeviceError
 
+from support.visca_sims import make_cam, make_sim  # noqa: F401  (fixtures)
+
 
 def make_adapter(url, tmp_path, **options):
     cfg = DeviceConfig(id="cam_judge", type="camera", url=url, label="Judge camera", options=options)

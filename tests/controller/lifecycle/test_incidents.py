@@ -3,7 +3,7 @@ it (the poll, a self-test, the watch); it closes by itself as recovered when the
 the technician's marks are refused where the device visibly still fails."""
 import pytest
 
-from lifehelp import at, clock, iso, life_room, mock_factory  # noqa: F401  (fixtures)
+from support.lifehelp import at, clock, iso, life_room, mock_factory  # noqa: F401  (fixtures)
 
 SIZO = {"id": "sizo-1", "kind": "detention", "name": "СИЗО-1", "number": "sizo1@vks.kz"}
 
@@ -101,7 +101,7 @@ def test_the_act_drawn_from_the_room_record_has_no_driver_words_in_either_langua
 
     from pypdf import PdfReader
 
-    from textkit import problems
+    from support.textkit import problems
 
     room = life_room()
     room.wait_state("ready")

@@ -16,7 +16,6 @@ from vksroom.controller.pictures import Pictures
 from vksroom.drivers.video.references import ReferenceStore
 from vksroom.hil.scene import JUDGE_VIEW, OVERVIEW, Courtroom
 from vksroom.hil.video_stream import VideoStreamServer
-from vksroom.web import create_app
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -31,27 +30,18 @@ def camera():
 
 
 @pytest.fixture()
-def panel(tmp_path):
-    """``panel(cfg, **pictures_settings)``: the panel's app around a controller that has the
-    room's picture service (stopped after the test)."""
-    services = []
-
-    def make(cfg, **settings):
-        pictures = Pictures.for_room(cfg)
-        for name, value in settings.items():
-            setattr(pictures, name, value)
-        services.append(pictures)
-        return create_app(SimpleNamespace(cfg=cfg, data_dir=tmp_path, pictures=pictures), {"TESTING": True})
-    yield make
-    for pictures in services:
-        pictures.stop()
-
-
-@pytest.fixture()
-def client(camera, tmp_path, panel):
+def cfg(request, tmp_path):
+    """The room's configuration: two cameras, one streaming from ``camera``; parametrised
+    indirectly with a stream's URL (or "stalled": ``stalled_camera``'s), one camera on it."""
+    video_url = getattr(request, "param", None)
+    if video_url == "stalled":
+        video_url = request.getfixturevalue("stalled_camera").url
+    if video_url:
+        return one_camera(tmp_path, video_url)
+    camera = request.getfixturevalue("camera")
     camera.aim["view"] = JUDGE_VIEW
     camera.set_fault(None)
-    cfg = parse({
+    return parse({
         "room": {"court_id": "ast-01", "courtroom": "12", "data_dir": str(tmp_path)},
         "devices": {
             "cam1": {"type": "camera", "url": "visca-ip://127.0.0.1", "label": "Judge camera",
@@ -59,7 +49,22 @@ def client(camera, tmp_path, panel):
             "cam2": {"type": "camera", "url": "visca-ip://127.0.0.2"},           # no video: not shown
         },
     })
-    return panel(cfg).test_client()
+
+
+@pytest.fixture()
+def pictures_settings():
+    """Settings of the picture service over its defaults (parametrised indirectly)."""
+    return {}
+
+
+@pytest.fixture()
+def room(cfg, tmp_path, pictures_settings):
+    """What the panel's pages use of a controller: the room's picture service (stopped after the test)."""
+    pictures = Pictures.for_room(cfg)
+    for name, value in pictures_settings.items():
+        setattr(pictures, name, value)
+    yield SimpleNamespace(cfg=cfg, data_dir=tmp_path, pictures=pictures)
+    pictures.stop()
 
 
 def test_page_lists_cameras_with_video_in_each_language(client):
@@ -119,9 +124,9 @@ def one_camera(tmp_path, video_url):
                   "devices": {"cam1": {"type": "camera", "url": "visca-ip://127.0.0.1", "video": video_url}}})
 
 
-def test_no_picture_says_so(tmp_path, panel, monkeypatch):
+@pytest.mark.parametrize("cfg", ["http://127.0.0.1:9/video.mjpg"], indirect=True)
+def test_no_picture_says_so(client, monkeypatch):
     monkeypatch.setattr("vksroom.web.video.PICTURE_WAIT_S", 0.5)
-    client = panel(one_camera(tmp_path, "http://127.0.0.1:9/video.mjpg")).test_client()
     resp = client.get("/video/cam1/snapshot.jpg?lang=en")
     assert resp.status_code == 503 and resp.get_data(as_text=True) == "Camera: no picture"
     assert "no picture" not in client.get("/video/cam1/snapshot.jpg?lang=ru").get_data(as_text=True)
@@ -149,12 +154,20 @@ class StalledCamera:
             conn.close()
 
 
-def test_a_stalled_camera_does_not_hold_the_panels_request_thread(tmp_path, panel, monkeypatch):
+@pytest.fixture()
+def stalled_camera():
+    camera = StalledCamera()
+    yield camera
+    camera.close()
+
+
+@pytest.mark.parametrize("cfg", ["stalled"], indirect=True)
+@pytest.mark.parametrize("pictures_settings", [{"open_timeout_s": 600.0, "read_timeout_s": 600.0}], indirect=True)
+def test_a_stalled_camera_does_not_hold_the_panels_request_thread(app, stalled_camera, monkeypatch):
     """The panel answers "no picture" in its own time, though the camera's stream would keep a
     reader waiting far longer than this test runs, and one reader serves every look."""
-    camera = StalledCamera()
+    camera = stalled_camera
     monkeypatch.setattr("vksroom.web.video.PICTURE_WAIT_S", 0.5)
-    app = panel(one_camera(tmp_path, camera.url), open_timeout_s=600.0, read_timeout_s=600.0)
     server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=1)   # one thread only
     threading.Thread(target=server.run, daemon=True).start()
     base = f"http://127.0.0.1:{server.effective_port}"

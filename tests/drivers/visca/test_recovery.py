@@ -10,7 +10,7 @@ from vksroom.controller.config import DeviceConfig
 from vksroom.controller.devices import adapter_for
 from vksroom.drivers.errors import DeviceError
 
-from .helpers import until
+from support.viscakit import until
 
 
 class Watcher:

@@ -1,14 +1,11 @@
 """The camera page: state, arrow pad, zoom, role presets, store behind a confirmation."""
-import pytest
-from flask import Flask
-from jinja2 import ChoiceLoader, DictLoader
+from types import SimpleNamespace
 
+import pytest
+
+from support.visca_sims import make_sim  # noqa: F401  (fixture)
 from vksroom.controller.config import DeviceConfig
 from vksroom.controller.devices import adapter_for
-from vksroom.web import camera as camera_page
-from vksroom.web import i18n
-
-BASE = "<html><body>{% block content %}{% endblock %}</body></html>"
 
 
 class Room:
@@ -16,6 +13,7 @@ class Room:
 
     def __init__(self, adapters):
         self.adapters = adapters
+        self.cfg = SimpleNamespace(panel=None)     # no [panel] section: Russian, no users
 
     def adapter(self, device_id):
         return self.adapters[device_id]
@@ -28,27 +26,22 @@ class Room:
 
 
 @pytest.fixture
-def client(make_sim, tmp_path):
-    sim = make_sim("visca-ip")
+def sim(make_sim):
+    return make_sim("visca-ip")
+
+
+@pytest.fixture
+def room(sim, tmp_path):
     cfg = DeviceConfig(id="cam1", type="camera", url=sim.url, label="Judge camera",
                        options={"presets": {"judge": 1, "witness": 2}})
     adapter = adapter_for(cfg, tmp_path)
     adapter.connect()
-    app = Flask("vksroom.web", template_folder=str(camera_page.__file__).rsplit("/", 1)[0] + "/templates")
-    app.jinja_loader = ChoiceLoader([DictLoader({"base.html": BASE}), app.jinja_loader])
-    app.config.update(CONTROLLER=Room({"cam1": adapter}), LANGUAGE="ru", TESTING=True)
-    app.register_blueprint(camera_page.bp)
-
-    @app.context_processor
-    def _t():
-        lang = i18n.current_language("ru")
-        return {"t": lambda key, **p: i18n.translate(key, lang, **p)}
-    yield app.test_client(), sim
+    yield Room({"cam1": adapter})
     adapter.close()
 
 
-def test_page_shows_state_and_role_buttons(client):
-    c, sim = client
+def test_page_shows_state_and_role_buttons(client, sim):
+    c = client
     html = c.get("/camera/cam1").get_data(as_text=True)
     assert "Включена" in html and "Судья" in html and "Свидетель" in html
     assert "Judge" in c.get("/camera/cam1?lang=en").get_data(as_text=True)
@@ -58,8 +51,8 @@ def test_page_shows_state_and_role_buttons(client):
     assert r.status_code == 302 and r.headers["Location"].endswith("/camera/cam1")
 
 
-def test_arrow_pad_zoom_and_recall_move_the_camera(client):
-    c, sim = client
+def test_arrow_pad_zoom_and_recall_move_the_camera(client, sim):
+    c = client
     r = c.post("/camera/cam1/move", data={"direction": "right", "speed": "10"})   # full speed: the biggest step
     assert r.status_code == 200 and sim.pan == round(0x08DB * 0.1)         # a tenth of the half sweep
     assert "+0.100 /" in r.get_data(as_text=True)                         # shown in the camera's range
@@ -71,8 +64,8 @@ def test_arrow_pad_zoom_and_recall_move_the_camera(client):
     assert (sim.pan, sim.tilt) == (0, 0)      # preset 1 never stored: the camera's home
 
 
-def test_store_needs_a_confirmation(client):
-    c, sim = client
+def test_store_needs_a_confirmation(client, sim):
+    c = client
     c.post("/camera/cam1/move", data={"direction": "left", "speed": "5"})
     page = c.post("/camera/cam1/store/witness").get_data(as_text=True)   # first press: asks
     assert "Заменить позицию «Свидетель»" in page and 2 not in sim.camera.presets
@@ -81,8 +74,8 @@ def test_store_needs_a_confirmation(client):
     assert "Позиция «Свидетель» сохранена" in c.get(r.headers["Location"]).get_data(as_text=True)
 
 
-def test_bad_input_and_camera_errors_are_said_and_change_nothing(client):
-    c, sim = client
+def test_bad_input_and_camera_errors_are_said_and_change_nothing(client, sim):
+    c = client
     r = c.post("/camera/cam1/move", data={"direction": "sideways", "speed": "5"})
     assert r.status_code == 400 and "Judge camera: неверное значение команды" in r.get_data(as_text=True)
     assert "sideways" not in r.get_data(as_text=True) and sim.pan == 0    # the exception's text is no sentence
@@ -97,8 +90,8 @@ def test_bad_input_and_camera_errors_are_said_and_change_nothing(client):
     assert "detail" not in r.get_json()          # the driver's error is for a logged-in technician only
 
 
-def test_a_camera_starting_up_is_said_to_be_starting_not_failing(client):
-    c, sim = client
+def test_a_camera_starting_up_is_said_to_be_starting_not_failing(client, sim):
+    c = client
     sim.camera.boot_until = sim.camera.clock() + 30          # initialising after power-on: error 41
     html = c.get("/camera/cam1").get_data(as_text=True)
     assert "Запускается" in html and 'id="camera-error"' not in html

@@ -1,4 +1,5 @@
-"""Fixtures: camera simulators on loopback (free ports, pty for serial) that stop by themselves."""
+"""Fixtures: VISCA camera simulators on loopback (free ports, pty for serial) that stop by
+themselves. Imported by the conftest or module that uses them (ONVIF's have the same names)."""
 from __future__ import annotations
 
 import pytest

@@ -5,7 +5,7 @@ import pytest
 from vksroom.drivers.camera import Position, PtzCamera, check_ptz
 from vksroom.drivers.errors import ConfigError, DeviceNotReady
 
-from .conftest import TRANSPORTS
+from support.visca_sims import TRANSPORTS
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

@@ -4,19 +4,28 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from vksroom.web import create_app
-from lifehelp import at, clock, iso, life_room, mock_factory  # noqa: F401  (fixtures)
+from support.lifehelp import at, clock, iso, life_room, mock_factory  # noqa: F401  (fixtures)
 
 SIZO = {"id": "sizo-1", "kind": "detention", "name": "СИЗО-1 г. Астаны", "number": "sizo1@vks.kz"}
 
 
 @pytest.fixture
-def setup(life_room, clock):
+def life(life_room, clock):
     room = life_room()
     room.wait_state("ready")
     room.controller.command("farside.set", SIZO)
-    client = create_app(room.controller, {"TESTING": True}).test_client()
-    return room, client, clock
+    return room
+
+
+@pytest.fixture
+def room(life):
+    """The panel serves the life room's controller."""
+    return life.controller
+
+
+@pytest.fixture
+def setup(life, client, clock):
+    return life, client, clock
 
 
 def test_schedule_form_creates_in_court_time_and_shows_refusals_in_the_chosen_language(setup):

@@ -13,9 +13,10 @@ import pytest
 
 from vksroom.drivers.errors import DeviceNotReady, TransportError
 
-from .onvifkit import when_ready
+from support.onvifkit import when_ready
+from support.onvif_sims import make_cam, make_sim  # noqa: F401  (fixtures: ONVIF's, not hil/conftest.py's VISCA ones)
 
-SIM_DIR = pathlib.Path(__file__).resolve().parents[3] / "hil" / "onvif_camera"
+SIM_DIR = pathlib.Path(__file__).resolve().parents[2] / "hil" / "onvif_camera"
 
 
 def test_help():

@@ -10,9 +10,9 @@ import sys
 import threading
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))   # tests/: the helpers package `support`
 
-from room_stub import RoomStub  # noqa: E402
+from support.room_stub import RoomStub  # noqa: E402
 
 from vksroom.controller.config import MqttConfig, RoomConfig  # noqa: E402
 from vksroom.mqtt.link import MqttLink  # noqa: E402

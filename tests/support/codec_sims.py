@@ -1,5 +1,5 @@
-"""Fixtures for the codec/DSP tests: simulators on real ptys (TCP for Shure), stopped by
-themselves, and drivers closed after each test."""
+"""Fixtures for the codec/DSP tests (a plugin of tests/conftest.py): simulators on real ptys
+(TCP for Shure), stopped by themselves, and drivers closed after each test (``closing``)."""
 from __future__ import annotations
 
 import pytest
@@ -24,20 +24,6 @@ def poly_sim():
                                                       "2004": "drop"}, **FAST).start()
     yield sim
     sim.stop()
-
-
-@pytest.fixture
-def closing():
-    """Collect things with .close() (drivers, adapters) or .stop() (simulators) and
-    close them after the test; returns what it was given."""
-    items = []
-
-    def add(item):
-        items.append(item)
-        return item
-    yield add
-    for item in reversed(items):
-        (getattr(item, "close", None) or item.stop)()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from vksroom.drivers.errors import DeviceError, DeviceRejected
 from vksroom.hil.visca_camera import CameraSimulator
 
-from .helpers import until
+from support.viscakit import until
 
 
 def test_help():

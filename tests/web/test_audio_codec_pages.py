@@ -1,5 +1,4 @@
-"""The audio and codec panel blueprints on a small Flask app around real adapters and
-simulators (the lead's create_app registers the same blueprints)."""
+"""The audio and codec pages of the panel around real adapters and simulators."""
 from __future__ import annotations
 
 import re
@@ -7,15 +6,9 @@ import threading
 import time
 
 import pytest
-from flask import Flask
-from jinja2 import ChoiceLoader, DictLoader
-
 from vksroom.web import audio as audio_web
-from vksroom.web import codec as codec_web
 
 pytestmark = pytest.mark.timeout(30)
-
-BASE = "<html>{% block content %}{% endblock %}{% block scripts %}{% endblock %}</html>"
 
 
 class Room:
@@ -25,6 +18,7 @@ class Room:
         self.adapters = {a.id: a for a in adapters}
         self.locks = {a.id: threading.Lock() for a in adapters}
         self.cfg = self
+        self.panel = None             # no [panel] section: Russian, no users
 
     def devices_of(self, kind):
         return [a.cfg for a in self.adapters.values() if a.cfg.type == kind]
@@ -41,15 +35,11 @@ class Room:
             self.locks[device_id].release()
 
 
-def _app(room):
-    app = Flask(__name__)
-    app.config.update(CONTROLLER=room, LANGUAGE="ru")
-    app.jinja_loader = ChoiceLoader([DictLoader({"base.html": BASE}), app.jinja_loader])
-    from vksroom.web.i18n import MESSAGES as messages   # the panel's catalogues (translations/*.po)
-    app.context_processor(lambda: {"t": lambda key, **p: messages.get(key, {}).get("ru", key)})
-    app.register_blueprint(audio_web.bp)
-    app.register_blueprint(codec_web.bp)
-    return app.test_client()
+@pytest.fixture
+def room(request):
+    """The panel's room around one device: ``request.param`` names the fixture giving (sim, adapter)."""
+    _, adapter = request.getfixturevalue(request.param)
+    return Room([adapter])
 
 
 def _wait(predicate, seconds):
@@ -71,9 +61,9 @@ def tesira(closing, make_adapter):
         "judge": {"index": 1, "label": {"kk": "Судья", "ru": "Судья", "en": "Judge"}}, "clerk": {"index": 2}})
 
 
-def test_audio_page_and_live_levels(tesira):
+@pytest.mark.parametrize("room", ["tesira"], indirect=True)
+def test_audio_page_and_live_levels(client, tesira):
     sim, adapter = tesira
-    client = _app(Room([adapter]))
     page = client.get("/audio/")
     assert page.status_code == 200 and "Судья" in page.get_data(as_text=True)
     assert audio_web.REFRESH_MS <= 200      # the page asks at least 5 times a second
@@ -87,9 +77,9 @@ def test_audio_page_and_live_levels(tesira):
     assert data["connected"] and data["channels"]["clerk"]["db"] < -60
 
 
-def test_mute_toggle_and_bad_input(tesira):
+@pytest.mark.parametrize("room", ["tesira"], indirect=True)
+def test_mute_toggle_and_bad_input(client, tesira):
     sim, adapter = tesira
-    client = _app(Room([adapter]))
     assert client.post("/audio/dsp/judge/mute", data={"muted": "1"}).get_json() == {"ok": True, "muted": True}
     assert sim.mutes[1] is True
     assert client.get("/audio/levels.json").get_json()["dsp"]["channels"]["judge"]["muted"] is True
@@ -105,9 +95,9 @@ def cisco(cisco_sim, make_adapter):
                                    far_end="1001", connect_timeout_s=3, hold_s=1)
 
 
-def test_codec_page_test_call_button(cisco):
+@pytest.mark.parametrize("room", ["cisco"], indirect=True)
+def test_codec_page_test_call_button(client, cisco):
     sim, adapter = cisco
-    client = _app(Room([adapter]))
     page = client.get("/codec/").get_data(as_text=True)
     assert "Нет вызова" in page and 'value="1001"' in page
     assert client.post("/codec/codec/test_call").status_code == 202
@@ -120,9 +110,9 @@ def test_codec_page_test_call_button(cisco):
     assert re.fullmatch(r"Кодек: тестовый вызов 1001 соединён за \d(,\d)? с", test["reason"]), test["reason"]
 
 
-def test_hang_up_during_a_test_call_ends_it_at_once(cisco):
+@pytest.mark.parametrize("room", ["cisco"], indirect=True)
+def test_hang_up_during_a_test_call_ends_it_at_once(client, cisco):
     sim, adapter = cisco
-    client = _app(Room([adapter]))
     client.post("/codec/codec/test_call", data={"number": "1001"})
     assert _wait(lambda: client.get("/codec/status.json").get_json()["codec"]["call"] == "connected", 3)
     assert client.post("/codec/codec/hangup").get_json() == {"ok": True}

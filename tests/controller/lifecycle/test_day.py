@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from vksroom.controller.model import CheckResult
 from vksroom.mqtt import contract
-from lifehelp import at, broker, central, clock, iso, life_room, mock_factory, retained, Panel  # noqa: F401
+from support.lifehelp import at, broker, central, clock, iso, life_room, mock_factory, retained, Panel  # noqa: F401
 
 COURT = {"id": "court-2", "kind": "court", "name": "Районный суд № 2 г. Караганды", "number": "krg2@vks.sud.kz"}
 SIZO1 = {"id": "sizo-1", "kind": "detention", "name": "СИЗО-1 г. Астаны", "number": "sizo1@vks.kz"}

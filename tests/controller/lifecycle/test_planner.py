@@ -2,7 +2,7 @@
 a fault declared when first aid does not help."""
 import pytest
 
-from lifehelp import at, clock, iso, life_room, mock_factory  # noqa: F401  (fixtures)
+from support.lifehelp import at, clock, iso, life_room, mock_factory  # noqa: F401  (fixtures)
 
 SIZO = {"id": "sizo-1", "kind": "detention", "name": "СИЗО-1", "number": "sizo1@vks.kz"}
 

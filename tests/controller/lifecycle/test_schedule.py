@@ -3,7 +3,7 @@ import pytest
 
 from vksroom.controller.schedule import Schedule, ScheduleError
 from vksroom.controller.store import Store
-from lifehelp import at, clock, iso  # noqa: F401  (clock is a fixture)
+from support.lifehelp import at, clock, iso  # noqa: F401  (clock is a fixture)
 
 SIZO = {"id": "sizo-1", "kind": "detention", "name": "СИЗО-1 г. Астаны", "number": "sizo1@vks.kz"}
 

@@ -1,0 +1,51 @@
+"""The panel under test, as Flask's tutorial has it: ``app`` (``create_app`` over a room),
+``client`` (``app.test_client()``), ``runner`` (``app.test_cli_runner()``).
+
+The room is a started stand-in room, ready (``room``; its devices: ``devices``). A module whose
+panel serves another room overrides ``room``; one that needs users or other settings overrides
+``panel_config``; a test that needs another variant parametrises those fixtures indirectly.
+"""
+import pytest
+
+from vksroom.controller.model import RoomState
+from vksroom.web import create_app
+
+
+@pytest.fixture
+def stand_in(make_room):
+    room, devices = make_room()
+    assert room.wait_for(lambda r: r.state is RoomState.READY, 3)
+    return room, devices
+
+
+@pytest.fixture
+def room(stand_in):
+    """What the panel serves (its ``CONTROLLER``)."""
+    return stand_in[0]
+
+
+@pytest.fixture
+def devices(stand_in):
+    """The stand-in room's devices by id (:class:`support.roomkit.FlagDevice`)."""
+    return stand_in[1]
+
+
+@pytest.fixture
+def panel_config():
+    """Flask settings over ``TESTING`` (e.g. ``USERS``)."""
+    return {}
+
+
+@pytest.fixture
+def app(room, panel_config):
+    return create_app(room, {"TESTING": True, **panel_config})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

@@ -227,11 +227,13 @@ class OnvifCamera(PtzCamera):
         path = self.paths.get(service)
         if path is None:
             raise DeviceRejected(f"{self.describe()}: the camera offers no {service} service", code="no-service")
-        header = None
-        if auth and self.username:
-            now = datetime.now(timezone.utc) + timedelta(seconds=self.clock_offset)
-            header = soap.security_header(self.username, self.password, now, os.urandom(16))
-        data = soap.envelope(body if body is not None else el(f"{service}:{operation}"), header)
+        def data() -> bytes:   # made anew for each attempt: a fresh nonce and time
+            header = None
+            if auth and self.username:
+                now = datetime.now(timezone.utc) + timedelta(seconds=self.clock_offset)
+                header = soap.security_header(self.username, self.password, now, os.urandom(16))
+            return soap.envelope(body if body is not None else el(f"{service}:{operation}"), header)
+
         self.counts["requests"] += 1
         status, reason, reply = self.link.post(path, soap.action(service, operation), data, idempotent)
         what = f"{operation} ({self.link.describe()}{path})"

@@ -12,6 +12,7 @@ import http.client
 import socket
 import ssl
 import threading
+from typing import Callable
 
 from vksroom.drivers.errors import DeviceTimeout, ProtocolError, TransportClosed, TransportError
 from vksroom.drivers.onvif.soap import MAX_REPLY
@@ -39,9 +40,13 @@ class HttpLink:
             return http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout_s, context=self.tls)
         return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout_s)
 
-    def post(self, path: str, soap_action: str, body: bytes, idempotent: bool = True) -> tuple[int, str, bytes]:
-        """POST ``body``; ``(status, reason, reply bytes)``. Raises TransportError (link),
-        DeviceTimeout (no answer in time) or ProtocolError (not HTTP)."""
+    def post(self, path: str, soap_action: str, body: bytes | Callable[[], bytes],
+             idempotent: bool = True) -> tuple[int, str, bytes]:
+        """POST ``body`` (or what ``body()`` makes: each attempt its own, so a request sent again
+        over a fresh connection carries a fresh security nonce, not a replay the camera refuses);
+        ``(status, reason, reply bytes)``. Raises TransportError (link), DeviceTimeout (no answer
+        in time) or ProtocolError (not HTTP)."""
+        make = body if callable(body) else (lambda: body)
         with self.lock:
             if self.shut:
                 raise TransportClosed(f"{self.describe()}: the link is closed")
@@ -49,11 +54,11 @@ class HttpLink:
                 self._drop()
             try:
                 try:
-                    return self._exchange(path, soap_action, body)
+                    return self._exchange(path, soap_action, make())
                 except TransportError:
                     if not (idempotent and self._stale) or self.shut:
                         raise
-                return self._exchange(path, soap_action, body)   # the camera had closed an idle connection
+                return self._exchange(path, soap_action, make())   # the camera had closed an idle connection
             except (TransportError, ProtocolError, DeviceTimeout):
                 if self.shut:     # close() from another thread cut this request short
                     raise TransportClosed(f"{self.describe()}: the link was closed during the request") from None

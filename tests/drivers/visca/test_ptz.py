@@ -1,11 +1,13 @@
 """VISCA behind the neutral PTZ interface: the units the room and the panel use become the
 camera's own, with its configured range; error 41 on the power inquiry is "not ready"."""
+
 import pytest
 
 from vksroom.drivers.camera import Position, PtzCamera, check_ptz
 from vksroom.drivers.errors import ConfigError, DeviceNotReady
 
 from support.visca_sims import TRANSPORTS
+from support.viscakit import until
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
@@ -63,11 +65,12 @@ def test_a_camera_initialising_after_power_on_is_not_ready(make_sim, make_ptz):
 def test_speeds_are_fractions_of_the_fastest(make_sim, make_ptz):
     sim = make_sim("visca-ip", pan_speed=1000.0, tilt_speed=1000.0)
     cam = make_ptz(sim.url)
+    # wait=False returns on the ACK: the camera starts the move just after, so wait for it
     cam.move_to(0.1, 0.1, speed=1.0, wait=False)
-    assert (sim.camera.pan.speed, sim.camera.tilt.speed) == (1000.0, 1000.0)     # VISCA 18h and 17h
+    until(lambda: (sim.camera.pan.speed, sim.camera.tilt.speed) == (1000.0, 1000.0))     # VISCA 18h and 17h
     cam.stop()
     cam.move_to(0.0, 0.0, speed=0.01, wait=False)                                 # the slowest is still a move
-    assert (sim.camera.pan.speed, sim.camera.tilt.speed) == (1000.0 / 0x18, 1000.0 / 0x17)
+    until(lambda: (sim.camera.pan.speed, sim.camera.tilt.speed) == (1000.0 / 0x18, 1000.0 / 0x17))
     cam.stop()
 
 

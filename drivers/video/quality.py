@@ -68,16 +68,18 @@ WHITE = 240                  # "near white" for the bright check
 FREEZE_SAME = 0.97           # share of unchanged analysis pixels that makes two frames "the same"
 FREEZE_MAD = 0.15            # ...or mean |difference| below this (grey levels)
 FREEZE_BLOCK = 1.0           # ...with no block's mean |difference| above this
+FREEZE_REFRESH_MAD = 4.0     # a keyframe's re-encoding of a frozen picture: mean |difference| below this
+FREEZE_REFRESH_SPREAD = 3.0  # ...and no block more than this many times the mean (plus 2 levels)
 
 # name -> (threshold with a reference, threshold without one)
 THRESHOLDS: dict[str, tuple[float, float]] = {
-    "blur": (0.84, 0.04),
-    "dark": (0.70, 0.30),
+    "blur": (0.84, 1.75),
+    "dark": (0.38, 0.275),
     "bright": (1.55, 1.80),
     "black": (0.96, 0.96),
     "frozen": (2.0, 2.0),
     "noise": (4.0, 6.0),
-    "cast": (0.18, 0.80),
+    "cast": (0.18, 0.20),
     "obstruction": (0.07, 0.70),
     "drift": (0.03, 0.03),
 }
@@ -100,7 +102,7 @@ CAST_UNREADABLE = 1.0       # the cast score then
 OBSTRUCTED_TONE = math.log(1.6)  # flat block this much brighter or darker than the lighting explains
 OBSTRUCTED_FLAT = 3.0       # ...and flat: block grey std (noise taken out) below this
 # Defaults that stand in for a reference when none is given.
-DEFAULT_BASE = {"sharpness": 1.0, "p95": 0.8, "mean": 0.5, "white": 0.05, "noise": 0.0}
+DEFAULT_BASE = {"edge_ratio": 2.0, "mean": 0.5, "white": 0.05, "noise": 0.0}
 
 
 class BadFrame(ProtocolError):
@@ -236,6 +238,7 @@ class Features:
     mean: float                  # 0..1
     std: float
     p95: float                   # 0..1
+    p99: float                   # 0..1
     white: float                 # share >= WHITE
     uniform: float               # share within +-10 of the median
     noise: float
@@ -244,6 +247,26 @@ class Features:
     blocks: np.ndarray           # grey std per block (GRID)
     block_means: np.ndarray      # grey mean per block (GRID)
     colour: bool = True          # False for grey input (no colour to judge)
+    thumb: np.ndarray | None = None  # the colour thumbnail (BGR, about THUMB_EDGE px)
+
+    @functools.cached_property
+    def edge_ratio(self) -> float | None:
+        """How steep the picture's steepest edges are, whatever their contrast: at the
+        strongest edges, the gradient seen through a fine Gaussian (sigma 0.7) over the
+        gradient through a coarse one (sigma 2). A step edge of width w gives
+        sqrt(w^2 + 4) / sqrt(w^2 + 0.49): about 2 for a focused picture at the analysis
+        size, 1.4 once a defocus of 1.5 px widens its edges. The 90th percentile over the
+        strongest 3 % of coarse gradients; pixel noise is taken out of the fine one. None
+        when the picture has no edges above its noise (nothing to judge focus by)."""
+        g = self.grey.astype(np.float32)
+        g1, g2 = _gradient(g, 0.7), _gradient(g, 2.0)
+        n = self.noise_here
+        thr = max(_quantile(g2.ravel(), 0.97), 1.0 + 0.5 * n)
+        strong = g2 >= thr
+        if int(np.count_nonzero(strong)) < 50:
+            return None
+        fine = np.sqrt(np.maximum(g1[strong] ** 2 - (EDGE_NOISE * n) ** 2, 0.0))
+        return _quantile(fine / g2[strong], 0.9)
 
     # The two Laplacian measures are made when first asked for: with a reference that
     # the frame lines up with, blur is judged without them.
@@ -262,6 +285,14 @@ class Features:
         return _log_energy(g2, na / 2) / max(_log_energy(g4, na / 4), 1e-3)
 
 
+EDGE_NOISE = 0.38          # gradient rms per unit of white-noise sigma through the fine Gaussian
+
+
+def _gradient(g: np.ndarray, sigma: float) -> np.ndarray:
+    b = cv2.GaussianBlur(g, (0, 0), sigma)
+    return cv2.magnitude(cv2.Sobel(b, cv2.CV_32F, 1, 0, ksize=1), cv2.Sobel(b, cv2.CV_32F, 0, 1, ksize=1)) * 0.5
+
+
 def features(frame, scale: float = 1.0) -> Features:
     """Features of one frame. ``scale`` > 1 says the frame was decoded at a reduced size
     (native pixels per given pixel, e.g. 2 for a half-size JPEG decode): the noise estimate
@@ -278,6 +309,7 @@ def features(frame, scale: float = 1.0) -> Features:
     lo, hi = max(0, median - 10), min(255, median + 10)
     uniform = float(cum[hi] - (cum[lo - 1] if lo > 0 else 0)) / n
     p95 = float(np.searchsorted(cum, 0.95 * n)) / 255.0
+    p99 = float(np.searchsorted(cum, 0.99 * n)) / 255.0
     white = float(cum[-1] - cum[WHITE - 1]) / n
     mean, std = (float(v[0][0]) for v in cv2.meanStdDev(g))
     measured = _noise_sigma(_bands(full, g.size))
@@ -290,8 +322,9 @@ def features(frame, scale: float = 1.0) -> Features:
     m1 = cv2.resize(gf, GRID, interpolation=cv2.INTER_AREA)
     m2 = cv2.resize(gf * gf, GRID, interpolation=cv2.INTER_AREA)
     blocks = np.sqrt(np.maximum(m2 - m1 * m1 - na * na, 0.0))
-    return Features(frame.shape, g, mean / 255.0, std, p95, white, uniform, noise, na,
-                    _chroma(frame) if colour else None, blocks, m1, colour)
+    thumb = _thumb(frame) if colour else None
+    return Features(frame.shape, g, mean / 255.0, std, p95, p99, white, uniform, noise, na,
+                    _chroma(thumb) if colour else None, blocks, m1, colour, thumb)
 
 
 def _log_energy(g: np.ndarray, noise: float) -> float:
@@ -308,20 +341,80 @@ def _log_energy(g: np.ndarray, noise: float) -> float:
 _LOG = np.log(np.maximum(np.arange(256, dtype=np.float32), 1.0))
 
 
-def _chroma(frame: np.ndarray):
-    """Median log chromaticity of a thumbnail: colourful people or objects in part of the
-    view barely move it, a white-balance fault moves all of it. The thumbnail is taken by
-    nearest neighbour (reads only the pixels it keeps); logs come from a lookup table."""
+def _thumb(frame: np.ndarray) -> np.ndarray:
+    """A small copy for colour statistics, taken by nearest neighbour (it reads only the
+    pixels it keeps)."""
     h, w = frame.shape[:2]
     k = max(1, max(h, w) // THUMB_EDGE)
-    thumb = cv2.resize(frame, (max(1, w // k), max(1, h // k)), interpolation=cv2.INTER_NEAREST)
+    return cv2.resize(frame, (max(1, w // k), max(1, h // k)), interpolation=cv2.INTER_NEAREST)
+
+
+def _chroma_points(thumb: np.ndarray):
+    """Log chromaticity (log R/G, log B/G) of the thumbnail's well-exposed pixels, or None
+    when too few are (logs from a lookup table)."""
     b, g, r = cv2.split(thumb)
     keep = (cv2.min(cv2.min(b, g), r) >= 12) & (cv2.max(cv2.max(b, g), r) <= 250)
     n = int(np.count_nonzero(keep))
     if n < 0.05 * keep.size:
         return None
     lg = _LOG[g[keep]]
-    return np.array([_median(_LOG[r[keep]] - lg), _median(_LOG[b[keep]] - lg)])
+    return _LOG[r[keep]] - lg, _LOG[b[keep]] - lg
+
+
+def _chroma(thumb: np.ndarray):
+    """Median log chromaticity of a thumbnail: colourful people or objects in part of the
+    view barely move it, a white-balance fault moves all of it."""
+    pts = _chroma_points(thumb)
+    if pts is None:
+        return None
+    return np.array([_median(pts[0]), _median(pts[1])])
+
+
+def _tone_slope(f: "Features", rf: "Features") -> float:
+    """The gamma between the reference and the frame: the slope of the line through
+    (log reference block mean, log frame block mean), blocks that do not follow it (a
+    person in front) left out. A camera's tone curve or gamma multiplies every log
+    chroma by this slope (a gamma of 1.3 makes a colourful view's chroma 1.3 times
+    larger, as a cast would), so the frame's chroma is divided by it before comparing;
+    a gain (exposure, lights) leaves chroma as it is. Clamped to 0.5..2."""
+    x = np.log(rf.block_means.ravel() + 4.0)
+    y = np.log(f.block_means.ravel() + 4.0)
+    ok = (rf.block_means.ravel() > 8) & (rf.block_means.ravel() < 245) & \
+         (f.block_means.ravel() > 8) & (f.block_means.ravel() < 245)
+    if int(ok.sum()) < 8 or float(np.ptp(x[ok])) < 0.3:
+        return 1.0
+    fit = np.polyfit(x[ok], y[ok], 1)
+    off = np.abs(y - np.polyval(fit, x))
+    keep = ok & (off <= max(0.08, 2.5 * float(np.median(off[ok]))))
+    if int(keep.sum()) >= 8 and float(np.ptp(x[keep])) >= 0.3:
+        fit = np.polyfit(x[keep], y[keep], 1)
+    return float(min(max(fit[0], 0.5), 2.0))
+
+
+NEUTRAL_SHARE = 0.15     # the least coloured share of pixels taken as the view's near-neutral surfaces
+NEUTRAL_RADIUS = 0.12    # ...which must agree this closely (log chroma) to count as evidence
+NEUTRAL_EVIDENCE = 0.2   # ...this share of all well-exposed pixels must agree
+
+
+def _neutral_cast(thumb: np.ndarray) -> float:
+    """Without a reference: how far the view's near-neutral surfaces (walls, paper, shirts,
+    grey hair) are from grey. Under a white-balance fault all of them move together and
+    stay a tight cluster; a colourful view has no such cluster among its least coloured
+    pixels, and then there is no evidence to judge by: 0."""
+    pts = _chroma_points(thumb)
+    if pts is None:
+        return 0.0
+    a, b = pts
+    sat = a * a + b * b
+    k = max(8, int(NEUTRAL_SHARE * len(a)))
+    if k >= len(a):
+        return 0.0
+    idx = np.argpartition(sat, k)[:k]
+    ca, cb = _median(a[idx]), _median(b[idx])
+    near = (a - ca) ** 2 + (b - cb) ** 2 <= NEUTRAL_RADIUS ** 2
+    if float(np.count_nonzero(near)) < NEUTRAL_EVIDENCE * len(a):
+        return 0.0
+    return float(math.hypot(_median(a[near]), _median(b[near])))
 
 
 def _median(x: np.ndarray) -> float:
@@ -679,6 +772,7 @@ class Analyzer:
         """Forget the freeze history (after a preset recall or a reconnect)."""
         self._freeze_grey = None
         self._freeze_since = None
+        self._freeze_same = False       # the last two frames were the same picture
         self._last_src_ts = None
         self._drift = None              # (t, score) of the last registration
         self._aligned: dict = {}        # reference name -> (t, shift for the blur check)
@@ -717,11 +811,19 @@ class Analyzer:
 
         blur = self._blur_against(f, ref, t) if has else None
         if blur is None:   # not aligned, or too little of the reference's detail in view
-            blur = f.detail / max(rf.detail, 1e-6) if has else f.sharpness / base["sharpness"]
+            if has:
+                blur = f.detail / max(rf.detail, 1e-6)
+            else:          # how steep the steepest edges are; none above noise: nothing to judge
+                blur = f.edge_ratio if f.edge_ratio is not None else base["edge_ratio"]
         put("blur", blur)
-        # Darkness compares with the darkest reference (lights dimmed is still fine).
-        dark_base = min(r.features.p95 for r in self.references) if has else base["p95"]
-        put("dark", f.p95 / max(dark_base, 0.02))
+        # Darkness compares with the brightest reference: lights dimmed, with or without a
+        # reference stored for them, stay well above a stuck or failed exposure.
+        # Without one: even the brightest 1 % of the view is dim (a night scene or a dark
+        # room still has its lights and bright surfaces; a failed exposure has none).
+        if has:
+            put("dark", f.p95 / max(max(r.features.p95 for r in self.references), 0.02))
+        else:
+            put("dark", f.p99)
         bright_ref = max(self.references, key=lambda r: r.features.mean).features if has else None
         put("bright", f.mean / max(bright_ref.mean if has else base["mean"], 0.02)
             + max(0.0, f.white - (bright_ref.white if has else base["white"])))
@@ -761,7 +863,7 @@ class Analyzer:
         if source_ts is not None:
             self._last_src_ts = source_ts
         prev = self._freeze_grey
-        same = False
+        same = refresh = False
         if prev is not None and prev.shape == f.grey.shape:
             diff = cv2.absdiff(prev, f.grey)
             unchanged = (diff.size - cv2.countNonZero(diff)) / diff.size
@@ -769,10 +871,20 @@ class Analyzer:
             # keeps refining a frozen picture) tiny changes spread thin with no block of
             # the view changing at all. People moving change some block; sensor noise
             # that survives the encoder raises the mean.
-            same = unchanged >= FREEZE_SAME or (
-                float(cv2.mean(diff)[0]) < FREEZE_MAD
-                and float(cv2.resize(diff, GRID, interpolation=cv2.INTER_AREA).max()) < FREEZE_BLOCK)
+            mad = float(cv2.mean(diff)[0])
+            block = float(cv2.resize(diff, GRID, interpolation=cv2.INTER_AREA).max())
+            same = unchanged >= FREEZE_SAME or (mad < FREEZE_MAD and block < FREEZE_BLOCK)
+            # An H.264 keyframe re-encodes a frozen picture: a small change spread evenly
+            # over the whole view, after P-frames that changed nothing. It does not end
+            # the freeze (people moving change some blocks far more than others; a still
+            # room's sensor noise keeps the P-frames from being identical).
+            refresh = (not same and self._freeze_same and mad < FREEZE_REFRESH_MAD
+                       and block < FREEZE_REFRESH_SPREAD * mad + 2.0)
+        self._freeze_same = same
         if stalled or same:
+            return t - self._freeze_since
+        if refresh:
+            self._freeze_grey = f.grey
             return t - self._freeze_since
         self._freeze_grey = f.grey
         self._freeze_since = t
@@ -780,6 +892,8 @@ class Analyzer:
 
     @staticmethod
     def _cast(f: Features, rf: Features | None) -> float:
+        if rf is None:
+            return _neutral_cast(f.thumb) if f.thumb is not None and f.chroma is not None else 0.0
         if f.chroma is None:
             # Too dark or clipped to tell colour. Where the reference's colours could be
             # read and this picture is not dark, a cast pushed them out of range (a strong
@@ -788,8 +902,12 @@ class Analyzer:
             if f.colour and rf is not None and rf.chroma is not None and f.mean >= CAST_READABLE_MEAN:
                 return CAST_UNREADABLE
             return 0.0          # grey input, or too dark to tell colour
-        base = rf.chroma if rf is not None and rf.chroma is not None else np.zeros(2)
-        return float(np.hypot(*(f.chroma - base)))
+        if rf.chroma is None:
+            return 0.0
+        # Two readings: the tone curve changed as the blocks say, or it did not (the
+        # slope is an estimate, and people in view can bend it); the milder one counts.
+        return float(min(np.hypot(*(f.chroma / _tone_slope(f, rf) - rf.chroma)),
+                         np.hypot(*(f.chroma - rf.chroma))))
 
     @staticmethod
     def _obstruction(f: Features, rf: Features | None) -> float:

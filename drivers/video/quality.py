@@ -131,6 +131,12 @@ class Verdict:
         return all(c.ok for c in self.checks.values())
 
     @property
+    def with_reference(self) -> bool:
+        """Whether a stored reference of the view was used (False: judged by defaults,
+        which cannot tell a camera aimed elsewhere and judge the rest more loosely)."""
+        return bool(self.reference)
+
+    @property
     def faults(self) -> list[str]:
         return [n for n, c in self.checks.items() if not c.ok]
 

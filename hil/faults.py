@@ -98,7 +98,8 @@ def obstruction(frame: np.ndarray, cover: float, rng=None) -> np.ndarray:
     else:
         cv2.ellipse(mask, (int(w * rng.uniform(0.3, 0.7)), h), (int(w * math.sqrt(cover) * 0.75),
                     int(h * math.sqrt(cover) * 1.35)), 0, 0, 360, 1.0, -1)
-    mask = cv2.GaussianBlur(mask, (0, 0), max(2.0, 0.04 * w))[:, :, None]
+    # on the lens, so far out of focus that its edge spans 4-10 % of the frame width
+    mask = cv2.GaussianBlur(mask, (0, 0), max(2.0, float(rng.uniform(0.04, 0.10)) * w))[:, :, None]
     if rng.random() < 0.5:       # finger/strap: dark, skin-toned, out of focus
         cover_img = np.empty_like(frame)
         cover_img[:] = rng.integers(20, 70, 3) if frame.ndim == 3 else int(rng.integers(20, 70))
@@ -234,8 +235,9 @@ CAMERA = ("tone", "daylight", "white_balance", "compressed")
 
 def camera_good(photo, rng, kind: str) -> np.ndarray:
     """A good frame as a camera's own behaviour changes it: another tone curve (gamma and
-    an S-curve), daylight through a window (a brighter, bluer part of the view), its
-    white balance drifting, or hard compression. None of these is a fault."""
+    an S-curve), daylight through a window (a brighter, bluer part of the view, which the
+    auto exposure partly takes back), its white balance drifting, or hard compression.
+    None of these is a fault."""
     f = _crop(photo, rng.uniform(-0.003, 0.003), rng.uniform(-0.003, 0.003))
     quality = int(rng.integers(70, 95))
     if kind == "tone":
@@ -249,7 +251,10 @@ def camera_good(photo, rng, kind: str) -> np.ndarray:
         cx, cy, r = rng.uniform(0, 1), rng.uniform(0, 0.6), rng.uniform(0.2, 0.45)
         light = 1 + rng.uniform(0.3, 1.0) * np.exp(-((xx / w - cx) ** 2 + (yy / h - cy) ** 2) / (2 * r * r))
         tint = np.array([1.06, 1.0, 0.95], np.float32)
-        f = np.clip(f.astype(np.float32) * (1 + (light[:, :, None] - 1) * tint), 0, 255).astype(np.uint8)
+        lit = f.astype(np.float32) * (1 + (light[:, :, None] - 1) * tint)
+        # the camera's auto exposure takes back part of the added light
+        back = (float(f.mean()) / max(float(lit.mean()), 1.0)) ** float(rng.uniform(0.3, 0.8))
+        f = np.clip(lit * back, 0, 255).astype(np.uint8)
     elif kind == "white_balance":
         f = gain(f, float(rng.uniform(0.8, 1.1)), 1.0, tuple(float(np.exp(rng.uniform(-0.07, 0.07))) for _ in range(3)))
     else:

@@ -12,25 +12,36 @@ lists the checks where a *low* score is bad)::
                  noise, JPEG and people in view barely move it); when the
                  frame cannot be aligned or hides most of that detail:
                  fine/coarse detail (Laplacian energy at 1/2 over 1/4
-                 size) / reference's; without a reference: sharpness
-                 (Laplacian std / grey std)
-    dark         95th luma percentile / darkest reference's (default 0.8) below
-    bright       mean luma / brightest reference's (default 0.5), plus    above
-                 the extra share of near-white pixels
+                 size) / reference's; without a reference: how steep the
+                 steepest edges are (fine / coarse gradient at the
+                 strongest 3 %: about 2 in focus, 1.4 at a 1.5 px defocus)
+    dark         95th luma percentile / the brightest reference's (lights  below
+                 dimmed stay above a failed exposure, whatever references
+                 were stored); without one: the 99th percentile (0..1)
+    bright       median over blocks of brightness / the brightest          above
+                 reference's (without one: mean / 0.5), plus the extra
+                 share of near-white pixels
     black        share of pixels within +-10 levels of the median         above
                  (black, blue or grey "no signal" screens alike)
     frozen       seconds the picture has not changed (or timestamps stalled)  above (or equal)
     noise        Immerkaer sigma (median form) at native resolution,      above
-                 minus reference's
-    cast         shift of the median chroma (log R/G, log B/G) from the   above
-                 reference's (default: neutral grey); 1.0 when a picture
-                 that is not dark has no readable colour left and the
-                 reference had (a strong cast clipped one channel and sank
-                 another)
+                 minus the reference's scaled by the change in contrast
+                 (texture counts in the estimate, and a tone curve
+                 steepens it)
+    cast         shift of the log chroma (log R/G, log B/G) from the      above
+                 reference's, pixel by pixel (median), the frame's divided
+                 by the gamma between the views (a tone curve scales log
+                 chroma); 1.0 when a picture that is not dark has no
+                 readable colour left and the reference had. Without a
+                 reference: how far a tight cluster of the least coloured
+                 pixels is from grey, 0 when there is no such cluster
+                 (a colourful view gives no evidence)
     obstruction  share of the view's blocks lost: textured in the          above
                  reference and flat now, or flat now with a brightness the
                  lighting change does not explain (a sheet or a finger over
-                 a plain wall); without reference: share of flat blocks
+                 a plain wall), or far darker than it explains and no
+                 livelier (a dark cover's out-of-focus edge); without
+                 reference: share of flat blocks
     drift        view displacement as a share of the frame width, or the  above
                  |log| of a zoom change (phase correlation, log-polar
                  spectra, ORB); 1.0 when the view cannot be registered
@@ -68,26 +79,34 @@ WHITE = 240                  # "near white" for the bright check
 FREEZE_SAME = 0.97           # share of unchanged analysis pixels that makes two frames "the same"
 FREEZE_MAD = 0.15            # ...or mean |difference| below this (grey levels)
 FREEZE_BLOCK = 1.0           # ...with no block's mean |difference| above this
-FREEZE_REFRESH_MAD = 4.0     # a keyframe's re-encoding of a frozen picture: mean |difference| below this
-FREEZE_REFRESH_SPREAD = 3.0  # ...and no block more than this many times the mean (plus 2 levels)
 
 # name -> (threshold with a reference, threshold without one)
 THRESHOLDS: dict[str, tuple[float, float]] = {
     "blur": (0.84, 1.75),
     "dark": (0.38, 0.275),
-    "bright": (1.55, 1.80),
+    "bright": (1.70, 1.80),
     "black": (0.96, 0.96),
     "frozen": (2.0, 2.0),
-    "noise": (4.0, 6.0),
-    "cast": (0.18, 0.20),
+    "noise": (4.8, 6.0),
+    "cast": (0.18, 0.30),
     "obstruction": (0.07, 0.70),
     "drift": (0.03, 0.03),
 }
-# The thresholds "with a reference" for blur, obstruction and drift were set on the
-# calibration half of the photo set (benchmarks/quality_accuracy.py --calibrate: every
-# other photograph) and are reported on the other half. Blur 0.84: just under the lowest
-# good frame there (0.867; the mildest blur scores at most 0.66). Obstruction 0.07: just
-# over the highest good frame there (0.062; the mildest cover loses 0.125 of the view).
+# Every threshold is set on the tuning set (scikit-image's photographs through
+# hil/faults.py, with the camera-behaviour good frames: tone curves, daylight, white
+# balance, hard JPEG); none on the independent validation set (benchmarks/
+# validation_set.py), which is only reported. Those "with a reference" for blur,
+# obstruction and drift were set on the calibration half (benchmarks/quality_accuracy.py
+# --calibrate: every other photograph). Blur 0.84: just under the lowest good frame
+# there (0.854; the mildest blur scores at most 0.66). Obstruction 0.07: just over the
+# highest good frame (0.062; the mildest cover loses 0.1 of the view). Over both halves
+# and seeds 0-1: bright 1.70 between good 1.675 (daylight on a white page) and the
+# mildest overexposure 1.79 (one at 1.52); noise 4.8 between good 4.42 (grass through a
+# steeper tone curve) and the mildest fault 5.31; cast 0.18 over good 0.13. Without a
+# reference: blur 1.75 (edge steepness; focused views 1.79 and up but for a microscope
+# picture, which has no sharp edge at 1.2), dark 0.275 (good 99th percentile 75/255 and
+# up, mildest fault 66/255), cast 0.30 (over a cat's fur, 0.27; a fundus photograph,
+# one colour all over, reads as a cast without a reference whatever the threshold).
 BLUR_FINE = (0.8, 2.0)      # Gaussian sigmas (analysis px) of the band that blur takes first
 BLUR_COARSE = (1.0, 2.0)    # ...of the band (half-size px) that gives lighting, alignment, occlusion
 BLUR_GRID = (16, 12)        # blocks for "does this part still show the reference"
@@ -101,6 +120,7 @@ CAST_READABLE_MEAN = 0.08   # a picture this bright has readable colours unless 
 CAST_UNREADABLE = 1.0       # the cast score then
 OBSTRUCTED_TONE = math.log(1.6)  # flat block this much brighter or darker than the lighting explains
 OBSTRUCTED_FLAT = 3.0       # ...and flat: block grey std (noise taken out) below this
+OBSTRUCTED_DIM = math.log(2.5)   # a block this much darker than the lighting explains, however textured
 # Defaults that stand in for a reference when none is given.
 DEFAULT_BASE = {"edge_ratio": 2.0, "mean": 0.5, "white": 0.05, "noise": 0.0}
 
@@ -389,12 +409,43 @@ def _tone_slope(f: "Features", rf: "Features") -> float:
          (f.block_means.ravel() > 8) & (f.block_means.ravel() < 245)
     if int(ok.sum()) < 8 or float(np.ptp(x[ok])) < 0.3:
         return 1.0
-    fit = np.polyfit(x[ok], y[ok], 1)
-    off = np.abs(y - np.polyval(fit, x))
-    keep = ok & (off <= max(0.08, 2.5 * float(np.median(off[ok]))))
+    slope, icpt = _line(x[ok], y[ok])
+    off = np.abs(y - (slope * x + icpt))
+    keep = ok & (off <= max(0.08, 2.5 * _median(off[ok])))
     if int(keep.sum()) >= 8 and float(np.ptp(x[keep])) >= 0.3:
-        fit = np.polyfit(x[keep], y[keep], 1)
-    return float(min(max(fit[0], 0.5), 2.0))
+        slope, _ = _line(x[keep], y[keep])
+    return float(min(max(slope, 0.5), 2.0))
+
+
+def _line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Least-squares slope and intercept (np.polyfit costs ten times more here)."""
+    mx, my = float(x.mean()), float(y.mean())
+    dx = x - mx
+    slope = float((dx * (y - my)).sum()) / max(float((dx * dx).sum()), 1e-9)
+    return slope, my - slope * mx
+
+
+def _paired_chroma_shift(f: "Features", rf: "Features", slopes) -> float | None:
+    """The cast as the median, pixel by pixel, of the frame's log chroma (divided by the
+    tone slope) less the reference's at the same place: the view is the preset's, so
+    each thumbnail pixel is the same surface. A colourful view's overall median chroma
+    can jump between its colours when the tones change (a red flag, a blue wall and a
+    face); paired differences do not, and people in front are a minority of outliers.
+    The mildest reading over ``slopes`` counts. None when the thumbnails differ in size
+    or too few pixels are readable in both."""
+    a, b = f.thumb, rf.thumb
+    if a is None or b is None or a.shape != b.shape:
+        return None
+    fb, fg, fr = cv2.split(a)
+    rb, rg, rr = cv2.split(b)
+    keep = ((cv2.min(cv2.min(fb, fg), fr) >= 12) & (cv2.max(cv2.max(fb, fg), fr) <= 250)
+            & (cv2.min(cv2.min(rb, rg), rr) >= 12) & (cv2.max(cv2.max(rb, rg), rr) <= 250))
+    if int(np.count_nonzero(keep)) < 0.05 * keep.size:
+        return None
+    lg, rlg = _LOG[fg[keep]], _LOG[rg[keep]]
+    ca, cb = _LOG[fr[keep]] - lg, _LOG[fb[keep]] - lg
+    ra, rb_ = _LOG[rr[keep]] - rlg, _LOG[rb[keep]] - rlg
+    return min(math.hypot(_median(ca / s - ra), _median(cb / s - rb_)) for s in slopes)
 
 
 NEUTRAL_SHARE = 0.15     # the least coloured share of pixels taken as the view's near-neutral surfaces
@@ -778,7 +829,6 @@ class Analyzer:
         """Forget the freeze history (after a preset recall or a reconnect)."""
         self._freeze_grey = None
         self._freeze_since = None
-        self._freeze_same = False       # the last two frames were the same picture
         self._last_src_ts = None
         self._drift = None              # (t, score) of the last registration
         self._aligned: dict = {}        # reference name -> (t, shift for the blur check)
@@ -831,11 +881,19 @@ class Analyzer:
         else:
             put("dark", f.p99)
         bright_ref = max(self.references, key=lambda r: r.features.mean).features if has else None
-        put("bright", f.mean / max(bright_ref.mean if has else base["mean"], 0.02)
-            + max(0.0, f.white - (bright_ref.white if has else base["white"])))
+        if has:
+            # Over the brightest reference, block by block, the median: an overexposure
+            # lifts the whole view, daylight through a window or a tone curve only part
+            # of it (or only its shadows); plus the extra share of near-white pixels.
+            lift = _median(((f.block_means + 4.0) / (bright_ref.block_means + 4.0)).ravel())
+            put("bright", lift + max(0.0, f.white - bright_ref.white))
+        else:
+            put("bright", f.mean / base["mean"] + max(0.0, f.white - base["white"]))
         put("black", f.uniform, with_ref=False)
         put("frozen", self._frozen_for(f, t, source_ts), with_ref=False)
-        put("noise", f.noise - (rf.noise if has else base["noise"]))
+        # Against the reference's: what texture adds to the estimate grows with the
+        # view's contrast (a tone curve steepens grass or gravel), sensor noise does not.
+        put("noise", f.noise - (rf.noise * min(max(f.std / max(rf.std, 1.0), 0.5), 2.0) if has else base["noise"]))
         put("cast", min((self._cast(f, r.features) for r in self.references), default=self._cast(f, None)))
         no_picture = f.uniform >= self._thr("black", False) or f.std < 2.0
         drift = 0.0
@@ -869,7 +927,7 @@ class Analyzer:
         if source_ts is not None:
             self._last_src_ts = source_ts
         prev = self._freeze_grey
-        same = refresh = False
+        same = False
         if prev is not None and prev.shape == f.grey.shape:
             diff = cv2.absdiff(prev, f.grey)
             unchanged = (diff.size - cv2.countNonZero(diff)) / diff.size
@@ -877,20 +935,10 @@ class Analyzer:
             # keeps refining a frozen picture) tiny changes spread thin with no block of
             # the view changing at all. People moving change some block; sensor noise
             # that survives the encoder raises the mean.
-            mad = float(cv2.mean(diff)[0])
-            block = float(cv2.resize(diff, GRID, interpolation=cv2.INTER_AREA).max())
-            same = unchanged >= FREEZE_SAME or (mad < FREEZE_MAD and block < FREEZE_BLOCK)
-            # An H.264 keyframe re-encodes a frozen picture: a small change spread evenly
-            # over the whole view, after P-frames that changed nothing. It does not end
-            # the freeze (people moving change some blocks far more than others; a still
-            # room's sensor noise keeps the P-frames from being identical).
-            refresh = (not same and self._freeze_same and mad < FREEZE_REFRESH_MAD
-                       and block < FREEZE_REFRESH_SPREAD * mad + 2.0)
-        self._freeze_same = same
+            same = unchanged >= FREEZE_SAME or (
+                float(cv2.mean(diff)[0]) < FREEZE_MAD
+                and float(cv2.resize(diff, GRID, interpolation=cv2.INTER_AREA).max()) < FREEZE_BLOCK)
         if stalled or same:
-            return t - self._freeze_since
-        if refresh:
-            self._freeze_grey = f.grey
             return t - self._freeze_since
         self._freeze_grey = f.grey
         self._freeze_since = t
@@ -912,8 +960,11 @@ class Analyzer:
             return 0.0
         # Two readings: the tone curve changed as the blocks say, or it did not (the
         # slope is an estimate, and people in view can bend it); the milder one counts.
-        return float(min(np.hypot(*(f.chroma / _tone_slope(f, rf) - rf.chroma)),
-                         np.hypot(*(f.chroma - rf.chroma))))
+        slope = _tone_slope(f, rf)
+        paired = _paired_chroma_shift(f, rf, (slope, 1.0))
+        if paired is not None:
+            return paired
+        return float(min(np.hypot(*(f.chroma / slope - rf.chroma)), np.hypot(*(f.chroma - rf.chroma))))
 
     @staticmethod
     def _obstruction(f: Features, rf: Features | None) -> float:
@@ -931,6 +982,11 @@ class Analyzer:
             # brighter or darker than the lighting change makes the rest of the view.
             lit = float(np.median(tone))
             lost |= (np.abs(tone - lit) > OBSTRUCTED_TONE) & (f.blocks < OBSTRUCTED_FLAT)
+            # Something dark and out of focus in front of part of the lens lets through a
+            # dimmed copy of the view: far darker than the lighting explains, and no
+            # livelier than that dimming leaves it (a person in front adds edges).
+            dim = tone - lit < -OBSTRUCTED_DIM
+            lost |= dim & (f.blocks <= 1.2 * np.exp(tone) * rf.blocks + 1.0)
             return float(lost.mean())
         return float((f.blocks < 2.0).mean())
 

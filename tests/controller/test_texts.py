@@ -20,7 +20,8 @@ AS_TABLES = {
 AS_STRINGS = {"device": "Кодек", "channel": "Прокурор", "role": "Свидетель", "far_side": "СИЗО-1 г. Астаны",
               "mark": "Устраняется"}
 OTHERS = {"seconds": 1.5, "hours": 23.5, "count": 2, "peak_db": -0.4, "preset": 3, "n": 2, "far_end": "1001",
-          "case": "7199-25-00-1/230", "who": "Ахметов Е.", "reason": "массовые беспорядки в учреждении"}
+          "case": "7199-25-00-1/230", "who": "Ахметов Е.", "reason": "массовые беспорядки в учреждении",
+          "references": 2}
 
 
 def all_codes():

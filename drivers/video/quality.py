@@ -294,14 +294,8 @@ class Features:
         fine = np.sqrt(np.maximum(g1[strong] ** 2 - (EDGE_NOISE * n) ** 2, 0.0))
         return _quantile(fine / g2[strong], 0.9)
 
-    # The two Laplacian measures are made when first asked for: with a reference that
-    # the frame lines up with, blur is judged without them.
-    @functools.cached_property
-    def sharpness(self) -> float:
-        """Laplacian std / grey std (LoG, sigma 0.7: it still falls steeply with defocus,
-        while pixel noise and encoder speckle no longer pass for detail)."""
-        return _log_energy(self.grey, self.noise_here) / max(self.std, 2.0)
-
+    # Made when first asked for: with a reference that the frame lines up with, blur is
+    # judged without it.
     @functools.cached_property
     def detail(self) -> float:
         """Laplacian energy at 1/2 over 1/4 of the analysis size."""

@@ -135,6 +135,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
                           "en": "{device}: the picture's colours are off"},
     "camera.video.obstruction": {"kk": "{device}: объектив жабылған", "ru": "{device}: объектив закрыт",
                                  "en": "{device}: the lens is covered"},
+    "camera.video.reference": {"kk": "{device}: «{role}» позициясы (№ {preset}) сақталған эталондармен салыстырылды: {references}",
+                               "ru": "{device}: позиция «{role}» (№ {preset}) оценена по сохранённым эталонам: {references}",
+                               "en": "{device}: preset “{role}” (no. {preset}) judged against its stored references: {references}"},
+    "camera.video.no_reference": {"kk": "{device}: «{role}» позициясының (№ {preset}) эталон кадры жоқ, сурет эталонсыз "
+                                        "бағаланды. Эталонды «Камера суреттері» бетінде сақтаңыз",
+                                  "ru": "{device}: у позиции «{role}» (№ {preset}) нет эталонного кадра, изображение оценено "
+                                        "без эталона. Сохраните эталон на странице «Изображение камер»",
+                                  "en": "{device}: preset “{role}” (no. {preset}) has no reference picture, so the picture "
+                                        "was judged without one. Store a reference on the Camera pictures page"},
+    "camera.video.judged_without_reference": {"kk": "Эталонсыз бағаланды: бұл позиция үшін эталон сақтаңыз",
+                                              "ru": "Оценено без эталона: сохраните эталон для этой позиции",
+                                              "en": "Judged without a reference: store one for this preset"},
     "camera.video.drift": {"kk": "{device}: камера позицияда бапталған жаққа қарамайды",
                            "ru": "{device}: камера смотрит не туда, куда настроена позиция",
                            "en": "{device}: the camera is not on the preset's view"},

@@ -3,7 +3,10 @@
 Called by the camera adapter after each preset recall (once the camera reports it has
 stopped): ``judge_preset(...)`` for a frame in hand, ``check_preset_video(...)`` to grab
 one from the camera's video URL first. Results are CheckResult values named
-``video.<check>`` (and ``video.signal`` when no picture came).
+``video.<check>`` (and ``video.signal`` when no picture came). Every one carries
+``with_reference`` in its params (whether a stored reference of the preset was used),
+and ``video.reference`` says it in words: ``camera.video.no_reference`` (passed, not a
+fault: the technician is asked to store one) or ``camera.video.reference``.
 """
 from __future__ import annotations
 
@@ -28,9 +31,13 @@ def video_code(name: str) -> str:
     return REASONS.get(name, "camera.video.bad_frame")
 
 
-def verdict_results(device_id: str, checks: dict, params: dict, duration_s: float = 0.0) -> list[CheckResult]:
+def verdict_results(device_id: str, checks: dict, params: dict, duration_s: float = 0.0,
+                    with_reference: bool | None = None) -> list[CheckResult]:
     """Frame checks (the causes only, see primary_checks) as results named ``video.<check>``;
-    the scores and limits are the technician's detail."""
+    the scores and limits are the technician's detail. ``with_reference``: whether the
+    verdict was made against a stored reference (put in every result's params)."""
+    if with_reference is not None:
+        params = {**params, "with_reference": bool(with_reference)}
     out = []
     for name, c in primary_checks(checks).items():
         side = ">=" if name in BAD_BELOW else "<="
@@ -49,9 +56,9 @@ def primary_checks(checks: dict) -> dict:
     if "blur" in checks and not checks["blur"].ok:
         checks = {n: c for n, c in checks.items() if n not in ("drift", "obstruction")}
     if any(n in checks and not checks[n].ok for n in ("dark", "bright")):
-        # too dark or clipped: colour and texture cannot be told, a cast or an
-        # "obstruction" (texture gone flat) reading is an echo
-        checks = {n: c for n, c in checks.items() if n not in ("cast", "obstruction")}
+        # too dark or clipped: colour, texture and focus cannot be told, a cast, an
+        # "obstruction" (texture gone flat) or a blur reading is an echo
+        checks = {n: c for n, c in checks.items() if n not in ("cast", "obstruction", "blur")}
     return checks
 
 
@@ -68,8 +75,19 @@ def judge_preset(device_id: str, preset, frame, data_dir, analyzer: Analyzer | N
     except BadFrame as exc:
         return [CheckResult(device_id, "video.signal", False, "", None, "camera.video.bad_frame", params,
                             time.monotonic() - started, detail=f"preset {preset}: {exc}")]
-    return verdict_results(device_id, verdict.checks, {**params, "references": len(refs)},
-                           time.monotonic() - started)
+    params = {**params, "references": len(refs)}
+    took = time.monotonic() - started
+    return verdict_results(device_id, verdict.checks, params, took, with_reference=verdict.with_reference) \
+        + [reference_result(device_id, params, verdict.with_reference)]
+
+
+def reference_result(device_id: str, params: dict, with_reference: bool) -> CheckResult:
+    """Whether the picture was judged against the preset's stored references. Not a fault
+    either way; without one, the sentence asks the technician to store one (some faults,
+    such as a camera aimed elsewhere, cannot be told without it)."""
+    return CheckResult(device_id, "video.reference", True, "", float(params.get("references", 0)),
+                       "camera.video.reference" if with_reference else "camera.video.no_reference",
+                       {**params, "with_reference": bool(with_reference)})
 
 
 def _params(label, preset) -> dict:

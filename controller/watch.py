@@ -24,7 +24,8 @@ def verdict_results(device_id: str, verdict, label: str | dict = "") -> list[Che
     """A frame verdict as check results named ``video.<check>``, causes only (see primary_checks)."""
     from vksroom.controller import video
 
-    return video.verdict_results(device_id, verdict.checks, {"device": label} if label else {})
+    return video.verdict_results(device_id, verdict.checks, {"device": label} if label else {},
+                                 with_reference=verdict.with_reference)
 
 
 def audio_results(device_id: str, adapter) -> list[CheckResult]:

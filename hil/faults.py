@@ -98,7 +98,8 @@ def obstruction(frame: np.ndarray, cover: float, rng=None) -> np.ndarray:
     else:
         cv2.ellipse(mask, (int(w * rng.uniform(0.3, 0.7)), h), (int(w * math.sqrt(cover) * 0.75),
                     int(h * math.sqrt(cover) * 1.35)), 0, 0, 360, 1.0, -1)
-    mask = cv2.GaussianBlur(mask, (0, 0), max(2.0, 0.04 * w))[:, :, None]
+    # on the lens, so far out of focus that its edge spans 4-10 % of the frame width
+    mask = cv2.GaussianBlur(mask, (0, 0), max(2.0, float(rng.uniform(0.04, 0.10)) * w))[:, :, None]
     if rng.random() < 0.5:       # finger/strap: dark, skin-toned, out of focus
         cover_img = np.empty_like(frame)
         cover_img[:] = rng.integers(20, 70, 3) if frame.ndim == 3 else int(rng.integers(20, 70))
@@ -229,18 +230,58 @@ def _good(photo, rng, people_n: int = 0, spoil=None, lighting=(0.5, 1.2)) -> np.
     return jpeg(f, int(rng.integers(70, 95)))
 
 
-def photo_set(names=PHOTOS, good_per_photo: int = 20, levels=LEVELS, seed: int = 0):
+CAMERA = ("tone", "daylight", "white_balance", "compressed")
+
+
+def camera_good(photo, rng, kind: str) -> np.ndarray:
+    """A good frame as a camera's own behaviour changes it: another tone curve (gamma and
+    an S-curve), daylight through a window (a brighter, bluer part of the view, which the
+    auto exposure partly takes back), its white balance drifting, or hard compression.
+    None of these is a fault."""
+    f = _crop(photo, rng.uniform(-0.003, 0.003), rng.uniform(-0.003, 0.003))
+    quality = int(rng.integers(70, 95))
+    if kind == "tone":
+        f = gain(f, float(rng.uniform(0.7, 1.3)), float(rng.uniform(0.7, 1.4)))
+        s = float(rng.uniform(-0.4, 0.4))
+        x = np.arange(256, dtype=np.float32) / 255.0
+        f = cv2.LUT(f, np.clip(255 * (x + s * x * (1 - x) * (2 * x - 1)), 0, 255).astype(np.uint8))
+    elif kind == "daylight":
+        h, w = f.shape[:2]
+        yy, xx = np.mgrid[:h, :w].astype(np.float32)
+        cx, cy, r = rng.uniform(0, 1), rng.uniform(0, 0.6), rng.uniform(0.2, 0.45)
+        light = 1 + rng.uniform(0.3, 1.0) * np.exp(-((xx / w - cx) ** 2 + (yy / h - cy) ** 2) / (2 * r * r))
+        tint = np.array([1.06, 1.0, 0.95], np.float32)
+        lit = f.astype(np.float32) * (1 + (light[:, :, None] - 1) * tint)
+        # the camera's auto exposure takes back part of the added light
+        back = (float(f.mean()) / max(float(lit.mean()), 1.0)) ** float(rng.uniform(0.3, 0.8))
+        f = np.clip(lit * back, 0, 255).astype(np.uint8)
+    elif kind == "white_balance":
+        f = gain(f, float(rng.uniform(0.8, 1.1)), 1.0, tuple(float(np.exp(rng.uniform(-0.07, 0.07))) for _ in range(3)))
+    else:
+        quality = int(rng.integers(25, 50))
+    f = sensor_noise(f, float(rng.uniform(0.5, 3.0)), rng)
+    return jpeg(f, quality)
+
+
+def photo_set(names=PHOTOS, good_per_photo: int = 20, levels=LEVELS, seed: int = 0, camera_per_photo: int = 0):
     """The labelled set: ``({scene: [reference images]}, [Sample...])``.
 
     Per photograph: ``good_per_photo`` good single frames (half with 1-3 people in view),
-    two still-room sequences (good: sensor noise changes every frame), and every fault at
-    each level. Faults are applied to a good frame, so they come with lighting changes too.
+    two still-room sequences (good: sensor noise changes every frame), every fault at
+    each level, and ``camera_per_photo`` good frames changed by the camera's own behaviour
+    (:func:`camera_good`, drawn from their own random stream, so the rest of the set is
+    the same with or without them). Faults are applied to a good frame, so they come with
+    lighting changes too.
     """
     rng = np.random.default_rng(seed)
     refs, samples = {}, []
-    for name in names:
+    for pi, name in enumerate(names):
         photo = load_photo(name)
         refs[name] = references_for(photo)
+        cam_rng = np.random.default_rng([seed, 1, pi])
+        for k in range(camera_per_photo):
+            kind = CAMERA[k % len(CAMERA)]
+            samples.append(Sample(name, "good", 0, [(camera_good(photo, cam_rng, kind), 0.0, None)], kind))
         for k in range(good_per_photo):
             n = int(rng.integers(1, 4)) if k % 2 else 0
             samples.append(Sample(name, "good", 0, [(_good(photo, rng, n), 0.0, None)], f"people={n}"))

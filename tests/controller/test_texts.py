@@ -22,7 +22,7 @@ AS_STRINGS = {"device": "Кодек", "channel": "Прокурор", "role": "С
 OTHERS = {"seconds": 1.5, "hours": 23.5, "count": 2, "peak_db": -0.4, "preset": 3, "n": 2, "far_end": "1001",
           "case": "7199-25-00-1/230", "who": "Ахметов Е.", "reason": "массовые беспорядки в учреждении",
           "field": "far_side.number", "kind": {"kk": "мәтін", "ru": "текст", "en": "text"}, "min": 1, "max": 300,
-          "choices": "1, 2"}
+          "choices": "1, 2", "references": 2}
 # a refused argument is named by its key, as the centre sends it
 FIELD_KEY = {"far", "side", "number"}
 

@@ -52,3 +52,22 @@ def test_overexposed_preset_names_the_exposure_not_its_echoes(room, tmp_path):
     results = judge_preset("cam1", "judge", gain(view, 4.5, 0.8), tmp_path)
     failed = {r.check for r in results if not r.ok}
     assert failed == {"video.bright"}, failed
+
+
+def test_a_preset_without_references_is_judged_and_says_so(room, tmp_path):
+    # No reference stored yet (a new preset): the picture is still judged, every result
+    # says it was judged without one, and the technician is asked to store one.
+    view = room.view(*JUDGE_VIEW, size=(320, 180))
+    results = judge_preset("cam1", "judge", view, tmp_path, label={"kk": "Судья камерасы", "ru": "Камера судьи",
+                                                                   "en": "Judge"})
+    by = {r.check: r for r in results}
+    ref = by["video.reference"]
+    assert ref.ok and ref.code == "camera.video.no_reference"
+    assert "Сохраните эталон" in ref.sentence("ru") and "Store a reference" in ref.sentence("en")
+    assert all(r.params["with_reference"] is False for r in results)
+    ReferenceStore(tmp_path).add("cam1", "judge", view, "full")
+    results = judge_preset("cam1", "judge", view, tmp_path, label="Камера")
+    by = {r.check: r for r in results}
+    assert by["video.reference"].code == "camera.video.reference"
+    assert all(r.params["with_reference"] is True for r in results)
+    assert all(r.ok for r in results), [r.code for r in results if not r.ok]

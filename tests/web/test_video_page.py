@@ -201,3 +201,12 @@ def test_one_reader_while_someone_looks_stopped_when_nobody_does(camera, tmp_pat
     finally:
         pictures.stop()
     assert camera.wait_viewers(lambda n: n == 0, 10)
+
+
+def test_page_asks_for_a_reference_where_the_preset_has_none(client, tmp_path):
+    ru = client.get("/video?lang=ru").get_data(as_text=True)
+    assert "Оценено без эталона: сохраните эталон для этой позиции" in ru
+    ReferenceStore(tmp_path).add("cam1", "judge", np.full((90, 160, 3), 128, np.uint8), "full")
+    assert "Оценено без эталона" not in client.get("/video?lang=ru").get_data(as_text=True)
+    kk = client.get("/video?lang=kk&preset_cam1=overview").get_data(as_text=True)
+    assert "Эталонсыз бағаланды" in kk

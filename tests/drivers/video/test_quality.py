@@ -242,3 +242,54 @@ def test_strong_cast_on_a_scene_without_blue_is_named_cast():
     v = a.analyze(jpeg(sensor_noise(warm, 1.0, rng), 85))
     assert "cast" in v.faults, v.to_dict()
     assert a.analyze(jpeg(sensor_noise(gain(view, 0.7), 1.0, rng), 85)).ok
+
+
+def _tone_curve(img, gamma, s):
+    """A camera's own tone curve: a power and an S-curve, the same on every channel."""
+    import cv2 as _cv2
+    x = np.arange(256, dtype=np.float32) / 255
+    return _cv2.LUT(img, np.clip(255 * (x ** gamma + s * x * (1 - x) * (2 * x - 1)), 0, 255).astype(np.uint8))
+
+
+def test_a_tone_curve_on_a_colourful_view_is_not_a_cast_but_a_white_balance_fault_is():
+    # A cat's orange fur: a steeper tone curve scales every log chroma (1.4 times here),
+    # which read as a cast against the one stored reference. Still found: a real cast.
+    from vksroom.hil.faults import apply
+    view = _crop(load_photo("chelsea"))
+    a = Analyzer([Reference.from_image(jpeg(view, 90))])
+    rng = np.random.default_rng(0)
+    toned = a.analyze(jpeg(sensor_noise(_tone_curve(view, 1.4, 0.3), 1.0, rng), 85))
+    assert toned.ok, toned.to_dict()
+    assert "cast" in a.analyze(jpeg(apply(view, "cast", 1, np.random.default_rng(3)), 85)).faults
+
+
+def test_lights_dimmed_without_a_reference_for_them_are_not_dark():
+    # Only the lights-full reference is stored; half the light is still a usable picture,
+    # a stuck exposure at a fifth of it is not.
+    view = _crop(load_photo("coffee"))
+    a = Analyzer([Reference.from_image(jpeg(view, 90))])
+    rng = np.random.default_rng(1)
+    dimmed = a.analyze(jpeg(sensor_noise(gain(view, 0.5), 1.0, rng), 85))
+    assert dimmed.ok, dimmed.to_dict()
+    assert "dark" in a.analyze(jpeg(sensor_noise(gain(view, 0.2), 1.0, rng), 85)).faults
+
+
+def test_without_a_reference_blur_is_told_by_its_soft_edges(photo):
+    import cv2 as _cv2
+    rng = np.random.default_rng(2)
+    sharp = jpeg(sensor_noise(_crop(photo), 1.5, rng), 85)
+    v = Analyzer().analyze(sharp)
+    assert v.ok and not v.with_reference, v.to_dict()
+    blurred = Analyzer().analyze(jpeg(sensor_noise(_cv2.GaussianBlur(_crop(photo), (0, 0), 2.0), 1.5, rng), 85))
+    assert "blur" in blurred.faults, blurred.to_dict()
+
+
+def test_without_a_reference_a_cast_is_judged_on_neutral_surfaces_only():
+    # A grey view (a photographer in a grey scene) with a warm white balance is a cast;
+    # a colourful view (coffee in a red cup) gives no neutral evidence, so no cast.
+    from vksroom.hil.faults import apply
+    grey = _crop(load_photo("camera"))
+    warm = gain(grey, 1.0, 1.0, (np.exp(-0.25), 1.0, np.exp(0.25)))
+    assert "cast" in Analyzer().analyze(jpeg(warm, 85)).faults
+    assert Analyzer().analyze(jpeg(grey, 85)).checks["cast"].ok
+    assert Analyzer().analyze(jpeg(_crop(load_photo("coffee")), 85)).checks["cast"].ok

@@ -72,6 +72,12 @@ class Dialler:
         return getattr(self.calls, "device_id", "codec")
 
     @property
+    def calling(self) -> tuple[str, str] | None:
+        """The attempt under way: (hearing id, purpose: connect | reconnect | test), else None."""
+        attempt = self._attempt
+        return (attempt.hearing_id, attempt.purpose) if attempt is not None else None
+
+    @property
     def busy(self) -> bool:
         return self._attempt is not None
 

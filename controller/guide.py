@@ -20,6 +20,10 @@ from vksroom.controller import texts as tx
 
 SECRETARY, TECHNICIAN = "secretary", "technician"
 ACTOR_CODES = {SECRETARY: "staff.secretary", TECHNICIAN: "staff.technician"}   # who, in words
+STEP_CODES = {"test_session": "guide.step.test_session", "selftest": "guide.step.selftest",
+              "connect": "guide.step.connect", "start": "guide.step.start", "end": "guide.step.end"}
+STATE_CODES = {"done": "guide.state.done", "failed": "guide.state.failed", "now": "guide.state.now",
+               "missed": "guide.state.missed", "later": "guide.state.later"}
 LEVELS = ("ok", "info", "warning", "fault")
 
 TEST_SESSION_BEFORE_S = 24 * 3600     # item 13

@@ -13,6 +13,7 @@ import uuid
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
+from vksroom.controller import guide as day_guide
 from vksroom.controller import texts as tx
 from vksroom.controller.acts import ActError
 from vksroom.controller.schedule import ScheduleError
@@ -80,13 +81,31 @@ def _fail(message, code=400, **page):
     return render_template("message.html", message=message), code
 
 
-def _schedule_page(errors=(), form=None, status=200):
+def guide_view(h, lang: str) -> dict:
+    """The hearing day guide of ``h`` as the page shows it: the status sentence, who acts, the
+    timeline with each step's moment in words (see controller/guide.py)."""
     life = _life()
+    gd = day_guide.for_hearing(life, h)
+    now, tz = life.clock.now(), life.schedule.tz
+    steps = [{**s.to_dict(), "text": tx.say(day_guide.STEP_CODES[s.key], {}, lang),
+              "when": tx.pick(day_guide.when(s.at, now, tz), lang),
+              "until_text": tx.pick(day_guide.when(s.until, now, tz), lang) if s.until else "",
+              "state_text": tx.say(day_guide.STATE_CODES[s.state], {}, lang),
+              "actor_text": tx.say(day_guide.ACTOR_CODES[s.actor], {}, lang) if s.actor else ""} for s in gd.steps]
+    return {**gd.to_dict(lang), "steps": steps, "breach": gd.breach,
+            "who": tx.say("guide.who", {"actor": gd.to_dict(lang)["actor_text"]}, lang) if gd.actor else ""}
+
+
+def _schedule_page(errors=(), form=None, status=200):
+    life, lang = _life(), _lang()
     now = life.clock.now()
     rows = [{"h": h, "local": life.schedule.local(h.start), "readiness": life.schedule.readiness_for(h.id),
-             "session": life.ledger.passed(h.id)} for h in life.schedule.hearings(since=now - 12 * 3600)]
+             "session": life.ledger.passed(h.id), "guide": guide_view(h, lang)}
+            for h in life.schedule.hearings(since=now - 12 * 3600)]
+    created = life.schedule.get(request.args.get("created", "")) if request.args.get("created") else None
     return render_template("hearings.html", rows=rows, far_sides=life.schedule.far_sides(), roles=life.schedule.roles,
-                           errors=list(errors), form=form or {}, today=life.schedule.local(now)), status
+                           errors=list(errors), form=form or {}, today=life.schedule.local(now),
+                           created=guide_view(created, lang) if created else None), status
 
 
 @bp.get("/hearings")
@@ -113,7 +132,8 @@ def create_hearing():
     if not errors:
         try:
             life.change_schedule("create", doc, "panel")
-            return redirect(url_for("hearings.hearings"), code=303)
+            # Back to the list, which warns at once when the new hearing already breaks a rule.
+            return redirect(url_for("hearings.hearings", created=doc["id"]), code=303)
         except ScheduleError as exc:
             errors = exc.errors
     return _schedule_page(errors, request.form, 400)
@@ -133,7 +153,7 @@ def hearing(hid):
     return render_template("hearing.html", h=h, local=life.schedule.local(h.start), sessions=life.ledger.sessions(hid),
                            readiness=life.schedule.readiness_for(hid), record=life.record(hid),
                            acts=life.acts.for_hearing(hid), connected=life.connected(hid),
-                           on=life.on_hearing() == hid, brk=life.break_recommended(hid))
+                           on=life.on_hearing() == hid, brk=life.break_recommended(hid), guide=guide_view(h, _lang()))
 
 
 def _act_on_hearing(hid, fn):

@@ -22,6 +22,9 @@ SECRETARY, TECHNICIAN = "secretary", "technician"
 ACTOR_CODES = {SECRETARY: "staff.secretary", TECHNICIAN: "staff.technician"}   # who, in words
 STEP_CODES = {"test_session": "guide.step.test_session", "selftest": "guide.step.selftest",
               "connect": "guide.step.connect", "start": "guide.step.start", "end": "guide.step.end"}
+SESSION_CODES = {"selftest": "live.session.selftest", "calling": "live.session.calling",
+                 "holding": "live.session.holding"}
+DEVICE_CODES = {None: "live.device.checking", True: "live.device.ok", False: "live.device.fault"}
 STATE_CODES = {"done": "guide.state.done", "failed": "guide.state.failed", "now": "guide.state.now",
                "missed": "guide.state.missed", "later": "guide.state.later"}
 LEVELS = ("ok", "info", "warning", "fault")
@@ -205,3 +208,63 @@ def facts(life, h) -> Facts:
 def for_hearing(life, h) -> Guide:
     """The guide of hearing ``h`` on the room's clock."""
     return guide(h, facts(life, h), life.clock.now(), life.schedule.tz)
+
+
+def suspension(life, readiness) -> dict | None:
+    """VKS suspended (item 24): the banner's code and parameters (the reason, since when, who set
+    it: the centre, which alone may suspend), from the room's readiness; None when not suspended."""
+    reason = getattr(readiness, "suspended", "")
+    if not reason:
+        return None
+    rows = life.parts.store.query("SELECT at FROM room_log WHERE kind='vks.suspended' ORDER BY id DESC LIMIT 1")
+    now = life.clock.now()
+    since = rows[0]["at"] if rows else readiness.measured_at
+    return {"code": "suspension.banner", "params": {"reason": reason, "since": when(since, now, life.schedule.tz),
+                                                   "who": tx.texts("staff.centre")}}
+
+
+def _bar(value: float, limit: float) -> dict:
+    return {"value": round(max(0.0, min(value, limit)), 1), "max": round(limit, 1)}
+
+
+def selftest_progress(room) -> dict | None:
+    """The self-test under way for a page: code, parameters, a bar, and per device done/ok."""
+    p = room.selftest_progress() if hasattr(room, "selftest_progress") else None
+    if not p:
+        return None
+    devices = p["devices"]
+    done = sum(1 for d in devices.values() if d["done"])
+    return {"code": "live.selftest", "params": {"done": done, "total": len(devices)},
+            "bar": _bar(p["elapsed_s"], p["deadline_s"]), "devices": devices}
+
+
+def progress(life, h) -> dict:
+    """What is under way for hearing ``h`` now (the page's live part): the test session's step and
+    the call, each as a code with parameters and, for long work, a bar (value of max seconds)."""
+    out: dict = {"session": None, "call": None}
+    running = life.running_session()
+    if running and running.get("hearing_id") == h.id:
+        step, now = running.get("step", "selftest"), life.clock.now()
+        entry = {"code": SESSION_CODES[step], "params": {"far_side": h.far_side.name}, "step": step, "bar": None}
+        if step == "selftest":
+            test = selftest_progress(life.room)
+            entry["bar"] = test["bar"] if test else None
+        elif step == "calling":
+            call = life.dialler.progress()
+            entry["bar"] = _bar(call["waited_s"], call["timeout_s"]) if call else None
+        elif step == "holding":
+            hold = running.get("hold_s") or 0
+            entry["params"]["seconds"] = round(hold)
+            entry["bar"] = _bar(now - running.get("step_at", now), hold)
+        out["session"] = entry
+    call = life.dialler.progress()
+    if call and call["hearing_id"] == h.id and call["purpose"] != "test":
+        out["call"] = {"code": "live.call.dialling", "state": "dialling", "bar": _bar(call["waited_s"], call["timeout_s"]),
+                       "params": {"far_side": h.far_side.name, "seconds": round(call["waited_s"]),
+                                  "timeout": round(call["timeout_s"])}}
+    elif life.connected(h.id):
+        out["call"] = {"code": "live.call.connected", "state": "connected", "bar": None,
+                       "params": {"far_side": h.far_side.name}}
+    else:
+        out["call"] = {"code": "live.call.none", "state": "none", "bar": None, "params": {}}
+    return out

@@ -17,7 +17,7 @@ from vksroom.controller import guide as day_guide
 from vksroom.controller import texts as tx
 from vksroom.controller.acts import ActError
 from vksroom.controller.schedule import ScheduleError
-from vksroom.web import i18n
+from vksroom.web import i18n, live
 
 NAV = ("nav.hearings", "hearings.hearings")
 
@@ -62,7 +62,9 @@ def _alarm_banner():
     if life is None:
         return {}
     on = life.on_hearing()
+    suspended = day_guide.suspension(life, controller.readiness())
     return {"open_alarms": life.alarms(), "alarm_text": alarm_text, "on_hearing": on,
+            "suspension": tx.say(suspended["code"], suspended["params"], _lang()) if suspended else "",
             "alarm_detail": alarm_detail if i18n.may_see_detail() else (lambda a: ""),
             "break_now": life.break_recommended(on) if on else None}
 
@@ -153,7 +155,8 @@ def hearing(hid):
     return render_template("hearing.html", h=h, local=life.schedule.local(h.start), sessions=life.ledger.sessions(hid),
                            readiness=life.schedule.readiness_for(hid), record=life.record(hid),
                            acts=life.acts.for_hearing(hid), connected=life.connected(hid),
-                           on=life.on_hearing() == hid, brk=life.break_recommended(hid), guide=guide_view(h, _lang()))
+                           on=life.on_hearing() == hid, brk=life.break_recommended(hid), guide=guide_view(h, _lang()),
+                           work=live.hearing_work(life, h, _lang()))
 
 
 def _act_on_hearing(hid, fn):
@@ -174,7 +177,8 @@ def cancel(hid):
 
 @bp.post("/hearings/<hid>/test-session")
 def run_test_session(hid):
-    return _act_on_hearing(hid, lambda: _life().run_test_session(hid, _who()))
+    # Returns at once: the hearing page follows the session's steps (web/live.py).
+    return _act_on_hearing(hid, lambda: _life().start_test_session(hid, _who()))
 
 
 @bp.post("/hearings/<hid>/test-session/record")

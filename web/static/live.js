@@ -1,0 +1,49 @@
+// Live regions (see web/live.py): every element marked data-live is refreshed in place, once
+// a second, from this page's own URL with ?live=1 ({"regions": {id: html}}). A region the
+// user is typing in is left alone until they leave it; open <details> stay open. No framework,
+// no external resources; without this script the page is whole at every load.
+(function () {
+  "use strict";
+  if (!window.fetch || !document.querySelector("[data-live]")) return;
+  var offline = document.getElementById("offline");
+  var stopped = false;
+  var url = new URL(window.location.href);
+  url.searchParams.set("live", "1");
+
+  function typingIn(el) {   // focused in it, or something typed there and not yet sent
+    var a = document.activeElement;
+    if (a && el.contains(a) && /^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName)) return true;
+    return Array.prototype.some.call(el.querySelectorAll("textarea, input:not([type]), input[type=text]"),
+      function (f) { return f.value !== f.defaultValue; });
+  }
+
+  function put(el, html) {
+    if (el.innerHTML === html || typingIn(el)) return;
+    var open = [];
+    el.querySelectorAll("details").forEach(function (d, i) { if (d.open) open.push(i); });
+    el.innerHTML = html;
+    var details = el.querySelectorAll("details");
+    open.forEach(function (i) { if (details[i]) details[i].open = true; });
+  }
+
+  function poll() {
+    fetch(url.toString(), {cache: "no-store", credentials: "same-origin"})
+      .then(function (resp) {
+        var json = (resp.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+        if (resp.ok && !json || resp.status === 404 || resp.status === 405) return null;  // not a live page (a POST's answer, the login)
+        if (!resp.ok) throw new Error(resp.status);
+        return resp.json();
+      })
+      .then(function (data) {
+        if (data === null) { stopped = true; return; }
+        if (offline) offline.hidden = true;
+        Object.keys(data.regions || {}).forEach(function (id) {
+          var el = document.getElementById(id);
+          if (el && el.hasAttribute("data-live")) put(el, data.regions[id]);
+        });
+      })
+      .catch(function () { if (offline) offline.hidden = false; })
+      .then(function () { if (!stopped) setTimeout(poll, 1000); });
+  }
+  setTimeout(poll, 1000);
+})();

@@ -14,6 +14,7 @@ import uuid
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
 from vksroom.controller import guide as day_guide
+from vksroom.controller import protocol_mark
 from vksroom.controller import texts as tx
 from vksroom.controller.acts import ActError
 from vksroom.controller.schedule import ScheduleError
@@ -219,6 +220,14 @@ def export_record(hid, fmt):
     mime = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
     return Response(body, mimetype=mime.split(";")[0], headers={
         "Content-Disposition": f"attachment; filename=hearing-{hid}.{fmt}", "Content-Type": mime})
+
+
+@bp.get("/hearings/<hid>/protocol-mark")
+def protocol_mark_page(hid):
+    """The VKS-use mark for the hearing's protocol (item 21), in kk and ru, to print or copy."""
+    _scheduled(hid)
+    h = _life().hearing(hid, allow_cancelled=True)
+    return render_template("protocol_mark.html", h=h, mark=protocol_mark.for_hearing(_life(), hid))
 
 
 @bp.post("/alarms/<int:alarm_id>/mark")

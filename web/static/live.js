@@ -4,6 +4,18 @@
 // no external resources; without this script the page is whole at every load.
 (function () {
   "use strict";
+  // Pictures marked data-refresh (a camera's snapshot) load again a second after each load.
+  document.querySelectorAll("img[data-refresh]").forEach(function (img) {
+    var base = img.getAttribute("src");
+    function again(wait) {
+      setTimeout(function () {
+        img.src = base + (base.indexOf("?") < 0 ? "?" : "&") + "_=" + Date.now();
+      }, wait);
+    }
+    img.addEventListener("load", function () { img.dataset.loaded = String(Number(img.dataset.loaded || 0) + 1); again(1000); });
+    img.addEventListener("error", function () { again(3000); });
+    if (img.complete) again(1000);
+  });
   if (!window.fetch || !document.querySelector("[data-live]")) return;
   var offline = document.getElementById("offline");
   var stopped = false;

@@ -157,13 +157,14 @@ def guide(h, f: Facts, now: float, tz: dt.tzinfo) -> Guide:
         return say("guide.status.connecting", SECRETARY, None, "info")
     if f.session_running:
         return say("guide.status.session_running", TECHNICIAN, None, "info")
-    not_ready = bool(f.readiness) and f.readiness.get("state") == "not_ready"
+    readiness = f.readiness or {}
+    not_ready = readiness.get("state") == "not_ready"
+    reasons = "; ".join(readiness.get("reasons") or []) or "—"
     if now >= h.start:
         return say("guide.status.started_unconnected", SECRETARY, "connect", "fault")
     if now >= opens:
         if not_ready:
-            return say("guide.status.connect_not_ready", SECRETARY, "connect", "fault",
-                       reasons="; ".join(f.readiness.get("reasons") or []) or "—")
+            return say("guide.status.connect_not_ready", SECRETARY, "connect", "fault", reasons=reasons)
         if now >= closes:
             return say("guide.status.connect_late", SECRETARY, "connect", "fault", until=w(closes))
         if not f.session_passed:     # item 13 broken: connect all the same, but say so
@@ -175,8 +176,7 @@ def guide(h, f: Facts, now: float, tz: dt.tzinfo) -> Guide:
             return say("guide.status.session_breach", TECHNICIAN, "test_session", "fault", deadline=w(deadline))
         return say("guide.status.session_due", TECHNICIAN, "test_session", "info", deadline=w(deadline))
     if not_ready:
-        return say("guide.status.not_ready", TECHNICIAN, "fix", "fault",
-                   reasons="; ".join(f.readiness.get("reasons") or []) or "—")
+        return say("guide.status.not_ready", TECHNICIAN, "fix", "fault", reasons=reasons)
     if f.readiness:
         return say("guide.status.ready", SECRETARY, "connect", "ok", opens=w(opens), until=w(closes))
     selftest_at = f.selftest_at if f.selftest_at is not None else opens

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
+import functools
 import logging
 import queue
 import threading
@@ -364,7 +365,7 @@ class Controller:
                 fut = cf.Future()
                 fut.set_exception(RuntimeError("the room stopped during the self-test"))
             futures[dev_id] = (fut, ctx)
-            fut.add_done_callback(lambda f, d=devices[dev_id]: self._device_checked(d, f))
+            fut.add_done_callback(functools.partial(self._device_checked, devices[dev_id]))
         results: dict[str, tuple[CheckResult, ...]] = {}
         for dev_id, (fut, ctx) in futures.items():
             label = self._coords[dev_id].adapter.label

@@ -63,3 +63,13 @@ def test_hearing_page_shows_the_timeline_and_follows_the_clock_to_connect_now(li
     assert 'data-action="connect"' in page
     assert "Подключайтесь сейчас: «СИЗО-1 г. Астаны», окно подключения до 09:40" in page
     assert ("connect", "now") in re.findall(r'data-step="(\w+)" data-state="(\w+)"', page)
+
+
+def test_the_list_follows_the_clock_without_a_reload(life, client, clock):
+    life.controller.command("hearing.create", {"id": "H1", "version": 1, "case_number": "C-1",
+                                               "start": iso(10, "10:00"), "far_side": "sizo-1"})
+    live = client.get("/hearings?live=1").get_json()["regions"]["hearings-live"]
+    assert 'data-code="guide.status.session_due"' in live
+    clock.advance_to(at(9, "10:01"))                 # less than a day left: the breach shows by itself
+    live = client.get("/hearings?live=1").get_json()["regions"]["hearings-live"]
+    assert 'data-code="guide.status.session_breach"' in live and "level-fault" in live

@@ -40,6 +40,7 @@ class Facts:
 
     session_passed: bool = False
     session_running: bool = False
+    selftest_running: bool = False       # a self-test of the room is under way now
     readiness: dict | None = None        # the pre-hearing self-test's verdict: state, reasons, at
     selftest_at: float | None = None     # when the planner runs that self-test
     dialling: bool = False
@@ -116,7 +117,8 @@ def steps(h, f: Facts, now: float) -> tuple[Step, ...]:
     if f.readiness:
         state = "failed" if f.readiness.get("state") == "not_ready" else "done"
     else:
-        state = "missed" if now >= opens else ("now" if now >= selftest_at else "later")
+        state = "now" if f.selftest_running else ("missed" if now >= opens else
+                                                  ("now" if now >= selftest_at else "later"))
     out.append(Step("selftest", selftest_at, opens, None, state))
     if f.connected or f.under_way or f.ended:
         state = "done"
@@ -193,6 +195,7 @@ def facts(life, h) -> Facts:
         session_running=bool(running and running.get("hearing_id") == h.id),
         readiness=life.schedule.readiness_for(h.id),
         selftest_at=life.selftest_at(h),
+        selftest_running=life.room.readiness().activity == "selftest",
         dialling=calling in ((h.id, "connect"), (h.id, "reconnect")),
         connected=life.connected(h.id),
         under_way=life.on_hearing() == h.id,

@@ -84,12 +84,17 @@ def grab(cam) -> np.ndarray:
     return _controller().pictures.picture(cam.id, PICTURE_WAIT_S).image
 
 
+def scaled(image: np.ndarray) -> np.ndarray:
+    """The picture scaled to at most SNAPSHOT_EDGE (a copy)."""
+    h, w = image.shape[:2]
+    k = min(1.0, SNAPSHOT_EDGE / max(h, w))
+    return cv2.resize(image, (int(w * k), int(h * k)), interpolation=cv2.INTER_AREA) if k < 1 else image.copy()
+
+
 def draw(image: np.ndarray, verdict: Verdict, lang: str) -> np.ndarray:
     """The picture scaled to at most SNAPSHOT_EDGE with the verdict and every check's score
     (red when faulty) in a shaded box."""
-    h, w = image.shape[:2]
-    k = min(1.0, SNAPSHOT_EDGE / max(h, w))
-    img = cv2.resize(image, (int(w * k), int(h * k)), interpolation=cv2.INTER_AREA) if k < 1 else image.copy()
+    img = scaled(image)
     lines = [(i18n.translate("video.ok" if verdict.ok else "video.fault", lang), verdict.ok)]
     for name, c in verdict.checks.items():
         side = ">=" if name in BAD_BELOW else ("<" if name == "frozen" else "<=")
@@ -138,7 +143,8 @@ def camera_picture(dev_id: str, preset: str, roles, lang: str) -> dict | None:
         except ConfigError:
             has = False
         thumbs[role] = url_for("video.reference_thumb", dev_id=cam.id, preset=role) if has else None
-    return {"src": url_for("video.snapshot", dev_id=cam.id, preset=preset), "verdict": verdict, "thumbs": thumbs}
+    return {"src": url_for("video.snapshot", dev_id=cam.id, preset=preset, plain=1), "verdict": verdict,
+            "thumbs": thumbs}
 
 
 @bp.get("/video/<dev_id>/reference/<preset>.jpg")
@@ -185,7 +191,9 @@ def snapshot(dev_id: str):
         _remember(cam, preset, None)
         return Response(_t("camera.video.no_signal", device=cam.label), 503, mimetype="text/plain; charset=utf-8")
     _remember(cam, preset, verdict)
-    body = cv2.imencode(".jpg", draw(frame, verdict, _lang()), [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
+    # ?plain=1: the picture alone (the camera page says the verdict in words beside it)
+    picture = scaled(frame) if request.args.get("plain") == "1" else draw(frame, verdict, _lang())
+    body = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
     return Response(body, mimetype="image/jpeg", headers={
         "Cache-Control": "no-store", "X-Verdict": "ok" if verdict.ok else "fault",
         "X-Faults": ",".join(verdict.faults)})

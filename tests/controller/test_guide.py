@@ -42,6 +42,12 @@ def test_after_the_test_session_the_room_waits_for_its_self_test_then_is_ready()
     assert [st.state for st in s.steps] == ["done", "done", "later", "later", "later"]
 
 
+def test_a_self_test_under_way_is_the_step_of_now_not_overdue():
+    late = status(at(10, "09:35"), session_passed=True, selftest_running=True)
+    assert [st.state for st in late.steps if st.key == "selftest"] == ["now"]
+    assert [st.state for st in status(at(10, "09:35"), session_passed=True).steps if st.key == "selftest"] == ["missed"]
+
+
 def test_a_failed_self_test_sends_the_technician_with_the_reasons():
     failed = {"state": "not_ready", "reasons": ["Камера судьи не отвечает"], "at": at(10, "09:15")}
     s = status(at(10, "09:20"), session_passed=True, readiness=failed)

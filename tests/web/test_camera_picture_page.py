@@ -49,6 +49,11 @@ def test_the_camera_page_shows_the_live_picture_its_verdict_and_reference_thumbn
     assert 'class="thumb"' not in page                                       # no reference stored yet
     shot = client.get(img.group(1).replace("&amp;", "&"))
     assert shot.status_code == 200 and shot.mimetype == "image/jpeg"
+    plain = cv2.imdecode(np.frombuffer(shot.data, np.uint8), cv2.IMREAD_COLOR)
+    drawn = cv2.imdecode(np.frombuffer(client.get("/video/cam1/snapshot.jpg?preset=judge").data, np.uint8),
+                         cv2.IMREAD_COLOR)
+    # the page's picture carries no English score box (the verdict is in words beside it)
+    assert plain[:150, :250].mean() > drawn[:150, :250].mean() + 20
     regions = client.get("/camera/cam1?live=1").get_json()["regions"]
     assert 'data-verdict="ok"' in regions["camera-verdict"] and "ИСПРАВНО" in regions["camera-verdict"]
     assert client.post("/video/cam1/reference", data={"preset": "judge"}).status_code == 201

@@ -89,3 +89,12 @@ def test_suspension_is_on_every_page_with_its_reason_and_who_set_it(life, client
     life.controller.command("vks.resume", {})
     life.wait(lambda: not life.life.suspended)
     assert 'id="suspension"' not in client.get("/").get_data(as_text=True)
+
+
+def test_an_alarm_raised_after_the_page_loaded_comes_with_the_banners(life, client, clock):
+    assert 'data-alarm=' not in live(client, "/hearings")["banners"]
+    life.controller.command("hearing.create", {"id": "H3", "version": 1, "case_number": "7199-25-00-1/230",
+                                               "start": iso(9, "09:00"), "far_side": "sizo-1"})
+    clock.advance(0)                                  # less than 24 h away: the warning is raised
+    banners = live(client, "/hearings")["banners"]
+    assert "До заседания по делу 7199-25-00-1/230 осталось 1 ч, тестовый сеанс не проведён" in text(banners)

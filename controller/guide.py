@@ -195,7 +195,8 @@ def facts(life, h) -> Facts:
         session_running=bool(running and running.get("hearing_id") == h.id),
         readiness=life.schedule.readiness_for(h.id),
         selftest_at=life.selftest_at(h),
-        selftest_running=life.room.readiness().activity == "selftest",
+        # the room's self-test is this hearing's once its time has come (the planner's, or one run by hand then)
+        selftest_running=life.room.readiness().activity == "selftest" and life.clock.now() >= life.selftest_at(h),
         dialling=calling in ((h.id, "connect"), (h.id, "reconnect")),
         connected=life.connected(h.id),
         under_way=life.on_hearing() == h.id,
@@ -244,8 +245,10 @@ def selftest_progress(room) -> dict | None:
 def progress(life, h) -> dict:
     """What is under way for hearing ``h`` now (the page's live part): the test session's step and
     the call, each as a code with parameters and, for long work, a bar (value of max seconds)."""
-    out: dict = {"session": None, "call": None}
+    out: dict = {"session": None, "call": None, "selftest": None}
     running = life.running_session()
+    if not (running and running.get("hearing_id") == h.id):
+        out["selftest"] = selftest_progress(life.room)     # the room's self-test (before this hearing, say)
     if running and running.get("hearing_id") == h.id:
         step, now = running.get("step", "selftest"), life.clock.now()
         entry = {"code": SESSION_CODES[step], "params": {"far_side": h.far_side.name}, "step": step, "bar": None}

@@ -344,18 +344,19 @@ class Controller:
             return
         run_id = self.store.start_run(trigger, self.clock())
         self._run_id = run_id
+        devices = {dev_id: {"done": False, "ok": None} for dev_id in self._coords}
+        self._progress = {"run_id": run_id, "started": time.monotonic(), "devices": devices}
         done.set_result(run_id)
         self.events.publish(ev.Event(ev.SELFTEST_STARTED, {"run_id": run_id, "trigger": trigger}))
         self._refresh()
         ctx_deadline = time.monotonic() + self.cfg.selftest.check_timeout_s
-        threading.Thread(target=self._run_checks, args=(run_id, trigger, ctx_deadline),
+        threading.Thread(target=self._run_checks, args=(run_id, trigger, ctx_deadline, devices),
                          name=f"selftest-{run_id}", daemon=True).start()
 
-    def _run_checks(self, run_id: int, trigger: str, deadline: float) -> None:
-        """Off the room thread: run every device's checks in parallel, each with a deadline."""
+    def _run_checks(self, run_id: int, trigger: str, deadline: float, devices: dict) -> None:
+        """Off the room thread: run every device's checks in parallel, each with a deadline
+        (``devices``: each one's progress, filled in as it finishes)."""
         futures = {}
-        devices = {dev_id: {"done": False, "ok": None} for dev_id in self._coords}
-        self._progress = {"run_id": run_id, "started": time.monotonic(), "devices": devices}
         for dev_id, coord in self._coords.items():
             ctx = CheckContext(deadline=deadline, data_dir=self.data_dir, trigger=trigger)
             self._running_checks.append(ctx)

@@ -50,7 +50,8 @@ def selftest_view(controller, lang: str) -> dict | None:
 def hearing_work(life, h, lang: str) -> dict:
     """The hearing's test session step and call, with their sentences, for the hearing page."""
     work = day_guide.progress(life, h)
-    return {"session": said(work["session"], lang), "call": said(work["call"], lang)}
+    return {"session": said(work["session"], lang), "call": said(work["call"], lang),
+            "selftest": selftest_view(life.room, lang) if work["selftest"] else None}
 
 
 def wants_live() -> bool:

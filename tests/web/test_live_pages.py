@@ -98,3 +98,18 @@ def test_an_alarm_raised_after_the_page_loaded_comes_with_the_banners(life, clie
     clock.advance(0)                                  # less than 24 h away: the warning is raised
     banners = live(client, "/hearings")["banners"]
     assert "До заседания по делу 7199-25-00-1/230 осталось 1 ч, тестовый сеанс не проведён" in text(banners)
+
+
+def test_the_hearing_page_shows_the_rooms_self_test_as_it_runs(life, client):
+    hold = life.devices["cam2"].hang = threading.Event()
+    life.controller.command("hearing.create", {"id": "H5", "version": 1, "case_number": "A-5",
+                                               "start": iso(10, "10:00"), "far_side": "sizo-1"})
+    life.controller.run_selftest("schedule")
+    assert life.controller.wait_for(lambda r: r.activity == "selftest", 5)
+    region = live(client, "/hearings/H5")["hearing-live"]
+    assert 'id="selftest-bar"' in region and "Самопроверка: проверено" in text(region)
+    # a day ahead it is not yet this hearing's self-test: that step is still ahead
+    assert ("selftest", "later") in re.findall(r'data-step="(\w+)" data-state="(\w+)"', region)
+    hold.set()
+    assert life.controller.wait_for(lambda r: r.activity == "", 5)
+    assert 'id="selftest-bar"' not in live(client, "/hearings/H5")["hearing-live"]

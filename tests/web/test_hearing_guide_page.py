@@ -73,3 +73,16 @@ def test_the_list_follows_the_clock_without_a_reload(life, client, clock):
     clock.advance_to(at(9, "10:01"))                 # less than a day left: the breach shows by itself
     live = client.get("/hearings?live=1").get_json()["regions"]["hearings-live"]
     assert 'data-code="guide.status.session_breach"' in live and "level-fault" in live
+
+
+def test_the_room_page_says_what_the_next_hearing_needs(life, client, clock):
+    assert 'id="next-hearing-status"' not in client.get("/").get_data(as_text=True)
+    life.controller.command("hearing.create", {"id": "H1", "version": 1, "case_number": "C-1",
+                                               "start": iso(9, "10:00"), "far_side": "sizo-1"})
+    life.life.record_test_session("H1", "Ахметов", "passed")
+    clock.advance_to(at(9, "09:31"))
+    life.wait(lambda: life.life.schedule.readiness_for("H1") is not None, 10)
+    page = client.get("/").get_data(as_text=True)
+    status = re.search(r'id="next-hearing-status"[^>]*>(.*?)</div>', page, re.S).group(1)
+    assert " ".join(re.sub(r"<[^>]+>", " ", status).split()) == \
+        "Подключайтесь сейчас: «СИЗО-1 г. Астаны», окно подключения до 09:40 Кто выполняет: Секретарь судебного заседания"

@@ -4,6 +4,11 @@
 // no external resources; without this script the page is whole at every load.
 (function () {
   "use strict";
+  // Buttons marked data-print print the page (hidden without this script: the browser's own print remains).
+  document.querySelectorAll("[data-print]").forEach(function (b) {
+    b.hidden = false;
+    b.addEventListener("click", function () { window.print(); });
+  });
   // Pictures marked data-refresh (a camera's snapshot) load again a second after each load.
   document.querySelectorAll("img[data-refresh]").forEach(function (img) {
     var base = img.getAttribute("src");

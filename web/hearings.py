@@ -95,8 +95,9 @@ def guide_view(h, lang: str) -> dict:
               "until_text": tx.pick(day_guide.when(s.until, now, tz), lang) if s.until else "",
               "state_text": tx.say(day_guide.STATE_CODES[s.state], {}, lang),
               "actor_text": tx.say(day_guide.ACTOR_CODES[s.actor], {}, lang) if s.actor else ""} for s in gd.steps]
-    return {**gd.to_dict(lang), "steps": steps, "breach": gd.breach,
-            "who": tx.say("guide.who", {"actor": gd.to_dict(lang)["actor_text"]}, lang) if gd.actor else ""}
+    said = gd.to_dict(lang)
+    return {**said, "steps": steps, "breach": gd.breach,
+            "who": tx.say("guide.who", {"actor": said["actor_text"]}, lang) if gd.actor else ""}
 
 
 def _schedule_page(errors=(), form=None, status=200):

@@ -34,8 +34,19 @@
       function (f) { return f.value !== f.defaultValue; });
   }
 
+  // What each region last received, as the server wrote it (the DOM's own serialisation differs),
+  // without a form's CSRF token (a fresh one in every answer is no change).
+  var last = {};
+  function same(id, html) {
+    var bare = html.replace(/<input[^>]*csrf[^>]*>/gi, "");
+    if (last[id] === bare) return true;
+    last[id] = bare;
+    return false;
+  }
+
   function put(el, html) {
-    if (el.innerHTML === html || typingIn(el)) return;
+    if (typingIn(el)) { delete last[el.id]; return; }   // try again once they are done
+    if (same(el.id, html)) return;
     var open = [];
     el.querySelectorAll("details").forEach(function (d, i) { if (d.open) open.push(i); });
     el.innerHTML = html;

@@ -47,3 +47,17 @@ def test_a_self_test_and_a_call_appear_on_open_pages_without_a_reload(browser, s
     page.wait_for_selector("#guide-status[data-code='guide.status.in_hearing']", timeout=5000)
     page.wait_for_selector("#reconnect", timeout=5000)            # the call's buttons follow too
     assert not_reloaded(page)
+
+
+def test_the_camera_page_picture_is_live_and_its_verdict_is_said_beside_it(browser, stack):
+    bench, st = stack
+    page = browser.new_page(viewport={"width": 360, "height": 800})
+    url = st.panel_url.rstrip("/") + "/camera/cam_judge"
+    log_in(page, bench, url)
+    page.evaluate("window.__kept = true")
+    page.wait_for_function("Number(document.getElementById('camera-picture').dataset.loaded || 0) >= 2",
+                           timeout=15000)                      # loaded again by itself
+    assert page.evaluate("document.getElementById('camera-picture').naturalWidth") > 0
+    page.wait_for_selector("#camera-verdict [data-verdict=ok]", timeout=10000)
+    assert page.inner_text("#camera-verdict") == "ИСПРАВНО"
+    assert not_reloaded(page)

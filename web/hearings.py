@@ -22,12 +22,13 @@ NAV = ("nav.hearings", "hearings.hearings")
 
 
 def _who() -> str:
-    """Who acts: the name typed on the form, else the logged-in panel user (rule items 5-6)."""
-    from flask import g
+    """Who acts: the logged-in panel user (rule items 5-6), never a name typed on a form; with no
+    users configured, the panel itself ("panel", as web/auth.py names it)."""
+    from flask import g, session
 
-    typed = request.form.get("who", "").strip()
-    user = getattr(g, "user", None)
-    return typed or (user if user and user != "panel" else "")
+    return getattr(g, "user", None) or session.get("user") or "panel"
+
+
 log = logging.getLogger(__name__)
 bp = Blueprint("hearings", __name__)
 

@@ -62,23 +62,20 @@ def test_alarm_banner_marks_act_pdf_and_record_on_the_panel(setup):
     assert room.of("test_session.missing")          # less than 24 h away: at once
     page = client.get("/").get_data(as_text=True)    # the banner is on every page, the room page too
     assert "До заседания по делу 7199-25-00-1/230 осталось 1 ч, тестовый сеанс не проведён" in page
-    resp = client.post("/hearings/H3/test-session", data={"who": ""}, headers={"Accept": "application/json"})
-    assert resp.status_code == 409 and resp.get_json()["error"] == "Укажите, кто проводит тестовый сеанс " \
-        "(технический специалист)"                   # a sentence in the panel's language
-    client.post("/hearings/H3/connect", data={"who": "Жанова"})
+    client.post("/hearings/H3/connect")
     clock.advance(60)                                 # the far side does not answer
     [alarm] = [a for a in room.life.alarms() if a["key"] == "call:H3"]
     page = client.get("/hearings/H3?lang=kk").get_data(as_text=True)
     assert "Қарсы тарап («СИЗО-1 г. Астаны») 60 с ішінде жауап бермеді" in page and "Жою мүмкін емес" in page
-    assert client.post(f"/alarms/{alarm['id']}/mark", data={"mark": "gone", "who": "Ахметов"}).status_code == 400
+    assert client.post(f"/alarms/{alarm['id']}/mark", data={"mark": "gone"}).status_code == 400
     assert room.pin("buzzer") is True
-    assert client.post(f"/alarms/{alarm['id']}/mark", data={"mark": "cannot_be_fixed", "who": "Ахметов"}).status_code == 303
+    assert client.post(f"/alarms/{alarm['id']}/mark", data={"mark": "cannot_be_fixed"}).status_code == 303
     assert room.pin("buzzer") is False and room.of("fault.marked")[-1]["alarm"]["state"] == "cannot_be_fixed"
     [act] = room.life.acts.for_hearing("H3")
     page = client.get(f"/acts/{act['id']}").get_data(as_text=True)
     assert "Номер дела: 7199-25-00-1/230" in page and "Іс нөмірі: 7199-25-00-1/230" in page
-    assert client.post(f"/acts/{act['id']}", data={"ru": "", "who": "Жанова"}).status_code == 400
-    ok = client.post(f"/acts/{act['id']}", data={"ru": act["text_ru"] + "\nИсправлено секретарём.", "who": "Жанова"})
+    assert client.post(f"/acts/{act['id']}", data={"ru": ""}).status_code == 400
+    ok = client.post(f"/acts/{act['id']}", data={"ru": act["text_ru"] + "\nИсправлено секретарём."})
     assert ok.status_code == 200 and 'id="saved"' in ok.get_data(as_text=True)
     pdf = client.get(f"/acts/{act['id']}.pdf")
     assert pdf.mimetype == "application/pdf"
@@ -101,7 +98,7 @@ def test_break_banner_offers_reconnect_which_is_logged(setup):
                                                "start": iso(9, "08:30"), "far_side": "sizo-1"})
     clock.advance_to(at(9, "08:30"))
     assert room.controller.readiness().state.value == "in_hearing"
-    client.post("/hearings/H4/connect", data={"who": "Жанова"})
+    client.post("/hearings/H4/connect", data={})
     clock.advance(5)
     for _ in range(7):
         room.life.report([CheckResult("codec", "audio_level", False, "", None, "call.dropped",
@@ -110,7 +107,28 @@ def test_break_banner_offers_reconnect_which_is_logged(setup):
     page = client.get("/hearings/H4?lang=en").get_data(as_text=True)
     assert "a technical break is recommended (The call with the far side (“СИЗО-1”) dropped)" in page
     assert 'id="reconnect-button"' in page
-    assert client.post("/hearings/H4/reconnect", data={"who": "Жанова"}).status_code == 303
+    assert client.post("/hearings/H4/reconnect", data={}).status_code == 303
     clock.advance(5)
     assert "reconnect.done" in [r["event"] for r in room.life.record("H4")]
     assert "reconnect-button" not in client.get("/hearings/H4").get_data(as_text=True)
+
+
+def test_the_logged_in_user_signs_every_action_and_no_page_asks_for_a_name(setup):
+    from werkzeug.security import generate_password_hash
+
+    room, client, clock = setup
+    client.application.config["USERS"] = {"zhanova": generate_password_hash("secret-pass")}
+    with client.session_transaction() as s:
+        s["user"] = "zhanova"
+    room.controller.command("hearing.create", {"id": "H5", "version": 1, "case_number": "A-5",
+                                               "start": iso(9, "09:00"), "far_side": "sizo-1"})
+    clock.advance(0)
+    page = client.get("/hearings/H5").get_data(as_text=True)
+    assert 'name="who"' not in page and 'name="who"' not in client.get("/hearings").get_data(as_text=True)
+    # a name typed into a form (an old page, a script) signs nothing: the session's user does
+    assert client.post("/hearings/H5/test-session/record", data={"who": "Кто-то", "result": "passed"}).status_code == 303
+    assert client.post("/hearings/H5/connect", data={"who": "Кто-то"}).status_code == 303
+    clock.advance(60)
+    [dialled] = [r for r in room.life.record("H5") if r["event"] == "connection.dialling"]
+    assert dialled["who"] == "zhanova"
+    assert room.life.ledger.sessions("H5")[-1].technician == "zhanova"

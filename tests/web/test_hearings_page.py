@@ -84,6 +84,10 @@ def test_alarm_banner_marks_act_pdf_and_record_on_the_panel(setup):
     assert 'id="printed"' in client.get(f"/acts/{act['id']}").get_data(as_text=True)
     rec = client.get("/hearings/H3/record.csv")
     assert rec.status_code == 200 and "connection.failed" in rec.get_data(as_text=True)
+    header, row = rec.get_data(as_text=True).splitlines()[:2]     # for people: their words, the code last
+    assert header.startswith("Время (по Гринвичу),Время (по времени суда),Событие,Кто")
+    assert "Вызов дальней стороны" in row and row.endswith("connection.dialling")
+    assert ",Оқиға," in client.get("/hearings/H3/record.csv?lang=kk").get_data(as_text=True).splitlines()[0]
     assert client.get("/hearings/H3/record.json").get_json()["hearing"]["case_number"] == "7199-25-00-1/230"
     assert client.get("/hearings/H3/record.xml").status_code == 400
     assert client.get("/hearings/nope/record.csv").status_code == 404

@@ -38,6 +38,9 @@ def create_app(controller, config: dict | None = None) -> Flask:
     from vksroom.web import auth
 
     auth.init_app(app, controller)
+    from vksroom.web import errors
+
+    errors.init_app(app)
     nav = []
     for name in BLUEPRINTS:
         module = importlib.import_module(name)

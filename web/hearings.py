@@ -86,7 +86,9 @@ def _schedule_page(errors=(), form=None, status=200):
     now = life.clock.now()
     rows = [{"h": h, "local": life.schedule.local(h.start), "readiness": life.schedule.readiness_for(h.id),
              "session": life.ledger.passed(h.id)} for h in life.schedule.hearings(since=now - 12 * 3600)]
-    return render_template("hearings.html", rows=rows, far_sides=life.schedule.far_sides(), roles=life.schedule.roles,
+    # the participants a hearing may name: every camera preset's role but the wide shot (no one)
+    roles = [r for r in life.schedule.roles if r != "wide"]
+    return render_template("hearings.html", rows=rows, far_sides=life.schedule.far_sides(), roles=roles,
                            errors=list(errors), form=form or {}, today=life.schedule.local(now)), status
 
 
@@ -132,6 +134,7 @@ def _scheduled(hid):
 def hearing(hid):
     life, h = _life(), _scheduled(hid)
     return render_template("hearing.html", h=h, local=life.schedule.local(h.start), sessions=life.ledger.sessions(hid),
+                           local_time=life.schedule.local,
                            readiness=life.schedule.readiness_for(hid), record=life.record(hid),
                            acts=life.acts.for_hearing(hid), connected=life.connected(hid),
                            on=life.on_hearing() == hid, brk=life.break_recommended(hid))
@@ -147,9 +150,20 @@ def _act_on_hearing(hid, fn):
     return redirect(url_for("hearings.hearing", hid=hid), code=303)
 
 
-@bp.post("/hearings/<hid>/cancel")
+def _confirmed(h, question: str, yes: str):
+    """A destructive action takes a second press: the question page (GET, or a POST without
+    ``confirm=yes``), then the action. No script needed."""
+    if request.method == "POST" and request.form.get("confirm") == "yes":
+        return None
+    return render_template("confirm.html", h=h, question=question, yes=yes, action=request.path)
+
+
+@bp.route("/hearings/<hid>/cancel", methods=["GET", "POST"])
 def cancel(hid):
     life, h = _life(), _scheduled(hid)
+    ask = _confirmed(h, "confirm.cancel", "confirm.cancel.yes")
+    if ask is not None:
+        return ask
     return _act_on_hearing(hid, lambda: life.change_schedule("cancel", {"id": hid, "version": h.version + 1}, "panel"))
 
 
@@ -175,8 +189,11 @@ def reconnect(hid):
     return _act_on_hearing(hid, lambda: _life().reconnect(hid, _who()))
 
 
-@bp.post("/hearings/<hid>/end")
+@bp.route("/hearings/<hid>/end", methods=["GET", "POST"])
 def end(hid):
+    ask = _confirmed(_scheduled(hid), "confirm.end", "confirm.end.yes")
+    if ask is not None:
+        return ask
     return _act_on_hearing(hid, lambda: _life().end(hid, _who()))
 
 
@@ -190,7 +207,7 @@ def export_record(hid, fmt):
     if fmt not in ("csv", "json"):
         return _fail(f"format must be csv or json, got {fmt!r}", 400)
     try:
-        body = _life().export_record(hid, fmt)
+        body = _life().export_record(hid, fmt, _lang())
     except ValueError as exc:
         return _fail(str(exc), 404)
     mime = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
+from vksroom.controller import texts as tx
 from vksroom.drivers.errors import ConfigError, DeviceError
 from vksroom.drivers.video.quality import BAD_BELOW, Analyzer, BadFrame, Verdict
 from vksroom.drivers.video.references import ReferenceStore
@@ -29,6 +30,8 @@ bp = Blueprint("video", __name__)
 PICTURE_WAIT_S = 5.0           # the longest a request waits for a camera's picture
 SNAPSHOT_EDGE = 960            # the drawn snapshot's long edge
 SUSPECT = ("black", "dark", "blur", "frozen")   # a reference showing these is refused once
+SUSPECT_CODES = {"black": "camera.video.black", "dark": "camera.video.dark", "blur": "camera.video.blur",
+                 "frozen": "camera.video.frozen"}
 
 
 def _controller():
@@ -101,6 +104,12 @@ def draw(image: np.ndarray, verdict: Verdict, lang: str) -> np.ndarray:
     return img
 
 
+def preset_name(preset: str, lang: str) -> str:
+    """A preset as people name it: its participant (presets are keyed by role), else its number."""
+    name = tx.role_label(preset)
+    return tx.pick(name, lang) if isinstance(name, dict) else f"№ {preset}"
+
+
 @bp.get("/video")
 def page():
     cams = cameras()
@@ -109,7 +118,7 @@ def page():
     for cam in cams.values():
         presets = _presets(cam)
         preset = request.args.get(f"preset_{cam.id}") or presets[0]
-        rows.append({"cam": cam, "presets": presets, "preset": preset,
+        rows.append({"cam": cam, "presets": presets, "preset": preset, "names": {p: preset_name(p, _lang()) for p in presets},
                      "references": len(store.paths(cam.id, preset)) if preset in presets else 0})
     return render_template("video.html", rows=rows)
 
@@ -145,7 +154,8 @@ def store_reference(dev_id: str):
         suspect = [f for f in verdict.faults if f in SUSPECT]
         if suspect and not forced:
             return render_template("video.html", rows=None, refused=True, cam=cam, preset=preset, label=label,
-                                   message=_t("video.suspect", faults=", ".join(suspect))), 409
+                                   message=_t("video.suspect", faults="; ".join(
+                                       tx.say(SUSPECT_CODES[f], {"device": cam.label}, _lang()) for f in suspect))), 409
         _store().add(cam.id, preset, frame, label=label, source=cam.options["video"])
     except (DeviceError, BadFrame, ConfigError) as exc:
         error = i18n.command_error(exc, cam.label, _lang())
@@ -155,4 +165,4 @@ def store_reference(dev_id: str):
             400 if isinstance(exc, ConfigError) else 503
     count = len(_store().paths(cam.id, preset))
     return render_template("video.html", rows=None, message=_t(
-        "video.stored", camera=i18n.label(cam.label, _lang()), preset=preset, count=count)), 201
+        "video.stored", camera=i18n.label(cam.label, _lang()), preset=preset_name(preset, _lang()), count=count)), 201

@@ -9,6 +9,7 @@ cameras' readers: a request only waits, at most PICTURE_WAIT_S, for a fresh fram
 """
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import numpy as np
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from vksroom.controller import texts as tx
+from vksroom.controller.acts import FONT_DIR
 from vksroom.drivers.errors import ConfigError, DeviceError
 from vksroom.drivers.video.quality import BAD_BELOW, Analyzer, BadFrame, Verdict
 from vksroom.drivers.video.references import ReferenceStore
@@ -83,25 +85,49 @@ def grab(cam) -> np.ndarray:
     return _controller().pictures.picture(cam.id, PICTURE_WAIT_S).image
 
 
+# What each picture check is called on the picture (its catalogue key).
+CHECK_WORDS = {"blur": "video.check.blur", "dark": "video.check.dark", "bright": "video.check.bright",
+               "black": "video.check.black", "frozen": "video.check.frozen", "noise": "video.check.noise",
+               "cast": "video.check.cast", "obstruction": "video.check.obstruction", "drift": "video.check.drift"}
+
+
+@functools.lru_cache(maxsize=4)
+def _font(size: int):
+    """DejaVu Sans (Cyrillic and the Kazakh letters), the act's font; None when it is missing."""
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.truetype(str(FONT_DIR / "DejaVuSans.ttf"), size)
+    except OSError:
+        log.warning("video: %s missing: the picture's verdict is drawn without words", FONT_DIR / "DejaVuSans.ttf")
+        return None
+
+
 def draw(image: np.ndarray, verdict: Verdict, lang: str) -> np.ndarray:
-    """The picture scaled to at most SNAPSHOT_EDGE with the verdict and every check's score
-    (red when faulty) in a shaded box."""
+    """The picture scaled to at most SNAPSHOT_EDGE with the verdict and every check's score, in
+    the panel's language (red when faulty), in a shaded box."""
+    from PIL import Image, ImageDraw
+
     h, w = image.shape[:2]
     k = min(1.0, SNAPSHOT_EDGE / max(h, w))
     img = cv2.resize(image, (int(w * k), int(h * k)), interpolation=cv2.INTER_AREA) if k < 1 else image.copy()
     lines = [(i18n.translate("video.ok" if verdict.ok else "video.fault", lang), verdict.ok)]
     for name, c in verdict.checks.items():
-        side = ">=" if name in BAD_BELOW else ("<" if name == "frozen" else "<=")
-        lines.append((f"{name:11s} {c.score:8.3f} {side} {c.threshold:g}", c.ok))
+        side = "≥" if name in BAD_BELOW else ("<" if name == "frozen" else "≤")
+        word = i18n.translate(CHECK_WORDS[name], lang) if name in CHECK_WORDS else name
+        figures = f"{c.score:.3f} {side} {c.threshold:g}"
+        lines.append((f"{word}: {figures.replace('.', ',') if lang in ('kk', 'ru') else figures}", c.ok))
     box_h = 8 + 18 * len(lines)
     roi = img[:min(box_h, img.shape[0]), :min(250, img.shape[1])]
     roi[:] = (roi * 0.35).astype(np.uint8)
+    heading, small = _font(15), _font(12)
+    if heading is None or small is None:
+        return img
+    canvas = Image.fromarray(img[:, :, ::-1])          # BGR -> RGB
+    pen = ImageDraw.Draw(canvas)
     for i, (text, ok) in enumerate(lines):
-        # Hershey fonts are ASCII only: Cyrillic/Kazakh headings go in the page, not the image.
-        text = text if text.isascii() else ("OK" if ok else "FAULT")
-        cv2.putText(img, text, (6, 20 + 18 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.45 if i else 0.6,
-                    (80, 220, 80) if ok else (60, 60, 255), 1 if i else 2, cv2.LINE_AA)
-    return img
+        pen.text((6, 5 + 18 * i), text, font=small if i else heading, fill=(80, 220, 80) if ok else (255, 60, 60))
+    return np.ascontiguousarray(np.asarray(canvas)[:, :, ::-1])
 
 
 def preset_name(preset: str, lang: str) -> str:

@@ -136,3 +136,28 @@ def test_the_logged_in_user_signs_every_action_and_no_page_asks_for_a_name(setup
     [dialled] = [r for r in room.life.record("H5") if r["event"] == "connection.dialling"]
     assert dialled["who"] == "zhanova"
     assert room.life.ledger.sessions("H5")[-1].technician == "zhanova"
+
+
+def test_cancelling_a_hearing_and_ending_the_call_take_a_second_press(setup):
+    room, client, clock = setup
+    room.devices["codec"].answering = {SIZO["number"]}
+    room.controller.command("hearing.create", {"id": "H6", "version": 1, "case_number": "A-6",
+                                               "start": iso(9, "08:30"), "far_side": "sizo-1"})
+    page = client.get("/hearings/H6").get_data(as_text=True)
+    assert 'href="/hearings/H6/cancel"' in page and 'action="/hearings/H6/cancel"' not in page   # a link, not the act
+    ask = client.get("/hearings/H6/cancel").get_data(as_text=True)
+    assert "Отменить заседание по делу A-6?" in ask and 'name="confirm" value="yes"' in ask
+    assert client.post("/hearings/H6/cancel").status_code == 200         # the first press only asks
+    assert room.life.schedule.get("H6") is not None
+    clock.advance_to(at(9, "08:30"))
+    assert client.post("/hearings/H6/connect").status_code == 303
+    clock.advance(5)
+    assert room.life.connected("H6")
+    assert "Завершить связь с дальней стороной по делу A-6?" in client.post("/hearings/H6/end").get_data(as_text=True)
+    assert room.life.connected("H6")
+    assert client.post("/hearings/H6/end", data={"confirm": "yes"}).status_code == 303
+    assert not room.life.connected("H6")
+    room.controller.command("hearing.create", {"id": "H7", "version": 1, "case_number": "A-7",
+                                               "start": iso(12, "10:00"), "far_side": "sizo-1"})
+    assert client.post("/hearings/H7/cancel", data={"confirm": "yes"}).status_code == 303   # the second press
+    assert "H7" not in [h.id for h in room.life.schedule.hearings()]

@@ -70,10 +70,13 @@ def visible_texts(page) -> list[str]:
     return page.evaluate(_WORDS_JS)
 
 
-def untranslated(texts: list[str]) -> list[str]:
-    """The pieces of a kk/ru page that are English words or raw keys."""
+def untranslated(texts: list[str], data: tuple[str, ...] = ()) -> list[str]:
+    """The pieces of a kk/ru page that are English words or raw keys. ``data``: what the room was
+    given and shows as it is (a far side's number, a user's login), not counted as words."""
     bad = []
     for text in texts:
+        for value in data:
+            text = text.replace(value, "")
         words = [w for w in LATIN_WORD.findall(text) if w not in LATIN_ALLOWED]
         if words or RAW_KEY.search(text):
             bad.append(text)

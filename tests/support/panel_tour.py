@@ -5,7 +5,7 @@ by Playwright): the browser tests walk it, and it makes the README's screenshots
 
 The room is the demo bench (two cameras, a codec, microphones) with a far side, a hearing two
 hours away with a recorded test session and an act, the hall camera gone silent (its alarm on
-every page's banner) and the demo technician logged in.
+every page's banner), the far side connected, and the demo technician logged in.
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ PAGES = (
     ("hearing", f"/hearings/{HEARING}"),
     ("act", "/acts/{act}"),
     ("cancel", f"/hearings/{HEARING}/cancel"),
+    ("end", f"/hearings/{HEARING}/end"),
     ("cameras", "/cameras"),
     ("camera", "/camera/cam_judge"),
     ("camera-store", "/camera/cam_judge/store/judge"),
@@ -68,11 +69,18 @@ class Tour:
             life = c.lifecycle
             life.record_test_session(HEARING, "technician", "passed", "")
             self.act = life.draw_up_act(HEARING, "technician", "Отключение электроэнергии в здании суда")["id"]
-            # the hall camera stops answering: its fault is on every page's banner, with its marks
-            raised = threading.Event()
-            stop_watching = c.events.subscribe(
-                lambda e: raised.set() if e.kind == "alarm.raised" and "cam_hall" in e.data["alarm"]["key"] else None)
-            self._stack.callback(stop_watching)
+            # the secretary connects (the record has rows, the page offers "end the call"), then the
+            # hall camera stops answering: its fault is on every page's banner
+            connected, raised = threading.Event(), threading.Event()
+
+            def follow(e):
+                if e.kind == "hearing.connection":
+                    connected.set()
+                if e.kind == "alarm.raised" and "cam_hall" in e.data["alarm"]["key"]:
+                    raised.set()
+            self._stack.callback(c.events.subscribe(follow))
+            life.connect(HEARING, "secretary")
+            assert connected.wait(30) and life.connected(HEARING), life.record(HEARING)
             self.bench.cameras["cam_hall"].stop()
             assert raised.wait(30), life.alarms()
         except BaseException:
@@ -86,6 +94,18 @@ class Tour:
     @property
     def url(self) -> str:
         return self.stack.panel_url.rstrip("/")
+
+    @property
+    def data(self) -> tuple[str, ...]:
+        """What the room was given, not words of the panel: names and numbers shown as they are."""
+        return (SIZO["number"], self.bench.DEMO_USER, "secretary")
+
+    def test_call(self, page) -> None:
+        """A test call from the codec page, waited for until its last line says how it went."""
+        page.goto(self.url + "/codec/")
+        page.click("form.test-call button")
+        page.wait_for_function("(t => t !== '' && !t.endsWith('…'))"
+                               "(document.querySelector('table[id^=codec-] .test').textContent.trim())", timeout=30000)
 
     def pages(self) -> list[tuple[str, str]]:
         return [(name, path.format(act=self.act)) for name, path in PAGES]
@@ -129,7 +149,7 @@ def screenshots(folder: Path, width: int = 360, langs=("ru", "kk")) -> list[Path
         for lang in langs:
             page = open_page(browser, tour, lang, width)
             for name, path in tour.pages():
-                if name in ("cancel", "camera-store", "not-found"):
+                if name in ("cancel", "end", "camera-store", "not-found"):
                     continue
                 page.goto(tour.url + path)
                 out = folder / f"{name}-{lang}.png"

@@ -117,10 +117,12 @@ def draw(image: np.ndarray, verdict: Verdict, lang: str) -> np.ndarray:
         word = i18n.translate(CHECK_WORDS[name], lang) if name in CHECK_WORDS else name
         figures = f"{c.score:.3f} {side} {c.threshold:g}"
         lines.append((f"{word}: {figures.replace('.', ',') if lang in ('kk', 'ru') else figures}", c.ok))
-    box_h = 8 + 18 * len(lines)
-    roi = img[:min(box_h, img.shape[0]), :min(250, img.shape[1])]
-    roi[:] = (roi * 0.35).astype(np.uint8)
     heading, small = _font(15), _font(12)
+    box_h = 8 + 18 * len(lines)
+    box_w = 250 if small is None or heading is None else 12 + int(max(
+        (small if i else heading).getlength(text) for i, (text, _) in enumerate(lines)))
+    roi = img[:min(box_h, img.shape[0]), :min(box_w, img.shape[1])]
+    roi[:] = (roi * 0.35).astype(np.uint8)
     if heading is None or small is None:
         return img
     canvas = Image.fromarray(img[:, :, ::-1])          # BGR -> RGB

@@ -37,6 +37,8 @@ def walk(page, tour):
 @pytest.mark.parametrize("lang", LANGS)
 def test_every_page_fits_the_screen_is_touch_ready_and_in_the_language(browser, tour, lang, width):
     page = open_page(browser, tour, lang, width)
+    fetched = []
+    page.context.on("request", lambda r: fetched.append(r.url))
     tour.test_call(page)                  # the codec page's last test line is a sentence too
     seen, problems = [], {}
     for name, page in walk(page, tour):
@@ -52,6 +54,9 @@ def test_every_page_fits_the_screen_is_touch_ready_and_in_the_language(browser, 
     assert {"hearing", "act", "camera", "not-found"} <= set(seen)
     assert tour.stack.controller.lifecycle.connected("tour-1")       # the call was not ended by a look
     assert not problems, problems
+    elsewhere = {u for u in fetched if not u.startswith((tour.url + "/", "data:", "blob:"))}
+    assert fetched and not elsewhere, elsewhere     # everything from the room's panel: works with no internet
+    assert any(u.endswith("/static/favicon.svg") for u in fetched)
 
 
 @pytest.mark.parametrize("lang", LANGS)

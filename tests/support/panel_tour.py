@@ -140,18 +140,25 @@ def open_page(browser, tour: Tour, lang: str, width: int):
     return page
 
 
-def screenshots(folder: Path, width: int = 360, langs=("ru", "kk")) -> list[Path]:
+# The README's screenshots: (page, languages).
+SHOTS = (("room", ("ru", "kk")), ("hearings", ("ru",)), ("hearing", ("ru", "kk")), ("act", ("ru",)),
+         ("camera", ("ru",)), ("video", ("kk",)), ("audio", ("ru",)), ("codec", ("kk",)), ("end", ("ru",)))
+
+
+def screenshots(folder: Path, width: int = 360) -> list[Path]:
     import tempfile
 
     folder.mkdir(parents=True, exist_ok=True)
     made = []
     with tempfile.TemporaryDirectory() as tmp, Tour(Path(tmp)) as tour, chromium() as browser:
-        for lang in langs:
+        paths = dict(tour.pages())
+        for lang in ("ru", "kk"):
             page = open_page(browser, tour, lang, width)
-            for name, path in tour.pages():
-                if name in ("cancel", "end", "camera-store", "not-found"):
+            tour.test_call(page)
+            for name, langs in SHOTS:
+                if lang not in langs:
                     continue
-                page.goto(tour.url + path)
+                page.goto(tour.url + paths[name])
                 out = folder / f"{name}-{lang}.png"
                 page.screenshot(path=str(out), full_page=True)
                 made.append(out)

@@ -361,8 +361,9 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
                       "reconnect.started", "connection.ended", "connection.started", "reconnect.done",
                       "connection.ended", "hearing.ended"]
     csv_text = room.life.export_record("H4", "csv")
-    assert csv_text.splitlines()[0] == "at_utc,at_local,event,who,detail"
-    assert "2025-03-10 16:20:20,break.recommended" in csv_text
+    assert csv_text.splitlines()[0] == "Время (по Гринвичу),Время (по времени суда),Событие,Кто,Подробности,Код события"
+    assert "2025-03-10 16:20:20,Качество связи ухудшилось: рекомендован технический перерыв," in csv_text
+    assert room.life.export_record("H4", "csv", "kk").splitlines()[0].startswith("Уақыты (Гринвич бойынша),")
     assert room.controller.readiness().state.value == "ready"
     got = delivered(room, centre, earlier)
     assert [(d["kind"], d["data"].get("state")) for d in got[mark:] if d["data"].get("hearing_id") == "H4"] == [

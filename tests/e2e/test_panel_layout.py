@@ -93,3 +93,24 @@ def test_the_checks_catch_what_they_look_for(browser):
     assert pagecheck.untranslated(pagecheck.visible_texts(page)) == ["defendant", "connection.dialling"]
     assert "image-alt" in {v["id"] for v in pagecheck.axe_violations(page)}
     page.close()
+
+
+def test_ending_the_call_is_two_presses_and_each_does_something(browser, tour):
+    """The issue's "Завершить связь appears to do nothing" (a required name field elsewhere on the
+    page blocked the form): the first press asks, the second ends the call, no name typed, no script."""
+    life = tour.stack.controller.lifecycle
+    context = browser.new_context(viewport={"width": 360, "height": 800}, java_script_enabled=False)
+    page = context.new_page()
+    tour.login(page)
+    page.goto(f"{tour.url}/hearings/tour-1?lang=ru")
+    assert page.locator("input[name=who]").count() == 0
+    page.click("#end")
+    assert "Завершить связь с дальней стороной по делу 7199-25-00-1/230?" in page.inner_text("h1")
+    assert life.connected("tour-1")                          # asked, not done
+    page.click("#confirm-yes")
+    page.wait_for_url(f"{tour.url}/hearings/tour-1")
+    assert not life.connected("tour-1")
+    [ended] = [r for r in life.record("tour-1") if r["event"] == "hearing.ended"]
+    assert ended["who"] == tour.bench.DEMO_USER              # signed by who is logged in
+    assert "Заседание окончено" in page.inner_text("#record")
+    context.close()

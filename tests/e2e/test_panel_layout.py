@@ -97,7 +97,8 @@ def test_the_checks_catch_what_they_look_for(browser):
 
 def test_ending_the_call_is_two_presses_and_each_does_something(browser, tour):
     """The issue's "Завершить связь appears to do nothing" (a required name field elsewhere on the
-    page blocked the form): the first press asks, the second ends the call, no name typed, no script."""
+    page blocked the form): the first press asks, the second ends the call, no name typed, no script.
+    Last in the module: it ends the tour's call."""
     life = tour.stack.controller.lifecycle
     context = browser.new_context(viewport={"width": 360, "height": 800}, java_script_enabled=False)
     page = context.new_page()

@@ -1,5 +1,6 @@
 """The hearings pages through Flask's test client, over a room on the fast clock."""
 import io
+import re
 
 import pytest
 from pypdf import PdfReader
@@ -136,6 +137,10 @@ def test_the_logged_in_user_signs_every_action_and_no_page_asks_for_a_name(setup
     [dialled] = [r for r in room.life.record("H5") if r["event"] == "connection.dialling"]
     assert dialled["who"] == "zhanova"
     assert room.life.ledger.sessions("H5")[-1].technician == "zhanova"
+    sessions = client.get("/hearings/H5").get_data(as_text=True).split('id="sessions"')[1].split("</table>")[0]
+    assert re.search(r'data-label="Дата">\d\d\.\d\d\.2025 \d\d:\d\d</td>', sessions) and "#" not in sessions
+    record = client.get("/hearings/H5").get_data(as_text=True).split('id="record"')[1].split("</table>")[0]
+    assert "Вызов дальней стороны" in record and ">connection.dialling<" not in record   # a sentence, not the code
 
 
 def test_cancelling_a_hearing_and_ending_the_call_take_a_second_press(setup):
@@ -161,3 +166,14 @@ def test_cancelling_a_hearing_and_ending_the_call_take_a_second_press(setup):
                                                "start": iso(12, "10:00"), "far_side": "sizo-1"})
     assert client.post("/hearings/H7/cancel", data={"confirm": "yes"}).status_code == 303   # the second press
     assert "H7" not in [h.id for h in room.life.schedule.hearings()]
+
+
+def test_the_new_hearing_form_offers_the_participants_by_their_names(setup):
+    room, client, clock = setup
+    assert "wide" in room.life.schedule.roles and "judge" in room.life.schedule.roles   # the camera's presets
+    page = client.get("/hearings?lang=kk").get_data(as_text=True)
+    form = page.split('id="hearing-form"')[1]
+    names = [n.strip() for n in re.findall(r'<label class="check">.*?>([^<>]+)</label>', form, re.S)]
+    assert "Судья" in names and "Сотталушы" in names, names          # judge, defendant in Kazakh
+    assert not [n for n in names if re.search(r"[A-Za-z]", n)], names
+    assert 'value="wide"' not in form                 # the wide shot is no participant

@@ -283,6 +283,28 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "fault.marked": {"kk": "Ақаулық туралы белгі: «{mark}» ({who})", "ru": "Отметка о неисправности: «{mark}» ({who})",
                      "en": "Fault marked “{mark}” ({who})"},
 
+    # -- the hearing record (rule item 21): its other rows, and the columns of its CSV ---------------
+    "hearing.started": {"kk": "Сот отырысы басталды", "ru": "Заседание началось", "en": "The hearing started"},
+    "connection.dialling": {"kk": "Қарсы тарапқа қоңырау шалынуда", "ru": "Вызов дальней стороны",
+                            "en": "Calling the far side"},
+    "connection.started": {"kk": "Қарсы тараппен байланыс орнатылды", "ru": "Соединение с дальней стороной установлено",
+                           "en": "Connected to the far side"},
+    "connection.ended": {"kk": "Қарсы тараппен байланыс аяқталды", "ru": "Соединение с дальней стороной завершено",
+                         "en": "The connection to the far side ended"},
+    "break.recommended": {"kk": "Байланыс сапасы нашарлады: техникалық үзіліс ұсынылды",
+                          "ru": "Качество связи ухудшилось: рекомендован технический перерыв",
+                          "en": "The call quality dropped: a technical break was recommended"},
+    "quality.restored": {"kk": "Байланыс сапасы қалпына келді", "ru": "Качество связи восстановилось",
+                         "en": "The call quality recovered"},
+    "hearing.ended": {"kk": "Сот отырысы аяқталды", "ru": "Заседание окончено", "en": "The hearing ended"},
+    "record.column.at_utc": {"kk": "Уақыты (Гринвич бойынша)", "ru": "Время (по Гринвичу)", "en": "Time (UTC)"},
+    "record.column.at_local": {"kk": "Уақыты (сот уақыты)", "ru": "Время (по времени суда)",
+                               "en": "Time (court time)"},
+    "record.column.event": {"kk": "Оқиға", "ru": "Событие", "en": "Event"},
+    "record.column.who": {"kk": "Кім", "ru": "Кто", "en": "Who"},
+    "record.column.detail": {"kk": "Толығырақ", "ru": "Подробности", "en": "Detail"},
+    "record.column.code": {"kk": "Оқиға коды", "ru": "Код события", "en": "Event code"},
+
     # -- refusals: what the room answers when an action cannot be done now (Refused) -------------
     "refused.failed": {"kk": "Әрекет қазір орындалмады", "ru": "Действие сейчас не выполнено",
                        "en": "The action could not be done now"},

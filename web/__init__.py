@@ -41,6 +41,9 @@ def create_app(controller, config: dict | None = None) -> Flask:
     from vksroom.web import live
 
     live.init_app(app)
+    from vksroom.web import errors
+
+    errors.init_app(app)
     nav = []
     for name in BLUEPRINTS:
         module = importlib.import_module(name)

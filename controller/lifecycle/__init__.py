@@ -236,8 +236,8 @@ class Lifecycle:
     def record(self, hid: str) -> list[dict]:
         return self.history.rows(hid)
 
-    def export_record(self, hid: str, fmt: str = "json") -> str:
-        return self.history.export(hid, fmt)
+    def export_record(self, hid: str, fmt: str = "json", lang: str | None = None) -> str:
+        return self.history.export(hid, fmt, lang)
 
     def log_entries(self, limit: int = 50, device: str | None = None) -> list[dict]:
         return self.history.entries(limit, device)

@@ -9,12 +9,16 @@ import csv
 import io
 import json
 
+from vksroom.controller import texts as tx
 from vksroom.controller.lifecycle.base import Parts
 from vksroom.controller.schedule import iso_utc
 
 RECORD_KINDS = ("hearing.started", "connection.dialling", "connection.started", "connection.failed",
                 "connection.ended", "break.recommended", "quality.restored", "reconnect.started",
                 "reconnect.done", "hearing.ended")
+# the CSV's columns, each named by a sentence code
+COLUMN_CODES = {"at_utc": "record.column.at_utc", "at_local": "record.column.at_local", "event": "record.column.event",
+                "who": "record.column.who", "detail": "record.column.detail", "code": "record.column.code"}
 MEASURES = ("first_aid.power_off", "first_aid.power_on", "first_aid.worked", "first_aid.failed",
             "connection.failed", "reconnect.started", "reconnect.done", "selftest.repeat", "fault.marked")
 
@@ -40,7 +44,9 @@ class Record:
         return [{"at": iso_utc(r["at"]), "local": f"{local(r['at']):%Y-%m-%d %H:%M:%S}",
                  "event": r["kind"], "who": r["who"], "detail": json.loads(r["detail"])} for r in rows]
 
-    def export(self, hid: str, fmt: str = "json") -> str:
+    def export(self, hid: str, fmt: str = "json", lang: str | None = None) -> str:
+        """JSON for programs (the codes); CSV for people, in ``lang``: translated column names
+        and each row's sentence, its code kept in the last column."""
         h = self.life.hearing(hid, allow_cancelled=True)
         rows = self.rows(hid)
         if fmt == "json":
@@ -49,9 +55,10 @@ class Record:
         if fmt == "csv":
             out = io.StringIO()
             w = csv.writer(out)
-            w.writerow(["at_utc", "at_local", "event", "who", "detail"])
+            w.writerow([tx.say(code, {}, lang) for code in COLUMN_CODES.values()])
             for r in rows:
-                w.writerow([r["at"], r["local"], r["event"], r["who"], json.dumps(r["detail"], ensure_ascii=False)])
+                w.writerow([r["at"], r["local"], tx.say(r["event"], {}, lang), r["who"],
+                            json.dumps(r["detail"], ensure_ascii=False), r["event"]])
             return out.getvalue()
         raise ValueError(f"format must be csv or json, got {fmt!r}")
 

@@ -41,7 +41,10 @@ lists the checks where a *low* score is bad)::
                  lighting change does not explain (a sheet or a finger over
                  a plain wall), or far darker than it explains and no
                  livelier (a dark cover's out-of-focus edge); without
-                 reference: share of flat blocks
+                 reference: the share of a flat region that comes in from
+                 the bottom or a side and fades softly into the view (a
+                 hand or cover far out of focus; a plain wall or the sky
+                 ends at a sharp edge, and the sky meets the top)
     drift        view displacement as a share of the frame width, or the  above
                  |log| of a zoom change (phase correlation, log-polar
                  spectra, ORB); 1.0 when the view cannot be registered
@@ -89,7 +92,7 @@ THRESHOLDS: dict[str, tuple[float, float]] = {
     "frozen": (2.0, 2.0),
     "noise": (4.8, 6.0),
     "cast": (0.18, 0.30),
-    "obstruction": (0.07, 0.70),
+    "obstruction": (0.07, 0.15),
     "drift": (0.03, 0.03),
 }
 # Every threshold is set on the tuning set (scikit-image's photographs through
@@ -105,7 +108,9 @@ THRESHOLDS: dict[str, tuple[float, float]] = {
 # steeper tone curve) and the mildest fault 5.31; cast 0.18 over good 0.13. Without a
 # reference: blur 1.75 (edge steepness; focused views 1.79 and up but for a microscope
 # picture, which has no sharp edge at 1.2), dark 0.275 (good 99th percentile 75/255 and
-# up, mildest fault 66/255), cast 0.30 (over a cat's fur, 0.27; a fundus photograph,
+# up, mildest fault 66/255), obstruction 0.15 (16x12 blocks, flat below 2 grey levels, the
+# ring around a third of the view's upper-quartile contrast: good frames 0.93 % over it,
+# all a plain wall round a clock; covers 0.62 found, the rest merge with flat scenes), cast 0.30 (over a cat's fur, 0.27; a fundus photograph,
 # one colour all over, reads as a cast without a reference whatever the threshold).
 BLUR_FINE = (0.8, 2.0)      # Gaussian sigmas (analysis px) of the band that blur takes first
 BLUR_COARSE = (1.0, 2.0)    # ...of the band (half-size px) that gives lighting, alignment, occlusion
@@ -986,7 +991,44 @@ class Analyzer:
             dim = tone - lit < -OBSTRUCTED_DIM
             lost |= dim & (f.blocks <= 1.2 * np.exp(tone) * rf.blocks + 1.0)
             return float(lost.mean())
-        return float((f.blocks < 2.0).mean())
+        return _soft_flat_share(f)
+
+
+COVER_GRID = (16, 12)   # blocks for obstruction without a reference
+COVER_FLAT = 2.0        # block grey std (noise taken out) of a flat block
+COVER_SOFT = 0.3        # the blocks around the flat region: at most this share of the contrast the
+                        # rest of the view usually has (its upper quartile)
+
+
+def _soft_flat_share(f: Features) -> float:
+    """Without a reference: the share of the view taken by a flat region that comes in from
+    the bottom or a side of the frame and fades softly into the rest, 0 when there is none. Something on the
+    lens is far out of focus: the view shows through its edge at a contrast falling off
+    over several blocks, so the blocks around the region keep little of the contrast the
+    rest of the view has. A plain wall or the sky ends where an object's edge begins, at
+    full contrast: flat, but not a cover."""
+    g = f.grey.astype(np.float32)
+    m1 = cv2.resize(g, COVER_GRID, interpolation=cv2.INTER_AREA)
+    m2 = cv2.resize(g * g, COVER_GRID, interpolation=cv2.INTER_AREA)
+    s = np.sqrt(np.maximum(m2 - m1 * m1 - f.noise_here ** 2, 0.0))
+    n, labels = cv2.connectedComponents((s < COVER_FLAT).astype(np.uint8), connectivity=4)
+    best, share = None, 0.0
+    for k in range(1, n):
+        region = labels == k
+        # Where it meets the frame (share of each edge): a region that meets it mostly
+        # along the top is a ceiling or the sky; hands and covers come from below or a side.
+        top, bottom = region[0].mean(), region[-1].mean()
+        side = max(bottom, region[:, 0].mean(), region[:, -1].mean())
+        if side > 0 and side >= top and region.mean() > share:
+            best, share = region, float(region.mean())
+    if best is None:
+        return 0.0
+    cross = np.ones((3, 3), np.uint8)
+    cross[0, 0] = cross[0, 2] = cross[2, 0] = cross[2, 2] = 0
+    ring = cv2.dilate(best.astype(np.uint8), cross).astype(bool) & ~best
+    usual = _quantile(s[~best], 0.75) if share < 1.0 else 1.0
+    around = _median(s[ring]) if ring.any() else 0.0
+    return share if around <= COVER_SOFT * max(usual, 1.0) else 0.0
 
 
 class Persistence:

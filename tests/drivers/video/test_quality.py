@@ -311,3 +311,18 @@ def test_without_a_reference_a_hand_over_the_lens_is_obstruction_but_the_sky_is_
         assert "obstruction" in v.faults and not v.with_reference, (seed, v.to_dict())
     sky = Analyzer().analyze(jpeg(sensor_noise(_crop(load_photo("rocket")), 1.0, rng), 85))
     assert sky.checks["obstruction"].ok, sky.to_dict()
+
+
+def test_without_a_reference_a_mild_overexposure_is_bright_and_dimmed_lights_are_not():
+    # The mildest overexposure (x2.2) on a mid-grey view (coins in a display case) lifts
+    # its mean close to 0.9 of white: bright, with no reference stored. The same view with the
+    # lights dimmed or full is not, and neither is a white page well exposed.
+    from vksroom.hil.faults import apply
+    view = _crop(load_photo("coins"))
+    rng = np.random.default_rng(9)
+    over = Analyzer().analyze(jpeg(sensor_noise(apply(view, "bright", 1, rng), 1.0, rng), 85))
+    assert "bright" in over.faults and not over.with_reference, over.to_dict()
+    for g in (0.5, 1.0):
+        assert Analyzer().analyze(jpeg(sensor_noise(gain(view, g), 1.0, rng), 85)).checks["bright"].ok
+    page = Analyzer().analyze(jpeg(sensor_noise(_crop(load_photo("page")), 1.0, rng), 85))
+    assert page.checks["bright"].ok, page.to_dict()

@@ -239,6 +239,30 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "call.no_answer": {"kk": "Қарсы тарап («{far_side}») {seconds} с ішінде жауап бермеді",
                        "ru": "Дальняя сторона («{far_side}») не ответила за {seconds} с",
                        "en": "The far side (“{far_side}”) did not answer within {seconds} s"},
+    # -- link quality during the call (item 22) -----------------------------------------------------
+    "call.quality.ok": {"kk": "{device}: байланыс сапасы қалыпты", "ru": "{device}: качество связи в норме",
+                        "en": "{device}: call quality is normal"},
+    "call.quality.loss": {"kk": "{device}: қарсы тараптан келетін пакеттердің {rx_loss_pct}% жоғалады "
+                                "(шегі {limit}%)",
+                          "ru": "{device}: теряется {rx_loss_pct}% пакетов от дальней стороны (предел {limit}%)",
+                          "en": "{device}: {rx_loss_pct}% of packets from the far side are lost (limit {limit}%)"},
+    "call.quality.jitter": {"kk": "{device}: байланыс дірілі {jitter_ms} мс (шегі {limit} мс)",
+                            "ru": "{device}: джиттер связи {jitter_ms} мс (предел {limit} мс)",
+                            "en": "{device}: call jitter is {jitter_ms} ms (limit {limit} ms)"},
+    "call.quality.fps": {"kk": "{device}: қарсы тараптың бейнесі секундына {rx_fps} кадрмен келеді "
+                               "(кемінде {limit})",
+                         "ru": "{device}: изображение дальней стороны приходит с частотой {rx_fps} кадр/с "
+                               "(не менее {limit})",
+                         "en": "{device}: the far side's picture arrives at {rx_fps} frames/s (at least {limit})"},
+    "call.quality.rate": {"kk": "{device}: келетін ағын келісілген жылдамдықтың {rate_ratio} үлесі ғана "
+                                "(кемінде {limit})",
+                          "ru": "{device}: входящий поток — лишь {rate_ratio} от согласованной скорости "
+                                "(не менее {limit})",
+                          "en": "{device}: the incoming stream is only {rate_ratio} of the agreed rate "
+                                "(at least {limit})"},
+    "call.quality.sound": {"kk": "{device}: қарсы тараптың дыбысы келмейді",
+                           "ru": "{device}: звук дальней стороны не поступает",
+                           "en": "{device}: no sound arrives from the far side"},
     "test_session.missing": {
         "kk": "{case} ісі бойынша отырысқа дейін {hours} сағат қалды, тестілеу сеансы өткізілмеген",
         "ru": "До заседания по делу {case} осталось {hours} ч, тестовый сеанс не проведён",

@@ -1,6 +1,7 @@
 """The in-hearing watch (rule item 22): during a hearing, judge each camera's picture and
-each microphone's state, and hand the facts to the lifecycle, which decides when a
-degradation has lasted long enough to recommend a technical break.
+each microphone's state, read each codec's call statistics, and hand the facts to the
+lifecycle, which decides when a degradation has lasted long enough to recommend a technical
+break.
 
 Started and stopped by the hearing events; it owns one video reader + monitor per camera
 that has a ``video`` URL, and one thread sampling the DSP's channels once a second. The
@@ -48,10 +49,25 @@ def audio_results(device_id: str, adapter) -> list[CheckResult]:
     return out
 
 
+def quality_results(device_id: str, adapter, limits: dict) -> tuple[dict | None, list[CheckResult]]:
+    """A codec's call figures now and their judgement (nothing without a call up)."""
+    from vksroom.controller import quality
+
+    q = adapter.call_quality()
+    return q, ([] if q is None else quality.judge(device_id, adapter.label, q, limits))
+
+
 class HearingWatch:
-    def __init__(self, room, report):
+    def __init__(self, room, report, on_quality=None, quality_limits: dict | None = None):
+        from vksroom.controller import quality
+
         self.room = room
         self.report = report            # where verdicts go (the lifecycle's degradation watch)
+        self.on_quality = on_quality    # where each reading of call figures goes (record, panel, centre)
+        self.quality_limits = quality.limits(quality_limits) if quality_limits is None else quality_limits
+        self.quality_polls = 0          # readings of call figures taken (counted under _polled)
+        self._polled = threading.Condition()
+        self._quality: threading.Thread | None = None
         self._monitors: list = []
         self._stop = threading.Event()
         self._audio: threading.Thread | None = None
@@ -66,7 +82,7 @@ class HearingWatch:
 
     @property
     def running(self) -> bool:
-        return bool(self._monitors) or self._audio is not None
+        return bool(self._monitors) or self._audio is not None or self._quality is not None
 
     def start(self) -> None:
         from vksroom.drivers.video.capture import Monitor, VideoSource
@@ -89,7 +105,13 @@ class HearingWatch:
                 self._audio = threading.Thread(target=self._sample_audio, args=(dsps,), name="watch-audio",
                                                daemon=True)
                 self._audio.start()
-            log.info("in-hearing watch started: %d camera picture(s), %d DSP(s)", len(self._monitors), len(dsps))
+            codecs = [d.id for d in self.room.cfg.devices_of("codec")]
+            if codecs and self.quality_limits.get("poll_s"):
+                self._quality = threading.Thread(target=self._sample_quality, args=(codecs,), name="watch-quality",
+                                                 daemon=True)
+                self._quality.start()
+            log.info("in-hearing watch started: %d camera picture(s), %d DSP(s), %d codec(s)", len(self._monitors),
+                     len(dsps), len(codecs))
 
     def stop(self) -> None:
         with self._lock:
@@ -101,6 +123,9 @@ class HearingWatch:
             if self._audio is not None:
                 self._audio.join(AUDIO_PERIOD_S * 3)
                 self._audio = None
+            if self._quality is not None:
+                self._quality.join(10)
+                self._quality = None
 
     def _sample_audio(self, dsps: list[str]) -> None:
         while not self._stop.wait(AUDIO_PERIOD_S):
@@ -111,3 +136,29 @@ class HearingWatch:
                     log.debug("%s: no levels during the hearing: %s", dev_id, exc)
                     continue
                 self.report(results)
+
+    def wait_quality_polls(self, n: int, timeout: float) -> bool:
+        """Wait until ``n`` more readings of call figures have been judged and reported."""
+        with self._polled:
+            target = self.quality_polls + n
+            return self._polled.wait_for(lambda: self.quality_polls >= target, timeout)
+
+    def _sample_quality(self, codecs: list[str]) -> None:
+        period = float(self.quality_limits["poll_s"])
+        while True:
+            for dev_id in codecs:
+                try:
+                    q, results = self.room.run_on(
+                        dev_id, lambda a, d=dev_id: quality_results(d, a, self.quality_limits), timeout=5)
+                except Exception as exc:   # a model without statistics, a lost codec: its own checks say so
+                    log.debug("%s: no call statistics during the hearing: %s", dev_id, exc)
+                    continue
+                if q is not None and self.on_quality is not None:
+                    self.on_quality(dev_id, q)
+                if results:
+                    self.report(results)
+                with self._polled:
+                    self.quality_polls += 1
+                    self._polled.notify_all()
+            if self._stop.wait(period):
+                return

@@ -92,6 +92,11 @@ class CodecAdapter(DeviceAdapter):
         budget = float(opts.get("connect_timeout_s", 30)) + float(opts.get("hold_s", 5)) + 4 * POLL_TIMEOUT_S + 1
         return self._test_call(self._driver(), number, CheckContext(time.monotonic() + budget, Path("/tmp")))
 
+    def call_quality(self) -> dict | None:
+        """The connected call's figures (the neutral model as a dict); None with no call up."""
+        q = self._driver().call_quality()
+        return None if q is None else q.to_dict()
+
     def dial(self, number: str) -> str:
         """Place a call (the hearing's connection); returns the codec's call id."""
         return self._driver().dial(number)

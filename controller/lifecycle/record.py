@@ -14,7 +14,7 @@ from vksroom.controller.schedule import iso_utc
 
 RECORD_KINDS = ("hearing.started", "connection.dialling", "connection.started", "connection.failed",
                 "connection.ended", "break.recommended", "quality.restored", "reconnect.started",
-                "reconnect.done", "hearing.ended")
+                "reconnect.done", "quality.after_reconnect", "hearing.ended")
 MEASURES = ("first_aid.power_off", "first_aid.power_on", "first_aid.worked", "first_aid.failed",
             "connection.failed", "reconnect.started", "reconnect.done", "selftest.repeat", "fault.marked")
 

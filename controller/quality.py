@@ -94,6 +94,24 @@ def judge(device_id: str, label, q: dict, lim: dict) -> list[CheckResult]:
     return out
 
 
+def worst(readings: list[dict]) -> dict | None:
+    """The worst of several readings (a test call's): most loss and jitter, least frame rate,
+    bit rate and sound; None for none. What a test session keeps as evidence."""
+    if not readings:
+        return None
+
+    def pick(key, fn):
+        vals = [r[key] for r in readings if r.get(key) is not None]
+        return fn(vals) if vals else None
+
+    out = {"readings": len(readings), "rx_loss_pct": pick("rx_loss_pct", max), "tx_loss_pct": pick("tx_loss_pct", max),
+           "jitter_ms": pick("jitter_ms", max), "rx_fps": pick("rx_fps", min), "rate_ratio": pick("rate_ratio", min),
+           "rx_audio": pick("rx_audio", all), "negotiated_kbps": pick("negotiated_kbps", max)}
+    sizes = [(r["rx_width"], r["rx_height"]) for r in readings if r.get("rx_width") and r.get("rx_height")]
+    out["rx_size"] = "%dx%d" % min(sizes, key=lambda wh: wh[0] * wh[1]) if sizes else None
+    return out
+
+
 class QualityLog:
     """The latest figures and the series of one call per codec (thread-safe; readers get copies)."""
 

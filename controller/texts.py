@@ -302,6 +302,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "reconnect.done": {"kk": "Қарсы тараппен байланыс қайта орнатылды",
                        "ru": "Соединение с дальней стороной восстановлено",
                        "en": "The connection to the far side was re-established"},
+    "quality.after_reconnect": {"kk": "Қайта қосылғаннан кейінгі байланыс сапасы өлшенді",
+                                "ru": "Измерено качество связи после переподключения",
+                                "en": "Call quality measured after reconnecting"},
+    "call.quality.figures": {"kk": "жоғалған пакеттер {rx_loss_pct}%, діріл {jitter_ms} мс, "
+                                   "секундына {rx_fps} кадр",
+                             "ru": "потери пакетов {rx_loss_pct}%, джиттер {jitter_ms} мс, {rx_fps} кадр/с",
+                             "en": "packet loss {rx_loss_pct}%, jitter {jitter_ms} ms, {rx_fps} frames/s"},
     "selftest.repeat": {"kk": "Өзін-өзі тексеру қайталанды", "ru": "Самопроверка проведена повторно",
                         "en": "The self-test was repeated"},
     "fault.marked": {"kk": "Ақаулық туралы белгі: «{mark}» ({who})", "ru": "Отметка о неисправности: «{mark}» ({who})",
@@ -405,7 +412,8 @@ ALIASES = {
 
 # The measures an act lists (Lifecycle.facts()["tried"][i]["action"]).
 MEASURES = ("first_aid.power_off", "first_aid.power_on", "first_aid.worked", "first_aid.failed",
-            "connection.failed", "reconnect.started", "reconnect.done", "selftest.repeat", "fault.marked")
+            "connection.failed", "reconnect.started", "reconnect.done", "quality.after_reconnect", "selftest.repeat",
+            "fault.marked")
 ALARM_STATES = ("open", "fixing", "fixed", "cannot_be_fixed", "recovered", "cleared")
 
 

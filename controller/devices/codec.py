@@ -12,6 +12,7 @@ from pathlib import Path
 
 from vksroom.controller.devices import CheckContext, DeviceAdapter
 from vksroom.controller.model import CheckResult
+from vksroom.controller.quality import worst
 from vksroom.drivers.codec import Codec
 from vksroom.drivers.errors import DeviceError, TransportClosed
 
@@ -168,4 +169,5 @@ class CodecAdapter(DeviceAdapter):
         code = TEST_CALL_CODES.get(res.code, "codec.test_call.connected" if res.ok else "codec.test_call.failed")
         return self.result("test_call", res.ok, value=res.time_to_connect_s, code=code, detail=res.reason,
                            far_end=far_end, seconds=res.time_to_connect_s, time_to_connect_s=res.time_to_connect_s,
-                           held_s=res.held_s, outcome=res.code, duration_s=round(time.monotonic() - t0, 3))
+                           held_s=res.held_s, outcome=res.code, duration_s=round(time.monotonic() - t0, 3),
+                           quality=worst([q.to_dict() for q in res.quality]))

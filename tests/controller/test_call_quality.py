@@ -91,6 +91,13 @@ def test_the_record_keeps_quality_before_and_after_a_reconnect(qroom):
     after = rows["quality.after_reconnect"]
     assert after["device"] == "codec" and after["quality"]["rx_loss_pct"] == 0
     assert after["quality"]["call_id"] != before["call_id"]
+    # the act quotes them beside the measures, in both languages
+    from vksroom.controller.acts import render
+    facts = qroom.life.history.facts(hid)
+    ru, kk = render(facts, "ru"), render(facts, "kk")
+    assert "Начато переподключение к дальней стороне: потери пакетов 15%, джиттер 3 мс, 30 кадр/с" in ru
+    assert "Измерено качество связи после переподключения: потери пакетов 0%" in ru
+    assert "жоғалған пакеттер 15%" in kk
 
 
 def test_quality_limits_are_checked_in_the_config(tmp_path):
@@ -105,3 +112,27 @@ def test_quality_limits_are_checked_in_the_config(tmp_path):
     from vksroom.controller.quality import limits
     got = limits(LifecycleSettings.from_config(cfg.lifecycle).quality)
     assert got["loss_s"] == 40 and got["rx_loss_pct"] == 2.0      # the default stays for the rest
+
+
+def test_the_pre_hearing_test_call_keeps_the_worst_figures_it_read(cisco_sim, make_adapter):
+    adapter = make_adapter("codec", cisco_sim.url, "cisco", username="admin", password="secret", far_end="1001",
+                           hold_s=1.2)
+    cisco_sim.degrade("loss", 6.0)
+    res = adapter.test_call()
+    assert res.ok
+    q = res.params["quality"]
+    assert q["readings"] >= 1 and q["rx_loss_pct"] == pytest.approx(6.0, abs=0.3)
+    assert q["rx_size"] == "1920x1080" and q["rx_audio"] is True
+
+
+def test_a_test_session_records_the_call_figures_as_evidence(qroom):
+    qroom.life.change_schedule("create", {"id": "H2", "version": 1, "case_number": "7199-25-00-1/216",
+                                          "start": "2099-01-01T10:00:00Z", "duration_min": 60,
+                                          "far_side": {"id": "sizo-1", "kind": "detention", "name": "СИЗО-1",
+                                                       "number": "1001"}, "roles": ["judge"]}, "panel")
+    qroom.sim.degrade("jitter", 90.0)
+    qroom.life.sessions.run("H2", "Техник Ахметов")
+    assert qroom.wait(lambda: qroom.of(ev.TEST_SESSION_RECORDED), 20)
+    [rec] = qroom.of(ev.TEST_SESSION_RECORDED)
+    measured = rec["session"]["evidence"]["call_quality"]
+    assert measured["jitter_ms"] == 90 and measured["rx_loss_pct"] == 0

@@ -27,7 +27,7 @@ class QualityRoom:
             "room": {"court_id": "ast-01", "courtroom": "3", "data_dir": str(tmp_path)},
             "devices": {"codec": codec, **(devices or {})},
             "selftest": {"poll_interval_s": 0.2},
-            "lifecycle": {"call_poll_s": 0.1, "watch_interval_s": 0.5, "quality": {**LIMITS, **(limits or {})}}})
+            "lifecycle": {"call_poll_s": 0.1, "watch_interval_s": 0.5, "test_call_hold_s": 0.5, "quality": {**LIMITS, **(limits or {})}}})
         self.room = build_room(self.cfg)
         self.life = self.room.lifecycle
         self.seen: list[tuple[float, ev.Event]] = []

@@ -29,6 +29,7 @@ DEFAULTS: dict[str, float] = {
     "far_silence_s": 20.0,     # the DSP channel carrying the codec's return audio silent
     "far_silence_db": -60.0,   # ...below this level
     "picture_s": 20.0,         # the far picture black, frozen, blurred or blocky
+    "blockiness": 1.7,         # the far picture in blocks above this (drivers/video/blocky.py)
     "publish_s": 30.0,         # call quality in the readiness to the centre at most this often
 }
 HISTORY = 720                  # samples kept per call for the graphs (an hour at 5 s)
@@ -52,7 +53,7 @@ def check_config(table: dict, path: str = "lifecycle.quality") -> list[tuple[str
             out.append((f"{path}.{key}", f"unknown key (use {', '.join(DEFAULTS)})"))
         elif isinstance(value, bool) or not isinstance(value, (int, float)):
             out.append((f"{path}.{key}", f"must be a number, got {value!r}"))
-        elif key != "far_silence_db" and value <= 0:
+        elif key != "far_silence_db" and value <= 0 or key == "far_silence_db" and value >= 0:
             out.append((f"{path}.{key}", f"must be > 0, got {value!r}"))
         elif (key == "rx_loss_pct" and value > 100) or (key == "min_rate_ratio" and value > 1):
             out.append((f"{path}.{key}", f"out of range, got {value!r}"))
@@ -109,6 +110,48 @@ def worst(readings: list[dict]) -> dict | None:
            "rx_audio": pick("rx_audio", all), "negotiated_kbps": pick("negotiated_kbps", max)}
     sizes = [(r["rx_width"], r["rx_height"]) for r in readings if r.get("rx_width") and r.get("rx_height")]
     out["rx_size"] = "%dx%d" % min(sizes, key=lambda wh: wh[0] * wh[1]) if sizes else None
+    return out
+
+
+FAR_PICTURE_CHECKS = {"black": "call.far_picture.black", "frozen": "call.far_picture.frozen",
+                      "blur": "call.far_picture.blur"}
+
+
+def far_picture_results(device_id: str, label, verdict, blockiness: float | None, lim: dict) -> list[CheckResult]:
+    """A frame of the codec's far-end output judged: black, frozen, blurred (the cameras'
+    checks) and in blocks. Blockiness is not judged on a black picture (no steps to see)."""
+    params = {"device": label} if label else {}
+    out = []
+    for name, code in FAR_PICTURE_CHECKS.items():
+        c = verdict.checks.get(name)
+        if c is not None:
+            out.append(CheckResult(device_id, f"far.picture.{name}", c.ok, "", round(float(c.score), 3),
+                                   "call.far_picture.ok" if c.ok else code, params))
+    black = verdict.checks.get("black")
+    if blockiness is not None and (black is None or black.ok):
+        ok = blockiness < lim["blockiness"]
+        out.append(CheckResult(device_id, "far.picture.blocky", ok, "", blockiness,
+                               "call.far_picture.ok" if ok else "call.far_picture.blocky", params))
+    return out
+
+
+def far_sound_result(device_id: str, label, level_db: float | None, lim: dict) -> CheckResult | None:
+    """The DSP channel carrying the codec's return audio: silent below ``far_silence_db``."""
+    if level_db is None:
+        return None
+    ok = level_db > lim["far_silence_db"]
+    return CheckResult(device_id, "far.sound", ok, "", level_db, "call.far_sound.ok" if ok else "call.far_sound.silent",
+                       {"device": label, "level_db": round(level_db, 1)} if label else {"level_db": round(level_db, 1)})
+
+
+def far_audio_channels(cfg) -> dict[str, list[tuple[str, str]]]:
+    """DSP id -> [(codec id, channel name)] for each codec whose ``far_audio`` names ``dsp.channel``."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for codec in cfg.devices_of("codec"):
+        ref = codec.options.get("far_audio")
+        if ref:
+            dsp, _, channel = ref.partition(".")
+            out.setdefault(dsp, []).append((codec.id, channel))
     return out
 
 

@@ -100,6 +100,12 @@ class HearingWatch:
                 report = (lambda dev_id, label: lambda verdict, frame: self.report(
                     verdict_results(dev_id, verdict, label)))(cam.id, cam.label)
                 self._monitors.append((source, Monitor(source, Analyzer(), VIDEO_RATE_HZ, report).start()))
+            for codec in self.room.cfg.devices_of("codec"):    # the far side's picture, when captured
+                url = codec.options.get("far_video")
+                if url:
+                    source = VideoSource(url, name=f"{codec.id}:far").start()
+                    self._monitors.append((source, Monitor(source, Analyzer(), VIDEO_RATE_HZ,
+                                                           self._far_picture(codec.id, codec.label)).start()))
             dsps = [d.id for d in self.room.cfg.devices_of("dsp")]
             if dsps:
                 self._audio = threading.Thread(target=self._sample_audio, args=(dsps,), name="watch-audio",
@@ -127,14 +133,36 @@ class HearingWatch:
                 self._quality.join(10)
                 self._quality = None
 
+    def _far_picture(self, codec_id: str, label):
+        from vksroom.controller import quality
+        from vksroom.drivers.errors import DeviceError
+        from vksroom.drivers.video.blocky import blockiness
+
+        def judged(verdict, frame) -> None:
+            try:
+                blocks = blockiness(frame.image)     # at the picture's own size: scaling smears the grid
+            except DeviceError:
+                blocks = None
+            self.report(quality.far_picture_results(codec_id, label, verdict, blocks, self.quality_limits))
+        return judged
+
     def _sample_audio(self, dsps: list[str]) -> None:
+        from vksroom.controller import quality
+
+        far = quality.far_audio_channels(self.room.cfg)
+        labels = {d.id: d.label for d in self.room.cfg.devices_of("codec")}
         while not self._stop.wait(AUDIO_PERIOD_S):
             for dev_id in dsps:
                 try:
                     results = self.room.run_on(dev_id, lambda a, d=dev_id: audio_results(d, a), timeout=5)
+                    levels = self.room.run_on(dev_id, lambda a: a.levels(), timeout=5) if far.get(dev_id) else {}
                 except Exception as exc:   # the coordinator reports the loss; the lifecycle sees it as 'online'
                     log.debug("%s: no levels during the hearing: %s", dev_id, exc)
                     continue
+                for codec_id, channel in far.get(dev_id, ()):   # the codec's return audio: the far side heard
+                    r = quality.far_sound_result(codec_id, labels.get(codec_id), levels.get(channel),
+                                                 self.quality_limits)
+                    results = [x for x in results if x.check != f"channel.{channel}"] + ([r] if r else [])
                 self.report(results)
 
     def wait_quality_polls(self, n: int, timeout: float) -> bool:

@@ -16,6 +16,7 @@ Call statistics (Cisco ``xStatus MediaChannels``, Poly ``netstats``/``advnetstat
     sim.degrade("fps", 4.0)                # the far picture arrives at 4 frames/s until restore()
     sim.degrade("sound")                   # the far side's sound stops (no incoming audio packets)
     sim.degrade("frozen"); sim.degrade("black")   # the far picture freezes / goes black
+    sim.degrade("blocky")                  # the far picture breaks into blocks (far-end output only)
     sim.restore()                          # everything healthy again
 
 ``far_video`` (a :class:`~vksroom.hil.video_stream.VideoStreamServer`, the codec's far-end
@@ -37,7 +38,8 @@ from vksroom.hil.line_sim import LineSimulator, Session, run_cli
 BEHAVIOURS = ("answer", "no_answer", "busy", "drop", "reject")
 # what can go wrong with a call's media, and the figure each takes when no value is given
 DEGRADATIONS = {"loss": 10.0, "jitter": 120.0, "fps": 5.0, "rate": 0.3, "sound": None, "frozen": None,
-                "black": None}
+                "black": None, "blocky": None}
+FAR_PICTURE = ("frozen", "black", "blocky")     # what the far-end video output shows too
 HEALTHY = {"rx_loss_pct": 0.0, "tx_loss_pct": 0.0, "jitter_ms": 3.0, "fps": 30.0, "width": 1920, "height": 1080,
            "rate_share": 0.95}
 PACKETS_PER_INTERVAL = {"video": 900, "audio": 250}
@@ -107,7 +109,7 @@ class CodecSimulatorBase(LineSimulator):
         with self._lock:
             self.degraded[kind] = DEGRADATIONS[kind] if value is None else float(value)
             self._cond.notify_all()
-        if kind in ("frozen", "black") and self.far_video is not None:
+        if kind in FAR_PICTURE and self.far_video is not None:
             self.far_video.set_fault(kind)
         if kind == "sound" and self.far_audio is not None:
             self.far_audio[0].set_signal(self.far_audio[1], "silence")
@@ -121,8 +123,8 @@ class CodecSimulatorBase(LineSimulator):
             for k in kinds:
                 self.degraded.pop(k, None)
             self._cond.notify_all()
-        if any(k in ("frozen", "black") for k in kinds) and self.far_video is not None and \
-                not any(k in self.degraded for k in ("frozen", "black")):
+        if any(k in FAR_PICTURE for k in kinds) and self.far_video is not None and \
+                not any(k in self.degraded for k in FAR_PICTURE):
             self.far_video.set_fault(None)
         if "sound" in kinds and self.far_audio is not None:
             self.far_audio[0].set_signal(self.far_audio[1], "speech")
@@ -632,11 +634,20 @@ def main(argv=None) -> int:
     parser.add_argument("--username", default="admin")
     parser.add_argument("--password", default="")
     parser.add_argument("--link-dir", default=None, help="directory for the stable by-id style link")
+    parser.add_argument("--far-video-port", type=int, default=None,
+                        help="also serve the far-end video output (MJPEG) on this loopback port; it freezes, "
+                             "goes black or breaks into blocks with the scripted degradations")
 
     def build(a):
+        far_video = None
+        if a.far_video_port is not None:
+            from vksroom.hil.video_stream import VideoStreamServer
+
+            far_video = VideoStreamServer(port=a.far_video_port).start()
+            print(f"far-end video at {far_video.url}", flush=True)
         common = dict(far_ends=dict(a.far_end), default_far_end=a.default_far_end, answer_after_s=a.answer_after,
                       drop_after_s=a.drop_after, ring_timeout_s=a.ring_timeout, link_dir=a.link_dir, seed=a.seed,
-                      script=a.degrade)
+                      script=a.degrade, far_video=far_video)
         if a.model == "poly":
             return PolyCodecSimulator(password=a.password, **common)
         return CiscoCodecSimulator(username=a.username, password=a.password, **common)

@@ -3,7 +3,9 @@
 Config keys (``[devices.<id>]``, type ``codec``): ``model`` (cisco | poly), ``url``,
 ``username``, ``password``, ``baud``, and for the test call ``far_end`` (the number of
 the far court or detention centre), ``connect_timeout_s`` (default 30) and ``hold_s``
-(default 5).
+(default 5); for the far side during a hearing ``far_video`` (the codec's far-end output:
+a V4L2 capture device or a stream URL) and ``far_audio`` (``<dsp id>.<channel>``, the DSP
+input carrying the codec's return audio).
 """
 from __future__ import annotations
 
@@ -29,8 +31,13 @@ TEST_CALL_CODES = {
 
 def check_options(table: dict, path: str) -> list[str]:
     """A codec's own config rules (the config check calls them through its kind)."""
-    return [f"{path}.{key}: must be > 0 and <= 600, got {table[key]}"
-            for key in ("connect_timeout_s", "hold_s") if key in table and not 0 < table[key] <= 600]
+    errors = [f"{path}.{key}: must be > 0 and <= 600, got {table[key]}"
+              for key in ("connect_timeout_s", "hold_s") if key in table and not 0 < table[key] <= 600]
+    far_audio = table.get("far_audio")
+    if far_audio is not None and not all(far_audio.partition(".")[::2]):
+        errors.append(f"{path}.far_audio: name the DSP channel carrying the codec's return audio as "
+                      f"'<dsp id>.<channel>', got {far_audio!r}")
+    return errors
 
 
 class CodecAdapter(DeviceAdapter):

@@ -23,7 +23,7 @@ OTHERS = {"seconds": 1.5, "hours": 23.5, "count": 2, "peak_db": -0.4, "preset": 
           "case": "7199-25-00-1/230", "who": "Ахметов Е.", "reason": "массовые беспорядки в учреждении",
           "field": "far_side.number", "kind": {"kk": "мәтін", "ru": "текст", "en": "text"}, "min": 1, "max": 300,
           "choices": "1, 2", "references": 2, "limit": 2, "rx_loss_pct": 12.5, "jitter_ms": 140, "rx_fps": 4,
-          "rate_ratio": 0.2, "figures": "12,5%"}
+          "rate_ratio": 0.2, "figures": "12,5%", "level_db": -72.0}
 # a refused argument is named by its key, as the centre sends it
 FIELD_KEY = {"far", "side", "number"}
 

@@ -18,9 +18,11 @@ LIMITS = {"poll_s": 0.25, "loss_s": 1.5, "jitter_s": 1.5, "fps_s": 1.5, "rate_s"
 class QualityRoom:
     """The room, its codec simulator, and every event it announced (``seen``)."""
 
-    def __init__(self, tmp_path, sim, model: str = "cisco", limits: dict | None = None, devices: dict | None = None):
+    def __init__(self, tmp_path, sim, model: str = "cisco", limits: dict | None = None, devices: dict | None = None,
+                 codec_options: dict | None = None):
         self.sim = sim
-        codec = {"type": "codec", "model": model, "url": sim.url, "password": sim.password, "label": "Кодек"}
+        codec = {"type": "codec", "model": model, "url": sim.url, "password": sim.password, "label": "Кодек",
+                 **(codec_options or {})}
         if model == "cisco":
             codec["username"] = "admin"
         self.cfg = parse({

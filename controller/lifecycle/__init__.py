@@ -204,6 +204,11 @@ class Lifecycle:
     def report(self, results: list[CheckResult]) -> None:
         self.degradation.report(results)
 
+    def call_quality(self) -> dict[str, dict]:
+        """Each codec's latest call figures and their series over the call (time, loss %, fps)."""
+        latest = self.quality.latest()
+        return {d: {"latest": q, "series": self.quality.series(d)} for d, q in latest.items()}
+
     def break_recommended(self, hid: str) -> dict | None:
         return self.degradation.break_for(hid)
 

@@ -136,3 +136,13 @@ def test_a_test_session_records_the_call_figures_as_evidence(qroom):
     [rec] = qroom.of(ev.TEST_SESSION_RECORDED)
     measured = rec["session"]["evidence"]["call_quality"]
     assert measured["jitter_ms"] == 90 and measured["rx_loss_pct"] == 0
+
+
+def test_call_quality_goes_to_the_centre_rate_limited(qroom):
+    qroom.hearing()
+    before, t0 = len(qroom.of(ev.CALL_QUALITY)), time.monotonic()
+    assert qroom.wait_polls(8)               # 8 readings, 0.25 s apart
+    sent = len(qroom.of(ev.CALL_QUALITY)) - before
+    elapsed = time.monotonic() - t0
+    assert 1 <= sent <= elapsed / LIMITS["publish_s"] + 1, (sent, elapsed)
+    assert all(d["quality"]["call_id"] and d["device"] == "codec" for d in qroom.of(ev.CALL_QUALITY))

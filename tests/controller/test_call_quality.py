@@ -107,6 +107,8 @@ def test_quality_limits_are_checked_in_the_config(tmp_path):
         parse({**base, "lifecycle": {"quality": {"rx_loss_pct": 0}}})
     with pytest.raises(ConfigInvalid, match="lifecycle.quality.loss: unknown key"):
         parse({**base, "lifecycle": {"quality": {"loss": 3}}})
+    with pytest.raises(ConfigInvalid, match="far_audio: name the DSP channel"):
+        parse({**base, "devices": {"codec": {**base["devices"]["codec"], "far_audio": "mics"}}})
     cfg = parse({**base, "lifecycle": {"quality": {"loss_s": 40}}})
     from vksroom.controller.lifecycle import LifecycleSettings
     from vksroom.controller.quality import limits

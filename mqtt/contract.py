@@ -49,7 +49,7 @@ EVENT_KINDS = (
     "test_session.missing", "act.created", "break.recommended", "alarm.raised", "alarm.cleared",
     "fault.marked", "first_aid", "hearing.created", "hearing.updated", "hearing.cancelled", "hearing.rejected",
     "hearing.conflict", "hearing.readiness", "hearing.started", "hearing.ended", "hearing.connection",
-    "outbox.overflow", "call.quality",
+    "outbox.overflow", "call.quality", "break.withdrawn",
 )
 
 # The commands the centre may send, with their arguments, as controller/commands.py declares them.

@@ -98,13 +98,20 @@ class Degradation:
         now = self.p.clock.now()
         incidents = self.life.incidents
         if ok:
+            withdrawn = None
             with self.p.lock:
                 gone = self._degraded.pop(key, None)
                 if gone and hid and not any(k[0] == hid for k in self._degraded) and hid in self._break:
                     self.p.log("quality.restored", hid, detail={"device": device, "check": check})
+                    withdrawn = self._break.pop(hid)     # nothing degrades any more: no break to take
                 incident = incidents.find(f"watch:{device}:{check}")
             if incident is not None:   # outside the lock: announcing waits for the room thread
                 incidents.recovered(incident, "the check passes again")
+            if withdrawn is not None:
+                self.p.publish(ev.BREAK_WITHDRAWN, {"hearing_id": hid, "device": withdrawn["device"],
+                                                    "check": withdrawn["check"], "restored_by": check})
+                self.life.outputs.show()
+                self.p.notify()
             return
         with self.p.lock:
             bad = self._degraded.setdefault(key, {"since": now, "reported": False})

@@ -64,6 +64,10 @@ def test_a_lasting_degradation_recommends_a_break_with_its_figures(qroom, kind, 
     qroom.sim.restore()
     assert qroom.wait(lambda: watch_alarms(qroom, ev.ALARM_CLEARED) == watch_alarms(qroom, ev.ALARM_RAISED), 5)
     assert "quality.restored" in [r["event"] for r in qroom.life.history.rows(hid)]
+    assert qroom.wait(lambda: qroom.of(ev.BREAK_WITHDRAWN), 5)    # nothing degrades: the recommendation stops
+    [withdrawn] = qroom.of(ev.BREAK_WITHDRAWN)
+    assert (withdrawn["hearing_id"], withdrawn["check"]) == (hid, check)
+    assert qroom.life.break_recommended(hid) is None
 
 
 def test_a_glitch_shorter_than_the_duration_raises_nothing(qroom):

@@ -4,7 +4,10 @@ lifecycle, which decides when a degradation has lasted long enough to recommend 
 break.
 
 Started and stopped by the hearing events; it owns one video reader + monitor per camera
-that has a ``video`` URL, and one thread sampling the DSP's channels once a second. The
+that has a ``video`` URL (and per codec that has a ``far_video``: the far side's picture),
+one thread sampling the DSP's channels once a second (with the codec's return audio, where a
+codec names it in ``far_audio``) and one reading each codec's call statistics every
+``lifecycle.quality.poll_s``. The
 codec's call state is watched by the lifecycle itself.
 """
 from __future__ import annotations
@@ -64,7 +67,7 @@ class HearingWatch:
         self.room = room
         self.report = report            # where verdicts go (the lifecycle's degradation watch)
         self.on_quality = on_quality    # where each reading of call figures goes (record, panel, centre)
-        self.quality_limits = quality.limits(quality_limits) if quality_limits is None else quality_limits
+        self.quality_limits = quality_limits if quality_limits is not None else quality.limits(None)
         self.quality_polls = 0          # readings of call figures taken (counted under _polled)
         self._polled = threading.Condition()
         self._quality: threading.Thread | None = None

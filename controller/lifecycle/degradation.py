@@ -46,6 +46,7 @@ class Degradation:
         with self.p.lock:
             if self._tick:
                 self._tick.cancel()
+        self.life.quality.clear()      # the hearing is over: its call's figures go with it
 
     def _watch(self) -> None:
         hid = self.life.planner.on
@@ -70,9 +71,9 @@ class Degradation:
         """A reading of a call's figures: kept for the record, the panel and the centre; the first
         reading after a reconnect goes into the hearing record beside the one before it."""
         hid = self.life.planner.on
-        new_call = self.life.quality.add(device, q)
-        if hid is None:
+        if hid is None:           # a reading in flight as the hearing ended
             return
+        new_call = self.life.quality.add(device, q)
         with self.p.lock:
             after = new_call and self._reconnected.pop(hid, None)
         if after:

@@ -54,3 +54,11 @@ def test_the_codec_and_hearing_pages_show_the_call_and_its_graphs(qroom, qclient
         assert loss[-1][1] < loss[0][1] and fps[-1][1] > fps[0][1]
     kk = qclient.get("/codec/?lang=kk").get_data(as_text=True)
     assert "Байланыс сапасы" in kk
+
+
+def test_the_figures_go_with_the_hearing(qroom, qclient):
+    hid = qroom.hearing()
+    assert qclient.get("/codec/quality.json").get_json()["codec"]["rx_loss_pct"] == 0
+    qroom.life.end(hid, "Секретарь")
+    assert qroom.wait(lambda: qroom.of("hearing.ended"))
+    assert qclient.get("/codec/quality.json").get_json() == {}

@@ -9,6 +9,7 @@ from typing import Callable
 from vksroom.controller.config import RoomConfig
 from vksroom.controller.lifecycle import Lifecycle, LifecycleSettings
 from vksroom.controller.room import Controller
+from vksroom.controller.timesync import ClockGuard
 from vksroom.controller.watch import HearingWatch
 
 
@@ -23,11 +24,20 @@ class _Stops:
 
 
 def build_room(cfg: RoomConfig, adapters=None, store=None, clock: Callable[[], float] = time.time,
-               lifecycle_settings: LifecycleSettings | None = None, pin_factory=None, calls=None) -> Controller:
+               lifecycle_settings: LifecycleSettings | None = None, pin_factory=None, calls=None,
+               clock_probe: Callable[[], bool | None] | None = None) -> Controller:
     """The room with its lifecycle (``room.lifecycle``) and watch (``room.watch``); GPIO through
-    ``pin_factory`` (gpiozero's; None: the default factory of the machine)."""
+    ``pin_factory`` (gpiozero's; None: the default factory of the machine). With ``clock_probe``
+    (e.g. :func:`~vksroom.controller.timesync.system_synchronised`) a clock guard watches whether
+    the system clock is true (``room.lifecycle.clock_guard``)."""
     room = Controller(cfg, adapters, store, clock)
+    guard = None
+    if clock_probe is not None:   # started before the lifecycle: it plans knowing whether time is true
+        guard = ClockGuard(room, clock_probe)
+        room.attach(guard)
     life = Lifecycle(room, lifecycle_settings, calls=calls, pin_factory=pin_factory)
+    if guard is not None:
+        life.watch_clock(guard)
     room.attach(life, life.commands())
     watch = HearingWatch(room, life.report)
     room.attach(_Stops(watch.stop))

@@ -29,6 +29,9 @@ install -d -m 0755 /etc/vksroom
 install -m 0644 "$here/udev/99-vksroom-serial.rules" /etc/udev/rules.d/
 udevadm control --reload-rules && udevadm trigger --subsystem-match=tty || true
 install -m 0644 "$here/systemd/vksroom.service" /etc/systemd/system/
+install -d /etc/systemd/system/systemd-time-wait-sync.service.d
+install -m 0644 "$here/systemd/systemd-time-wait-sync.service.d/vksroom-bound.conf" \
+  /etc/systemd/system/systemd-time-wait-sync.service.d/
 systemctl daemon-reload
 systemctl enable --now vksroom
 echo "vksroom installed: systemctl status vksroom; panel on the port in /etc/vksroom/room.toml"

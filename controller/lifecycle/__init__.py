@@ -70,6 +70,25 @@ class Lifecycle:
         self.history = Record(self.parts, self)
         self.outputs = Outputs(self.parts, self)
         self._unsubscribe = None
+        self.clock_guard = None       # a ClockGuard when the room watches the system clock
+        self.clock.on_step(self._clock_stepped)
+
+    def watch_clock(self, guard) -> None:
+        """Follow a :class:`~vksroom.controller.timesync.ClockGuard`: while the system clock is not
+        synchronised the planner holds what the hearing times trigger and the room log marks its
+        rows; once it is, everything is planned again from the true time."""
+        self.clock_guard = guard
+        self.parts.clock_true = lambda: guard.synchronised is not False
+        guard.on_change(self._clock_synchronised)
+
+    def _clock_synchronised(self, synced: bool) -> None:
+        if synced and self.started:
+            self.planner.replan_after_clock("synchronised")
+
+    def _clock_stepped(self, expected: float, now: float, skipped: list) -> None:
+        self.parts.log("clock.stepped", None, detail={"from": expected, "to": now, "skipped": [t.name for t in skipped]})
+        if self.started:
+            self.planner.replan_after_clock("stepped")
 
     # -- starting and stopping ---------------------------------------------------------------
 

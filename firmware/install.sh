@@ -7,7 +7,18 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
 [ "$(id -u)" = 0 ] || { echo "install.sh: run as root (sudo)" >&2; exit 2; }
 
-apt-get install -y -qq python3-venv python3-lgpio >/dev/null || true
+# Debian packages, in separate calls so that one missing package cannot make apt install nothing.
+apt_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"; }
+apt_has() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [0-9]'; }
+if command -v apt-get >/dev/null; then
+  apt_install python3-venv python3-pip        # required: a failure stops the install here
+  if apt_has python3-lgpio; then
+    apt_install python3-lgpio                 # Raspberry Pi OS: its archive builds lgpio
+  elif [ "$(uname -m)" = aarch64 ]; then
+    apt_install swig gcc python3-dev          # plain Debian on a Pi: lgpio from PyPI, built here
+  fi
+fi
+export PYPI=1   # lgpio built from its sdist links its C library in (plain Debian has no liblgpio)
 id vksroom >/dev/null 2>&1 || useradd --system --home /var/lib/vksroom --shell /usr/sbin/nologin vksroom
 for g in dialout gpio; do getent group "$g" >/dev/null && usermod -aG "$g" vksroom; done
 

@@ -26,7 +26,7 @@ from vksroom.controller.texts import Refused
 from vksroom.controller import events as ev
 from vksroom.controller.clock import Clock, RealClock
 from vksroom.controller.config import DEFAULT_ROLES
-from vksroom.controller.gpio import NoGpio, open_gpio
+from vksroom.controller.gpio import NoGpio, configured, open_gpio
 from vksroom.controller.ledger import Ledger
 from vksroom.controller.lifecycle.base import LifecycleSettings, Parts
 from vksroom.controller.lifecycle.calls import CallControl, CodecCalls, Dialler, codec_calls, normalise_call_state
@@ -94,6 +94,10 @@ class Lifecycle:
 
     def start(self) -> None:
         self.gpio = open_gpio(self.cfg.gpio, self._pin_factory)
+        if configured(self.cfg.gpio):   # pins the room relies on (first aid by relay): their state is its own
+            failed = self.gpio.error
+            self.room.set_system_check("gpio", not failed, "system.gpio_unavailable" if failed else "system.gpio_ok",
+                                       detail=failed)
         self.gpio.on_button(self.outputs.button)
         for sid in self.ledger.abort_running("the room controller restarted during the session"):
             self.parts.log("test_session.aborted", None, detail={"session": sid})

@@ -139,7 +139,7 @@ class Room:
 
             self.link = MqttLink(self.controller, self.cfg, protocol=self.cfg.mqtt.protocol,
                                  backoff=(0.1, 0.5)).start()
-        cam1.pin = factory.pin(PINS["relay_cam1"])
+        cam1.pin = factory.pin(PINS["relay_cam1"]) if factory is not None else None
         self.life = self.controller.lifecycle
         self.clock = clock
 

@@ -180,8 +180,21 @@ def readiness_topic(cfg: RoomConfig) -> str:
 
 
 def cmd_config_check(args) -> int:
+    """Valid, and fit for a courtroom (controller/production.py) unless marked a demo."""
+    import sys
+    from pathlib import Path
+
+    from vksroom.controller import production
+
     cfg = load(args.file)
-    print(f"{args.file}: OK ({len(cfg.devices)} devices, court {cfg.court_id}, courtroom {cfg.courtroom})")
+    found = production.problems(cfg, Path(args.udev_rules))
+    if found:
+        print(f"vks-room: {args.file} is not ready for a courtroom:", file=sys.stderr)
+        for line in found:
+            print(f"  {line}", file=sys.stderr)
+        return 2
+    demo = "; a demo room, not held to a courtroom's rules" if cfg.demo else ""
+    print(f"{args.file}: OK ({len(cfg.devices)} devices, court {cfg.court_id}, courtroom {cfg.courtroom}{demo})")
     return 0
 
 
@@ -422,6 +435,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("config", help="room configuration tools")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    c = csub.add_parser("check", help="validate a room configuration file (exit 0 valid, 2 invalid)")
+    c = csub.add_parser("check", help="validate a room configuration file (exit 0 valid, 2 invalid "
+                                        "or not fit for a courtroom)")
     c.add_argument("file", help="path to the room TOML file")
+    c.add_argument("--udev-rules", default="/etc/udev/rules.d/99-vksroom-serial.rules",
+                   help="the udev rules naming the room's serial adapters (placeholder serials are refused)")
     c.set_defaults(func=cmd_config_check)

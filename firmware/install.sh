@@ -20,7 +20,11 @@ if command -v apt-get >/dev/null; then
 fi
 export PYPI=1   # lgpio built from its sdist links its C library in (plain Debian has no liblgpio)
 id vksroom >/dev/null 2>&1 || useradd --system --home /var/lib/vksroom --shell /usr/sbin/nologin vksroom
-for g in dialout gpio; do getent group "$g" >/dev/null && usermod -aG "$g" vksroom; done
+# The unit's SupplementaryGroups must exist (plain Debian has no gpio group: the unit would not start).
+for g in dialout gpio; do
+  getent group "$g" >/dev/null || groupadd --system "$g"
+  usermod -aG "$g" vksroom
+done
 
 wheel="${1:-}"
 if [ -z "$wheel" ]; then
@@ -37,10 +41,11 @@ install -d -m 0755 /etc/vksroom
 /opt/vksroom/venv/bin/vks-room config check /etc/vksroom/room.toml || {
   echo "install.sh: edit /etc/vksroom/room.toml, then: systemctl restart vksroom" >&2; }
 
-install -m 0644 "$here/udev/99-vksroom-serial.rules" /etc/udev/rules.d/
+install -m 0644 "$here/udev/99-vksroom-serial.rules" "$here/udev/60-vksroom-gpio.rules" /etc/udev/rules.d/
 udevadm control --reload-rules && udevadm trigger --subsystem-match=tty || true
 install -m 0644 "$here/systemd/vksroom.service" /etc/systemd/system/
-install -d /etc/systemd/system/systemd-time-wait-sync.service.d
+install -d /etc/systemd/system.conf.d /etc/systemd/system/systemd-time-wait-sync.service.d
+install -m 0644 "$here/systemd/system.conf.d/vksroom-watchdog.conf" /etc/systemd/system.conf.d/   # hardware watchdog
 install -m 0644 "$here/systemd/systemd-time-wait-sync.service.d/vksroom-bound.conf" \
   /etc/systemd/system/systemd-time-wait-sync.service.d/
 systemctl daemon-reload

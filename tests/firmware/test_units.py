@@ -30,3 +30,21 @@ def test_the_room_waits_for_the_clock_for_a_bounded_time():
     assert 0 < int(bound["TimeoutStartSec"][0]) <= 300
     install = (ROOT / "firmware" / "install.sh").read_text()
     assert "systemd-time-wait-sync.service.d/vksroom-bound.conf" in install
+
+
+def test_the_room_survives_hangs_and_does_not_churn():
+    service = unit(SYSTEMD / "vksroom.service")
+    assert int(service["Unit"]["StartLimitBurst"][0]) >= 3 and int(service["Unit"]["StartLimitIntervalSec"][0]) > 0
+    assert service["Service"]["WatchdogSec"] and service["Service"]["Restart"] == ["always"]
+    manager = unit(SYSTEMD / "system.conf.d" / "vksroom-watchdog.conf")["Manager"]
+    assert 0 < int(manager["RuntimeWatchdogSec"][0]) <= 15       # the Pi's bcm2835 watchdog caps at ~15 s
+    install = (ROOT / "firmware" / "install.sh").read_text()
+    assert "system.conf.d/vksroom-watchdog.conf" in install
+
+
+def test_every_supplementary_group_is_created_by_the_installer():
+    groups = unit(SYSTEMD / "vksroom.service")["Service"]["SupplementaryGroups"]
+    install = (ROOT / "firmware" / "install.sh").read_text()
+    assert "groupadd --system" in install
+    for g in groups:
+        assert g in install.split("for g in ", 1)[1].split(";", 1)[0], f"{g}: not created by install.sh"

@@ -22,12 +22,19 @@ COMMAND_MODULES = (
 )
 
 
+def _version() -> str:
+    from vksroom import __version__
+
+    return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vks-room",
         description="Courtroom VKS room controller: devices, self-test, panel and MQTT readiness.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    parser.add_argument("--version", action="version", version=f"vks-room {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)

@@ -16,7 +16,7 @@ from vksroom.drivers.errors import UsageError  # noqa: F401  (raised by every la
 COMMAND_MODULES = (
     "vksroom.app",                 # run, demo, selftest, config check
     "vksroom.drivers.visca.cli",   # visca URL power|on|standby|home|position|version|recall|store|move|zoom
-    "vksroom.drivers.video.cli",   # check-frame, reference
+    "vksroom.drivers.video.commands",   # check-frame, reference (cv2 imported when one runs)
     "vksroom.mqtt.fleet",          # fleet watch, fleet simulate
     "vksroom.hil.runner",          # hil: the same device checks against bench hardware
 )

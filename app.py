@@ -27,7 +27,7 @@ class Stack:
     file of the room is opened, when another process holds it."""
 
     def __init__(self, cfg: RoomConfig, adapters=None, mqtt: bool = True, panel: bool = True,
-                 control: bool = True, lock=None, clock_probe=None):
+                 control: bool = True, lock=None, clock_probe=None, check_storage: bool = False):
         from vksroom.controller.instance import RoomLock
         from vksroom.controller.assemble import build_room
 
@@ -35,7 +35,7 @@ class Stack:
         self.cfg = cfg
         self.lock = lock if lock is not None else RoomLock(cfg.data_dir).acquire("run")
         try:
-            self.controller = build_room(cfg, adapters, clock_probe=clock_probe)
+            self.controller = build_room(cfg, adapters, clock_probe=clock_probe, check_storage=check_storage)
         except BaseException:
             self.lock.release()
             raise
@@ -222,9 +222,10 @@ def cmd_run(args) -> int:
     from vksroom.controller.timesync import system_synchronised
 
     cfg = load(args.config)
-    # a courtroom guards its clock (a Pi has no real-time clock); a demo trusts the machine's
-    stack = Stack(cfg, lock=take_room(cfg.data_dir, "run"),
-                  clock_probe=None if cfg.demo else system_synchronised).start()
+    # a courtroom guards its clock (a Pi has no real-time clock) and its data's durability; a demo
+    # trusts the machine
+    stack = Stack(cfg, lock=take_room(cfg.data_dir, "run"), clock_probe=None if cfg.demo else system_synchronised,
+                  check_storage=not cfg.demo).start()
     print(f"vks-room: panel {stack.panel_url}  readiness on {cfg.mqtt.url} topic {readiness_topic(cfg)}", flush=True)
     stop = threading.Event()
     threading.Thread(target=watchdog, args=(stack.controller, stop), name="watchdog", daemon=True).start()

@@ -67,6 +67,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
                                 "ru": "Выводы управления недоступны: индикатор, зуммер, кнопка и реле не работают",
                                 "en": "The control pins are unavailable: the status light, buzzer, button and "
                                       "relays do not work"},
+    "system.storage_volatile": {"kk": "Зал деректері жедел жадта сақталады: қуат өшірілгенде жоғалады",
+                                "ru": "Данные зала хранятся в оперативной памяти: при отключении питания они "
+                                      "будут потеряны",
+                                "en": "The room's data is kept in memory: a power cut would lose it"},
+    "system.storage_ok": {"kk": "Зал деректері дискіде сақталады", "ru": "Данные зала хранятся на диске",
+                          "en": "The room's data is kept on disk"},
     "system.gpio_ok": {"kk": "Статус шамы, дыбыс белгісі, түйме және реле жұмыс істейді",
                        "ru": "Индикатор, зуммер, кнопка и реле работают",
                        "en": "The status light, buzzer, button and relays work"},

@@ -16,8 +16,12 @@ Measured here (x86-64, 2 shared cores, 15 s idle / 20 s hearing, 2026-12-01, aft
 thread, the line readers asleep in select and presets in the order of least travel):
 
     phase    CPU % core  RSS MB  peak MB  wake-ups/s  threads
-    idle           0.60    74.0     74.0        71.9       19
-    hearing        3.60    92.2     97.1       126.6       29
+    idle           0.73    74.0     74.0        70.7       19
+    hearing        3.60    90.0     96.7       151.2       29
+    hearing writes: 65.4 write calls/s, 122.3 KB/s, fsync+fdatasync 1.20/s
+
+(write calls and bytes count every write(2): the serial lines and sockets as well as SQLite;
+the fsyncs are SQLite's, the outbox's FULL transactions for the events it must not lose.)
 
 Idle, by thread: the DSP's poll (every channel's mute and level, 10 round trips a second: its
 line reader 21/s, its coordinator 11/s), the room thread 8/s (each poll's new levels), the MQTT
@@ -80,6 +84,33 @@ def measure(pid: int, seconds: float) -> dict:
     wall = b["t"] - a["t"]
     return {"cpu_pct": 100 * (b["cpu"] - a["cpu"]) / wall, "rss_mb": b["rss_mb"], "peak_mb": b["peak_mb"],
             "wakeups_s": (b["switches"] - a["switches"]) / wall, "threads": b["threads"]}
+
+
+def io(pid: int) -> dict:
+    return {k: int(v) for k, v in (line.split(": ") for line in Path(f"/proc/{pid}/io").read_text().splitlines())}
+
+
+def disk_writes(pid: int, seconds: float) -> dict:
+    """Writes in a phase: write system calls and bytes (/proc/PID/io), and fsync/fdatasync calls
+    counted by strace when it is installed and may attach (a phase of its own: tracing slows the
+    process, so the CPU figures are taken without it)."""
+    import shutil
+
+    a, t0 = io(pid), time.monotonic()
+    syncs = None
+    if shutil.which("strace"):
+        tracer = subprocess.Popen(["strace", "-f", "-c", "-e", "trace=fsync,fdatasync", "-p", str(pid)],
+                                  stderr=subprocess.PIPE, text=True)
+        time.sleep(seconds)
+        tracer.send_signal(2)
+        report = tracer.communicate(timeout=20)[1]
+        syncs = sum(int(line.split()[3]) for line in report.splitlines()
+                    if line.strip().endswith(("fsync", "fdatasync")) and len(line.split()) >= 5)
+    else:
+        time.sleep(seconds)
+    b, wall = io(pid), time.monotonic() - t0
+    return {"writes_s": (b["syscw"] - a["syscw"]) / wall, "kb_s": (b["wchar"] - a["wchar"]) / 1024 / wall,
+            "fsyncs_s": None if syncs is None else syncs / wall}
 
 
 def readiness(port: int) -> dict | None:
@@ -145,6 +176,7 @@ def main() -> int:
         create_hearing(config, start_in=5)
         wait_for(lambda: (readiness(port) or {}).get("activity") == "hearing", 120, "the hearing did not start")
         hearing = measure(room.pid, args.hearing)
+        writes = disk_writes(room.pid, min(args.hearing, 15.0))
     finally:
         if room is not None:
             room.terminate()
@@ -156,6 +188,8 @@ def main() -> int:
     for name, m in (("idle", idle), ("hearing", hearing)):
         print(f"{name:8} {m['cpu_pct']:10.2f} {m['rss_mb']:7.1f} {m['peak_mb']:8.1f} {m['wakeups_s']:11.1f} "
               f"{m['threads']:8d}")
+    fsyncs = "n/a (no strace)" if writes["fsyncs_s"] is None else f"{writes['fsyncs_s']:.2f}"
+    print(f"hearing writes: {writes['writes_s']:.1f} write calls/s, {writes['kb_s']:.1f} KB/s, fsync+fdatasync {fsyncs}/s")
     print("goals: hearing <= 2 % of a core, RSS <= 110 MB; idle <= 20 wake-ups/s")
     return 0
 

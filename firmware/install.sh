@@ -62,6 +62,19 @@ install -d -o vksroom -g vksroom -m 0750 /var/lib/vksroom
 install -d -m 0755 /etc/vksroom
 [ -f /etc/vksroom/room.toml ] || install -m 0640 -g vksroom "$here/room.example.toml" /etc/vksroom/room.toml
 install -m 0644 "$here/udev/99-vksroom-serial.rules" "$here/udev/60-vksroom-gpio.rules" /etc/udev/rules.d/
+# The data directory ([room] data_dir): under a read-only root it is a writable partition
+# (docs/read-only-root.md); the unit (ProtectSystem=strict) may write there and waits for its mount.
+data_dir="$(python3 -c 'import sys, tomllib
+print(tomllib.load(open(sys.argv[1], "rb")).get("room", {}).get("data_dir", "/var/lib/vksroom"))' \
+  /etc/vksroom/room.toml 2>/dev/null || echo /var/lib/vksroom)"
+dropin=/etc/systemd/system/vksroom.service.d/data-dir.conf
+if [ "$data_dir" != /var/lib/vksroom ]; then
+  install -d -o vksroom -g vksroom -m 0750 "$data_dir"
+  install -d "$(dirname "$dropin")"
+  printf '[Unit]\nRequiresMountsFor=%s\n\n[Service]\nReadWritePaths=%s\n' "$data_dir" "$data_dir" >"$dropin"
+else
+  rm -f "$dropin"
+fi
 configured=yes
 "$prefix/current/bin/vks-room" config check /etc/vksroom/room.toml || configured=no
 grep -q '^demo *= *true' /etc/vksroom/room.toml \

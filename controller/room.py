@@ -323,7 +323,8 @@ class Controller:
     def _apply_system(self, result: CheckResult) -> None:
         old = self._system.get(result.check)
         self._system[result.check] = result
-        if (old.ok != result.ok) if old is not None else not result.ok:
+        changed = old.ok != result.ok if old is not None else not result.ok
+        if changed:   # announced as a device's fault or recovery is: the centre and the alarms hear it
             self._announce_check(SYSTEM, result)
         self._refresh()
 

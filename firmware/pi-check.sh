@@ -23,24 +23,27 @@ grep -q enabled /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null \
 
 if [ ! -x "$root/usr/bin/python3" ]; then
   say "debootstrap bookworm arm64 into $root (minutes under qemu)"
-  debootstrap --arch=arm64 --variant=minbase --include=python3,python3-venv,python3-pip,systemd,udev,ca-certificates \
+  # what an image has before the install: Python, systemd, udev; and, for plain Debian without
+  # Internet, what builds lgpio from the bundle's sdist (swig, gcc, python3-dev)
+  debootstrap --arch=arm64 --variant=minbase \
+    --include=python3,python3-venv,python3-pip,systemd,udev,ca-certificates,swig,gcc,python3-dev,mosquitto \
     bookworm "$root" "$mirror" >"$root.debootstrap.log" 2>&1 || fail "debootstrap (see $root.debootstrap.log)"
 fi
 [ "$(chroot "$root" uname -m)" = aarch64 ] || fail "the chroot does not run as aarch64"
 
-# the wheel and the installer, built here (no git or build tools needed inside)
+# the offline bundle (the wheel, its arm64 dependencies, the installer), made here: the chroot
+# installs with no index at all, as a Pi on a court network would
 work="$root/root/vksroom"
-rm -rf "$work" && mkdir -p "$work/dist"
-python3 -m pip wheel --no-deps -q -w "$work/dist" "$repo"
-cp -r "$here" "$work/firmware"
-wheel="$(cd "$work/dist" && ls vksroom-*.whl)"
+rm -rf "$work"
+say "firmware/bundle.sh $work"
+bash "$here/bundle.sh" "$work" >"$root.bundle.log" 2>&1 || fail "bundle.sh (see $root.bundle.log)"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 for fs in proc sys dev; do mountpoint -q "$root/$fs" || mount --bind "/$fs" "$root/$fs"; done
 trap 'for fs in dev sys proc; do umount -l "$root/$fs" 2>/dev/null || true; done' EXIT
 
-say "install.sh in the chroot (as an image build runs it)"
+say "install.sh --from the bundle in the chroot (as an image build runs it)"
 chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-  bash /root/vksroom/firmware/install.sh "/root/vksroom/dist/$wheel" >"$root.install.log" 2>&1 \
+  bash /root/vksroom/firmware/install.sh --from /root/vksroom/wheels >"$root.install.log" 2>&1 \
   || { tail -30 "$root.install.log" >&2; fail "install.sh exited non-zero (log: $root.install.log)"; }
 tail -3 "$root.install.log" >&2
 run() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "$@"; }

@@ -38,8 +38,9 @@ rm -rf "$work"
 say "firmware/bundle.sh $work"
 bash "$here/bundle.sh" "$work" >"$root.bundle.log" 2>&1 || fail "bundle.sh (see $root.bundle.log)"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
-for fs in proc sys dev; do mountpoint -q "$root/$fs" || mount --bind "/$fs" "$root/$fs"; done
-trap 'for fs in dev sys proc; do umount -l "$root/$fs" 2>/dev/null || true; done' EXIT
+# /dev/pts too: the demo's codec and DSP simulators are on pseudo-terminals
+for fs in proc sys dev dev/pts; do mountpoint -q "$root/$fs" || mount --bind "/$fs" "$root/$fs"; done
+trap 'for fs in dev/pts dev sys proc; do umount -l "$root/$fs" 2>/dev/null || true; done' EXIT
 
 say "install.sh --from the bundle in the chroot (as an image build runs it)"
 chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \

@@ -186,6 +186,7 @@ class TcpTransport(Transport):
                 self._sock.close()
             finally:
                 self._sock = None
+                self._wakeup.set()   # as for serial: a reader in select() on it must find it closed
 
     @property
     def is_open(self) -> bool:
@@ -260,6 +261,9 @@ class SerialTransport(Transport):
             except Exception:  # closing a port whose adapter vanished may fail: it is closed anyway
                 pass
             self._serial = None
+            # a reader waiting in select() on the closed fd would not see it (and the number may
+            # be reused at once by the next open): wake it so it finds the port closed
+            self._wakeup.set()
 
     @property
     def is_open(self) -> bool:

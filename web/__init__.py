@@ -9,8 +9,6 @@ from __future__ import annotations
 import importlib
 
 from flask import Flask, session
-from markupsafe import Markup
-
 from vksroom.web import i18n
 
 # Blueprint modules; each exposes ``bp`` (their words are in translations/*.po).
@@ -35,9 +33,10 @@ def create_app(controller, config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     if config:
         app.config.update(config)
-    from vksroom.web import auth
+    from vksroom.web import auth, security
 
     auth.init_app(app, controller)
+    security.init_app(app)
     nav = []
     for name in BLUEPRINTS:
         module = importlib.import_module(name)
@@ -55,9 +54,8 @@ def create_app(controller, config: dict | None = None) -> Flask:
             "reason_text": lambda check: i18n.reason_text(check, lang),
             "nav": nav,
             "user": session.get("user"),
-            # Every POST form carries {{ csrf_field() }}; the token itself is issue 13's
-            # (web/auth.py replaces this placeholder with the real hidden field).
-            "csrf_field": lambda: Markup(""),
+            # Every POST form carries {{ csrf_field() }}: the CSRF token (web/security.py).
+            "csrf_field": security.csrf_field,
         }
 
     return app

@@ -10,6 +10,8 @@ import pytest
 from vksroom.controller.model import RoomState
 from vksroom.web import create_app
 
+from support.panelclient import PanelClient
+
 
 @pytest.fixture
 def stand_in(make_room):
@@ -38,7 +40,9 @@ def panel_config():
 
 @pytest.fixture
 def app(room, panel_config):
-    return create_app(room, {"TESTING": True, **panel_config})
+    app = create_app(room, {"TESTING": True, **panel_config})
+    app.test_client_class = PanelClient   # a browser: its posts carry the page's CSRF token
+    return app
 
 
 @pytest.fixture

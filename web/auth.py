@@ -24,6 +24,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from werkzeug.security import check_password_hash
 
 from vksroom.controller import commands
+from vksroom.web import security
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ def init_app(app, controller) -> None:
         if request.accept_mimetypes.best == "application/json" and request.method != "GET":
             return {"error": "log in first"}, 401
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else
-                                request.referrer or "/"))
+                                security.back("/")))
 
     @app.after_request
     def _audit(response):
@@ -89,10 +90,6 @@ def init_app(app, controller) -> None:
             store.audit_panel(getattr(g, "user", None) or "-", request.method, request.path, response.status_code,
                               request.remote_addr or "-", action.name if action else "")
         return response
-
-
-def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else "/"
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -118,7 +115,7 @@ def login():
             session.permanent = True
             session["user"] = name
             log.info("panel: %s logged in from %s", name, address)
-            return redirect(_safe_next(request.args.get("next")), code=303)
+            return redirect(security.own_path(request.args.get("next")), code=303)
         with lock:
             failures.setdefault(address, []).append(now)
         log.warning("panel: failed login for %r from %s", name, address)

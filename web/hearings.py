@@ -16,7 +16,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, redirect, re
 from vksroom.controller import texts as tx
 from vksroom.controller.acts import ActError
 from vksroom.controller.schedule import ScheduleError
-from vksroom.web import i18n
+from vksroom.web import i18n, security
 
 NAV = ("nav.hearings", "hearings.hearings")
 
@@ -204,7 +204,7 @@ def mark(alarm_id):
         _life().mark(alarm_id, f.get("mark"), _who(), f.get("note", ""))
     except ValueError as exc:
         return _fail(_refusal(exc), 400)
-    return redirect(request.referrer or url_for("hearings.hearings"), code=303)
+    return redirect(security.back(url_for("hearings.hearings")), code=303)
 
 
 @bp.get("/api/alarms")

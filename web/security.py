@@ -38,11 +38,15 @@ def _origin_of(url: str) -> str | None:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+def _our_origin() -> str:
+    return f"{request.scheme}://{request.host}".lower()
+
+
 def foreign_origin() -> str | None:
     """The other origin a state-changing request comes from (None: ours, or it names none).
     Browsers send ``Origin`` on every cross-origin POST; ``Referer`` stands in where it is
     missing."""
-    ours = f"{request.scheme}://{request.host}".lower()
+    ours = _our_origin()
     origin = request.headers.get("Origin")
     if origin is not None:
         return None if origin.lower() == ours else origin   # "null" (a sandboxed page, a data: URL) is foreign
@@ -71,7 +75,7 @@ def own_path(target: str | None, default: str = "/") -> str:
 def back(default: str) -> str:
     """Where "back" leads after an action: the Referer when it is a page of this panel, else ``default``."""
     referrer = request.referrer
-    if not referrer or _origin_of(referrer) != f"{request.scheme}://{request.host}".lower():
+    if not referrer or _origin_of(referrer) != _our_origin():
         return default
     parts = urllib.parse.urlsplit(referrer)
     return own_path(parts.path + (f"?{parts.query}" if parts.query else ""), default)

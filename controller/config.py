@@ -75,6 +75,7 @@ class PanelConfig:
     # Who may operate the panel: name -> password hash (`vks-room panel-password`).
     # Empty: the panel is open to anyone on the network (logged loudly at start).
     users: dict = field(default_factory=dict, repr=False)
+    idle_logout_s: int = 300   # a session left unused this long ends (a shared touch panel: short)
 
 
 @dataclass(frozen=True)
@@ -297,7 +298,9 @@ def parse(data: dict, source: str = "") -> RoomConfig:
         if m.get(key) and not Path(m[key]).is_file():
             c.err(f"mqtt.{key}", f"no such file: {m[key]}")
 
-    p = c.table(top.get("panel", {}), "panel", {"host": str, "port": int, "language": str, "users": dict})
+    p = c.table(top.get("panel", {}), "panel", {"host": str, "port": int, "language": str, "users": dict,
+                                                "idle_logout_s": int})
+    c.positive(p, "idle_logout_s", "panel", 24 * 3600)
     for user, hashed in p.get("users", {}).items():
         if not _ID.match(user):
             c.err(f"panel.users.{user}", "user names are 1-40 lowercase letters, digits, '_' or '-'")

@@ -7,6 +7,12 @@ page and every action needs a login. Each state-changing request is written to t
 room's SQLite with the user and the action it ran, so "who did what" survives restarts.
 Five failed logins from one address lock it out for a minute.
 
+A login opens a session kept on the server (:class:`Sessions`); the signed cookie only
+names it. Logout ends it, a change of the user's password hash ends all of theirs, and a
+session unused for ``[panel] idle_logout_s`` (short: the panel is a shared touch screen)
+ends by itself; the page's own polling is not use. A copied cookie dies with its session.
+Sessions are kept in memory: a restart of the room logs everyone out.
+
 Every action is declared in ``controller/commands.py`` (the same table as the centre's
 commands): the login check finds the declaration of the endpoint a request runs and keeps
 it as ``g.action`` (with the roles that may run it, for the roles check still to come); the
@@ -49,6 +55,48 @@ def secret_key(data_dir: Path) -> bytes:
         return key
 
 
+class Sessions:
+    """The panel's open sessions: id -> (user, the password hash they logged in with, last use).
+    Thread-safe; ``clock`` is monotonic seconds (a test hands its own)."""
+
+    def __init__(self, idle_s: float, clock=time.monotonic):
+        self.idle_s, self.clock = idle_s, clock
+        self._lock = threading.Lock()
+        self._open: dict[str, list] = {}
+
+    def open(self, user: str, hashed: str) -> str:
+        sid = secrets.token_urlsafe(24)
+        with self._lock:
+            self._open[sid] = [user, hashed, self.clock()]
+        return sid
+
+    def check(self, sid: str | None, user: str | None, hashed: str | None, used: bool) -> bool:
+        """Whether ``sid`` is an open session of ``user`` logged in with today's ``hashed``;
+        one that is not (ended, idle, another password) is forgotten. ``used``: a person
+        acted, which keeps it open."""
+        now = self.clock()
+        with self._lock:
+            record = self._open.get(sid or "")
+            if record is None:
+                return False
+            if record[0] != user or record[1] != hashed or now - record[2] > self.idle_s:
+                del self._open[sid or ""]
+                return False
+            if used:
+                record[2] = now
+            return True
+
+    def end(self, sid: str | None) -> None:
+        with self._lock:
+            self._open.pop(sid or "", None)
+
+
+def _used() -> bool:
+    """Whether this request is a person using the panel (not a page polling in the background):
+    an action, or a page the browser navigates to."""
+    return request.method not in ("GET", "HEAD") or "text/html" in request.headers.get("Accept", "")
+
+
 def init_app(app, controller) -> None:
     users = dict(getattr(getattr(controller.cfg, "panel", None), "users", {}) or {})
     app.config.setdefault("USERS", users)
@@ -57,6 +105,10 @@ def init_app(app, controller) -> None:
         app.config["SECRET_KEY"] = secret_key(data_dir) if data_dir else secrets.token_bytes(32)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
                       PERMANENT_SESSION_LIFETIME=12 * 3600)
+    panel_cfg = getattr(controller.cfg, "panel", None)
+    app.config.setdefault("PANEL_IDLE_S", getattr(panel_cfg, "idle_logout_s", 300))
+    app.extensions["vksroom.sessions"] = Sessions(app.config["PANEL_IDLE_S"],
+                                                  app.config.get("PANEL_CLOCK") or time.monotonic)
     failures: dict[str, list[float]] = {}
     lock = threading.Lock()
     app.extensions["vksroom.auth"] = (failures, lock)
@@ -67,6 +119,11 @@ def init_app(app, controller) -> None:
     @app.before_request
     def _require_login():
         g.user = session.get("user")
+        if g.user and not _sessions().check(session.get("sid"), g.user, current_app.config["USERS"].get(g.user),
+                                            _used()):
+            log.info("panel: the session of %s has ended (logout, idle, password changed)", g.user)
+            session.clear()
+            g.user = None
         g.action = None if request.method in ("GET", "HEAD") else commands.for_endpoint(request.endpoint)
         if g.action is None and request.method not in ("GET", "HEAD") and request.endpoint not in NOT_ACTIONS:
             log.error("panel: %s %s runs no declared action (controller/commands.py)", request.method, request.path)
@@ -92,6 +149,10 @@ def init_app(app, controller) -> None:
         return response
 
 
+def _sessions() -> Sessions:
+    return current_app.extensions["vksroom.sessions"]
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     from vksroom.web import i18n
@@ -111,9 +172,11 @@ def login():
         name = request.form.get("user", "").strip()
         hashed = current_app.config["USERS"].get(name)
         if hashed and check_password_hash(hashed, request.form.get("password", "")):
+            _sessions().end(session.get("sid"))
             session.clear()
             session.permanent = True
             session["user"] = name
+            session["sid"] = _sessions().open(name, hashed)
             log.info("panel: %s logged in from %s", name, address)
             return redirect(security.own_path(request.args.get("next")), code=303)
         with lock:
@@ -125,5 +188,6 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    _sessions().end(session.get("sid"))
     session.clear()
     return redirect(url_for("panel.room"), code=303)

@@ -5,7 +5,10 @@ made by ``vks-room panel-password`` with werkzeug's scrypt). Reading the room's 
 (the room page and its JSON) stays open, as the secretary looks at it too; every other
 page and every action needs a login. Each state-changing request is written to the
 room's SQLite with the user and the action it ran, so "who did what" survives restarts.
-Five failed logins from one address lock it out for a minute.
+Password guessing is slowed (:class:`Throttle`) per account and per address alike: five
+failures are free, then each further try waits 1, 2, 4... s (at most a minute), so nobody
+can lock the technician out for long. An unknown name is checked against a dummy hash, so
+it takes as long to refuse as a known one.
 
 A login opens a session kept on the server (:class:`Sessions`); the signed cookie only
 names it. Logout ends it, a change of the user's password hash ends all of theirs, and a
@@ -21,13 +24,14 @@ audit names the action.
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 import threading
 import time
 from pathlib import Path
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from vksroom.controller import commands
 from vksroom.web import security
@@ -36,7 +40,7 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
 PUBLIC = {"panel.room", "panel.api_readiness", "panel.set_language", "static", "auth.login", "auth.logout"}
-MAX_FAILURES, LOCKOUT_S = 5, 60.0
+FREE_FAILURES, MAX_DELAY_S, FORGET_S = 5, 60.0, 900.0
 
 
 NOT_ACTIONS = {"auth.login", "auth.logout"}   # state-changing requests that act on no room
@@ -91,6 +95,56 @@ class Sessions:
             self._open.pop(sid or "", None)
 
 
+class Throttle:
+    """Failed logins per key (an account, an address): ``[failures, next try allowed at, last failure]``.
+
+    :meth:`take` checks every key and records the try as a failure in one locked step, before
+    the password is checked (the slow part), so parallel guesses cannot all pass the check
+    first; :meth:`succeeded` takes a good login's failures back."""
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._keys: dict[tuple, list[float]] = {}
+
+    @staticmethod
+    def delay(failures: float) -> float:
+        return 0.0 if failures < FREE_FAILURES else min(2.0 ** (failures - FREE_FAILURES), MAX_DELAY_S)
+
+    def take(self, *keys: tuple) -> float:
+        """0 when a try is allowed now (and recorded as a failure), else the seconds to wait."""
+        now = self.clock()
+        with self._lock:
+            if len(self._keys) > 1000:
+                self._keys = {k: v for k, v in self._keys.items() if now - v[2] < FORGET_S}
+            records = [self._keys.get(k) for k in keys]
+            wait = max((r[1] - now for r in records if r is not None and now - r[2] < FORGET_S), default=0.0)
+            if wait > 0:
+                return wait
+            for key, record in zip(keys, records):
+                failures = record[0] + 1 if record is not None and now - record[2] < FORGET_S else 1
+                self._keys[key] = [failures, now + self.delay(failures), now]
+            return 0.0
+
+    def succeeded(self, *keys: tuple) -> None:
+        with self._lock:
+            for key in keys:
+                self._keys.pop(key, None)
+
+
+_DUMMY_HASH: list[str] = []
+
+
+def _check(hashed: str | None, password: str) -> bool:
+    """The password against the user's hash, or against a dummy one (same cost) for an unknown name."""
+    if hashed is None:
+        if not _DUMMY_HASH:
+            _DUMMY_HASH.append(generate_password_hash(secrets.token_hex(16)))
+        check_password_hash(_DUMMY_HASH[0], password)
+        return False
+    return check_password_hash(hashed, password)
+
+
 def _used() -> bool:
     """Whether this request is a person using the panel (not a page polling in the background):
     an action, or a page the browser navigates to."""
@@ -109,9 +163,7 @@ def init_app(app, controller) -> None:
     app.config.setdefault("PANEL_IDLE_S", getattr(panel_cfg, "idle_logout_s", 300))
     app.extensions["vksroom.sessions"] = Sessions(app.config["PANEL_IDLE_S"],
                                                   app.config.get("PANEL_CLOCK") or time.monotonic)
-    failures: dict[str, list[float]] = {}
-    lock = threading.Lock()
-    app.extensions["vksroom.auth"] = (failures, lock)
+    app.extensions["vksroom.throttle"] = Throttle(app.config.get("PANEL_CLOCK") or time.monotonic)
     store = getattr(controller, "store", None)
     if not app.config["USERS"]:
         log.warning("panel: no users configured ([panel] users): anyone who reaches the panel can operate the room")
@@ -158,20 +210,20 @@ def login():
     from vksroom.web import i18n
 
     lang = i18n.current_language(current_app.config["LANGUAGE"])
-    failures, lock = current_app.extensions["vksroom.auth"]
+    throttle: Throttle = current_app.extensions["vksroom.throttle"]
     error = ""
     if request.method == "POST":
         address = request.remote_addr or "-"
-        now = time.monotonic()
-        with lock:
-            recent = [t for t in failures.get(address, []) if now - t < LOCKOUT_S]
-            failures[address] = recent
-        if len(recent) >= MAX_FAILURES:
-            wait = int(LOCKOUT_S - (now - recent[0])) + 1
-            return render_template("login.html", error=i18n.translate("login.locked", lang, seconds=wait)), 429
-        name = request.form.get("user", "").strip()
+        name = request.form.get("user", "").strip()[:80]
+        keys = (("account", name), ("address", address))
+        wait = throttle.take(*keys)
+        if wait:
+            log.warning("panel: login for %r from %s slowed: %.0f s to wait", name, address, wait)
+            return render_template("login.html", error=i18n.translate("login.locked", lang,
+                                                                      seconds=math.ceil(wait))), 429
         hashed = current_app.config["USERS"].get(name)
-        if hashed and check_password_hash(hashed, request.form.get("password", "")):
+        if _check(hashed, request.form.get("password", "")):
+            throttle.succeeded(*keys)
             _sessions().end(session.get("sid"))
             session.clear()
             session.permanent = True
@@ -179,8 +231,6 @@ def login():
             session["sid"] = _sessions().open(name, hashed)
             log.info("panel: %s logged in from %s", name, address)
             return redirect(security.own_path(request.args.get("next")), code=303)
-        with lock:
-            failures.setdefault(address, []).append(now)
         log.warning("panel: failed login for %r from %s", name, address)
         error = i18n.translate("login.failed", lang)
     return render_template("login.html", error=error), (401 if error else 200)

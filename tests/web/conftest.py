@@ -32,6 +32,22 @@ def devices(stand_in):
     return stand_in[1]
 
 
+class PanelClock:
+    """Monotonic seconds the test moves by hand (``now``): the panel's idle timeout and login delays."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def panel_clock():
+    """Pass as ``PANEL_CLOCK`` in ``panel_config``."""
+    return PanelClock()
+
+
 @pytest.fixture
 def panel_config():
     """Flask settings over ``TESTING`` (e.g. ``USERS``)."""

@@ -13,22 +13,9 @@ from support.panelclient import page_token
 PASSWORD = "correct horse"
 
 
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
 @pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def panel_config(clock):
-    return {"USERS": {"tech-ivanov": generate_password_hash(PASSWORD)}, "PANEL_CLOCK": clock}
+def panel_config(panel_clock):
+    return {"USERS": {"tech-ivanov": generate_password_hash(PASSWORD)}, "PANEL_CLOCK": panel_clock}
 
 
 def attempt(client, user, password, address="10.0.0.5"):
@@ -56,7 +43,7 @@ def test_forty_parallel_guesses_check_at_most_five_passwords(app):
     assert codes.count(401) <= 5 and codes.count(401) + codes.count(429) == 40, codes
 
 
-def test_delays_grow_and_end(client, clock):
+def test_delays_grow_and_end(client, panel_clock):
     for _ in range(5):
         assert attempt(client, "tech-ivanov", "guess").status_code == 401
     waits = []
@@ -64,10 +51,10 @@ def test_delays_grow_and_end(client, clock):
         slowed = attempt(client, "tech-ivanov", PASSWORD)
         assert slowed.status_code == 429                # even the right password waits
         waits.append(int(slowed.get_data(as_text=True).split("подождите ")[1].split(" ")[0]))
-        clock.now += waits[-1]
+        panel_clock.now += waits[-1]
         assert attempt(client, "tech-ivanov", "guess").status_code == 401   # one more guess, then a longer wait
     assert waits[0] < waits[1] < waits[2] <= 60, waits
-    clock.now += 120
+    panel_clock.now += 120
     assert attempt(client, "tech-ivanov", PASSWORD).status_code == 303      # never locked for good
 
 

@@ -7,22 +7,10 @@ PASSWORD = "correct horse"
 HTML = {"Accept": "text/html"}
 
 
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
 @pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def panel_config(clock):
-    return {"USERS": {"tech-ivanov": generate_password_hash(PASSWORD)}, "PANEL_IDLE_S": 300, "PANEL_CLOCK": clock}
+def panel_config(panel_clock):
+    return {"USERS": {"tech-ivanov": generate_password_hash(PASSWORD)}, "PANEL_IDLE_S": 300,
+            "PANEL_CLOCK": panel_clock}
 
 
 def login(client):
@@ -60,14 +48,14 @@ def test_a_password_change_ends_the_users_sessions(app, client):
     assert not opens(app, copied)
 
 
-def test_an_idle_panel_logs_out_and_use_keeps_it_open(app, client, clock):
+def test_an_idle_panel_logs_out_and_use_keeps_it_open(app, client, panel_clock):
     login(client)
     copied = cookie(client)
-    clock.now += 250
+    panel_clock.now += 250
     assert client.get("/hearings", headers=HTML).status_code == 200   # someone is using it
-    clock.now += 250
+    panel_clock.now += 250
     assert client.get("/api/readiness").status_code == 200              # the page's own polling is not use...
-    clock.now += 60
+    panel_clock.now += 60
     assert client.get("/hearings").status_code == 302                   # ...so 310 s after the last use it is over
     assert not opens(app, copied)
 

@@ -345,7 +345,8 @@ def cmd_demo(args) -> int:
             print(f"Readiness:      {readiness_topic(bench.config)}  (retained)", flush=True)
             print(f"Watch it:       mosquitto_sub -h {bench.config.mqtt.host} -p {bench.config.mqtt.port} "
                   f"-t '{bench.config.mqtt.topic_prefix}/#' -v", flush=True)
-            print(f"Panel login:    {bench.DEMO_USER} / {bench.DEMO_PASSWORD}", flush=True)
+            print(f"Panel login:    {', '.join(bench.DEMO_ROLES)} / {bench.DEMO_PASSWORD} "
+                  f"(one user per role)", flush=True)
             print("Ctrl-C stops everything.", flush=True)
             wait_for_signal()
         finally:
@@ -383,8 +384,22 @@ def cmd_panel_password(args) -> int:
         password = sys.stdin.readline().rstrip("\n")
     if len(password) < 8:
         raise UsageError("a panel password needs at least 8 characters")
-    print(f'{args.user} = "{generate_password_hash(password)}"')
+    print(panel_user_line(args.user, generate_password_hash(password), args.role))
     return 0
+
+
+def panel_user_line(user: str, hashed: str, roles: list[str] | None) -> str:
+    """A ``[panel] users`` line: the bare hash (a technician) or the hash with its roles."""
+    from vksroom.controller.commands import CENTRE, ROLES
+
+    if not roles:
+        return f'{user} = "{hashed}"'
+    unknown = [r for r in roles if r not in ROLES or r == CENTRE]
+    if unknown:
+        raise UsageError(f"unknown role {unknown[0]!r} (use {', '.join(r for r in ROLES if r != CENTRE)})")
+    listed = ", ".join(f'"{r}"' for r in dict.fromkeys(roles))
+    return f'{user} = {{ hash = "{hashed}", roles = [{listed}] }}'
+
 
 
 def _require_free_port(host: str, port: int) -> None:
@@ -413,7 +428,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("panel-password", help="print a [panel] users line with a password hash (reads stdin)")
-    p.add_argument("user", help="the technician's user name, e.g. tech-ivanov")
+    p.add_argument("user", help="the user's name, e.g. tech-ivanov")
+    p.add_argument("--role", action="append", metavar="ROLE",
+                   help="secretary, technician, head_of_chancellery or administrator (repeat for several; "
+                        "none: the bare hash, a technician)")
     p.set_defaults(func=cmd_panel_password)
 
     p = sub.add_parser("config", help="room configuration tools")

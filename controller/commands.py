@@ -18,7 +18,8 @@ declaration, never the value, so it goes no deeper than the declaration does (at
 :data:`MAX_DEPTH` levels): a value nested deeper is refused where the declaration ends.
 
 Roles (:data:`ROLES`): who may run a command. The panel reads them for each action it
-serves (``panel`` names the Flask endpoints); enforcing them is for a later change.
+serves (``panel`` names the Flask endpoints) and refuses a user with none of them
+(``web/auth.py``).
 """
 from __future__ import annotations
 

@@ -247,6 +247,30 @@ def _default_labels(devices: dict) -> dict:
     return out
 
 
+def _panel_user(user: str, entry, c: _Checker) -> dict:
+    """One ``[panel] users`` entry: ``"hash"`` (a technician, as before roles) or
+    ``{ hash = "...", roles = [...] }``; read as ``{"hash", "roles"}``."""
+    from vksroom.controller.commands import CENTRE, ROLES, TECHNICIAN
+
+    path = f"panel.users.{user}"
+    if not _ID.match(user):
+        c.err(path, "user names are 1-40 lowercase letters, digits, '_' or '-'")
+    if isinstance(entry, dict):
+        entry = c.table(entry, path, {"hash": str, "roles": list}, required=("hash", "roles"))
+        hashed, roles = entry.get("hash", ""), entry.get("roles", [])
+        people = [r for r in ROLES if r != CENTRE]
+        for role in roles:
+            if role not in people:
+                c.err(f"{path}.roles", f"unknown role {role!r} (use {', '.join(people)})")
+        if "roles" in entry and not roles:
+            c.err(f"{path}.roles", "give the user at least one role")
+    else:
+        hashed, roles = entry, [TECHNICIAN]
+    if not isinstance(hashed, str) or not hashed.startswith(("scrypt:", "pbkdf2:")):
+        c.err(path, "must be a password hash made by `vks-room panel-password`, never the password itself")
+    return {"hash": hashed, "roles": tuple(roles)}
+
+
 def parse(data: dict, source: str = "") -> RoomConfig:
     """Validate a parsed TOML document. Raises :class:`ConfigInvalid` with every problem."""
     c = _Checker()
@@ -301,12 +325,7 @@ def parse(data: dict, source: str = "") -> RoomConfig:
     p = c.table(top.get("panel", {}), "panel", {"host": str, "port": int, "language": str, "users": dict,
                                                 "idle_logout_s": int})
     c.positive(p, "idle_logout_s", "panel", 24 * 3600)
-    for user, hashed in p.get("users", {}).items():
-        if not _ID.match(user):
-            c.err(f"panel.users.{user}", "user names are 1-40 lowercase letters, digits, '_' or '-'")
-        if not isinstance(hashed, str) or not hashed.startswith(("scrypt:", "pbkdf2:")):
-            c.err(f"panel.users.{user}", "must be a password hash made by `vks-room panel-password`, "
-                                         "never the password itself")
+    p["users"] = {user: _panel_user(user, entry, c) for user, entry in p.get("users", {}).items()}
     if "port" in p and not 1 <= p["port"] <= 65535:
         c.err("panel.port", f"must be 1-65535, got {p['port']}")
     if "language" in p and p["language"] not in ("kk", "ru", "en"):

@@ -18,8 +18,14 @@ Sessions are kept in memory: a restart of the room logs everyone out.
 
 Every action is declared in ``controller/commands.py`` (the same table as the centre's
 commands): the login check finds the declaration of the endpoint a request runs and keeps
-it as ``g.action`` (with the roles that may run it, for the roles check still to come); the
-audit names the action.
+it as ``g.action``; a user none of whose roles may run it is refused (403, in their
+language), and so is a state-changing request that declares no action. The audit names
+the action. Roles (issue 12, the rules' items 8, 9, 15-18): the secretary (connect, end,
+reconnect, the act, the protocol mark), the technician (tests, cameras, references, fault
+marks), the head of chancellery (reads, signs acts), the administrator (users). A user is
+``name = "hash"`` (the technician, as before roles) or
+``name = { hash = "...", roles = ["secretary"] }``. A panel with no users is open to anyone,
+with every role.
 """
 from __future__ import annotations
 
@@ -44,6 +50,18 @@ FREE_FAILURES, MAX_DELAY_S, FORGET_S = 5, 60.0, 900.0
 
 
 NOT_ACTIONS = {"auth.login", "auth.logout"}   # state-changing requests that act on no room
+LEGACY_ROLES = (commands.TECHNICIAN,)           # a user given as a bare hash
+PEOPLE_ROLES = tuple(r for r in commands.ROLES if r != commands.CENTRE)
+
+
+def account(users: dict, name: str | None) -> tuple[str | None, tuple[str, ...]]:
+    """A user's password hash and roles from ``[panel] users`` (None, (): no such user)."""
+    entry = users.get(name or "")
+    if entry is None:
+        return None, ()
+    if isinstance(entry, str):
+        return entry, LEGACY_ROLES
+    return entry.get("hash"), tuple(entry.get("roles") or ())
 
 
 def secret_key(data_dir: Path) -> bytes:
@@ -171,26 +189,26 @@ def init_app(app, controller) -> None:
     @app.before_request
     def _require_login():
         g.user = session.get("user")
-        if g.user and not _sessions().check(session.get("sid"), g.user, current_app.config["USERS"].get(g.user),
-                                            _used()):
+        hashed, g.roles = account(current_app.config["USERS"], g.user)
+        if g.user and not _sessions().check(session.get("sid"), g.user, hashed, _used()):
             log.info("panel: the session of %s has ended (logout, idle, password changed)", g.user)
             session.clear()
-            g.user = None
-        g.action = None if request.method in ("GET", "HEAD") else commands.for_endpoint(request.endpoint)
-        if g.action is None and request.method not in ("GET", "HEAD") and request.endpoint not in NOT_ACTIONS:
-            log.error("panel: %s %s runs no declared action (controller/commands.py)", request.method, request.path)
+            g.user, g.roles = None, ()
+        acting = request.method not in ("GET", "HEAD", "OPTIONS") and request.endpoint is not None
+        g.action = commands.for_endpoint(request.endpoint) if acting else None
         if not current_app.config["USERS"]:
-            g.user = g.user or "panel"
-            return None
-        if g.user and g.user in current_app.config["USERS"]:
-            return None
-        if request.endpoint in ("auth.login", "static") or \
-                (request.endpoint in PUBLIC and request.method in ("GET", "HEAD")):
-            return None
-        if request.accept_mimetypes.best == "application/json" and request.method != "GET":
-            return {"error": "log in first"}, 401
-        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else
-                                security.back("/")))
+            g.user, g.roles = g.user or "panel", PEOPLE_ROLES
+        elif not g.user:
+            if request.endpoint in ("auth.login", "static") or \
+                    (request.endpoint in PUBLIC and request.method in ("GET", "HEAD")):
+                return None
+            if request.accept_mimetypes.best == "application/json" and request.method != "GET":
+                return security.refuse("login.required", 401)
+            return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else
+                                    security.back("/")))
+        if acting and request.endpoint not in NOT_ACTIONS:
+            return _allowed(g.action)
+        return None
 
     @app.after_request
     def _audit(response):
@@ -199,6 +217,22 @@ def init_app(app, controller) -> None:
             store.audit_panel(getattr(g, "user", None) or "-", request.method, request.path, response.status_code,
                               request.remote_addr or "-", action.name if action else "")
         return response
+
+
+def _allowed(action):
+    """None when the logged-in user may run ``action``, else the translated 403."""
+    from vksroom.web import i18n
+
+    if action is None:
+        log.error("panel: %s %s runs no declared action (controller/commands.py): refused",
+                  request.method, request.path)
+        return security.refuse("security.undeclared", 403)
+    if set(g.roles) & set(action.roles):
+        return None
+    lang = i18n.current_language(current_app.config["LANGUAGE"])
+    who = ", ".join(i18n.translate(f"staff.{r}", lang) for r in action.roles if r != commands.CENTRE)
+    log.warning("panel: %s (roles %s) may not run %s", g.user, ",".join(g.roles) or "-", action.name)
+    return security.refuse("security.forbidden", 403, roles=who)
 
 
 def _sessions() -> Sessions:
@@ -221,7 +255,7 @@ def login():
             log.warning("panel: login for %r from %s slowed: %.0f s to wait", name, address, wait)
             return render_template("login.html", error=i18n.translate("login.locked", lang,
                                                                       seconds=math.ceil(wait))), 429
-        hashed = current_app.config["USERS"].get(name)
+        hashed, _ = account(current_app.config["USERS"], name)
         if _check(hashed, request.form.get("password", "")):
             throttle.succeeded(*keys)
             _sessions().end(session.get("sid"))

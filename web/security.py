@@ -81,11 +81,11 @@ def back(default: str) -> str:
     return own_path(parts.path + (f"?{parts.query}" if parts.query else ""), default)
 
 
-def refuse(code: str, status: int):
+def refuse(code: str, status: int, **params):
     """The translated refusal: a page, or JSON to a script."""
     from vksroom.web import i18n
 
-    message = i18n.translate(code, i18n.current_language(current_app.config["LANGUAGE"]))
+    message = i18n.translate(code, i18n.current_language(current_app.config["LANGUAGE"]), **params)
     if request.accept_mimetypes.best == "application/json" or request.is_json:
         return jsonify({"error": message, "code": code}), status
     return render_template("message.html", message=message), status

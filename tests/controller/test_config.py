@@ -130,9 +130,9 @@ def test_a_devices_own_rules_are_reported_with_its_other_mistakes():
         "devices.dsp.label", "devices.dsp.channels.a.index"], info.value.errors
 
 
-def _cli(*args, cwd=None):
+def _cli(*args, cwd=None, input_=None):
     return subprocess.run([sys.executable, "-m", "vksroom", *args], capture_output=True, text=True, timeout=60,
-                          cwd=cwd)
+                          cwd=cwd, input=input_)
 
 
 def test_config_check_cli(tmp_path):
@@ -161,3 +161,28 @@ def test_usage_errors_exit_2():
     assert _cli("no-such-command").returncode == 2
     helped = _cli("selftest", "--help")
     assert helped.returncode == 0 and "--json" in helped.stdout
+
+
+def test_panel_users_with_roles_and_the_old_bare_hash(tmp_path):
+    import tomllib
+
+    line = _cli("panel-password", "akhmetova", "--role", "secretary", "--role", "head_of_chancellery",
+                input_="a long passphrase\n")
+    assert line.returncode == 0 and line.stdout.startswith("akhmetova = { hash = \"scrypt:")
+    data = tomllib.loads(GOOD)
+    data["panel"]["users"].update(tomllib.loads(line.stdout))
+    users = parse(data).panel.users
+    assert users["akhmetova"]["roles"] == ("secretary", "head_of_chancellery")
+    assert users["tech-ivanov"] == {"hash": "scrypt:32768:8:1$salt$0123abcd", "roles": ("technician",)}
+    wrong = _cli("panel-password", "x", "--role", "judge", input_="a long passphrase\n")
+    assert wrong.returncode == 2 and "unknown role 'judge'" in wrong.stderr
+    h = "scrypt:1$a$b"
+    for entry, message in (({"hash": h, "roles": ["judge"]}, "panel.users.u.roles: unknown role 'judge'"),
+                           ({"hash": h, "roles": []}, "panel.users.u.roles: give the user at least one"),
+                           ({"hash": "hunter2", "roles": ["secretary"]}, "panel.users.u: must be a password hash"),
+                           ({"roles": ["secretary"]}, "panel.users.u.hash: is required"),
+                           ({"hash": h, "roles": ["centre"]}, "panel.users.u.roles: unknown role")):
+        data["panel"]["users"] = {"u": entry}
+        with pytest.raises(ConfigInvalid) as info:
+            parse(data)
+        assert any(e.startswith(message) for e in info.value.errors), info.value.errors

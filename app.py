@@ -47,7 +47,7 @@ class Stack:
 
     @property
     def panel_url(self) -> str:
-        return f"http://{self.cfg.panel.host}:{self.cfg.panel.port}/"
+        return f"{'https' if self.cfg.panel.https else 'http'}://{self.cfg.panel.host}:{self.cfg.panel.port}/"
 
     def start(self) -> "Stack":
         from vksroom.controller.instance import ControlServer
@@ -143,18 +143,18 @@ def watchdog(controller, stop: threading.Event) -> None:
 
 
 def make_server(cfg: RoomConfig, controller):
-    """The panel's waitress server, bound now; raises UsageError when the port is taken."""
-    import waitress.server
-
+    """The panel's server (web/server.py: HTTPS, or HTTP on loopback), bound now; raises
+    UsageError when a port is taken."""
     from vksroom.web import create_app
+    from vksroom.web.server import PanelServer
 
     try:
-        return waitress.server.create_server(create_app(controller), host=cfg.panel.host, port=cfg.panel.port,
-                                             threads=4, ident="vksroom")
+        return PanelServer(create_app(controller), cfg.panel, cfg.data_dir, threads=4)
     except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise UsageError(f"panel port {cfg.panel.port} on {cfg.panel.host} is already in use "
-                             f"(another vks-room running? set [panel] port)") from None
+        cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else exc   # cheroot wraps the bind error
+        if cause.errno == errno.EADDRINUSE:
+            raise UsageError(f"panel port {cfg.panel.port} (or redirect_port) on {cfg.panel.host} is already in "
+                             f"use (another vks-room running? set [panel] port)") from None
         raise UsageError(f"cannot serve the panel on {cfg.panel.host}:{cfg.panel.port}: {exc}") from None
 
 
@@ -209,6 +209,8 @@ def cmd_run(args) -> int:
     cfg = load(args.config)
     stack = Stack(cfg, lock=take_room(cfg.data_dir, "run")).start()
     print(f"vks-room: panel {stack.panel_url}  readiness on {cfg.mqtt.url} topic {readiness_topic(cfg)}", flush=True)
+    if stack.server is not None and stack.server.https:
+        print(f"vks-room: panel certificate SHA-256 {stack.server.fingerprint}", flush=True)
     stop = threading.Event()
     threading.Thread(target=watchdog, args=(stack.controller, stop), name="watchdog", daemon=True).start()
     sd_notify("READY=1")
@@ -402,6 +404,18 @@ def panel_user_line(user: str, hashed: str, roles: list[str] | None) -> str:
 
 
 
+def cmd_panel_cert(args) -> int:
+    """Print the panel's certificate fingerprint, making the room's own certificate if it has none."""
+    from vksroom.web.server import certificate, fingerprint
+
+    cfg = load(args.config)
+    cert, _ = certificate(cfg.panel, cfg.data_dir)
+    print(f"{cert}: SHA-256 {fingerprint(cert)}")
+    if not cfg.panel.https:
+        print(f"note: the panel on {cfg.panel.host} serves plain HTTP ([panel] tls)")
+    return 0
+
+
 def _require_free_port(host: str, port: int) -> None:
     with socket.socket() as s:
         try:
@@ -433,6 +447,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="secretary, technician, head_of_chancellery or administrator (repeat for several; "
                         "none: the bare hash, a technician)")
     p.set_defaults(func=cmd_panel_password)
+
+    p = sub.add_parser("panel-cert", help="print the panel's HTTPS certificate fingerprint (made at first use)")
+    p.add_argument("--config", required=True, help="room TOML file")
+    p.set_defaults(func=cmd_panel_cert)
 
     p = sub.add_parser("config", help="room configuration tools")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)

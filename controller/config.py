@@ -76,6 +76,16 @@ class PanelConfig:
     # Empty: the panel is open to anyone on the network (logged loudly at start).
     users: dict = field(default_factory=dict, repr=False)
     idle_logout_s: int = 300   # a session left unused this long ends (a shared touch panel: short)
+    # HTTPS (web/server.py): on unless the panel listens on loopback only, where plain HTTP is
+    # allowed (the demo). A certificate from the court's CA, or one made in data_dir at first run.
+    tls: bool | None = None
+    cert_file: str = ""
+    key_file: str = field(default="", repr=False)
+    redirect_port: int = 0     # plain HTTP here answers with a redirect to HTTPS (0: none)
+
+    @property
+    def https(self) -> bool:
+        return self.tls if self.tls is not None else not is_loopback(self.host)
 
 
 @dataclass(frozen=True)
@@ -112,6 +122,18 @@ class RoomConfig:
 
     def devices_of(self, type_: str) -> list[DeviceConfig]:
         return [d for d in self.devices.values() if d.type == type_]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only (traffic to it never crosses the room's network)."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 # --- validation -------------------------------------------------------------------------
@@ -247,6 +269,21 @@ def _default_labels(devices: dict) -> dict:
     return out
 
 
+def _panel_tls(p: dict, c: _Checker) -> None:
+    host = p.get("host", PanelConfig.host)
+    if p.get("tls") is False and not is_loopback(host):
+        c.err("panel.tls", f"plain HTTP carries the passwords in clear: allowed only on loopback, not on {host}")
+    if bool(p.get("cert_file")) != bool(p.get("key_file")):
+        c.err("panel.cert_file", "give both cert_file and key_file (the court CA's certificate and its key)")
+    for key in ("cert_file", "key_file"):
+        if p.get(key) and not Path(p[key]).is_file():
+            c.err(f"panel.{key}", f"no such file: {p[key]}")
+    if "redirect_port" in p and not 0 <= p["redirect_port"] <= 65535:
+        c.err("panel.redirect_port", f"must be 0-65535, got {p['redirect_port']}")
+    elif p.get("redirect_port") and p["redirect_port"] == p.get("port", PanelConfig.port):
+        c.err("panel.redirect_port", "must differ from panel.port")
+
+
 def _panel_user(user: str, entry, c: _Checker) -> dict:
     """One ``[panel] users`` entry: ``"hash"`` (a technician, as before roles) or
     ``{ hash = "...", roles = [...] }``; read as ``{"hash", "roles"}``."""
@@ -323,7 +360,9 @@ def parse(data: dict, source: str = "") -> RoomConfig:
             c.err(f"mqtt.{key}", f"no such file: {m[key]}")
 
     p = c.table(top.get("panel", {}), "panel", {"host": str, "port": int, "language": str, "users": dict,
-                                                "idle_logout_s": int})
+                                                "idle_logout_s": int, "tls": bool, "cert_file": str,
+                                                "key_file": str, "redirect_port": int})
+    _panel_tls(p, c)
     c.positive(p, "idle_logout_s", "panel", 24 * 3600)
     p["users"] = {user: _panel_user(user, entry, c) for user, entry in p.get("users", {}).items()}
     if "port" in p and not 1 <= p["port"] <= 65535:

@@ -23,8 +23,13 @@ python3 -m venv --system-site-packages /opt/vksroom/venv   # system lgpio for gp
 install -d -o vksroom -g vksroom -m 0750 /var/lib/vksroom
 install -d -m 0755 /etc/vksroom
 [ -f /etc/vksroom/room.toml ] || install -m 0640 -g vksroom "$here/room.example.toml" /etc/vksroom/room.toml
-/opt/vksroom/venv/bin/vks-room config check /etc/vksroom/room.toml || {
-  echo "install.sh: edit /etc/vksroom/room.toml, then: systemctl restart vksroom" >&2; }
+if /opt/vksroom/venv/bin/vks-room config check /etc/vksroom/room.toml; then
+  # the panel's HTTPS certificate (made now by the service user when the court's CA gave none):
+  # tell the technician its fingerprint, to compare with what the browser shows
+  runuser -u vksroom -- /opt/vksroom/venv/bin/vks-room panel-cert --config /etc/vksroom/room.toml || true
+else
+  echo "install.sh: edit /etc/vksroom/room.toml, then: systemctl restart vksroom" >&2
+fi
 
 install -m 0644 "$here/udev/99-vksroom-serial.rules" /etc/udev/rules.d/
 udevadm control --reload-rules && udevadm trigger --subsystem-match=tty || true

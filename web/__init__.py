@@ -25,9 +25,10 @@ BLUEPRINTS = (
 
 def create_app(controller, config: dict | None = None) -> Flask:
     app = Flask(__name__)
+    panel_cfg = getattr(getattr(controller, "cfg", None), "panel", None)
     app.config.update(
         CONTROLLER=controller,
-        LANGUAGE=getattr(getattr(getattr(controller, "cfg", None), "panel", None), "language", "ru"),
+        LANGUAGE=getattr(panel_cfg, "language", "ru"),
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False
@@ -36,7 +37,7 @@ def create_app(controller, config: dict | None = None) -> Flask:
     from vksroom.web import auth, security
 
     auth.init_app(app, controller)
-    security.init_app(app)
+    security.init_app(app, https=bool(getattr(panel_cfg, "https", False)))
     nav = []
     for name in BLUEPRINTS:
         module = importlib.import_module(name)

@@ -92,5 +92,5 @@ def set_language(code: str):
     if code not in i18n.LANGUAGES:
         return jsonify({"error": f"unknown language {code!r}; use one of {', '.join(i18n.LANGUAGES)}"}), 400
     response = redirect(security.back(url_for("panel.room")), code=303)
-    response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax")
+    response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", secure=request.is_secure)
     return response

@@ -91,9 +91,20 @@ def refuse(code: str, status: int, **params):
     return render_template("message.html", message=message), status
 
 
-def init_app(app) -> None:
+HSTS = "max-age=31536000"
+
+
+def init_app(app, https: bool = False) -> None:
     # The token lives as long as the session does (the session's idle timeout ends both).
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    if https:
+        app.config["SESSION_COOKIE_SECURE"] = True   # on HTTPS the cookie never goes out in clear
+
+    @app.after_request
+    def _strict_transport(response):
+        if request.is_secure:
+            response.headers["Strict-Transport-Security"] = HSTS
+        return response
 
     @app.before_request
     def _same_origin():

@@ -315,7 +315,7 @@ def parse(data: dict, source: str = "") -> RoomConfig:
                              "selftest": dict, "lifecycle": dict}, required=("room", "devices"))
     room = c.table(top.get("room", {}), "room",
                    {"court_id": str, "court_name": (str, dict), "courtroom": (str, int), "timezone": str,
-                    "data_dir": str}, required=("court_id", "courtroom"))
+                    "data_dir": str, "secrets_file": str}, required=("court_id", "courtroom"))
     if "court_id" in room and not _ID.match(room["court_id"]):
         c.err("room.court_id", "must be 1-40 lowercase letters, digits, '_' or '-' (it is part of MQTT topics)")
     name = room.get("court_name", room.get("court_id", ""))
@@ -430,4 +430,45 @@ def load(path: str | Path) -> RoomConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigInvalid([f"TOML syntax error: {exc}"], str(path)) from None
+    problems = _with_secrets(path, data)
+    if problems:
+        raise ConfigInvalid(problems, str(path))
     return parse(data, str(path))
+
+
+SECRETS = (("mqtt", "password"), ("panel", "users"))   # what only the room's service may read
+
+
+def _with_secrets(path: Path, data: dict) -> list[str]:
+    """Refuse secrets in a file everyone may read; add those of ``[room] secrets_file`` (mode
+    0600, secrets only) to ``data``. Returns the problems found."""
+    held = [f"{t}.{k}" for t, k in SECRETS if isinstance(data.get(t), dict) and data[t].get(k)]
+    mode = path.stat().st_mode & 0o777
+    errors = []
+    if held and mode & 0o004:
+        errors.append(f"this file holds secrets ({', '.join(held)}) and is readable by everyone (mode {mode:04o}): "
+                      f"chmod 0640 (group vksroom), or move them to [room] secrets_file (mode 0600)")
+    room = data.get("room")
+    name = room.get("secrets_file") if isinstance(room, dict) else None
+    if not isinstance(name, str) or not name:
+        return errors
+    spath = Path(name)
+    try:
+        smode = spath.stat().st_mode & 0o777
+        secret = tomllib.loads(spath.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return errors + [f"room.secrets_file: no such file: {spath}"]
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return errors + [f"room.secrets_file: cannot read {spath}: {exc}"]
+    if smode & 0o077:
+        errors.append(f"room.secrets_file: {spath} is readable by others (mode {smode:04o}): chmod 0600, "
+                      f"owned by the vksroom user")
+    for table, values in secret.items():
+        for key, value in (values.items() if isinstance(values, dict) else [("", values)]):
+            if (table, key) not in SECRETS:
+                errors.append(f"room.secrets_file: {f'{table}.{key}' if key else table} is no secret: keep it in {path}")
+            elif isinstance(data.setdefault(table, {}), dict):
+                current = data[table].get(key)
+                data[table][key] = {**current, **value} if isinstance(current, dict) and isinstance(value, dict) \
+                    else value
+    return errors

@@ -78,6 +78,7 @@ class DemoBench:
 
                 self.broker = Broker(self.broker_kind).start()
             self.config_path.write_text(self.toml(), encoding="utf-8")
+            self.config_path.chmod(0o600)   # it holds the demo users' password hashes
         except BaseException:
             self.stop()
             raise

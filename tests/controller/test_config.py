@@ -45,8 +45,7 @@ GOOD = textwrap.dedent("""
 
 
 def test_a_good_file_loads(tmp_path):
-    path = tmp_path / "room.toml"
-    path.write_text(GOOD, encoding="utf-8")
+    path = _written(tmp_path / "room.toml", GOOD, 0o640)
     cfg = load(path)
     assert cfg.court_id == "ast-smas" and cfg.courtroom == "12"
     assert list(cfg.devices) == ["cam1", "cam2", "codec"]
@@ -136,8 +135,7 @@ def _cli(*args, cwd=None, input_=None):
 
 
 def test_config_check_cli(tmp_path):
-    good = tmp_path / "good.toml"
-    good.write_text(GOOD, encoding="utf-8")
+    good = _written(tmp_path / "good.toml", GOOD, 0o640)
     ok = _cli("config", "check", str(good))
     assert ok.returncode == 0 and "OK" in ok.stdout
 
@@ -149,9 +147,8 @@ def test_config_check_cli(tmp_path):
     syntax = _cli("config", "check", str(broken))
     assert syntax.returncode == 2 and "TOML syntax error" in syntax.stderr and "Traceback" not in syntax.stderr
 
-    unknown = tmp_path / "unknown.toml"
-    unknown.write_text(GOOD.replace('type = "camera"\nurl = "visca-ip', 'type = "beamer"\nurl = "visca-ip'),
-                       encoding="utf-8")
+    unknown = _written(tmp_path / "unknown.toml",
+                       GOOD.replace('type = "camera"\nurl = "visca-ip', 'type = "beamer"\nurl = "visca-ip'), 0o640)
     bad = _cli("config", "check", str(unknown))
     assert bad.returncode == 2 and "devices.cam1.type: unknown device type 'beamer'" in bad.stderr
 
@@ -186,3 +183,46 @@ def test_panel_users_with_roles_and_the_old_bare_hash(tmp_path):
         with pytest.raises(ConfigInvalid) as info:
             parse(data)
         assert any(e.startswith(message) for e in info.value.errors), info.value.errors
+
+
+PUBLIC = GOOD.replace('password = "s3cret"', "").replace('users = { tech-ivanov = "scrypt:32768:8:1$salt$0123abcd" }',
+                                                        "")   # the room file with no secret in it
+
+
+def _written(path, text, mode):
+    path.write_text(text, encoding="utf-8")
+    path.chmod(mode)
+    return path
+
+
+def test_a_config_holding_secrets_must_not_be_readable_by_everyone(tmp_path):
+    room = _written(tmp_path / "room.toml", GOOD, 0o644)
+    with pytest.raises(ConfigInvalid) as info:
+        load(room)
+    assert any("holds secrets (mqtt.password, panel.users) and is readable by everyone (mode 0644)" in e
+               for e in info.value.errors), info.value.errors
+    checked = _cli("config", "check", str(room))
+    assert checked.returncode == 2 and "readable by everyone" in checked.stderr
+    room.chmod(0o640)                                   # root and the vksroom group, as install.sh leaves it
+    assert load(room).mqtt.password == "s3cret"
+    assert load(_written(tmp_path / "plain.toml", PUBLIC, 0o644)).mqtt.password == ""   # no secrets: readable
+
+
+def test_secrets_from_a_separate_file_only_the_service_may_read(tmp_path):
+    secrets = tmp_path / "secrets.toml"
+    room = _written(tmp_path / "room.toml", PUBLIC.replace('courtroom = "12"',
+                                                           f'courtroom = "12"\nsecrets_file = "{secrets}"'), 0o644)
+    _written(secrets, '[mqtt]\npassword = "s3cret"\n\n[panel.users]\nakhmetova = { hash = "scrypt:1$a$b", '
+                      'roles = ["secretary"] }\n', 0o600)
+    cfg = load(room)
+    assert cfg.mqtt.password == "s3cret" and cfg.panel.users["akhmetova"]["roles"] == ("secretary",)
+    assert cfg.mqtt.username == "room-ast-smas-12"      # the rest from the room file
+    secrets.chmod(0o640)
+    with pytest.raises(ConfigInvalid, match=r"room.secrets_file: .*secrets.toml is readable by others \(mode 0640\)"):
+        load(room)
+    _written(secrets, '[room]\ncourt_id = "other"\n', 0o600)
+    with pytest.raises(ConfigInvalid, match=r"room.secrets_file: room.court_id is no secret"):
+        load(room)
+    secrets.unlink()
+    with pytest.raises(ConfigInvalid, match="room.secrets_file: no such file"):
+        load(room)

@@ -97,6 +97,9 @@ HSTS = "max-age=31536000"
 def init_app(app, https: bool = False) -> None:
     # The token lives as long as the session does (the session's idle timeout ends both).
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    # The largest form (an act: two texts of 20,000 characters) is far below this.
+    if app.config.get("MAX_CONTENT_LENGTH") is None:   # Flask's default: no limit
+        app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     if https:
         app.config["SESSION_COOKIE_SECURE"] = True   # on HTTPS the cookie never goes out in clear
 
@@ -117,6 +120,10 @@ def init_app(app, https: bool = False) -> None:
         return None
 
     csrf.init_app(app)   # after the origin check: a foreign page is told so before its token is looked at
+
+    @app.errorhandler(413)
+    def _too_large(exc):
+        return refuse("security.too_large", 413)
 
     @app.errorhandler(CSRFError)
     def _bad_token(exc):

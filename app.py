@@ -392,13 +392,13 @@ def cmd_panel_password(args) -> int:
 
 def panel_user_line(user: str, hashed: str, roles: list[str] | None) -> str:
     """A ``[panel] users`` line: the bare hash (a technician) or the hash with its roles."""
-    from vksroom.controller.commands import CENTRE, ROLES
+    from vksroom.controller.commands import STAFF
 
     if not roles:
         return f'{user} = "{hashed}"'
-    unknown = [r for r in roles if r not in ROLES or r == CENTRE]
+    unknown = [r for r in roles if r not in STAFF]
     if unknown:
-        raise UsageError(f"unknown role {unknown[0]!r} (use {', '.join(r for r in ROLES if r != CENTRE)})")
+        raise UsageError(f"unknown role {unknown[0]!r} (use {', '.join(STAFF)})")
     listed = ", ".join(f'"{r}"' for r in dict.fromkeys(roles))
     return f'{user} = {{ hash = "{hashed}", roles = [{listed}] }}'
 

@@ -287,7 +287,7 @@ def _panel_tls(p: dict, c: _Checker) -> None:
 def _panel_user(user: str, entry, c: _Checker) -> dict:
     """One ``[panel] users`` entry: ``"hash"`` (a technician, as before roles) or
     ``{ hash = "...", roles = [...] }``; read as ``{"hash", "roles"}``."""
-    from vksroom.controller.commands import CENTRE, ROLES, TECHNICIAN
+    from vksroom.controller.commands import STAFF, TECHNICIAN
 
     path = f"panel.users.{user}"
     if not _ID.match(user):
@@ -295,10 +295,9 @@ def _panel_user(user: str, entry, c: _Checker) -> dict:
     if isinstance(entry, dict):
         entry = c.table(entry, path, {"hash": str, "roles": list}, required=("hash", "roles"))
         hashed, roles = entry.get("hash", ""), entry.get("roles", [])
-        people = [r for r in ROLES if r != CENTRE]
         for role in roles:
-            if role not in people:
-                c.err(f"{path}.roles", f"unknown role {role!r} (use {', '.join(people)})")
+            if role not in STAFF:
+                c.err(f"{path}.roles", f"unknown role {role!r} (use {', '.join(STAFF)})")
         if "roles" in entry and not roles:
             c.err(f"{path}.roles", "give the user at least one role")
     else:

@@ -51,7 +51,7 @@ FREE_FAILURES, MAX_DELAY_S, FORGET_S = 5, 60.0, 900.0
 
 NOT_ACTIONS = {"auth.login", "auth.logout"}   # state-changing requests that act on no room
 LEGACY_ROLES = (commands.TECHNICIAN,)           # a user given as a bare hash
-PEOPLE_ROLES = tuple(r for r in commands.ROLES if r != commands.CENTRE)
+PEOPLE_ROLES = commands.STAFF
 
 
 def account(users: dict, name: str | None) -> tuple[str | None, tuple[str, ...]]:

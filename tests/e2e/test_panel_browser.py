@@ -122,3 +122,8 @@ def test_a_form_on_another_port_cannot_post_as_the_logged_in_technician(browser,
     assert (audit["path"], audit["status"], audit["user"]) == ("/selftest", 403, bench.DEMO_USER)  # cookie was sent
     assert len(st.controller.store.runs(100)) == runs   # no self-test ran
     assert st.controller.readiness().activity == ""
+
+    page.goto(st.panel_url)                             # the panel's own script posts with its token
+    status = page.evaluate("""fetch("/selftest", {method: "POST", headers: {"Accept": "application/json"}})
+        .then(function (r) { return r.status; })""")
+    assert status == 202

@@ -210,6 +210,13 @@ def init_app(app, controller) -> None:
             return _allowed(g.action)
         return None
 
+    @app.context_processor
+    def _roles():
+        """``may("hearing.connect")``: whether the logged-in user may run that action (a page shows
+        only the buttons its user may press; the check on the request stays the rule)."""
+        roles = set(getattr(g, "roles", ()) or ())
+        return {"may": lambda name: bool(roles & set(commands.COMMANDS[name].roles))}
+
     @app.after_request
     def _audit(response):
         if request.method in ("POST", "PUT", "DELETE") and store is not None and request.endpoint != "auth.login":

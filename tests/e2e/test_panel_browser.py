@@ -7,7 +7,7 @@ import pytest
 from vksroom.app import Stack
 from vksroom.hil.demo import DemoBench
 
-from support.e2ekit import free_port
+from support.e2ekit import free_port, https_demo
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.timeout(120),
@@ -127,3 +127,21 @@ def test_a_form_on_another_port_cannot_post_as_the_logged_in_technician(browser,
     status = page.evaluate("""fetch("/selftest", {method: "POST", headers: {"Accept": "application/json"}})
         .then(function (r) { return r.status; })""")
     assert status == 202
+
+
+def test_over_https_the_technician_logs_in_and_acts(browser, tmp_path):
+    with https_demo(str(tmp_path)) as (bench, st):
+        assert st.controller.wait_for(lambda r: r.state.value == "ready", 20)
+        context = browser.new_context(ignore_https_errors=True)   # the room's own certificate
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{st.cfg.panel.redirect_port}/login")   # typed without https
+        assert page.url == st.panel_url + "login"
+        page.fill("input[name=user]", bench.DEMO_USER)
+        page.fill("input[name=password]", bench.DEMO_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(st.panel_url)
+        [cookie] = [c for c in context.cookies() if c["name"] == "session"]
+        assert cookie["secure"] and cookie["httpOnly"]
+        page.click("#selftest-button")          # the form's token and the browser's Referer pass over TLS
+        page.wait_for_function("document.getElementById('room-state').dataset.state === 'testing'", timeout=5000)
+        context.close()

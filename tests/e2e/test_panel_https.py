@@ -1,6 +1,5 @@
 """The panel over HTTPS on a real port: its own certificate made at first run (fingerprint
 known), HTTP redirected, Secure cookies and HSTS; plain HTTP only where allowed (issue 13)."""
-import dataclasses
 import hashlib
 import http.client
 import re
@@ -9,24 +8,17 @@ import stat
 
 import pytest
 
-from vksroom.app import Stack
 from vksroom.controller.config import ConfigInvalid, parse
-from vksroom.hil.demo import DemoBench
 
-from support.e2ekit import free_port
+from support.e2ekit import https_demo
 
 pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
 def https_stack(tmp_path):
-    with DemoBench(panel_port=free_port(), data_dir=str(tmp_path), mqtt=False) as bench:
-        panel = dataclasses.replace(bench.config.panel, tls=True, redirect_port=free_port())
-        st = Stack(dataclasses.replace(bench.config, panel=panel), mqtt=False).start()
-        try:
-            yield bench, st
-        finally:
-            st.stop()
+    with https_demo(str(tmp_path)) as (bench, st):
+        yield bench, st
 
 
 def test_the_panel_speaks_https_with_a_certificate_whose_fingerprint_is_printed(https_stack, tmp_path):

@@ -116,3 +116,12 @@ def test_the_day_each_step_by_its_role(app, request, clock):
     step(f"/acts/{act['id']}", secretary, (technician, head, admin), {"ru": act["text_ru"] + "\nИсправлено."},
          ok=(200,))
     assert admin.get("/hearings").status_code == 200
+
+
+def test_pages_can_ask_what_their_user_may_do(app):
+    from flask import g, render_template_string
+
+    with app.test_request_context("/"):
+        g.roles = (cmds.SECRETARY,)
+        shown = render_template_string("{{ may('hearing.connect') }} {{ may('camera.store') }}")
+    assert shown == "True False"

@@ -104,7 +104,13 @@ def init_app(app, https: bool = False) -> None:
         app.config["SESSION_COOKIE_SECURE"] = True   # on HTTPS the cookie never goes out in clear
 
     @app.after_request
-    def _strict_transport(response):
+    def _headers(response):
+        # No other page may frame the panel (a click on a hidden panel button is a forged action
+        # no token stops); the Referer goes to our own pages only (the token check on TLS reads it).
+        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         if request.is_secure:
             response.headers["Strict-Transport-Security"] = HSTS
         return response

@@ -123,6 +123,11 @@ def test_a_form_on_another_port_cannot_post_as_the_logged_in_technician(browser,
     assert len(st.controller.store.runs(100)) == runs   # no self-test ran
     assert st.controller.readiness().activity == ""
 
+    framed = other_site(f'<!doctype html><iframe id="panel" src="{st.panel_url}hearings"></iframe>')
+    page.goto(framed)                                   # nor can it show the panel under a decoy to click
+    page.wait_for_load_state()
+    assert not any(f.url.startswith(st.panel_url) and f.query_selector("form") for f in page.frames[1:])
+
     page.goto(st.panel_url)                             # the panel's own script posts with its token
     status = page.evaluate("""fetch("/selftest", {method: "POST", headers: {"Accept": "application/json"}})
         .then(function (r) { return r.status; })""")

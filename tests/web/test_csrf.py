@@ -68,3 +68,11 @@ def test_the_login_form_needs_its_token_too(client):
     resp = client.post("/login", data={"user": "tech-ivanov", "password": PASSWORD}, csrf=False)
     assert resp.status_code == 400
     assert client.get("/hearings").status_code == 302   # not logged in
+
+
+def test_no_other_page_may_frame_the_panel(client):
+    for path in ("/", "/login", "/static/panel.css"):
+        resp = client.get(path)
+        assert resp.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+        assert resp.headers["X-Frame-Options"] == "DENY" and resp.headers["X-Content-Type-Options"] == "nosniff"
+        assert resp.headers["Referrer-Policy"] == "same-origin"

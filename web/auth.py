@@ -92,21 +92,22 @@ class Sessions:
             self._open[sid] = [user, hashed, self.clock()]
         return sid
 
-    def check(self, sid: str | None, user: str | None, hashed: str | None, used: bool) -> bool:
-        """Whether ``sid`` is an open session of ``user`` logged in with today's ``hashed``;
-        one that is not (ended, idle, another password) is forgotten. ``used``: a person
-        acted, which keeps it open."""
+    def check(self, sid: str | None, user: str | None, hashed: str | None, used: bool) -> str:
+        """"" when ``sid`` is an open session of ``user`` logged in with today's ``hashed``, else
+        why not ("idle", "ended": logged out, restarted, another password), and it is forgotten.
+        ``used``: a person acted, which keeps it open."""
         now = self.clock()
         with self._lock:
             record = self._open.get(sid or "")
-            if record is None:
-                return False
-            if record[0] != user or record[1] != hashed or now - record[2] > self.idle_s:
+            if record is None or record[0] != user or record[1] != hashed:
+                self._open.pop(sid or "", None)
+                return "ended"
+            if now - record[2] > self.idle_s:
                 del self._open[sid or ""]
-                return False
+                return "idle"
             if used:
                 record[2] = now
-            return True
+            return ""
 
     def end(self, sid: str | None) -> None:
         with self._lock:
@@ -190,9 +191,11 @@ def init_app(app, controller) -> None:
     def _require_login():
         g.user = session.get("user")
         hashed, g.roles = account(current_app.config["USERS"], g.user)
-        if g.user and not _sessions().check(session.get("sid"), g.user, hashed, _used()):
-            log.info("panel: the session of %s has ended (logout, idle, password changed)", g.user)
+        ended = _sessions().check(session.get("sid"), g.user, hashed, _used()) if g.user else ""
+        if ended:
+            log.info("panel: the session of %s has ended (%s)", g.user, ended)
             session.clear()
+            session["ended"] = ended        # the login page says why
             g.user, g.roles = None, ()
         acting = request.method not in ("GET", "HEAD", "OPTIONS") and request.endpoint is not None
         g.action = commands.for_endpoint(request.endpoint) if acting else None
@@ -274,7 +277,10 @@ def login():
             return redirect(security.own_path(request.args.get("next")), code=303)
         log.warning("panel: failed login for %r from %s", name, address)
         error = i18n.translate("login.failed", lang)
-    return render_template("login.html", error=error), (401 if error else 200)
+    ended = session.pop("ended", "")
+    minutes = math.ceil(current_app.config["PANEL_IDLE_S"] / 60)
+    notice = i18n.translate(f"login.ended_{ended}", lang, minutes=minutes) if ended in ("idle", "ended") else ""
+    return render_template("login.html", error=error, notice=notice), (401 if error else 200)
 
 
 @bp.post("/logout")

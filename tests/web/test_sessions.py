@@ -35,6 +35,7 @@ def test_logout_ends_the_session_for_a_copied_cookie_too(app, client):
     assert opens(app, copied)
     client.post("/logout")
     assert client.get("/hearings").status_code == 302
+    assert 'id="login-notice"' not in client.get("/login").get_data(as_text=True)   # they chose to leave
     assert not opens(app, copied)
     login(client)                                       # a new login is a new session
     assert cookie(client) != copied and not opens(app, copied)
@@ -57,6 +58,7 @@ def test_an_idle_panel_logs_out_and_use_keeps_it_open(app, client, panel_clock):
     assert client.get("/api/readiness").status_code == 200              # the page's own polling is not use...
     panel_clock.now += 60
     assert client.get("/hearings").status_code == 302                   # ...so 310 s after the last use it is over
+    assert "Панелью не пользовались 5 мин: сеанс завершён" in client.get("/login").get_data(as_text=True)
     assert not opens(app, copied)
 
 

@@ -177,6 +177,12 @@ class _Checker:
         if key in d and not (0 < d[key] and (maximum is None or d[key] <= maximum)):
             self.err(f"{path}.{key}", f"must be > 0" + (f" and <= {maximum}" if maximum else "") + f", got {d[key]}")
 
+    def private(self, d: dict, key: str, path: str):
+        """A private key's file must not be readable by everyone."""
+        mode = Path(d[key]).stat().st_mode & 0o777 if d.get(key) and Path(d[key]).is_file() else 0
+        if mode & 0o004:
+            self.err(f"{path}.{key}", f"{d[key]} is readable by everyone (mode {mode:04o}): chmod 0640 or 0600")
+
     def pin(self, value, path: str):
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 27:
             self.err(path, f"must be a BCM GPIO number 0-27, got {value!r}")
@@ -278,6 +284,7 @@ def _panel_tls(p: dict, c: _Checker) -> None:
     for key in ("cert_file", "key_file"):
         if p.get(key) and not Path(p[key]).is_file():
             c.err(f"panel.{key}", f"no such file: {p[key]}")
+    c.private(p, "key_file", "panel")
     if "redirect_port" in p and not 0 <= p["redirect_port"] <= 65535:
         c.err("panel.redirect_port", f"must be 0-65535, got {p['redirect_port']}")
     elif p.get("redirect_port") and p["redirect_port"] == p.get("port", PanelConfig.port):
@@ -357,6 +364,7 @@ def parse(data: dict, source: str = "") -> RoomConfig:
     for key in ("ca_file", "cert_file", "key_file"):
         if m.get(key) and not Path(m[key]).is_file():
             c.err(f"mqtt.{key}", f"no such file: {m[key]}")
+    c.private(m, "key_file", "mqtt")
 
     p = c.table(top.get("panel", {}), "panel", {"host": str, "port": int, "language": str, "users": dict,
                                                 "idle_logout_s": int, "tls": bool, "cert_file": str,

@@ -226,3 +226,17 @@ def test_secrets_from_a_separate_file_only_the_service_may_read(tmp_path):
     secrets.unlink()
     with pytest.raises(ConfigInvalid, match="room.secrets_file: no such file"):
         load(room)
+
+
+def test_a_private_key_readable_by_everyone_is_refused(tmp_path):
+    import tomllib
+
+    cert, key = _written(tmp_path / "panel.pem", "cert", 0o644), _written(tmp_path / "panel.key", "key", 0o644)
+    data = tomllib.loads(GOOD)
+    data["panel"].update(host="0.0.0.0", cert_file=str(cert), key_file=str(key))
+    data["mqtt"]["key_file"] = str(key)
+    with pytest.raises(ConfigInvalid) as info:
+        parse(data)
+    assert {e.split(":")[0] for e in info.value.errors} == {"panel.key_file", "mqtt.key_file"}
+    key.chmod(0o600)
+    assert parse(data).panel.key_file == str(key)

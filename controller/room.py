@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
+import functools
 import logging
 import queue
 import threading
@@ -74,6 +75,7 @@ class Controller:
         self._last_run: dict | None = None
         self._published_at = 0.0
         self._running_checks: list = []   # CheckContexts of a self-test under way (cancelled on stop)
+        self._progress: dict = {}          # the self-test under way, per device (selftest_progress)
         self._hearing: str | None = None   # the hearing under way (set by the lifecycle)
         self._readiness = self._compute()
         # What is built on the room (the lifecycle, the in-hearing watch): see assemble.build_room.
@@ -171,6 +173,15 @@ class Controller:
         done: cf.Future = cf.Future()
         self.post(self._begin_selftest, trigger, done)
         return done.result(timeout=10)
+
+    def selftest_progress(self) -> dict | None:
+        """The self-test under way: {run_id, elapsed_s, deadline_s, devices: {id: {done, ok}}}, else None."""
+        progress = self._progress
+        if not progress or progress["run_id"] != self._run_id:
+            return None
+        return {"run_id": progress["run_id"], "elapsed_s": time.monotonic() - progress["started"],
+                "deadline_s": self.cfg.selftest.check_timeout_s,
+                "devices": {d: dict(v) for d, v in progress["devices"].items()}}
 
     def selftest(self, trigger: str = "manual", timeout: float | None = None) -> dict:
         """Run a self-test and wait for its result: {run_id, state, reasons, results}."""
@@ -333,15 +344,18 @@ class Controller:
             return
         run_id = self.store.start_run(trigger, self.clock())
         self._run_id = run_id
+        devices = {dev_id: {"done": False, "ok": None} for dev_id in self._coords}
+        self._progress = {"run_id": run_id, "started": time.monotonic(), "devices": devices}
         done.set_result(run_id)
         self.events.publish(ev.Event(ev.SELFTEST_STARTED, {"run_id": run_id, "trigger": trigger}))
         self._refresh()
         ctx_deadline = time.monotonic() + self.cfg.selftest.check_timeout_s
-        threading.Thread(target=self._run_checks, args=(run_id, trigger, ctx_deadline),
+        threading.Thread(target=self._run_checks, args=(run_id, trigger, ctx_deadline, devices),
                          name=f"selftest-{run_id}", daemon=True).start()
 
-    def _run_checks(self, run_id: int, trigger: str, deadline: float) -> None:
-        """Off the room thread: run every device's checks in parallel, each with a deadline."""
+    def _run_checks(self, run_id: int, trigger: str, deadline: float, devices: dict) -> None:
+        """Off the room thread: run every device's checks in parallel, each with a deadline
+        (``devices``: each one's progress, filled in as it finishes)."""
         futures = {}
         for dev_id, coord in self._coords.items():
             ctx = CheckContext(deadline=deadline, data_dir=self.data_dir, trigger=trigger)
@@ -352,6 +366,7 @@ class Controller:
                 fut = cf.Future()
                 fut.set_exception(RuntimeError("the room stopped during the self-test"))
             futures[dev_id] = (fut, ctx)
+            fut.add_done_callback(functools.partial(self._device_checked, devices[dev_id]))
         results: dict[str, tuple[CheckResult, ...]] = {}
         for dev_id, (fut, ctx) in futures.items():
             label = self._coords[dev_id].adapter.label
@@ -367,6 +382,11 @@ class Controller:
                                                {"device": label}, detail=str(exc) or type(exc).__name__),)
         self._running_checks = [c for c in self._running_checks if all(c is not x for _, x in futures.values())]
         self.post(self._finish_selftest, run_id, results)
+
+    def _device_checked(self, progress: dict, fut: cf.Future) -> None:
+        progress.update(done=True, ok=not fut.exception() and all(r.ok for r in fut.result()))
+        with self._changed:          # waiters (a page's test, the CLI) see each device finish
+            self._changed.notify_all()
 
     @staticmethod
     def _check_device(coord: Coordinator, ctx: CheckContext) -> list[CheckResult]:

@@ -365,6 +365,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
                               "en": "Cannot mark it fixed: {device} still fails"},
 }
 
+# The hearing day guide, the suspension banner and the protocol mark (controller/guide*.py).
+from vksroom.controller.guide_texts import GUIDE as _GUIDE  # noqa: E402
+
+CATALOGUE.update(_GUIDE)
+
 # Codes that say what another code says (one sentence, many codes).
 ALIASES = {
     "camera.unreachable": "device.unreachable",

@@ -34,10 +34,11 @@ def create_app(controller, config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     if config:
         app.config.update(config)
-    from vksroom.web import auth, security
+    from vksroom.web import auth, live, security
 
     auth.init_app(app, controller)
     security.init_app(app, https=bool(getattr(panel_cfg, "https", False)))
+    live.init_app(app)
     nav = []
     for name in BLUEPRINTS:
         module = importlib.import_module(name)

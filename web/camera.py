@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 
 from vksroom.drivers.errors import ConfigError, DeviceError
-from vksroom.web import i18n
+from vksroom.web import i18n, video
 
 bp = Blueprint("camera", __name__)
 NAV = ("nav.cameras", "camera.index")
@@ -58,8 +58,10 @@ def _run(device_id: str, fn):
 
 
 def _page(device_id: str, message: str = "", error: dict | None = None, confirm: str | None = None,
-          status: int = 200):
+          status: int = 200, role: str | None = None):
     adapter = _adapter(device_id)
+    role = role or request.args.get("preset") or next(iter(adapter.roles), "1")
+    picture = video.camera_picture(device_id, role, adapter.roles, _lang())   # None: no video URL
     state, state_error = _run(device_id, lambda a: a.state())
     error = error or state_error
     level = request.values.get("speed", type=int) or DEFAULT_LEVEL
@@ -71,7 +73,7 @@ def _page(device_id: str, message: str = "", error: dict | None = None, confirm:
     return render_template(
         "camera.html", device_id=device_id, label=i18n.label(adapter.label, _lang()), state=state,
         roles=adapter.roles, message=message, error=error, confirm=confirm,
-        speed=max(1, min(level, SPEED_LEVELS)), speed_max=SPEED_LEVELS), status
+        speed=max(1, min(level, SPEED_LEVELS)), speed_max=SPEED_LEVELS, picture=picture), status
 
 
 @bp.get("/cameras")
@@ -111,7 +113,7 @@ def zoom(device_id):
 @bp.post("/camera/<device_id>/recall/<role>")
 def recall(device_id, role):
     _, error = _run(device_id, lambda a: a.recall_role(role))
-    return _page(device_id, error=error, status=400 if error else 200)
+    return _page(device_id, error=error, status=400 if error else 200, role=None if error else role)
 
 
 @bp.route("/camera/<device_id>/store/<role>", methods=["GET", "POST"])

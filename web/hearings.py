@@ -13,10 +13,12 @@ import uuid
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
+from vksroom.controller import guide as day_guide
+from vksroom.controller import protocol_mark
 from vksroom.controller import texts as tx
 from vksroom.controller.acts import ActError
 from vksroom.controller.schedule import ScheduleError
-from vksroom.web import i18n, security
+from vksroom.web import i18n, live, security
 
 NAV = ("nav.hearings", "hearings.hearings")
 
@@ -61,7 +63,9 @@ def _alarm_banner():
     if life is None:
         return {}
     on = life.on_hearing()
+    suspended = day_guide.suspension(life, controller.readiness())
     return {"open_alarms": life.alarms(), "alarm_text": alarm_text, "on_hearing": on,
+            "suspension": tx.say(suspended["code"], suspended["params"], _lang()) if suspended else "",
             "alarm_detail": alarm_detail if i18n.may_see_detail() else (lambda a: ""),
             "break_now": life.break_recommended(on) if on else None}
 
@@ -80,13 +84,32 @@ def _fail(message, code=400, **page):
     return render_template("message.html", message=message), code
 
 
-def _schedule_page(errors=(), form=None, status=200):
+def guide_view(h, lang: str) -> dict:
+    """The hearing day guide of ``h`` as the page shows it: the status sentence, who acts, the
+    timeline with each step's moment in words (see controller/guide.py)."""
     life = _life()
+    gd = day_guide.for_hearing(life, h)
+    now, tz = life.clock.now(), life.schedule.tz
+    steps = [{**s.to_dict(), "text": tx.say(day_guide.STEP_CODES[s.key], {}, lang),
+              "when": tx.pick(day_guide.when(s.at, now, tz), lang),
+              "until_text": tx.pick(day_guide.when(s.until, now, tz), lang) if s.until else "",
+              "state_text": tx.say(day_guide.STATE_CODES[s.state], {}, lang),
+              "actor_text": tx.say(day_guide.ACTOR_CODES[s.actor], {}, lang) if s.actor else ""} for s in gd.steps]
+    said = gd.to_dict(lang)
+    return {**said, "steps": steps, "breach": gd.breach,
+            "who": tx.say("guide.who", {"actor": said["actor_text"]}, lang) if gd.actor else ""}
+
+
+def _schedule_page(errors=(), form=None, status=200):
+    life, lang = _life(), _lang()
     now = life.clock.now()
     rows = [{"h": h, "local": life.schedule.local(h.start), "readiness": life.schedule.readiness_for(h.id),
-             "session": life.ledger.passed(h.id)} for h in life.schedule.hearings(since=now - 12 * 3600)]
+             "session": life.ledger.passed(h.id), "guide": guide_view(h, lang)}
+            for h in life.schedule.hearings(since=now - 12 * 3600)]
+    created = life.schedule.get(request.args.get("created", "")) if request.args.get("created") else None
     return render_template("hearings.html", rows=rows, far_sides=life.schedule.far_sides(), roles=life.schedule.roles,
-                           errors=list(errors), form=form or {}, today=life.schedule.local(now)), status
+                           errors=list(errors), form=form or {}, today=life.schedule.local(now),
+                           created=guide_view(created, lang) if created else None), status
 
 
 @bp.get("/hearings")
@@ -113,7 +136,8 @@ def create_hearing():
     if not errors:
         try:
             life.change_schedule("create", doc, "panel")
-            return redirect(url_for("hearings.hearings"), code=303)
+            # Back to the list, which warns at once when the new hearing already breaks a rule.
+            return redirect(url_for("hearings.hearings", created=doc["id"]), code=303)
         except ScheduleError as exc:
             errors = exc.errors
     return _schedule_page(errors, request.form, 400)
@@ -133,7 +157,8 @@ def hearing(hid):
     return render_template("hearing.html", h=h, local=life.schedule.local(h.start), sessions=life.ledger.sessions(hid),
                            readiness=life.schedule.readiness_for(hid), record=life.record(hid),
                            acts=life.acts.for_hearing(hid), connected=life.connected(hid),
-                           on=life.on_hearing() == hid, brk=life.break_recommended(hid))
+                           on=life.on_hearing() == hid, brk=life.break_recommended(hid), guide=guide_view(h, _lang()),
+                           work=live.hearing_work(life, h, _lang()))
 
 
 def _act_on_hearing(hid, fn):
@@ -154,7 +179,8 @@ def cancel(hid):
 
 @bp.post("/hearings/<hid>/test-session")
 def run_test_session(hid):
-    return _act_on_hearing(hid, lambda: _life().run_test_session(hid, _who()))
+    # Returns at once: the hearing page follows the session's steps (web/live.py).
+    return _act_on_hearing(hid, lambda: _life().start_test_session(hid, _who()))
 
 
 @bp.post("/hearings/<hid>/test-session/record")
@@ -195,6 +221,14 @@ def export_record(hid, fmt):
     mime = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
     return Response(body, mimetype=mime.split(";")[0], headers={
         "Content-Disposition": f"attachment; filename=hearing-{hid}.{fmt}", "Content-Type": mime})
+
+
+@bp.get("/hearings/<hid>/protocol-mark")
+def protocol_mark_page(hid):
+    """The VKS-use mark for the hearing's protocol (item 21), in kk and ru, to print or copy."""
+    _scheduled(hid)
+    h = _life().hearing(hid, allow_cancelled=True)
+    return render_template("protocol_mark.html", h=h, mark=protocol_mark.for_hearing(_life(), hid))
 
 
 @bp.post("/alarms/<int:alarm_id>/mark")

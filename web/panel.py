@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 
-from vksroom.web import i18n, security
+from vksroom.web import i18n, live, security
 
 NAV = ("nav.room", "panel.room")
 bp = Blueprint("panel", __name__)
@@ -45,7 +45,18 @@ def room():
     runs = controller.store.runs(1)
     return render_template("room.html", r=_public(readiness.to_dict()), reasons=readiness.reason_lines(lang),
                            court_name=controller.cfg.court_name, last_run=runs[0] if runs else None,
-                           details=device_details)
+                           details=device_details, selftest=live.selftest_view(controller, lang),
+                           next_hearing=_next_hearing(controller, lang))
+
+
+def _next_hearing(controller, lang: str) -> dict | None:
+    """The next hearing and its guide (the room page says "ready for the 10:00 hearing")."""
+    from vksroom.web.hearings import guide_view
+
+    life = getattr(controller, "lifecycle", None)
+    hid = (life.planner.on or life.planner.next_hearing_id()) if life is not None else None
+    h = life.schedule.get(hid) if hid else None
+    return {"h": h, "guide": guide_view(h, lang)} if h else None
 
 
 @bp.get("/api/readiness")

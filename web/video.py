@@ -14,7 +14,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+
+from vksroom.controller import texts as tx
+from vksroom.controller.video import verdict_results
 
 from vksroom.drivers.errors import ConfigError, DeviceError
 from vksroom.drivers.video.quality import BAD_BELOW, Analyzer, BadFrame, Verdict
@@ -28,6 +31,7 @@ bp = Blueprint("video", __name__)
 
 PICTURE_WAIT_S = 5.0           # the longest a request waits for a camera's picture
 SNAPSHOT_EDGE = 960            # the drawn snapshot's long edge
+THUMB_EDGE = 160               # a reference's thumbnail on its preset button
 SUSPECT = ("black", "dark", "blur", "frozen")   # a reference showing these is refused once
 
 
@@ -80,12 +84,17 @@ def grab(cam) -> np.ndarray:
     return _controller().pictures.picture(cam.id, PICTURE_WAIT_S).image
 
 
+def scaled(image: np.ndarray) -> np.ndarray:
+    """The picture scaled to at most SNAPSHOT_EDGE (a copy)."""
+    h, w = image.shape[:2]
+    k = min(1.0, SNAPSHOT_EDGE / max(h, w))
+    return cv2.resize(image, (int(w * k), int(h * k)), interpolation=cv2.INTER_AREA) if k < 1 else image.copy()
+
+
 def draw(image: np.ndarray, verdict: Verdict, lang: str) -> np.ndarray:
     """The picture scaled to at most SNAPSHOT_EDGE with the verdict and every check's score
     (red when faulty) in a shaded box."""
-    h, w = image.shape[:2]
-    k = min(1.0, SNAPSHOT_EDGE / max(h, w))
-    img = cv2.resize(image, (int(w * k), int(h * k)), interpolation=cv2.INTER_AREA) if k < 1 else image.copy()
+    img = scaled(image)
     lines = [(i18n.translate("video.ok" if verdict.ok else "video.fault", lang), verdict.ok)]
     for name, c in verdict.checks.items():
         side = ">=" if name in BAD_BELOW else ("<" if name == "frozen" else "<=")
@@ -99,6 +108,61 @@ def draw(image: np.ndarray, verdict: Verdict, lang: str) -> np.ndarray:
         cv2.putText(img, text, (6, 20 + 18 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.45 if i else 0.6,
                     (80, 220, 80) if ok else (60, 60, 255), 1 if i else 2, cv2.LINE_AA)
     return img
+
+
+def _remember(cam, preset: str, verdict: Verdict | None) -> None:
+    """The camera's last judged picture (None: no picture), for the camera page's words."""
+    params = {"device": cam.label, "preset": preset, "role": tx.role_label(preset)}
+    results = verdict_results(cam.id, verdict.checks, params) if verdict else []
+    current_app.extensions.setdefault("vksroom.verdicts", {})[cam.id] = {
+        "ok": bool(verdict and verdict.ok), "signal": verdict is not None, "preset": preset,
+        "faults": [(r.code, r.params) for r in results if not r.ok]}
+
+
+def camera_picture(dev_id: str, preset: str, roles, lang: str) -> dict | None:
+    """What the camera page shows beside the arrow pad: the live picture's address, the verdict
+    on the last picture in words, and each role's reference thumbnail (None: no video URL)."""
+    cam = cameras().get(dev_id)
+    if cam is None:
+        return None
+    last = current_app.extensions.get("vksroom.verdicts", {}).get(dev_id)
+    if last is None:
+        verdict = {"state": "none", "text": "—", "reasons": []}
+    elif not last["signal"]:
+        verdict = {"state": "fault", "text": i18n.translate("camera.video.no_signal", lang, device=cam.label),
+                   "reasons": []}
+    else:
+        verdict = {"state": "ok" if last["ok"] else "fault",
+                   "text": i18n.translate("video.ok" if last["ok"] else "video.fault", lang),
+                   "reasons": [tx.say(code, params, lang) for code, params in last["faults"]]}
+    store = _store()
+    thumbs = {}
+    for role in roles:
+        try:
+            has = bool(store.paths(cam.id, role))
+        except ConfigError:
+            has = False
+        thumbs[role] = url_for("video.reference_thumb", dev_id=cam.id, preset=role) if has else None
+    return {"src": url_for("video.snapshot", dev_id=cam.id, preset=preset, plain=1), "verdict": verdict,
+            "thumbs": thumbs}
+
+
+@bp.get("/video/<dev_id>/reference/<preset>.jpg")
+def reference_thumb(dev_id: str, preset: str):
+    """The newest stored reference of a camera's preset, as a thumbnail (for its preset button)."""
+    cam = _camera(dev_id)
+    try:
+        paths = _store().paths(cam.id, preset)
+    except ConfigError:
+        abort(404)
+    image = cv2.imread(str(paths[-1])) if paths else None
+    if image is None:
+        abort(404)
+    h, w = image.shape[:2]
+    k = THUMB_EDGE / max(h, w)
+    thumb = cv2.resize(image, (max(1, int(w * k)), max(1, int(h * k))), interpolation=cv2.INTER_AREA)
+    body = cv2.imencode(".jpg", thumb, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes()
+    return Response(body, mimetype="image/jpeg", headers={"Cache-Control": "no-cache"})
 
 
 @bp.get("/video")
@@ -124,8 +188,12 @@ def snapshot(dev_id: str):
         verdict = analyzer.analyze(frame)
     except (DeviceError, BadFrame) as exc:
         log.info("video %s: no picture: %s", cam.id, exc)
+        _remember(cam, preset, None)
         return Response(_t("camera.video.no_signal", device=cam.label), 503, mimetype="text/plain; charset=utf-8")
-    body = cv2.imencode(".jpg", draw(frame, verdict, _lang()), [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
+    _remember(cam, preset, verdict)
+    # ?plain=1: the picture alone (the camera page says the verdict in words beside it)
+    picture = scaled(frame) if request.args.get("plain") == "1" else draw(frame, verdict, _lang())
+    body = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
     return Response(body, mimetype="image/jpeg", headers={
         "Cache-Control": "no-store", "X-Verdict": "ok" if verdict.ok else "fault",
         "X-Faults": ",".join(verdict.faults)})

@@ -208,6 +208,10 @@ class Lifecycle:
     def run_test_session(self, hid: str, technician: str) -> int:
         return self.sessions.run(hid, technician)
 
+    def start_test_session(self, hid: str, technician: str) -> int:
+        """Begin a test session and return at once; ``running_session()`` follows its steps."""
+        return self.sessions.start(hid, technician)
+
     def record_test_session(self, hid: str, technician: str, result: str, notes: str = "") -> dict:
         return self.sessions.record(hid, technician, result, notes)
 

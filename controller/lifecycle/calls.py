@@ -72,6 +72,20 @@ class Dialler:
         return getattr(self.calls, "device_id", "codec")
 
     @property
+    def calling(self) -> tuple[str, str] | None:
+        """The attempt under way: (hearing id, purpose: connect | reconnect | test), else None."""
+        attempt = self._attempt
+        return (attempt.hearing_id, attempt.purpose) if attempt is not None else None
+
+    def progress(self) -> dict | None:
+        """The attempt under way for a page: hearing, purpose, seconds waited of the deadline, the codec's last word."""
+        attempt = self._attempt
+        if attempt is None:
+            return None
+        return {"hearing_id": attempt.hearing_id, "purpose": attempt.purpose, "state": attempt.last_state,
+                "waited_s": self.p.clock.now() - attempt.dialled_at, "timeout_s": attempt.deadline - attempt.dialled_at}
+
+    @property
     def busy(self) -> bool:
         return self._attempt is not None
 

@@ -2,9 +2,11 @@
 the hearing: every device check and a test call held for a while, recorded in the ledger."""
 from __future__ import annotations
 
+import threading
+
 from vksroom.controller.texts import Refused
 from vksroom.controller import events as ev
-from vksroom.controller.lifecycle.base import Parts
+from vksroom.controller.lifecycle.base import Parts, log
 from vksroom.controller.model import RoomState
 
 
@@ -15,6 +17,33 @@ class Sessions:
         self.running: dict | None = None     # the test session being run
 
     def run(self, hid: str, technician: str) -> int:
+        """Run a test session; returns once its self-test is done and the test call placed."""
+        sid, h = self._begin(hid, technician)
+        self._carry_on(sid, h)
+        return sid
+
+    def start(self, hid: str, technician: str) -> int:
+        """Begin a test session and return at once (refusals still raise here); the rest runs
+        on its own thread, its steps readable in ``running`` (for a page that follows it)."""
+        sid, h = self._begin(hid, technician)
+        threading.Thread(target=self._carry_on_safely, args=(sid, h), name=f"test-session-{sid}", daemon=True).start()
+        return sid
+
+    def _carry_on_safely(self, sid: int, h) -> None:
+        try:
+            self._carry_on(sid, h)
+        except Exception as exc:     # the session must not stay "running" for ever
+            log.exception("test session %s crashed", sid)
+            self._finish(sid, h.id, None, {"state": f"internal error: {type(exc).__name__}"})
+
+    def _step(self, sid: int, step: str, **more) -> None:
+        """The session's step: selftest | calling | holding (with when it began)."""
+        with self.p.lock:
+            if self.running and self.running["id"] == sid:
+                self.running = {**self.running, "step": step, "step_at": self.p.clock.now(), **more}
+        self.p.notify()
+
+    def _begin(self, hid: str, technician: str):
         life = self.life
         h = life.hearing(hid)
         life.planner.not_suspended()
@@ -22,19 +51,26 @@ class Sessions:
             if self.running is not None:
                 raise Refused("refused.session_running")
             sid = life.ledger.begin(hid, technician, h.far_side.to_dict())
-            self.running = {"id": sid, "hearing_id": hid}
+            self.running = {"id": sid, "hearing_id": hid, "step": "selftest", "step_at": self.p.clock.now()}
         self.p.log("test_session.started", hid, technician, {"session": sid})
+        return sid, h
+
+    def _carry_on(self, sid: int, h) -> None:
+        life, hid = self.life, h.id
         try:
             run = self.p.room.selftest("test-session")
         except (ValueError, TimeoutError) as exc:
             self._finish(sid, hid, None, {"state": f"not called: {exc}"})
-            return sid
+            return
         if life.dialler.calls is None:
             self._finish(sid, hid, run, {"state": "no codec in this room"})
-            return sid
+            return
+        self._step(sid, "calling")
 
         def called(ok: bool, info: dict) -> None:
             if ok:
+                self._step(sid, "holding", hold_s=self.p.settings.test_call_hold_s)
+
                 def hang():
                     life.dialler.hangup()
                     info["held_s"] = self.p.settings.test_call_hold_s
@@ -47,7 +83,6 @@ class Sessions:
             life.dialler.dial(hid, h.far_side.number, "test", called)
         except ValueError as exc:
             self._finish(sid, hid, run, {"state": str(exc)})
-        return sid
 
     def abort(self, why: str) -> None:
         """VKS suspended: the session under way ends as aborted."""

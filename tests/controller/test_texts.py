@@ -22,7 +22,13 @@ AS_STRINGS = {"device": "Кодек", "channel": "Прокурор", "role": "С
 OTHERS = {"seconds": 1.5, "hours": 23.5, "count": 2, "peak_db": -0.4, "preset": 3, "n": 2, "far_end": "1001",
           "case": "7199-25-00-1/230", "who": "Ахметов Е.", "reason": "массовые беспорядки в учреждении",
           "field": "far_side.number", "kind": {"kk": "мәтін", "ru": "текст", "en": "text"}, "min": 1, "max": 300,
-          "choices": "1, 2", "references": 2}
+          "choices": "1, 2", "references": 2,
+          # the hearing day guide and the protocol mark (controller/guide_texts.py)
+          "time": "10:00", "date": "10.03.2025", "deadline": {"kk": "ертең 09:00", "ru": "09:00 завтра", "en": "x"},
+          "end": "11:00", "until": "09:40", "opens": "09:30", "selftest": "09:15", "start": "10:05",
+          "reasons": "Камера судьи не отвечает", "since": "10.03.2025 08:00", "court": "Суд г. Астаны",
+          "courtroom": "12", "number": "1001", "reconnects": 1, "breaks": 0, "done": 1, "total": 3, "timeout": 60,
+          "actor": {"kk": "Техникалық маман", "ru": "Технический специалист", "en": "Technician"}}
 # a refused argument is named by its key, as the centre sends it
 FIELD_KEY = {"far", "side", "number"}
 

@@ -1,40 +1,11 @@
 """The panel in a real browser (Debian's Chromium, driven by Playwright): what the
 technician sees and presses, on a phone-sized screen."""
-import shutil
-
 import pytest
 
-from vksroom.app import Stack
-from vksroom.hil.demo import DemoBench
-
+from support.browserkit import browser, log_in, needs_chromium, stack  # noqa: F401  (fixtures)
 from support.e2ekit import free_port, https_demo
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [pytest.mark.timeout(120),
-              pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")]
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def stack(tmp_path):
-    with DemoBench(panel_port=free_port(), data_dir=str(tmp_path), mqtt=False) as bench:
-        st = Stack(bench.config, mqtt=False).start()
-        try:
-            assert st.controller.wait_for(lambda r: r.state.value == "ready", 20)
-            yield bench, st
-        finally:
-            st.stop()
+pytestmark = [pytest.mark.timeout(120), needs_chromium]
 
 
 def test_technician_runs_a_selftest_and_watches_a_camera_drop_out(browser, stack, tmp_path):
@@ -104,11 +75,7 @@ def other_site():
 def test_a_form_on_another_port_cannot_post_as_the_logged_in_technician(browser, stack, other_site):
     bench, st = stack
     page = browser.new_page()
-    page.goto(st.panel_url + "login")
-    page.fill("input[name=user]", bench.DEMO_USER)
-    page.fill("input[name=password]", bench.DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(st.panel_url)
+    log_in(page, bench, st.panel_url)
     runs = len(st.controller.store.runs(100))
 
     evil = other_site(f"""<!doctype html><form id="f" method="post" action="{st.panel_url}selftest">

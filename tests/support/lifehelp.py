@@ -369,3 +369,17 @@ class Panel:
         m = re.search(r'<div id="break" class="banner warning">(.*?)<form.*?id="reconnect-button"', self.page(path, lang),
                       re.S)
         return " ".join(html.unescape(m.group(1)).split()) if m else None
+
+
+# -- the panel over a life room ----------------------------------------------------------------------
+
+SIZO = {"id": "sizo-1", "kind": "detention", "name": "СИЗО-1 г. Астаны", "number": "sizo1@vks.kz"}
+
+
+@pytest.fixture
+def life(life_room, clock):
+    """A started life room, ready, that knows the far side SIZO-1."""
+    room = life_room()
+    room.wait_state("ready")
+    room.controller.command("farside.set", SIZO)
+    return room

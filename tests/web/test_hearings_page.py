@@ -4,18 +4,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from support.lifehelp import at, clock, iso, life_room, mock_factory  # noqa: F401  (fixtures)
-
-SIZO = {"id": "sizo-1", "kind": "detention", "name": "СИЗО-1 г. Астаны", "number": "sizo1@vks.kz"}
-
-
-@pytest.fixture
-def life(life_room, clock):
-    room = life_room()
-    room.wait_state("ready")
-    room.controller.command("farside.set", SIZO)
-    return room
-
+from support.lifehelp import SIZO, at, clock, iso, life, life_room, mock_factory  # noqa: F401  (fixtures)
 
 @pytest.fixture
 def room(life):

@@ -151,8 +151,8 @@ def make_server(cfg: RoomConfig, controller):
     try:
         return PanelServer(create_app(controller), cfg.panel, cfg.data_dir, threads=4)
     except OSError as exc:
-        cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else exc   # cheroot wraps the bind error
-        if cause.errno == errno.EADDRINUSE:
+        # cheroot gives the bind error as text in its own OSError ("... [Errno 98] Address already in use")
+        if exc.errno == errno.EADDRINUSE or f"[Errno {errno.EADDRINUSE}]" in str(exc):
             raise UsageError(f"panel port {cfg.panel.port} (or redirect_port) on {cfg.panel.host} is already in "
                              f"use (another vks-room running? set [panel] port)") from None
         raise UsageError(f"cannot serve the panel on {cfg.panel.host}:{cfg.panel.port}: {exc}") from None

@@ -74,3 +74,19 @@ def test_plain_http_is_allowed_on_loopback_only():
         parse({**base, "panel": {"host": "0.0.0.0", "tls": False}})
     with pytest.raises(ConfigInvalid, match="panel.cert_file: give both"):
         parse({**base, "panel": {"host": "0.0.0.0", "cert_file": "/etc/ssl/certs/ca-certificates.crt"}})
+
+
+def test_a_taken_panel_port_is_named(tmp_path):
+    import socket
+
+    from vksroom.app import make_server
+    from vksroom.drivers.errors import UsageError
+
+    base = {"room": {"court_id": "c1", "courtroom": "101", "data_dir": str(tmp_path)},
+            "devices": {"cam1": {"type": "camera", "url": "visca-ip://10.0.0.21"}}}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        cfg = parse({**base, "panel": {"host": "127.0.0.1", "port": taken.getsockname()[1]}})
+        with pytest.raises(UsageError, match=f"panel port {cfg.panel.port} .* is already in use"):
+            make_server(cfg, controller=type("Room", (), {"cfg": cfg, "store": None, "data_dir": tmp_path})())

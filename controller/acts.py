@@ -117,6 +117,9 @@ def _measure(x: dict, lang: str) -> str:
         params["mark"] = tx.state_word(mark) if isinstance(mark, str) else mark
         params.setdefault("who", x.get("who") or t["auto"])
     what = tx.say(x.get("action") or "", params, lang)
+    if x.get("quality"):       # the call's figures at that moment (before or after a reconnect)
+        figures = {k: "—" if v is None else v for k, v in x["quality"].items()}
+        what += ": " + tx.say("call.quality.figures", figures, lang)
     who = x.get("who") or t["auto"]
     at = x.get("at_local") or x.get("at") or "—"
     return f"  {at} — {what}" + ("" if x.get("action") == "fault.marked" else f" ({who})")

@@ -29,7 +29,7 @@ def build_room(cfg: RoomConfig, adapters=None, store=None, clock: Callable[[], f
     room = Controller(cfg, adapters, store, clock)
     life = Lifecycle(room, lifecycle_settings, calls=calls, pin_factory=pin_factory)
     room.attach(life, life.commands())
-    watch = HearingWatch(room, life.report)
+    watch = HearingWatch(room, life.report, life.degradation.call_quality, life.quality.limits)
     room.attach(_Stops(watch.stop))
     room.lifecycle, room.watch = life, watch
     return room

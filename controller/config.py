@@ -404,15 +404,20 @@ def parse(data: dict, source: str = "") -> RoomConfig:
     life = c.table(top.get("lifecycle", {}), "lifecycle", {
         "warn_before_s": number, "connect_window_s": number, "selftest_margin_s": number, "relay_off_s": number,
         "first_aid_wait_s": number, "first_aid_cooldown_s": number, "call_timeout_s": number,
-        "call_poll_s": number, "test_call_hold_s": number, "watch_interval_s": number, "degrade_after_s": dict})
+        "call_poll_s": number, "test_call_hold_s": number, "watch_interval_s": number, "degrade_after_s": dict,
+        "quality": dict})
     for key in list(life):
-        if key != "degrade_after_s":
+        if key not in ("degrade_after_s", "quality"):
             c.positive(life, key, "lifecycle", 7 * 24 * 3600)
     for kind, seconds in life.get("degrade_after_s", {}).items():
         if kind not in ("video", "audio", "call", "link"):
             c.err(f"lifecycle.degrade_after_s.{kind}", "unknown kind (use video, audio, call, link)")
         elif isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
             c.err(f"lifecycle.degrade_after_s.{kind}", f"must be a number of seconds > 0, got {seconds!r}")
+
+    from vksroom.controller.quality import check_config as check_quality
+    for where, what in check_quality(life.get("quality", {})):
+        c.err(where, what)
 
     if c.errors:
         raise ConfigInvalid(c.errors, source)

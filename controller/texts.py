@@ -239,6 +239,30 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "call.no_answer": {"kk": "Қарсы тарап («{far_side}») {seconds} с ішінде жауап бермеді",
                        "ru": "Дальняя сторона («{far_side}») не ответила за {seconds} с",
                        "en": "The far side (“{far_side}”) did not answer within {seconds} s"},
+    # -- link quality during the call (item 22) -----------------------------------------------------
+    "call.quality.ok": {"kk": "{device}: байланыс сапасы қалыпты", "ru": "{device}: качество связи в норме",
+                        "en": "{device}: call quality is normal"},
+    "call.quality.loss": {"kk": "{device}: қарсы тараптан келетін пакеттердің {rx_loss_pct}% жоғалады "
+                                "(шегі {limit}%)",
+                          "ru": "{device}: теряется {rx_loss_pct}% пакетов от дальней стороны (предел {limit}%)",
+                          "en": "{device}: {rx_loss_pct}% of packets from the far side are lost (limit {limit}%)"},
+    "call.quality.jitter": {"kk": "{device}: байланыс дірілі {jitter_ms} мс (шегі {limit} мс)",
+                            "ru": "{device}: джиттер связи {jitter_ms} мс (предел {limit} мс)",
+                            "en": "{device}: call jitter is {jitter_ms} ms (limit {limit} ms)"},
+    "call.quality.fps": {"kk": "{device}: қарсы тараптың бейнесі секундына {rx_fps} кадрмен келеді "
+                               "(кемінде {limit})",
+                         "ru": "{device}: изображение дальней стороны приходит с частотой {rx_fps} кадр/с "
+                               "(не менее {limit})",
+                         "en": "{device}: the far side's picture arrives at {rx_fps} frames/s (at least {limit})"},
+    "call.quality.rate": {"kk": "{device}: келетін ағын келісілген жылдамдықтың {rate_ratio} үлесі ғана "
+                                "(кемінде {limit})",
+                          "ru": "{device}: входящий поток — лишь {rate_ratio} от согласованной скорости "
+                                "(не менее {limit})",
+                          "en": "{device}: the incoming stream is only {rate_ratio} of the agreed rate "
+                                "(at least {limit})"},
+    "call.quality.sound": {"kk": "{device}: қарсы тараптың дыбысы келмейді",
+                           "ru": "{device}: звук дальней стороны не поступает",
+                           "en": "{device}: no sound arrives from the far side"},
     "test_session.missing": {
         "kk": "{case} ісі бойынша отырысқа дейін {hours} сағат қалды, тестілеу сеансы өткізілмеген",
         "ru": "До заседания по делу {case} осталось {hours} ч, тестовый сеанс не проведён",
@@ -278,10 +302,60 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "reconnect.done": {"kk": "Қарсы тараппен байланыс қайта орнатылды",
                        "ru": "Соединение с дальней стороной восстановлено",
                        "en": "The connection to the far side was re-established"},
+    "call.far_picture.ok": {"kk": "{device}: қарсы тараптың бейнесі жарамды",
+                            "ru": "{device}: изображение дальней стороны в норме",
+                            "en": "{device}: the far side's picture is fine"},
+    "call.far_picture.black": {"kk": "{device}: қарсы тараптың бейнесі қара",
+                               "ru": "{device}: изображение дальней стороны чёрное",
+                               "en": "{device}: the far side's picture is black"},
+    "call.far_picture.frozen": {"kk": "{device}: қарсы тараптың бейнесі қатып қалды",
+                                "ru": "{device}: изображение дальней стороны застыло",
+                                "en": "{device}: the far side's picture is frozen"},
+    "call.far_picture.blur": {"kk": "{device}: қарсы тараптың бейнесі бұлыңғыр",
+                              "ru": "{device}: изображение дальней стороны размыто",
+                              "en": "{device}: the far side's picture is blurred"},
+    "call.far_picture.blocky": {"kk": "{device}: қарсы тараптың бейнесі шаршыларға бөлініп кетті",
+                                "ru": "{device}: изображение дальней стороны рассыпается на квадраты",
+                                "en": "{device}: the far side's picture breaks into blocks"},
+    "call.far_sound.ok": {"kk": "{device}: қарсы тараптың дыбысы естіледі",
+                          "ru": "{device}: звук дальней стороны слышен",
+                          "en": "{device}: the far side can be heard"},
+    "call.far_sound.silent": {"kk": "{device}: қарсы тараптан дыбыс келмейді (деңгейі {level_db} дБ)",
+                              "ru": "{device}: от дальней стороны нет звука (уровень {level_db} дБ)",
+                              "en": "{device}: no sound from the far side (level {level_db} dB)"},
+    "quality.after_reconnect": {"kk": "Қайта қосылғаннан кейінгі байланыс сапасы өлшенді",
+                                "ru": "Измерено качество связи после переподключения",
+                                "en": "Call quality measured after reconnecting"},
+    "call.quality.figures": {"kk": "жоғалған пакеттер {rx_loss_pct}%, діріл {jitter_ms} мс, "
+                                   "секундына {rx_fps} кадр",
+                             "ru": "потери пакетов {rx_loss_pct}%, джиттер {jitter_ms} мс, {rx_fps} кадр/с",
+                             "en": "packet loss {rx_loss_pct}%, jitter {jitter_ms} ms, {rx_fps} frames/s"},
     "selftest.repeat": {"kk": "Өзін-өзі тексеру қайталанды", "ru": "Самопроверка проведена повторно",
                         "en": "The self-test was repeated"},
     "fault.marked": {"kk": "Ақаулық туралы белгі: «{mark}» ({who})", "ru": "Отметка о неисправности: «{mark}» ({who})",
                      "en": "Fault marked “{mark}” ({who})"},
+
+    # -- the hearing record (rule item 21): its other rows, and the columns of its CSV ---------------
+    "hearing.started": {"kk": "Сот отырысы басталды", "ru": "Заседание началось", "en": "The hearing started"},
+    "connection.dialling": {"kk": "Қарсы тарапқа қоңырау шалынуда", "ru": "Вызов дальней стороны",
+                            "en": "Calling the far side"},
+    "connection.started": {"kk": "Қарсы тараппен байланыс орнатылды", "ru": "Соединение с дальней стороной установлено",
+                           "en": "Connected to the far side"},
+    "connection.ended": {"kk": "Қарсы тараппен байланыс аяқталды", "ru": "Соединение с дальней стороной завершено",
+                         "en": "The connection to the far side ended"},
+    "break.recommended": {"kk": "Байланыс сапасы нашарлады: техникалық үзіліс ұсынылды",
+                          "ru": "Качество связи ухудшилось: рекомендован технический перерыв",
+                          "en": "The call quality dropped: a technical break was recommended"},
+    "quality.restored": {"kk": "Байланыс сапасы қалпына келді", "ru": "Качество связи восстановилось",
+                         "en": "The call quality recovered"},
+    "hearing.ended": {"kk": "Сот отырысы аяқталды", "ru": "Заседание окончено", "en": "The hearing ended"},
+    "record.column.at_utc": {"kk": "Уақыты (Гринвич бойынша)", "ru": "Время (по Гринвичу)", "en": "Time (UTC)"},
+    "record.column.at_local": {"kk": "Уақыты (сот уақыты)", "ru": "Время (по времени суда)",
+                               "en": "Time (court time)"},
+    "record.column.event": {"kk": "Оқиға", "ru": "Событие", "en": "Event"},
+    "record.column.who": {"kk": "Кім", "ru": "Кто", "en": "Who"},
+    "record.column.detail": {"kk": "Толығырақ", "ru": "Подробности", "en": "Detail"},
+    "record.column.code": {"kk": "Оқиға коды", "ru": "Код события", "en": "Event code"},
 
     # -- refusals: what the room answers when an action cannot be done now (Refused) -------------
     "refused.failed": {"kk": "Әрекет қазір орындалмады", "ru": "Действие сейчас не выполнено",
@@ -386,7 +460,8 @@ ALIASES = {
 
 # The measures an act lists (Lifecycle.facts()["tried"][i]["action"]).
 MEASURES = ("first_aid.power_off", "first_aid.power_on", "first_aid.worked", "first_aid.failed",
-            "connection.failed", "reconnect.started", "reconnect.done", "selftest.repeat", "fault.marked")
+            "connection.failed", "reconnect.started", "reconnect.done", "quality.after_reconnect", "selftest.repeat",
+            "fault.marked")
 ALARM_STATES = ("open", "fixing", "fixed", "cannot_be_fixed", "recovered", "cleared")
 
 

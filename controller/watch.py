@@ -1,9 +1,13 @@
 """The in-hearing watch (rule item 22): during a hearing, judge each camera's picture and
-each microphone's state, and hand the facts to the lifecycle, which decides when a
-degradation has lasted long enough to recommend a technical break.
+each microphone's state, read each codec's call statistics, and hand the facts to the
+lifecycle, which decides when a degradation has lasted long enough to recommend a technical
+break.
 
 Started and stopped by the hearing events; it owns one video reader + monitor per camera
-that has a ``video`` URL, and one thread sampling the DSP's channels once a second. The
+that has a ``video`` URL (and per codec that has a ``far_video``: the far side's picture),
+one thread sampling the DSP's channels once a second (with the codec's return audio, where a
+codec names it in ``far_audio``) and one reading each codec's call statistics every
+``lifecycle.quality.poll_s``. The
 codec's call state is watched by the lifecycle itself.
 """
 from __future__ import annotations
@@ -48,10 +52,25 @@ def audio_results(device_id: str, adapter) -> list[CheckResult]:
     return out
 
 
+def quality_results(device_id: str, adapter, limits: dict) -> tuple[dict | None, list[CheckResult]]:
+    """A codec's call figures now and their judgement (nothing without a call up)."""
+    from vksroom.controller import quality
+
+    q = adapter.call_quality()
+    return q, ([] if q is None else quality.judge(device_id, adapter.label, q, limits))
+
+
 class HearingWatch:
-    def __init__(self, room, report):
+    def __init__(self, room, report, on_quality=None, quality_limits: dict | None = None):
+        from vksroom.controller import quality
+
         self.room = room
         self.report = report            # where verdicts go (the lifecycle's degradation watch)
+        self.on_quality = on_quality    # where each reading of call figures goes (record, panel, centre)
+        self.quality_limits = quality_limits if quality_limits is not None else quality.limits(None)
+        self.quality_polls = 0          # readings of call figures taken (counted under _polled)
+        self._polled = threading.Condition()
+        self._quality: threading.Thread | None = None
         self._monitors: list = []
         self._stop = threading.Event()
         self._audio: threading.Thread | None = None
@@ -66,7 +85,7 @@ class HearingWatch:
 
     @property
     def running(self) -> bool:
-        return bool(self._monitors) or self._audio is not None
+        return bool(self._monitors) or self._audio is not None or self._quality is not None
 
     def start(self) -> None:
         from vksroom.drivers.video.capture import Monitor, VideoSource
@@ -84,12 +103,24 @@ class HearingWatch:
                 report = (lambda dev_id, label: lambda verdict, frame: self.report(
                     verdict_results(dev_id, verdict, label)))(cam.id, cam.label)
                 self._monitors.append((source, Monitor(source, Analyzer(), VIDEO_RATE_HZ, report).start()))
+            for codec in self.room.cfg.devices_of("codec"):    # the far side's picture, when captured
+                url = codec.options.get("far_video")
+                if url:
+                    source = VideoSource(url, name=f"{codec.id}:far").start()
+                    self._monitors.append((source, Monitor(source, Analyzer(), VIDEO_RATE_HZ,
+                                                           self._far_picture(codec.id, codec.label)).start()))
             dsps = [d.id for d in self.room.cfg.devices_of("dsp")]
             if dsps:
                 self._audio = threading.Thread(target=self._sample_audio, args=(dsps,), name="watch-audio",
                                                daemon=True)
                 self._audio.start()
-            log.info("in-hearing watch started: %d camera picture(s), %d DSP(s)", len(self._monitors), len(dsps))
+            codecs = [d.id for d in self.room.cfg.devices_of("codec")]
+            if codecs and self.quality_limits.get("poll_s"):
+                self._quality = threading.Thread(target=self._sample_quality, args=(codecs,), name="watch-quality",
+                                                 daemon=True)
+                self._quality.start()
+            log.info("in-hearing watch started: %d camera picture(s), %d DSP(s), %d codec(s)", len(self._monitors),
+                     len(dsps), len(codecs))
 
     def stop(self) -> None:
         with self._lock:
@@ -101,13 +132,64 @@ class HearingWatch:
             if self._audio is not None:
                 self._audio.join(AUDIO_PERIOD_S * 3)
                 self._audio = None
+            if self._quality is not None:
+                self._quality.join(10)
+                self._quality = None
+
+    def _far_picture(self, codec_id: str, label):
+        from vksroom.controller import quality
+        from vksroom.drivers.errors import DeviceError
+        from vksroom.drivers.video.blocky import blockiness
+
+        def judged(verdict, frame) -> None:
+            try:
+                blocks = blockiness(frame.image)     # at the picture's own size: scaling smears the grid
+            except DeviceError:
+                blocks = None
+            self.report(quality.far_picture_results(codec_id, label, verdict, blocks, self.quality_limits))
+        return judged
 
     def _sample_audio(self, dsps: list[str]) -> None:
+        from vksroom.controller import quality
+
+        far = quality.far_audio_channels(self.room.cfg)
+        labels = {d.id: d.label for d in self.room.cfg.devices_of("codec")}
         while not self._stop.wait(AUDIO_PERIOD_S):
             for dev_id in dsps:
                 try:
                     results = self.room.run_on(dev_id, lambda a, d=dev_id: audio_results(d, a), timeout=5)
+                    levels = self.room.run_on(dev_id, lambda a: a.levels(), timeout=5) if far.get(dev_id) else {}
                 except Exception as exc:   # the coordinator reports the loss; the lifecycle sees it as 'online'
                     log.debug("%s: no levels during the hearing: %s", dev_id, exc)
                     continue
+                for codec_id, channel in far.get(dev_id, ()):   # the codec's return audio: the far side heard
+                    r = quality.far_sound_result(codec_id, labels.get(codec_id), levels.get(channel),
+                                                 self.quality_limits)
+                    results = [x for x in results if x.check != f"channel.{channel}"] + ([r] if r else [])
                 self.report(results)
+
+    def wait_quality_polls(self, n: int, timeout: float) -> bool:
+        """Wait until ``n`` more readings of call figures have been judged and reported."""
+        with self._polled:
+            target = self.quality_polls + n
+            return self._polled.wait_for(lambda: self.quality_polls >= target, timeout)
+
+    def _sample_quality(self, codecs: list[str]) -> None:
+        period = float(self.quality_limits["poll_s"])
+        while True:
+            for dev_id in codecs:
+                try:
+                    q, results = self.room.run_on(
+                        dev_id, lambda a, d=dev_id: quality_results(d, a, self.quality_limits), timeout=5)
+                except Exception as exc:   # a model without statistics, a lost codec: its own checks say so
+                    log.debug("%s: no call statistics during the hearing: %s", dev_id, exc)
+                    continue
+                if q is not None and self.on_quality is not None:
+                    self.on_quality(dev_id, q)
+                if results:
+                    self.report(results)
+                with self._polled:
+                    self.quality_polls += 1
+                    self._polled.notify_all()
+            if self._stop.wait(period):
+                return

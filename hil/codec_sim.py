@@ -9,7 +9,23 @@ after ``busy_after_s``), ``drop`` (answers, then the far end hangs up after
     sim.url        # stable serial path for the driver (survives unplug/replug)
     sim.unplug(); sim.replug(); sim.send_garbage(); sim.reply_delay = 1.5; sim.stop()
 
-Run alone: ``python -m vksroom.hil.codec_sim --model cisco --far-end 1002=busy``.
+Call statistics (Cisco ``xStatus MediaChannels``, Poly ``netstats``/``advnetstats``) follow
+``media`` (the healthy figures) and the degradations in force, scripted by ``degrade``::
+
+    sim.degrade("loss", 12.0, seconds=5)   # 12 % of received packets lost for 5 s
+    sim.degrade("fps", 4.0)                # the far picture arrives at 4 frames/s until restore()
+    sim.degrade("sound")                   # the far side's sound stops (no incoming audio packets)
+    sim.degrade("frozen"); sim.degrade("black")   # the far picture freezes / goes black
+    sim.degrade("blocky")                  # the far picture breaks into blocks (far-end output only)
+    sim.restore()                          # everything healthy again
+
+``far_video`` (a :class:`~vksroom.hil.video_stream.VideoStreamServer`, the codec's far-end
+output as a capture would see it) freezes or goes black with the picture; ``far_audio``
+(``(audio simulator, channel)``, the DSP input carrying the codec's return audio) goes
+silent with the sound. ``script`` (or ``--degrade KIND[=VALUE]@AFTER[+SECONDS]`` on the
+command line) repeats degradations at every call, AFTER seconds after it connects.
+
+Run alone: ``python -m vksroom.hil.codec_sim --model cisco --far-end 1002=busy --degrade loss=15@10+20``.
 """
 from __future__ import annotations
 
@@ -20,6 +36,13 @@ import time
 from vksroom.hil.line_sim import LineSimulator, Session, run_cli
 
 BEHAVIOURS = ("answer", "no_answer", "busy", "drop", "reject")
+# what can go wrong with a call's media, and the figure each takes when no value is given
+DEGRADATIONS = {"loss": 10.0, "jitter": 120.0, "fps": 5.0, "rate": 0.3, "sound": None, "frozen": None,
+                "black": None, "blocky": None}
+FAR_PICTURE = ("frozen", "black", "blocky")     # what the far-end video output shows too
+HEALTHY = {"rx_loss_pct": 0.0, "tx_loss_pct": 0.0, "jitter_ms": 3.0, "fps": 30.0, "width": 1920, "height": 1080,
+           "rate_share": 0.95}
+PACKETS_PER_INTERVAL = {"video": 900, "audio": 250}
 
 _CISCO_CAUSES = {  # behaviour -> (CauseValue, CauseType, CauseString)
     "busy": (17, "RemoteBusy", "User busy"),
@@ -45,7 +68,9 @@ class CodecSimulatorBase(LineSimulator):
 
     def __init__(self, far_ends: dict | None = None, default_far_end: str = "answer",
                  answer_after_s: float = 0.3, ring_timeout_s: float = 30.0, busy_after_s: float = 0.2,
-                 drop_after_s: float = 2.0, diagnostics: list[dict] | None = None, **kw):
+                 drop_after_s: float = 2.0, diagnostics: list[dict] | None = None,
+                 call_rate_kbps: int = 1920, far_video=None, far_audio: tuple | None = None,
+                 script: list[tuple] | None = None, **kw):
         super().__init__(**kw)
         for number, behaviour in {**(far_ends or {}), "*": default_far_end}.items():
             if behaviour not in BEHAVIOURS:
@@ -61,6 +86,70 @@ class CodecSimulatorBase(LineSimulator):
         self.history: list[dict] = []        # ended calls: number, behaviour, cause
         self._next_call = 1
         self.mic_muted = False
+        self.call_rate_kbps = call_rate_kbps
+        self.media = dict(HEALTHY)
+        self.degraded: dict[str, float | None] = {}      # kind -> its figure, while in force
+        self.far_video = far_video
+        self.far_audio = far_audio
+        self.script = [tuple(x) for x in (script or [])]  # (kind, value, after_s, seconds)
+        for entry in self.script:
+            if entry[0] not in DEGRADATIONS:
+                raise ValueError(f"script: unknown degradation {entry[0]!r}")
+
+    # --- media and its degradations -------------------------------------------------
+
+    def degrade(self, kind: str, value: float | None = None, seconds: float | None = None,
+                after: float = 0.0) -> None:
+        """Put degradation ``kind`` in force (after ``after`` s, for ``seconds`` s or until restored)."""
+        if kind not in DEGRADATIONS:
+            raise ValueError(f"degradation must be one of {', '.join(DEGRADATIONS)}, not {kind!r}")
+        if after > 0:
+            self.after(after, lambda: self.degrade(kind, value, seconds))
+            return
+        with self._lock:
+            self.degraded[kind] = DEGRADATIONS[kind] if value is None else float(value)
+            self._cond.notify_all()
+        if kind in FAR_PICTURE and self.far_video is not None:
+            self.far_video.set_fault(kind)
+        if kind == "sound" and self.far_audio is not None:
+            self.far_audio[0].set_signal(self.far_audio[1], "silence")
+        if seconds:
+            self.after(seconds, lambda: self.restore(kind))
+
+    def restore(self, kind: str | None = None) -> None:
+        """End degradation ``kind`` (every one when ``None``)."""
+        with self._lock:
+            kinds = list(self.degraded) if kind is None else [kind]
+            for k in kinds:
+                self.degraded.pop(k, None)
+            self._cond.notify_all()
+        if any(k in FAR_PICTURE for k in kinds) and self.far_video is not None and \
+                not any(k in self.degraded for k in FAR_PICTURE):
+            self.far_video.set_fault(None)
+        if "sound" in kinds and self.far_audio is not None:
+            self.far_audio[0].set_signal(self.far_audio[1], "speech")
+
+    def figures(self) -> dict:
+        """The media figures now: the healthy ones with every degradation in force applied."""
+        with self._lock:
+            d = dict(self.degraded)
+        f = dict(self.media)
+        f["audio"] = "sound" not in d
+        if "loss" in d:
+            f["rx_loss_pct"] = d["loss"]
+        if "jitter" in d:
+            f["jitter_ms"] = d["jitter"]
+        if "fps" in d:
+            f["fps"] = d["fps"]
+        if "rate" in d:
+            f["rate_share"] = d["rate"]
+        if "frozen" in d:          # the far codec sends no new frames: the channel carries almost nothing
+            f["fps"], f["rate_share"] = 0.0, 0.02
+        return f
+
+    def _script_call(self) -> None:
+        for kind, value, after_s, seconds in self.script:
+            self.degrade(kind, value, seconds, after=after_s)
 
     def dial(self, number: str) -> _SimCall:
         with self._lock:
@@ -90,6 +179,8 @@ class CodecSimulatorBase(LineSimulator):
             call.status = status
             if status == "Connected":
                 call.connected_at = time.monotonic()
+        if status == "Connected":
+            self._script_call()
         self.on_call_status(call)
 
     def end_call(self, call: _SimCall, cause: str) -> None:
@@ -204,6 +295,13 @@ class CiscoCodecSimulator(CodecSimulatorBase):
                 calls = list(self.calls.values())
             for c in calls:
                 out += self._call_lines(c, full=True)
+        if p.startswith("mediachannels"):
+            wanted = re.search(r"call (\d+)", p)
+            with self._lock:
+                calls = [c for c in self.calls.values() if c.connected_at is not None
+                         and (wanted is None or str(c.id) == wanted.group(1))]
+            for c in calls:
+                out += self._media_lines(c)
         if p.startswith("diagnostics") or not p:
             out += self._diag_lines()
         if p.startswith("systemunit") or not p:
@@ -217,16 +315,53 @@ class CiscoCodecSimulator(CodecSimulatorBase):
             out.append(f"*s Video Selfview Mode: {'On' if self.selfview else 'Off'}")
         return out
 
-    @staticmethod
-    def _call_lines(c: _SimCall, full: bool) -> list[str]:
+    def _call_lines(self, c: _SimCall, full: bool) -> list[str]:
         lines = [f"*s Call {c.id} Status: {c.status}"]
         if full:
             dur = int(time.monotonic() - c.connected_at) if c.connected_at else 0
+            rate = self.call_rate_kbps if c.connected_at else 0
             lines = [f"*s Call {c.id} AnswerState: {'Answered' if c.connected_at else 'Unanswered'}",
                      f"*s Call {c.id} CallType: Video",
                      f"*s Call {c.id} Direction: Outgoing",
-                     f'*s Call {c.id} RemoteNumber: "{c.number}"'] + lines + [f"*s Call {c.id} Duration: {dur}"]
+                     f"*s Call {c.id} ReceiveCallRate: {rate}",
+                     f'*s Call {c.id} RemoteNumber: "{c.number}"'] + lines + \
+                [f"*s Call {c.id} TransmitCallRate: {rate}", f"*s Call {c.id} Duration: {dur}"]
         return lines
+
+    def _media_lines(self, c: _SimCall) -> list[str]:
+        """CE/RoomOS-style media channel status: audio and main video, each way."""
+        f = self.figures()
+        video_kbps = max(0.0, self.call_rate_kbps * f["rate_share"] - 64)
+        out = []
+        for n, (direction, kind) in enumerate((("Incoming", "Audio"), ("Incoming", "Video"),
+                                               ("Outgoing", "Audio"), ("Outgoing", "Video")), 1):
+            ch = c.id * 100 + n
+            incoming = direction == "Incoming"
+            loss = f["rx_loss_pct"] if incoming else f["tx_loss_pct"]
+            packets = PACKETS_PER_INTERVAL[kind.lower()]
+            rate = 64000 if kind == "Audio" else int(video_kbps * 1000)
+            if incoming and kind == "Audio" and not f["audio"]:
+                packets, rate = 0, 0
+            elif incoming and kind == "Video":
+                packets = int(packets * f["rate_share"] / HEALTHY["rate_share"])
+            lost = round(packets * loss / 100.0)
+            row = f"*s MediaChannels Call {c.id} Channel {ch}"
+            out += [f"{row} Direction: {direction}", f"{row} Type: {kind}"]
+            if kind == "Audio":
+                out += [f"{row} Audio Channels: 1", f"{row} Audio Mute: False", f"{row} Audio Protocol: Opus"]
+            else:
+                fps = f["fps"] if incoming else 30
+                out += [f"{row} Video ChannelRole: Main", f"{row} Video FrameRate: {fps:g}",
+                        f"{row} Video Protocol: H264", f"{row} Video ResolutionX: {f['width']}",
+                        f"{row} Video ResolutionY: {f['height']}"]
+            jitter = f["jitter_ms"] if incoming else HEALTHY["jitter_ms"]
+            out += [f"{row} Netstat Bytes: {rate // 8 * 5}", f"{row} Netstat ChannelRate: {rate}",
+                    f"{row} Netstat Drop: 0", f"{row} Netstat Jitter: {jitter:g}",
+                    f"{row} Netstat LastIntervalLost: {lost}",
+                    f"{row} Netstat LastIntervalReceived: {packets - lost}",
+                    f"{row} Netstat Loss: {lost}", f"{row} Netstat MaxJitter: {jitter * 1.5:g}",
+                    f"{row} Netstat Packets: {packets}"]
+        return out
 
     def _diag_lines(self) -> list[str]:
         out = []
@@ -347,8 +482,9 @@ class PolyCodecSimulator(CodecSimulatorBase):
 
     link_name = "usb-Poly_Group_RS232-if00-port0"
 
-    def __init__(self, password: str = "", speed: int = 384, **kw):
+    def __init__(self, password: str = "", speed: int = 1920, **kw):
         kw.setdefault("transport", "pty")
+        kw.setdefault("call_rate_kbps", speed)
         super().__init__(**kw)
         self.password = password
         self.speed = speed
@@ -410,7 +546,32 @@ class PolyCodecSimulator(CodecSimulatorBase):
                 return ["system is not in a call"]
             return [f"cs: call[{c.id}] speed[{self.speed}] dialstr[{c.number}] state[{_poly_state(c.status)}]"
                     for c in calls]
+        if cmd[:1] in (["netstats"], ["advnetstats"]):
+            with self._lock:
+                up = [c for c in self.calls.values() if c.connected_at is not None]
+            if not up:
+                return ["system is not in a call"]
+            return self._netstats() if cmd[0] == "netstats" else self._advnetstats()
         return ["error: command not found"]
+
+    def _netstats(self) -> list[str]:
+        f = self.figures()
+        fmt = next((k for k, v in _FORMATS.items() if v == (f["width"], f["height"])), "1080p")
+        lost = round(PACKETS_PER_INTERVAL["video"] * f["rx_loss_pct"] / 100.0)
+        return [f"call:0 txrate:{self.speed}k rxrate:{self.speed}k pktloss:{lost} %pktloss:{f['rx_loss_pct']:.2f}%",
+                f"tvp:H.264 rvp:H.264 tvf:1080p rvf:{fmt} tap:Siren22 rap:{'Siren22' if f['audio'] else 'none'}",
+                "tcp:H.323 rcp:H.323"]
+
+    def _advnetstats(self) -> list[str]:
+        f = self.figures()
+        video = max(0, int(self.speed * f["rate_share"]) - 64)
+        rar = 64 if f["audio"] else 0
+        lost = round(PACKETS_PER_INTERVAL["video"] * f["rx_loss_pct"] / 100.0)
+        j = f["jitter_ms"]
+        return [f"call:0 tar:64k rar:{rar}k tvr:{self.speed - 64}k rvr:{self.speed - 64}k tvru:{self.speed - 64}k "
+                f"rvru:{video}k tvfr:30 rvfr:{f['fps']:g} vfe:0",
+                f"tapl:0 rapl:{round(lost / 4)} taj:2mS raj:{j:g}mS tvpl:0 rvpl:{lost} tvj:2mS rvj:{j:g}mS",
+                "ccaps:EncryptH.264 H.239"]
 
     def _cs(self, call: _SimCall, state: str) -> None:
         self._notify(f"cs: call[{call.id}] chan[0] dialstr[{call.number}] state[{state}]")
@@ -433,6 +594,9 @@ class PolyCodecSimulator(CodecSimulatorBase):
         self._notify(f"cleared: call[{call.id}]", f"dialstr[{call.number}]", f"ended: call[{call.id}]")
 
 
+_FORMATS = {"720p": (1280, 720), "1080p": (1920, 1080), "4cif": (704, 576), "cif": (352, 288)}
+
+
 def _poly_state(status: str) -> str:
     return {"Dialling": "ALLOCATED", "Connecting": "RINGING", "Connected": "COMPLETE"}.get(status, status.upper())
 
@@ -442,6 +606,16 @@ def _far_end(text: str) -> tuple[str, str]:
     if behaviour not in BEHAVIOURS:
         raise argparse.ArgumentTypeError(f"{text!r}: use NUMBER=BEHAVIOUR with one of {', '.join(BEHAVIOURS)}")
     return number, behaviour
+
+
+def _degradation(text: str) -> tuple:
+    """``KIND[=VALUE]@AFTER[+SECONDS]`` -> (kind, value, after_s, seconds)."""
+    m = re.fullmatch(r"(\w+)(?:=([\d.]+))?@([\d.]+)(?:\+([\d.]+))?", text)
+    if not m or m.group(1) not in DEGRADATIONS:
+        raise argparse.ArgumentTypeError(f"{text!r}: use KIND[=VALUE]@AFTER[+SECONDS] with KIND one of "
+                                         f"{', '.join(DEGRADATIONS)}")
+    kind, value, after, seconds = m.groups()
+    return kind, float(value) if value else None, float(after), float(seconds) if seconds else None
 
 
 def main(argv=None) -> int:
@@ -454,13 +628,26 @@ def main(argv=None) -> int:
     parser.add_argument("--answer-after", type=float, default=1.0, help="seconds until the far end answers")
     parser.add_argument("--drop-after", type=float, default=5.0, help="seconds a 'drop' far end stays connected")
     parser.add_argument("--ring-timeout", type=float, default=30.0, help="seconds a 'no_answer' far end rings")
+    parser.add_argument("--degrade", type=_degradation, action="append", default=[],
+                        metavar="KIND[=VALUE]@AFTER[+SECONDS]",
+                        help=f"at every call, AFTER s after it connects: {', '.join(DEGRADATIONS)} (repeatable)")
     parser.add_argument("--username", default="admin")
     parser.add_argument("--password", default="")
     parser.add_argument("--link-dir", default=None, help="directory for the stable by-id style link")
+    parser.add_argument("--far-video-port", type=int, default=None,
+                        help="also serve the far-end video output (MJPEG) on this loopback port; it freezes, "
+                             "goes black or breaks into blocks with the scripted degradations")
 
     def build(a):
+        far_video = None
+        if a.far_video_port is not None:
+            from vksroom.hil.video_stream import VideoStreamServer
+
+            far_video = VideoStreamServer(port=a.far_video_port).start()
+            print(f"far-end video at {far_video.url}", flush=True)
         common = dict(far_ends=dict(a.far_end), default_far_end=a.default_far_end, answer_after_s=a.answer_after,
-                      drop_after_s=a.drop_after, ring_timeout_s=a.ring_timeout, link_dir=a.link_dir, seed=a.seed)
+                      drop_after_s=a.drop_after, ring_timeout_s=a.ring_timeout, link_dir=a.link_dir, seed=a.seed,
+                      script=a.degrade, far_video=far_video)
         if a.model == "poly":
             return PolyCodecSimulator(password=a.password, **common)
         return CiscoCodecSimulator(username=a.username, password=a.password, **common)

@@ -4,7 +4,8 @@
 ``cv2.VideoCapture("http://127.0.0.1:PORT/video.mjpg")`` reads through FFmpeg);
 ``GET /snapshot.jpg`` one frame; ``GET /status`` JSON; ``GET /fault?name=blur&level=2``
 injects a fault (``name=none`` clears it). Faults: those of :mod:`vksroom.hil.faults`
-plus ``stall`` (the stream stops sending: "no signal").
+plus ``stall`` (the stream stops sending: "no signal") and ``blocky`` (a far-end decoder
+short of bits: the picture in 8x8 blocks).
 
 The view follows ``view_fn() -> (pan, tilt, zoom)`` in VISCA units, so the VISCA camera
 simulator can drive it::
@@ -30,7 +31,8 @@ from vksroom.hil import faults as faultlib
 from vksroom.hil.scene import OVERVIEW, PAN_UNITS_PER_DEG, Courtroom
 
 log = logging.getLogger(__name__)
-STREAM_FAULTS = faultlib.FAULTS + ("stall",)
+STREAM_FAULTS = faultlib.FAULTS + ("stall", "blocky")
+BLOCKY_QUALITY = {1: 12, 2: 6, 3: 3}          # "blocky": a decoder short of bits (JPEG quality)
 WRONG_VIEW_DEG = {1: 4.0, 2: 8.0, 3: 15.0}     # how far "wrong_view" turns the camera
 
 
@@ -125,6 +127,8 @@ class VideoStreamServer:
             frame = np.clip(frame.astype(np.int16) + n, 0, 255).astype(np.uint8)
         if fault in ("noise", "black", "blue"):
             frame = faultlib.apply(frame, fault, level, self._rng)
+        if fault == "blocky":
+            frame = faultlib.jpeg(frame, BLOCKY_QUALITY[level])
         return frame
 
     def _encode(self, frame) -> bytes:

@@ -49,7 +49,7 @@ EVENT_KINDS = (
     "test_session.missing", "act.created", "break.recommended", "alarm.raised", "alarm.cleared",
     "fault.marked", "first_aid", "hearing.created", "hearing.updated", "hearing.cancelled", "hearing.rejected",
     "hearing.conflict", "hearing.readiness", "hearing.started", "hearing.ended", "hearing.connection",
-    "outbox.overflow",
+    "outbox.overflow", "call.quality", "break.withdrawn",
 )
 
 # The commands the centre may send, with their arguments, as controller/commands.py declares them.
@@ -186,6 +186,19 @@ LIFECYCLE_SCHEMA = _obj({
 }, required=("schema_version", "court_id", "courtroom", "state", "at"),
    title="lifecycle", description="retained; 'lost' is the Last Will, set by the broker")
 
+CALL_QUALITY_SCHEMA = _obj({
+    "hearing_id": _str(), "call_id": _str(),
+    "rx_loss_pct": _num("packets lost on the way to the room, % of the codec's last interval", True),
+    "tx_loss_pct": _num("packets lost on the way to the far side, %", True),
+    "jitter_ms": _num("the worst received channel's jitter, ms", True),
+    "rx_kbps": _num("received bit rate, kbit/s", True), "tx_kbps": _num("sent bit rate, kbit/s", True),
+    "negotiated_kbps": _num("the call rate agreed, kbit/s", True),
+    "rate_ratio": _num("received bit rate / negotiated", True),
+    "rx_width": _num("received main video width, px", True), "rx_height": _num("...height, px", True),
+    "rx_fps": _num("received main video frame rate", True),
+    "rx_audio": {"type": ["boolean", "null"], "description": "an incoming audio channel carries packets"},
+}, title="call_quality", description="one codec's call figures; null: the codec does not report it")
+
 READINESS_SCHEMA = _obj({
     "schema_version": _VERSION, **_ROOM, "seq": _SEQ,
     "state": {"enum": list(ROOM_STATES)},
@@ -200,6 +213,9 @@ READINESS_SCHEMA = _obj({
                                "testing, verdict still says not_ready when a required device fails (and reasons "
                                "and the device say why)"},
     "devices": {"type": "object", "additionalProperties": DEVICE_SCHEMA, "description": "by device id"},
+    "call_quality": {"type": "object", "additionalProperties": CALL_QUALITY_SCHEMA,
+                     "description": "during a hearing only, by codec id: the call's latest figures (sent at most "
+                                    "every lifecycle.quality.publish_s, 30 s by default)"},
 }, required=("schema_version", "court_id", "courtroom", "seq", "state", "reasons", "measured_at", "valid_until",
              "devices"),
    title="readiness", description="retained; with MQTT 5 it expires from the broker at valid_until")

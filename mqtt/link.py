@@ -89,6 +89,7 @@ class MqttLink:
         self._paho_errors.propagate = False
         self._paho_errors.addHandler(_RememberError(self))
         self._last_readiness: dict | None = None
+        self._call_quality: dict[str, dict] = {}    # codec id -> its latest figures, during a hearing
         self._unsubscribe = None
         self._pump: threading.Thread | None = None
         self._worker: threading.Thread | None = None
@@ -162,6 +163,8 @@ class MqttLink:
     # --- controller side: only enqueue ---------------------------------------------------------
 
     def _on_event(self, event) -> None:
+        if event.kind in ("call.quality", "hearing.ended") and self._last_readiness is not None:
+            self._follow_call_quality(event)
         if event.kind == "readiness":
             self._put_readiness(event.data)
         else:
@@ -170,8 +173,21 @@ class MqttLink:
 
     def _put_readiness(self, readiness: dict) -> None:
         self._last_readiness = readiness
+        if self._call_quality:     # during a hearing: the call's figures as last sent (rate-limited upstream)
+            readiness = {**readiness, "call_quality": dict(self._call_quality)}
         self._put(self.topics.readiness, contract.readiness_doc(self.topics, readiness), retain=True,
                   key=READINESS_KEY)
+
+    def _follow_call_quality(self, event) -> None:
+        """Call quality rides in the retained readiness while a hearing is under way."""
+        if event.kind == "call.quality":
+            self._call_quality[event.data["device"]] = {"hearing_id": event.data.get("hearing_id"),
+                                                        **event.data["quality"]}
+        elif self._call_quality:
+            self._call_quality.clear()
+        else:
+            return
+        self._put_readiness(self._last_readiness)
 
     def _put(self, topic: str, doc: dict, retain: bool = False, key: str | None = None,
              reply_to: str | None = None, done: int | None = None) -> int:

@@ -39,6 +39,9 @@ def create_app(controller, config: dict | None = None) -> Flask:
     auth.init_app(app, controller)
     security.init_app(app, https=bool(getattr(panel_cfg, "https", False)))
     live.init_app(app)
+    from vksroom.web import errors
+
+    errors.init_app(app)
     nav = []
     for name in BLUEPRINTS:
         module = importlib.import_module(name)

@@ -102,3 +102,50 @@ def hangup(device: str):
     except DeviceError as exc:
         return jsonify({"ok": False, **i18n.command_error(exc, _controller().adapter(device).label, _lang())}), 503
     return jsonify({"ok": True})
+
+
+GRAPH_W, GRAPH_H, GRAPH_SAMPLES = 240, 40, 120
+
+
+def _points(values: list, top: float) -> str:
+    """An SVG polyline's points for ``values`` (None: a gap, drawn as 0) scaled to ``top``."""
+    if not values:
+        return ""
+    step = GRAPH_W / max(1, len(values) - 1)
+    return " ".join(f"{i * step:.1f},{GRAPH_H - min(float(v or 0), top) / top * GRAPH_H:.1f}"
+                    for i, v in enumerate(values))
+
+
+def quality_view(lang: str = "ru") -> dict:
+    """Each codec's call quality for the panel: the latest figures and the loss and frame-rate
+    graphs over the call (SVG points, newest right). Empty outside a call."""
+    controller = _controller()
+    life = getattr(controller, "lifecycle", None)
+    if life is None:
+        return {}
+    limits = life.quality.limits
+    out = {}
+    for dev_id, cq in life.call_quality().items():
+        q, series = cq["latest"], cq["series"][-GRAPH_SAMPLES:]
+        loss_top = max(10.0, 2 * limits["rx_loss_pct"])
+        out[dev_id] = {
+            "label": i18n.label(controller.adapter(dev_id).label, lang),
+            "rx_loss_pct": q.get("rx_loss_pct"), "jitter_ms": q.get("jitter_ms"), "rx_fps": q.get("rx_fps"),
+            "size": f"{q['rx_width']}x{q['rx_height']}" if q.get("rx_width") and q.get("rx_height") else None,
+            "rate_ratio": q.get("rate_ratio"), "rx_audio": q.get("rx_audio"),
+            "loss_points": _points([s[1] for s in series], loss_top),
+            "fps_points": _points([s[2] for s in series], 30.0),
+            "loss_limit_y": round(GRAPH_H - limits["rx_loss_pct"] / loss_top * GRAPH_H, 1),
+            "fps_limit_y": round(GRAPH_H - min(limits["min_fps"], 30.0) / 30.0 * GRAPH_H, 1),
+        }
+    return out
+
+
+@bp.app_context_processor
+def _call_quality_global():
+    return {"call_quality_view": lambda: quality_view(_lang()), "graph": {"w": GRAPH_W, "h": GRAPH_H}}
+
+
+@bp.get("/quality.json")
+def quality():
+    return jsonify(quality_view(_lang()))

@@ -24,12 +24,13 @@ NAV = ("nav.hearings", "hearings.hearings")
 
 
 def _who() -> str:
-    """Who acts: the name typed on the form, else the logged-in panel user (rule items 5-6)."""
-    from flask import g
+    """Who acts: the logged-in panel user (rule items 5-6), never a name typed on a form; with no
+    users configured, the panel itself ("panel", as web/auth.py names it)."""
+    from flask import g, session
 
-    typed = request.form.get("who", "").strip()
-    user = getattr(g, "user", None)
-    return typed or (user if user and user != "panel" else "")
+    return getattr(g, "user", None) or session.get("user") or "panel"
+
+
 log = logging.getLogger(__name__)
 bp = Blueprint("hearings", __name__)
 
@@ -107,7 +108,9 @@ def _schedule_page(errors=(), form=None, status=200):
              "session": life.ledger.passed(h.id), "guide": guide_view(h, lang)}
             for h in life.schedule.hearings(since=now - 12 * 3600)]
     created = life.schedule.get(request.args.get("created", "")) if request.args.get("created") else None
-    return render_template("hearings.html", rows=rows, far_sides=life.schedule.far_sides(), roles=life.schedule.roles,
+    # the participants a hearing may name: every camera preset's role but the wide shot (no one)
+    roles = [r for r in life.schedule.roles if r != "wide"]
+    return render_template("hearings.html", rows=rows, far_sides=life.schedule.far_sides(), roles=roles,
                            errors=list(errors), form=form or {}, today=life.schedule.local(now),
                            created=guide_view(created, lang) if created else None), status
 
@@ -155,6 +158,7 @@ def _scheduled(hid):
 def hearing(hid):
     life, h = _life(), _scheduled(hid)
     return render_template("hearing.html", h=h, local=life.schedule.local(h.start), sessions=life.ledger.sessions(hid),
+                           local_time=life.schedule.local,
                            readiness=life.schedule.readiness_for(hid), record=life.record(hid),
                            acts=life.acts.for_hearing(hid), connected=life.connected(hid),
                            on=life.on_hearing() == hid, brk=life.break_recommended(hid), guide=guide_view(h, _lang()),
@@ -171,9 +175,20 @@ def _act_on_hearing(hid, fn):
     return redirect(url_for("hearings.hearing", hid=hid), code=303)
 
 
-@bp.post("/hearings/<hid>/cancel")
+def _confirmed(h, question: str, yes: str):
+    """A destructive action takes a second press: the question page (GET, or a POST without
+    ``confirm=yes``), then the action. No script needed."""
+    if request.method == "POST" and request.form.get("confirm") == "yes":
+        return None
+    return render_template("confirm.html", h=h, question=question, yes=yes, action=request.path)
+
+
+@bp.route("/hearings/<hid>/cancel", methods=["GET", "POST"])
 def cancel(hid):
     life, h = _life(), _scheduled(hid)
+    ask = _confirmed(h, "confirm.cancel", "confirm.cancel.yes")
+    if ask is not None:
+        return ask
     return _act_on_hearing(hid, lambda: life.change_schedule("cancel", {"id": hid, "version": h.version + 1}, "panel"))
 
 
@@ -200,8 +215,11 @@ def reconnect(hid):
     return _act_on_hearing(hid, lambda: _life().reconnect(hid, _who()))
 
 
-@bp.post("/hearings/<hid>/end")
+@bp.route("/hearings/<hid>/end", methods=["GET", "POST"])
 def end(hid):
+    ask = _confirmed(_scheduled(hid), "confirm.end", "confirm.end.yes")
+    if ask is not None:
+        return ask
     return _act_on_hearing(hid, lambda: _life().end(hid, _who()))
 
 
@@ -215,7 +233,7 @@ def export_record(hid, fmt):
     if fmt not in ("csv", "json"):
         return _fail(f"format must be csv or json, got {fmt!r}", 400)
     try:
-        body = _life().export_record(hid, fmt)
+        body = _life().export_record(hid, fmt, _lang())
     except ValueError as exc:
         return _fail(str(exc), 404)
     mime = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"

@@ -9,6 +9,7 @@ cameras' readers: a request only waits, at most PICTURE_WAIT_S, for a fresh fram
 """
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -17,8 +18,8 @@ import numpy as np
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
 from vksroom.controller import texts as tx
+from vksroom.controller.acts import FONT_DIR
 from vksroom.controller.video import verdict_results
-
 from vksroom.drivers.errors import ConfigError, DeviceError
 from vksroom.drivers.video.quality import BAD_BELOW, Analyzer, BadFrame, Verdict
 from vksroom.drivers.video.references import ReferenceStore
@@ -33,6 +34,8 @@ PICTURE_WAIT_S = 5.0           # the longest a request waits for a camera's pict
 SNAPSHOT_EDGE = 960            # the drawn snapshot's long edge
 THUMB_EDGE = 160               # a reference's thumbnail on its preset button
 SUSPECT = ("black", "dark", "blur", "frozen")   # a reference showing these is refused once
+SUSPECT_CODES = {"black": "camera.video.black", "dark": "camera.video.dark", "blur": "camera.video.blur",
+                 "frozen": "camera.video.frozen"}
 
 
 def _controller():
@@ -91,23 +94,55 @@ def scaled(image: np.ndarray) -> np.ndarray:
     return cv2.resize(image, (int(w * k), int(h * k)), interpolation=cv2.INTER_AREA) if k < 1 else image.copy()
 
 
+# What each picture check is called on the picture (its catalogue key).
+CHECK_WORDS = {"blur": "video.check.blur", "dark": "video.check.dark", "bright": "video.check.bright",
+               "black": "video.check.black", "frozen": "video.check.frozen", "noise": "video.check.noise",
+               "cast": "video.check.cast", "obstruction": "video.check.obstruction", "drift": "video.check.drift"}
+
+
+@functools.lru_cache(maxsize=4)
+def _font(size: int):
+    """DejaVu Sans (Cyrillic and the Kazakh letters), the act's font; None when it is missing."""
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.truetype(str(FONT_DIR / "DejaVuSans.ttf"), size)
+    except OSError:
+        log.warning("video: %s missing: the picture's verdict is drawn without words", FONT_DIR / "DejaVuSans.ttf")
+        return None
+
+
 def draw(image: np.ndarray, verdict: Verdict, lang: str) -> np.ndarray:
-    """The picture scaled to at most SNAPSHOT_EDGE with the verdict and every check's score
-    (red when faulty) in a shaded box."""
+    """The picture scaled to at most SNAPSHOT_EDGE with the verdict and every check's score, in
+    the panel's language (red when faulty), in a shaded box."""
+    from PIL import Image, ImageDraw
+
     img = scaled(image)
     lines = [(i18n.translate("video.ok" if verdict.ok else "video.fault", lang), verdict.ok)]
     for name, c in verdict.checks.items():
-        side = ">=" if name in BAD_BELOW else ("<" if name == "frozen" else "<=")
-        lines.append((f"{name:11s} {c.score:8.3f} {side} {c.threshold:g}", c.ok))
+        side = "≥" if name in BAD_BELOW else ("<" if name == "frozen" else "≤")
+        word = i18n.translate(CHECK_WORDS[name], lang) if name in CHECK_WORDS else name
+        figures = f"{c.score:.3f} {side} {c.threshold:g}"
+        lines.append((f"{word}: {figures.replace('.', ',') if lang in ('kk', 'ru') else figures}", c.ok))
+    heading, small = _font(15), _font(12)
     box_h = 8 + 18 * len(lines)
-    roi = img[:min(box_h, img.shape[0]), :min(250, img.shape[1])]
+    box_w = 250 if small is None or heading is None else 12 + int(max(
+        (small if i else heading).getlength(text) for i, (text, _) in enumerate(lines)))
+    roi = img[:min(box_h, img.shape[0]), :min(box_w, img.shape[1])]
     roi[:] = (roi * 0.35).astype(np.uint8)
+    if heading is None or small is None:
+        return img
+    canvas = Image.fromarray(img[:, :, ::-1])          # BGR -> RGB
+    pen = ImageDraw.Draw(canvas)
     for i, (text, ok) in enumerate(lines):
-        # Hershey fonts are ASCII only: Cyrillic/Kazakh headings go in the page, not the image.
-        text = text if text.isascii() else ("OK" if ok else "FAULT")
-        cv2.putText(img, text, (6, 20 + 18 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.45 if i else 0.6,
-                    (80, 220, 80) if ok else (60, 60, 255), 1 if i else 2, cv2.LINE_AA)
-    return img
+        pen.text((6, 5 + 18 * i), text, font=small if i else heading, fill=(80, 220, 80) if ok else (255, 60, 60))
+    return np.ascontiguousarray(np.asarray(canvas)[:, :, ::-1])
+
+
+def preset_name(preset: str, lang: str) -> str:
+    """A preset as people name it: its participant (presets are keyed by role), else its number."""
+    name = tx.role_label(preset)
+    return tx.pick(name, lang) if isinstance(name, dict) else f"№ {preset}"
 
 
 def _remember(cam, preset: str, verdict: Verdict | None) -> None:
@@ -173,7 +208,7 @@ def page():
     for cam in cams.values():
         presets = _presets(cam)
         preset = request.args.get(f"preset_{cam.id}") or presets[0]
-        rows.append({"cam": cam, "presets": presets, "preset": preset,
+        rows.append({"cam": cam, "presets": presets, "preset": preset, "names": {p: preset_name(p, _lang()) for p in presets},
                      "references": len(store.paths(cam.id, preset)) if preset in presets else 0})
     return render_template("video.html", rows=rows)
 
@@ -213,7 +248,8 @@ def store_reference(dev_id: str):
         suspect = [f for f in verdict.faults if f in SUSPECT]
         if suspect and not forced:
             return render_template("video.html", rows=None, refused=True, cam=cam, preset=preset, label=label,
-                                   message=_t("video.suspect", faults=", ".join(suspect))), 409
+                                   message=_t("video.suspect", faults="; ".join(
+                                       tx.say(SUSPECT_CODES[f], {"device": cam.label}, _lang()) for f in suspect))), 409
         _store().add(cam.id, preset, frame, label=label, source=cam.options["video"])
     except (DeviceError, BadFrame, ConfigError) as exc:
         error = i18n.command_error(exc, cam.label, _lang())
@@ -223,4 +259,4 @@ def store_reference(dev_id: str):
             400 if isinstance(exc, ConfigError) else 503
     count = len(_store().paths(cam.id, preset))
     return render_template("video.html", rows=None, message=_t(
-        "video.stored", camera=i18n.label(cam.label, _lang()), preset=preset, count=count)), 201
+        "video.stored", camera=i18n.label(cam.label, _lang()), preset=preset_name(preset, _lang()), count=count)), 201

@@ -3,7 +3,9 @@
 Config keys (``[devices.<id>]``, type ``codec``): ``model`` (cisco | poly), ``url``,
 ``username``, ``password``, ``baud``, and for the test call ``far_end`` (the number of
 the far court or detention centre), ``connect_timeout_s`` (default 30) and ``hold_s``
-(default 5).
+(default 5); for the far side during a hearing ``far_video`` (the codec's far-end output:
+a V4L2 capture device or a stream URL) and ``far_audio`` (``<dsp id>.<channel>``, the DSP
+input carrying the codec's return audio).
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from vksroom.controller.devices import CheckContext, DeviceAdapter
 from vksroom.controller.model import CheckResult
+from vksroom.controller.quality import worst
 from vksroom.drivers.codec import Codec
 from vksroom.drivers.errors import DeviceError, TransportClosed
 
@@ -28,8 +31,13 @@ TEST_CALL_CODES = {
 
 def check_options(table: dict, path: str) -> list[str]:
     """A codec's own config rules (the config check calls them through its kind)."""
-    return [f"{path}.{key}: must be > 0 and <= 600, got {table[key]}"
-            for key in ("connect_timeout_s", "hold_s") if key in table and not 0 < table[key] <= 600]
+    errors = [f"{path}.{key}: must be > 0 and <= 600, got {table[key]}"
+              for key in ("connect_timeout_s", "hold_s") if key in table and not 0 < table[key] <= 600]
+    far_audio = table.get("far_audio")
+    if far_audio is not None and not all(far_audio.partition(".")[::2]):
+        errors.append(f"{path}.far_audio: name the DSP channel carrying the codec's return audio as "
+                      f"'<dsp id>.<channel>', got {far_audio!r}")
+    return errors
 
 
 class CodecAdapter(DeviceAdapter):
@@ -91,6 +99,11 @@ class CodecAdapter(DeviceAdapter):
         opts = self.cfg.options
         budget = float(opts.get("connect_timeout_s", 30)) + float(opts.get("hold_s", 5)) + 4 * POLL_TIMEOUT_S + 1
         return self._test_call(self._driver(), number, CheckContext(time.monotonic() + budget, Path("/tmp")))
+
+    def call_quality(self) -> dict | None:
+        """The connected call's figures (the neutral model as a dict); None with no call up."""
+        q = self._driver().call_quality()
+        return None if q is None else q.to_dict()
 
     def dial(self, number: str) -> str:
         """Place a call (the hearing's connection); returns the codec's call id."""
@@ -163,4 +176,5 @@ class CodecAdapter(DeviceAdapter):
         code = TEST_CALL_CODES.get(res.code, "codec.test_call.connected" if res.ok else "codec.test_call.failed")
         return self.result("test_call", res.ok, value=res.time_to_connect_s, code=code, detail=res.reason,
                            far_end=far_end, seconds=res.time_to_connect_s, time_to_connect_s=res.time_to_connect_s,
-                           held_s=res.held_s, outcome=res.code, duration_s=round(time.monotonic() - t0, 3))
+                           held_s=res.held_s, outcome=res.code, duration_s=round(time.monotonic() - t0, 3),
+                           quality=worst([q.to_dict() for q in res.quality]))

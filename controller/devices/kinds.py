@@ -76,7 +76,7 @@ KINDS: dict[str, DeviceKind] = {k.name: k for k in (
     DeviceKind(
         "codec", adapter="vksroom.controller.devices.codec:CodecAdapter", driver="vksroom.drivers.codec:make_codec",
         keys={"far_end": str, "username": str, "password": str, "connect_timeout_s": (int, float),
-              "hold_s": (int, float), "baud": int},
+              "hold_s": (int, float), "baud": int, "far_video": str, "far_audio": str},
         schemes=LINE_SCHEMES, models="vksroom.drivers.codec:MODELS",
         check="vksroom.controller.devices.codec:check_options",
         simulators={"cisco": "vksroom.hil.codec_sim:CiscoCodecSimulator",

@@ -37,6 +37,7 @@ from vksroom.controller.lifecycle.outputs import Outputs
 from vksroom.controller.lifecycle.planner import Planner
 from vksroom.controller.lifecycle.record import RECORD_KINDS, Record
 from vksroom.controller.lifecycle.sessions import Sessions
+from vksroom.controller.quality import QualityLog
 from vksroom.controller.model import ONLINE_CHECK, CheckResult, RoomState
 from vksroom.controller.schedule import Hearing, Schedule
 
@@ -65,6 +66,7 @@ class Lifecycle:
         self.planner = Planner(self.parts, self)
         self.incidents = Incidents(self.parts, self)
         self.aid = FirstAid(self.parts, self)
+        self.quality = QualityLog(self.settings.quality)     # call figures over the call (item 22)
         self.degradation = Degradation(self.parts, self)
         self.sessions = Sessions(self.parts, self)
         self.history = Record(self.parts, self)
@@ -202,6 +204,11 @@ class Lifecycle:
     def report(self, results: list[CheckResult]) -> None:
         self.degradation.report(results)
 
+    def call_quality(self) -> dict[str, dict]:
+        """Each codec's latest call figures and their series over the call (time, loss %, fps)."""
+        latest = self.quality.latest()
+        return {d: {"latest": q, "series": self.quality.series(d)} for d, q in latest.items()}
+
     def break_recommended(self, hid: str) -> dict | None:
         return self.degradation.break_for(hid)
 
@@ -236,8 +243,8 @@ class Lifecycle:
     def record(self, hid: str) -> list[dict]:
         return self.history.rows(hid)
 
-    def export_record(self, hid: str, fmt: str = "json") -> str:
-        return self.history.export(hid, fmt)
+    def export_record(self, hid: str, fmt: str = "json", lang: str | None = None) -> str:
+        return self.history.export(hid, fmt, lang)
 
     def log_entries(self, limit: int = 50, device: str | None = None) -> list[dict]:
         return self.history.entries(limit, device)

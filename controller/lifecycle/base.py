@@ -33,6 +33,7 @@ class LifecycleSettings:
     watch_interval_s: float = 10.0         # in-hearing sampling of call state and links
     degrade_after_s: dict = field(default_factory=lambda: {"video": 20.0, "audio": 30.0, "call": 10.0,
                                                            "link": 15.0})
+    quality: dict = field(default_factory=dict)   # [lifecycle.quality] over controller.quality.DEFAULTS
 
     @classmethod
     def from_config(cls, table: dict) -> "LifecycleSettings":

@@ -43,6 +43,14 @@ class CodecCalls:
     def state(self) -> str:
         return normalise_call_state(self.room.run_on(self.device_id, lambda a: a.call_state(), timeout=self.timeout))
 
+    def quality(self) -> dict | None:
+        """The call's figures now (None: no call, or a codec without statistics)."""
+        try:
+            return self.room.run_on(self.device_id, lambda a: a.call_quality(), timeout=self.timeout)
+        except Exception as exc:
+            log.debug("no call statistics from %s: %s", self.device_id, exc)
+            return None
+
 
 def codec_calls(room) -> CallControl | None:
     codecs = [d.id for d in room.cfg.devices_of("codec") if d.id in room.device_ids()]

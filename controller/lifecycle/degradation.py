@@ -5,6 +5,7 @@ technical break; the alarm closes as recovered when the check passes again."""
 from __future__ import annotations
 
 from vksroom.controller import events as ev
+from vksroom.controller import quality
 from vksroom.controller.clock import Timer
 from vksroom.controller.lifecycle.base import Parts
 from vksroom.controller.model import ONLINE_CHECK, CheckResult
@@ -20,6 +21,7 @@ class Degradation:
         self._degraded: dict[tuple, dict] = {}   # (hearing, device, check) -> {"since", "reported", ...}
         self._break: dict[str, dict] = {}        # hearing -> the recommendation in force
         self._tick: Timer | None = None
+        self._reconnected: dict[str, bool] = {}  # hearing -> awaiting the first reading after a reconnect
 
     def break_for(self, hid: str) -> dict | None:
         return self._break.get(hid)
@@ -44,6 +46,7 @@ class Degradation:
         with self.p.lock:
             if self._tick:
                 self._tick.cancel()
+        self.life.quality.clear()      # the hearing is over: its call's figures go with it
 
     def _watch(self) -> None:
         hid = self.life.planner.on
@@ -64,6 +67,26 @@ class Degradation:
                 self.sample(hid, d.id, "link", link.ok, link.code, link.params, {"detail": link.detail}, alarm=False)
         self.start()
 
+    def call_quality(self, device: str, q: dict) -> None:
+        """A reading of a call's figures: kept for the record, the panel and the centre; the first
+        reading after a reconnect goes into the hearing record beside the one before it."""
+        hid = self.life.planner.on
+        if hid is None:           # a reading in flight as the hearing ended
+            return
+        new_call = self.life.quality.add(device, q)
+        with self.p.lock:
+            after = new_call and self._reconnected.pop(hid, None)
+        if after:
+            self.p.log("quality.after_reconnect", hid, detail={"device": device, "quality": q})
+        if self.life.quality.due(self.p.clock.now()):
+            self.p.publish(ev.CALL_QUALITY, {"hearing_id": hid, "device": device, "quality": q})
+
+    def reconnecting(self, hid: str) -> dict:
+        """The figures before a reconnect (for its record row); the next call's first reading follows."""
+        with self.p.lock:
+            self._reconnected[hid] = True
+        return self.life.quality.latest()
+
     def report(self, results: list[CheckResult]) -> None:
         """Frame verdicts, microphone levels... from the device stacks, as check results."""
         hid = self.life.planner.on
@@ -76,13 +99,20 @@ class Degradation:
         now = self.p.clock.now()
         incidents = self.life.incidents
         if ok:
+            withdrawn = None
             with self.p.lock:
                 gone = self._degraded.pop(key, None)
                 if gone and hid and not any(k[0] == hid for k in self._degraded) and hid in self._break:
                     self.p.log("quality.restored", hid, detail={"device": device, "check": check})
+                    withdrawn = self._break.pop(hid)     # nothing degrades any more: no break to take
                 incident = incidents.find(f"watch:{device}:{check}")
             if incident is not None:   # outside the lock: announcing waits for the room thread
                 incidents.recovered(incident, "the check passes again")
+            if withdrawn is not None:
+                self.p.publish(ev.BREAK_WITHDRAWN, {"hearing_id": hid, "device": withdrawn["device"],
+                                                    "check": withdrawn["check"], "restored_by": check})
+                self.life.outputs.show()
+                self.p.notify()
             return
         with self.p.lock:
             bad = self._degraded.setdefault(key, {"since": now, "reported": False})
@@ -111,6 +141,9 @@ class Degradation:
             self.p.notify()
 
     def _threshold(self, device: str, check: str) -> float:
+        lasts = quality.duration(self.life.quality.limits, check)
+        if lasts is not None:
+            return lasts
         limits = self.p.settings.degrade_after_s
         if check in ("call", "link"):
             return limits.get(check, 15.0)

@@ -273,7 +273,8 @@ class Planner:
         if self.on != hid and hid not in self._connected:
             raise Refused("refused.not_under_way")
         recommended = self.life.degradation.break_for(hid)
-        self.p.log("reconnect.started", hid, who, {"break": recommended})
+        self.p.log("reconnect.started", hid, who, {"break": recommended,
+                                                 "quality_before": self.life.degradation.reconnecting(hid)})
         with self.p.lock:
             self._connected.pop(hid, None)
         self.life.degradation.forget(hid)

@@ -9,14 +9,19 @@ import csv
 import io
 import json
 
+from vksroom.controller import texts as tx
 from vksroom.controller.lifecycle.base import Parts
 from vksroom.controller.schedule import iso_utc
 
 RECORD_KINDS = ("hearing.started", "connection.dialling", "connection.started", "connection.failed",
                 "connection.ended", "break.recommended", "quality.restored", "reconnect.started",
-                "reconnect.done", "hearing.ended")
+                "reconnect.done", "quality.after_reconnect", "hearing.ended")
+# the CSV's columns, each named by a sentence code
+COLUMN_CODES = {"at_utc": "record.column.at_utc", "at_local": "record.column.at_local", "event": "record.column.event",
+                "who": "record.column.who", "detail": "record.column.detail", "code": "record.column.code"}
 MEASURES = ("first_aid.power_off", "first_aid.power_on", "first_aid.worked", "first_aid.failed",
-            "connection.failed", "reconnect.started", "reconnect.done", "selftest.repeat", "fault.marked")
+            "connection.failed", "reconnect.started", "reconnect.done", "quality.after_reconnect", "selftest.repeat",
+            "fault.marked")
 
 
 class Record:
@@ -40,7 +45,9 @@ class Record:
         return [{"at": iso_utc(r["at"]), "local": f"{local(r['at']):%Y-%m-%d %H:%M:%S}",
                  "event": r["kind"], "who": r["who"], "detail": json.loads(r["detail"])} for r in rows]
 
-    def export(self, hid: str, fmt: str = "json") -> str:
+    def export(self, hid: str, fmt: str = "json", lang: str | None = None) -> str:
+        """JSON for programs (the codes); CSV for people, in ``lang``: translated column names
+        and each row's sentence, its code kept in the last column."""
         h = self.life.hearing(hid, allow_cancelled=True)
         rows = self.rows(hid)
         if fmt == "json":
@@ -49,9 +56,10 @@ class Record:
         if fmt == "csv":
             out = io.StringIO()
             w = csv.writer(out)
-            w.writerow(["at_utc", "at_local", "event", "who", "detail"])
+            w.writerow([tx.say(code, {}, lang) for code in COLUMN_CODES.values()])
             for r in rows:
-                w.writerow([r["at"], r["local"], r["event"], r["who"], json.dumps(r["detail"], ensure_ascii=False)])
+                w.writerow([r["at"], r["local"], tx.say(r["event"], {}, lang), r["who"],
+                            json.dumps(r["detail"], ensure_ascii=False), r["event"]])
             return out.getvalue()
         raise ValueError(f"format must be csv or json, got {fmt!r}")
 
@@ -87,7 +95,8 @@ class Record:
                     {"mark": detail.get("mark"), "by": t["who"], "at_local": at(t["at"])})
             tried.append({"at_local": at(t["at"]), "action": t["kind"], "device": t["device"],
                           "device_label": self.p.label(t["device"]), "who": t["who"],
-                          "params": {k: detail[k] for k in ("mark", "off_s", "waited_s") if k in detail}})
+                          "params": {k: detail[k] for k in ("mark", "off_s", "waited_s") if k in detail},
+                          **_quality_of(detail)})
         connected = self.p.store.query("SELECT MIN(at) AS at FROM room_log WHERE hearing_id=? AND "
                                        "kind='connection.started'", (hid,))[0]["at"]
         now = self.p.clock.now()
@@ -111,3 +120,11 @@ class Record:
             "technician": next((a["marked_by"] for a in alarms if a["state"] == "cannot_be_fixed"), ""),
             "drawn_up_local": at(now),
         }
+
+
+def _quality_of(detail: dict) -> dict:
+    """The call figures a measure's row kept (before a reconnect, after it), for the act to quote."""
+    q = detail.get("quality")
+    if q is None and detail.get("quality_before"):
+        q = next(iter(detail["quality_before"].values()), None)
+    return {"quality": {k: q.get(k) for k in ("rx_loss_pct", "jitter_ms", "rx_fps")}} if q else {}

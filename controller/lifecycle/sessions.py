@@ -72,6 +72,8 @@ class Sessions:
                 self._step(sid, "holding", hold_s=self.p.settings.test_call_hold_s)
 
                 def hang():
+                    reading = getattr(life.dialler.calls, "quality", None)   # a stand-in may have none
+                    info["quality"] = reading() if reading else None
                     life.dialler.hangup()
                     info["held_s"] = self.p.settings.test_call_hold_s
                     self._finish(sid, hid, run, info, True)
@@ -103,6 +105,7 @@ class Sessions:
             "meters": {f"{r.device}.{r.check}": r.value for r in results if isinstance(r.value, (int, float))
                        and not isinstance(r.value, bool)},
             "call_seconds": round(call.get("waited_s", 0), 1) if connected else None,
+            "call_quality": call.get("quality"),
         }
         devices_ok = run is not None and run["state"] in (RoomState.READY.value, RoomState.DEGRADED.value)
         result = "passed" if devices_ok and connected else "failed"

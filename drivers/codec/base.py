@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Callable
 
+from vksroom.drivers.codec.quality import CallQuality
 from vksroom.drivers.errors import DeviceError, DeviceRejected
 from vksroom.drivers.line import LineClient, LineDevice
 
@@ -63,6 +64,7 @@ class TestCallResult:
     code: str = ""                   # connected | busy | no_answer | dropped | rejected | error
     time_to_connect_s: float | None = None
     held_s: float | None = None
+    quality: list[CallQuality] = field(default_factory=list)   # read while the call was held
 
 
 class Codec(LineDevice, ABC):
@@ -88,6 +90,14 @@ class Codec(LineDevice, ABC):
     def refresh_diagnostics(self) -> list[dict]:
         """Read the codec's diagnostics anew; a model whose API reports none refuses."""
         raise DeviceRejected(f"{self.model} reports no diagnostics over its API", code="unsupported")
+
+    def call_quality(self) -> CallQuality | None:
+        """The connected call's statistics now, in the neutral model; ``None`` with no call up."""
+        raise DeviceRejected(f"{self.model} reports no call statistics over its API", code="unsupported")
+
+    def connected_call(self) -> Call | None:
+        with self._cond:
+            return next((c for c in self.calls.values() if c.state == CONNECTED), None)
 
     @abstractmethod
     def refresh(self) -> dict:
@@ -214,14 +224,14 @@ class Codec(LineDevice, ABC):
                 return TestCallResult(False, number, f"test call to {number} cancelled", "cancelled")
             return TestCallResult(False, number, f"no answer from {number} within {connect_timeout:g} s", NO_ANSWER)
         connect_s = round(active.connected_at - t0, 3)
-        dropped = self.wait_call(call_id, lambda a, e: e is not None or bool(cancelled and cancelled.is_set()), hold_s)
+        dropped, quality = self._hold(call_id, hold_s, cancelled)
         with self._cond:
             ended = self.ended.get(call_id)
         if dropped and ended is not None:
             ended = self._wait_cause(call_id)
             held = ended.held_s()
             return TestCallResult(False, number, f"call to {number} connected in {connect_s:.1f} s but dropped "
-                                  f"after {held:.1f} s" + _cause_words(ended), "dropped", connect_s, held)
+                                  f"after {held:.1f} s" + _cause_words(ended), "dropped", connect_s, held, quality)
         held = active.held_s()
         try:
             self.hangup(call_id)
@@ -232,7 +242,30 @@ class Codec(LineDevice, ABC):
             return TestCallResult(False, number, f"call to {number} connected in {connect_s:.1f} s but was still "
                                   f"up {self.timeout:g} s after hanging up", "hangup_failed", connect_s, held)
         return TestCallResult(True, number, f"test call to {number} connected in {connect_s:.1f} s, held "
-                              f"{held:.1f} s and hung up", "connected", connect_s, held)
+                              f"{held:.1f} s and hung up", "connected", connect_s, held, quality)
+
+    def _hold(self, call_id: str, hold_s: float, cancelled: threading.Event | None,
+              every_s: float = 1.0) -> tuple[bool, list[CallQuality]]:
+        """Hold the call ``hold_s``, reading its statistics about every ``every_s`` (the
+        test call's evidence); returns whether it ended meanwhile and what was read."""
+        end = time.monotonic() + hold_s
+        quality: list[CallQuality] = []
+
+        def over(a, e):
+            return e is not None or bool(cancelled and cancelled.is_set())
+
+        while True:
+            try:
+                q = self.call_quality()
+                if q is not None:
+                    quality.append(q)
+            except DeviceError as exc:     # a model without statistics, a slow reply: the call goes on
+                log.debug("no call statistics during the test call: %s", exc)
+            left = end - time.monotonic()
+            if left <= 0:
+                return False, quality
+            if self.wait_call(call_id, over, min(every_s, left)):
+                return True, quality
 
     def _wait_cause(self, call_id: str, timeout: float = 0.5) -> Call:
         """The end cause may follow the end of the call by a line or two: wait briefly."""

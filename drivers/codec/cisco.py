@@ -15,6 +15,7 @@ import re
 
 from vksroom.drivers.codec import base
 from vksroom.drivers.codec.base import Codec
+from vksroom.drivers.codec.quality import CallQuality, loss_pct, number
 from vksroom.drivers.errors import DeviceRejected, ProtocolError
 from vksroom.drivers.line import LineClient, login
 from vksroom.drivers.transport import Transport
@@ -40,6 +41,7 @@ _DIAG_GHOST = re.compile(r"^\*s Diagnostics Message (\d+) \(ghost=True\)")
 _DISC = re.compile(r"^\*e CallDisconnect (\w+): ?(.*)$")
 _MUTE = re.compile(r"^\*s Audio Microphones Mute: ?(\w+)")
 _UNIT = re.compile(r"^\*s SystemUnit (.+?): ?(.*)$")
+_MEDIA = re.compile(r"^\*s MediaChannels Call (\d+) Channel (\d+) (.+?): ?(.*)$")
 _RESULT = re.compile(r"^\*r (\w+) \(status=(\w+)\)")
 _FIELD = re.compile(r"^(\w+): ?(.*)$")
 _ERRORS = ("ERROR", "Command not recognized.")
@@ -61,6 +63,7 @@ class CiscoCodec(Codec):
         self._diag: dict[str, dict] = {}
         self._disconnect: dict[str, str] = {}       # fields of the CallDisconnect event being read
         self._causes: dict[str, tuple[str, str]] = {}  # call id -> cause, when it came before the call's end
+        self._rates: dict[str, dict[str, str]] = {}    # call id -> ReceiveCallRate / TransmitCallRate (kbps)
         line = LineClient(transport, terminator=b"\n", prompts=("login:", "Password:"), eol="\n",
                           on_connect=self._setup, on_event=self._on_line, on_link=self._on_link,
                           name=f"cisco codec at {transport.describe()}", **line_options)
@@ -152,6 +155,21 @@ class CiscoCodec(Codec):
         self.refresh_calls()
         return self.status()
 
+    def call_quality(self) -> CallQuality | None:
+        """``xStatus MediaChannels``: one row per channel (keyed by call and channel id,
+        classified by its Direction and Type), mapped to the neutral model."""
+        call = self.connected_call()
+        if call is None:
+            return None
+        if number(self._rates.get(call.id, {}).get("ReceiveCallRate")) in (None, 0.0):
+            self._status(f"Call {call.id}")          # the negotiated rates, once the call is up
+        rows: dict[str, dict[str, str]] = {}
+        for line in self._status(f"MediaChannels Call {call.id}"):
+            m = _MEDIA.match(line)
+            if m and m.group(1) == call.id:
+                rows.setdefault(m.group(2), {})[m.group(3)] = _unquote(m.group(4))
+        return media_quality(call.id, list(rows.values()), self._rates.get(call.id, {}))
+
     def dial(self, number: str) -> str:
         if not number or any(c in number for c in "\r\n\""):
             raise DeviceRejected(f"not a number to dial: {number!r}", "bad_number")
@@ -197,6 +215,8 @@ class CiscoCodec(Codec):
                 self._call_update(call_id, remote=value)
             elif key == "Direction":
                 self._call_update(call_id, direction=value.lower())
+            elif key in ("ReceiveCallRate", "TransmitCallRate"):
+                self._rates.setdefault(call_id, {})[key] = value
             return
         m = _GHOST.match(line)
         if m:
@@ -260,3 +280,41 @@ class CiscoCodec(Codec):
         if msgs != self.diagnostics:
             self.diagnostics = msgs
             self._emit({"kind": "diagnostics", "level": self.diagnostics_level, "messages": msgs})
+
+
+def media_quality(call_id: str, channels: list[dict[str, str]], rates: dict[str, str]) -> CallQuality:
+    """Cisco media channel rows (``{"Direction": "Incoming", "Type": "Video", "Netstat Jitter": "3"...}``)
+    as one :class:`CallQuality`. Loss is the last interval's (``LastIntervalLost`` against
+    ``LastIntervalReceived``); ``ChannelRate`` is in bit/s; the main video is the channel whose
+    ``Video ChannelRole`` is ``Main`` (or has none)."""
+    def of(direction: str, kind: str | None = None) -> list[dict[str, str]]:
+        return [c for c in channels if c.get("Direction", "").lower() == direction
+                and (kind is None or c.get("Type", "").lower() == kind)]
+
+    def loss(rows) -> float | None:
+        lost = sum(number(c.get("Netstat LastIntervalLost")) or 0 for c in rows)
+        got = sum(number(c.get("Netstat LastIntervalReceived")) or 0 for c in rows)
+        return loss_pct(lost, got) if rows else None
+
+    def kbps(rows) -> float | None:
+        rates_ = [number(c.get("Netstat ChannelRate")) for c in rows]
+        known = [r for r in rates_ if r is not None]
+        return round(sum(known) / 1000.0, 1) if known else None
+
+    incoming, outgoing = of("incoming"), of("outgoing")
+    jitters = [j for j in (number(c.get("Netstat Jitter")) for c in incoming) if j is not None]
+    video = next((c for c in of("incoming", "video")
+                  if c.get("Video ChannelRole", "Main").lower() == "main"
+                  and c.get("Video Protocol", "").lower() != "off"), None)
+    audio = [c for c in of("incoming", "audio") if c.get("Audio Protocol", "").lower() != "off"]
+    width = number(video.get("Video ResolutionX")) if video else None
+    height = number(video.get("Video ResolutionY")) if video else None
+    return CallQuality(
+        call_id, rx_loss_pct=loss(incoming), tx_loss_pct=loss(outgoing),
+        jitter_ms=max(jitters) if jitters else None, rx_kbps=kbps(incoming), tx_kbps=kbps(outgoing),
+        negotiated_kbps=number(rates.get("ReceiveCallRate")),
+        rx_width=int(width) if width is not None else None, rx_height=int(height) if height is not None else None,
+        rx_fps=number(video.get("Video FrameRate")) if video else None,
+        rx_audio=any((number(c.get("Netstat LastIntervalReceived")) or 0) > 0 for c in audio) if audio else False,
+        video_protocol=video.get("Video Protocol", "") if video else "",
+        audio_protocol=audio[0].get("Audio Protocol", "") if audio else "")

@@ -13,6 +13,7 @@ import re
 
 from vksroom.drivers.codec import base
 from vksroom.drivers.codec.base import Codec
+from vksroom.drivers.codec.quality import FORMAT_SIZES, CallQuality, number
 from vksroom.drivers.errors import DeviceRejected, DeviceTimeout
 from vksroom.drivers.line import LineClient, login
 from vksroom.drivers.transport import Transport
@@ -24,6 +25,7 @@ _MUTE = re.compile(r"^mute near (on|off)$", re.I)
 _STATES = {"allocated": base.DIALLING, "ringing": base.RINGING, "complete": base.CONNECTED,
            "connected": base.CONNECTED, "connecting": base.CONNECTING, "disconnecting": base.DISCONNECTING}
 _ERROR = re.compile(r"^error", re.I)
+_ASYNC = re.compile(r"^(cs|active|cleared|ended|callstate|dialstr\[)", re.I)
 _DIALSTR = re.compile(r"^[A-Za-z0-9.@:_*#+-]{1,80}$")
 
 
@@ -78,6 +80,34 @@ class PolyCodec(Codec):
                            accept=lambda l: bool(_MUTE.match(l) or _ERROR.match(l))):
             self._on_line(l)
         return self.status()
+
+    def _stats(self, command: str, last_key: str) -> dict[str, str]:
+        """``netstats`` / ``advnetstats``: ``key:value`` pairs over one or more lines, the
+        reply's last line holding ``last_key:`` (``rcp:`` / ``ccaps:``)."""
+        def last(l: str) -> bool:
+            return l == "system is not in a call" or any(t.lower().startswith(last_key + ":") for t in l.split())
+
+        lines = self._ask(command, last,
+                          accept=lambda l: not _ASYNC.match(l))
+        pairs: dict[str, str] = {}
+        for line in lines:
+            for token in line.split():
+                key, sep, value = token.partition(":")
+                if sep:
+                    pairs.setdefault(key.lower(), value)
+        return pairs
+
+    def call_quality(self) -> CallQuality | None:
+        """``netstats`` (call rate, %pktloss, formats) and ``advnetstats`` (rates used, frame
+        rates, jitter) for the connected call, mapped to the neutral model."""
+        call = self.connected_call()
+        if call is None:
+            return None
+        net = self._stats("netstats", "rcp")
+        adv = self._stats("advnetstats", "ccaps")
+        if not net and not adv:
+            return None
+        return poly_quality(call.id, net, adv)
 
     def dial(self, number: str) -> str:
         if not _DIALSTR.match(number or ""):
@@ -154,3 +184,27 @@ class PolyCodec(Codec):
             return
         if _ERROR.match(line):
             self._emit({"kind": "error", "reason": f"codec reported: {line}"})
+
+
+def poly_quality(call_id: str, net: dict[str, str], adv: dict[str, str]) -> CallQuality:
+    """Poly statistics (keys lower-cased) as one :class:`CallQuality`. Poly reports one loss
+    percentage for the call (``%pktloss``): it stands for received loss; ``tapl``/``tvpl``
+    are counts, not shares, so sent loss stays unknown."""
+    def total(*keys: str) -> float | None:
+        vals = [number(adv.get(k)) for k in keys]
+        known = [v for v in vals if v is not None]
+        return round(sum(known), 1) if known else None
+
+    jitters = [j for j in (number(adv.get(k)) for k in ("raj", "rvj")) if j is not None]
+    size = FORMAT_SIZES.get(net.get("rvf", "").lower())
+    rap = net.get("rap", adv.get("rap", ""))
+    rar = number(adv.get("rar"))
+    return CallQuality(
+        call_id, rx_loss_pct=number(net.get("%pktloss")), tx_loss_pct=None,
+        jitter_ms=max(jitters) if jitters else None,
+        rx_kbps=total("rar", "rvru"), tx_kbps=total("tar", "tvru"),
+        negotiated_kbps=number(net.get("rxrate")),
+        rx_width=size[0] if size else None, rx_height=size[1] if size else None,
+        rx_fps=number(adv.get("rvfr")),
+        rx_audio=bool(rar) and rap.lower() not in ("", "off", "none"),
+        video_protocol=net.get("rvp", ""), audio_protocol=rap)

@@ -22,7 +22,8 @@ AS_STRINGS = {"device": "Кодек", "channel": "Прокурор", "role": "С
 OTHERS = {"seconds": 1.5, "hours": 23.5, "count": 2, "peak_db": -0.4, "preset": 3, "n": 2, "far_end": "1001",
           "case": "7199-25-00-1/230", "who": "Ахметов Е.", "reason": "массовые беспорядки в учреждении",
           "field": "far_side.number", "kind": {"kk": "мәтін", "ru": "текст", "en": "text"}, "min": 1, "max": 300,
-          "choices": "1, 2", "references": 2,
+          "choices": "1, 2", "references": 2, "limit": 2, "rx_loss_pct": 12.5, "jitter_ms": 140, "rx_fps": 4,
+          "rate_ratio": 0.2, "figures": "12,5%", "level_db": -72.0,
           # the hearing day guide and the protocol mark (controller/guide_texts.py)
           "time": "10:00", "date": "10.03.2025", "deadline": {"kk": "ертең 09:00", "ru": "09:00 завтра", "en": "x"},
           "end": "11:00", "until": "09:40", "opens": "09:30", "selftest": "09:15", "start": "10:05",

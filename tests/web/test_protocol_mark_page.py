@@ -25,18 +25,18 @@ def test_the_mark_says_far_side_connection_breaks_and_reconnects_in_kazakh_and_r
     empty = client.get("/hearings/H4/protocol-mark").get_data(as_text=True)
     assert mark_lines(empty, "ru")[2] == "Видеоконференцсвязь не устанавливалась (СИЗО-1 г. Астаны)."
     clock.advance_to(at(9, "08:30"))
-    client.post("/hearings/H4/connect", data={"who": "Жанова"})
+    client.post("/hearings/H4/connect")
     clock.advance(5)
     life.wait(lambda: life.life.connected("H4"))
     for _ in range(7):                               # the call degrades: a technical break
         life.life.report([CheckResult("codec", "audio_level", False, "", None, "call.dropped", {"far_side": "СИЗО-1"})])
         clock.advance(5)
     assert life.life.break_recommended("H4")
-    client.post("/hearings/H4/reconnect", data={"who": "Жанова"})
+    client.post("/hearings/H4/reconnect")
     clock.advance(5)
     life.wait(lambda: life.life.connected("H4"))
     clock.advance_to(at(9, "09:10"))
-    client.post("/hearings/H4/end", data={"who": "Жанова"})
+    client.post("/hearings/H4/end", data={"confirm": "yes"})   # the second press of "end"
     page = client.get("/hearings/H4/protocol-mark").get_data(as_text=True)
     ru = mark_lines(page, "ru")
     assert ru[:4] == ["Отметка о применении видеоконференцсвязи", "Дело № 7199-25-00-1/230, 09.03.2025",

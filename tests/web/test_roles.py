@@ -110,7 +110,7 @@ def test_the_day_each_step_by_its_role(app, request, clock):
     [alarm] = [a for a in life.life.alarms() if a["key"] == f"call:{h.id}"]
     step(f"/alarms/{alarm['id']}/mark", technician, (secretary, head, admin), {"mark": "cannot_be_fixed"})
     assert life.of("fault.marked")[-1]["by"] == "technician"   # signed by the logged-in user
-    step(f"/hearings/{h.id}/end", secretary, (technician, head, admin), ok=(303, 409))
+    step(f"/hearings/{h.id}/end", secretary, (technician, head, admin), {"confirm": "yes"}, ok=(303, 409))
     [act] = life.life.acts.for_hearing(h.id)
     assert head.get(f"/acts/{act['id']}").status_code == 200          # the head of chancellery reads it
     step(f"/acts/{act['id']}", secretary, (technician, head, admin), {"ru": act["text_ru"] + "\nИсправлено."},

@@ -210,3 +210,16 @@ def test_page_asks_for_a_reference_where_the_preset_has_none(client, tmp_path):
     assert "Оценено без эталона" not in client.get("/video?lang=ru").get_data(as_text=True)
     kk = client.get("/video?lang=kk&preset_cam1=overview").get_data(as_text=True)
     assert "Эталонсыз бағаланды" in kk
+
+
+def test_the_verdict_on_the_picture_is_written_in_the_panel_language():
+    from vksroom.drivers.video.quality import CHECKS, Analyzer
+    from vksroom.web import i18n
+    from vksroom.web.video import CHECK_WORDS, draw
+
+    assert set(CHECK_WORDS) == set(CHECKS)            # every check has its word on the picture
+    assert all(i18n.translate(key, lang) != key for key in CHECK_WORDS.values() for lang in ("kk", "ru", "en"))
+    frame = np.full((360, 640, 3), 128, np.uint8)
+    verdict = Analyzer().analyze(frame)
+    box = {lang: draw(frame, verdict, lang)[:200, :250].astype(int) for lang in ("kk", "ru", "en")}
+    assert np.abs(box["ru"] - box["en"]).sum() > 0 and np.abs(box["ru"] - box["kk"]).sum() > 0

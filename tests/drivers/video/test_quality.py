@@ -293,3 +293,36 @@ def test_without_a_reference_a_cast_is_judged_on_neutral_surfaces_only():
     assert "cast" in Analyzer().analyze(jpeg(warm, 85)).faults
     assert Analyzer().analyze(jpeg(grey, 85)).checks["cast"].ok
     assert Analyzer().analyze(jpeg(_crop(load_photo("coffee")), 85)).checks["cast"].ok
+
+
+def test_without_a_reference_a_hand_over_the_lens_is_obstruction_but_the_sky_is_not():
+    # Something on the lens comes in from a side or from below, flat and so far out of
+    # focus that the view fades into it: an obstruction, found with no reference stored.
+    # A rocket against a clear sky is a large flat region too, but it meets the frame
+    # along the top and ends at the rocket's sharp edge: not an obstruction.
+    from vksroom.hil.faults import obstruction
+    photo = load_photo("astronaut")
+    rng = np.random.default_rng(5)
+    view = jpeg(sensor_noise(_crop(photo), 1.0, rng), 85)
+    assert Analyzer().analyze(view).checks["obstruction"].ok
+    for seed in (1, 2, 3):
+        covered = jpeg(sensor_noise(obstruction(_crop(photo), 0.45, np.random.default_rng(seed)), 1.0, rng), 85)
+        v = Analyzer().analyze(covered)
+        assert "obstruction" in v.faults and not v.with_reference, (seed, v.to_dict())
+    sky = Analyzer().analyze(jpeg(sensor_noise(_crop(load_photo("rocket")), 1.0, rng), 85))
+    assert sky.checks["obstruction"].ok, sky.to_dict()
+
+
+def test_without_a_reference_a_mild_overexposure_is_bright_and_dimmed_lights_are_not():
+    # The mildest overexposure (x2.2) on a mid-grey view (coins in a display case) lifts
+    # its mean close to 0.9 of white: bright, with no reference stored. The same view with the
+    # lights dimmed or full is not, and neither is a white page well exposed.
+    from vksroom.hil.faults import apply
+    view = _crop(load_photo("coins"))
+    rng = np.random.default_rng(9)
+    over = Analyzer().analyze(jpeg(sensor_noise(apply(view, "bright", 1, rng), 1.0, rng), 85))
+    assert "bright" in over.faults and not over.with_reference, over.to_dict()
+    for g in (0.5, 1.0):
+        assert Analyzer().analyze(jpeg(sensor_noise(gain(view, g), 1.0, rng), 85)).checks["bright"].ok
+    page = Analyzer().analyze(jpeg(sensor_noise(_crop(load_photo("page")), 1.0, rng), 85))
+    assert page.checks["bright"].ok, page.to_dict()

@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench pi-check bundle clean
 
 $(STAMP): setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,15 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done
+
+# The arm64 image-build install and a smoke test in a Debian bookworm chroot under qemu (root,
+# debootstrap, qemu-user-static; minutes). Not part of `make test`. See docs/appliance.md.
+pi-check:
+	$(if $(filter 0,$(shell id -u)),,sudo) firmware/pi-check.sh
+
+# An offline bundle in dist/bundle: the wheel and its dependencies for arm64 and x86-64.
+bundle:
+	firmware/bundle.sh dist/bundle
 
 clean:
 	rm -rf $(VENV) build *.egg-info

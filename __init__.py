@@ -7,4 +7,7 @@ one entry module that wires them). ``hil`` holds device simulators; it imports n
 of the layers above.
 """
 
-__version__ = "0.1.0"
+try:   # written from git by setuptools-scm when the wheel (or the editable install) is built
+    from vksroom._version import __version__
+except ImportError:   # pragma: no cover - a checkout never built
+    __version__ = "0.0.0"

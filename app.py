@@ -27,7 +27,7 @@ class Stack:
     file of the room is opened, when another process holds it."""
 
     def __init__(self, cfg: RoomConfig, adapters=None, mqtt: bool = True, panel: bool = True,
-                 control: bool = True, lock=None):
+                 control: bool = True, lock=None, clock_probe=None, check_storage: bool = False):
         from vksroom.controller.instance import RoomLock
         from vksroom.controller.assemble import build_room
 
@@ -35,7 +35,7 @@ class Stack:
         self.cfg = cfg
         self.lock = lock if lock is not None else RoomLock(cfg.data_dir).acquire("run")
         try:
-            self.controller = build_room(cfg, adapters)
+            self.controller = build_room(cfg, adapters, clock_probe=clock_probe, check_storage=check_storage)
         except BaseException:
             self.lock.release()
             raise
@@ -180,8 +180,21 @@ def readiness_topic(cfg: RoomConfig) -> str:
 
 
 def cmd_config_check(args) -> int:
+    """Valid, and fit for a courtroom (controller/production.py) unless marked a demo."""
+    import sys
+    from pathlib import Path
+
+    from vksroom.controller import production
+
     cfg = load(args.file)
-    print(f"{args.file}: OK ({len(cfg.devices)} devices, court {cfg.court_id}, courtroom {cfg.courtroom})")
+    found = production.problems(cfg, Path(args.udev_rules))
+    if found:
+        print(f"vks-room: {args.file} is not ready for a courtroom:", file=sys.stderr)
+        for line in found:
+            print(f"  {line}", file=sys.stderr)
+        return 2
+    demo = "; a demo room, not held to a courtroom's rules" if cfg.demo else ""
+    print(f"{args.file}: OK ({len(cfg.devices)} devices, court {cfg.court_id}, courtroom {cfg.courtroom}{demo})")
     return 0
 
 
@@ -206,8 +219,13 @@ def testing_now(busy) -> str:
 
 
 def cmd_run(args) -> int:
+    from vksroom.controller.timesync import system_synchronised
+
     cfg = load(args.config)
-    stack = Stack(cfg, lock=take_room(cfg.data_dir, "run")).start()
+    # a courtroom guards its clock (a Pi has no real-time clock) and its data's durability; a demo
+    # trusts the machine
+    stack = Stack(cfg, lock=take_room(cfg.data_dir, "run"), clock_probe=None if cfg.demo else system_synchronised,
+                  check_storage=not cfg.demo).start()
     print(f"vks-room: panel {stack.panel_url}  readiness on {cfg.mqtt.url} topic {readiness_topic(cfg)}", flush=True)
     if stack.server is not None and stack.server.https:
         print(f"vks-room: panel certificate SHA-256 {stack.server.fingerprint}", flush=True)
@@ -454,6 +472,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("config", help="room configuration tools")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    c = csub.add_parser("check", help="validate a room configuration file (exit 0 valid, 2 invalid)")
+    c = csub.add_parser("check", help="validate a room configuration file (exit 0 valid, 2 invalid "
+                                        "or not fit for a courtroom)")
     c.add_argument("file", help="path to the room TOML file")
+    c.add_argument("--udev-rules", default="/etc/udev/rules.d/99-vksroom-serial.rules",
+                   help="the udev rules naming the room's serial adapters (placeholder serials are refused)")
     c.set_defaults(func=cmd_config_check)

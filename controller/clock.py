@@ -12,6 +12,13 @@ Two clocks with one interface:
 
 A clock is callable (``clock()`` is ``clock.now()``), so it can be handed to the
 controller wherever a plain time function is expected.
+
+**A step of the wall clock** (NTP setting a Pi's clock that booted at the time it shut down,
+an administrator's ``date -s``) is not time passing: timers whose due time the step jumped
+over do not fire in a burst. They are handed, once, to the clock's step listeners
+(:meth:`Clock.on_step`), which plan again from the true time (the lifecycle does); with no
+listener they run one after the other on one thread. :class:`RealClock` sees a step as the
+wall clock moving away from the monotonic clock; :meth:`ManualClock.step_to` makes one.
 """
 from __future__ import annotations
 
@@ -55,6 +62,11 @@ class Timer:
 
 
 class Clock(ABC):
+    _on_step: list[Callable[[float, float, list[Timer]], None]]
+
+    def __init__(self) -> None:
+        self._on_step = []
+
     def __call__(self) -> float:
         return self.now()
 
@@ -71,6 +83,25 @@ class Clock(ABC):
 
     def stop(self) -> None:
         """Forget pending timers (the room is stopping)."""
+
+    def on_step(self, fn: Callable[[float, float, list[Timer]], None]) -> None:
+        """Call ``fn(expected, now, skipped)`` when the wall clock steps: ``expected`` is where it
+        would be had it run on, ``skipped`` the timers the step jumped over (none fired)."""
+        self._on_step.append(fn)
+
+    def _stepped(self, expected: float, now: float, skipped: list[Timer]) -> None:
+        log.warning("the wall clock stepped by %+.0f s; %d timer(s) jumped over, planned again",
+                    now - expected, len(skipped))
+        listeners = list(self._on_step)
+        if not listeners:
+            for timer in skipped:
+                timer._run()
+            return
+        for fn in listeners:
+            try:
+                fn(expected, now, skipped)
+            except Exception:
+                log.exception("clock step listener %r failed", fn)
 
 
 class _TimerHeap:
@@ -96,6 +127,15 @@ class _TimerHeap:
     def pending(self) -> list[Timer]:
         return sorted((t for _, _, t in self._heap if not t.cancelled), key=lambda t: t.when)
 
+    def pop_between(self, after: float, until: float) -> list[Timer]:
+        """Take out the timers due in (after, until]: the ones a step of the clock jumped over."""
+        taken = [t for _, _, t in self._heap if not t.cancelled and after < t.when <= until]
+        if taken:
+            keep = [e for e in self._heap if not (after < e[0] <= until) and not e[2].cancelled]
+            heapq.heapify(keep)
+            self._heap = keep
+        return sorted(taken, key=lambda t: t.when)
+
     def clear(self) -> None:
         self._heap.clear()
 
@@ -104,6 +144,7 @@ class ManualClock(Clock):
     """A clock for tests: time moves only on :meth:`advance` / :meth:`advance_to`."""
 
     def __init__(self, start: float = 0.0):
+        super().__init__()
         self._now = float(start)
         self._timers = _TimerHeap()
         self._lock = threading.RLock()
@@ -138,6 +179,14 @@ class ManualClock(Clock):
                 self._now = max(self._now, timer.when)
             timer._run()   # outside the lock: the callback may schedule more timers
 
+    def step_to(self, when: float) -> None:
+        """The wall clock steps to ``when`` (forward or back): timers due in between do not fire
+        one by one; the step listeners get them (see :meth:`Clock.on_step`)."""
+        with self._lock:
+            before, self._now = self._now, float(when)
+            skipped = self._timers.pop_between(before, self._now) if self._now > before else []
+        self._stepped(before, self._now, skipped)
+
     def pending(self) -> list[Timer]:
         with self._lock:
             return self._timers.pending()
@@ -151,9 +200,13 @@ class RealClock(Clock):
     """Wall time; timers run by one scheduler thread, each callback on its own thread."""
 
     MAX_WAIT_S = 30.0   # re-read the wall clock at least this often (NTP steps, suspend)
+    STEP_S = 5.0        # the wall clock moving this much more (or less) than the monotonic one is a step
 
-    def __init__(self, now: Callable[[], float] = time.time):
+    def __init__(self, now: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic):
+        super().__init__()
         self._now_fn = now
+        self._mono_fn = monotonic
+        self._seen = (now(), monotonic())   # both clocks read together: a step from here on is seen
         self._timers = _TimerHeap()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -185,8 +238,16 @@ class RealClock(Clock):
 
     def _run(self) -> None:
         with self._cond:
+            wall, mono = self._seen
             while not self._stopped:
-                timer = self._timers.pop_due(self.now())
+                now, mnow = self.now(), self._mono_fn()
+                expected = wall + (mnow - mono)
+                wall, mono = now, mnow
+                if abs(now - expected) > self.STEP_S:
+                    skipped = self._timers.pop_between(expected, now) if now > expected else []
+                    threading.Thread(target=self._stepped, args=(expected, now, skipped), name="clock-step",
+                                     daemon=True).start()
+                timer = self._timers.pop_due(now)
                 if timer is not None:
                     threading.Thread(target=timer._run, name=f"timer-{timer.name or 'call'}", daemon=True).start()
                     continue

@@ -119,6 +119,9 @@ class RoomConfig:
     selftest: SelftestConfig = SelftestConfig()
     lifecycle: dict = field(default_factory=dict)  # overrides of LifecycleSettings, validated here
     source: str = ""
+    # A demonstration or bench room, not a courtroom: `config check` lets it be open (no users,
+    # placeholder devices) and the room trusts the machine's clock.
+    demo: bool = False
 
     def devices_of(self, type_: str) -> list[DeviceConfig]:
         return [d for d in self.devices.values() if d.type == type_]
@@ -321,7 +324,7 @@ def parse(data: dict, source: str = "") -> RoomConfig:
                              "selftest": dict, "lifecycle": dict}, required=("room", "devices"))
     room = c.table(top.get("room", {}), "room",
                    {"court_id": str, "court_name": (str, dict), "courtroom": (str, int), "timezone": str,
-                    "data_dir": str, "secrets_file": str}, required=("court_id", "courtroom"))
+                    "data_dir": str, "demo": bool, "secrets_file": str}, required=("court_id", "courtroom"))
     if "court_id" in room and not _ID.match(room["court_id"]):
         c.err("room.court_id", "must be 1-40 lowercase letters, digits, '_' or '-' (it is part of MQTT topics)")
     name = room.get("court_name", room.get("court_id", ""))
@@ -426,6 +429,7 @@ def parse(data: dict, source: str = "") -> RoomConfig:
         timezone=room.get("timezone", "Asia/Almaty"), data_dir=room.get("data_dir", "/var/lib/vksroom"),
         devices=_default_labels(devices), mqtt=MqttConfig(**m), panel=PanelConfig(**p),
         gpio=GpioConfig(**g), selftest=SelftestConfig(**s), lifecycle=life, source=source,
+        demo=room.get("demo", False),
     )
 
 

@@ -51,6 +51,7 @@ class RoomGpio:
         self._relays = {dev: OutputDevice(pin, initial_value=False, **kw) for dev, pin in cfg.relays.items()}
         self.status = "off"
         self.buzzing = False
+        self.error = ""
 
     def show(self, status: str) -> None:
         if status not in STATUSES:
@@ -89,10 +90,14 @@ class RoomGpio:
 
 
 class NoGpio:
-    """Stands in when no pins are configured or the board has no GPIO: does nothing, says so once."""
+    """Stands in when no pins are configured or the board has no GPIO: does nothing. ``error``
+    says why pins that are configured do not work ("" when none are configured)."""
 
     status = "off"
     buzzing = False
+
+    def __init__(self, error: str = ""):
+        self.error = error
 
     def show(self, status: str) -> None:
         self.status = status
@@ -113,13 +118,18 @@ class NoGpio:
         pass
 
 
+def configured(cfg: GpioConfig) -> bool:
+    return cfg.relays != {} or any(getattr(cfg, k) is not None
+                                   for k in ("status_red", "status_green", "status_blue", "buzzer", "button"))
+
+
 def open_gpio(cfg: GpioConfig, pin_factory=None):
-    """The room's GPIO, or :class:`NoGpio` when none is configured or usable (logged)."""
-    if all(getattr(cfg, k) is None for k in ("status_red", "status_green", "status_blue", "buzzer", "button")) \
-            and not cfg.relays:
+    """The room's GPIO, or :class:`NoGpio` when none is configured or usable (then its ``error``
+    says why: the room shows it as a fault, since relay first aid is off without it)."""
+    if not configured(cfg):
         return NoGpio()
     try:
         return RoomGpio(cfg, pin_factory)
-    except Exception as exc:   # gpiozero raises BadPinFactory & co. off a Raspberry Pi
+    except Exception as exc:   # gpiozero raises BadPinFactory & co. without lgpio or off a Raspberry Pi
         log.error("GPIO unavailable, running without status light, buzzer, button and relays: %s", exc)
-        return NoGpio()
+        return NoGpio(f"{type(exc).__name__}: {exc}")

@@ -44,6 +44,7 @@ LINK = ONLINE_CHECK                # the live check every coordinator keeps
 STALE_WHEN_BACK = {"reachable", "timeout"}   # self-test failures a recovery supersedes
 HEARTBEAT_S = 300.0                # readiness is re-announced at least this often
 VALID_FOR_S = 900.0                # the centre should not trust a readiness older than this
+SYSTEM = "system"                  # the room's own checks (clock, GPIO): one more "device" in readiness
 
 
 class Controller:
@@ -77,6 +78,7 @@ class Controller:
         self._running_checks: list = []   # CheckContexts of a self-test under way (cancelled on stop)
         self._progress: dict = {}          # the self-test under way, per device (selftest_progress)
         self._hearing: str | None = None   # the hearing under way (set by the lifecycle)
+        self._system: dict[str, CheckResult] = {}   # check -> the room's own check (set_system_check)
         self._readiness = self._compute()
         # What is built on the room (the lifecycle, the in-hearing watch): see assemble.build_room.
         self._services: list = []
@@ -318,6 +320,25 @@ class Controller:
             "device": dev_id, "check": check.check, "code": check.code, "params": check.params,
             "reason": check.reason, "detail": check.detail, "required": dcfg.required if dcfg else True}))
 
+    def set_system_check(self, check: str, ok: bool, code: str, params: dict | None = None,
+                         detail: str = "") -> None:
+        """The room's own health (the clock, the GPIO), shown in readiness as the device ``system``;
+        the newest word on each ``check`` stands."""
+        result = CheckResult(SYSTEM, check, ok, code=code, params=params or {}, detail=detail, live=True,
+                             at=self.clock())
+        if self.on_room_thread():
+            self._apply_system(result)
+        else:
+            self.post(self._apply_system, result)
+
+    def _apply_system(self, result: CheckResult) -> None:
+        old = self._system.get(result.check)
+        self._system[result.check] = result
+        changed = old.ok != result.ok if old is not None else not result.ok
+        if changed:   # announced as a device's fault or recovery is: the centre and the alarms hear it
+            self._announce_check(SYSTEM, result)
+        self._refresh()
+
     def forget(self, dev_id: str, check: str) -> None:
         """Drop a self-test's finding (marked fixed by the technician): the next self-test judges again."""
         def drop():
@@ -430,11 +451,9 @@ class Controller:
             state = DeviceState.from_checks(dev_id, dcfg.type if dcfg else "device",
                                             dcfg.required if dcfg else True, self._device_checks(dev_id),
                                             label=dcfg.label if dcfg else dev_id)
-            state = dataclasses.replace(state, values=self._values.get(dev_id, {}))
-            before = self._readiness.device(dev_id) if hasattr(self, "_readiness") else None
-            if before is not None and before.health is state.health:
-                state = dataclasses.replace(state, since=before.since)
-            devices.append(state)
+            devices.append(self._since(dataclasses.replace(state, values=self._values.get(dev_id, {}))))
+        if self._system:
+            devices.append(self._since(DeviceState.from_checks(SYSTEM, SYSTEM, True, tuple(self._system.values()))))
         room_state, reasons = verdict(devices)
         fitness, activity = room_state, ""
         if self._suspended:
@@ -446,6 +465,13 @@ class Controller:
         now = self.clock()
         return Readiness(self.cfg.court_id, self.cfg.courtroom, room_state, tuple(devices), tuple(reasons),
                          now, now + VALID_FOR_S, activity, fitness, self._suspended or "")
+
+    def _since(self, state: DeviceState) -> DeviceState:
+        """A device's health holds since it began, not since this recomputation."""
+        before = self._readiness.device(state.id) if hasattr(self, "_readiness") else None
+        if before is not None and before.health is state.health:
+            return dataclasses.replace(state, since=before.since)
+        return state
 
     def _device_checks(self, dev_id: str) -> tuple[CheckResult, ...]:
         """The link, the live checks and the self-test's findings, the newest word on each thing.

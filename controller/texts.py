@@ -51,6 +51,31 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "label.device": {"kk": "Құрылғы", "ru": "Устройство", "en": "Device"},
     "label.device.n": {"kk": "{n}-құрылғы", "ru": "Устройство {n}", "en": "Device {n}"},
     "label.channel.n": {"kk": "{n}-микрофон", "ru": "Микрофон {n}", "en": "Microphone {n}"},
+    "label.system": {"kk": "Зал контроллері", "ru": "Контроллер зала", "en": "Room controller"},
+
+    # -- the room controller itself (its clock, its GPIO) ----------------------------------------
+    "system.clock_unsynced": {"kk": "Сағат синхрондалмаған: отырыс уақытына байланысты әрекеттер кейінге "
+                                    "қалдырылды, жазбалар белгіленеді",
+                              "ru": "Часы не синхронизированы: действия по времени заседаний отложены, "
+                                    "записи помечаются",
+                              "en": "The clock is not synchronised: actions timed by the hearings are held, "
+                                    "records are marked"},
+    "system.clock_synced": {"kk": "Сағат синхрондалған", "ru": "Часы синхронизированы",
+                            "en": "The clock is synchronised"},
+    "system.gpio_unavailable": {"kk": "Басқару шығыстары қолжетімсіз: статус шамы, дыбыс белгісі, түйме және "
+                                      "реле жұмыс істемейді",
+                                "ru": "Выводы управления недоступны: индикатор, зуммер, кнопка и реле не работают",
+                                "en": "The control pins are unavailable: the status light, buzzer, button and "
+                                      "relays do not work"},
+    "system.storage_volatile": {"kk": "Зал деректері жедел жадта сақталады: қуат өшірілгенде жоғалады",
+                                "ru": "Данные зала хранятся в оперативной памяти: при отключении питания они "
+                                      "будут потеряны",
+                                "en": "The room's data is kept in memory: a power cut would lose it"},
+    "system.storage_ok": {"kk": "Зал деректері дискіде сақталады", "ru": "Данные зала хранятся на диске",
+                          "en": "The room's data is kept on disk"},
+    "system.gpio_ok": {"kk": "Статус шамы, дыбыс белгісі, түйме және реле жұмыс істейді",
+                       "ru": "Индикатор, зуммер, кнопка и реле работают",
+                       "en": "The status light, buzzer, button and relays work"},
 
     # -- participants (camera presets by role) ----------------------------------------------------
     "role.judge": {"kk": "Судья", "ru": "Судья", "en": "Judge"},

@@ -36,6 +36,7 @@ from vksroom.drivers.transport import Transport, transport_for_url
 log = logging.getLogger(__name__)
 
 MAX_LINE = 4096
+READ_WAIT_S = 5.0   # the reader's longest wait for bytes; everything that needs it sooner wakes it
 # a control character (other than tab) or an undecodable byte marks binary noise
 _NOISE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ufffd]")
 
@@ -129,7 +130,8 @@ class LineClient:
 
     def close(self) -> None:
         self._stop.set()
-        self.transport.close()      # wakes the reader at once
+        self.transport.interrupt()  # wakes the reader at once
+        self.transport.close()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=3)
@@ -210,6 +212,7 @@ class LineClient:
                             self._silent = 0
                             self._reset = (f"{self.name} stopped answering ({self.desync_after} requests "
                                            f"in a row without a reply)", 0.0)
+                            self.transport.interrupt()
                         shown = text if text is not None else "the device"
                         got = f" (got only: {' | '.join(pending.lines[-3:])})" if pending.lines else ""
                         raise DeviceTimeout(f"{self.name}: no complete reply to {shown!r} within {timeout:.1f} s{got}")
@@ -264,7 +267,8 @@ class LineClient:
                 if not self._reopen():
                     continue
             try:
-                data = self.transport.read(0.2)
+                # a long wait: close(), drop() and a failed login wake it (transport.interrupt)
+                data = self.transport.read(READ_WAIT_S)
             except Exception as exc:  # never let the reader die, whatever the port does
                 if self._stop.is_set():
                     break             # closed by us
@@ -316,6 +320,7 @@ class LineClient:
                 # the reader closes the link and leaves it closed for a while
                 # (a wrong password must not hammer the device)
                 self._reset = (reason, self.retry_after_failure)
+                self.transport.interrupt()
             return
         self._init_thread = None
         with self._lock:
@@ -347,6 +352,7 @@ class LineClient:
         transport so the reader reopens it and runs the session set-up again."""
         if not self._stop.is_set():
             self._reset = (reason, 0.0)
+            self.transport.interrupt()
 
     def _notify_link(self, up: bool, reason: str) -> None:
         if self.on_link is not None:

@@ -17,6 +17,7 @@ Contract:
 from __future__ import annotations
 
 import collections
+import os
 import select
 import socket
 import threading
@@ -53,6 +54,9 @@ class Transport(ABC):
 
     def describe(self) -> str:
         return type(self).__name__
+
+    def interrupt(self) -> None:
+        """Make a ``read`` waiting in another thread return (b"") now; a no-op where reads are short."""
 
     def __enter__(self):
         self.open()
@@ -123,6 +127,41 @@ class UdpTransport(Transport):
         return f"udp://{self.peer[0]}:{self.peer[1]}"
 
 
+class _Wakeup:
+    """A self-pipe: a reader's ``select`` also watches it, so another thread can end the wait at
+    once (closing the fd under a select does not wake it), and a reader can wait long instead of
+    waking several times a second to look at its flags."""
+
+    def __init__(self):
+        self._r, self._w = os.pipe()
+        os.set_blocking(self._r, False)
+        os.set_blocking(self._w, False)
+
+    def fileno(self) -> int:
+        return self._r
+
+    def set(self) -> None:
+        try:
+            os.write(self._w, b"!")
+        except (BlockingIOError, OSError):   # full already: the reader wakes anyway
+            pass
+
+    def clear(self) -> None:
+        try:
+            while os.read(self._r, 512):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+
+    def __del__(self):
+        for fd in (getattr(self, "_r", None), getattr(self, "_w", None)):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+
 class TcpTransport(Transport):
     """A TCP byte stream (raw VISCA, Shure command strings, telnet-style devices)."""
 
@@ -130,6 +169,7 @@ class TcpTransport(Transport):
         self.host, self.port = host, int(port)
         self.connect_timeout = connect_timeout
         self._sock: socket.socket | None = None
+        self._wakeup = _Wakeup()
 
     def open(self) -> None:
         self.close()
@@ -146,6 +186,7 @@ class TcpTransport(Transport):
                 self._sock.close()
             finally:
                 self._sock = None
+                self._wakeup.set()   # as for serial: a reader in select() on it must find it closed
 
     @property
     def is_open(self) -> bool:
@@ -164,8 +205,11 @@ class TcpTransport(Transport):
         sock = self._sock
         if sock is None:
             raise TransportClosed(f"{self.describe()} is not connected")
-        ready, _, _ = select.select([sock], [], [], max(0.0, timeout))
-        if not ready:
+        wake = self._wakeup.fileno()
+        ready, _, _ = select.select([sock.fileno(), wake], [], [], max(0.0, timeout))
+        if wake in ready:
+            self._wakeup.clear()
+        if sock.fileno() not in ready:
             return b""
         try:
             data = sock.recv(65536)
@@ -176,6 +220,9 @@ class TcpTransport(Transport):
             self.close()
             raise TransportClosed(f"{self.describe()} closed the connection")
         return data
+
+    def interrupt(self) -> None:
+        self._wakeup.set()
 
     def describe(self) -> str:
         return f"tcp://{self.host}:{self.port}"
@@ -194,6 +241,7 @@ class SerialTransport(Transport):
         self.baudrate = int(baudrate)
         self.settings = settings
         self._serial: serial.Serial | None = None
+        self._wakeup = _Wakeup()
 
     def open(self) -> None:
         import serial  # pyserial
@@ -213,6 +261,9 @@ class SerialTransport(Transport):
             except Exception:  # closing a port whose adapter vanished may fail: it is closed anyway
                 pass
             self._serial = None
+            # a reader waiting in select() on the closed fd would not see it (and the number may
+            # be reused at once by the next open): wake it so it finds the port closed
+            self._wakeup.set()
 
     @property
     def is_open(self) -> bool:
@@ -241,8 +292,11 @@ class SerialTransport(Transport):
             fd = None
         try:
             if fd is not None:
-                ready, _, _ = select.select([fd], [], [], max(0.0, timeout))
-                if not ready:
+                wake = self._wakeup.fileno()
+                ready, _, _ = select.select([fd, wake], [], [], max(0.0, timeout))
+                if wake in ready:
+                    self._wakeup.clear()
+                if fd not in ready:
                     return b""
                 data = ser.read(ser.in_waiting or 1)
                 if not data:
@@ -254,6 +308,9 @@ class SerialTransport(Transport):
         except (serial.SerialException, OSError) as exc:
             self.close()
             raise TransportClosed(f"serial port {self.port} lost: {exc}") from exc
+
+    def interrupt(self) -> None:
+        self._wakeup.set()
 
     def describe(self) -> str:
         return f"serial:{self.port}@{self.baudrate}"
@@ -275,6 +332,7 @@ class MockTransport(Transport):
         self._cond = threading.Condition()
         self._open = False
         self._unplugged = False
+        self._interrupted = False
 
     def open(self) -> None:
         with self._cond:
@@ -316,9 +374,16 @@ class MockTransport(Transport):
             if reply:
                 self.feed(reply)
 
+    def interrupt(self) -> None:
+        with self._cond:
+            self._interrupted = True
+            self._cond.notify_all()
+
     def read(self, timeout: float) -> bytes:
         with self._cond:
-            if not self._cond.wait_for(lambda: self._incoming or not self._open, timeout=max(0.0, timeout)):
+            if not self._cond.wait_for(lambda: self._incoming or not self._open or self._interrupted,
+                                       timeout=max(0.0, timeout)) or not (self._incoming or not self._open):
+                self._interrupted = False
                 return b""
             if not self._open:
                 raise TransportClosed("mock transport is closed")

@@ -116,6 +116,7 @@ court_name = {{ kk = "Астана қаласының мамандандырыл
 courtroom = "7"
 timezone = "Asia/Almaty"
 data_dir = "{self.data_dir}"
+demo = true
 
 [devices.cam_judge]
 type = "camera"

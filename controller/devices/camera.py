@@ -25,6 +25,7 @@ VISCA units by an older version is converted on first read) and a recall must la
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import logging
 import os
@@ -102,6 +103,7 @@ class CameraAdapter(DeviceAdapter):
         super().__init__(cfg, data_dir)
         self.settings = dict(cfg.options.get("settings", {}))
         self.roles: dict[str, int] = dict(cfg.options.get("presets", {}))
+        self._landed: dict[str, Position] = {}   # preset number -> where its last recall landed
         tolerance = cfg.options.get("tolerance", DEFAULT_TOLERANCE)
         native = isinstance(tolerance, int) and not isinstance(tolerance, bool) and tolerance >= 1
         self._native_tolerance = tolerance if native else None     # converted once the camera is open
@@ -356,6 +358,32 @@ class CameraAdapter(DeviceAdapter):
             frame = source.grab(5.0).image
         return str(ReferenceStore(self.data_dir).add(self.id, role, frame, label=label, source="camera"))
 
+    def _tour(self, start: Position | None, memory: dict[str, Position]) -> list[tuple[str, int]]:
+        """The presets in the order of least travel from where the camera is and back (it returns
+        there): in config order a camera crosses the room back and forth. Where a preset lies is
+        known from where it was stored or last landed; those not known yet come last."""
+        where = {**self._landed, **memory}
+        known = [(role, n) for role, n in self.roles.items() if str(n) in where]
+        unknown = [(role, n) for role, n in self.roles.items() if str(n) not in where]
+        if len(known) < 2:
+            return known + unknown
+        origin = start or where[str(known[0][1])]
+
+        def travel(order) -> float:
+            points = [origin, *(where[str(n)] for _, n in order), origin]
+            return sum(a.distance(b) for a, b in zip(points, points[1:]))
+
+        if len(known) <= 7:   # 5,040 orders at most: exact
+            best = min(itertools.permutations(known), key=travel)
+            return list(best) + unknown
+        order, here, left = [], origin, list(known)   # more: nearest first
+        while left:
+            nxt = min(left, key=lambda rn: here.distance(where[str(rn[1])]))
+            left.remove(nxt)
+            order.append(nxt)
+            here = where[str(nxt[1])]
+        return order + unknown
+
     def _preset_checks(self, cam: PtzCamera, ctx: CheckContext) -> list[CheckResult]:
         out: list[CheckResult] = []
         if not self.roles:
@@ -365,11 +393,13 @@ class CameraAdapter(DeviceAdapter):
             before = cam.position()
         except DeviceError:
             before = None
-        for role, n in self.roles.items():
+        found: dict[str, list[CheckResult]] = {}
+        for role, n in self._tour(before, memory):
+            said = found.setdefault(role, [])
             check = f"preset_{role}"
             params: dict[str, Any] = {"role": role_label(role), "preset": n}
             if ctx.cancelled.is_set() or ctx.remaining() <= 0:
-                out.append(self.result(check, False, code="camera.preset_skipped", **params))
+                said.append(self.result(check, False, code="camera.preset_skipped", **params))
                 continue
             started = time.monotonic()
             try:
@@ -377,23 +407,25 @@ class CameraAdapter(DeviceAdapter):
                 at = cam.position()
                 again = cam.position()
             except DeviceError as exc:
-                out.append(self.result(check, False, code="camera.preset_failed", detail=str(exc), **params))
+                said.append(self.result(check, False, code="camera.preset_failed", detail=str(exc), **params))
                 continue
+            self._landed[str(n)] = at
             value = {"pan": round(at.pan, 4), "tilt": round(at.tilt, 4),
                      "seconds": round(time.monotonic() - started, 3)}
             expected = memory.get(str(n))
             if again.distance(at) > self.tolerance:
-                out.append(self.result(check, False, value=value, code="camera.preset_moving",
+                said.append(self.result(check, False, value=value, code="camera.preset_moving",
                                        detail=f"preset {n} ({role}) reported done at {_where(at)}, then "
                                               f"{_where(again)}", **params))
             elif expected and at.distance(expected) > self.tolerance:
-                out.append(self.result(check, False, value=value, code="camera.preset_off",
+                said.append(self.result(check, False, value=value, code="camera.preset_off",
                                        detail=f"preset {n} ({role}) landed at {_where(at)}, stored at "
                                               f"{_where(expected)} (tolerance {self.tolerance:g})", **params))
             else:
-                out.append(self.result(check, True, value=value, code="camera.preset",
+                said.append(self.result(check, True, value=value, code="camera.preset",
                                        detail=f"preset {n} ({role}) recalled to {_where(at)}", **params))
-                out.extend(self._picture_checks(check, role, ctx))
+                said.extend(self._picture_checks(check, role, ctx))
+        out = [r for role in self.roles for r in found.get(role, [])]   # reported in the config's order
         if before is not None:
             try:   # put the camera back where the technician left it
                 cam.move_to(before.pan, before.tilt, before.zoom, speed=1.0)

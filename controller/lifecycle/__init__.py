@@ -26,7 +26,7 @@ from vksroom.controller.texts import Refused
 from vksroom.controller import events as ev
 from vksroom.controller.clock import Clock, RealClock
 from vksroom.controller.config import DEFAULT_ROLES
-from vksroom.controller.gpio import NoGpio, open_gpio
+from vksroom.controller.gpio import NoGpio, configured, open_gpio
 from vksroom.controller.ledger import Ledger
 from vksroom.controller.lifecycle.base import LifecycleSettings, Parts
 from vksroom.controller.lifecycle.calls import CallControl, CodecCalls, Dialler, codec_calls, normalise_call_state
@@ -72,11 +72,34 @@ class Lifecycle:
         self.history = Record(self.parts, self)
         self.outputs = Outputs(self.parts, self)
         self._unsubscribe = None
+        self.clock_guard = None       # a ClockGuard when the room watches the system clock
+        self.clock.on_step(self._clock_stepped)
+
+    def watch_clock(self, guard) -> None:
+        """Follow a :class:`~vksroom.controller.timesync.ClockGuard`: while the system clock is not
+        synchronised the planner holds what the hearing times trigger and the room log marks its
+        rows; once it is, everything is planned again from the true time."""
+        self.clock_guard = guard
+        self.parts.clock_true = lambda: guard.synchronised is not False
+        guard.on_change(self._clock_synchronised)
+
+    def _clock_synchronised(self, synced: bool) -> None:
+        if synced and self.started:
+            self.planner.replan_after_clock("synchronised")
+
+    def _clock_stepped(self, expected: float, now: float, skipped: list) -> None:
+        self.parts.log("clock.stepped", None, detail={"from": expected, "to": now, "skipped": [t.name for t in skipped]})
+        if self.started:
+            self.planner.replan_after_clock("stepped")
 
     # -- starting and stopping ---------------------------------------------------------------
 
     def start(self) -> None:
         self.gpio = open_gpio(self.cfg.gpio, self._pin_factory)
+        if configured(self.cfg.gpio):   # pins the room relies on (first aid by relay): their state is its own
+            failed = self.gpio.error
+            self.room.set_system_check("gpio", not failed, "system.gpio_unavailable" if failed else "system.gpio_ok",
+                                       detail=failed)
         self.gpio.on_button(self.outputs.button)
         for sid in self.ledger.abort_running("the room controller restarted during the session"):
             self.parts.log("test_session.aborted", None, detail={"session": sid})

@@ -17,6 +17,7 @@ from typing import Callable
 from vksroom.controller import events as ev
 
 log = logging.getLogger("vksroom.controller.lifecycle")
+UNSYNCED_MARK = "clock_unsynchronised"   # in the detail of a room log row made while the clock was not true
 
 
 @dataclass
@@ -102,6 +103,8 @@ class Parts:
         # Condition works on any lock with acquire/release and the three hooks OwnedLock
         # provides; typeshed admits only threading's own locks.
         self.changed = threading.Condition(self.lock)  # type: ignore[arg-type]
+        # Whether the system clock is true (see controller/timesync.py); set by Lifecycle.watch_clock.
+        self.clock_true: Callable[[], bool] = lambda: True
 
     def label(self, dev: str | None):
         """A device as people know it (its configured label), for texts made from codes."""
@@ -114,8 +117,13 @@ class Parts:
 
     def log(self, kind: str, hid: str | None, who: str = "", detail: dict | None = None,
             device: str | None = None) -> None:
+        """One row of the room log (the hearing record, the act's facts); made while the system clock
+        is not synchronised, it says so (its time may be wrong)."""
+        detail = detail or {}
+        if not self.clock_true():
+            detail = {**detail, UNSYNCED_MARK: True}
         self.store.execute("INSERT INTO room_log(at, kind, hearing_id, device, who, detail) VALUES (?,?,?,?,?,?)",
-                           (self.clock.now(), kind, hid, device, who, dump(detail or {})))
+                           (self.clock.now(), kind, hid, device, who, dump(detail)))
 
     def publish(self, kind: str, data: dict) -> None:
         """Announce an event from the room thread, which announces everything else the room says.

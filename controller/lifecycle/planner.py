@@ -113,6 +113,25 @@ class Planner:
             self.plan(h)
         self.p.notify()
 
+    def replan_after_clock(self, why: str) -> None:
+        """The clock was set (synchronised, or stepped): plan every hearing again from the true
+        time, ending the one under way if its end has passed, rather than firing every timer the
+        clock jumped over."""
+        now = self.p.clock.now()
+        on = self.life.schedule.get(self.on) if self.on else None
+        if on is not None and on.end <= now:
+            self.hearing_end(on.id, "scheduled end")
+        self.p.log("planner.replanned", None, detail={"why": f"clock {why}"})
+        self.replan_all()
+
+    def held(self, hid: str, action: str) -> bool:
+        """An action the hearing's time triggers waits while the clock is not synchronised (the
+        time it fired at may be wrong); the plan is made again once it is."""
+        if self.p.clock_true():
+            return False
+        self.p.log("planner.held", hid, detail={"action": action, "reason": "clock not synchronised"})
+        return True
+
     def next_hearing_id(self) -> str | None:
         upcoming = [h for h in self.life.schedule.hearings(since=self.p.clock.now())
                     if not self.life.history.ended(h.id)]
@@ -122,7 +141,7 @@ class Planner:
 
     def _warn(self, hid: str) -> None:
         h = self.life.schedule.get(hid)
-        if h is None or h.status != "scheduled" or self.life.ledger.passed(hid):
+        if h is None or h.status != "scheduled" or self.life.ledger.passed(hid) or self.held(hid, "warn"):
             return
         hours = max(0.0, (h.start - self.p.clock.now()) / 3600)
         self.life.incidents.raise_(f"test_session:{hid}", "warning", "test_session.missing",
@@ -132,7 +151,7 @@ class Planner:
 
     def _selftest(self, hid: str, trigger: str) -> None:
         h, p = self.life.schedule.get(hid), self.p
-        if h is None or h.status != "scheduled" or self.life.history.ended(hid):
+        if h is None or h.status != "scheduled" or self.life.history.ended(hid) or self.held(hid, "selftest"):
             return
         if self.suspended:
             p.log("selftest.skipped", hid, detail={"reason": f"VKS suspended: {self.suspended}"})
@@ -172,7 +191,7 @@ class Planner:
 
     def _start(self, hid: str) -> None:
         h = self.life.schedule.get(hid)
-        if h is None or self.life.history.ended(hid) or self.on == hid:
+        if h is None or self.life.history.ended(hid) or self.on == hid or self.held(hid, "start"):
             return
         if self.life.acts.for_hearing(hid):
             self.p.log("hearing.no_vks", hid, detail={"reason": "an act on the absence of technical possibility "

@@ -25,7 +25,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-import cv2
+from vksroom.drivers.video.cv import cv2
 import numpy as np
 
 from vksroom.drivers.errors import ConfigError, DeviceError, DeviceTimeout, TransportError

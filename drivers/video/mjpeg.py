@@ -19,7 +19,7 @@ import socket
 import struct
 from urllib.parse import unquote, urlsplit
 
-import cv2
+from vksroom.drivers.video.cv import cv2
 import numpy as np
 
 from vksroom.drivers.errors import ProtocolError, TransportError

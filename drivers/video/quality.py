@@ -62,7 +62,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
-import cv2
+from vksroom.drivers.video.cv import cv2
 import numpy as np
 
 from vksroom.drivers.errors import ProtocolError

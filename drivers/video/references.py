@@ -13,7 +13,7 @@ import re
 import time
 from pathlib import Path
 
-import cv2
+from vksroom.drivers.video.cv import cv2
 
 from vksroom.drivers.errors import ConfigError
 from vksroom.drivers.video.quality import BadFrame, Reference, normalize

@@ -119,3 +119,31 @@ def test_unknown_role_is_refused(adapter_and_sim):
     adapter, _ = adapter_and_sim
     with pytest.raises(Exception, match="no preset for role 'usher'"):
         adapter.recall_role("usher")
+
+
+def test_a_self_test_visits_presets_in_the_order_of_least_travel(make_sim, tmp_path):
+    sim = make_sim("visca-ip")
+    roles = {"judge": 1, "prosecutor": 2, "defence": 3, "defendant": 4, "witness": 5, "wide": 6}
+    adapter = make_adapter(sim.url, tmp_path, presets=roles, tolerance=0.01)
+    adapter.connect()
+    try:
+        # the room as a camera sees it, in config order: left, right, left, right... across and back
+        pans = {"judge": -0.8, "prosecutor": 0.8, "defence": -0.6, "defendant": 0.6, "witness": -0.4, "wide": 0.0}
+        for role, pan in pans.items():
+            adapter.cam.move_to(pan, 0.0)
+            adapter.store_role(role)
+        adapter.cam.move_to(0.0, 0.0)
+        recalled = []
+        recall = adapter.cam.recall
+        adapter.cam.recall = lambda n: (recalled.append(n), recall(n))[1]
+        results = adapter.checks(ctx(tmp_path, 30))
+        assert all(r.ok for r in results), [r.detail for r in results if not r.ok]
+        # from the middle to one side, the other and back: 3.2 of pan, not 7.0 in config order
+        at = {n: pans[role] for role, n in roles.items()}
+        path = [0.0, *(at[n] for n in recalled), 0.0]
+        assert sorted(recalled) == [1, 2, 3, 4, 5, 6]
+        assert sum(abs(a - b) for a, b in zip(path, path[1:])) == pytest.approx(3.2), recalled
+        # reported in the config's order all the same
+        assert [r.check for r in results if r.check.startswith("preset_")] == [f"preset_{r}" for r in roles]
+    finally:
+        adapter.close()

@@ -38,7 +38,7 @@ GOOD = textwrap.dedent("""
     users = { tech-ivanov = "scrypt:32768:8:1$salt$0123abcd" }
 
     [mqtt]
-    url = "mqtts://broker.courts.example:8883"
+    url = "mqtts://vks-broker.sud.kz:8883"
     username = "room-ast-smas-12"
     password = "s3cret"
 """)

@@ -119,7 +119,7 @@ def mock_factory():
 class Room:
     """A started controller over stand-in devices, with everything it announced collected."""
 
-    def __init__(self, tmp_path, clock, factory, broker=None):
+    def __init__(self, tmp_path, clock, factory, broker=None, clock_probe=None):
         from vksroom.controller.assemble import build_room
 
         self.cfg = room_config(tmp_path, broker.url if broker else None)
@@ -128,7 +128,8 @@ class Room:
         self.devices = {"cam1": cam1, "codec": StandInCodec(self.cfg.devices["codec"]),
                         "cam2": FlagDevice(self.cfg.devices["cam2"])}
         self.events = []
-        self.controller = build_room(self.cfg, self.devices, clock=clock, pin_factory=factory)
+        self.controller = build_room(self.cfg, self.devices, clock=clock, pin_factory=factory,
+                                     clock_probe=clock_probe)
         self.controller.events.subscribe(self.events.append)
         self.controller.start()
         self.link = None
@@ -138,7 +139,7 @@ class Room:
 
             self.link = MqttLink(self.controller, self.cfg, protocol=self.cfg.mqtt.protocol,
                                  backoff=(0.1, 0.5)).start()
-        cam1.pin = factory.pin(PINS["relay_cam1"])
+        cam1.pin = factory.pin(PINS["relay_cam1"]) if factory is not None else None
         self.life = self.controller.lifecycle
         self.clock = clock
 
@@ -175,8 +176,8 @@ class Room:
 def life_room(tmp_path, clock, mock_factory):
     rooms = []
 
-    def make(broker=None):
-        room = Room(tmp_path, clock, mock_factory, broker)
+    def make(broker=None, clock_probe=None):
+        room = Room(tmp_path, clock, mock_factory, broker, clock_probe)
         rooms.append(room)
         return room
 

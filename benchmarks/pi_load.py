@@ -1,0 +1,198 @@
+"""What the room costs the machine: a simulated courtroom, idle and then in a hearing.
+
+    .venv/bin/python benchmarks/pi_load.py [--idle 20] [--hearing 30]
+
+Three processes, as on the Pi: the bench (two VISCA cameras with their video, a Cisco codec on a
+pty, a Tesira DSP, an MQTT broker: hil/demo.py's DemoBench) in one, ``vks-room run`` on the
+bench's room file in another (the one measured), and this script, which asks the centre's way
+(an MQTT ``hearing.create`` starting in a few seconds) for a hearing and reads /proc.
+
+Figures, for the room's process: CPU (% of one core: user + system time over wall time), RSS
+(MB, at the end of the phase; peak as VmHWM), wake-ups a second (voluntary and involuntary
+context switches of all its threads) and its threads. Goals (issue 16): in a hearing <= 2 % of
+a core and RSS <= 110 MB; idle <= 20 wake-ups a second.
+
+Measured here (x86-64, 2 shared cores, 15 s idle / 20 s hearing, 2026-12-01, after OpenCV on one
+thread, the line readers asleep in select and presets in the order of least travel):
+
+    phase    CPU % core  RSS MB  peak MB  wake-ups/s  threads
+    idle           0.73    74.0     74.0        70.7       19
+    hearing        3.60    90.0     96.7       151.2       29
+    hearing writes: 65.4 write calls/s, 122.3 KB/s, fsync+fdatasync 1.20/s
+
+(write calls and bytes count every write(2): the serial lines and sockets as well as SQLite;
+the fsyncs are SQLite's, the outbox's FULL transactions for the events it must not lose.)
+
+Idle, by thread: the DSP's poll (every channel's mute and level, 10 round trips a second: its
+line reader 21/s, its coordinator 11/s), the room thread 8/s (each poll's new levels), the MQTT
+pump 7/s and paho 6/s, each camera's poll 5-6/s. The wake-up goal needs fewer round trips per
+poll (the DSP's levels in one request, or levels only while someone looks) - not done here.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+BENCH = """
+import sys, threading
+from vksroom.hil.demo import DemoBench
+bench = DemoBench(panel_port=int(sys.argv[1]), data_dir=sys.argv[2]).start()
+print(bench.config_path, flush=True)
+sys.stdin.read()          # until the parent closes it
+bench.stop()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sample(pid: int) -> dict:
+    """The process's CPU seconds, memory and context switches (all threads) now."""
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    switches = 0
+    tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    for task in tasks:
+        try:
+            for line in (task / "status").read_text().splitlines():
+                if line.endswith("ctxt_switches") or "ctxt_switches:" in line:
+                    switches += int(line.split()[1])
+        except (OSError, ValueError):
+            pass   # a thread that ended meanwhile
+    return {"t": time.monotonic(), "cpu": (int(stat[11]) + int(stat[12])) / ticks,
+            "rss_mb": int(status["VmRSS"].split()[0]) / 1024, "peak_mb": int(status["VmHWM"].split()[0]) / 1024,
+            "switches": switches, "threads": len(tasks)}
+
+
+def measure(pid: int, seconds: float) -> dict:
+    a = sample(pid)
+    time.sleep(seconds)   # the phase itself: the room runs meanwhile
+    b = sample(pid)
+    wall = b["t"] - a["t"]
+    return {"cpu_pct": 100 * (b["cpu"] - a["cpu"]) / wall, "rss_mb": b["rss_mb"], "peak_mb": b["peak_mb"],
+            "wakeups_s": (b["switches"] - a["switches"]) / wall, "threads": b["threads"]}
+
+
+def io(pid: int) -> dict:
+    return {k: int(v) for k, v in (line.split(": ") for line in Path(f"/proc/{pid}/io").read_text().splitlines())}
+
+
+def disk_writes(pid: int, seconds: float) -> dict:
+    """Writes in a phase: write system calls and bytes (/proc/PID/io), and fsync/fdatasync calls
+    counted by strace when it is installed and may attach (a phase of its own: tracing slows the
+    process, so the CPU figures are taken without it)."""
+    import shutil
+
+    a, t0 = io(pid), time.monotonic()
+    syncs = None
+    if shutil.which("strace"):
+        tracer = subprocess.Popen(["strace", "-f", "-c", "-e", "trace=fsync,fdatasync", "-p", str(pid)],
+                                  stderr=subprocess.PIPE, text=True)
+        time.sleep(seconds)
+        tracer.send_signal(2)
+        report = tracer.communicate(timeout=20)[1]
+        syncs = sum(int(line.split()[3]) for line in report.splitlines()
+                    if line.strip().endswith(("fsync", "fdatasync")) and len(line.split()) >= 5)
+    else:
+        time.sleep(seconds)
+    b, wall = io(pid), time.monotonic() - t0
+    return {"writes_s": (b["syscw"] - a["syscw"]) / wall, "kb_s": (b["wchar"] - a["wchar"]) / 1024 / wall,
+            "fsyncs_s": None if syncs is None else syncs / wall}
+
+
+def readiness(port: int) -> dict | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/readiness", timeout=2) as r:
+            return json.loads(r.read())
+    except (OSError, ValueError):
+        return None
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = predicate()
+        if got:
+            return got
+        time.sleep(0.5)   # polling another process's panel
+    raise SystemExit(f"pi_load: {what} within {timeout:.0f} s")
+
+
+def create_hearing(config: dict, start_in: float) -> None:
+    import paho.mqtt.client as mqtt
+
+    from vksroom.mqtt import contract
+
+    m = config["mqtt"]
+    url = m["url"].split("://", 1)[1]
+    host, port = url.rsplit(":", 1)
+    topics = contract.Topics(m.get("topic_prefix", "vks"), config["room"]["court_id"], str(config["room"]["courtroom"]))
+    start = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=start_in)
+    doc = contract.command_doc(topics, "hearing.create", {
+        "id": "BENCH-1", "version": 1, "case_number": "7199-25-00-1/1", "duration_min": 60,
+        "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "far_side": {"id": "sizo-1", "kind": "detention", "name": "СИЗО-1", "number": "sizo-1"}})
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="pi-load-centre", protocol=mqtt.MQTTv311)
+    client.connect(host, int(port))
+    client.loop_start()
+    client.publish(topics.commands, contract.encode(doc), qos=1).wait_for_publish(10)
+    client.loop_stop()
+    client.disconnect()
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--idle", type=float, default=20.0, help="seconds measured idle")
+    p.add_argument("--hearing", type=float, default=30.0, help="seconds measured in the hearing")
+    args = p.parse_args()
+    import tomllib
+
+    data = Path(tempfile.mkdtemp(prefix="vksroom-load-"))
+    port = free_port()
+    bench = subprocess.Popen([sys.executable, "-c", BENCH, str(port), str(data)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    room = None
+    try:
+        config_path = bench.stdout.readline().strip()
+        config = tomllib.loads(Path(config_path).read_text())
+        room = subprocess.Popen([sys.executable, "-m", "vksroom", "run", "--config", config_path],
+                                stdout=subprocess.DEVNULL, stderr=open(data / "room.log", "w"))
+        wait_for(lambda: (readiness(port) or {}).get("state") == "ready", 60, "the room was not ready")
+        time.sleep(3)   # let start-up settle (imports, first polls) before the idle figure
+        idle = measure(room.pid, args.idle)
+        create_hearing(config, start_in=5)
+        wait_for(lambda: (readiness(port) or {}).get("activity") == "hearing", 120, "the hearing did not start")
+        hearing = measure(room.pid, args.hearing)
+        writes = disk_writes(room.pid, min(args.hearing, 15.0))
+    finally:
+        if room is not None:
+            room.terminate()
+            room.wait(15)
+        bench.stdin.close()
+        bench.wait(15)
+    print(f"room process ({os.cpu_count()} cores here): 2 cameras with video, codec, DSP; simulators in their own process")
+    print(f"{'phase':8} {'CPU % core':>10} {'RSS MB':>7} {'peak MB':>8} {'wake-ups/s':>11} {'threads':>8}")
+    for name, m in (("idle", idle), ("hearing", hearing)):
+        print(f"{name:8} {m['cpu_pct']:10.2f} {m['rss_mb']:7.1f} {m['peak_mb']:8.1f} {m['wakeups_s']:11.1f} "
+              f"{m['threads']:8d}")
+    fsyncs = "n/a (no strace)" if writes["fsyncs_s"] is None else f"{writes['fsyncs_s']:.2f}"
+    print(f"hearing writes: {writes['writes_s']:.1f} write calls/s, {writes['kb_s']:.1f} KB/s, fsync+fdatasync {fsyncs}/s")
+    print("goals: hearing <= 2 % of a core, RSS <= 110 MB; idle <= 20 wake-ups/s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

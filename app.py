@@ -47,7 +47,7 @@ class Stack:
 
     @property
     def panel_url(self) -> str:
-        return f"http://{self.cfg.panel.host}:{self.cfg.panel.port}/"
+        return f"{'https' if self.cfg.panel.https else 'http'}://{self.cfg.panel.host}:{self.cfg.panel.port}/"
 
     def start(self) -> "Stack":
         from vksroom.controller.instance import ControlServer
@@ -143,18 +143,18 @@ def watchdog(controller, stop: threading.Event) -> None:
 
 
 def make_server(cfg: RoomConfig, controller):
-    """The panel's waitress server, bound now; raises UsageError when the port is taken."""
-    import waitress.server
-
+    """The panel's server (web/server.py: HTTPS, or HTTP on loopback), bound now; raises
+    UsageError when a port is taken."""
     from vksroom.web import create_app
+    from vksroom.web.server import PanelServer
 
     try:
-        return waitress.server.create_server(create_app(controller), host=cfg.panel.host, port=cfg.panel.port,
-                                             threads=4, ident="vksroom")
+        return PanelServer(create_app(controller), cfg.panel, cfg.data_dir, threads=4)
     except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise UsageError(f"panel port {cfg.panel.port} on {cfg.panel.host} is already in use "
-                             f"(another vks-room running? set [panel] port)") from None
+        # cheroot gives the bind error as text in its own OSError ("... [Errno 98] Address already in use")
+        if exc.errno == errno.EADDRINUSE or f"[Errno {errno.EADDRINUSE}]" in str(exc):
+            raise UsageError(f"panel port {cfg.panel.port} (or redirect_port) on {cfg.panel.host} is already in "
+                             f"use (another vks-room running? set [panel] port)") from None
         raise UsageError(f"cannot serve the panel on {cfg.panel.host}:{cfg.panel.port}: {exc}") from None
 
 
@@ -227,6 +227,8 @@ def cmd_run(args) -> int:
     stack = Stack(cfg, lock=take_room(cfg.data_dir, "run"), clock_probe=None if cfg.demo else system_synchronised,
                   check_storage=not cfg.demo).start()
     print(f"vks-room: panel {stack.panel_url}  readiness on {cfg.mqtt.url} topic {readiness_topic(cfg)}", flush=True)
+    if stack.server is not None and stack.server.https:
+        print(f"vks-room: panel certificate SHA-256 {stack.server.fingerprint}", flush=True)
     stop = threading.Event()
     threading.Thread(target=watchdog, args=(stack.controller, stop), name="watchdog", daemon=True).start()
     sd_notify("READY=1")
@@ -363,7 +365,8 @@ def cmd_demo(args) -> int:
             print(f"Readiness:      {readiness_topic(bench.config)}  (retained)", flush=True)
             print(f"Watch it:       mosquitto_sub -h {bench.config.mqtt.host} -p {bench.config.mqtt.port} "
                   f"-t '{bench.config.mqtt.topic_prefix}/#' -v", flush=True)
-            print(f"Panel login:    {bench.DEMO_USER} / {bench.DEMO_PASSWORD}", flush=True)
+            print(f"Panel login:    {', '.join(bench.DEMO_ROLES)} / {bench.DEMO_PASSWORD} "
+                  f"(one user per role)", flush=True)
             print("Ctrl-C stops everything.", flush=True)
             wait_for_signal()
         finally:
@@ -401,7 +404,33 @@ def cmd_panel_password(args) -> int:
         password = sys.stdin.readline().rstrip("\n")
     if len(password) < 8:
         raise UsageError("a panel password needs at least 8 characters")
-    print(f'{args.user} = "{generate_password_hash(password)}"')
+    print(panel_user_line(args.user, generate_password_hash(password), args.role))
+    return 0
+
+
+def panel_user_line(user: str, hashed: str, roles: list[str] | None) -> str:
+    """A ``[panel] users`` line: the bare hash (a technician) or the hash with its roles."""
+    from vksroom.controller.commands import STAFF
+
+    if not roles:
+        return f'{user} = "{hashed}"'
+    unknown = [r for r in roles if r not in STAFF]
+    if unknown:
+        raise UsageError(f"unknown role {unknown[0]!r} (use {', '.join(STAFF)})")
+    listed = ", ".join(f'"{r}"' for r in dict.fromkeys(roles))
+    return f'{user} = {{ hash = "{hashed}", roles = [{listed}] }}'
+
+
+
+def cmd_panel_cert(args) -> int:
+    """Print the panel's certificate fingerprint, making the room's own certificate if it has none."""
+    from vksroom.web.server import certificate, fingerprint
+
+    cfg = load(args.config)
+    cert, _ = certificate(cfg.panel, cfg.data_dir)
+    print(f"{cert}: SHA-256 {fingerprint(cert)}")
+    if not cfg.panel.https:
+        print(f"note: the panel on {cfg.panel.host} serves plain HTTP ([panel] tls)")
     return 0
 
 
@@ -431,8 +460,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("panel-password", help="print a [panel] users line with a password hash (reads stdin)")
-    p.add_argument("user", help="the technician's user name, e.g. tech-ivanov")
+    p.add_argument("user", help="the user's name, e.g. tech-ivanov")
+    p.add_argument("--role", action="append", metavar="ROLE",
+                   help="secretary, technician, head_of_chancellery or administrator (repeat for several; "
+                        "none: the bare hash, a technician)")
     p.set_defaults(func=cmd_panel_password)
+
+    p = sub.add_parser("panel-cert", help="print the panel's HTTPS certificate fingerprint (made at first use)")
+    p.add_argument("--config", required=True, help="room TOML file")
+    p.set_defaults(func=cmd_panel_cert)
 
     p = sub.add_parser("config", help="room configuration tools")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)

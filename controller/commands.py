@@ -18,7 +18,8 @@ declaration, never the value, so it goes no deeper than the declaration does (at
 :data:`MAX_DEPTH` levels): a value nested deeper is refused where the declaration ends.
 
 Roles (:data:`ROLES`): who may run a command. The panel reads them for each action it
-serves (``panel`` names the Flask endpoints); enforcing them is for a later change.
+serves (``panel`` names the Flask endpoints) and refuses a user with none of them
+(``web/auth.py``).
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ MAX_INT = 2 ** 53 - 1          # the largest integer every JSON reader keeps exa
 SECRETARY, TECHNICIAN, HEAD, ADMINISTRATOR, CENTRE = (
     "secretary", "technician", "head_of_chancellery", "administrator", "centre")
 ROLES = (SECRETARY, TECHNICIAN, HEAD, ADMINISTRATOR, CENTRE)
+STAFF = (SECRETARY, TECHNICIAN, HEAD, ADMINISTRATOR)   # the roles of people who log in to the panel
 
 # C0 and C1 controls and DEL; lone surrogates (U+D800-U+DFFF) are checked apart.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")

@@ -75,6 +75,17 @@ class PanelConfig:
     # Who may operate the panel: name -> password hash (`vks-room panel-password`).
     # Empty: the panel is open to anyone on the network (logged loudly at start).
     users: dict = field(default_factory=dict, repr=False)
+    idle_logout_s: int = 300   # a session left unused this long ends (a shared touch panel: short)
+    # HTTPS (web/server.py): on unless the panel listens on loopback only, where plain HTTP is
+    # allowed (the demo). A certificate from the court's CA, or one made in data_dir at first run.
+    tls: bool | None = None
+    cert_file: str = ""
+    key_file: str = field(default="", repr=False)
+    redirect_port: int = 0     # plain HTTP here answers with a redirect to HTTPS (0: none)
+
+    @property
+    def https(self) -> bool:
+        return self.tls if self.tls is not None else not is_loopback(self.host)
 
 
 @dataclass(frozen=True)
@@ -114,6 +125,18 @@ class RoomConfig:
 
     def devices_of(self, type_: str) -> list[DeviceConfig]:
         return [d for d in self.devices.values() if d.type == type_]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only (traffic to it never crosses the room's network)."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 # --- validation -------------------------------------------------------------------------
@@ -156,6 +179,12 @@ class _Checker:
     def positive(self, d: dict, key: str, path: str, maximum: float | None = None):
         if key in d and not (0 < d[key] and (maximum is None or d[key] <= maximum)):
             self.err(f"{path}.{key}", f"must be > 0" + (f" and <= {maximum}" if maximum else "") + f", got {d[key]}")
+
+    def private(self, d: dict, key: str, path: str):
+        """A private key's file must not be readable by everyone."""
+        mode = Path(d[key]).stat().st_mode & 0o777 if d.get(key) and Path(d[key]).is_file() else 0
+        if mode & 0o004:
+            self.err(f"{path}.{key}", f"{d[key]} is readable by everyone (mode {mode:04o}): chmod 0640 or 0600")
 
     def pin(self, value, path: str):
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 27:
@@ -249,6 +278,45 @@ def _default_labels(devices: dict) -> dict:
     return out
 
 
+def _panel_tls(p: dict, c: _Checker) -> None:
+    host = p.get("host", PanelConfig.host)
+    if p.get("tls") is False and not is_loopback(host):
+        c.err("panel.tls", f"plain HTTP carries the passwords in clear: allowed only on loopback, not on {host}")
+    if bool(p.get("cert_file")) != bool(p.get("key_file")):
+        c.err("panel.cert_file", "give both cert_file and key_file (the court CA's certificate and its key)")
+    for key in ("cert_file", "key_file"):
+        if p.get(key) and not Path(p[key]).is_file():
+            c.err(f"panel.{key}", f"no such file: {p[key]}")
+    c.private(p, "key_file", "panel")
+    if "redirect_port" in p and not 0 <= p["redirect_port"] <= 65535:
+        c.err("panel.redirect_port", f"must be 0-65535, got {p['redirect_port']}")
+    elif p.get("redirect_port") and p["redirect_port"] == p.get("port", PanelConfig.port):
+        c.err("panel.redirect_port", "must differ from panel.port")
+
+
+def _panel_user(user: str, entry, c: _Checker) -> dict:
+    """One ``[panel] users`` entry: ``"hash"`` (a technician, as before roles) or
+    ``{ hash = "...", roles = [...] }``; read as ``{"hash", "roles"}``."""
+    from vksroom.controller.commands import STAFF, TECHNICIAN
+
+    path = f"panel.users.{user}"
+    if not _ID.match(user):
+        c.err(path, "user names are 1-40 lowercase letters, digits, '_' or '-'")
+    if isinstance(entry, dict):
+        entry = c.table(entry, path, {"hash": str, "roles": list}, required=("hash", "roles"))
+        hashed, roles = entry.get("hash", ""), entry.get("roles", [])
+        for role in roles:
+            if role not in STAFF:
+                c.err(f"{path}.roles", f"unknown role {role!r} (use {', '.join(STAFF)})")
+        if "roles" in entry and not roles:
+            c.err(f"{path}.roles", "give the user at least one role")
+    else:
+        hashed, roles = entry, [TECHNICIAN]
+    if not isinstance(hashed, str) or not hashed.startswith(("scrypt:", "pbkdf2:")):
+        c.err(path, "must be a password hash made by `vks-room panel-password`, never the password itself")
+    return {"hash": hashed, "roles": tuple(roles)}
+
+
 def parse(data: dict, source: str = "") -> RoomConfig:
     """Validate a parsed TOML document. Raises :class:`ConfigInvalid` with every problem."""
     c = _Checker()
@@ -256,7 +324,7 @@ def parse(data: dict, source: str = "") -> RoomConfig:
                              "selftest": dict, "lifecycle": dict}, required=("room", "devices"))
     room = c.table(top.get("room", {}), "room",
                    {"court_id": str, "court_name": (str, dict), "courtroom": (str, int), "timezone": str,
-                    "data_dir": str, "demo": bool}, required=("court_id", "courtroom"))
+                    "data_dir": str, "demo": bool, "secrets_file": str}, required=("court_id", "courtroom"))
     if "court_id" in room and not _ID.match(room["court_id"]):
         c.err("room.court_id", "must be 1-40 lowercase letters, digits, '_' or '-' (it is part of MQTT topics)")
     name = room.get("court_name", room.get("court_id", ""))
@@ -299,14 +367,14 @@ def parse(data: dict, source: str = "") -> RoomConfig:
     for key in ("ca_file", "cert_file", "key_file"):
         if m.get(key) and not Path(m[key]).is_file():
             c.err(f"mqtt.{key}", f"no such file: {m[key]}")
+    c.private(m, "key_file", "mqtt")
 
-    p = c.table(top.get("panel", {}), "panel", {"host": str, "port": int, "language": str, "users": dict})
-    for user, hashed in p.get("users", {}).items():
-        if not _ID.match(user):
-            c.err(f"panel.users.{user}", "user names are 1-40 lowercase letters, digits, '_' or '-'")
-        if not isinstance(hashed, str) or not hashed.startswith(("scrypt:", "pbkdf2:")):
-            c.err(f"panel.users.{user}", "must be a password hash made by `vks-room panel-password`, "
-                                         "never the password itself")
+    p = c.table(top.get("panel", {}), "panel", {"host": str, "port": int, "language": str, "users": dict,
+                                                "idle_logout_s": int, "tls": bool, "cert_file": str,
+                                                "key_file": str, "redirect_port": int})
+    _panel_tls(p, c)
+    c.positive(p, "idle_logout_s", "panel", 24 * 3600)
+    p["users"] = {user: _panel_user(user, entry, c) for user, entry in p.get("users", {}).items()}
     if "port" in p and not 1 <= p["port"] <= 65535:
         c.err("panel.port", f"must be 1-65535, got {p['port']}")
     if "language" in p and p["language"] not in ("kk", "ru", "en"):
@@ -378,4 +446,45 @@ def load(path: str | Path) -> RoomConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigInvalid([f"TOML syntax error: {exc}"], str(path)) from None
+    problems = _with_secrets(path, data)
+    if problems:
+        raise ConfigInvalid(problems, str(path))
     return parse(data, str(path))
+
+
+SECRETS = (("mqtt", "password"), ("panel", "users"))   # what only the room's service may read
+
+
+def _with_secrets(path: Path, data: dict) -> list[str]:
+    """Refuse secrets in a file everyone may read; add those of ``[room] secrets_file`` (mode
+    0600, secrets only) to ``data``. Returns the problems found."""
+    held = [f"{t}.{k}" for t, k in SECRETS if isinstance(data.get(t), dict) and data[t].get(k)]
+    mode = path.stat().st_mode & 0o777
+    errors = []
+    if held and mode & 0o004:
+        errors.append(f"this file holds secrets ({', '.join(held)}) and is readable by everyone (mode {mode:04o}): "
+                      f"chmod 0640 (group vksroom), or move them to [room] secrets_file (mode 0600)")
+    room = data.get("room")
+    name = room.get("secrets_file") if isinstance(room, dict) else None
+    if not isinstance(name, str) or not name:
+        return errors
+    spath = Path(name)
+    try:
+        smode = spath.stat().st_mode & 0o777
+        secret = tomllib.loads(spath.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return errors + [f"room.secrets_file: no such file: {spath}"]
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return errors + [f"room.secrets_file: cannot read {spath}: {exc}"]
+    if smode & 0o077:
+        errors.append(f"room.secrets_file: {spath} is readable by others (mode {smode:04o}): chmod 0600, "
+                      f"owned by the vksroom user")
+    for table, values in secret.items():
+        for key, value in (values.items() if isinstance(values, dict) else [("", values)]):
+            if (table, key) not in SECRETS:
+                errors.append(f"room.secrets_file: {f'{table}.{key}' if key else table} is no secret: keep it in {path}")
+            elif isinstance(data.setdefault(table, {}), dict):
+                current = data[table].get(key)
+                data[table][key] = {**current, **value} if isinstance(current, dict) and isinstance(value, dict) \
+                    else value
+    return errors

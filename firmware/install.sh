@@ -77,6 +77,10 @@ else
 fi
 configured=yes
 "$prefix/current/bin/vks-room" config check /etc/vksroom/room.toml || configured=no
+# the panel's HTTPS certificate (made now by the service user when the court's CA gave none):
+# tell the technician its fingerprint, to compare with what the browser shows
+[ "$configured" = no ] || runuser -u vksroom -- "$prefix/current/bin/vks-room" panel-cert \
+  --config /etc/vksroom/room.toml || true
 grep -q '^demo *= *true' /etc/vksroom/room.toml \
   && echo "install.sh: /etc/vksroom/room.toml is still the example (demo = true): fill it in" >&2
 

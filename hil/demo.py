@@ -30,6 +30,14 @@ def _demo_hash(password: str) -> str:
 
 class DemoBench:
     DEMO_USER, DEMO_PASSWORD = "technician", "demo-pass"
+    # One demo user per role of the rules, named after it, all with DEMO_PASSWORD.
+    DEMO_ROLES = {"technician": "technician", "secretary": "secretary", "head": "head_of_chancellery",
+                  "admin": "administrator"}
+    def _demo_users(self) -> str:
+        hashed = _demo_hash(self.DEMO_PASSWORD)   # one hash for all: the demo's users share the password
+        return ", ".join(f'{name} = {{ hash = "{hashed}", roles = ["{role}"] }}'
+                         for name, role in self.DEMO_ROLES.items())
+
     def __init__(self, panel_host: str = "127.0.0.1", panel_port: int = 8080, data_dir: str | None = None,
                  mqtt: bool = True, broker_kind: str = "auto"):
         self.panel_host, self.panel_port = panel_host, panel_port
@@ -70,6 +78,7 @@ class DemoBench:
 
                 self.broker = Broker(self.broker_kind).start()
             self.config_path.write_text(self.toml(), encoding="utf-8")
+            self.config_path.chmod(0o600)   # it holds the demo users' password hashes
         except BaseException:
             self.stop()
             raise
@@ -150,7 +159,7 @@ protocol = "{'3.1.1' if self.broker and self.broker.kind == 'amqtt' else 'auto'}
 host = "{self.panel_host}"
 port = {self.panel_port}
 language = "ru"
-users = {{ {self.DEMO_USER} = "{_demo_hash(self.DEMO_PASSWORD)}" }}
+users = {{ {self._demo_users()} }}
 
 [selftest]
 poll_interval_s = 1.0

@@ -9,8 +9,6 @@ from __future__ import annotations
 import importlib
 
 from flask import Flask, session
-from markupsafe import Markup
-
 from vksroom.web import i18n
 
 # Blueprint modules; each exposes ``bp`` (their words are in translations/*.po).
@@ -27,19 +25,19 @@ BLUEPRINTS = (
 
 def create_app(controller, config: dict | None = None) -> Flask:
     app = Flask(__name__)
+    panel_cfg = getattr(getattr(controller, "cfg", None), "panel", None)
     app.config.update(
         CONTROLLER=controller,
-        LANGUAGE=getattr(getattr(getattr(controller, "cfg", None), "panel", None), "language", "ru"),
+        LANGUAGE=getattr(panel_cfg, "language", "ru"),
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False
     if config:
         app.config.update(config)
-    from vksroom.web import auth
+    from vksroom.web import auth, live, security
 
     auth.init_app(app, controller)
-    from vksroom.web import live
-
+    security.init_app(app, https=bool(getattr(panel_cfg, "https", False)))
     live.init_app(app)
     from vksroom.web import errors
 
@@ -61,9 +59,8 @@ def create_app(controller, config: dict | None = None) -> Flask:
             "reason_text": lambda check: i18n.reason_text(check, lang),
             "nav": nav,
             "user": session.get("user"),
-            # Every POST form carries {{ csrf_field() }}; the token itself is issue 13's
-            # (web/auth.py replaces this placeholder with the real hidden field).
-            "csrf_field": lambda: Markup(""),
+            # Every POST form carries {{ csrf_field() }}: the CSRF token (web/security.py).
+            "csrf_field": security.csrf_field,
         }
 
     return app

@@ -18,7 +18,7 @@ from vksroom.controller import protocol_mark
 from vksroom.controller import texts as tx
 from vksroom.controller.acts import ActError
 from vksroom.controller.schedule import ScheduleError
-from vksroom.web import i18n, live
+from vksroom.web import i18n, live, security
 
 NAV = ("nav.hearings", "hearings.hearings")
 
@@ -256,7 +256,7 @@ def mark(alarm_id):
         _life().mark(alarm_id, f.get("mark"), _who(), f.get("note", ""))
     except ValueError as exc:
         return _fail(_refusal(exc), 400)
-    return redirect(request.referrer or url_for("hearings.hearings"), code=303)
+    return redirect(security.back(url_for("hearings.hearings")), code=303)
 
 
 @bp.get("/api/alarms")

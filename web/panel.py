@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 
-from vksroom.web import i18n, live
+from vksroom.web import i18n, live, security
 
 NAV = ("nav.room", "panel.room")
 bp = Blueprint("panel", __name__)
@@ -102,6 +102,6 @@ def selftest():
 def set_language(code: str):
     if code not in i18n.LANGUAGES:
         return jsonify({"error": f"unknown language {code!r}; use one of {', '.join(i18n.LANGUAGES)}"}), 400
-    response = redirect(request.referrer or url_for("panel.room"), code=303)
-    response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax")
+    response = redirect(security.back(url_for("panel.room")), code=303)
+    response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", secure=request.is_secure)
     return response

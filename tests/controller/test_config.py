@@ -45,8 +45,7 @@ GOOD = textwrap.dedent("""
 
 
 def test_a_good_file_loads(tmp_path):
-    path = tmp_path / "room.toml"
-    path.write_text(GOOD, encoding="utf-8")
+    path = _written(tmp_path / "room.toml", GOOD, 0o640)
     cfg = load(path)
     assert cfg.court_id == "ast-smas" and cfg.courtroom == "12"
     assert list(cfg.devices) == ["cam1", "cam2", "codec"]
@@ -130,14 +129,13 @@ def test_a_devices_own_rules_are_reported_with_its_other_mistakes():
         "devices.dsp.label", "devices.dsp.channels.a.index"], info.value.errors
 
 
-def _cli(*args, cwd=None):
+def _cli(*args, cwd=None, input_=None):
     return subprocess.run([sys.executable, "-m", "vksroom", *args], capture_output=True, text=True, timeout=60,
-                          cwd=cwd)
+                          cwd=cwd, input=input_)
 
 
 def test_config_check_cli(tmp_path):
-    good = tmp_path / "good.toml"
-    good.write_text(GOOD, encoding="utf-8")
+    good = _written(tmp_path / "good.toml", GOOD, 0o640)
     ok = _cli("config", "check", str(good))
     assert ok.returncode == 0 and "OK" in ok.stdout
 
@@ -149,9 +147,8 @@ def test_config_check_cli(tmp_path):
     syntax = _cli("config", "check", str(broken))
     assert syntax.returncode == 2 and "TOML syntax error" in syntax.stderr and "Traceback" not in syntax.stderr
 
-    unknown = tmp_path / "unknown.toml"
-    unknown.write_text(GOOD.replace('type = "camera"\nurl = "visca-ip', 'type = "beamer"\nurl = "visca-ip'),
-                       encoding="utf-8")
+    unknown = _written(tmp_path / "unknown.toml",
+                       GOOD.replace('type = "camera"\nurl = "visca-ip', 'type = "beamer"\nurl = "visca-ip'), 0o640)
     bad = _cli("config", "check", str(unknown))
     assert bad.returncode == 2 and "devices.cam1.type: unknown device type 'beamer'" in bad.stderr
 
@@ -161,3 +158,85 @@ def test_usage_errors_exit_2():
     assert _cli("no-such-command").returncode == 2
     helped = _cli("selftest", "--help")
     assert helped.returncode == 0 and "--json" in helped.stdout
+
+
+def test_panel_users_with_roles_and_the_old_bare_hash(tmp_path):
+    import tomllib
+
+    line = _cli("panel-password", "akhmetova", "--role", "secretary", "--role", "head_of_chancellery",
+                input_="a long passphrase\n")
+    assert line.returncode == 0 and line.stdout.startswith("akhmetova = { hash = \"scrypt:")
+    data = tomllib.loads(GOOD)
+    data["panel"]["users"].update(tomllib.loads(line.stdout))
+    users = parse(data).panel.users
+    assert users["akhmetova"]["roles"] == ("secretary", "head_of_chancellery")
+    assert users["tech-ivanov"] == {"hash": "scrypt:32768:8:1$salt$0123abcd", "roles": ("technician",)}
+    wrong = _cli("panel-password", "x", "--role", "judge", input_="a long passphrase\n")
+    assert wrong.returncode == 2 and "unknown role 'judge'" in wrong.stderr
+    h = "scrypt:1$a$b"
+    for entry, message in (({"hash": h, "roles": ["judge"]}, "panel.users.u.roles: unknown role 'judge'"),
+                           ({"hash": h, "roles": []}, "panel.users.u.roles: give the user at least one"),
+                           ({"hash": "hunter2", "roles": ["secretary"]}, "panel.users.u: must be a password hash"),
+                           ({"roles": ["secretary"]}, "panel.users.u.hash: is required"),
+                           ({"hash": h, "roles": ["centre"]}, "panel.users.u.roles: unknown role")):
+        data["panel"]["users"] = {"u": entry}
+        with pytest.raises(ConfigInvalid) as info:
+            parse(data)
+        assert any(e.startswith(message) for e in info.value.errors), info.value.errors
+
+
+PUBLIC = GOOD.replace('password = "s3cret"', "").replace('users = { tech-ivanov = "scrypt:32768:8:1$salt$0123abcd" }',
+                                                        "")   # the room file with no secret in it
+
+
+def _written(path, text, mode):
+    path.write_text(text, encoding="utf-8")
+    path.chmod(mode)
+    return path
+
+
+def test_a_config_holding_secrets_must_not_be_readable_by_everyone(tmp_path):
+    room = _written(tmp_path / "room.toml", GOOD, 0o644)
+    with pytest.raises(ConfigInvalid) as info:
+        load(room)
+    assert any("holds secrets (mqtt.password, panel.users) and is readable by everyone (mode 0644)" in e
+               for e in info.value.errors), info.value.errors
+    checked = _cli("config", "check", str(room))
+    assert checked.returncode == 2 and "readable by everyone" in checked.stderr
+    room.chmod(0o640)                                   # root and the vksroom group, as install.sh leaves it
+    assert load(room).mqtt.password == "s3cret"
+    assert load(_written(tmp_path / "plain.toml", PUBLIC, 0o644)).mqtt.password == ""   # no secrets: readable
+
+
+def test_secrets_from_a_separate_file_only_the_service_may_read(tmp_path):
+    secrets = tmp_path / "secrets.toml"
+    room = _written(tmp_path / "room.toml", PUBLIC.replace('courtroom = "12"',
+                                                           f'courtroom = "12"\nsecrets_file = "{secrets}"'), 0o644)
+    _written(secrets, '[mqtt]\npassword = "s3cret"\n\n[panel.users]\nakhmetova = { hash = "scrypt:1$a$b", '
+                      'roles = ["secretary"] }\n', 0o600)
+    cfg = load(room)
+    assert cfg.mqtt.password == "s3cret" and cfg.panel.users["akhmetova"]["roles"] == ("secretary",)
+    assert cfg.mqtt.username == "room-ast-smas-12"      # the rest from the room file
+    secrets.chmod(0o640)
+    with pytest.raises(ConfigInvalid, match=r"room.secrets_file: .*secrets.toml is readable by others \(mode 0640\)"):
+        load(room)
+    _written(secrets, '[room]\ncourt_id = "other"\n', 0o600)
+    with pytest.raises(ConfigInvalid, match=r"room.secrets_file: room.court_id is no secret"):
+        load(room)
+    secrets.unlink()
+    with pytest.raises(ConfigInvalid, match="room.secrets_file: no such file"):
+        load(room)
+
+
+def test_a_private_key_readable_by_everyone_is_refused(tmp_path):
+    import tomllib
+
+    cert, key = _written(tmp_path / "panel.pem", "cert", 0o644), _written(tmp_path / "panel.key", "key", 0o644)
+    data = tomllib.loads(GOOD)
+    data["panel"].update(host="0.0.0.0", cert_file=str(cert), key_file=str(key))
+    data["mqtt"]["key_file"] = str(key)
+    with pytest.raises(ConfigInvalid) as info:
+        parse(data)
+    assert {e.split(":")[0] for e in info.value.errors} == {"panel.key_file", "mqtt.key_file"}
+    key.chmod(0o600)
+    assert parse(data).panel.key_file == str(key)

@@ -57,3 +57,25 @@ def get_json(url: str):
 def get_text(url: str) -> str:
     with urllib.request.urlopen(url, timeout=5) as resp:
         return resp.read().decode("utf-8")
+
+
+def https_demo(data_dir: str):
+    """The demo room served over HTTPS (its own certificate, made in ``data_dir``) with an HTTP
+    redirect port, without MQTT: a context manager giving ``(bench, stack)``."""
+    import contextlib
+    import dataclasses
+
+    from vksroom.app import Stack
+    from vksroom.hil.demo import DemoBench
+
+    @contextlib.contextmanager
+    def run():
+        with DemoBench(panel_port=free_port(), data_dir=data_dir, mqtt=False) as bench:
+            panel = dataclasses.replace(bench.config.panel, tls=True, redirect_port=free_port())
+            st = Stack(dataclasses.replace(bench.config, panel=panel), mqtt=False).start()
+            try:
+                yield bench, st
+            finally:
+                st.stop()
+
+    return run()

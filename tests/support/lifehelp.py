@@ -325,7 +325,11 @@ class Panel:
     def __init__(self, room):
         from vksroom.web import create_app
 
-        self.client = create_app(room.controller, {"TESTING": True}).test_client()
+        from support.panelclient import PanelClient
+
+        app = create_app(room.controller, {"TESTING": True})
+        app.test_client_class = PanelClient   # its posts carry the page's CSRF token, as a browser's do
+        self.client = app.test_client()
 
     def page(self, path: str, lang: str = "ru") -> str:
         resp = self.client.get(path, query_string={"lang": lang})

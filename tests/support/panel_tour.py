@@ -110,9 +110,10 @@ class Tour:
     def pages(self) -> list[tuple[str, str]]:
         return [(name, path.format(act=self.act)) for name, path in PAGES]
 
-    def login(self, page) -> None:
+    def login(self, page, user: str | None = None) -> None:
+        """Log in as the demo technician, or as another of the demo's users (one per role)."""
         page.goto(self.url + "/login")
-        page.fill("input[name=user]", self.bench.DEMO_USER)
+        page.fill("input[name=user]", user or self.bench.DEMO_USER)
         page.fill("input[name=password]", self.bench.DEMO_PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(self.url + "/")

@@ -10,6 +10,8 @@ import pytest
 from vksroom.controller.model import RoomState
 from vksroom.web import create_app
 
+from support.panelclient import PanelClient
+
 
 @pytest.fixture
 def stand_in(make_room):
@@ -30,6 +32,22 @@ def devices(stand_in):
     return stand_in[1]
 
 
+class PanelClock:
+    """Monotonic seconds the test moves by hand (``now``): the panel's idle timeout and login delays."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def panel_clock():
+    """Pass as ``PANEL_CLOCK`` in ``panel_config``."""
+    return PanelClock()
+
+
 @pytest.fixture
 def panel_config():
     """Flask settings over ``TESTING`` (e.g. ``USERS``)."""
@@ -38,7 +56,9 @@ def panel_config():
 
 @pytest.fixture
 def app(room, panel_config):
-    return create_app(room, {"TESTING": True, **panel_config})
+    app = create_app(room, {"TESTING": True, **panel_config})
+    app.test_client_class = PanelClient   # a browser: its posts carry the page's CSRF token
+    return app
 
 
 @pytest.fixture

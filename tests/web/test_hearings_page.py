@@ -111,9 +111,9 @@ def test_the_logged_in_user_signs_every_action_and_no_page_asks_for_a_name(setup
     from werkzeug.security import generate_password_hash
 
     room, client, clock = setup
-    client.application.config["USERS"] = {"zhanova": generate_password_hash("secret-pass")}
-    with client.session_transaction() as s:
-        s["user"] = "zhanova"
+    client.application.config["USERS"] = {"zhanova": {"hash": generate_password_hash("secret-pass"),
+                                                      "roles": ("secretary", "technician")}}
+    assert client.post("/login", data={"user": "zhanova", "password": "secret-pass"}).status_code == 303
     room.controller.command("hearing.create", {"id": "H5", "version": 1, "case_number": "A-5",
                                                "start": iso(9, "09:00"), "far_side": "sizo-1"})
     clock.advance(0)

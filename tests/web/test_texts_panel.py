@@ -73,9 +73,11 @@ def test_without_a_login_the_driver_text_is_nowhere(client):
     assert "argument must be" not in client.get("/api/readiness").get_data(as_text=True)
 
 
-def test_a_logged_in_technician_opens_the_detail_and_only_there(client):
-    with client.session_transaction() as s:
-        s["user"] = "akhmetov"
+def test_a_logged_in_technician_opens_the_detail_and_only_there(app, client):
+    from werkzeug.security import generate_password_hash
+
+    app.config["USERS"] = {"akhmetov": generate_password_hash("correct horse")}
+    assert client.post("/login", data={"user": "akhmetov", "password": "correct horse"}).status_code == 303
     page = client.get("/?lang=ru").get_data(as_text=True)
     assert "Камера судьи в дежурном режиме" in page
     assert any(DRIVER_TEXT in d for d in _details(page))         # collapsed: <details> without "open"

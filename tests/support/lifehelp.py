@@ -339,15 +339,17 @@ class Panel:
     def post(self, path: str, who: str | None = None, **form) -> int:
         """A form sent by ``who``, logged in for this one request: the panel signs an action
         with the session's user, never with a name typed into the form."""
-        if who:
+        if who:   # a room with no panel users: the name rides on a server session the panel opened
+            sid = self.client.application.extensions["vksroom.sessions"].open(who, None)
             with self.client.session_transaction() as session:
-                session["user"] = who
+                session["user"], session["sid"] = who, sid
         try:
             return self.client.post(path, data=form).status_code
         finally:
             if who:
                 with self.client.session_transaction() as session:
                     session.pop("user", None)
+                    session.pop("sid", None)
 
     def state(self, lang: str = "ru") -> tuple[str, str]:
         """The room page's state: (data-state, the text shown)."""

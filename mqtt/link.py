@@ -6,8 +6,9 @@ through the durable outbox, and hands the centre's commands to the controller.
     ...
     link.stop()                        # flushes, publishes lifecycle 'disconnected'
 
-Threads: paho's network thread (``loop_start``: connects, reconnects with backoff, calls
-back), the link's *pump* (hands outbox rows to paho in order, at most ``window`` unacked)
+Threads: the link's *network* thread (connects, runs paho's loop until the connection ends,
+waits a jittered, capped :class:`~.brokers.Backoff` and connects again, keeping the session;
+paho's callbacks run on it), the link's *pump* (hands outbox rows to paho in order, at most ``window`` unacked)
 and the *command* worker (validates commands, calls ``controller.command``, replies).
 A command is kept in the outbox database's inbox as it arrives, on paho's thread, before
 paho acknowledges it; the worker answers the inbox in order, also what a stopped or crashed
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import ssl
-import sys
 import threading
 import time
 from collections import deque
@@ -38,6 +38,7 @@ from vksroom.controller.schedule import ScheduleError
 from vksroom.controller.texts import Refused, say
 
 from . import contract
+from .brokers import Backoff
 from .contract import Topics
 from .outbox import Outbox
 
@@ -49,7 +50,7 @@ _UNSUPPORTED_PROTOCOL = (1, 132)   # CONNACK codes: 3.1.1 "unacceptable version"
 
 class MqttLink:
     def __init__(self, controller, cfg, *, outbox_path: str | Path | None = None, window: int = 64,
-                 backoff: tuple[float, float] = (1.0, 30.0), max_outbox: int = 100_000,
+                 backoff: tuple[float, float] = (0.25, 1.5), max_outbox: int = 100_000,
                  protocol: str = "auto", max_queued: int = 64):
         if protocol not in ("auto", "5", "3.1.1"):
             raise ValueError("protocol must be auto, 5 or 3.1.1")
@@ -60,7 +61,7 @@ class MqttLink:
         self.client_id = self.mq.client_id or f"vksroom-{cfg.court_id}-{cfg.courtroom}"
         self.outbox_path = Path(outbox_path) if outbox_path else Path(cfg.data_dir) / "mqtt-outbox.sqlite3"
         self.window = window
-        self.backoff = backoff
+        self.backoff = Backoff(*backoff, stable=max(20.0, 2.0 * self.mq.keepalive))
         self.max_outbox = max_outbox
         self.protocol = mqtt.MQTTv311 if protocol == "3.1.1" else mqtt.MQTTv5
         self._auto_protocol = protocol == "auto"
@@ -91,6 +92,7 @@ class MqttLink:
         self._last_readiness: dict | None = None
         self._unsubscribe = None
         self._pump: threading.Thread | None = None
+        self._network: threading.Thread | None = None
         self._worker: threading.Thread | None = None
         self.max_queued = max_queued
         self._received = threading.Event()        # the inbox has new commands
@@ -136,10 +138,9 @@ class MqttLink:
             self._wake.notify_all()
         self._received.set()
         client.disconnect()
-        client.loop_stop()
-        for t in (self._pump, self._worker):
+        for t in (self._network, self._pump, self._worker):
             t.join(max(0.1, deadline - time.monotonic()))
-        self._pump = self._worker = None
+        self._pump = self._worker = self._network = None
         self.connected.clear()
         self.ready.clear()
         self.outbox.close()
@@ -188,20 +189,17 @@ class MqttLink:
     def _run_pump(self) -> None:
         while not self._stopping.is_set():
             with self._wake:
-                self._wake.wait_for(lambda: self._stopping.is_set() or self._swap or self._acks
+                self._wake.wait_for(lambda: self._stopping.is_set() or self._acks
                                     or (self.connected.is_set() and len(self._inflight) < self.window
                                         and len(self.outbox) > len(self._inflight)), timeout=1.0)
                 if self._stopping.is_set():
                     return
-                swap = self._swap
                 acks = list(self._acks)
                 self._acks.clear()
             try:
                 if acks:
                     self._settle(acks)
-                if swap:
-                    self._fall_back_to_311()
-                elif self.connected.is_set() and len(self._inflight) < self.window:
+                if self.connected.is_set() and len(self._inflight) < self.window:
                     for msg in self.outbox.pending(self._handed, self.window - len(self._inflight)):
                         self._hand(msg)
             except Exception:  # never let the pump die; the rows stay in the outbox
@@ -242,8 +240,8 @@ class MqttLink:
     def _new_client(self) -> None:
         v5 = self.protocol == mqtt.MQTTv5
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=self.protocol,
-                        clean_session=None if v5 else False)
-        c.reconnect_delay_set(min_delay=self.backoff[0], max_delay=self.backoff[1])
+                        clean_session=None if v5 else False, reconnect_on_failure=False)
+        c.connect_timeout = 3.0
         c.max_inflight_messages_set(self.window)
         if self.mq.username:
             c.username_pw_set(self.mq.username, self.mq.password or None)
@@ -257,34 +255,54 @@ class MqttLink:
         c.on_subscribe = self._on_subscribe
         c.on_publish = self._on_publish
         c.on_message = self._on_message
-        c.on_connect_fail = self._on_connect_fail
         c.enable_logger(self._paho_errors)
-        props = None
-        if v5:
-            props = Properties(PacketTypes.CONNECT)
-            props.SessionExpiryInterval = 24 * 3600   # keep commands queued while the room is away
         self._client = c
         log.info("MQTT link for %s: connecting to %s as %s%s (MQTT %s)", self.topics.base, self.mq.url,
                  self.client_id, f", user {self.mq.username}" if self.mq.username else "", self.protocol_name)
-        c.connect_async(self.mq.host, self.mq.port, keepalive=self.mq.keepalive,
-                        clean_start=False if v5 else mqtt.MQTT_CLEAN_START_FIRST_ONLY, properties=props)
-        c.loop_start()
+        if self._network is None:
+            self._network = threading.Thread(target=self._run_network, name="mqtt-network", daemon=True)
+            self._network.start()
+
+    def _run_network(self) -> None:
+        """Connect, run paho's loop until the connection ends, pause (:class:`Backoff`), again.
+
+        Always the same client: its session (MQTT 5: clean start off, a session expiry; 3.1.1:
+        clean session off) is kept, so the broker hands over the commands it queued meanwhile."""
+        while not self._stopping.is_set():
+            client = self._client
+            try:
+                self._connect(client)
+            except Exception as exc:   # OSError, TLS errors: logged once per distinct reason
+                self._connect_failed(self._describe_failure(exc))
+            else:
+                if self._stopping.is_set():
+                    client.disconnect()
+                client.loop_forever(timeout=0.5)   # returns when the connection ends
+            if self._stopping.is_set():
+                return
+            if self._swap:    # the broker does not speak MQTT 5: the same broker again, at once, in 3.1.1
+                self._fall_back_to_311()
+                continue
+            pause = self.backoff.failed()
+            with self._wake:
+                self._wake.notify_all()    # wait_until() callers watch the attempts
+            self._stopping.wait(pause)
+
+    def _connect(self, client: mqtt.Client) -> None:
+        props = None
+        if self.protocol == mqtt.MQTTv5:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = 24 * 3600   # keep commands queued while the room is away
+        client.connect(self.mq.host, self.mq.port, keepalive=self.mq.keepalive,
+                       clean_start=False if props else mqtt.MQTT_CLEAN_START_FIRST_ONLY, properties=props)
 
     def _fall_back_to_311(self) -> None:
-        old = self._client
-        old.loop_stop()
-        try:
-            old.disconnect()
-        except Exception:
-            pass
+        # Only ever before the first MQTT 5 connection: nothing was handed to the old client.
         with self._wake:
             self._swap = False
-        self._inflight.clear()   # the old client's queue is gone: send everything again, in order
-        self._handed = 0
         self.protocol = mqtt.MQTTv311
         log.info("MQTT broker %s does not speak MQTT 5; using 3.1.1", self.mq.url)
-        if not self._stopping.is_set():
-            self._new_client()
+        self._new_client()
 
     def _on_connect(self, client, userdata, flags, reason, props) -> None:
         if self.protocol == mqtt.MQTTv5 and not reason.is_failure:
@@ -300,6 +318,7 @@ class MqttLink:
         if client is not self._client:
             return
         self.last_error = None
+        self.backoff.connected()
         self.stats["connects"] += 1
         log.info("MQTT connected to %s (MQTT %s, session present: %s)", self.mq.url, self.protocol_name,
                  flags.session_present)
@@ -323,7 +342,7 @@ class MqttLink:
         self.connected.clear()
         self.ready.clear()
         socket_error, self._socket_error = self._socket_error, None
-        if not was_connected and socket_error and "SSL" in socket_error:
+        if not was_connected and socket_error and "ssl" in socket_error.lower():
             # The TLS handshake failed after it seemed done (TLS 1.3 sends the broker's verdict on
             # our certificate with its first record): a refusal, not an MQTT version problem.
             self._connect_failed(self._describe_failure(socket_error))
@@ -335,13 +354,11 @@ class MqttLink:
                 self._swap = True
                 self._wake.notify_all()
             return
+        with self._wake:
+            self._wake.notify_all()
         if was_connected and not self._stopping.is_set() and client is self._client:
             log.warning("MQTT disconnected from %s (%s); %d messages wait in the outbox", self.mq.url, reason,
                         len(self.outbox))
-
-    def _on_connect_fail(self, client, userdata) -> None:
-        # paho calls this inside its ``except OSError`` around the connect: the cause is at hand.
-        self._connect_failed(self._describe_failure(sys.exc_info()[1]))
 
     def _describe_failure(self, cause) -> str:
         """A plain sentence for why the broker could not be reached; ``cause`` an exception or text."""
@@ -351,7 +368,8 @@ class MqttLink:
             detail = getattr(cause, "verify_message", "") or text
             return (f"TLS: the broker's certificate at {url} is not trusted ({detail}); check mqtt.ca_file "
                     f"({self.mq.ca_file or 'the system CAs'}) and that the certificate names {self.mq.host}")
-        if "CERTIFICATE_REQUIRED" in text or "ALERT" in text.upper():
+        if "CERTIFICATE_REQUIRED" in text or "ALERT" in text.upper() or "EOF occurred in violation" in text:
+            # (a broker that closes the handshake on a missing certificate can also just hang up)
             mine = (f"client certificate {self.mq.cert_file}" if self.mq.cert_file
                     else "no client certificate (mqtt.cert_file and mqtt.key_file are not set)")
             return f"TLS: the broker at {url} refused the handshake; the room presented {mine} ({text})"
@@ -362,7 +380,7 @@ class MqttLink:
         return f"cannot connect to {url}: {text}"
 
     def _connect_failed(self, why: str) -> None:
-        """Record and log (once per distinct reason) a failed attempt; paho keeps retrying with backoff."""
+        """Record and log (once per distinct reason) a failed attempt; the network thread retries with backoff."""
         level = logging.DEBUG if why == self.last_error else logging.WARNING
         log.log(level, "MQTT link for %s cannot connect: %s; retrying with backoff", self.topics.base, why)
         with self._wake:

@@ -27,6 +27,7 @@ import logging
 import ssl
 import threading
 import time
+import urllib.parse
 from collections import deque
 from pathlib import Path
 
@@ -61,6 +62,8 @@ class MqttLink:
         self.client_id = self.mq.client_id or f"vksroom-{cfg.court_id}-{cfg.courtroom}"
         self.outbox_path = Path(outbox_path) if outbox_path else Path(cfg.data_dir) / "mqtt-outbox.sqlite3"
         self.window = window
+        self.brokers = tuple(self.mq.brokers)    # tried in turn: the next one after every failure or drop
+        self._turn = 0
         self.backoff = Backoff(*backoff, stable=max(20.0, 2.0 * self.mq.keepalive))
         self.max_outbox = max_outbox
         self.protocol = mqtt.MQTTv311 if protocol == "3.1.1" else mqtt.MQTTv5
@@ -155,6 +158,11 @@ class MqttLink:
         failure); returns its value, or the last falsy value on timeout."""
         with self._wake:
             return self._wake.wait_for(lambda: predicate(self), timeout)
+
+    @property
+    def url(self) -> str:
+        """The broker the link is connected to, or tries next."""
+        return self.brokers[self._turn]
 
     @property
     def protocol_name(self) -> str:
@@ -257,7 +265,7 @@ class MqttLink:
         c.on_message = self._on_message
         c.enable_logger(self._paho_errors)
         self._client = c
-        log.info("MQTT link for %s: connecting to %s as %s%s (MQTT %s)", self.topics.base, self.mq.url,
+        log.info("MQTT link for %s: connecting to %s as %s%s (MQTT %s)", self.topics.base, ", ".join(self.brokers),
                  self.client_id, f", user {self.mq.username}" if self.mq.username else "", self.protocol_name)
         if self._network is None:
             self._network = threading.Thread(target=self._run_network, name="mqtt-network", daemon=True)
@@ -284,6 +292,7 @@ class MqttLink:
                 self._fall_back_to_311()
                 continue
             pause = self.backoff.failed()
+            self._turn = (self._turn + 1) % len(self.brokers)
             with self._wake:
                 self._wake.notify_all()    # wait_until() callers watch the attempts
             self._stopping.wait(pause)
@@ -293,7 +302,9 @@ class MqttLink:
         if self.protocol == mqtt.MQTTv5:
             props = Properties(PacketTypes.CONNECT)
             props.SessionExpiryInterval = 24 * 3600   # keep commands queued while the room is away
-        client.connect(self.mq.host, self.mq.port, keepalive=self.mq.keepalive,
+        where = urllib.parse.urlsplit(self.url)
+        client.connect(where.hostname or "127.0.0.1", where.port or (8883 if where.scheme == "mqtts" else 1883),
+                       keepalive=self.mq.keepalive,
                        clean_start=False if props else mqtt.MQTT_CLEAN_START_FIRST_ONLY, properties=props)
 
     def _fall_back_to_311(self) -> None:
@@ -301,7 +312,7 @@ class MqttLink:
         with self._wake:
             self._swap = False
         self.protocol = mqtt.MQTTv311
-        log.info("MQTT broker %s does not speak MQTT 5; using 3.1.1", self.mq.url)
+        log.info("MQTT broker %s does not speak MQTT 5; using 3.1.1", self.url)
         self._new_client()
 
     def _on_connect(self, client, userdata, flags, reason, props) -> None:
@@ -313,14 +324,14 @@ class MqttLink:
                     self._swap = True
                     self._wake.notify_all()
                 return
-            self._connect_failed(f"the broker at {self.mq.url} refused the connection: {reason}")
+            self._connect_failed(f"the broker at {self.url} refused the connection: {reason}")
             return
         if client is not self._client:
             return
         self.last_error = None
         self.backoff.connected()
         self.stats["connects"] += 1
-        log.info("MQTT connected to %s (MQTT %s, session present: %s)", self.mq.url, self.protocol_name,
+        log.info("MQTT connected to %s (MQTT %s, session present: %s)", self.url, self.protocol_name,
                  flags.session_present)
         client.subscribe(self.topics.commands, qos=1)
         self._publish_lifecycle(contract.INIT)
@@ -357,17 +368,17 @@ class MqttLink:
         with self._wake:
             self._wake.notify_all()
         if was_connected and not self._stopping.is_set() and client is self._client:
-            log.warning("MQTT disconnected from %s (%s); %d messages wait in the outbox", self.mq.url, reason,
+            log.warning("MQTT disconnected from %s (%s); %d messages wait in the outbox", self.url, reason,
                         len(self.outbox))
 
     def _describe_failure(self, cause) -> str:
         """A plain sentence for why the broker could not be reached; ``cause`` an exception or text."""
         text = str(cause) if cause is not None else "unknown error"
-        url = self.mq.url
+        url = self.url
         if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in text:
             detail = getattr(cause, "verify_message", "") or text
             return (f"TLS: the broker's certificate at {url} is not trusted ({detail}); check mqtt.ca_file "
-                    f"({self.mq.ca_file or 'the system CAs'}) and that the certificate names {self.mq.host}")
+                    f"({self.mq.ca_file or 'the system CAs'}) and that the certificate names {urllib.parse.urlsplit(url).hostname}")
         if "CERTIFICATE_REQUIRED" in text or "ALERT" in text.upper() or "EOF occurred in violation" in text:
             # (a broker that closes the handshake on a missing certificate can also just hang up)
             mine = (f"client certificate {self.mq.cert_file}" if self.mq.cert_file

@@ -46,7 +46,10 @@ from .outbox import Outbox
 log = logging.getLogger(__name__)
 
 READINESS_KEY = "readiness"
-_UNSUPPORTED_PROTOCOL = (1, 132)   # CONNACK codes: 3.1.1 "unacceptable version", 5 "unsupported version"
+# The only CONNACK codes that mean "this broker does not speak MQTT 5": 3.1.1's 0x01
+# "unacceptable protocol version" and MQTT 5's 0x84 "unsupported protocol version". A refused
+# login (3.1.1: 4, 5; MQTT 5: 0x86, 0x87) or any other refusal keeps the protocol.
+_UNSUPPORTED_PROTOCOL = (1, 132)
 
 
 class MqttLink:
@@ -80,6 +83,7 @@ class MqttLink:
         self._handed = 0                           # highest seq handed to paho
         self._acks: deque = deque()                # (mid, reason) from paho's thread
         self._swap = False
+        self._connack = False                    # this attempt got a CONNACK (any answer)
         self._stopping = threading.Event()
         self.connected = threading.Event()
         self.ready = threading.Event()            # connected, subscribed, lifecycle 'ready' sent
@@ -278,6 +282,7 @@ class MqttLink:
         clean session off) is kept, so the broker hands over the commands it queued meanwhile."""
         while not self._stopping.is_set():
             client = self._client
+            self._connack = False
             try:
                 self._connect(client)
             except Exception as exc:   # OSError, TLS errors: logged once per distinct reason
@@ -316,6 +321,7 @@ class MqttLink:
         self._new_client()
 
     def _on_connect(self, client, userdata, flags, reason, props) -> None:
+        self._connack = True
         if self.protocol == mqtt.MQTTv5 and not reason.is_failure:
             self._auto_protocol = False   # the broker speaks 5: stay with it
         if reason.is_failure:
@@ -358,9 +364,10 @@ class MqttLink:
             # our certificate with its first record): a refusal, not an MQTT version problem.
             self._connect_failed(self._describe_failure(socket_error))
             return
-        if not was_connected and self._auto_protocol and self.protocol == mqtt.MQTTv5:
+        if not was_connected and not self._connack and self._auto_protocol and self.protocol == mqtt.MQTTv5:
             # Closed before any CONNACK: some 3.1.1 brokers (amqtt) can not even parse an MQTT 5
-            # CONNECT that carries a Will, and hang up or time out instead of answering.
+            # CONNECT that carries a Will, and hang up or time out instead of answering. A CONNACK
+            # refusing the login (or anything else) is an answer in MQTT 5: never a reason to fall back.
             with self._wake:
                 self._swap = True
                 self._wake.notify_all()

@@ -49,6 +49,7 @@ class MqttConfig:
     cert_file: str = ""
     key_file: str = ""
     keepalive: int = 10
+    heartbeat_s: int = 30    # readiness republished this often; valid_until = now + 1.5 x this
     topic_prefix: str = "vks"
     client_id: str = ""
     protocol: str = "auto"   # auto (MQTT 5, falling back to 3.1.1) | 5 | 3.1.1
@@ -290,7 +291,7 @@ def parse(data: dict, source: str = "") -> RoomConfig:
 
     m = c.table(top.get("mqtt", {}), "mqtt",
                 {"url": (str, list), "username": str, "password": str, "ca_file": str, "cert_file": str, "key_file": str,
-                 "keepalive": int, "topic_prefix": str, "client_id": str, "protocol": str})
+                 "keepalive": int, "heartbeat_s": int, "topic_prefix": str, "client_id": str, "protocol": str})
     if "protocol" in m and m["protocol"] not in ("auto", "5", "3.1.1"):
         c.err("mqtt.protocol", f"must be auto, 5 or 3.1.1, got {m['protocol']!r}")
     if isinstance(m.get("url"), list):   # several brokers (cluster nodes), tried in turn
@@ -306,6 +307,7 @@ def parse(data: dict, source: str = "") -> RoomConfig:
     elif "url" in m:
         check_url(m["url"], ("mqtt", "mqtts"), "mqtt.url", c)
     c.positive(m, "keepalive", "mqtt", 3600)
+    c.positive(m, "heartbeat_s", "mqtt", 3600)
     if "topic_prefix" in m and not re.match(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$", m["topic_prefix"]):
         c.err("mqtt.topic_prefix", "must be topic levels of letters, digits, '_' or '-', with no wildcards")
     for key in ("ca_file", "cert_file", "key_file"):

@@ -193,7 +193,9 @@ READINESS_SCHEMA = _obj({
                 "description": "in the room's language: the suspension first when suspended, then one line per "
                                "failed device (its label, then the sentences of its failed checks)"},
     "measured_at": _num("when the verdict was measured (Unix time)"),
-    "valid_until": _num("until when the verdict holds without a new measurement; null: until changed", True),
+    "valid_until": _num("until when the verdict holds: at most 1.5 heartbeats after it was published; a consumer "
+                        "treats the room as lost once it has passed", True),
+    "heartbeat_s": _num("the room republishes its readiness this often (seconds)"),
     "activity": _str("what the room is doing: '', 'selftest', 'hearing'"),
     "verdict": {"enum": ["ready", "degraded", "not_ready", "unknown"],
                 "description": "whether the devices are fit, whatever the room is doing: state says in_hearing or "
@@ -332,13 +334,31 @@ def lifecycle_doc(topics: Topics, state: str, client_id: str = "", at: float | N
     return {**_room(topics), "state": state, "at": time.time() if at is None else at, "client_id": client_id}
 
 
-def readiness_doc(topics: Topics, readiness: dict) -> dict:
-    """The retained readiness document from ``Readiness.to_dict()`` (``seq`` added by the outbox)."""
+HEARTBEAT_GRACE = 1.5   # a heartbeat's readiness holds this many heartbeats
+
+
+def readiness_doc(topics: Topics, readiness: dict, heartbeat_s: float | None = None,
+                  now: float | None = None) -> dict:
+    """The retained readiness document from ``Readiness.to_dict()`` (``seq`` added by the outbox).
+
+    With ``heartbeat_s`` (the room republishes it that often) ``valid_until`` is at most
+    ``now + 1.5 x heartbeat_s``: a consumer that sees it pass treats the room as lost."""
     doc = {**readiness, **_room(topics)}
     doc.setdefault("reasons", [])
     doc.setdefault("valid_until", None)
     doc.setdefault("devices", {})
+    if heartbeat_s:
+        beat_ends = (time.time() if now is None else now) + HEARTBEAT_GRACE * heartbeat_s
+        doc["valid_until"] = beat_ends if doc["valid_until"] is None else min(doc["valid_until"], beat_ends)
+        doc["heartbeat_s"] = heartbeat_s
     return doc
+
+
+def room_lost(readiness: dict | None, now: float | None = None) -> bool:
+    """The consumer's rule: a room whose readiness's ``valid_until`` has passed is lost (its
+    heartbeat stopped), whatever the broker kept or published for it."""
+    until = (readiness or {}).get("valid_until")
+    return isinstance(until, (int, float)) and until < (time.time() if now is None else now)
 
 
 def event_doc(topics: Topics, kind: str, data: dict, id: str | None = None, ts: float | None = None) -> dict:

@@ -100,6 +100,32 @@ class Watcher:
         with self._lock:
             return {k: dict(v) for k, v in self.rooms.items()}
 
+    def link(self, row: dict, now: float | None = None) -> str:
+        """A room's link as the scheduler must judge it: ``lost`` when its readiness's
+        ``valid_until`` passed (its heartbeat stopped: the contract's rule, which needs no
+        Will and no retained store), else what its lifecycle says."""
+        if contract.room_lost(row, now):
+            return contract.LOST
+        return row["lifecycle"]
+
+    def lost(self, now: float | None = None) -> set[tuple[str, str]]:
+        return {key for key, row in self.snapshot().items() if self.link(row, now) == contract.LOST}
+
+    def wait_lost(self, key: tuple[str, str], timeout: float) -> bool:
+        """Wait until the room ``key`` is lost (its Will, or its heartbeat's end): True, or False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                row = self.rooms.get(key)
+                if row is not None and self.link(row) == contract.LOST:
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                until = (row or {}).get("valid_until")
+                expires_in = until - time.time() if isinstance(until, (int, float)) else left
+                self._lock.wait(max(0.01, min(left, expires_in + 0.01)))
+
     def wait_for(self, predicate, timeout: float) -> bool:
         with self._lock:
             return self._lock.wait_for(lambda: predicate(self), timeout)
@@ -113,7 +139,7 @@ class Watcher:
             valid = "-" if not r["valid_until"] else ("EXPIRED" if r["valid_until"] < now else
                                                        f"{r['valid_until'] - now:.0f}s")
             detail = "; ".join(r["reasons"])[:60] or r["event"]
-            lines.append(f"{court:<14} {room:<8} {r['lifecycle']:<13} {r['state']:<11} {age:>6} {valid:>7}  {detail}")
+            lines.append(f"{court:<14} {room:<8} {self.link(r, now):<13} {r['state']:<11} {age:>6} {valid:>7}  {detail}")
         counts = {}
         for _, r in rows:
             counts[r["state"]] = counts.get(r["state"], 0) + 1

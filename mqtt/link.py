@@ -97,6 +97,8 @@ class MqttLink:
         self._paho_errors.propagate = False
         self._paho_errors.addHandler(_RememberError(self))
         self._last_readiness: dict | None = None
+        self.heartbeat = float(getattr(self.mq, "heartbeat_s", 30))   # readiness republished this often
+        self._next_beat = 0.0
         self._unsubscribe = None
         self._pump: threading.Thread | None = None
         self._network: threading.Thread | None = None
@@ -183,7 +185,8 @@ class MqttLink:
 
     def _put_readiness(self, readiness: dict) -> None:
         self._last_readiness = readiness
-        self._put(self.topics.readiness, contract.readiness_doc(self.topics, readiness), retain=True,
+        self._next_beat = time.monotonic() + self.heartbeat
+        self._put(self.topics.readiness, contract.readiness_doc(self.topics, readiness, self.heartbeat), retain=True,
                   key=READINESS_KEY)
 
     def _put(self, topic: str, doc: dict, retain: bool = False, key: str | None = None,
@@ -203,7 +206,8 @@ class MqttLink:
             with self._wake:
                 self._wake.wait_for(lambda: self._stopping.is_set() or self._acks
                                     or (self.connected.is_set() and len(self._inflight) < self.window
-                                        and len(self.outbox) > len(self._inflight)), timeout=1.0)
+                                        and len(self.outbox) > len(self._inflight)),
+                                    timeout=max(0.0, min(1.0, self._next_beat - time.monotonic())))
                 if self._stopping.is_set():
                     return
                 acks = list(self._acks)
@@ -211,6 +215,8 @@ class MqttLink:
             try:
                 if acks:
                     self._settle(acks)
+                if self.connected.is_set() and time.monotonic() >= self._next_beat and self._last_readiness:
+                    self._put_readiness(self._last_readiness)   # the heartbeat: valid_until moves on
                 if self.connected.is_set() and len(self._inflight) < self.window:
                     for msg in self.outbox.pending(self._handed, self.window - len(self._inflight)):
                         self._hand(msg)

@@ -97,6 +97,15 @@ class Topics:
     def event(self, kind: str) -> str:
         return f"{self.base}/events/{event_topic_level(kind)}"
 
+    @property
+    def status_request(self) -> str:
+        return status_request_topic(self.prefix)
+
+
+def status_request_topic(prefix: str) -> str:
+    """The one topic every room listens to: the scheduler's "everyone send status"."""
+    return f"{prefix}/broadcast/status-request"
+
 
 def event_topic_level(kind: str) -> str:
     """An event kind as one topic level: lowercase letters, digits, '_', '.', '-'."""
@@ -238,8 +247,21 @@ REPLY_SCHEMA = _obj({
 }, required=("schema_version", "court_id", "courtroom", "seq", "request_id", "status", "at"),
    title="reply", description="QoS 1, not retained")
 
+STATUS_REQUEST = "status.request"
+MAX_SPREAD_S = 30.0
+STATUS_REQUEST_SCHEMA = _obj({
+    "schema_version": _VERSION,
+    "command": {"const": STATUS_REQUEST},
+    "request_id": _str("chosen by the scheduler, for its logs", pattern=REQUEST_ID),
+    "at": _num("when the scheduler sent it; a room ignores one older than a minute (queued while it was away)"),
+    "spread_s": {"type": "number", "minimum": 0, "maximum": MAX_SPREAD_S,
+                 "description": "each room answers after a random pause of up to this many seconds (default 1)"},
+}, required=("schema_version", "command", "at"),
+   title="status_request", description="QoS 1 on {prefix}/broadcast/status-request, not retained: every room "
+                                       "republishes its lifecycle and readiness (at most once per 5 s)")
+
 SCHEMAS = {"lifecycle": LIFECYCLE_SCHEMA, "readiness": READINESS_SCHEMA, "event": EVENT_SCHEMA,
-           "command": COMMAND_SCHEMA, "reply": REPLY_SCHEMA}
+           "command": COMMAND_SCHEMA, "reply": REPLY_SCHEMA, "status_request": STATUS_REQUEST_SCHEMA}
 
 
 def json_schema(name: str) -> dict:
@@ -280,6 +302,8 @@ def errors(schema: dict, value: Any, path: str = "") -> list[str]:
             out.append(f"{where}: {value[:80]!r} does not match {schema['pattern']}")
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value < schema.get("minimum", value):
         out.append(f"{where}: must be >= {schema['minimum']}, got {value}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > schema.get("maximum", value):
+        out.append(f"{where}: must be <= {schema['maximum']}, got {value}")
     if isinstance(value, list) and "items" in schema:
         for i, item in enumerate(value):
             out += errors(schema["items"], item, f"{path}[{i}]")
@@ -383,6 +407,25 @@ def command_doc(topics: Topics, command: str, args: dict | None = None, request_
     if expires_at is not None:
         doc["expires_at"] = expires_at
     return doc
+
+
+def status_request_doc(spread_s: float = 1.0, request_id: str | None = None) -> dict:
+    """The scheduler's "everyone send status" (mqtt/fleet.py sends it when it starts)."""
+    return {"schema_version": SCHEMA_VERSION, "command": STATUS_REQUEST, "request_id": request_id or uuid.uuid4().hex,
+            "at": time.time(), "spread_s": spread_s}
+
+
+def read_status_request(payload: bytes, now: float | None = None) -> float | None:
+    """The pause bound (``spread_s``) of a status request a room should answer, or None when
+    it should not: unreadable, not this contract's, or older than a minute."""
+    if len(payload) > 1024:
+        return None
+    env = read_envelope(payload)
+    if env.problem or errors(STATUS_REQUEST_SCHEMA, env.doc):
+        return None
+    if env.doc["at"] < (time.time() if now is None else now) - 60:
+        return None
+    return float(env.doc.get("spread_s", 1.0))
 
 
 # --- reading commands -----------------------------------------------------------------------------

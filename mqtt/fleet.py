@@ -44,7 +44,8 @@ def _endpoint(url: str) -> tuple[str, int]:
 class Watcher:
     """Follows every room under ``prefix``: the scheduler's view. Thread-safe snapshot()."""
 
-    def __init__(self, url: str, prefix: str = "vks", username: str = "", password: str = ""):
+    def __init__(self, url: str, prefix: str = "vks", username: str = "", password: str = "",
+                 ask_status: bool = True, spread_s: float = 1.0):
         self.prefix = prefix
         self.rooms: dict[tuple[str, str], dict] = {}
         self.received = 0
@@ -57,7 +58,8 @@ class Watcher:
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(
             [(f"{prefix}/+/+/readiness", 1), (f"{prefix}/+/+/lifecycle", 1), (f"{prefix}/+/+/events/#", 1)])
         self.subscribed = threading.Event()
-        self.client.on_subscribe = lambda *a: self.subscribed.set()
+        self.ask_status, self.spread_s = ask_status, spread_s
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
         self.client.connect_async(host, port, keepalive=30)
 
@@ -68,6 +70,14 @@ class Watcher:
     def stop(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+    def _on_subscribe(self, client, *_) -> None:
+        # A broker may keep no retained state for a late subscriber (RabbitMQ: node-local, and
+        # none for wildcards): every room republishes on this request, each within spread_s.
+        if self.ask_status:
+            client.publish(contract.status_request_topic(self.prefix),
+                           contract.encode(contract.status_request_doc(self.spread_s)), qos=1)
+        self.subscribed.set()
 
     def _on_message(self, client, userdata, msg) -> None:
         where = contract.parse_topic(self.prefix, msg.topic)

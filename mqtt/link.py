@@ -24,6 +24,7 @@ message expiry at its ``valid_until`` and every payload a content type.
 from __future__ import annotations
 
 import logging
+import random
 import ssl
 import threading
 import time
@@ -46,6 +47,7 @@ from .outbox import Outbox
 log = logging.getLogger(__name__)
 
 READINESS_KEY = "readiness"
+STATUS_EVERY = 5.0        # seconds: a room answers at most one status request in this time
 # The only CONNACK codes that mean "this broker does not speak MQTT 5": 3.1.1's 0x01
 # "unacceptable protocol version" and MQTT 5's 0x84 "unsupported protocol version". A refused
 # login (3.1.1: 4, 5; MQTT 5: 0x86, 0x87) or any other refusal keeps the protocol.
@@ -99,6 +101,8 @@ class MqttLink:
         self._last_readiness: dict | None = None
         self.heartbeat = float(getattr(self.mq, "heartbeat_s", 30))   # readiness republished this often
         self._next_beat = 0.0
+        self._status_due: float | None = None    # when to answer the scheduler's status request
+        self._status_last = float("-inf")        # when the last one was taken (at most one per STATUS_EVERY)
         self._unsubscribe = None
         self._pump: threading.Thread | None = None
         self._network: threading.Thread | None = None
@@ -207,7 +211,8 @@ class MqttLink:
                 self._wake.wait_for(lambda: self._stopping.is_set() or self._acks
                                     or (self.connected.is_set() and len(self._inflight) < self.window
                                         and len(self.outbox) > len(self._inflight)),
-                                    timeout=max(0.0, min(1.0, self._next_beat - time.monotonic())))
+                                    timeout=max(0.0, min(1.0, self._next_beat - time.monotonic(),
+                                                         (self._status_due or float("inf")) - time.monotonic())))
                 if self._stopping.is_set():
                     return
                 acks = list(self._acks)
@@ -215,6 +220,10 @@ class MqttLink:
             try:
                 if acks:
                     self._settle(acks)
+                if self.connected.is_set() and self._status_due is not None and time.monotonic() >= self._status_due:
+                    self._status_due = None          # the scheduler asked everyone: lifecycle and readiness again
+                    self._publish_lifecycle(contract.READY)
+                    self._next_beat = 0.0
                 if self.connected.is_set() and time.monotonic() >= self._next_beat and self._last_readiness:
                     self._put_readiness(self._last_readiness)   # the heartbeat: valid_until moves on
                 if self.connected.is_set() and len(self._inflight) < self.window:
@@ -345,7 +354,7 @@ class MqttLink:
         self.stats["connects"] += 1
         log.info("MQTT connected to %s (MQTT %s, session present: %s)", self.url, self.protocol_name,
                  flags.session_present)
-        client.subscribe(self.topics.commands, qos=1)
+        client.subscribe([(self.topics.commands, 1), (self.topics.status_request, 1)])
         self._publish_lifecycle(contract.INIT)
         if self._last_readiness is not None:   # the broker may have lost the retained copy
             self._put_readiness(self._last_readiness)
@@ -354,9 +363,9 @@ class MqttLink:
             self._wake.notify_all()
 
     def _on_subscribe(self, client, userdata, mid, reasons, props) -> None:
-        if any(r.is_failure for r in reasons):
-            log.error("MQTT broker refused the subscription to %s: %s", self.topics.commands,
-                      ", ".join(str(r) for r in reasons))
+        for topic, r in zip((self.topics.commands, self.topics.status_request), reasons):
+            if r.is_failure:
+                log.error("MQTT broker refused the subscription to %s: %s", topic, r)
         self._publish_lifecycle(contract.READY)
         self.ready.set()
 
@@ -433,6 +442,9 @@ class MqttLink:
     # --- commands --------------------------------------------------------------------------------
 
     def _on_message(self, client, userdata, message) -> None:
+        if message.topic == self.topics.status_request:
+            self._status_requested(bytes(message.payload))
+            return
         if message.topic != self.topics.commands:
             log.warning("MQTT message on %s ignored: not this room's command topic", message.topic)
             return
@@ -448,6 +460,18 @@ class MqttLink:
                              "waiting; send this one again later")
         else:
             self._reject(env.request_id, env.command, env.problem)
+
+    def _status_requested(self, payload: bytes) -> None:
+        """The scheduler's "everyone send status": answered after a random pause within its
+        ``spread_s`` (a thousand rooms do not answer at once), at most once per STATUS_EVERY."""
+        spread = contract.read_status_request(payload)
+        now = time.monotonic()
+        if spread is None or now - self._status_last < STATUS_EVERY:
+            return
+        self._status_last = now
+        with self._wake:
+            self._status_due = now + random.uniform(0.0, spread)
+            self._wake.notify_all()
 
     def _run_commands(self) -> None:
         """Answer the inbox in the order commands arrived, until the link stops."""

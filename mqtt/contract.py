@@ -30,7 +30,8 @@ from typing import Any
 from vksroom.controller import commands
 from vksroom.controller.commands import MQTT_COMMANDS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2          # 2: event topic levels without dots (events/selftest-started); payloads as in 1
+COMMAND_VERSIONS = (1, 2)   # what the room takes from the centre: nothing a sender writes changed in 2
 MAX_COMMAND_BYTES = 64 * 1024
 
 # --- lifecycle states (Homie-like) ---------------------------------------------------------
@@ -60,7 +61,7 @@ MAX_NUMBER = commands.MAX_INT         # the largest number (either sign) a comma
 ACCEPTED, REJECTED = "accepted", "rejected"
 
 _LEVEL = r"[A-Za-z0-9_-]+"
-_KIND_BAD = re.compile(r"[^a-z0-9_.-]")
+_KIND_BAD = re.compile(r"[^a-z0-9_-]")
 REQUEST_ID = r"^[A-Za-z0-9_.:-]{1,64}$"
 
 
@@ -108,8 +109,16 @@ def status_request_topic(prefix: str) -> str:
 
 
 def event_topic_level(kind: str) -> str:
-    """An event kind as one topic level: lowercase letters, digits, '_', '.', '-'."""
-    return _KIND_BAD.sub("_", str(kind).lower())[:64] or "unknown"
+    """An event kind as one topic level: lowercase letters, digits, '_' and '-', its dots made
+    '-' (``selftest.started`` -> ``selftest-started``): RabbitMQ turns a dot in a topic level
+    into a level separator, so no level carries one. The kind itself, dots and all, is in the
+    payload's ``kind``."""
+    return _KIND_BAD.sub("_", str(kind).lower().replace(".", "-"))[:64] or "unknown"
+
+
+def event_topic_level_v1(kind: str) -> str:
+    """The level schema_version 1 used (dots kept), for the document's table of old names."""
+    return re.sub(r"[^a-z0-9_.-]", "_", str(kind).lower())[:64] or "unknown"
 
 
 def parse_topic(prefix: str, topic: str) -> tuple[str, str, str] | None:
@@ -145,6 +154,9 @@ def _num(description: str = "", nullable: bool = False) -> dict:
 
 
 _VERSION = {"const": SCHEMA_VERSION, "description": "contract version; a consumer rejects versions it does not know"}
+_SENDER_VERSION = {"enum": list(COMMAND_VERSIONS),
+                   "description": "contract version the sender speaks; the room takes 1 and 2 (they differ only in "
+                                  "the room's event topics)"}
 _ROOM = {"court_id": _str("court identifier (a topic level)", pattern=f"^{_LEVEL}$"),
          "courtroom": _str("courtroom identifier (a topic level)", pattern=f"^{_LEVEL}$")}
 _SEQ = {"type": "integer", "minimum": 1,
@@ -226,7 +238,7 @@ EVENT_SCHEMA = _obj({
    title="event", description="QoS 1, not retained; at least once, so drop duplicates by id")
 
 COMMAND_SCHEMA = _obj({
-    "schema_version": _VERSION, **_ROOM,
+    "schema_version": _SENDER_VERSION, **_ROOM,
     "request_id": _str("chosen by the sender; the reply carries it; a repeated id gets the first reply again",
                        pattern=REQUEST_ID),
     "command": {"enum": list(COMMANDS)},
@@ -250,7 +262,7 @@ REPLY_SCHEMA = _obj({
 STATUS_REQUEST = "status.request"
 MAX_SPREAD_S = 30.0
 STATUS_REQUEST_SCHEMA = _obj({
-    "schema_version": _VERSION,
+    "schema_version": _SENDER_VERSION,
     "command": {"const": STATUS_REQUEST},
     "request_id": _str("chosen by the scheduler, for its logs", pattern=REQUEST_ID),
     "at": _num("when the scheduler sent it; a room ignores one older than a minute (queued while it was away)"),
@@ -553,9 +565,9 @@ def parse_command(topics: Topics, payload: bytes, now: float | None = None) -> C
     doc, rid, name = env.doc, env.request_id, env.command
     if env.problem:
         raise CommandRejected(env.problem, rid, name)
-    if doc.get("schema_version") != SCHEMA_VERSION:
-        raise CommandRejected(f"unsupported schema_version {_shown(doc.get('schema_version'))} (this room speaks "
-                              f"{SCHEMA_VERSION})", rid, name)
+    if doc.get("schema_version") not in COMMAND_VERSIONS or isinstance(doc.get("schema_version"), bool):
+        raise CommandRejected(f"unsupported schema_version {_shown(doc.get('schema_version'))} (this room takes "
+                              f"{' and '.join(map(str, COMMAND_VERSIONS))})", rid, name)
     if "court_id" in doc and "courtroom" in doc and (doc["court_id"], str(doc["courtroom"])) != (
             topics.court_id, topics.courtroom):
         raise CommandRejected(f"addressed to {_shown(doc['court_id'], False)}/{_shown(doc['courtroom'], False)}, this is "
@@ -572,6 +584,14 @@ def parse_command(topics: Topics, payload: bytes, now: float | None = None) -> C
 
 
 # --- the document ---------------------------------------------------------------------------------
+
+def markdown_event_topics() -> str:
+    """The event topics of schema_version 2 beside the names they had in 1."""
+    rows = [f"| `{kind}` | `…/events/{event_topic_level(kind)}` | `…/events/{event_topic_level_v1(kind)}` |"
+            for kind in EVENT_KINDS]
+    return "\n".join(["| `kind` (payload) | topic (schema_version 2) | topic until schema_version 1 |",
+                      "|---|---|---|", *rows]) + "\n"
+
 
 def markdown_schemas() -> str:
     """The schema section of docs/mqtt-contract.md."""

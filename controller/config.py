@@ -49,7 +49,7 @@ class MqttConfig:
     cert_file: str = ""
     key_file: str = ""
     keepalive: int = 10
-    heartbeat_s: int = 30    # readiness republished this often; valid_until = now + 1.5 x this
+    heartbeat_s: int = 30    # readiness republished this often; valid_until = now + 1.25 x this
     topic_prefix: str = "vks"
     client_id: str = ""
     protocol: str = "auto"   # auto (MQTT 5, falling back to 3.1.1) | 5 | 3.1.1

@@ -214,7 +214,7 @@ READINESS_SCHEMA = _obj({
                 "description": "in the room's language: the suspension first when suspended, then one line per "
                                "failed device (its label, then the sentences of its failed checks)"},
     "measured_at": _num("when the verdict was measured (Unix time)"),
-    "valid_until": _num("until when the verdict holds: at most 1.5 heartbeats after it was published; a consumer "
+    "valid_until": _num("until when the verdict holds: at most 1.25 heartbeats after it was published; a consumer "
                         "treats the room as lost once it has passed", True),
     "heartbeat_s": _num("the room republishes its readiness this often (seconds)"),
     "activity": _str("what the room is doing: '', 'selftest', 'hearing'"),
@@ -370,7 +370,7 @@ def lifecycle_doc(topics: Topics, state: str, client_id: str = "", at: float | N
     return {**_room(topics), "state": state, "at": time.time() if at is None else at, "client_id": client_id}
 
 
-HEARTBEAT_GRACE = 1.5   # a heartbeat's readiness holds this many heartbeats
+HEARTBEAT_GRACE = 1.25  # a heartbeat's readiness holds this many heartbeats: lost within 1.5 with room for delay
 
 
 def readiness_doc(topics: Topics, readiness: dict, heartbeat_s: float | None = None,
@@ -378,7 +378,8 @@ def readiness_doc(topics: Topics, readiness: dict, heartbeat_s: float | None = N
     """The retained readiness document from ``Readiness.to_dict()`` (``seq`` added by the outbox).
 
     With ``heartbeat_s`` (the room republishes it that often) ``valid_until`` is at most
-    ``now + 1.5 x heartbeat_s``: a consumer that sees it pass treats the room as lost."""
+    ``now + 1.25 x heartbeat_s``: a consumer that sees it pass treats the room as lost, at most
+    1.25 heartbeats after the room died (0.25 left for the latency of noticing it)."""
     doc = {**readiness, **_room(topics)}
     doc.setdefault("reasons", [])
     doc.setdefault("valid_until", None)

@@ -158,7 +158,11 @@ class Watcher:
 
 
 def cmd_watch(args) -> int:
-    watcher = Watcher(args.broker, args.prefix, args.username, os.environ.get("VKS_MQTT_PASSWORD", "")).start()
+    # --once: the rooms answer the status request well within the wait (retained state may be missing;
+    # a room answers at most once a second)
+    spread = min(1.0, args.wait / 4) if args.once else 1.0
+    watcher = Watcher(args.broker, args.prefix, args.username, os.environ.get("VKS_MQTT_PASSWORD", ""),
+                      spread_s=spread).start()
     try:
         if not watcher.subscribed.wait(args.wait if args.once else 30):
             print(f"vks-room: no connection to {args.broker}", file=sys.stderr)

@@ -47,7 +47,7 @@ from .outbox import Outbox
 log = logging.getLogger(__name__)
 
 READINESS_KEY = "readiness"
-STATUS_EVERY = 5.0        # seconds: a room answers at most one status request in this time
+STATUS_EVERY = 1.0        # seconds: a room's answers to status requests are at least this far apart
 # The only CONNACK codes that mean "this broker does not speak MQTT 5": 3.1.1's 0x01
 # "unacceptable protocol version" and MQTT 5's 0x84 "unsupported protocol version". A refused
 # login (3.1.1: 4, 5; MQTT 5: 0x86, 0x87) or any other refusal keeps the protocol.
@@ -64,11 +64,12 @@ class MqttLink:
         self.cfg = cfg
         self.mq = cfg.mqtt
         self.topics = Topics(self.mq.topic_prefix, cfg.court_id, str(cfg.courtroom))
-        self.client_id = self.mq.client_id or f"vksroom-{cfg.court_id}-{cfg.courtroom}"
+        self.base_client_id = self.mq.client_id or f"vksroom-{cfg.court_id}-{cfg.courtroom}"
         self.outbox_path = Path(outbox_path) if outbox_path else Path(cfg.data_dir) / "mqtt-outbox.sqlite3"
         self.window = window
         self.brokers = tuple(self.mq.brokers)    # tried in turn: the next one after every failure or drop
         self._turn = 0
+        self._reflow = False    # a new paho client: what the old one had in flight goes again, from the outbox
         self.backoff = Backoff(*backoff, stable=max(20.0, 2.0 * self.mq.keepalive))
         self.max_outbox = max_outbox
         self.protocol = mqtt.MQTTv311 if protocol == "3.1.1" else mqtt.MQTTv5
@@ -102,7 +103,8 @@ class MqttLink:
         self.heartbeat = float(getattr(self.mq, "heartbeat_s", 30))   # readiness republished this often
         self._next_beat = 0.0
         self._status_due: float | None = None    # when to answer the scheduler's status request
-        self._status_last = float("-inf")        # when the last one was taken (at most one per STATUS_EVERY)
+        self._status_last = float("-inf")        # when the last answer went (answers STATUS_EVERY apart)
+        self._status_new = False                 # a request came: the pump's wait must count with it
         self._unsubscribe = None
         self._pump: threading.Thread | None = None
         self._network: threading.Thread | None = None
@@ -170,6 +172,14 @@ class MqttLink:
             return self._wake.wait_for(lambda: predicate(self), timeout)
 
     @property
+    def client_id(self) -> str:
+        """One session per broker: the id names the broker's place in ``mqtt.url`` after the
+        first (``vksroom-almaty-01-101-2``). A RabbitMQ cluster keeps a session's queue on the
+        node that made it; while that node is down no node can open or drop that session, so
+        the room moving to another node needs a session (an id) of its own there."""
+        return self.base_client_id if self._turn == 0 else f"{self.base_client_id}-{self._turn + 1}"
+
+    @property
     def url(self) -> str:
         """The broker the link is connected to, or tries next."""
         return self.brokers[self._turn]
@@ -208,7 +218,7 @@ class MqttLink:
     def _run_pump(self) -> None:
         while not self._stopping.is_set():
             with self._wake:
-                self._wake.wait_for(lambda: self._stopping.is_set() or self._acks
+                self._wake.wait_for(lambda: self._stopping.is_set() or self._acks or self._status_new
                                     or (self.connected.is_set() and len(self._inflight) < self.window
                                         and len(self.outbox) > len(self._inflight)),
                                     timeout=max(0.0, min(1.0, self._next_beat - time.monotonic(),
@@ -217,11 +227,17 @@ class MqttLink:
                     return
                 acks = list(self._acks)
                 self._acks.clear()
+                reflow, self._reflow = self._reflow, False
+                self._status_new = False     # (the next wait counts with its _status_due)
+            if reflow:
+                self._inflight.clear()
+                self._handed = 0
             try:
                 if acks:
                     self._settle(acks)
                 if self.connected.is_set() and self._status_due is not None and time.monotonic() >= self._status_due:
                     self._status_due = None          # the scheduler asked everyone: lifecycle and readiness again
+                    self._status_last = time.monotonic()
                     self._publish_lifecycle(contract.READY)
                     self._next_beat = 0.0
                 if self.connected.is_set() and time.monotonic() >= self._next_beat and self._last_readiness:
@@ -284,7 +300,7 @@ class MqttLink:
         c.on_message = self._on_message
         c.enable_logger(self._paho_errors)
         self._client = c
-        log.info("MQTT link for %s: connecting to %s as %s%s (MQTT %s)", self.topics.base, ", ".join(self.brokers),
+        log.info("MQTT link for %s: connecting to %s as %s%s (MQTT %s)", self.topics.base, self.url,
                  self.client_id, f", user {self.mq.username}" if self.mq.username else "", self.protocol_name)
         if self._network is None:
             self._network = threading.Thread(target=self._run_network, name="mqtt-network", daemon=True)
@@ -312,7 +328,11 @@ class MqttLink:
                 self._fall_back_to_311()
                 continue
             pause = self.backoff.failed()
-            self._turn = (self._turn + 1) % len(self.brokers)
+            if len(self.brokers) > 1:
+                self._turn = (self._turn + 1) % len(self.brokers)
+                with self._wake:
+                    self._reflow = True
+                self._new_client()   # the next broker's session
             with self._wake:
                 self._wake.notify_all()    # wait_until() callers watch the attempts
             self._stopping.wait(pause)
@@ -463,14 +483,19 @@ class MqttLink:
 
     def _status_requested(self, payload: bytes) -> None:
         """The scheduler's "everyone send status": answered after a random pause within its
-        ``spread_s`` (a thousand rooms do not answer at once), at most once per STATUS_EVERY."""
+        ``spread_s`` (a thousand rooms do not answer at once). Requests that come while an answer
+        is pending share it; answers are STATUS_EVERY apart, so a burst of requests costs one
+        answer a second, and a fresh request right after a stale one (queued in the room's
+        session while it was away) is still answered."""
         spread = contract.read_status_request(payload)
-        now = time.monotonic()
-        if spread is None or now - self._status_last < STATUS_EVERY:
+        if spread is None:
             return
-        self._status_last = now
         with self._wake:
-            self._status_due = now + random.uniform(0.0, spread)
+            if self._status_due is not None:
+                return
+            earliest = max(time.monotonic(), self._status_last + STATUS_EVERY)
+            self._status_due = earliest + random.uniform(0.0, spread)
+            self._status_new = True
             self._wake.notify_all()
 
     def _run_commands(self) -> None:

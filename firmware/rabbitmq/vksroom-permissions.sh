@@ -13,7 +13,8 @@
 # made "." (vks/almaty-01/101/readiness is vks.almaty-01.101.readiness): that is why no topic
 # level of the contract (schema_version 2) carries a dot. Topic permissions are regular
 # expressions on those keys: write = publish, read = subscribe. The plain permissions let
-# each client declare, bind and read only its own session queues (mqtt-subscription-<client id>qos0/1).
+# each client declare, bind and read only its own session queues (mqtt-subscription-<client id>qos0/1;
+# the room uses its id with -2, -3 ... on its second, third ... broker URL).
 set -eu
 rooms=${1:?usage: vksroom-permissions.sh ROOMS_FILE [PREFIX] [VHOST]}
 prefix=${2:-vks}
@@ -27,7 +28,7 @@ grep -v '^[[:space:]]*\(#\|$\)' "$rooms" | while read -r user password; do
   else
     court=${user%%/*}
     room=${user#*/}
-    queues="mqtt-subscription-vksroom-$court-${room}qos[01]"
+    queues="mqtt-subscription-vksroom-$court-$room(-[0-9]+)?qos[01]"   # one session per broker URL
     write="^$prefix\\.$court\\.$room\\.(lifecycle|readiness|replies|events\\.[a-z0-9_-]+)\$"
     read="^$prefix\\.($court\\.$room\\.commands|broadcast\\.status-request)\$"
   fi

@@ -1,5 +1,5 @@
 """Liveness without the Will: the room republishes its readiness every heartbeat, valid for
-1.5 heartbeats; the scheduler (mqtt/fleet.py) shows a room lost once that has passed."""
+1.25 heartbeats; the scheduler (mqtt/fleet.py) shows a room lost once that has passed."""
 from __future__ import annotations
 
 import time
@@ -18,15 +18,16 @@ pytestmark = pytest.mark.timeout(60)
 KEY = ("almaty-01", "101")
 
 
-def test_readiness_is_republished_every_heartbeat_and_valid_for_one_and_a_half(broker, tmp_path):
+def test_readiness_is_republished_every_heartbeat_and_valid_for_one_and_a_quarter(broker, tmp_path):
     link = MqttLink(RoomStub(), room_config(broker.url, tmp_path, heartbeat_s=1), backoff=(0.1, 0.5)).start()
     sub = Listener(broker.url, ["vks/almaty-01/101/readiness"])
     try:
-        docs = sub.wait_for(lambda li: len(li.docs()) >= 4 and li.docs(), timeout=10)
+        # (on a broker shared with other tests, a retained readiness of another heartbeat may come first)
+        beats = lambda li: [d for d in li.docs() if d.get("heartbeat_s") == 1]   # noqa: E731
+        docs = sub.wait_for(lambda li: len(beats(li)) >= 4 and beats(li), timeout=10)
         for doc in docs:
             contract.check("readiness", doc)
-            assert doc["heartbeat_s"] == 1
-            assert doc["valid_until"] <= time.time() + 1.5
+            assert doc["valid_until"] <= time.time() + 1.25
         untils = [d["valid_until"] for d in docs]
         assert untils == sorted(untils) and untils[-1] - untils[0] >= 1.5   # moving on, about one a second
     finally:
@@ -49,7 +50,7 @@ def test_a_room_that_goes_silent_is_shown_lost_within_one_and_a_half_heartbeats(
         silent = time.monotonic()
         assert watcher.wait_lost(KEY, 10)
         took = time.monotonic() - silent
-        assert took <= 1.5 * 2 + 0.1, f"shown lost {took:.2f} s after the room went silent"
+        assert took <= 1.5 * 2, f"shown lost {took:.2f} s after the room went silent"
         row = watcher.snapshot()[KEY]
         assert row["lifecycle"] == "ready"   # the broker said nothing: the heartbeat told
         assert "lost" in watcher.table()

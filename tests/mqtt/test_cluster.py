@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import threading
 import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
 
 import pytest
 
@@ -114,3 +119,47 @@ def test_a_room_on_a_stopped_node_is_on_the_other_within_5s_and_commands_work(cl
     finally:
         link.stop(timeout=2)
         centre.close()
+
+
+FIRMWARE = Path(__file__).parents[2] / "firmware"
+
+
+def test_the_rabbitmq_permissions_keep_each_room_in_its_own_topics(cluster, tmp_path):
+    a = cluster.nodes[0]
+    if a._proc is None:
+        a.start()
+    rooms = tmp_path / "rooms"
+    rooms.write_text("almaty-01/201 pw-201\nalmaty-01/202 pw-202\nscheduler pw-sched\n")
+    wrapper = tmp_path / "bin" / "rabbitmqctl"   # the script's commands, pointed at this node
+    wrapper.parent.mkdir()
+    wrapper.write_text(f"#!/bin/sh\nexec /usr/lib/rabbitmq/bin/rabbitmqctl -n {a.name} \"$@\"\n")
+    wrapper.chmod(0o755)
+    commands = subprocess.run(["sh", str(FIRMWARE / "rabbitmq" / "vksroom-permissions.sh"), str(rooms)],
+                              check=True, capture_output=True, text=True).stdout
+    env = {**a.env(), "PATH": f"{wrapper.parent}:{os.environ['PATH']}"}
+    subprocess.run(["sh", "-e"], input=commands, env=env, check=True, capture_output=True, text=True, timeout=120)
+
+    r201, r202 = Topics("vks", "almaty-01", "201"), Topics("vks", "almaty-01", "202")
+    sched = Listener(a.url, ["vks/#"], username="scheduler", password="pw-sched")
+    link = MqttLink(RoomStub(courtroom="201"), room_config(a.url, tmp_path / "201", room="201",
+                                                           username="almaty-01/201", password="pw-201")).start()
+    intruder = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="vksroom-almaty-01-201-9",
+                           protocol=mqtt.MQTTv311)
+    intruder.username_pw_set("almaty-01/201", "pw-201")
+    refused = threading.Event()
+    intruder.on_disconnect = lambda *args: refused.set()
+    try:
+        assert link.ready.wait(20), link.last_error      # its own topics and the status request: allowed
+        sched.wait_for(lambda li: li.docs(r201.readiness))
+        intruder.connect("127.0.0.1", a.mqtt_port)
+        intruder.loop_start()
+        intruder.publish(r202.readiness, b'{"forged": true}', qos=1)     # RabbitMQ closes the connection
+        assert refused.wait(10), "RabbitMQ let room 201 publish into room 202's readiness"
+        doc = contract.command_doc(r201, "status.send", request_id="acl-ok")
+        sched.client.publish(r201.commands, contract.encode(doc), qos=1).wait_for_publish(5)
+        assert sched.wait_for(lambda li: [d for d in li.docs("/replies") if d["request_id"] == "acl-ok"])
+        assert not [m.topic for m in sched.messages if m.topic.startswith(r202.base)]
+    finally:
+        intruder.loop_stop()
+        link.stop(timeout=2)
+        sched.close()

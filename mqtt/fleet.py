@@ -194,14 +194,34 @@ class SimRoom:
         self.state = "ready"
         self.sent: list[int] = []     # readiness seqs the broker acknowledged
         self._mids: dict[int, int] = {}
-        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"sim-{court}-{room}", protocol=mqtt.MQTTv311)
+        self.turn = 0                 # which of the fleet's brokers it is on
+        self.dropped = False          # its connection ended: the driver moves it to the next broker
+        self.client = self._new_client()
+
+    def _new_client(self) -> mqtt.Client:
+        # one session per broker, as the room's link keeps (a RabbitMQ node that is down holds
+        # the session it made, and no other node can open it)
+        suffix = f"-{self.turn + 1}" if self.turn else ""
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"sim-{self.topics.court_id}-{self.topics.courtroom}"
+                        f"{suffix}", protocol=mqtt.MQTTv311)
         c.will_set(self.topics.lifecycle, contract.encode(contract.lifecycle_doc(self.topics, contract.LOST)),
                    qos=1, retain=True)
         c.max_inflight_messages_set(50)
         c.on_connect = self._on_connect
         c.on_message = self._on_message
         c.on_publish = self._on_publish
-        self.client = c
+        c.on_disconnect = self._on_disconnect
+        return c
+
+    def move(self, turn: int, host: str, port: int) -> None:
+        """To the fleet's broker ``turn``, on a session of its own there."""
+        self.turn = turn
+        self.client = self._new_client()
+        self._mids.clear()
+        self.client.connect_async(host, port, keepalive=60)
+
+    def _on_disconnect(self, client, userdata, flags, reason, props):
+        self.dropped = True
 
     def _on_connect(self, client, userdata, flags, reason, props):
         if reason.is_failure:
@@ -252,9 +272,12 @@ class SimRoom:
 class Fleet:
     """N simulated rooms driven by ``threads`` selector loops."""
 
-    def __init__(self, url: str, rooms: int, prefix: str = "vks", court: str = "sim", interval: float = 5.0,
-                 threads: int = 2):
-        self.host, self.port = _endpoint(url)
+    def __init__(self, url: str | list[str], rooms: int, prefix: str = "vks", court: str = "sim",
+                 interval: float = 5.0, threads: int = 2):
+        # several URLs (cluster nodes): a room whose connection ends reconnects to the next one
+        # after a jittered pause of up to 1.5 s, as the room's link does
+        self.endpoints = [_endpoint(u) for u in ([url] if isinstance(url, str) else url)]
+        self.host, self.port = self.endpoints[0]
         self.prefix = prefix
         self.interval = interval
         self.rooms = [SimRoom(self, court, f"r{i:05d}") for i in range(rooms)]
@@ -291,43 +314,61 @@ class Fleet:
 
     def _drive(self, rooms: list[SimRoom]) -> None:
         sel = selectors.DefaultSelector()
-        registered: dict[SimRoom, tuple] = {}   # room -> (socket, events) registered
+        registered: dict[SimRoom, tuple] = {}   # room -> (socket, fd, events) registered
         next_change = {r: time.monotonic() + random.uniform(0, self.interval) for r in rooms}
         for r in rooms:
             r.client.connect_async(self.host, self.port, keepalive=60)
         pending = list(rooms)
+        later: list[tuple[float, SimRoom]] = []      # (when, room): moving to its next broker
         while not self._stop.is_set():
+            now = time.monotonic()
+            for r in rooms:
+                if r.dropped and len(self.endpoints) > 1:
+                    r.dropped = False
+                    later.append((now + random.uniform(0.1, 1.5), r))
+            due = [r for t, r in later if t <= now]
+            if due:
+                later = [(t, r) for t, r in later if t > now]
+                for r in due:
+                    turn = (r.turn + 1) % len(self.endpoints)
+                    r.move(turn, *self.endpoints[turn])
+                pending.extend(due)
             # connect a few at a time so the broker is not flooded with handshakes
             batch, pending = pending[:50], pending[50:]
             for r in batch:
                 try:
                     r.client.reconnect()
-                except OSError as exc:   # the broker is not there (yet): try again later
+                except OSError as exc:   # the broker is not there (yet): try again later, or the next one
                     log.debug("sim room connect failed: %s", exc)
-                    pending.append(r)
+                    if len(self.endpoints) > 1:
+                        r.dropped = True
+                    else:
+                        pending.append(r)
             now = time.monotonic()
             for r in rooms:
                 sock = r.client.socket()
+                known = registered.get(r)
+                if known is not None and (sock is None or known[0] is not sock):
+                    # by its fd number: a closed socket no longer tells its fd, and a new one may reuse it
+                    try:
+                        sel.unregister(known[1])
+                    except (KeyError, ValueError):
+                        pass
+                    del registered[r]
+                    known = None
                 if sock is None:
-                    if r in registered:
-                        try:
-                            sel.unregister(registered.pop(r)[0])
-                        except (KeyError, ValueError):
-                            pass
                     continue
                 events = selectors.EVENT_READ | (selectors.EVENT_WRITE if r.client.want_write() else 0)
-                known = registered.get(r)
-                if known is None or known[0] is not sock:
-                    if known is not None:
-                        try:
-                            sel.unregister(known[0])
-                        except (KeyError, ValueError):
-                            pass
-                    sel.register(sock, events, r)
-                    registered[r] = (sock, events)
-                elif known[1] != events:
+                if known is None:
+                    try:
+                        sel.register(sock, events, r)
+                    except KeyError:   # its fd was another room's closed socket a moment ago
+                        sel.unregister(sock.fileno())
+                        sel.register(sock, events, r)
+                    registered[r] = (sock, sock.fileno(), events)
+                elif known[2] != events:
                     sel.modify(sock, events, r)
-                    registered[r] = (sock, events)
+                    registered[r] = (sock, known[1], events)
                 if self.interval > 0 and now >= next_change[r] and r.client.is_connected():
                     r.change()
                     next_change[r] = now + self.interval * random.uniform(0.5, 1.5)

@@ -8,10 +8,17 @@
 2. ``fleet simulate``: N rooms on one Mosquitto, each changing state every ~interval s,
    watched as the scheduler would: messages per second sustained and lost state changes
    (acknowledged readiness the watcher never saw; goal 0).
+3. Reconnect storm (issue 17): N simulated rooms on node A of a two-node RabbitMQ cluster
+   (started here, tests/support/rabbit.py) with both nodes in their broker list, the watcher
+   on node B; node A is killed; the time until the watcher has a fresh readiness from every
+   room again, and acknowledged state changes lost (goal 0).
+
+    .venv/bin/python benchmarks/mqtt.py --parts storm --rooms 2000
 """
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import threading
 import time
@@ -143,13 +150,68 @@ def bench_fleet(broker, rooms, duration, interval):
     return connect_s, msgs / elapsed, offered, changes, lost
 
 
+def bench_storm(rooms, interval):
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1] / "tests"))
+    from support.rabbit import RabbitCluster
+
+    with RabbitCluster(2) as cluster:
+        a, b = cluster.nodes
+        watcher = Watcher(b.url, ask_status=False).start()
+        assert watcher.subscribed.wait(10)
+        fleet = Fleet([a.url, b.url], rooms, interval=interval, threads=2).start()
+        t0 = time.monotonic()
+        if not watcher.wait_for(lambda w: sum(r["lifecycle"] == "ready" for r in w.rooms.values()) == rooms, 120):
+            raise SystemExit(f"only {sum(r['lifecycle'] == 'ready' for r in watcher.snapshot().values())} of {rooms} "
+                             f"rooms came up on node A ({fleet.connected} connected)")
+        up_s = time.monotonic() - t0
+        threading.Event().wait(3)
+        keys = [(r.topics.court_id, r.topics.courtroom) for r in fleet.rooms]
+        with watcher._lock:
+            before = {k: max(watcher.readiness_seqs.get(k, [0])) for k in keys}
+        a.kill()
+        killed = time.monotonic()
+
+        def everyone_back(w):
+            return all(max(w.readiness_seqs.get(k, [0])) > before[k] and r.turn == 1
+                       for k, r in zip(keys, fleet.rooms))
+        back = watcher.wait_for(everyone_back, 120)
+        back_s = time.monotonic() - killed
+        threading.Event().wait(3)
+        fleet.stop()
+        drain_start, last = time.monotonic(), -1
+        while time.monotonic() - drain_start < 120 and watcher.received != last:
+            last = watcher.received
+            threading.Event().wait(2.0)
+        lost = sum(len(set(r.sent) - set(watcher.readiness_seqs.get(k, []))) for k, r in zip(keys, fleet.rooms))
+        changes = sum(len(r.sent) for r in fleet.rooms)
+        on_b = sum(r.turn == 1 for r in fleet.rooms)
+        watcher.stop()
+    return up_s, back, back_s, on_b, changes, lost
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--changes", type=int, default=300)
     p.add_argument("--rooms", type=int, default=2000)
     p.add_argument("--duration", type=float, default=30)
     p.add_argument("--interval", type=float, default=2.0)
+    p.add_argument("--parts", default="latency,fleet,storm", help="which parts to run (comma-separated)")
     a = p.parse_args()
+    parts = set(a.parts.split(","))
+    if "storm" in parts:
+        up_s, back, back_s, on_b, changes, lost = bench_storm(a.rooms, a.interval)
+        print(f"reconnect storm: {a.rooms} simulated rooms on node A of a two-node RabbitMQ cluster, node A killed:")
+        print(f"  all up on node A in {up_s:.1f} s")
+        print(f"  {'all' if back else 'NOT all'} back (a fresh readiness at the watcher on node B) "
+              f"{back_s:.1f} s after the kill; {on_b} rooms on node B")
+        print(f"  {changes:,} acknowledged state changes, {lost} lost (goal 0)")
+    if "latency" in parts:
+        latency(a)
+    if "fleet" in parts:
+        fleet(a)
+
+
+def latency(a):
     with Broker("mosquitto") as broker:
         base = bench_baseline(broker, a.changes)
         link = bench_link(broker, a.changes)
@@ -159,6 +221,9 @@ def main():
         print(f"  MqttLink + outbox : p50 {l50 * 1000:7.2f} ms   p99 {l99 * 1000:7.2f} ms   "
               f"(x{l50 / b50:.1f} / x{l99 / b99:.1f} baseline; goal p99 <= 1000 ms: "
               f"{'met' if l99 <= 1 else 'MISSED'})")
+
+
+def fleet(a):
     with Broker("mosquitto") as broker:
         connect_s, rate, offered, changes, lost = bench_fleet(broker, a.rooms, a.duration, a.interval)
         print(f"fleet: {a.rooms} simulated rooms on one Mosquitto, a change every ~{a.interval:g} s per room:")

@@ -49,9 +49,15 @@ class MqttConfig:
     cert_file: str = ""
     key_file: str = ""
     keepalive: int = 10
+    heartbeat_s: int = 30    # readiness republished this often; valid_until = now + 1.25 x this
     topic_prefix: str = "vks"
     client_id: str = ""
     protocol: str = "auto"   # auto (MQTT 5, falling back to 3.1.1) | 5 | 3.1.1
+    urls: tuple[str, ...] = ()   # ``url = [...]``: brokers tried in turn (``url`` is the first)
+
+    @property
+    def brokers(self) -> tuple[str, ...]:
+        return self.urls or (self.url,)
 
     @property
     def host(self) -> str:
@@ -355,13 +361,24 @@ def parse(data: dict, source: str = "") -> RoomConfig:
                 devices[dev_id] = dev
 
     m = c.table(top.get("mqtt", {}), "mqtt",
-                {"url": str, "username": str, "password": str, "ca_file": str, "cert_file": str, "key_file": str,
-                 "keepalive": int, "topic_prefix": str, "client_id": str, "protocol": str})
+                {"url": (str, list), "username": str, "password": str, "ca_file": str, "cert_file": str, "key_file": str,
+                 "keepalive": int, "heartbeat_s": int, "topic_prefix": str, "client_id": str, "protocol": str})
     if "protocol" in m and m["protocol"] not in ("auto", "5", "3.1.1"):
         c.err("mqtt.protocol", f"must be auto, 5 or 3.1.1, got {m['protocol']!r}")
-    if "url" in m:
+    if isinstance(m.get("url"), list):   # several brokers (cluster nodes), tried in turn
+        urls = m.pop("url")
+        if not urls or not all(isinstance(u, str) for u in urls):
+            c.err("mqtt.url", "must be a URL or a non-empty list of URLs")
+        else:
+            for i, u in enumerate(urls):
+                check_url(u, ("mqtt", "mqtts"), f"mqtt.url[{i}]", c)
+            if len({u.split(":", 1)[0] for u in urls}) > 1:
+                c.err("mqtt.url", "all brokers need the same scheme (all mqtt:// or all mqtts://)")
+            m["url"], m["urls"] = urls[0], tuple(urls)
+    elif "url" in m:
         check_url(m["url"], ("mqtt", "mqtts"), "mqtt.url", c)
     c.positive(m, "keepalive", "mqtt", 3600)
+    c.positive(m, "heartbeat_s", "mqtt", 3600)
     if "topic_prefix" in m and not re.match(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$", m["topic_prefix"]):
         c.err("mqtt.topic_prefix", "must be topic levels of letters, digits, '_' or '-', with no wildcards")
     for key in ("ca_file", "cert_file", "key_file"):

@@ -30,7 +30,8 @@ from typing import Any
 from vksroom.controller import commands
 from vksroom.controller.commands import MQTT_COMMANDS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2          # 2: event topic levels without dots (events/selftest-started); payloads as in 1
+COMMAND_VERSIONS = (1, 2)   # what the room takes from the centre: nothing a sender writes changed in 2
 MAX_COMMAND_BYTES = 64 * 1024
 
 # --- lifecycle states (Homie-like) ---------------------------------------------------------
@@ -60,7 +61,7 @@ MAX_NUMBER = commands.MAX_INT         # the largest number (either sign) a comma
 ACCEPTED, REJECTED = "accepted", "rejected"
 
 _LEVEL = r"[A-Za-z0-9_-]+"
-_KIND_BAD = re.compile(r"[^a-z0-9_.-]")
+_KIND_BAD = re.compile(r"[^a-z0-9_-]")
 REQUEST_ID = r"^[A-Za-z0-9_.:-]{1,64}$"
 
 
@@ -97,10 +98,27 @@ class Topics:
     def event(self, kind: str) -> str:
         return f"{self.base}/events/{event_topic_level(kind)}"
 
+    @property
+    def status_request(self) -> str:
+        return status_request_topic(self.prefix)
+
+
+def status_request_topic(prefix: str) -> str:
+    """The one topic every room listens to: the scheduler's "everyone send status"."""
+    return f"{prefix}/broadcast/status-request"
+
 
 def event_topic_level(kind: str) -> str:
-    """An event kind as one topic level: lowercase letters, digits, '_', '.', '-'."""
-    return _KIND_BAD.sub("_", str(kind).lower())[:64] or "unknown"
+    """An event kind as one topic level: lowercase letters, digits, '_' and '-', its dots made
+    '-' (``selftest.started`` -> ``selftest-started``): RabbitMQ turns a dot in a topic level
+    into a level separator, so no level carries one. The kind itself, dots and all, is in the
+    payload's ``kind``."""
+    return _KIND_BAD.sub("_", str(kind).lower().replace(".", "-"))[:64] or "unknown"
+
+
+def event_topic_level_v1(kind: str) -> str:
+    """The level schema_version 1 used (dots kept), for the document's table of old names."""
+    return re.sub(r"[^a-z0-9_.-]", "_", str(kind).lower())[:64] or "unknown"
 
 
 def parse_topic(prefix: str, topic: str) -> tuple[str, str, str] | None:
@@ -136,6 +154,9 @@ def _num(description: str = "", nullable: bool = False) -> dict:
 
 
 _VERSION = {"const": SCHEMA_VERSION, "description": "contract version; a consumer rejects versions it does not know"}
+_SENDER_VERSION = {"enum": list(COMMAND_VERSIONS),
+                   "description": "contract version the sender speaks; the room takes 1 and 2 (they differ only in "
+                                  "the room's event topics)"}
 _ROOM = {"court_id": _str("court identifier (a topic level)", pattern=f"^{_LEVEL}$"),
          "courtroom": _str("courtroom identifier (a topic level)", pattern=f"^{_LEVEL}$")}
 _SEQ = {"type": "integer", "minimum": 1,
@@ -206,7 +227,9 @@ READINESS_SCHEMA = _obj({
                 "description": "in the room's language: the suspension first when suspended, then one line per "
                                "failed device (its label, then the sentences of its failed checks)"},
     "measured_at": _num("when the verdict was measured (Unix time)"),
-    "valid_until": _num("until when the verdict holds without a new measurement; null: until changed", True),
+    "valid_until": _num("until when the verdict holds: at most 1.25 heartbeats after it was published; a consumer "
+                        "treats the room as lost once it has passed", True),
+    "heartbeat_s": _num("the room republishes its readiness this often (seconds)"),
     "activity": _str("what the room is doing: '', 'selftest', 'hearing'"),
     "verdict": {"enum": ["ready", "degraded", "not_ready", "unknown"],
                 "description": "whether the devices are fit, whatever the room is doing: state says in_hearing or "
@@ -231,7 +254,7 @@ EVENT_SCHEMA = _obj({
    title="event", description="QoS 1, not retained; at least once, so drop duplicates by id")
 
 COMMAND_SCHEMA = _obj({
-    "schema_version": _VERSION, **_ROOM,
+    "schema_version": _SENDER_VERSION, **_ROOM,
     "request_id": _str("chosen by the sender; the reply carries it; a repeated id gets the first reply again",
                        pattern=REQUEST_ID),
     "command": {"enum": list(COMMANDS)},
@@ -252,8 +275,21 @@ REPLY_SCHEMA = _obj({
 }, required=("schema_version", "court_id", "courtroom", "seq", "request_id", "status", "at"),
    title="reply", description="QoS 1, not retained")
 
+STATUS_REQUEST = "status.request"
+MAX_SPREAD_S = 30.0
+STATUS_REQUEST_SCHEMA = _obj({
+    "schema_version": _SENDER_VERSION,
+    "command": {"const": STATUS_REQUEST},
+    "request_id": _str("chosen by the scheduler, for its logs", pattern=REQUEST_ID),
+    "at": _num("when the scheduler sent it; a room ignores one older than a minute (queued while it was away)"),
+    "spread_s": {"type": "number", "minimum": 0, "maximum": MAX_SPREAD_S,
+                 "description": "each room answers after a random pause of up to this many seconds (default 1)"},
+}, required=("schema_version", "command", "at"),
+   title="status_request", description="QoS 1 on {prefix}/broadcast/status-request, not retained: every room "
+                                       "republishes its lifecycle and readiness (at most once per 5 s)")
+
 SCHEMAS = {"lifecycle": LIFECYCLE_SCHEMA, "readiness": READINESS_SCHEMA, "event": EVENT_SCHEMA,
-           "command": COMMAND_SCHEMA, "reply": REPLY_SCHEMA}
+           "command": COMMAND_SCHEMA, "reply": REPLY_SCHEMA, "status_request": STATUS_REQUEST_SCHEMA}
 
 
 def json_schema(name: str) -> dict:
@@ -294,6 +330,8 @@ def errors(schema: dict, value: Any, path: str = "") -> list[str]:
             out.append(f"{where}: {value[:80]!r} does not match {schema['pattern']}")
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value < schema.get("minimum", value):
         out.append(f"{where}: must be >= {schema['minimum']}, got {value}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > schema.get("maximum", value):
+        out.append(f"{where}: must be <= {schema['maximum']}, got {value}")
     if isinstance(value, list) and "items" in schema:
         for i, item in enumerate(value):
             out += errors(schema["items"], item, f"{path}[{i}]")
@@ -348,13 +386,32 @@ def lifecycle_doc(topics: Topics, state: str, client_id: str = "", at: float | N
     return {**_room(topics), "state": state, "at": time.time() if at is None else at, "client_id": client_id}
 
 
-def readiness_doc(topics: Topics, readiness: dict) -> dict:
-    """The retained readiness document from ``Readiness.to_dict()`` (``seq`` added by the outbox)."""
+HEARTBEAT_GRACE = 1.25  # a heartbeat's readiness holds this many heartbeats: lost within 1.5 with room for delay
+
+
+def readiness_doc(topics: Topics, readiness: dict, heartbeat_s: float | None = None,
+                  now: float | None = None) -> dict:
+    """The retained readiness document from ``Readiness.to_dict()`` (``seq`` added by the outbox).
+
+    With ``heartbeat_s`` (the room republishes it that often) ``valid_until`` is at most
+    ``now + 1.25 x heartbeat_s``: a consumer that sees it pass treats the room as lost, at most
+    1.25 heartbeats after the room died (0.25 left for the latency of noticing it)."""
     doc = {**readiness, **_room(topics)}
     doc.setdefault("reasons", [])
     doc.setdefault("valid_until", None)
     doc.setdefault("devices", {})
+    if heartbeat_s:
+        beat_ends = (time.time() if now is None else now) + HEARTBEAT_GRACE * heartbeat_s
+        doc["valid_until"] = beat_ends if doc["valid_until"] is None else min(doc["valid_until"], beat_ends)
+        doc["heartbeat_s"] = heartbeat_s
     return doc
+
+
+def room_lost(readiness: dict | None, now: float | None = None) -> bool:
+    """The consumer's rule: a room whose readiness's ``valid_until`` has passed is lost (its
+    heartbeat stopped), whatever the broker kept or published for it."""
+    until = (readiness or {}).get("valid_until")
+    return isinstance(until, (int, float)) and until < (time.time() if now is None else now)
 
 
 def event_doc(topics: Topics, kind: str, data: dict, id: str | None = None, ts: float | None = None) -> dict:
@@ -379,6 +436,25 @@ def command_doc(topics: Topics, command: str, args: dict | None = None, request_
     if expires_at is not None:
         doc["expires_at"] = expires_at
     return doc
+
+
+def status_request_doc(spread_s: float = 1.0, request_id: str | None = None) -> dict:
+    """The scheduler's "everyone send status" (mqtt/fleet.py sends it when it starts)."""
+    return {"schema_version": SCHEMA_VERSION, "command": STATUS_REQUEST, "request_id": request_id or uuid.uuid4().hex,
+            "at": time.time(), "spread_s": spread_s}
+
+
+def read_status_request(payload: bytes, now: float | None = None) -> float | None:
+    """The pause bound (``spread_s``) of a status request a room should answer, or None when
+    it should not: unreadable, not this contract's, or older than a minute."""
+    if len(payload) > 1024:
+        return None
+    env = read_envelope(payload)
+    if env.problem or errors(STATUS_REQUEST_SCHEMA, env.doc):
+        return None
+    if env.doc["at"] < (time.time() if now is None else now) - 60:
+        return None
+    return float(env.doc.get("spread_s", 1.0))
 
 
 # --- reading commands -----------------------------------------------------------------------------
@@ -506,9 +582,9 @@ def parse_command(topics: Topics, payload: bytes, now: float | None = None) -> C
     doc, rid, name = env.doc, env.request_id, env.command
     if env.problem:
         raise CommandRejected(env.problem, rid, name)
-    if doc.get("schema_version") != SCHEMA_VERSION:
-        raise CommandRejected(f"unsupported schema_version {_shown(doc.get('schema_version'))} (this room speaks "
-                              f"{SCHEMA_VERSION})", rid, name)
+    if doc.get("schema_version") not in COMMAND_VERSIONS or isinstance(doc.get("schema_version"), bool):
+        raise CommandRejected(f"unsupported schema_version {_shown(doc.get('schema_version'))} (this room takes "
+                              f"{' and '.join(map(str, COMMAND_VERSIONS))})", rid, name)
     if "court_id" in doc and "courtroom" in doc and (doc["court_id"], str(doc["courtroom"])) != (
             topics.court_id, topics.courtroom):
         raise CommandRejected(f"addressed to {_shown(doc['court_id'], False)}/{_shown(doc['courtroom'], False)}, this is "
@@ -525,6 +601,14 @@ def parse_command(topics: Topics, payload: bytes, now: float | None = None) -> C
 
 
 # --- the document ---------------------------------------------------------------------------------
+
+def markdown_event_topics() -> str:
+    """The event topics of schema_version 2 beside the names they had in 1."""
+    rows = [f"| `{kind}` | `…/events/{event_topic_level(kind)}` | `…/events/{event_topic_level_v1(kind)}` |"
+            for kind in EVENT_KINDS]
+    return "\n".join(["| `kind` (payload) | topic (schema_version 2) | topic until schema_version 1 |",
+                      "|---|---|---|", *rows]) + "\n"
+
 
 def markdown_schemas() -> str:
     """The schema section of docs/mqtt-contract.md."""

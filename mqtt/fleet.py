@@ -44,7 +44,8 @@ def _endpoint(url: str) -> tuple[str, int]:
 class Watcher:
     """Follows every room under ``prefix``: the scheduler's view. Thread-safe snapshot()."""
 
-    def __init__(self, url: str, prefix: str = "vks", username: str = "", password: str = ""):
+    def __init__(self, url: str, prefix: str = "vks", username: str = "", password: str = "",
+                 ask_status: bool = True, spread_s: float = 1.0):
         self.prefix = prefix
         self.rooms: dict[tuple[str, str], dict] = {}
         self.received = 0
@@ -57,7 +58,8 @@ class Watcher:
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(
             [(f"{prefix}/+/+/readiness", 1), (f"{prefix}/+/+/lifecycle", 1), (f"{prefix}/+/+/events/#", 1)])
         self.subscribed = threading.Event()
-        self.client.on_subscribe = lambda *a: self.subscribed.set()
+        self.ask_status, self.spread_s = ask_status, spread_s
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
         self.client.connect_async(host, port, keepalive=30)
 
@@ -68,6 +70,14 @@ class Watcher:
     def stop(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+    def _on_subscribe(self, client, *_) -> None:
+        # A broker may keep no retained state for a late subscriber (RabbitMQ: node-local, and
+        # none for wildcards): every room republishes on this request, each within spread_s.
+        if self.ask_status:
+            client.publish(contract.status_request_topic(self.prefix),
+                           contract.encode(contract.status_request_doc(self.spread_s)), qos=1)
+        self.subscribed.set()
 
     def _on_message(self, client, userdata, msg) -> None:
         where = contract.parse_topic(self.prefix, msg.topic)
@@ -100,6 +110,32 @@ class Watcher:
         with self._lock:
             return {k: dict(v) for k, v in self.rooms.items()}
 
+    def link(self, row: dict, now: float | None = None) -> str:
+        """A room's link as the scheduler must judge it: ``lost`` when its readiness's
+        ``valid_until`` passed (its heartbeat stopped: the contract's rule, which needs no
+        Will and no retained store), else what its lifecycle says."""
+        if contract.room_lost(row, now):
+            return contract.LOST
+        return row["lifecycle"]
+
+    def lost(self, now: float | None = None) -> set[tuple[str, str]]:
+        return {key for key, row in self.snapshot().items() if self.link(row, now) == contract.LOST}
+
+    def wait_lost(self, key: tuple[str, str], timeout: float) -> bool:
+        """Wait until the room ``key`` is lost (its Will, or its heartbeat's end): True, or False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                row = self.rooms.get(key)
+                if row is not None and self.link(row) == contract.LOST:
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                until = (row or {}).get("valid_until")
+                expires_in = until - time.time() if isinstance(until, (int, float)) else left
+                self._lock.wait(max(0.01, min(left, expires_in + 0.01)))
+
     def wait_for(self, predicate, timeout: float) -> bool:
         with self._lock:
             return self._lock.wait_for(lambda: predicate(self), timeout)
@@ -113,7 +149,7 @@ class Watcher:
             valid = "-" if not r["valid_until"] else ("EXPIRED" if r["valid_until"] < now else
                                                        f"{r['valid_until'] - now:.0f}s")
             detail = "; ".join(r["reasons"])[:60] or r["event"]
-            lines.append(f"{court:<14} {room:<8} {r['lifecycle']:<13} {r['state']:<11} {age:>6} {valid:>7}  {detail}")
+            lines.append(f"{court:<14} {room:<8} {self.link(r, now):<13} {r['state']:<11} {age:>6} {valid:>7}  {detail}")
         counts = {}
         for _, r in rows:
             counts[r["state"]] = counts.get(r["state"], 0) + 1
@@ -122,7 +158,11 @@ class Watcher:
 
 
 def cmd_watch(args) -> int:
-    watcher = Watcher(args.broker, args.prefix, args.username, os.environ.get("VKS_MQTT_PASSWORD", "")).start()
+    # --once: the rooms answer the status request well within the wait (retained state may be missing;
+    # a room answers at most once a second)
+    spread = min(1.0, args.wait / 4) if args.once else 1.0
+    watcher = Watcher(args.broker, args.prefix, args.username, os.environ.get("VKS_MQTT_PASSWORD", ""),
+                      spread_s=spread).start()
     try:
         if not watcher.subscribed.wait(args.wait if args.once else 30):
             print(f"vks-room: no connection to {args.broker}", file=sys.stderr)
@@ -154,14 +194,34 @@ class SimRoom:
         self.state = "ready"
         self.sent: list[int] = []     # readiness seqs the broker acknowledged
         self._mids: dict[int, int] = {}
-        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"sim-{court}-{room}", protocol=mqtt.MQTTv311)
+        self.turn = 0                 # which of the fleet's brokers it is on
+        self.dropped = False          # its connection ended: the driver moves it to the next broker
+        self.client = self._new_client()
+
+    def _new_client(self) -> mqtt.Client:
+        # one session per broker, as the room's link keeps (a RabbitMQ node that is down holds
+        # the session it made, and no other node can open it)
+        suffix = f"-{self.turn + 1}" if self.turn else ""
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"sim-{self.topics.court_id}-{self.topics.courtroom}"
+                        f"{suffix}", protocol=mqtt.MQTTv311)
         c.will_set(self.topics.lifecycle, contract.encode(contract.lifecycle_doc(self.topics, contract.LOST)),
                    qos=1, retain=True)
         c.max_inflight_messages_set(50)
         c.on_connect = self._on_connect
         c.on_message = self._on_message
         c.on_publish = self._on_publish
-        self.client = c
+        c.on_disconnect = self._on_disconnect
+        return c
+
+    def move(self, turn: int, host: str, port: int) -> None:
+        """To the fleet's broker ``turn``, on a session of its own there."""
+        self.turn = turn
+        self.client = self._new_client()
+        self._mids.clear()
+        self.client.connect_async(host, port, keepalive=60)
+
+    def _on_disconnect(self, client, userdata, flags, reason, props):
+        self.dropped = True
 
     def _on_connect(self, client, userdata, flags, reason, props):
         if reason.is_failure:
@@ -212,9 +272,12 @@ class SimRoom:
 class Fleet:
     """N simulated rooms driven by ``threads`` selector loops."""
 
-    def __init__(self, url: str, rooms: int, prefix: str = "vks", court: str = "sim", interval: float = 5.0,
-                 threads: int = 2):
-        self.host, self.port = _endpoint(url)
+    def __init__(self, url: str | list[str], rooms: int, prefix: str = "vks", court: str = "sim",
+                 interval: float = 5.0, threads: int = 2):
+        # several URLs (cluster nodes): a room whose connection ends reconnects to the next one
+        # after a jittered pause of up to 1.5 s, as the room's link does
+        self.endpoints = [_endpoint(u) for u in ([url] if isinstance(url, str) else url)]
+        self.host, self.port = self.endpoints[0]
         self.prefix = prefix
         self.interval = interval
         self.rooms = [SimRoom(self, court, f"r{i:05d}") for i in range(rooms)]
@@ -251,43 +314,61 @@ class Fleet:
 
     def _drive(self, rooms: list[SimRoom]) -> None:
         sel = selectors.DefaultSelector()
-        registered: dict[SimRoom, tuple] = {}   # room -> (socket, events) registered
+        registered: dict[SimRoom, tuple] = {}   # room -> (socket, fd, events) registered
         next_change = {r: time.monotonic() + random.uniform(0, self.interval) for r in rooms}
         for r in rooms:
             r.client.connect_async(self.host, self.port, keepalive=60)
         pending = list(rooms)
+        later: list[tuple[float, SimRoom]] = []      # (when, room): moving to its next broker
         while not self._stop.is_set():
+            now = time.monotonic()
+            for r in rooms:
+                if r.dropped and len(self.endpoints) > 1:
+                    r.dropped = False
+                    later.append((now + random.uniform(0.1, 1.5), r))
+            due = [r for t, r in later if t <= now]
+            if due:
+                later = [(t, r) for t, r in later if t > now]
+                for r in due:
+                    turn = (r.turn + 1) % len(self.endpoints)
+                    r.move(turn, *self.endpoints[turn])
+                pending.extend(due)
             # connect a few at a time so the broker is not flooded with handshakes
             batch, pending = pending[:50], pending[50:]
             for r in batch:
                 try:
                     r.client.reconnect()
-                except OSError as exc:   # the broker is not there (yet): try again later
+                except OSError as exc:   # the broker is not there (yet): try again later, or the next one
                     log.debug("sim room connect failed: %s", exc)
-                    pending.append(r)
+                    if len(self.endpoints) > 1:
+                        r.dropped = True
+                    else:
+                        pending.append(r)
             now = time.monotonic()
             for r in rooms:
                 sock = r.client.socket()
+                known = registered.get(r)
+                if known is not None and (sock is None or known[0] is not sock):
+                    # by its fd number: a closed socket no longer tells its fd, and a new one may reuse it
+                    try:
+                        sel.unregister(known[1])
+                    except (KeyError, ValueError):
+                        pass
+                    del registered[r]
+                    known = None
                 if sock is None:
-                    if r in registered:
-                        try:
-                            sel.unregister(registered.pop(r)[0])
-                        except (KeyError, ValueError):
-                            pass
                     continue
                 events = selectors.EVENT_READ | (selectors.EVENT_WRITE if r.client.want_write() else 0)
-                known = registered.get(r)
-                if known is None or known[0] is not sock:
-                    if known is not None:
-                        try:
-                            sel.unregister(known[0])
-                        except (KeyError, ValueError):
-                            pass
-                    sel.register(sock, events, r)
-                    registered[r] = (sock, events)
-                elif known[1] != events:
+                if known is None:
+                    try:
+                        sel.register(sock, events, r)
+                    except KeyError:   # its fd was another room's closed socket a moment ago
+                        sel.unregister(sock.fileno())
+                        sel.register(sock, events, r)
+                    registered[r] = (sock, sock.fileno(), events)
+                elif known[2] != events:
                     sel.modify(sock, events, r)
-                    registered[r] = (sock, events)
+                    registered[r] = (sock, known[1], events)
                 if self.interval > 0 and now >= next_change[r] and r.client.is_connected():
                     r.change()
                     next_change[r] = now + self.interval * random.uniform(0.5, 1.5)

@@ -18,7 +18,8 @@ MARK = "<!-- generated below by python -m vksroom.mqtt.gendoc: do not edit -->"
 
 def render(current: str) -> str:
     head = current.split(MARK)[0].rstrip() + "\n\n" if MARK in current else current
-    return (f"{head}{MARK}\n\n## Commands (generated)\n\n{contract.markdown_commands()}\n"
+    return (f"{head}{MARK}\n\n## Event topics, new and old (generated)\n\n{contract.markdown_event_topics()}\n"
+            f"## Commands (generated)\n\n{contract.markdown_commands()}\n"
             f"## JSON Schemas (schema_version {contract.SCHEMA_VERSION}, generated)\n\n{contract.markdown_schemas()}")
 
 

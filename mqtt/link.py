@@ -6,8 +6,9 @@ through the durable outbox, and hands the centre's commands to the controller.
     ...
     link.stop()                        # flushes, publishes lifecycle 'disconnected'
 
-Threads: paho's network thread (``loop_start``: connects, reconnects with backoff, calls
-back), the link's *pump* (hands outbox rows to paho in order, at most ``window`` unacked)
+Threads: the link's *network* thread (connects, runs paho's loop until the connection ends,
+waits a jittered, capped :class:`~.brokers.Backoff` and connects again, keeping the session;
+paho's callbacks run on it), the link's *pump* (hands outbox rows to paho in order, at most ``window`` unacked)
 and the *command* worker (validates commands, calls ``controller.command``, replies).
 A command is kept in the outbox database's inbox as it arrives, on paho's thread, before
 paho acknowledges it; the worker answers the inbox in order, also what a stopped or crashed
@@ -23,10 +24,11 @@ message expiry at its ``valid_until`` and every payload a content type.
 from __future__ import annotations
 
 import logging
+import random
 import ssl
-import sys
 import threading
 import time
+import urllib.parse
 from collections import deque
 from pathlib import Path
 
@@ -38,18 +40,23 @@ from vksroom.controller.schedule import ScheduleError
 from vksroom.controller.texts import Refused, say
 
 from . import contract
+from .brokers import Backoff
 from .contract import Topics
 from .outbox import Outbox
 
 log = logging.getLogger(__name__)
 
 READINESS_KEY = "readiness"
-_UNSUPPORTED_PROTOCOL = (1, 132)   # CONNACK codes: 3.1.1 "unacceptable version", 5 "unsupported version"
+STATUS_EVERY = 1.0        # seconds: a room's answers to status requests are at least this far apart
+# The only CONNACK codes that mean "this broker does not speak MQTT 5": 3.1.1's 0x01
+# "unacceptable protocol version" and MQTT 5's 0x84 "unsupported protocol version". A refused
+# login (3.1.1: 4, 5; MQTT 5: 0x86, 0x87) or any other refusal keeps the protocol.
+_UNSUPPORTED_PROTOCOL = (1, 132)
 
 
 class MqttLink:
     def __init__(self, controller, cfg, *, outbox_path: str | Path | None = None, window: int = 64,
-                 backoff: tuple[float, float] = (1.0, 30.0), max_outbox: int = 100_000,
+                 backoff: tuple[float, float] = (0.25, 1.5), max_outbox: int = 100_000,
                  protocol: str = "auto", max_queued: int = 64):
         if protocol not in ("auto", "5", "3.1.1"):
             raise ValueError("protocol must be auto, 5 or 3.1.1")
@@ -57,10 +64,13 @@ class MqttLink:
         self.cfg = cfg
         self.mq = cfg.mqtt
         self.topics = Topics(self.mq.topic_prefix, cfg.court_id, str(cfg.courtroom))
-        self.client_id = self.mq.client_id or f"vksroom-{cfg.court_id}-{cfg.courtroom}"
+        self.base_client_id = self.mq.client_id or f"vksroom-{cfg.court_id}-{cfg.courtroom}"
         self.outbox_path = Path(outbox_path) if outbox_path else Path(cfg.data_dir) / "mqtt-outbox.sqlite3"
         self.window = window
-        self.backoff = backoff
+        self.brokers = tuple(self.mq.brokers)    # tried in turn: the next one after every failure or drop
+        self._turn = 0
+        self._reflow = False    # a new paho client: what the old one had in flight goes again, from the outbox
+        self.backoff = Backoff(*backoff, stable=max(20.0, 2.0 * self.mq.keepalive))
         self.max_outbox = max_outbox
         self.protocol = mqtt.MQTTv311 if protocol == "3.1.1" else mqtt.MQTTv5
         self._auto_protocol = protocol == "auto"
@@ -76,6 +86,7 @@ class MqttLink:
         self._handed = 0                           # highest seq handed to paho
         self._acks: deque = deque()                # (mid, reason) from paho's thread
         self._swap = False
+        self._connack = False                    # this attempt got a CONNACK (any answer)
         self._stopping = threading.Event()
         self.connected = threading.Event()
         self.ready = threading.Event()            # connected, subscribed, lifecycle 'ready' sent
@@ -90,8 +101,14 @@ class MqttLink:
         self._paho_errors.addHandler(_RememberError(self))
         self._last_readiness: dict | None = None
         self._call_quality: dict[str, dict] = {}    # codec id -> its latest figures, during a hearing
+        self.heartbeat = float(getattr(self.mq, "heartbeat_s", 30))   # readiness republished this often
+        self._next_beat = 0.0
+        self._status_due: float | None = None    # when to answer the scheduler's status request
+        self._status_last = float("-inf")        # when the last answer went (answers STATUS_EVERY apart)
+        self._status_new = False                 # a request came: the pump's wait must count with it
         self._unsubscribe = None
         self._pump: threading.Thread | None = None
+        self._network: threading.Thread | None = None
         self._worker: threading.Thread | None = None
         self.max_queued = max_queued
         self._received = threading.Event()        # the inbox has new commands
@@ -137,10 +154,9 @@ class MqttLink:
             self._wake.notify_all()
         self._received.set()
         client.disconnect()
-        client.loop_stop()
-        for t in (self._pump, self._worker):
+        for t in (self._network, self._pump, self._worker):
             t.join(max(0.1, deadline - time.monotonic()))
-        self._pump = self._worker = None
+        self._pump = self._worker = self._network = None
         self.connected.clear()
         self.ready.clear()
         self.outbox.close()
@@ -155,6 +171,19 @@ class MqttLink:
         failure); returns its value, or the last falsy value on timeout."""
         with self._wake:
             return self._wake.wait_for(lambda: predicate(self), timeout)
+
+    @property
+    def client_id(self) -> str:
+        """One session per broker: the id names the broker's place in ``mqtt.url`` after the
+        first (``vksroom-almaty-01-101-2``). A RabbitMQ cluster keeps a session's queue on the
+        node that made it; while that node is down no node can open or drop that session, so
+        the room moving to another node needs a session (an id) of its own there."""
+        return self.base_client_id if self._turn == 0 else f"{self.base_client_id}-{self._turn + 1}"
+
+    @property
+    def url(self) -> str:
+        """The broker the link is connected to, or tries next."""
+        return self.brokers[self._turn]
 
     @property
     def protocol_name(self) -> str:
@@ -175,7 +204,8 @@ class MqttLink:
         self._last_readiness = readiness
         if self._call_quality:     # during a hearing: the call's figures as last sent (rate-limited upstream)
             readiness = {**readiness, "call_quality": dict(self._call_quality)}
-        self._put(self.topics.readiness, contract.readiness_doc(self.topics, readiness), retain=True,
+        self._next_beat = time.monotonic() + self.heartbeat
+        self._put(self.topics.readiness, contract.readiness_doc(self.topics, readiness, self.heartbeat), retain=True,
                   key=READINESS_KEY)
 
     def _follow_call_quality(self, event) -> None:
@@ -204,20 +234,31 @@ class MqttLink:
     def _run_pump(self) -> None:
         while not self._stopping.is_set():
             with self._wake:
-                self._wake.wait_for(lambda: self._stopping.is_set() or self._swap or self._acks
+                self._wake.wait_for(lambda: self._stopping.is_set() or self._acks or self._status_new
                                     or (self.connected.is_set() and len(self._inflight) < self.window
-                                        and len(self.outbox) > len(self._inflight)), timeout=1.0)
+                                        and len(self.outbox) > len(self._inflight)),
+                                    timeout=max(0.0, min(1.0, self._next_beat - time.monotonic(),
+                                                         (self._status_due or float("inf")) - time.monotonic())))
                 if self._stopping.is_set():
                     return
-                swap = self._swap
                 acks = list(self._acks)
                 self._acks.clear()
+                reflow, self._reflow = self._reflow, False
+                self._status_new = False     # (the next wait counts with its _status_due)
+            if reflow:
+                self._inflight.clear()
+                self._handed = 0
             try:
                 if acks:
                     self._settle(acks)
-                if swap:
-                    self._fall_back_to_311()
-                elif self.connected.is_set() and len(self._inflight) < self.window:
+                if self.connected.is_set() and self._status_due is not None and time.monotonic() >= self._status_due:
+                    self._status_due = None          # the scheduler asked everyone: lifecycle and readiness again
+                    self._status_last = time.monotonic()
+                    self._publish_lifecycle(contract.READY)
+                    self._next_beat = 0.0
+                if self.connected.is_set() and time.monotonic() >= self._next_beat and self._last_readiness:
+                    self._put_readiness(self._last_readiness)   # the heartbeat: valid_until moves on
+                if self.connected.is_set() and len(self._inflight) < self.window:
                     for msg in self.outbox.pending(self._handed, self.window - len(self._inflight)):
                         self._hand(msg)
             except Exception:  # never let the pump die; the rows stay in the outbox
@@ -258,8 +299,8 @@ class MqttLink:
     def _new_client(self) -> None:
         v5 = self.protocol == mqtt.MQTTv5
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=self.protocol,
-                        clean_session=None if v5 else False)
-        c.reconnect_delay_set(min_delay=self.backoff[0], max_delay=self.backoff[1])
+                        clean_session=None if v5 else False, reconnect_on_failure=False)
+        c.connect_timeout = 3.0
         c.max_inflight_messages_set(self.window)
         if self.mq.username:
             c.username_pw_set(self.mq.username, self.mq.password or None)
@@ -273,36 +314,65 @@ class MqttLink:
         c.on_subscribe = self._on_subscribe
         c.on_publish = self._on_publish
         c.on_message = self._on_message
-        c.on_connect_fail = self._on_connect_fail
         c.enable_logger(self._paho_errors)
+        self._client = c
+        log.info("MQTT link for %s: connecting to %s as %s%s (MQTT %s)", self.topics.base, self.url,
+                 self.client_id, f", user {self.mq.username}" if self.mq.username else "", self.protocol_name)
+        if self._network is None:
+            self._network = threading.Thread(target=self._run_network, name="mqtt-network", daemon=True)
+            self._network.start()
+
+    def _run_network(self) -> None:
+        """Connect, run paho's loop until the connection ends, pause (:class:`Backoff`), again.
+
+        Always the same client: its session (MQTT 5: clean start off, a session expiry; 3.1.1:
+        clean session off) is kept, so the broker hands over the commands it queued meanwhile."""
+        while not self._stopping.is_set():
+            client = self._client
+            self._connack = False
+            try:
+                self._connect(client)
+            except Exception as exc:   # OSError, TLS errors: logged once per distinct reason
+                self._connect_failed(self._describe_failure(exc))
+            else:
+                if self._stopping.is_set():
+                    client.disconnect()
+                client.loop_forever(timeout=0.5)   # returns when the connection ends
+            if self._stopping.is_set():
+                return
+            if self._swap:    # the broker does not speak MQTT 5: the same broker again, at once, in 3.1.1
+                self._fall_back_to_311()
+                continue
+            pause = self.backoff.failed()
+            if len(self.brokers) > 1:
+                self._turn = (self._turn + 1) % len(self.brokers)
+                with self._wake:
+                    self._reflow = True
+                self._new_client()   # the next broker's session
+            with self._wake:
+                self._wake.notify_all()    # wait_until() callers watch the attempts
+            self._stopping.wait(pause)
+
+    def _connect(self, client: mqtt.Client) -> None:
         props = None
-        if v5:
+        if self.protocol == mqtt.MQTTv5:
             props = Properties(PacketTypes.CONNECT)
             props.SessionExpiryInterval = 24 * 3600   # keep commands queued while the room is away
-        self._client = c
-        log.info("MQTT link for %s: connecting to %s as %s%s (MQTT %s)", self.topics.base, self.mq.url,
-                 self.client_id, f", user {self.mq.username}" if self.mq.username else "", self.protocol_name)
-        c.connect_async(self.mq.host, self.mq.port, keepalive=self.mq.keepalive,
-                        clean_start=False if v5 else mqtt.MQTT_CLEAN_START_FIRST_ONLY, properties=props)
-        c.loop_start()
+        where = urllib.parse.urlsplit(self.url)
+        client.connect(where.hostname or "127.0.0.1", where.port or (8883 if where.scheme == "mqtts" else 1883),
+                       keepalive=self.mq.keepalive,
+                       clean_start=False if props else mqtt.MQTT_CLEAN_START_FIRST_ONLY, properties=props)
 
     def _fall_back_to_311(self) -> None:
-        old = self._client
-        old.loop_stop()
-        try:
-            old.disconnect()
-        except Exception:
-            pass
+        # Only ever before the first MQTT 5 connection: nothing was handed to the old client.
         with self._wake:
             self._swap = False
-        self._inflight.clear()   # the old client's queue is gone: send everything again, in order
-        self._handed = 0
         self.protocol = mqtt.MQTTv311
-        log.info("MQTT broker %s does not speak MQTT 5; using 3.1.1", self.mq.url)
-        if not self._stopping.is_set():
-            self._new_client()
+        log.info("MQTT broker %s does not speak MQTT 5; using 3.1.1", self.url)
+        self._new_client()
 
     def _on_connect(self, client, userdata, flags, reason, props) -> None:
+        self._connack = True
         if self.protocol == mqtt.MQTTv5 and not reason.is_failure:
             self._auto_protocol = False   # the broker speaks 5: stay with it
         if reason.is_failure:
@@ -311,15 +381,16 @@ class MqttLink:
                     self._swap = True
                     self._wake.notify_all()
                 return
-            self._connect_failed(f"the broker at {self.mq.url} refused the connection: {reason}")
+            self._connect_failed(f"the broker at {self.url} refused the connection: {reason}")
             return
         if client is not self._client:
             return
         self.last_error = None
+        self.backoff.connected()
         self.stats["connects"] += 1
-        log.info("MQTT connected to %s (MQTT %s, session present: %s)", self.mq.url, self.protocol_name,
+        log.info("MQTT connected to %s (MQTT %s, session present: %s)", self.url, self.protocol_name,
                  flags.session_present)
-        client.subscribe(self.topics.commands, qos=1)
+        client.subscribe([(self.topics.commands, 1), (self.topics.status_request, 1)])
         self._publish_lifecycle(contract.INIT)
         if self._last_readiness is not None:   # the broker may have lost the retained copy
             self._put_readiness(self._last_readiness)
@@ -328,9 +399,9 @@ class MqttLink:
             self._wake.notify_all()
 
     def _on_subscribe(self, client, userdata, mid, reasons, props) -> None:
-        if any(r.is_failure for r in reasons):
-            log.error("MQTT broker refused the subscription to %s: %s", self.topics.commands,
-                      ", ".join(str(r) for r in reasons))
+        for topic, r in zip((self.topics.commands, self.topics.status_request), reasons):
+            if r.is_failure:
+                log.error("MQTT broker refused the subscription to %s: %s", topic, r)
         self._publish_lifecycle(contract.READY)
         self.ready.set()
 
@@ -339,35 +410,35 @@ class MqttLink:
         self.connected.clear()
         self.ready.clear()
         socket_error, self._socket_error = self._socket_error, None
-        if not was_connected and socket_error and "SSL" in socket_error:
+        if not was_connected and socket_error and "ssl" in socket_error.lower():
             # The TLS handshake failed after it seemed done (TLS 1.3 sends the broker's verdict on
             # our certificate with its first record): a refusal, not an MQTT version problem.
             self._connect_failed(self._describe_failure(socket_error))
             return
-        if not was_connected and self._auto_protocol and self.protocol == mqtt.MQTTv5:
+        if not was_connected and not self._connack and self._auto_protocol and self.protocol == mqtt.MQTTv5:
             # Closed before any CONNACK: some 3.1.1 brokers (amqtt) can not even parse an MQTT 5
-            # CONNECT that carries a Will, and hang up or time out instead of answering.
+            # CONNECT that carries a Will, and hang up or time out instead of answering. A CONNACK
+            # refusing the login (or anything else) is an answer in MQTT 5: never a reason to fall back.
             with self._wake:
                 self._swap = True
                 self._wake.notify_all()
             return
+        with self._wake:
+            self._wake.notify_all()
         if was_connected and not self._stopping.is_set() and client is self._client:
-            log.warning("MQTT disconnected from %s (%s); %d messages wait in the outbox", self.mq.url, reason,
+            log.warning("MQTT disconnected from %s (%s); %d messages wait in the outbox", self.url, reason,
                         len(self.outbox))
-
-    def _on_connect_fail(self, client, userdata) -> None:
-        # paho calls this inside its ``except OSError`` around the connect: the cause is at hand.
-        self._connect_failed(self._describe_failure(sys.exc_info()[1]))
 
     def _describe_failure(self, cause) -> str:
         """A plain sentence for why the broker could not be reached; ``cause`` an exception or text."""
         text = str(cause) if cause is not None else "unknown error"
-        url = self.mq.url
+        url = self.url
         if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in text:
             detail = getattr(cause, "verify_message", "") or text
             return (f"TLS: the broker's certificate at {url} is not trusted ({detail}); check mqtt.ca_file "
-                    f"({self.mq.ca_file or 'the system CAs'}) and that the certificate names {self.mq.host}")
-        if "CERTIFICATE_REQUIRED" in text or "ALERT" in text.upper():
+                    f"({self.mq.ca_file or 'the system CAs'}) and that the certificate names {urllib.parse.urlsplit(url).hostname}")
+        if "CERTIFICATE_REQUIRED" in text or "ALERT" in text.upper() or "EOF occurred in violation" in text:
+            # (a broker that closes the handshake on a missing certificate can also just hang up)
             mine = (f"client certificate {self.mq.cert_file}" if self.mq.cert_file
                     else "no client certificate (mqtt.cert_file and mqtt.key_file are not set)")
             return f"TLS: the broker at {url} refused the handshake; the room presented {mine} ({text})"
@@ -378,7 +449,7 @@ class MqttLink:
         return f"cannot connect to {url}: {text}"
 
     def _connect_failed(self, why: str) -> None:
-        """Record and log (once per distinct reason) a failed attempt; paho keeps retrying with backoff."""
+        """Record and log (once per distinct reason) a failed attempt; the network thread retries with backoff."""
         level = logging.DEBUG if why == self.last_error else logging.WARNING
         log.log(level, "MQTT link for %s cannot connect: %s; retrying with backoff", self.topics.base, why)
         with self._wake:
@@ -407,6 +478,9 @@ class MqttLink:
     # --- commands --------------------------------------------------------------------------------
 
     def _on_message(self, client, userdata, message) -> None:
+        if message.topic == self.topics.status_request:
+            self._status_requested(bytes(message.payload))
+            return
         if message.topic != self.topics.commands:
             log.warning("MQTT message on %s ignored: not this room's command topic", message.topic)
             return
@@ -422,6 +496,23 @@ class MqttLink:
                              "waiting; send this one again later")
         else:
             self._reject(env.request_id, env.command, env.problem)
+
+    def _status_requested(self, payload: bytes) -> None:
+        """The scheduler's "everyone send status": answered after a random pause within its
+        ``spread_s`` (a thousand rooms do not answer at once). Requests that come while an answer
+        is pending share it; answers are STATUS_EVERY apart, so a burst of requests costs one
+        answer a second, and a fresh request right after a stale one (queued in the room's
+        session while it was away) is still answered."""
+        spread = contract.read_status_request(payload)
+        if spread is None:
+            return
+        with self._wake:
+            if self._status_due is not None:
+                return
+            earliest = max(time.monotonic(), self._status_last + STATUS_EVERY)
+            self._status_due = earliest + random.uniform(0.0, spread)
+            self._status_new = True
+            self._wake.notify_all()
 
     def _run_commands(self) -> None:
         """Answer the inbox in the order commands arrived, until the link stops."""

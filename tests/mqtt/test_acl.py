@@ -107,3 +107,30 @@ def test_wrong_password_is_refused(secured):
     assert reason.is_failure and not connected, f"connected with a wrong password ({reason})"
     reason, connected = connack(secured.port, "almaty-01/101", USERS["almaty-01/101"])   # the right one
     assert not reason.is_failure and connected
+
+
+def test_rooms_hear_the_schedulers_status_request_and_may_not_send_one(secured, room, tmp_path):
+    sched = Listener(secured.url, ["vks/+/+/lifecycle", "vks/+/+/replies"], username="scheduler",
+                     password=USERS["scheduler"])
+    link = MqttLink(room, room_config(secured.url, tmp_path, username="almaty-01/101", password="pw-101"),
+                    backoff=(0.1, 0.5)).start()
+    intruder, _ = raw_client(secured.port, "almaty-01/102")
+    try:
+        assert link.ready.wait(10)
+        sched.wait_for(lambda li: [d for d in li.docs(R101.lifecycle) if d["state"] == "ready"])
+        before = len(sched.docs(R101.lifecycle))
+        # a room's credential may not ask everyone (the broker drops it); the scheduler may
+        intruder.publish(R101.status_request, contract.encode(contract.status_request_doc(0)), qos=1).wait_for_publish(5)
+        cmd = contract.command_doc(R101, "status.send", request_id="after-intruder")
+        sched.client.publish(R101.commands, contract.encode(cmd), qos=1).wait_for_publish(5)
+        sched.wait_for(lambda li: [d for d in li.docs("/replies") if d["request_id"] == "after-intruder"])
+        assert len(sched.docs(R101.lifecycle)) == before, "the room answered a room's status request"
+        sched.client.publish(R101.status_request, contract.encode(contract.status_request_doc(0)),
+                             qos=1).wait_for_publish(5)
+        sched.wait_for(lambda li: len(li.docs(R101.lifecycle)) > before)
+        assert len(sched.docs(R101.lifecycle)) == before + 1
+    finally:
+        intruder.loop_stop()
+        intruder.disconnect()
+        link.stop(timeout=2)
+        sched.close()

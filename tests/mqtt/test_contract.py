@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -17,7 +18,8 @@ T = Topics("vks", "almaty-01", "101")
 
 def test_topics_live_under_the_room_prefix():
     assert T.readiness == "vks/almaty-01/101/readiness"
-    assert T.event("selftest.finished") == "vks/almaty-01/101/events/selftest.finished"
+    assert T.event("selftest.finished") == "vks/almaty-01/101/events/selftest-finished"   # no dots (RabbitMQ)
+    assert T.event("test_session.recorded") == "vks/almaty-01/101/events/test_session-recorded"
     assert T.event("Weird/Kind+#") == "vks/almaty-01/101/events/weird_kind__"
     assert contract.parse_topic("vks", T.lifecycle) == ("almaty-01", "101", "lifecycle")
     assert contract.parse_topic("vks", "other/a/b/c") is None
@@ -44,7 +46,12 @@ def test_validation_names_the_field():
 def test_schemas_are_json_and_generated_into_the_doc():
     for name in contract.SCHEMAS:
         s = contract.json_schema(name)
-        assert json.loads(json.dumps(s)) == s and s["properties"]["schema_version"]["const"] == 1
+        assert json.loads(json.dumps(s)) == s
+        version = s["properties"]["schema_version"]
+        if name in ("command", "status_request"):   # what the centre sends: 1 and 2 both taken
+            assert version["enum"] == [1, 2]
+        else:
+            assert version["const"] == 2
     assert "### `readiness`" in contract.markdown_schemas()
 
 
@@ -57,7 +64,7 @@ def test_every_published_payload_is_valid_and_unknown_kinds_pass(broker, room, t
         for kind in ("fault", "recovered", "selftest.started", "selftest.finished", "test_session.recorded",
                      "act.created", "break.recommended", "hearing.started"):
             room.emit(kind, detail=kind)
-        sub.wait_for(lambda li: len(li.docs("/events/hearing.started")) == 1)
+        sub.wait_for(lambda li: len(li.docs("/events/hearing-started")) == 1)
     finally:
         link.stop(timeout=2)
     sub.wait_for(lambda li: li.docs("/lifecycle")[-1]["state"] == "disconnected")
@@ -91,7 +98,7 @@ def test_mqtt5_readiness_expires_at_valid_until(mosquitto, room, tmp_path):
     assert got, "no retained readiness"
     props = got[0].properties
     assert props.ContentType == "application/json"
-    assert 500 < props.MessageExpiryInterval <= 600
+    assert 35 < props.MessageExpiryInterval <= 38   # 1.25 heartbeats (30 s), sooner than the stub's 600 s
 
 
 def test_contract_document_is_generated_from_the_code():
@@ -119,3 +126,19 @@ def test_a_failed_check_reaches_the_centre_as_a_sentence_with_its_detail_apart()
     assert c["reason"] == "Камера судьи не отвечает" and c["text"]["en"] == "Judge camera does not answer"
     assert "Errno" in c["detail"] and "Errno" not in json.dumps([c["reason"], c["text"], d["reason"], d["text"]])
     assert contract.errors(contract.READINESS_SCHEMA, {**doc, "verdict": "in_hearing"})   # not a device verdict
+
+
+def test_no_topic_level_carries_a_dot_and_the_old_names_are_documented():
+    for kind in contract.EVENT_KINDS:
+        level = T.event(kind).split("/")[-1]
+        assert "." not in level and level == kind.replace(".", "-")
+    doc = (Path(__file__).parents[2] / "docs" / "mqtt-contract.md").read_text(encoding="utf-8")
+    assert "| `selftest.started` | `…/events/selftest-started` | `…/events/selftest.started` |" in doc
+
+
+def test_a_command_of_schema_version_1_is_still_taken():
+    for version in (1, 2):
+        cmd = contract.parse_command(T, contract.encode(contract.command_doc(T, "status.send") | {"schema_version": version}))
+        assert cmd.name == "status.send"
+    with pytest.raises(contract.CommandRejected, match="this room takes 1 and 2"):
+        contract.parse_command(T, contract.encode(contract.command_doc(T, "status.send") | {"schema_version": 3}))

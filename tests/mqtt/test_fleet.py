@@ -35,7 +35,7 @@ def test_watch_once_prints_the_rooms_table(broker, room, tmp_path, capsys):
     link = MqttLink(room, room_config(broker.url, tmp_path), backoff=(0.1, 0.5)).start()
     try:
         assert link.ready.wait(10) and link.flush(10)
-        assert main(["fleet", "watch", "--broker", broker.url, "--once", "--wait", "0.5"]) == 0
+        assert main(["fleet", "watch", "--broker", broker.url, "--once", "--wait", "2"]) == 0
     finally:
         link.stop(timeout=2)
     out = capsys.readouterr().out

@@ -1,6 +1,8 @@
 """MqttLink against real brokers (Mosquitto and amqtt): retained readiness, lifecycle, reconnects."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from vksroom.controller.model import RoomState
@@ -35,6 +37,9 @@ def link_factory(tmp_path):
 
 
 def test_late_subscriber_gets_current_readiness_and_lifecycle(broker, room, link_factory, listeners):
+    if broker.kind == "external" and os.environ.get("VKSROOM_TEST_BROKER_RETAINED", "yes") == "no":
+        pytest.skip("the broker gives no retained messages to wildcard subscriptions (RabbitMQ); "
+                    "the scheduler asks for status instead (test_status_request.py)")
     link = link_factory(room, broker.url)
     assert link.ready.wait(10)
     room.set_state(RoomState.NOT_READY, ["cam_judge: link: no reply"])
@@ -55,7 +60,8 @@ def test_late_subscriber_gets_current_readiness_and_lifecycle(broker, room, link
 def test_uses_mqtt5_where_the_broker_speaks_it(broker, room, link_factory):
     link = link_factory(room, broker.url)
     assert link.ready.wait(10)
-    assert link.protocol_name == ("5" if broker.kind == "mosquitto" else "3.1.1")
+    if broker.kind != "external":    # (the external broker speaks what it speaks)
+        assert link.protocol_name == ("5" if broker.kind == "mosquitto" else "3.1.1")
 
 
 def test_starts_while_broker_is_down_and_connects_when_it_appears(room, link_factory, listeners, tmp_path):

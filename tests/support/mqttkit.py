@@ -23,6 +23,7 @@ class Listener:
     def __init__(self, url_or_port, topics=("#",), client_id: str | None = None, clean: bool = True,
                  username: str | None = None, password: str | None = None, tls: dict | None = None):
         port = url_or_port if isinstance(url_or_port, int) else int(url_or_port.rsplit(":", 1)[1])
+        host = "127.0.0.1" if isinstance(url_or_port, int) else url_or_port.split("//", 1)[-1].rsplit(":", 1)[0]
         self.messages: list[mqtt.MQTTMessage] = []
         self.cond = threading.Condition()
         self.subscribed = threading.Event()
@@ -37,7 +38,7 @@ class Listener:
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *a: self.subscribed.set()
-        self.client.connect_async("127.0.0.1", port, keepalive=5)
+        self.client.connect_async(host, port, keepalive=5)
         self.client.loop_start()
         if not self.subscribed.wait(10):
             self.close()

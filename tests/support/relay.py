@@ -1,7 +1,8 @@
 """A TCP relay on 127.0.0.1 with a gate: the network between a room and its broker.
 
 Closed, it accepts and hangs up at once (a broker that is not there yet); ``cut()`` also
-drops every open connection.
+drops every open connection. ``freeze()`` keeps the connections open and passes nothing
+(a network that went silent: no FIN, no RST), ``thaw()`` lets them flow again.
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ class Relay:
         self.url = f"mqtt://127.0.0.1:{self.port}"
         self._open = threading.Event()
         self._open.set()
+        self._flowing = threading.Event()
+        self._flowing.set()
         self._lock = threading.Lock()
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._stop = False
@@ -28,6 +31,12 @@ class Relay:
 
     def open(self):
         self._open.set()
+
+    def freeze(self):
+        self._flowing.clear()
+
+    def thaw(self):
+        self._flowing.set()
 
     def cut(self):
         self._open.clear()
@@ -69,7 +78,10 @@ class Relay:
         sel.register(b, selectors.EVENT_READ, a)
         try:
             while True:
-                for key, _ in sel.select(timeout=1.0):
+                if not self._flowing.is_set():
+                    self._flowing.wait(1.0)
+                    continue
+                for key, _ in sel.select(timeout=0.2):
                     data = key.fileobj.recv(65536)
                     if not data:
                         return

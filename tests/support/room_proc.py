@@ -1,6 +1,6 @@
 """A room process for the crash tests: the stand-in controller with a real MqttLink.
 
-    python room_proc.py URL DATA_DIR [--events N] [--keepalive S] [--room R]
+    python room_proc.py URL DATA_DIR [--events N] [--keepalive S] [--room R] [--heartbeat S] [--also URL ...]
 
 Prints ``ready`` once the link is up, then emits N events (kind ``fault``, data {"n": i}),
 printing ``emitted <id>`` after each emit returns, then ``done``; then waits to be killed.
@@ -25,10 +25,13 @@ def main():
     p.add_argument("--events", type=int, default=0)
     p.add_argument("--keepalive", type=int, default=2)
     p.add_argument("--room", default="101")
+    p.add_argument("--heartbeat", type=int, default=30)
+    p.add_argument("--also", action="append", default=[], help="more brokers, tried in turn after URL")
     p.add_argument("--no-wait", action="store_true", help="emit without waiting for the connection")
     a = p.parse_args()
     cfg = RoomConfig(court_id="almaty-01", court_name={"kk": "a", "ru": "a", "en": "a"}, courtroom=a.room,
-                     data_dir=a.data_dir, mqtt=MqttConfig(url=a.url, keepalive=a.keepalive))
+                     data_dir=a.data_dir, mqtt=MqttConfig(url=a.url, keepalive=a.keepalive, heartbeat_s=a.heartbeat,
+                                                     urls=(a.url, *a.also) if a.also else ()))
     room = RoomStub(courtroom=a.room)
     link = MqttLink(room, cfg, backoff=(0.1, 0.5)).start()
     if not a.no_wait:

@@ -50,7 +50,7 @@ def delivered(room, centre, before=()):
     assert [d["id"] for d in got] == ids, (f"MQTT: {[d['kind'] for d in got]}\n"
                                            f"controller: {[e.kind for e in sent]}")
     for d, e in zip(got, sent):
-        assert d["topic"] == f"{centre.base}/events/{e.kind}" and d["kind"] == e.kind
+        assert d["topic"] == f"{centre.base}/events/{contract.event_topic_level(e.kind)}" and d["kind"] == e.kind
         assert d["data"] == json.loads(contract.encode(e.data)) and d["ts"] == e.ts
         contract.check("event", {k: v for k, v in d.items() if k != "topic"})
     seqs = [d["seq"] for d in got]
@@ -290,8 +290,9 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
         "7199-25-00-1/230"
     readiness_on_mqtt(room, centre, broker, "ready")   # the retained readiness and lifecycle come back
     assert retained(broker, f"{centre.base}/lifecycle")["state"] == "ready"
-    assert centre.docs("lifecycle")[-2:] == [{**d, "state": s} for d, s in zip(centre.docs("lifecycle")[-2:],
-                                                                                 ("init", "ready"))]
+    # the same message twice in a row is its retained copy, sent again on the centre's resubscription
+    lifecycle = [d for i, d in enumerate(centre.docs("lifecycle")) if i == 0 or d != centre.docs("lifecycle")[i - 1]]
+    assert [d["state"] for d in lifecycle[-2:]] == ["init", "ready"]
     assert [h.id for h in room.life.schedule.hearings()] == before["hearings"] == ["H1", "H2", "H3", "H4"]
     assert [(s.hearing_id, s.result) for s in room.life.ledger.sessions()] == before["sessions"]
     assert [(a["key"], a["state"]) for a in room.life.alarms()] == before["alarms"] == [("call:H3", "cannot_be_fixed")]

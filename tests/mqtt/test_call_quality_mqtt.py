@@ -29,7 +29,7 @@ def test_call_quality_rides_in_the_readiness_during_a_hearing(broker, room, list
         assert doc["state"] == "in_hearing"
         assert doc["call_quality"]["codec"]["rx_loss_pct"] == 12.5
         assert doc["call_quality"]["codec"]["hearing_id"] == "H1"
-        [event] = centre.wait_for(lambda li: li.docs("/events/call.quality"))
+        [event] = centre.wait_for(lambda li: li.docs("/events/call-quality"))
         contract.check("event", event)
 
         room.emit("hearing.ended", hearing_id="H1", reason="ended by the secretary")

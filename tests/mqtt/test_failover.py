@@ -27,7 +27,7 @@ def _with_mqtt(**mqtt):
 
 def test_url_takes_a_list_of_brokers_and_one_url_still_works():
     one = parse(_with_mqtt())
-    assert one.mqtt.brokers == ("mqtts://broker.courts.example:8883",)
+    assert one.mqtt.brokers == (tomllib.loads(GOOD)["mqtt"]["url"],)
     two = parse(_with_mqtt(url=["mqtts://node-a.courts.example:8883", "mqtts://node-b.courts.example"]))
     assert two.mqtt.brokers == ("mqtts://node-a.courts.example:8883", "mqtts://node-b.courts.example")
     assert two.mqtt.url == "mqtts://node-a.courts.example:8883" and two.mqtt.tls

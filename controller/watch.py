@@ -160,6 +160,11 @@ class HearingWatch:
 
         far = quality.far_audio_channels(self.room.cfg)
         labels = {d.id: d.label for d in self.room.cfg.devices_of("codec")}
+        for dev_id in dsps:        # live meters from the hearing's first second (then each sample renews them)
+            try:
+                self.room.run_on(dev_id, lambda a: a.hold_meters("hearing", AUDIO_PERIOD_S * 3), timeout=5)
+            except Exception as exc:
+                log.debug("%s: no live meters yet: %s", dev_id, exc)
         while not self._stop.wait(AUDIO_PERIOD_S):
             for dev_id in dsps:
                 try:

@@ -185,13 +185,13 @@ class AudioAdapter(DeviceAdapter):
     def poll(self) -> dict:
         device = self._driver()
         now = time.monotonic()
-        noise = _garbled(device)
+        garbled = _garbled(device)
         heard = device.line.heard_at
         quiet = heard is None or now - heard > (device.stream_ms / 1000 if device.metering else 0.0) + 1.0
-        if noise != self._noise or not device.pushes_mutes:
+        if garbled != self._noise or not device.pushes_mutes:
             for ch in self.channels.values():    # a garbled line may have been a mute's news
                 device.get_mute(ch.index)
-            self._noise, self._verify_at = noise, now + VERIFY_S
+            self._noise, self._verify_at = garbled, now + VERIFY_S
         elif quiet or not device.connected or now >= self._verify_at:
             chans = list(self.channels.values())   # one request proves the DSP answers
             device.get_mute(chans[self._turn % len(chans)].index)

@@ -148,6 +148,7 @@ class AudioAdapter(DeviceAdapter):
             if wrong:
                 raise ConfigError(wrong)
             self.device = self.factory()(self.cfg.model, self.cfg.url, **settings, **blocks)
+            self.device.on_event(lambda event: event["kind"] == "mute" and self.poke())
         return self.device
 
     def connect(self) -> None:

@@ -148,8 +148,13 @@ class AudioAdapter(DeviceAdapter):
             if wrong:
                 raise ConfigError(wrong)
             self.device = self.factory()(self.cfg.model, self.cfg.url, **settings, **blocks)
-            self.device.on_event(lambda event: event["kind"] == "mute" and self.poke())
+            self.device.on_event(self._told)
         return self.device
+
+    def _told(self, event: dict) -> None:
+        """The device told of a change (the reader thread): a mute is polled at once."""
+        if event["kind"] == "mute":
+            self.poke()
 
     def connect(self) -> None:
         device = self._driver()

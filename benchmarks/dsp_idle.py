@@ -22,6 +22,8 @@ Before, every poll read each channel's mute (5 round trips a second) and the met
 nothing while it is heard, reads one mute when the line falls quiet and every 10 s; the meters
 run at 100 ms only while the panel's meter page, a hearing or a self-test needs them. What is
 left is the coordinator's own 1 s poll, the slow stream and the room taking its new levels.
+Repeated runs under the other engineers' load: before 24-34, after 2.2-3.3 (20 s runs: 2.3, 2.6).
+The whole room (benchmarks/pi_load.py, 15 s idle, this change alone): 70.7 -> 31.5 wake-ups/s.
 """
 from __future__ import annotations
 

@@ -43,6 +43,7 @@ class Coordinator:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"device-{adapter.id}", daemon=True)
+        adapter.bind_poke(self.poke)      # a change the device pushes is polled at once
 
     def start(self) -> None:
         self._thread.start()

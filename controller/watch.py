@@ -52,6 +52,12 @@ def audio_results(device_id: str, adapter) -> list[CheckResult]:
     return out
 
 
+def _hearing_audio(device_id: str, adapter) -> list[CheckResult]:
+    """The microphones' facts now, the meters kept live while the hearing lasts."""
+    adapter.hold_meters("hearing", AUDIO_PERIOD_S * 3)
+    return audio_results(device_id, adapter)
+
+
 def quality_results(device_id: str, adapter, limits: dict) -> tuple[dict | None, list[CheckResult]]:
     """A codec's call figures now and their judgement (nothing without a call up)."""
     from vksroom.controller import quality
@@ -154,10 +160,15 @@ class HearingWatch:
 
         far = quality.far_audio_channels(self.room.cfg)
         labels = {d.id: d.label for d in self.room.cfg.devices_of("codec")}
+        for dev_id in dsps:        # live meters from the hearing's first second (then each sample renews them)
+            try:
+                self.room.run_on(dev_id, lambda a: a.hold_meters("hearing", AUDIO_PERIOD_S * 3), timeout=5)
+            except Exception as exc:
+                log.debug("%s: no live meters yet: %s", dev_id, exc)
         while not self._stop.wait(AUDIO_PERIOD_S):
             for dev_id in dsps:
                 try:
-                    results = self.room.run_on(dev_id, lambda a, d=dev_id: audio_results(d, a), timeout=5)
+                    results = self.room.run_on(dev_id, lambda a, d=dev_id: _hearing_audio(d, a), timeout=5)
                     levels = self.room.run_on(dev_id, lambda a: a.levels(), timeout=5) if far.get(dev_id) else {}
                 except Exception as exc:   # the coordinator reports the loss; the lifecycle sees it as 'online'
                     log.debug("%s: no levels during the hearing: %s", dev_id, exc)

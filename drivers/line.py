@@ -104,6 +104,7 @@ class LineClient:
         self.stats = {"lines": 0, "events": 0, "noise": 0, "overlong": 0, "reconnects": 0, "timeouts": 0}
         self.lost_at: float | None = None
         self.up_at: float | None = None
+        self.heard_at: float | None = None       # monotonic time of the device's last readable line
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -419,6 +420,7 @@ class LineClient:
         if not text:
             return
         self.stats["lines"] += 1
+        self.heard_at = time.monotonic()
         pending = self._pending
         if pending is not None and not pending.done and pending.error is None and pending.accept(text):
             pending.lines.append(text)

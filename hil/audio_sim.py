@@ -9,7 +9,11 @@ either one kind or a list of ``(kind, seconds)`` steps::
     sim = TesiraSimulator(channels=4, signals={1: "speech", 2: [("silence", 1), ("speech", 2)]}).start()
     sim.url; sim.mutes[3] = True; sim.set_signal(4, "clipping"); sim.unplug(); sim.replug()
 
-Meters are pre-mute (an input meter): a muted microphone still shows its signal.
+Meters are pre-mute (an input meter): a muted microphone still shows its signal. A mute set
+straight in ``sim.mutes`` is one pressed on the device itself: the Tesira publishes it to a
+subscriber of that mute, the Shure sends its unsolicited REP, as for a change by a command.
+:meth:`AudioSimulatorBase.reboot` restarts the device on a link that stays up (RS-232: the
+port stays open): every session's subscriptions and meter rate are gone.
 
 Run alone: ``python -m vksroom.hil.audio_sim --model shure --port 2202 --signal 1=speech``.
 """
@@ -80,6 +84,7 @@ class AudioSimulatorBase(LineSimulator):
         for ch, spec in (signals or {}).items():
             self.set_signal(int(ch), spec)
         self._ticker: threading.Thread | None = None
+        self.reboots = 0
 
     def set_signal(self, channel: int, spec) -> None:
         """Script channel ``channel``: a kind or a list of (kind, seconds)."""
@@ -89,6 +94,14 @@ class AudioSimulatorBase(LineSimulator):
 
     def level(self, channel: int) -> float:
         return self.scripts[channel].level()
+
+    def reboot(self) -> None:
+        """The device restarts on a link that stays up: each session begins again, with no
+        subscription and no meter stream."""
+        self.reboots += 1
+        for session in self.sessions:
+            session.state.clear()
+            self.on_session(session)
 
     def start(self):
         super().start()
@@ -201,8 +214,9 @@ class TesiraSimulator(AudioSimulatorBase):
             period = max(100, int(rest[1])) / 1000 if len(rest) > 1 else 0.1
         except ValueError:
             return ["-ERR INVALID_PARAMETER rate is not a number"]
-        session.state["subs"][label] = [attr, index, period, time.monotonic() + period]
-        return [self._publish_line(label, attr, index), "+OK"]
+        line, value = self._publish_line(label, attr, index)
+        session.state["subs"][label] = [attr, index, period, time.monotonic() + period, value]
+        return [line, "+OK"]
 
     def _unsubscribe(self, session: Session, rest: list[str]) -> list[str]:
         if not rest:
@@ -210,21 +224,34 @@ class TesiraSimulator(AudioSimulatorBase):
         session.state["subs"].pop(rest[0], None)
         return ["+OK"]
 
-    def _publish_line(self, label: str, attr: str, index: int) -> str:
+    def _value(self, attr: str, index: int) -> str:
         if attr == "levels":
-            value = "[" + " ".join(f"{self.level(c):.6f}" for c in sorted(self.mutes)) + "]"
-        else:
-            value = f"{self.level(index):.6f}"
-        return f'! "publishToken":"{label}" "value":{value}'
+            return "[" + " ".join(f"{self.level(c):.6f}" for c in sorted(self.mutes)) + "]"
+        if attr == "inputMute":
+            return "true" if self.mutes[index] else "false"
+        if attr == "inputLevel":
+            return f"{self.gains[index]:.6f}"
+        return f"{self.level(index):.6f}"
+
+    def _publish_line(self, label: str, attr: str, index: int) -> tuple[str, str]:
+        value = self._value(attr, index)
+        return f'! "publishToken":"{label}" "value":{value}', value
 
     def tick(self, session: Session, now: float) -> None:
+        """Meters publish at their rate; a control attribute (mute, gain) when its value changes."""
+        if self.silent:
+            return
         lines = []
         for label, sub in list(session.state.get("subs", {}).items()):
-            attr, index, period, due = sub
-            if now >= due:
+            attr, index, period, due, last = sub
+            if attr in ("inputMute", "inputLevel"):
+                if self._value(attr, index) != last:
+                    line, sub[4] = self._publish_line(label, attr, index)
+                    lines.append(line)
+            elif now >= due:
                 sub[3] = max(due + period, now)
-                lines.append(self._publish_line(label, attr, index))
-        if lines and not self.silent:
+                lines.append(self._publish_line(label, attr, index)[0])
+        if lines:
             self.send(session, *lines, delay=False)
 
 
@@ -242,7 +269,7 @@ class ShureSimulator(AudioSimulatorBase):
         self.device_id = device_id
 
     def on_session(self, session: Session) -> None:
-        session.state.update(rate=0.0, due=0.0)
+        session.state.update(rate=0.0, due=0.0, told=dict(self.mutes))   # told: the mutes it last heard
 
     def _rep(self, *body: str) -> str:
         return "".join(f"< {b} >" for b in body)
@@ -256,8 +283,11 @@ class ShureSimulator(AudioSimulatorBase):
         words = text[1:].split() if text else []
         reply, changed = self._execute(session, words)
         if reply:
+            if len(words) >= 3 and words[2] == "AUDIO_MUTE" and words[1].isdigit():   # heard by this client now
+                told = session.state.setdefault("told", {})
+                told.update({c: m for c, m in self.mutes.items() if int(words[1]) in (0, c)})
             self.send(session, *reply)
-        if changed:    # unsolicited REP of a change to every other client
+        if changed:    # unsolicited REP of a change to every other client (mutes: by the tick)
             for other in self.sessions:
                 if other is not session:
                     self.send(other, changed, delay=False)
@@ -284,8 +314,7 @@ class ShureSimulator(AudioSimulatorBase):
                     return err
                 for c in chans:
                     self.mutes[c] = (not self.mutes[c]) if w[3] == "TOGGLE" else w[3] == "ON"
-            reps = [f"< REP {c} AUDIO_MUTE {'ON' if self.mutes[c] else 'OFF'} >" for c in chans]
-            return reps, ("".join(reps) if w[0] == "SET" else "")
+            return [f"< REP {c} AUDIO_MUTE {'ON' if self.mutes[c] else 'OFF'} >" for c in chans], ""
         if prop == "AUDIO_GAIN_HI_RES":
             if w[0] == "SET":
                 if len(w) != 4 or not w[3].isdigit() or not 0 <= int(w[3]) <= 1400:
@@ -302,6 +331,15 @@ class ShureSimulator(AudioSimulatorBase):
         return max(0, min(60, int(round(self.level(channel) + 60))))
 
     def tick(self, session: Session, now: float) -> None:
+        """A mute changed since this client last heard it (on the device, or by another
+        client): its unsolicited REP; then the meter frame when due."""
+        told = session.state.get("told", {})
+        changed = [c for c in sorted(self.mutes) if told.get(c) != self.mutes[c]]
+        if changed and not self.silent:
+            for c in changed:
+                told[c] = self.mutes[c]
+            self.send(session, *(f"< REP {c} AUDIO_MUTE {'ON' if self.mutes[c] else 'OFF'} >" for c in changed),
+                      delay=False)
         rate = session.state.get("rate", 0.0)
         if rate and now >= session.state["due"] and not self.silent:
             session.state["due"] = max(session.state["due"] + rate, now)

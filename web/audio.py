@@ -2,8 +2,10 @@
 
 ``GET /audio/`` the page; ``GET /audio/levels.json`` every DSP's channels with their
 latest meter value and mute (read from the meter stream the adapter keeps: no device
-I/O, so polling it fast costs the device nothing); ``POST /audio/<device>/<channel>/mute``
-with ``muted=1|0`` sets a mute through the controller (holding that device's lock).
+I/O, so polling it fast costs the device nothing; while the page asks, and for
+``METERS_HOLD_S`` after, the stream runs at the live rate: idle, it is slow);
+``POST /audio/<device>/<channel>/mute`` with ``muted=1|0`` sets a mute through the
+controller (holding that device's lock).
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ NAV = ("nav.audio", "audio.page")
 bp = Blueprint("audio", __name__, url_prefix="/audio", template_folder="templates")
 
 REFRESH_MS = 150
+METERS_HOLD_S = 10.0
 
 
 def _controller():
@@ -42,6 +45,11 @@ def snapshot(lang: str = "ru") -> dict:
         adapter = _controller().adapter(dev_id)
         device = adapter.device
         connected = bool(device and device.connected)
+        if adapter.want_meters("panel", METERS_HOLD_S) and connected:   # switched now, not at the next poll
+            try:
+                _controller().run_on(dev_id, lambda a: a.hold_meters("panel", METERS_HOLD_S), timeout=5)
+            except (DeviceError, TimeoutError):
+                pass    # the page shows what the device still gives; its coordinator reports a loss
         levels = adapter.levels() if device else {}
         mutes = adapter.mutes() if device else {}
         out[dev_id] = {"connected": connected, "label": i18n.label(adapter.label, lang), "channels": {

@@ -25,7 +25,7 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from vksroom.controller.model import CheckResult
 from vksroom.controller.texts import default_label
@@ -112,6 +112,17 @@ class DeviceAdapter(ABC):
         """Whether a newer passing ``live`` check answers a self-test's failed ``found`` one
         (by default: the same check)."""
         return live.check == found.check
+
+    _poke: Callable[[], None] | None = None
+
+    def bind_poke(self, poke: Callable[[], None]) -> None:
+        """Given by the coordinator: :meth:`poke` then has the device polled now."""
+        self._poke = poke
+
+    def poke(self) -> None:
+        """The device told of a change by itself (a pushed mute): poll now, not at the next interval."""
+        if self._poke is not None:
+            self._poke()
 
     def live(self, check: str, ok: bool, code: str = "", **params) -> CheckResult:
         return dataclasses.replace(self.result(check, ok, code=code, **params), live=True)

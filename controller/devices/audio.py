@@ -11,11 +11,25 @@ Config (``[devices.<id>]``, type ``dsp``, model tesira | shure)::
     label = {kk = "Судья", ru = "Судья", en = "Judge"}
 
 plus ``window_s`` (the check window, default 5 s: the technician speaks into each
-microphone in turn, or the DSP plays a test tone), ``meter_rate_ms`` (default 100) and,
-for Tesira, ``blocks`` (instance tags).
+microphone in turn, or the DSP plays a test tone), ``meter_rate_ms`` (the live meters'
+rate, default 100), ``idle_meter_rate_ms`` (the meters' rate while nobody needs them live,
+default 2000) and, for Tesira, ``blocks`` (instance tags).
+
+Light while idle: the device pushes its mutes and its meters (at the idle rate), so a poll
+mostly reads what is already known and asks the device nothing. It asks (one mute, channels
+in turn) when the line has been quiet longer than a meter period and a second (a dead or
+unplugged DSP fails that request: lost), every ``VERIFY_S`` anyway (the command path
+answers, and a lost push is corrected), and reads every mute after garbage on the line (it
+may have been a mute's news). A stream silent while the device answers means the device
+rebooted on a link that stayed up: its subscriptions are made again. The meters run fast
+only while someone needs them (:meth:`AudioAdapter.want_meters`: the panel's meter page, a
+hearing's watch) and for a self-test's measurement.
 """
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +39,12 @@ from vksroom.controller.texts import texts
 from vksroom.drivers.audio import AudioDevice, Measurement
 from vksroom.drivers.errors import ConfigError, DeviceError
 
+log = logging.getLogger(__name__)
+
 POLL_TIMEOUT_S = 1.5
+IDLE_METER_RATE_MS = 2000
+MAX_IDLE_METER_RATE_MS = 5000     # a slower stream would leave a dead DSP unseen too long
+VERIFY_S = 10.0                   # one mute read back at least this often, pushes or not
 TESIRA_BLOCKS = ("mute_block", "mute_attribute", "gain_block", "gain_attribute", "meter_block", "meter_attribute")
 CHANNEL_KEYS = {"index": int, "expect_unmuted": bool, "noise_floor_db": (int, float), "clip_db": (int, float),
                 "min_active": (int, float), "label": (str, dict)}
@@ -95,6 +114,10 @@ def check_options(table: dict, path: str) -> list[str]:
         except ConfigError as exc:
             errors.extend(str(exc).split("; "))
     blocks = _blocks_error(table.get("blocks", {}), table.get("model", ""), path)
+    idle, fast = table.get("idle_meter_rate_ms", IDLE_METER_RATE_MS), table.get("meter_rate_ms", 100)
+    if isinstance(idle, int) and isinstance(fast, int) and not fast <= idle <= MAX_IDLE_METER_RATE_MS:
+        errors.append(f"{path}.idle_meter_rate_ms: must be from meter_rate_ms to {MAX_IDLE_METER_RATE_MS}, "
+                      f"got {idle}")
     return errors + ([blocks] if blocks else [])
 
 
@@ -105,7 +128,13 @@ class AudioAdapter(DeviceAdapter):
         super().__init__(cfg, data_dir)
         self.channels = parse_channels(cfg.options.get("channels", {}), f"devices.{cfg.id}.channels")
         self.window_s = float(cfg.options.get("window_s", 5.0))
+        self.idle_rate_ms = int(cfg.options.get("idle_meter_rate_ms", IDLE_METER_RATE_MS))
         self.device: AudioDevice | None = None
+        self._wanted: dict[str, float] = {}      # who needs live meters -> until when (monotonic)
+        self._wanted_lock = threading.Lock()
+        self._verify_at = 0.0                    # the next mute read back, pushes or not
+        self._turn = 0                           # the channel it reads
+        self._noise = 0                          # garbled lines seen on the link so far
 
     def _driver(self) -> AudioDevice:
         if self.device is None:
@@ -119,18 +148,66 @@ class AudioAdapter(DeviceAdapter):
             if wrong:
                 raise ConfigError(wrong)
             self.device = self.factory()(self.cfg.model, self.cfg.url, **settings, **blocks)
+            self.device.on_event(self._told)
         return self.device
+
+    def _told(self, event: dict) -> None:
+        """The device told of a change (the reader thread): a mute is polled at once."""
+        if event["kind"] == "mute":
+            self.poke()
 
     def connect(self) -> None:
         device = self._driver()
-        device.open(timeout=5.0)
-        if not device.metering:
-            device.start_meters()          # live meters for the panel, and the check window
+        device.open(timeout=5.0)             # mutes read or subscribed on the way
+        self._verify_at = time.monotonic() + VERIFY_S
+        self._noise = _garbled(device)
+        device.set_meter_rate(self._rate())  # the meters: slow, or live when someone needs them
+
+    # --- who needs live meters -------------------------------------------------------
+
+    def want_meters(self, who: str, seconds: float) -> bool:
+        """``who`` needs live levels for ``seconds`` from now (asking again renews it). Any
+        thread, no I/O. True when the stream does not run at the live rate yet: the caller
+        then switches it under the device's lock (:meth:`hold_meters`), else the next poll does."""
+        until = time.monotonic() + seconds
+        with self._wanted_lock:
+            self._wanted[who] = max(until, self._wanted.get(who, 0.0))
+        device = self.device
+        return device is None or not device.metering or device.stream_ms != device.meter_rate_ms
+
+    def hold_meters(self, who: str, seconds: float) -> None:
+        """:meth:`want_meters` and the stream switched now (holding the device's lock)."""
+        if self.want_meters(who, seconds):
+            self._driver().set_meter_rate(self._rate())
+
+    def _rate(self) -> int:
+        now = time.monotonic()
+        with self._wanted_lock:
+            for who in [w for w, until in self._wanted.items() if until <= now]:
+                del self._wanted[who]
+            live = bool(self._wanted)
+        return self._driver().meter_rate_ms if live else self.idle_rate_ms
 
     def poll(self) -> dict:
         device = self._driver()
-        for ch in self.channels.values():   # every channel's mute: one pressed on the DSP itself shows
-            device.get_mute(ch.index)
+        now = time.monotonic()
+        garbled = _garbled(device)
+        heard = device.line.heard_at
+        quiet = heard is None or now - heard > (device.stream_ms / 1000 if device.metering else 0.0) + 1.0
+        if garbled != self._noise or not device.pushes_mutes:
+            for ch in self.channels.values():    # a garbled line may have been a mute's news
+                device.get_mute(ch.index)
+            self._noise, self._verify_at = garbled, now + VERIFY_S
+        elif quiet or not device.connected or now >= self._verify_at:
+            chans = list(self.channels.values())   # one request proves the DSP answers
+            device.get_mute(chans[self._turn % len(chans)].index)
+            self._turn += 1
+            self._verify_at = now + VERIFY_S
+            if device.stream_stale():
+                log.info("%s: the meters stopped while the DSP answers (it restarted?): subscribing again",
+                         self.id)
+                device.resume()
+        device.set_meter_rate(self._rate())
         levels = self.levels()
         out = {"mutes": self.mutes(), "levels": levels,
                "clipping": {name: level is not None and level >= self.channels[name].clip_db
@@ -190,8 +267,6 @@ class AudioAdapter(DeviceAdapter):
             if not device.connected:
                 device.open(timeout=min(5.0, max(0.5, ctx.remaining())))
             mutes = {name: device.get_mute(ch.index) for name, ch in self.channels.items()}
-            if not device.metering:
-                device.start_meters()
         except DeviceError as exc:
             return [self.result("reachable", False, code="dsp.unreachable", detail=str(exc))]
         results = [self.result("reachable", True, code="dsp.reachable")]
@@ -233,6 +308,10 @@ class AudioAdapter(DeviceAdapter):
                                                   f"{window:.1f} s (peak {m.peak_db:.1f} dBFS)")
         return res(True, "dsp.channel.ok", f"signal peak {m.peak_db:.1f} dBFS, {m.active:.0%} of {window:.1f} s "
                                            f"above the floor")
+
+
+def _garbled(device: AudioDevice) -> int:
+    return device.line.stats["noise"] + device.line.stats["overlong"]
 
 
 def channel_label(index: int) -> dict:

@@ -84,7 +84,7 @@ KINDS: dict[str, DeviceKind] = {k.name: k for k in (
     DeviceKind(
         "dsp", adapter="vksroom.controller.devices.audio:AudioAdapter", driver="vksroom.drivers.audio:make_audio",
         keys={"channels": dict, "username": str, "password": str, "baud": int, "window_s": (int, float),
-              "blocks": dict, "meter_rate_ms": int},
+              "blocks": dict, "meter_rate_ms": int, "idle_meter_rate_ms": int},
         schemes=LINE_SCHEMES, models="vksroom.drivers.audio:MODELS",
         check="vksroom.controller.devices.audio:check_options",
         simulators={"tesira": "vksroom.hil.audio_sim:TesiraSimulator", "shure": "vksroom.hil.audio_sim:ShureSimulator"},

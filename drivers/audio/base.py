@@ -3,6 +3,13 @@
 Every model gives: mute get/set, gain get/set (dB), a single level read (dBFS) and a
 meter stream. The stream's samples are kept per channel (a few seconds' worth), so the
 panel reads live levels and the self-test measures a window without extra queries.
+
+The device tells of changes by itself where its protocol allows: mutes are pushed (TTP
+subscriptions, Shure's unsolicited REP; ``pushes_mutes``) and the stream runs at a rate
+chosen by the caller (``set_meter_rate``: slow while nobody needs live levels, fast for the
+panel's meters, a hearing and a measurement). Subscriptions die with the session or a
+reboot of the device: they are made again on every (re)connect, and by :meth:`resume` when
+the stream is found silent on a link that stayed up (``stream_stale``).
 """
 from __future__ import annotations
 
@@ -50,12 +57,16 @@ class AudioDevice(LineDevice, ABC):
             self._check_index(ch)
         if meter_rate_ms and meter_rate_ms < 100:
             raise ConfigError(f"meter rate must be at least 100 ms, got {meter_rate_ms}")
-        self.meter_rate_ms = meter_rate_ms
+        self.meter_rate_ms = meter_rate_ms        # the fast rate: measurements, live meters
         self.metering = False                     # the stream is wanted (restarted after a reconnect)
+        self.stream_ms = meter_rate_ms            # the rate the stream runs (or is to run) at
+        self.pushed_at: float | None = None       # monotonic time of the stream's last values
+        self._streaming = False                   # the device holds our stream (this session)
         self._cond = threading.Condition()
         self._samples: dict[int, deque[tuple[float, float]]] = {ch: deque() for ch in self.channels}
         self.mutes: dict[int, bool] = {}
 
+    pushes_mutes = False    # the device tells of every mute change by itself (else: read them)
 
     def _check_index(self, index) -> int:
         if not isinstance(index, int) or isinstance(index, bool) or not 1 <= index <= self.max_channels:
@@ -82,7 +93,7 @@ class AudioDevice(LineDevice, ABC):
 
     @abstractmethod
     def _start_stream(self) -> None:
-        """Ask the device to push meter values every ``meter_rate_ms``."""
+        """Ask the device to push meter values every ``stream_ms``."""
 
     @abstractmethod
     def _stop_stream(self) -> None: ...
@@ -95,12 +106,46 @@ class AudioDevice(LineDevice, ABC):
     # --- shared ----------------------------------------------------------------------
 
     def start_meters(self) -> None:
-        self.metering = True
-        self._start_stream()
+        """The stream at the fast rate (``meter_rate_ms``)."""
+        self.set_meter_rate(self.meter_rate_ms)
+
+    def set_meter_rate(self, ms: int) -> None:
+        """Run the stream every ``ms`` (no I/O when it already does)."""
+        if ms and ms < 100:
+            raise ConfigError(f"meter rate must be at least 100 ms, got {ms}")
+        if self.metering and self._streaming and self.stream_ms == ms:
+            return
+        if self._streaming:
+            self._stop_stream()
+            self._streaming = False
+        self.metering, self.stream_ms = True, ms
+        self._begin_stream()
 
     def stop_meters(self) -> None:
         self.metering = False
         self._stop_stream()
+        self._streaming = False
+
+    def _begin_stream(self) -> None:
+        self.pushed_at = time.monotonic()      # the first values are due within a period from now
+        self._start_stream()
+        self._streaming = True
+
+    def stream_stale(self, now: float | None = None) -> bool:
+        """The stream is wanted but has sent nothing for two periods and a second: the device
+        lost our subscription (a reboot on a link that stayed up)."""
+        now = time.monotonic() if now is None else now
+        return self.metering and (self.pushed_at is None or now - self.pushed_at > 2 * self.stream_ms / 1000 + 1.0)
+
+    def resume(self) -> None:
+        """Make the device's subscriptions again on a link that stayed up (it rebooted)."""
+        self._resume()
+
+    def _stream(self, values: dict[int, float]) -> None:
+        """Values the stream pushed (the reader thread)."""
+        self.pushed_at = time.monotonic()
+        for index, db in values.items():
+            self._sample(index, db, self.pushed_at)
 
     def _sample(self, index: int, db: float, at: float | None = None) -> None:
         at = time.monotonic() if at is None else at
@@ -118,9 +163,12 @@ class AudioDevice(LineDevice, ABC):
             self.mutes[index] = muted
             self._emit({"kind": "mute", "index": index, "muted": muted})
 
-    def levels(self, max_age_s: float = 1.0) -> dict[int, float | None]:
-        """The latest meter value per channel (None when nothing fresh)."""
+    def levels(self, max_age_s: float | None = None) -> dict[int, float | None]:
+        """The latest meter value per channel (None when nothing fresh: by default, older than
+        a second or, on a slow stream, than two of its periods and a half second)."""
         now = time.monotonic()
+        if max_age_s is None:
+            max_age_s = max(1.0, 2 * self.stream_ms / 1000 + 0.5) if self.metering else 1.0
         with self._cond:
             return {ch: (q[-1][1] if q and now - q[-1][0] <= max_age_s else None) for ch, q in self._samples.items()}
 
@@ -131,9 +179,8 @@ class AudioDevice(LineDevice, ABC):
 
     def measure(self, window_s: float, floors: dict[int, float], clip_db: dict[int, float] | float = -1.0,
                 cancelled: threading.Event | None = None) -> dict[int, Measurement]:
-        """Watch the meters for ``window_s`` and sum up each channel."""
-        if not self.metering:
-            self.start_meters()
+        """Watch the meters, at the fast rate, for ``window_s`` and sum up each channel."""
+        self.start_meters()
         t0 = time.monotonic()
         (cancelled or threading.Event()).wait(window_s)
         t1 = time.monotonic()
@@ -152,11 +199,18 @@ class AudioDevice(LineDevice, ABC):
 
     def status(self) -> dict:
         return {"model": self.model, "connected": self.connected, "metering": self.metering,
-                "mutes": dict(self.mutes), "levels": self.levels(), "link_noise": self.line.degraded()}
+                "meter_rate_ms": self.stream_ms if self.metering else None, "mutes": dict(self.mutes),
+                "levels": self.levels(), "link_noise": self.line.degraded()}
 
-    def _resume(self) -> None:
-        """After a (re)connect: read mutes and restart the meter stream if it was on."""
+    def _watch_mutes(self) -> None:
+        """Learn every channel's mute now and from the device's own news after (by default: read them)."""
         for ch in self.channels:
             self.get_mute(ch)
+
+    def _resume(self) -> None:
+        """After a (re)connect or a reboot: the device holds none of our subscriptions; make
+        them again (mutes, and the meter stream at its rate if it was on)."""
+        self._streaming = False
+        self._watch_mutes()
         if self.metering:
-            self._start_stream()
+            self._begin_stream()

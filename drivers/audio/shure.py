@@ -3,7 +3,8 @@
 Frames are ``< GET|SET|REP|SAMPLE ... >`` with no line end; ``< REP ERR >`` answers
 malformed input. ``AUDIO_GAIN_HI_RES`` is 0000-1400 in tenths of a dB with offset 1100;
 ``AUDIO_IN_RMS_LVL`` and the ``< SAMPLE aaa bbb ... >`` meter stream are 000-060, read
-here as dBFS (value - 60). The device also sends an unsolicited REP on every change.
+here as dBFS (value - 60). The device also sends an unsolicited REP on every change (a
+mute pressed on the microphone itself included), so its mutes are known without asking.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ LEVEL_OFFSET = 60
 
 class ShureMic(AudioDevice):
     model = "shure"
+    pushes_mutes = True
 
     def __init__(self, transport: Transport, channels: list[int] | None = None, meter_rate_ms: int = 100,
                  timeout: float = 3.0, **line_options):
@@ -73,7 +75,7 @@ class ShureMic(AudioDevice):
         return db
 
     def _start_stream(self) -> None:
-        self._ask(f"SET METER_RATE {self.meter_rate_ms:05d}", "METER_RATE")
+        self._ask(f"SET METER_RATE {self.stream_ms:05d}", "METER_RATE")
 
     def _stop_stream(self) -> None:
         self._ask("SET METER_RATE 00000", "METER_RATE")
@@ -81,9 +83,8 @@ class ShureMic(AudioDevice):
     def _on_line(self, line: str) -> None:
         if line.startswith("SAMPLE "):
             values = line.split()[1:]
-            for index, raw in enumerate(values, 1):
-                if index in self._samples and raw.isdigit():
-                    self._sample(index, float(int(raw) - LEVEL_OFFSET))
+            self._stream({index: float(int(raw) - LEVEL_OFFSET) for index, raw in enumerate(values, 1)
+                          if index in self._samples and raw.isdigit()})
             return
         m = _REP.match(line)
         if m and m.group(2) == "AUDIO_MUTE" and m.group(3) in ("ON", "OFF"):

@@ -5,7 +5,11 @@
 ``! "publishToken":"<label>" "value":<v>`` lines. Instance tags are per design, so they
 are settings: ``mute_block`` (default ``Mixer1``, attribute ``inputMute``),
 ``gain_block`` (``Mixer1``, ``inputLevel``) and ``meter_block`` (``Meter1``, ``level``).
-Subscriptions die with the session, so the stream is re-subscribed after a reconnect.
+Each channel's mute is subscribed (``vks_mute_<n>``: published at once, then on every change,
+a press on the DSP itself included) and each channel's meter at the stream's rate
+(``vks_meter_<n>``). Subscriptions die with the session or a reboot, so they are made again
+after a reconnect (and by ``resume``). A mixer that refuses the mute subscription has its
+mutes read instead (``pushes_mutes`` false).
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ _VALUE = re.compile(r'^\+OK "value":(.+)$')
 _PUBLISH = re.compile(r'^! "publishToken":"([^"]+)" "value":(\S+)')
 _TAG = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 TOKEN = "vks_meter_"
+MUTE_TOKEN = "vks_mute_"
 
 
 class TesiraDsp(AudioDevice):
@@ -84,9 +89,19 @@ class TesiraDsp(AudioDevice):
         self._sample(index, db)
         return db
 
+    def _watch_mutes(self) -> None:
+        try:
+            for ch in self.channels:     # the subscription's first publish is the mute now
+                self._ttp(f"{self.mute[0]} subscribe {self.mute[1]} {ch} {MUTE_TOKEN}{ch}")
+            self.pushes_mutes = True
+        except DeviceRejected:
+            self.pushes_mutes = False
+        if not self.pushes_mutes or any(ch not in self.mutes for ch in self.channels):
+            super()._watch_mutes()
+
     def _start_stream(self) -> None:
         for ch in self.channels:
-            self._ttp(f"{self.meter[0]} subscribe {self.meter[1]} {ch} {TOKEN}{ch} {self.meter_rate_ms}")
+            self._ttp(f"{self.meter[0]} subscribe {self.meter[1]} {ch} {TOKEN}{ch} {self.stream_ms}")
 
     def _stop_stream(self) -> None:
         for ch in self.channels:
@@ -94,12 +109,17 @@ class TesiraDsp(AudioDevice):
 
     def _on_line(self, line: str) -> None:
         m = _PUBLISH.match(line)
-        if m and m.group(1).startswith(TOKEN):
+        if not m:
+            return
+        label, value = m.groups()
+        if label.startswith(TOKEN):
             try:
-                index, db = int(m.group(1)[len(TOKEN):]), float(m.group(2))
+                index, db = int(label[len(TOKEN):]), float(value)
             except ValueError:
                 return      # a garbled publish line: skip it, the next one comes soon
-            self._sample(index, db)
+            self._stream({index: db})
+        elif label.startswith(MUTE_TOKEN) and label[len(MUTE_TOKEN):].isdigit() and value in ("true", "false"):
+            self._muted(int(label[len(MUTE_TOKEN):]), value == "true")
 
 
 def _number(text: str, what: str) -> float:

@@ -57,6 +57,7 @@ def test_the_far_side_degrading_recommends_a_break(far_room, kind, check, lasts)
     hid = room.hearing()
     assert room.wait_polls(2)
     assert room.of(ev.BREAK_RECOMMENDED) == []             # a live far side is fine
+    assert room.room.adapter("mics").device.stream_ms == 100    # the hearing's meters are live, not idle's
     onset = time.monotonic()
     room.sim.degrade(kind)
     assert room.wait(lambda: room.of(ev.BREAK_RECOMMENDED), LIMITS[lasts] + SLACK_S + 5)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from pathlib import Path
 
@@ -126,6 +127,7 @@ def test_speaking_into_each_microphone_in_turn_passes(audio_sim, dsp_adapter):
 def test_panel_helpers_levels_and_mute(audio_sim, dsp_adapter):
     adapter = dsp_adapter()
     adapter.connect()
+    adapter.hold_meters("panel", 30)          # as the panel's meter page does
     assert adapter._driver().wait_samples(2, 3)
     assert set(adapter.levels()) == set(CHANNELS)
     adapter.set_mute("witness", True)
@@ -134,9 +136,47 @@ def test_panel_helpers_levels_and_mute(audio_sim, dsp_adapter):
         adapter.set_mute("nobody", True)
 
 
-def test_meter_stream_resumes_after_unplug(audio_sim, dsp_adapter):
+def _mute_news(dev) -> threading.Event:
+    """Set when the device tells of a mute change by itself (no request of ours asked)."""
+    news = threading.Event()
+    dev.on_event(lambda event: event["kind"] == "mute" and news.set())
+    return news
+
+
+def _mute_reads(sim, since: int) -> list[str]:
+    return [line for line in sim.received[since:] if "mute" in line.lower() and "get" in line.lower()]
+
+
+def test_a_mute_pressed_on_the_device_is_told_without_asking(audio_sim, closing):
+    dev = _device(audio_sim, closing)
+    assert dev.mutes == {1: False, 2: False, 3: False, 4: False}
+    news, asked = _mute_news(dev), len(audio_sim.received)
+    audio_sim.mutes[2] = True                   # pressed on the DSP / the microphone itself
+    assert news.wait(2), "the device did not tell of the mute within 2 s"
+    assert dev.mutes[2] is True and not _mute_reads(audio_sim, asked)
+
+
+def test_idle_the_adapter_asks_nothing_and_meters_run_fast_only_while_wanted(audio_sim, dsp_adapter):
     adapter = dsp_adapter()
     adapter.connect()
+    dev, pause = adapter._driver(), threading.Event()
+    asked = len(audio_sim.received)
+    for _ in range(4):                          # polls in a row, as the coordinator's
+        assert adapter.poll()["mutes"] == {name: False for name in CHANNELS}
+        pause.wait(0.2)
+    assert audio_sim.received[asked:] == [] and dev.stream_ms == 2000      # pushed values, a slow stream
+    adapter.hold_meters("panel", 0.3)          # the meter page is open for 0.3 s
+    with dev._cond:
+        dev._samples[1].clear()
+    assert dev.wait_samples(5, 1.5)             # live: 5 readings (0.4 s at least) within 1.5 s
+    adapter.poll()                              # the page is closed by now
+    assert dev.stream_ms == 2000 and adapter.levels()["judge"] is not None
+
+
+def test_subscriptions_are_made_again_after_a_replug(audio_sim, dsp_adapter):
+    adapter = dsp_adapter()
+    adapter.connect()
+    adapter.hold_meters("panel", 30)
     dev = adapter._driver()
     audio_sim.unplug()
     assert dev.line.wait_lost(3)
@@ -145,6 +185,53 @@ def test_meter_stream_resumes_after_unplug(audio_sim, dsp_adapter):
     with dev._cond:
         dev._samples[1].clear()
     assert dev.wait_samples(3, 3), "meters did not resume on the new session within 3 s"
+    news = _mute_news(dev)
+    audio_sim.mutes[3] = True
+    assert news.wait(2) and adapter.poll()["mutes"]["defence"] is True
+
+
+def test_a_dsp_restarted_on_a_link_that_stayed_up_is_subscribed_again(audio_sim, dsp_adapter):
+    adapter = dsp_adapter(idle_meter_rate_ms=500)
+    adapter.connect()
+    dev, pause = adapter._driver(), threading.Event()
+    audio_sim.reboot()                          # the port stays open; the DSP forgot our subscriptions
+    sessions = audio_sim.sessions_started
+    deadline = time.monotonic() + 5
+    while not dev.stream_stale() and time.monotonic() < deadline:
+        pause.wait(0.2)
+    assert dev.stream_stale(), "the stream did not fall silent after the reboot"
+    adapter.poll()                              # the DSP answers, its stream is silent: subscribe again
+    assert not dev.stream_stale() and audio_sim.sessions_started == sessions      # on the same link
+    news = _mute_news(dev)
+    audio_sim.mutes[1] = True
+    assert news.wait(2) and adapter.poll()["mutes"]["judge"] is True
+    with dev._cond:
+        dev._samples[4].clear()
+    assert dev.wait_samples(1, 1.5)
+
+
+GARBLED_MUTE_PUSH = {"tesira": '! "publishToken":"vks_mute_2" "val\x00\x1bue":true', "shure": "< REP 2 \x00\x1bON >"}
+
+
+def test_garbage_is_ignored_and_a_garbled_mute_push_is_read_back(dsp_adapter, audio_sim):
+    adapter = dsp_adapter()
+    adapter.connect()
+    dev = adapter._driver()
+    for _ in range(3):
+        audio_sim.send_garbage(200)
+    audio_sim.broadcast('! "publishToken":"vks_mute_2" "value":maybe', "< REP 2 AUDIO_MUTE MAYBE >",
+                        "< SAMPLE 0x1 zz >")
+    dev.get_gain(1)                             # (its reply comes after all that: read by now)
+    assert adapter.poll()["mutes"]["prosecutor"] is False       # nonsense changes nothing
+    # a mute changed on the device whose news arrives garbled
+    for session in audio_sim.sessions:          # (the simulator's own push of it held back)
+        session.state.get("subs", {}).pop("vks_mute_2", None)
+        session.state.get("told", {})[2] = True
+    audio_sim.mutes[2] = True
+    audio_sim.broadcast(GARBLED_MUTE_PUSH[audio_sim.model])
+    dev.get_gain(1)
+    polled = adapter.poll()                     # noise on the line: every mute is read back
+    assert polled["mutes"]["prosecutor"] is True and "garbled" in polled["degraded"]
 
 
 @pytest.mark.parametrize("table, words", [
@@ -170,3 +257,16 @@ def test_room_config_accepts_the_channel_table_and_tesira_blocks():
                   "connect_timeout_s": 20, "hold_s": 5}}})
     adapter = adapter_for(cfg.devices["dsp"])
     assert adapter.channels["judge"].noise_floor_db == -58
+
+
+def test_an_idle_meter_rate_that_would_hide_a_dead_dsp_is_refused():
+    from vksroom.controller.config import ConfigInvalid, parse
+
+    def room(**dsp):
+        return {"room": {"court_id": "almaty-1", "courtroom": "101"}, "devices": {"dsp": {
+            "type": "dsp", "model": "shure", "url": "tcp://10.0.0.5:2202", "channels": {"judge": {"index": 1}}, **dsp}}}
+
+    assert parse(room(idle_meter_rate_ms=1000)).devices["dsp"].options["idle_meter_rate_ms"] == 1000
+    with pytest.raises(ConfigInvalid) as bad:
+        parse(room(idle_meter_rate_ms=60000))
+    assert bad.value.errors == ["devices.dsp.idle_meter_rate_ms: must be from meter_rate_ms to 5000, got 60000"]

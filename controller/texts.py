@@ -469,6 +469,11 @@ from vksroom.controller.guide_texts import GUIDE as _GUIDE  # noqa: E402
 
 CATALOGUE.update(_GUIDE)
 
+# Why the schedule refused a hearing message (controller/schedule.py).
+from vksroom.controller.schedule_texts import SCHEDULE as _SCHEDULE  # noqa: E402
+
+CATALOGUE.update(_SCHEDULE)
+
 # Codes that say what another code says (one sentence, many codes).
 ALIASES = {
     "camera.unreachable": "device.unreachable",

@@ -270,7 +270,11 @@ REPLY_SCHEMA = _obj({
     "command": {"type": ["string", "null"]},
     "status": {"enum": [ACCEPTED, REJECTED]},
     "result": {"type": "object", "description": "when accepted: what the controller returned"},
-    "reason": _str("when rejected: why, in plain English"),
+    "reason": _str("when rejected: why, one sentence in the room's language for the people who read it"),
+    "code": _str("optional, when the room refused it: machine code of the sentence (controller/texts.py, "
+                 "refused.* or schedule.*), e.g. refused.no_hearing, schedule.overlap"),
+    "detail": _str("optional: technical detail for the centre's staff (the field and the value refused); "
+                   "not for display to court staff"),
     "at": _num(),
 }, required=("schema_version", "court_id", "courtroom", "seq", "request_id", "status", "at"),
    title="reply", description="QoS 1, not retained")
@@ -420,12 +424,13 @@ def event_doc(topics: Topics, kind: str, data: dict, id: str | None = None, ts: 
 
 
 def reply_doc(topics: Topics, request_id: str | None, command: str | None, result: dict | None = None,
-              reason: str | None = None) -> dict:
+              reason: str | None = None, code: str | None = None, detail: str = "") -> dict:
     doc = {**_room(topics), "request_id": request_id, "command": command, "at": time.time()}
     if reason is None:
         doc.update(status=ACCEPTED, result=result if isinstance(result, dict) else {"value": result})
     else:
-        doc.update(status=REJECTED, reason=reason)
+        doc.update(status=REJECTED, reason=reason, **({"code": code} if code else {}),
+                   **({"detail": detail} if detail else {}))
     return doc
 
 

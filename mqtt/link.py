@@ -36,7 +36,6 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from vksroom.controller.schedule import ScheduleError
 from vksroom.controller.texts import Refused, say
 
 from . import contract
@@ -552,11 +551,9 @@ class MqttLink:
             return
         try:
             result = self.controller.command(cmd.name, cmd.args)
-        except Refused as exc:      # the room's sentence, in its language
-            self._reject(cmd.request_id, cmd.name, exc.say(), remember=True, done=inbox_id)
-            return
-        except ScheduleError as exc:   # the schedule's own words on what it refused
-            self._reject(cmd.request_id, cmd.name, "; ".join(exc.errors), remember=True, done=inbox_id)
+        except Refused as exc:      # the room's sentence, in its language (a refused schedule message too)
+            self._reject(cmd.request_id, cmd.name, exc.say(), remember=True, done=inbox_id, code=exc.code,
+                         detail=getattr(exc, "detail", ""))
             return
         except Exception:           # the detail is in the log, never in the reason
             log.exception("controller failed on command %s (request %s)", cmd.name, cmd.request_id)
@@ -578,12 +575,14 @@ class MqttLink:
         self._put(self.topics.replies, earlier, done=done)
         return True
 
-    def _reject(self, request_id, command, reason: str, remember: bool = False, done: int | None = None) -> None:
+    def _reject(self, request_id, command, reason: str, remember: bool = False, done: int | None = None,
+                code: str | None = None, detail: str = "") -> None:
         """Reply 'rejected'; ``remember``: the id was claimed, this is its one reply from now on;
-        ``done``: the inbox row it answers."""
+        ``done``: the inbox row it answers; ``code``/``detail``: the refusal's code and technical words."""
         self.stats["rejected"] += 1
-        log.warning("MQTT command %s (request %s) rejected: %s", command or "?", request_id or "?", reason)
-        doc = contract.reply_doc(self.topics, request_id, command, reason=reason)
+        log.warning("MQTT command %s (request %s) rejected: %s%s", command or "?", request_id or "?", reason,
+                    f" ({detail})" if detail else "")
+        doc = contract.reply_doc(self.topics, request_id, command, reason=reason, code=code, detail=detail)
         self._put(self.topics.replies, doc, reply_to=request_id if remember else None, done=done)
 
 

@@ -124,26 +124,24 @@ def hearings():
 def create_hearing():
     life = _life()
     f = request.form
-    errors, start = [], None
+    start = None
     try:
         local = dt.datetime.strptime(f"{f.get('date', '')} {f.get('time', '')}", "%Y-%m-%d %H:%M")
         start = local.replace(tzinfo=life.schedule.tz).isoformat()
     except ValueError:
-        errors.append(i18n.translate("date", _lang()) + " / " + i18n.translate("time", _lang()) + ": ?")
+        pass        # the schedule says the start is missing, in words
     doc = {"id": f"p-{uuid.uuid4().hex[:12]}", "version": 1, "case_number": f.get("case_number", ""),
            "start": start, "far_side": f.get("far_side", ""), "roles": f.getlist("roles")}
     try:
         doc["duration_min"] = int(f.get("duration_min") or 60)
     except ValueError:
-        errors.append(f"duration_min: {f.get('duration_min')!r}")
-    if not errors:
-        try:
-            life.change_schedule("create", doc, "panel")
-            # Back to the list, which warns at once when the new hearing already breaks a rule.
-            return redirect(url_for("hearings.hearings", created=doc["id"]), code=303)
-        except ScheduleError as exc:
-            errors = exc.errors
-    return _schedule_page(errors, request.form, 400)
+        doc["duration_min"] = -1    # out of bounds: the schedule says which durations it takes
+    try:
+        life.change_schedule("create", doc, "panel")
+        # Back to the list, which warns at once when the new hearing already breaks a rule.
+        return redirect(url_for("hearings.hearings", created=doc["id"]), code=303)
+    except ScheduleError as exc:
+        return _schedule_page(exc.sentences(_lang()), request.form, 400)
 
 
 def _scheduled(hid):

@@ -45,7 +45,7 @@ class Planner:
             change: Change = getattr(schedule, action)(doc, source)
         except ScheduleError as exc:
             p.publish(ev.HEARING_REJECTED, {"hearing_id": exc.hearing_id, "action": action, "source": source,
-                                            "errors": exc.errors})
+                                            "errors": exc.sentences(), "codes": exc.codes, "detail": exc.detail})
             raise
         if change.applied:
             if change.outcome == "cancelled":

@@ -5,6 +5,7 @@ import re
 import pytest
 from pypdf import PdfReader
 
+from support import textkit
 from support.lifehelp import SIZO, at, clock, iso, life, life_room, mock_factory  # noqa: F401  (fixtures)
 
 @pytest.fixture
@@ -34,13 +35,19 @@ def test_schedule_form_creates_in_court_time_and_shows_refusals_in_the_chosen_la
                                                   "far_side": "sizo-1", "roles": ["jury"]})
     text = bad.get_data(as_text=True)
     assert bad.status_code == 400 and "Refused" in text
-    assert "no camera preset for &#39;jury&#39;" in text
-    clash = client.post("/hearings", data={"case_number": "X-1", "date": "2025-03-10", "time": "10:30",
-                                           "far_side": "sizo-1"}).get_data(as_text=True)
-    assert "overlaps hearing" in clash and len(room.life.schedule.hearings()) == 1
+    assert "This room has no camera preset for: jury" in text
+    clash = client.post("/hearings?lang=kk", data={"case_number": "X-1", "date": "2025-03-10", "time": "10:30",
+                                                   "far_side": "sizo-1"}).get_data(as_text=True)
+    assert ("Сот отырысы осы залдағы 7199-25-00-1/300 ісі бойынша 10.03.2025 10:00–11:00 сот отырысымен уақыты "
+            "қабаттасады") in clash and len(room.life.schedule.hearings()) == 1
     past = client.post("/hearings", data={"case_number": "X-2", "date": "2025-03-08", "time": "10:00",
-                                          "far_side": "sizo-1"})
-    assert past.status_code == 400 and "is in the past" in past.get_data(as_text=True)
+                                          "far_side": "sizo-1", "duration_min": "many"})
+    said = re.search(r'<div id="errors".*?</div>', past.get_data(as_text=True), re.S).group()
+    assert past.status_code == 400 and "Время начала заседания (08.03.2025 10:00) уже прошло" in said
+    assert "Продолжительность заседания должна быть от 5 до 720 минут" in said
+    assert textkit.problems(re.sub(r"<[^>]+>", "", said)) == []        # no field name, no English
+    nothing = client.post("/hearings", data={"case_number": "X-3", "far_side": "sizo-1"}).get_data(as_text=True)
+    assert "Не указаны дата и время начала заседания" in nothing
     assert len(room.life.schedule.hearings()) == 1
 
 

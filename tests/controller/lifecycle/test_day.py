@@ -101,7 +101,8 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
     assert not [name for _, name in room.life.planned() if name.endswith("-H5")]
     late = dict(doc("H6", "10:00", COURT, "7199-25-00-2/99"), start=iso(8, "10:00"))
     reply = centre.command("hearing.create", late, "req-H6")
-    assert reply["status"] == "rejected" and "is in the past" in reply["reason"]
+    assert reply["status"] == "rejected" and reply["reason"].startswith("Время начала заседания (08.03.2025 10:00)")
+    assert reply["code"] == "schedule.past" and "is in the past" in reply["detail"]
     assert room.life.schedule.get("H6") is None
     assert room.kinds("hearing.") == ["hearing.created"] * 5 + ["hearing.cancelled", "hearing.rejected"]
     got = delivered(room, centre)

@@ -36,8 +36,13 @@ FAR_KIND = {
 }
 
 
-class ActError(ValueError):
-    pass
+class ActError(tx.Refused):
+    """An act the room will not show, change or print: a ``refused.*`` code people read, and
+    the technical words (a missing font's path) in ``detail`` for the log."""
+
+    def __init__(self, code: str, detail: str = "", **params):
+        super().__init__(code, **params)
+        self.detail = detail
 
 
 # The act's own words; what failed and what was done is said by the catalogue (controller/texts.py).
@@ -197,7 +202,7 @@ class Acts:
     def _known(self, act_id) -> dict:
         act = self.get(act_id)
         if act is None:
-            raise ActError(f"no act {act_id}")
+            raise ActError("refused.no_act", f"no act {act_id}")
         return act
 
     def for_hearing(self, hearing_id: str) -> list[dict]:
@@ -210,19 +215,16 @@ class Acts:
         """Change the text before printing. ``texts`` maps kk/ru to the new text."""
         act = self._known(act_id)
         if act["printed_at"]:
-            raise ActError(f"act {act_id} was printed; draw up a new act to change it")
+            raise ActError("refused.act_printed", f"act {act_id} was printed")
         if not isinstance(who, str) or not who.strip():
-            raise ActError("say who edits the act")
-        errors = []
+            raise ActError("refused.act_editor")
         for lang, text in texts.items():
             if lang not in LANGS:
-                errors.append(f"{lang}: the act is kept in kk and ru only")
-            elif not isinstance(text, str) or not text.strip():
-                errors.append(f"{lang}: the text may not be empty")
-            elif len(text) > MAX_TEXT:
-                errors.append(f"{lang}: the text is longer than {MAX_TEXT} characters")
-        if errors:
-            raise ActError("; ".join(errors))
+                raise ActError("refused.act_languages", f"{lang}: the act is kept in kk and ru only")
+            if not isinstance(text, str) or not text.strip():
+                raise ActError("refused.act_empty", f"{lang}: the text may not be empty")
+            if len(text) > MAX_TEXT:
+                raise ActError("refused.text_too_long", f"{lang}: the text is longer than {MAX_TEXT} characters")
         for lang, text in texts.items():
             self.store.execute(f"UPDATE acts SET text_{lang}=?, edited_by=?, edited_at=? WHERE id=?",
                                (text.replace("\r\n", "\n").strip(), who.strip(), self.clock(), act_id))
@@ -245,11 +247,11 @@ class Acts:
         try:
             from fpdf import FPDF
         except ImportError:
-            raise ActError("fpdf2 is not installed: pip install fpdf2") from None
+            raise ActError("refused.act_pdf", "fpdf2 is not installed: pip install fpdf2") from None
         regular, bold = self.font_dir / "DejaVuSans.ttf", self.font_dir / "DejaVuSans-Bold.ttf"
         missing = [str(p) for p in (regular, bold) if not p.is_file()]
         if missing:
-            raise ActError(f"font missing: {', '.join(missing)} (install Debian's fonts-dejavu-core)")
+            raise ActError("refused.act_pdf", f"font missing: {', '.join(missing)} (install Debian's fonts-dejavu-core)")
         pdf = FPDF(format="A4")
         pdf.set_margins(20, 20, 15)
         pdf.add_font("DejaVu", "", str(regular))

@@ -229,11 +229,11 @@ def draw_up_act(hid):
 @bp.get("/hearings/<hid>/record.<fmt>")
 def export_record(hid, fmt):
     if fmt not in ("csv", "json"):
-        return _fail(f"format must be csv or json, got {fmt!r}", 400)
+        abort(404)
     try:
         body = _life().export_record(hid, fmt, _lang())
     except ValueError as exc:
-        return _fail(str(exc), 404)
+        return _fail(_refusal(exc), 404)
     mime = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
     return Response(body, mimetype=mime.split(";")[0], headers={
         "Content-Disposition": f"attachment; filename=hearing-{hid}.{fmt}", "Content-Type": mime})
@@ -278,7 +278,8 @@ def act(act_id):
                                _who())
             saved = True
         except ActError as exc:
-            errors = [str(exc)]
+            log.info("act %s not changed: %s (%s)", act_id, exc, exc.detail)
+            errors = [exc.say(_lang())]
     return render_template("act.html", a=a, errors=errors, saved=saved), (400 if errors else 200)
 
 
@@ -287,6 +288,7 @@ def act_pdf(act_id):
     try:
         data = _life().acts.pdf(act_id)
     except ActError as exc:
-        return _fail(str(exc), 404 if "no act" in str(exc) else 500)
+        log.error("act %s: no PDF: %s (%s)", act_id, exc, exc.detail)
+        return _fail(exc.say(_lang()), 404 if exc.code == "refused.no_act" else 500)
     return Response(data, mimetype="application/pdf",
                     headers={"Content-Disposition": f"inline; filename=act-{act_id}.pdf"})

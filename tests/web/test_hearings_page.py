@@ -71,7 +71,12 @@ def test_alarm_banner_marks_act_pdf_and_record_on_the_panel(setup):
     [act] = room.life.acts.for_hearing("H3")
     page = client.get(f"/acts/{act['id']}").get_data(as_text=True)
     assert "Номер дела: 7199-25-00-1/230" in page and "Іс нөмірі: 7199-25-00-1/230" in page
-    assert client.post(f"/acts/{act['id']}", data={"ru": ""}).status_code == 400
+    empty = client.post(f"/acts/{act['id']}", data={"ru": ""})
+    assert empty.status_code == 400 and "Текст акта не может быть пустым" in empty.get_data(as_text=True)
+    fonts, room.life.acts.font_dir = room.life.acts.font_dir, room.life.acts.font_dir / "gone"
+    nofont = client.get(f"/acts/{act['id']}.pdf").get_data(as_text=True)     # said, not the font's path
+    assert "Контроллер зала не может подготовить акт к печати" in nofont and "DejaVu" not in nofont
+    room.life.acts.font_dir = fonts
     ok = client.post(f"/acts/{act['id']}", data={"ru": act["text_ru"] + "\nИсправлено секретарём."})
     assert ok.status_code == 200 and 'id="saved"' in ok.get_data(as_text=True)
     pdf = client.get(f"/acts/{act['id']}.pdf")
@@ -79,6 +84,8 @@ def test_alarm_banner_marks_act_pdf_and_record_on_the_panel(setup):
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split())
     assert "Исправлено секретарём." in text and "Кеңсе меңгерушісі" in text
     assert 'id="printed"' in client.get(f"/acts/{act['id']}").get_data(as_text=True)
+    late = client.post(f"/acts/{act['id']}?lang=kk", data={"ru": "Другой текст"}).get_data(as_text=True)
+    assert "Акт басып шығарылған: өзгерту үшін жаңа акт жасаңыз" in late
     rec = client.get("/hearings/H3/record.csv")
     assert rec.status_code == 200 and "connection.failed" in rec.get_data(as_text=True)
     header, row = rec.get_data(as_text=True).splitlines()[:2]     # for people: their words, the code last
@@ -86,7 +93,7 @@ def test_alarm_banner_marks_act_pdf_and_record_on_the_panel(setup):
     assert "Вызов дальней стороны" in row and row.endswith("connection.dialling")
     assert ",Оқиға," in client.get("/hearings/H3/record.csv?lang=kk").get_data(as_text=True).splitlines()[0]
     assert client.get("/hearings/H3/record.json").get_json()["hearing"]["case_number"] == "7199-25-00-1/230"
-    assert client.get("/hearings/H3/record.xml").status_code == 400
+    assert client.get("/hearings/H3/record.xml").status_code == 404
     assert client.get("/hearings/nope/record.csv").status_code == 404
 
 

@@ -318,7 +318,7 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
                  "Заведующий канцелярией", "Секретарь судебного заседания", "Технический специалист",
                  "Кеңсе меңгерушісі", "Сот отырысының хатшысы", "Техникалық маман", "Ахметов Е."):
         assert part in text, part
-    with pytest.raises(ValueError, match="was printed"):
+    with pytest.raises(ValueError, match="The act is printed"):
         room.life.acts.edit(created["act_id"], {"ru": "другое"}, "Секретарь Жанова")
 
     # H3's time passes without VKS; its alarm closes with it.

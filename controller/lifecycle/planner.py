@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 
-from vksroom.controller.texts import Refused
+from vksroom.controller.texts import Refused, say
 from vksroom.controller import events as ev
 from vksroom.controller.clock import Timer
 from vksroom.controller.lifecycle.base import Parts
@@ -329,7 +329,7 @@ class Planner:
             self.suspended = reason
         if reason:
             self.p.log("vks.suspended", None, detail={"reason": reason})
-            self.life.sessions.abort(f"VKS suspended: {reason}")
+            self.life.sessions.abort(say("refused.suspended"))
         else:
             self.p.log("vks.resumed", None, detail={})
             threading.Thread(target=self.replan_all, name="replan", daemon=True).start()

@@ -24,11 +24,12 @@ NAV = ("nav.hearings", "hearings.hearings")
 
 
 def _who() -> str:
-    """Who acts: the logged-in panel user (rule items 5-6), never a name typed on a form; with no
-    users configured, the panel itself ("panel", as web/auth.py names it)."""
+    """Who acts: the logged-in panel user (rule items 5-6) by the name people read (``display``
+    in ``[panel] users``, else the login), never a name typed on a form; with no users
+    configured, the panel itself ("panel", as web/auth.py names it)."""
     from flask import g, session
 
-    return getattr(g, "user", None) or session.get("user") or "panel"
+    return getattr(g, "display", None) or getattr(g, "user", None) or session.get("user") or "panel"
 
 
 log = logging.getLogger(__name__)

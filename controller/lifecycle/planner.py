@@ -328,7 +328,8 @@ class Planner:
         with self.p.lock:
             self.suspended = reason
         if reason:
-            self.p.log("vks.suspended", None, detail={"reason": reason})
+            self.p.log("vks.suspended", None, detail={"reason": reason,
+                                                      "by": getattr(self.p.room, "suspended_by", "") or "centre"})
             self.life.sessions.abort(say("refused.suspended"))
         else:
             self.p.log("vks.resumed", None, detail={})

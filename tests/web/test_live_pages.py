@@ -101,6 +101,17 @@ def test_suspension_is_on_every_page_with_its_reason_and_who_set_it(life, client
     life.controller.command("vks.resume", {})
     life.wait(lambda: not life.life.suspended)
     assert 'id="suspension"' not in client.get("/").get_data(as_text=True)
+    # the centre may say who suspended it: a name as sent, a staff role by its name in the page's language
+    for by, said in (("Председатель суда Н. Омарова", "Приостановил: Председатель суда Н. Омарова"),
+                     ("administrator", "Приостановил: Администратор")):
+        life.controller.command("vks.suspend", {"reason": "проверка связи", "by": by})
+        life.wait_state("suspended")
+        assert said in text(client.get("/hearings").get_data(as_text=True))
+        life.controller.command("vks.resume", {})
+        life.wait(lambda: not life.life.suspended)
+    life.controller.command("vks.suspend", {"reason": "проверка связи"})            # by no one named: the centre
+    life.wait_state("suspended")
+    assert "Тоқтатқан: Орталық жоспарлаушы" in text(client.get("/hearings?lang=kk").get_data(as_text=True))
 
 
 def test_an_alarm_raised_after_the_page_loaded_comes_with_the_banners(life, client, clock):

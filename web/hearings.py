@@ -105,9 +105,13 @@ def guide_view(h, lang: str) -> dict:
 def _schedule_page(errors=(), form=None, status=200):
     life, lang = _life(), _lang()
     now = life.clock.now()
+    listed = life.schedule.hearings(since=now - 12 * 3600)
+    cases = {h.id: h.case_number for h in listed}
+    # a clash is said by the other hearing's case number, never its id (the centre's key)
     rows = [{"h": h, "local": life.schedule.local(h.start), "readiness": life.schedule.readiness_for(h.id),
-             "session": life.ledger.passed(h.id), "guide": guide_view(h, lang)}
-            for h in life.schedule.hearings(since=now - 12 * 3600)]
+             "session": life.ledger.passed(h.id), "guide": guide_view(h, lang),
+             "clash": [cases.get(o) or getattr(life.schedule.get(o), "case_number", "—") for o in h.conflicts]}
+            for h in listed]
     created = life.schedule.get(request.args.get("created", "")) if request.args.get("created") else None
     # the participants a hearing may name: every camera preset's role but the wide shot (no one)
     roles = [r for r in life.schedule.roles if r != "wide"]

@@ -180,3 +180,15 @@ def test_the_new_hearing_form_offers_the_participants_by_their_names(setup):
     assert "Судья" in names and "Сотталушы" in names, names          # judge, defendant in Kazakh
     assert not [n for n in names if re.search(r"[A-Za-z]", n)], names
     assert 'value="wide"' not in form                 # the wide shot is no participant
+
+
+def test_a_clash_from_the_centre_is_named_by_the_other_case_not_its_id(setup):
+    room, client, clock = setup
+    for hid, case, hhmm in (("ctr-2025-0077", "7199-25-00-1/301", "10:00"), ("ctr-2025-0078", "7199-25-00-1/302",
+                                                                                "10:30")):
+        room.controller.command("hearing.create", {"id": hid, "version": 1, "case_number": case,
+                                                   "start": iso(10, hhmm), "far_side": "sizo-1"})
+    page = client.get("/hearings").get_data(as_text=True)
+    row = re.search(r'<tr id="hearing-ctr-2025-0078".*?</tr>', page, re.S).group()
+    assert "Пересекается по времени с другим заседанием: 7199-25-00-1/301" in row
+    assert "ctr-2025-0077" not in re.sub(r"<[^>]+>", " ", page)          # in links, never in the words

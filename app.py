@@ -404,21 +404,26 @@ def cmd_panel_password(args) -> int:
         password = sys.stdin.readline().rstrip("\n")
     if len(password) < 8:
         raise UsageError("a panel password needs at least 8 characters")
-    print(panel_user_line(args.user, generate_password_hash(password), args.role))
+    print(panel_user_line(args.user, generate_password_hash(password), args.role, args.display))
     return 0
 
 
-def panel_user_line(user: str, hashed: str, roles: list[str] | None) -> str:
-    """A ``[panel] users`` line: the bare hash (a technician) or the hash with its roles."""
-    from vksroom.controller.commands import STAFF
+def panel_user_line(user: str, hashed: str, roles: list[str] | None, display: str | None = None) -> str:
+    """A ``[panel] users`` line: the bare hash (a technician) or the hash with its roles and, when
+    given, the name people read (``display``)."""
+    import json
 
-    if not roles:
+    from vksroom.controller.commands import STAFF, TECHNICIAN
+
+    if not roles and not display:
         return f'{user} = "{hashed}"'
+    roles = roles or [TECHNICIAN]
     unknown = [r for r in roles if r not in STAFF]
     if unknown:
         raise UsageError(f"unknown role {unknown[0]!r} (use {', '.join(STAFF)})")
     listed = ", ".join(f'"{r}"' for r in dict.fromkeys(roles))
-    return f'{user} = {{ hash = "{hashed}", roles = [{listed}] }}'
+    shown = f", display = {json.dumps(display.strip(), ensure_ascii=False)}" if display else ""
+    return f'{user} = {{ hash = "{hashed}", roles = [{listed}]{shown} }}'
 
 
 
@@ -464,6 +469,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--role", action="append", metavar="ROLE",
                    help="secretary, technician, head_of_chancellery or administrator (repeat for several; "
                         "none: the bare hash, a technician)")
+    p.add_argument("--display", metavar="NAME", help="the name people read in the header, records and acts, "
+                                                     "e.g. \"Техник А. Серикова\" (default: the user's name)")
     p.set_defaults(func=cmd_panel_password)
 
     p = sub.add_parser("panel-cert", help="print the panel's HTTPS certificate fingerprint (made at first use)")

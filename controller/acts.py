@@ -36,8 +36,13 @@ FAR_KIND = {
 }
 
 
-class ActError(ValueError):
-    pass
+class ActError(tx.Refused):
+    """An act the room will not show, change or print: a ``refused.*`` code people read, and
+    the technical words (a missing font's path) in ``detail`` for the log."""
+
+    def __init__(self, code: str, detail: str = "", **params):
+        super().__init__(code, **params)
+        self.detail = detail
 
 
 # The act's own words; what failed and what was done is said by the catalogue (controller/texts.py).
@@ -55,8 +60,20 @@ LABELS = {
            "conclusion.unremoved": "Техникалық ақаулықты жою мүмкін болмағандықтан, сот отырысын "
                                    "бейнеконференцбайланыс құралдарын қолданып өткізудің техникалық мүмкіндігі "
                                    "болмады.",
+           "conclusion.delayed.open": "Техникалық ақаулық жойылды; бейнеконференцбайланыс құралдарын қолданып "
+                                      "өткізілетін сот отырысының басталуы кешіктірілді.",
            "conclusion.delayed": "Техникалық ақаулық жойылды; бейнеконференцбайланыс құралдарын қолданып "
-                                 "өткізілетін сот отырысының басталуы кешіктірілді.",
+                                 "өткізілетін сот отырысының басталуы {minutes} минутқа кешіктірілді, басталған "
+                                 "уақыты: {started}.",
+           "conclusion.cleared": "Техникалық ақаулық сот отырысы басталғанға дейін жойылды.",
+           "conclusion.started": "Бейнеконференцбайланыс құралдарын қолданып өткізілетін сот отырысы белгіленген "
+                                 "уақытта басталды, басталған уақыты: {started}.",
+           "conclusion.break": "Сот отырысы барысында {minutes} минуттық техникалық үзіліс болды ({from}–{until}); "
+                               "ақаулық жойылғаннан кейін сот отырысы бейнеконференцбайланыс құралдарын қолданып "
+                               "жалғастырылды, жалғастырылған уақыты: {until}.",
+           "conclusion.stopped": "Техникалық ақаулық жойылмады (анықталған уақыты: {since}): сот отырысын "
+                                 "бейнеконференцбайланыс құралдарын қолданып жалғастырудың техникалық мүмкіндігі "
+                                 "болмады.",
            "conclusion.other": "Бейнеконференцбайланыс құралдарын қолданып өткізілетін сот отырысының басталуы "
                                "жоғарыда көрсетілген өзге себеппен кешіктірілді.",
            "technician": "Техникалық маман", "drawn_up": "Акт жасалған күн"},
@@ -73,8 +90,20 @@ LABELS = {
            "conclusion.unremoved": "Ввиду невозможности устранения технической неисправности техническая возможность "
                                    "проведения судебного заседания с применением средств видеоконференцсвязи "
                                    "отсутствовала.",
+           "conclusion.delayed.open": "Техническая неисправность устранена; начало судебного заседания с применением "
+                                      "средств видеоконференцсвязи было задержано.",
            "conclusion.delayed": "Техническая неисправность устранена; начало судебного заседания с применением "
-                                 "средств видеоконференцсвязи было задержано.",
+                                 "средств видеоконференцсвязи было задержано на {minutes} мин, заседание начато "
+                                 "в {started}.",
+           "conclusion.cleared": "Техническая неисправность устранена до начала судебного заседания.",
+           "conclusion.started": "Судебное заседание с применением средств видеоконференцсвязи начато в назначенное "
+                                 "время, в {started}.",
+           "conclusion.break": "Во время судебного заседания произошёл технический перерыв продолжительностью "
+                               "{minutes} мин (с {from} до {until}); после устранения неисправности судебное "
+                               "заседание продолжено в {until} с применением средств видеоконференцсвязи.",
+           "conclusion.stopped": "Техническая неисправность, обнаруженная в {since}, не устранена: техническая "
+                                 "возможность продолжения судебного заседания с применением средств "
+                                 "видеоконференцсвязи отсутствовала.",
            "conclusion.other": "Начало судебного заседания с применением средств видеоконференцсвязи было задержано "
                                "по иной причине, указанной выше.",
            "technician": "Технический специалист", "drawn_up": "Дата составления акта"},
@@ -125,6 +154,33 @@ def _measure(x: dict, lang: str) -> str:
     return f"  {at} — {what}" + ("" if x.get("action") == "fault.marked" else f" ({who})")
 
 
+def _conclusion(facts: dict, t: dict) -> list[str]:
+    """What happened, said as it happened: a fault cleared before the start; a start delayed
+    by N minutes; a technical break of N minutes during the hearing, resumed at HH:MM; a fault
+    never cleared, before the start (no VKS at all) or after it (the hearing could not go on)."""
+    failures = facts.get("failures") or []
+    if not failures:
+        return [t["conclusion.other"]]
+    uncleared = [f for f in failures if not f.get("cleared_local")]
+    delay, started = facts.get("delay") or {}, facts.get("started_time")
+    if not started:                                 # the hearing has not started (with VKS)
+        if uncleared:
+            return [t["conclusion.unremoved"]]
+        return [t["conclusion.delayed.open"] if delay else t["conclusion.cleared"]]
+    said = []
+    if any(not f.get("during") for f in failures):  # faults before the start
+        if delay.get("until_local") and (delay.get("minutes") or 0) >= 1:
+            said.append(t["conclusion.delayed"].format(minutes=delay["minutes"], started=started))
+        else:
+            if not any(not f.get("during") for f in uncleared):
+                said.append(t["conclusion.cleared"])
+            said.append(t["conclusion.started"].format(started=started))
+    said += [t["conclusion.break"].format(**b) for b in facts.get("breaks") or ()]
+    if uncleared:
+        said.append(t["conclusion.stopped"].format(since=facts.get("stopped_since") or started))
+    return said
+
+
 def render(facts: dict, lang: str) -> str:
     """The act's body text in ``lang`` from the facts (the signature lines are added to the PDF).
 
@@ -158,13 +214,7 @@ def render(facts: dict, lang: str) -> str:
     other = (facts.get("other_reason") or "").strip()
     if other and not failures:
         lines += ["", f"{t['other']}: {other}"]
-    if any(not f.get("cleared_local") for f in failures):
-        conclusion = t["conclusion.unremoved"]
-    elif failures:
-        conclusion = t["conclusion.delayed"]
-    else:
-        conclusion = t["conclusion.other"]
-    lines += ["", conclusion]
+    lines += ["", " ".join(_conclusion(facts, t))]
     if facts.get("technician"):
         lines.append(f"{t['technician']}: {facts['technician']}")
     lines.append(f"{t['drawn_up']}: {facts.get('drawn_up_local', '')}")
@@ -197,7 +247,7 @@ class Acts:
     def _known(self, act_id) -> dict:
         act = self.get(act_id)
         if act is None:
-            raise ActError(f"no act {act_id}")
+            raise ActError("refused.no_act", f"no act {act_id}")
         return act
 
     def for_hearing(self, hearing_id: str) -> list[dict]:
@@ -210,19 +260,16 @@ class Acts:
         """Change the text before printing. ``texts`` maps kk/ru to the new text."""
         act = self._known(act_id)
         if act["printed_at"]:
-            raise ActError(f"act {act_id} was printed; draw up a new act to change it")
+            raise ActError("refused.act_printed", f"act {act_id} was printed")
         if not isinstance(who, str) or not who.strip():
-            raise ActError("say who edits the act")
-        errors = []
+            raise ActError("refused.act_editor")
         for lang, text in texts.items():
             if lang not in LANGS:
-                errors.append(f"{lang}: the act is kept in kk and ru only")
-            elif not isinstance(text, str) or not text.strip():
-                errors.append(f"{lang}: the text may not be empty")
-            elif len(text) > MAX_TEXT:
-                errors.append(f"{lang}: the text is longer than {MAX_TEXT} characters")
-        if errors:
-            raise ActError("; ".join(errors))
+                raise ActError("refused.act_languages", f"{lang}: the act is kept in kk and ru only")
+            if not isinstance(text, str) or not text.strip():
+                raise ActError("refused.act_empty", f"{lang}: the text may not be empty")
+            if len(text) > MAX_TEXT:
+                raise ActError("refused.text_too_long", f"{lang}: the text is longer than {MAX_TEXT} characters")
         for lang, text in texts.items():
             self.store.execute(f"UPDATE acts SET text_{lang}=?, edited_by=?, edited_at=? WHERE id=?",
                                (text.replace("\r\n", "\n").strip(), who.strip(), self.clock(), act_id))
@@ -245,11 +292,11 @@ class Acts:
         try:
             from fpdf import FPDF
         except ImportError:
-            raise ActError("fpdf2 is not installed: pip install fpdf2") from None
+            raise ActError("refused.act_pdf", "fpdf2 is not installed: pip install fpdf2") from None
         regular, bold = self.font_dir / "DejaVuSans.ttf", self.font_dir / "DejaVuSans-Bold.ttf"
         missing = [str(p) for p in (regular, bold) if not p.is_file()]
         if missing:
-            raise ActError(f"font missing: {', '.join(missing)} (install Debian's fonts-dejavu-core)")
+            raise ActError("refused.act_pdf", f"font missing: {', '.join(missing)} (install Debian's fonts-dejavu-core)")
         pdf = FPDF(format="A4")
         pdf.set_margins(20, 20, 15)
         pdf.add_font("DejaVu", "", str(regular))

@@ -314,7 +314,10 @@ _DECLARED = (
     Command("hearing.cancel", Obj({"id": _hearing_id(), "version": _VERSION}, ("id", "version")),
             "lifecycle.change_schedule", (CENTRE, SECRETARY, HEAD), "cancel a scheduled hearing",
             panel=("hearings.cancel",)),
-    Command("vks.suspend", Obj({"reason": Text(300, 1, description="why, as the room's readiness will say it")},
+    Command("vks.suspend", Obj({"reason": Text(300, 1, description="why, as the room's readiness will say it"),
+                                "by": Text(120, 1, description="optional: who suspended it, a name or a role "
+                                                               "(e.g. \"Председатель суда Н. Омарова\"), as the "
+                                                               "panel's banner will say it; default: the centre")},
                                ("reason",)),
             "room._cmd_suspend", (CENTRE,),
             "suspend VKS in this room (rule item 24); readiness becomes 'suspended'"),

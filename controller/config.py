@@ -302,25 +302,29 @@ def _panel_tls(p: dict, c: _Checker) -> None:
 
 def _panel_user(user: str, entry, c: _Checker) -> dict:
     """One ``[panel] users`` entry: ``"hash"`` (a technician, as before roles) or
-    ``{ hash = "...", roles = [...] }``; read as ``{"hash", "roles"}``."""
+    ``{ hash = "...", roles = [...], display = "..." }``; read as ``{"hash", "roles"}`` and, when
+    given, ``"display"``: the name people read (the header, the record's "who", the act)."""
     from vksroom.controller.commands import STAFF, TECHNICIAN
 
     path = f"panel.users.{user}"
     if not _ID.match(user):
         c.err(path, "user names are 1-40 lowercase letters, digits, '_' or '-'")
     if isinstance(entry, dict):
-        entry = c.table(entry, path, {"hash": str, "roles": list}, required=("hash", "roles"))
-        hashed, roles = entry.get("hash", ""), entry.get("roles", [])
+        entry = c.table(entry, path, {"hash": str, "roles": list, "display": str}, required=("hash", "roles"))
+        hashed, roles, display = entry.get("hash", ""), entry.get("roles", []), entry.get("display")
+        if display is not None and (not display.strip() or len(display) > 80 or
+                                    any(ch < " " or ch == "\x7f" for ch in display)):
+            c.err(f"{path}.display", "a name people read: 1-80 characters on one line")
         for role in roles:
             if role not in STAFF:
                 c.err(f"{path}.roles", f"unknown role {role!r} (use {', '.join(STAFF)})")
         if "roles" in entry and not roles:
             c.err(f"{path}.roles", "give the user at least one role")
     else:
-        hashed, roles = entry, [TECHNICIAN]
+        hashed, roles, display = entry, [TECHNICIAN], None
     if not isinstance(hashed, str) or not hashed.startswith(("scrypt:", "pbkdf2:")):
         c.err(path, "must be a password hash made by `vks-room panel-password`, never the password itself")
-    return {"hash": hashed, "roles": tuple(roles)}
+    return {"hash": hashed, "roles": tuple(roles), **({"display": display.strip()} if display else {})}
 
 
 def parse(data: dict, source: str = "") -> RoomConfig:

@@ -214,17 +214,25 @@ def for_hearing(life, h) -> Guide:
     return guide(h, facts(life, h), life.clock.now(), life.schedule.tz)
 
 
+# A staff role vks.suspend may name in ``by``, said by its name.
+STAFF_CODES = {"centre": "staff.centre", "secretary": "staff.secretary", "technician": "staff.technician",
+               "head_of_chancellery": "staff.head_of_chancellery", "administrator": "staff.administrator"}
+
+
 def suspension(life, readiness) -> dict | None:
     """VKS suspended (item 24): the banner's code and parameters (the reason, since when, who set
-    it: the centre, which alone may suspend), from the room's readiness; None when not suspended."""
+    it: the ``by`` of vks.suspend when the centre named someone, a staff role by its name, else
+    the centre, which alone may send it), from the room's readiness; None when not suspended."""
     reason = getattr(readiness, "suspended", "")
     if not reason:
         return None
     rows = life.parts.store.query("SELECT at FROM room_log WHERE kind='vks.suspended' ORDER BY id DESC LIMIT 1")
     now = life.clock.now()
     since = rows[0]["at"] if rows else readiness.measured_at
+    by = getattr(life.parts.room, "suspended_by", "") or "centre"
+    who = tx.texts(STAFF_CODES[by]) if by in STAFF_CODES else by
     return {"code": "suspension.banner", "params": {"reason": reason, "since": when(since, now, life.schedule.tz),
-                                                   "who": tx.texts("staff.centre")}}
+                                                   "who": who}}
 
 
 def _bar(value: float, limit: float) -> dict:

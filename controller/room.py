@@ -72,6 +72,7 @@ class Controller:
         self._values: dict[str, dict] = {dev_id: {} for dev_id in adapters}
         self._checks: dict[str, tuple[CheckResult, ...]] = {dev_id: () for dev_id in adapters}
         self._suspended: str | None = None
+        self.suspended_by = ""       # who suspended VKS, when vks.suspend said so (the panel's banner)
         self._run_id: int | None = None
         self._last_run: dict | None = None
         self._published_at = 0.0
@@ -234,11 +235,13 @@ class Controller:
         return self._readiness.to_dict()
 
     def _cmd_suspend(self, args: dict) -> dict:
+        self.suspended_by = (args.get("by") or "").strip()
         self._call(self._set_suspended, args["reason"].strip())
         return {"state": RoomState.SUSPENDED.value}
 
     def _cmd_resume(self, args: dict) -> dict:
         self._call(self._set_suspended, None)
+        self.suspended_by = ""
         return {"state": self._readiness.state.value}
 
     # -- the room thread ----------------------------------------------------------------

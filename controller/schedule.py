@@ -28,6 +28,7 @@ import zoneinfo
 from dataclasses import asdict, dataclass, field
 
 from vksroom.controller.store import Store
+from vksroom.controller.texts import Refused, pick, role_label, say
 
 HEARING_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 FAR_SIDE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -38,13 +39,45 @@ DEFAULT_DURATION_MIN = 60
 PAST_GRACE_S = 60.0        # a start less than this far in the past is still accepted (clock skew)
 
 
-class ScheduleError(ValueError):
-    """A schedule message that was refused; ``errors`` names every problem."""
+@dataclass(frozen=True)
+class Problem:
+    """One reason to refuse a schedule message: a sentence's code and parameters
+    (controller/schedule_texts.py) and, for the log and ``detail``, the technical words
+    (the field and the value sent)."""
 
-    def __init__(self, errors: list[str], hearing_id: str | None = None):
-        self.errors = list(errors)
+    code: str
+    params: dict
+    detail: str
+
+
+def _problem(problems: list, code: str, detail: str, **params) -> None:
+    problems.append(Problem("schedule." + code, params, detail))
+
+
+class ScheduleError(Refused):
+    """A schedule message that was refused, with every problem (``problems``); people read
+    :meth:`say` (each problem's sentence), the log and ``detail`` the technical words."""
+
+    def __init__(self, problems: list[Problem], hearing_id: str | None = None):
+        self.problems = list(problems)
         self.hearing_id = hearing_id
-        super().__init__("; ".join(self.errors))
+        first = self.problems[0]
+        super().__init__(first.code, **first.params)
+        self.args = ("; ".join(self.sentences("en")),)
+
+    @property
+    def codes(self) -> list[str]:
+        return [p.code for p in self.problems]
+
+    @property
+    def detail(self) -> str:
+        return "; ".join(p.detail for p in self.problems)
+
+    def sentences(self, lang: str | None = None) -> list[str]:
+        return [say(p.code, p.params, lang) for p in self.problems]
+
+    def say(self, lang: str | None = None) -> str:
+        return ". ".join(self.sentences(lang))
 
 
 @dataclass(frozen=True)
@@ -111,23 +144,23 @@ def iso_utc(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_time(value, errors: list[str], key: str = "start") -> float | None:
+def parse_time(value, errors: list[Problem], key: str = "start") -> float | None:
     """An ISO 8601 time with an offset (``2025-03-10T05:00:00Z``) or epoch seconds."""
     if isinstance(value, bool):
-        errors.append(f"{key}: must be an ISO 8601 time with an offset, not a boolean")
+        _problem(errors, "bad_start", f"{key}: must be an ISO 8601 time with an offset, not a boolean")
         return None
     if isinstance(value, (int, float)):
         return float(value)
     if not isinstance(value, str) or not value.strip():
-        errors.append(f"{key}: is required (ISO 8601 with an offset, e.g. 2025-03-10T05:00:00Z)")
+        _problem(errors, "no_start", f"{key}: is required (ISO 8601 with an offset, e.g. 2025-03-10T05:00:00Z)")
         return None
     try:
         when = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        errors.append(f"{key}: {value!r} is not an ISO 8601 time (e.g. 2025-03-10T05:00:00Z)")
+        _problem(errors, "bad_start", f"{key}: {value!r} is not an ISO 8601 time (e.g. 2025-03-10T05:00:00Z)")
         return None
     if when.tzinfo is None:
-        errors.append(f"{key}: {value!r} has no UTC offset; send e.g. {value}Z or {value}+05:00")
+        _problem(errors, "start_no_zone", f"{key}: {value!r} has no UTC offset; send e.g. {value}Z or {value}+05:00")
         return None
     return when.timestamp()
 
@@ -148,7 +181,7 @@ class Schedule:
         return {r["id"]: FarSide(**r) for r in rows}
 
     def set_far_side(self, doc) -> FarSide:
-        errors: list[str] = []
+        errors: list[Problem] = []
         fs = self._far_side_from(doc, errors, require_full=True)
         if errors or fs is None:       # None comes with its error
             raise ScheduleError(errors)
@@ -161,35 +194,37 @@ class Schedule:
                            "number=excluded.number, updated_at=excluded.updated_at",
                            (fs.id, fs.kind, fs.name, fs.number, self.clock()))
 
-    def _far_side_from(self, doc, errors: list[str], require_full: bool = False) -> FarSide | None:
+    def _far_side_from(self, doc, errors: list[Problem], require_full: bool = False) -> FarSide | None:
         """A far side from a message: its id alone (must be known) or id, kind, name, number."""
         if isinstance(doc, str):
             doc = {"id": doc}
         if not isinstance(doc, dict):
-            errors.append("far_side: must be an id or an object with id, kind, name, number")
+            _problem(errors, "no_far_side", "far_side: must be an id or an object with id, kind, name, number")
             return None
         fs_id = doc.get("id")
         if not isinstance(fs_id, str) or not FAR_SIDE_ID.match(fs_id):
-            errors.append(f"far_side.id: {fs_id!r} is not an id (1-40 lowercase letters, digits, '_' or '-')")
+            _problem(errors, "no_far_side",
+                     f"far_side.id: {fs_id!r} is not an id (1-40 lowercase letters, digits, '_' or '-')")
             return None
         known = self.far_sides().get(fs_id)
         given = {k: doc[k] for k in ("kind", "name", "number") if k in doc}
         if not given and not require_full:
             if known is None:
                 names = ", ".join(self.far_sides()) or "none yet"
-                errors.append(f"far_side: unknown far side {fs_id!r} and no kind, name and number given to add it "
-                              f"(known: {names})")
+                _problem(errors, "far_side_unknown", f"far_side: unknown far side {fs_id!r} and no kind, name and "
+                         f"number given to add it (known: {names})")
             return known
         merged = {**(known.to_dict() if known else {}), **given, "id": fs_id}
         before = len(errors)
         if merged.get("kind") not in FAR_SIDE_KINDS:
-            errors.append(f"far_side.kind: must be one of {', '.join(FAR_SIDE_KINDS)}, got {merged.get('kind')!r}")
+            _problem(errors, "far_side_kind",
+                     f"far_side.kind: must be one of {', '.join(FAR_SIDE_KINDS)}, got {merged.get('kind')!r}")
         if not isinstance(merged.get("name"), str) or not merged["name"].strip():
-            errors.append("far_side.name: is required")
+            _problem(errors, "far_side_name", "far_side.name: is required")
         number = merged.get("number")
         if not isinstance(number, str) or not NUMBER.match(number.strip()):
-            errors.append(f"far_side.number: {number!r} is not a number the codec can dial "
-                          "(SIP/H.323 address, alias or digits)")
+            _problem(errors, "far_side_number", f"far_side.number: {number!r} is not a number the codec can dial "
+                     "(SIP/H.323 address, alias or digits)")
         if len(errors) > before:
             return None
         return FarSide(fs_id, merged["kind"], merged["name"].strip(), merged["number"].strip())
@@ -263,7 +298,7 @@ class Schedule:
         try:
             change = self._decide(action, doc, source)
         except ScheduleError as exc:
-            self._log(action, doc, source, "rejected", str(exc), exc.hearing_id)
+            self._log(action, doc, source, "rejected", exc.detail, exc.hearing_id)
             raise
         self._log(action, doc, source, change.outcome, change.detail, change.hearing_id, change.version)
         return change
@@ -281,14 +316,16 @@ class Schedule:
 
     def _decide(self, action: str, doc, source: str) -> Change:
         if not isinstance(doc, dict):
-            raise ScheduleError([f"a {action} message must be an object, not {type(doc).__name__}"])
-        hid, errors = doc.get("id"), []
+            raise ScheduleError([Problem("schedule.not_a_message", {},
+                                         f"a {action} message must be an object, not {type(doc).__name__}")])
+        hid, errors = doc.get("id"), list[Problem]()
         if not isinstance(hid, str) or not HEARING_ID.match(hid):
-            errors.append(f"id: {hid!r} is not a hearing id (1-64 letters, digits, '.', '_', ':' or '-')")
+            _problem(errors, "bad_id",
+                     f"id: {hid!r} is not a hearing id (1-64 letters, digits, '.', '_', ':' or '-')")
             hid = None
         version = doc.get("version")
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            errors.append(f"version: must be a whole number from 1, got {version!r}")
+            _problem(errors, "bad_version", f"version: must be a whole number from 1, got {version!r}")
         if errors or hid is None or not isinstance(version, int):   # either is an error above
             raise ScheduleError(errors, hid)
         rows = self.store.query("SELECT * FROM hearings WHERE id=?", (hid,))
@@ -306,7 +343,7 @@ class Schedule:
                           f"version {version} was already applied with other content; send a higher version")
         others = [h for h in self._scheduled() if h.id != hid and h.overlaps(hearing)]
         if others and source == "panel":
-            raise ScheduleError([self._overlap_text(hearing, o) for o in others], hid)
+            raise ScheduleError([self._overlap(o) for o in others], hid)
         self.store.execute(
             "INSERT INTO hearings(id, version, status, doc, source, updated_at) VALUES (?,?,?,?,?,?) "
             "ON CONFLICT(id) DO UPDATE SET version=excluded.version, status=excluded.status, doc=excluded.doc, "
@@ -315,7 +352,7 @@ class Schedule:
         if hearing.far_side.id not in self.far_sides():
             self._save_far_side(hearing.far_side)
         outcome = "created" if not stored or not stored["doc"] or stored["status"] == "cancelled" else "updated"
-        detail = "; ".join(self._overlap_text(hearing, o) for o in others)
+        detail = "; ".join(self._overlap(o).detail for o in others)
         return Change(outcome, hid, version, self.get(hid), detail, tuple(sorted(o.id for o in others)))
 
     def _cancel(self, hid: str, version: int, stored: dict | None, source: str) -> Change:
@@ -337,38 +374,44 @@ class Schedule:
     def _validate(self, hid, version, doc, source, stored, errors) -> Hearing:
         case = doc.get("case_number")
         if not isinstance(case, str) or not case.strip() or len(case) > 64:
-            errors.append("case_number: is required (up to 64 characters)")
+            _problem(errors, "no_case", "case_number: is required (up to 64 characters)")
         start = parse_time(doc.get("start"), errors)
         duration = doc.get("duration_min", DEFAULT_DURATION_MIN)
         if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not 5 <= duration <= 12 * 60:
-            errors.append(f"duration_min: must be 5 to 720 minutes, got {duration!r}")
+            _problem(errors, "duration", f"duration_min: must be 5 to 720 minutes, got {duration!r}", min=5, max=720)
             duration = DEFAULT_DURATION_MIN
         far_side = self._far_side_from(doc.get("far_side"), errors)
         roles = doc.get("roles", [])
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-            errors.append("roles: must be a list of participant roles")
+            _problem(errors, "bad_roles", "roles: must be a list of participant roles")
             roles = []
         unknown = [r for r in roles if self.roles and r not in self.roles]
         if unknown:
-            errors.append(f"roles: no camera preset for {', '.join(map(repr, unknown))} "
-                          f"(presets exist for: {', '.join(self.roles)})")
+            names = {lang: ", ".join(pick(role_label(r), lang) for r in unknown) for lang in ("kk", "ru", "en")}
+            _problem(errors, "no_preset", f"roles: no camera preset for {', '.join(map(repr, unknown))} "
+                     f"(presets exist for: {', '.join(self.roles)})", roles=names)
         if start is not None:
             now = self.clock()
             old_start = json.loads(stored["doc"])["start"] if stored and stored["doc"] else None
             if start < now - PAST_GRACE_S and start != old_start:
-                errors.append(f"start: {self.local(start):%Y-%m-%d %H:%M} (court time) is in the past "
-                              f"(now {self.local(now):%Y-%m-%d %H:%M})")
+                when, today = self.local(start), self.local(now)
+                _problem(errors, "past", f"start: {when:%Y-%m-%d %H:%M} (court time) is in the past "
+                         f"(now {today:%Y-%m-%d %H:%M})", date=f"{when:%d.%m.%Y}", time=f"{when:%H:%M}",
+                         now=f"{today:%H:%M}" if today.date() == when.date() else f"{today:%d.%m.%Y %H:%M}")
         unknown_keys = set(doc) - {"id", "version", "case_number", "start", "duration_min", "far_side", "roles"}
         if unknown_keys:
-            errors.append(f"unknown keys: {', '.join(sorted(unknown_keys))}")
+            _problem(errors, "unknown_fields", f"unknown keys: {', '.join(sorted(unknown_keys))}")
         if errors or start is None or far_side is None:              # None comes with its error
             raise ScheduleError(errors, hid)
         return Hearing(hid, version, case.strip(), start, float(duration) * 60, far_side, tuple(roles),
                        "scheduled", source)
 
-    def _overlap_text(self, h: Hearing, other: Hearing) -> str:
-        return (f"overlaps hearing {other.id} (case {other.case_number}, "
-                f"{self.local(other.start):%Y-%m-%d %H:%M}-{self.local(other.end):%H:%M} court time)")
+    def _overlap(self, other: Hearing) -> Problem:
+        start, end = self.local(other.start), self.local(other.end)
+        return Problem("schedule.overlap", {"case": other.case_number, "date": f"{start:%d.%m.%Y}",
+                                            "start": f"{start:%H:%M}", "end": f"{end:%H:%M}"},
+                       f"overlaps hearing {other.id} (case {other.case_number}, "
+                       f"{start:%Y-%m-%d %H:%M}-{end:%H:%M} court time)")
 
     @staticmethod
     def _doc(h: Hearing) -> dict:

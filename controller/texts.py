@@ -459,6 +459,48 @@ CATALOGUE: dict[str, dict[str, str]] = {
                                   "en": "Head of chancellery"},
     "staff.administrator": {"kk": "Әкімші", "ru": "Администратор", "en": "Administrator"},
     "staff.centre": {"kk": "Орталық жоспарлаушы", "ru": "Центральный планировщик", "en": "Central scheduler"},
+    "session.devices": {"kk": "Құрылғылар дайын емес: {reasons}", "ru": "Оборудование не готово: {reasons}",
+                        "en": "The devices are not ready: {reasons}"},
+    "session.not_checked": {"kk": "Құрылғылар тексерілмеді", "ru": "Оборудование не проверено",
+                            "en": "The devices were not checked"},
+    "session.not_called": {"kk": "Сынақ қоңырауы жасалмады", "ru": "Тестовый вызов не выполнен",
+                           "en": "The test call was not made"},
+    "session.no_answer": {"kk": "Қарсы тарап сынақ қоңырауына жауап бермеді",
+                          "ru": "Дальняя сторона не ответила на тестовый вызов",
+                          "en": "The far side did not answer the test call"},
+    "refused.unreadable": {"kk": "Зал команданы оқи алмады", "ru": "Зал не смог прочитать команду",
+                           "en": "The room could not read the command"},
+    "refused.contract_version": {"kk": "Команда бұл зал қабылдамайтын келісім нұсқасымен жазылған",
+                                 "ru": "Команда составлена по версии протокола, которую этот зал не принимает",
+                                 "en": "The command is written for a contract version this room does not take"},
+    "refused.other_room": {"kk": "Команда басқа залға жіберілген", "ru": "Команда адресована другому залу",
+                           "en": "The command is addressed to another room"},
+    "refused.expired": {"kk": "Команданың мерзімі залға жеткенге дейін өтіп кетті",
+                        "ru": "Срок действия команды истёк до того, как она дошла до зала",
+                        "en": "The command expired before it reached the room"},
+    "refused.busy": {"kk": "Зал бос емес (кезектегі командалар: {count}): бұл команданы кейінірек қайта жіберіңіз",
+                     "ru": "Зал занят (команд в очереди: {count}): отправьте эту команду позже",
+                     "en": "The room is busy: {count} commands are waiting; send this one again later"},
+    "refused.outcome_unknown": {"kk": "Команда орындалып жатқанда зал қайта іске қосылды, нәтижесі белгісіз: залдың "
+                                      "күйін тексеріп, команданы жаңа сұраныс нөмірімен қайта жіберіңіз",
+                                "ru": "Зал перезапустился во время выполнения команды, её результат неизвестен: "
+                                      "проверьте состояние зала и отправьте команду снова с новым номером запроса",
+                                "en": "The room restarted while the command was running, so its outcome is unknown: "
+                                      "check the room's status and send it again with a new request id"},
+    "refused.no_act": {"kk": "Мұндай акт жоқ", "ru": "Такого акта нет", "en": "There is no such act"},
+    "refused.act_printed": {"kk": "Акт басып шығарылған: өзгерту үшін жаңа акт жасаңыз",
+                            "ru": "Акт уже напечатан: чтобы изменить его, составьте новый акт",
+                            "en": "The act is printed: draw up a new act to change it"},
+    "refused.act_editor": {"kk": "Актіні кім өзгертетінін көрсетіңіз", "ru": "Укажите, кто изменяет акт",
+                           "en": "Say who changes the act"},
+    "refused.act_empty": {"kk": "Актінің мәтіні бос болмауы керек", "ru": "Текст акта не может быть пустым",
+                          "en": "The act's text may not be empty"},
+    "refused.act_languages": {"kk": "Акт қазақ және орыс тілдерінде ғана жасалады",
+                              "ru": "Акт составляется только на казахском и русском языках",
+                              "en": "The act is kept in Kazakh and Russian only"},
+    "refused.act_pdf": {"kk": "Зал контроллері актіні басып шығаруға дайындай алмайды: техникалық маманға хабарлаңыз",
+                        "ru": "Контроллер зала не может подготовить акт к печати: сообщите техническому специалисту",
+                        "en": "The room controller cannot prepare the act for printing: tell the technician"},
     "refused.still_failing": {"kk": "«Жойылды» деп белгілеуге болмайды: {device} әлі де ақаулы",
                               "ru": "Нельзя отметить «устранено»: {device} всё ещё неисправно",
                               "en": "Cannot mark it fixed: {device} still fails"},
@@ -468,6 +510,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
 from vksroom.controller.guide_texts import GUIDE as _GUIDE  # noqa: E402
 
 CATALOGUE.update(_GUIDE)
+
+# Why the schedule refused a hearing message (controller/schedule.py).
+from vksroom.controller.schedule_texts import SCHEDULE as _SCHEDULE  # noqa: E402
+
+CATALOGUE.update(_SCHEDULE)
 
 # Codes that say what another code says (one sentence, many codes).
 ALIASES = {

@@ -33,9 +33,13 @@ class DemoBench:
     # One demo user per role of the rules, named after it, all with DEMO_PASSWORD.
     DEMO_ROLES = {"technician": "technician", "secretary": "secretary", "head": "head_of_chancellery",
                   "admin": "administrator"}
+    # The names people read (header, record, act): plain Cyrillic, read alike on kk and ru pages.
+    DEMO_NAMES = {"technician": "Техник А. Серикова", "secretary": "Секретарь Е. Жанова",
+                  "head": "Зав. канцелярией Б. Омаров", "admin": "Администратор Д. Ким"}
+
     def _demo_users(self) -> str:
         hashed = _demo_hash(self.DEMO_PASSWORD)   # one hash for all: the demo's users share the password
-        return ", ".join(f'{name} = {{ hash = "{hashed}", roles = ["{role}"] }}'
+        return ", ".join(f'{name} = {{ hash = "{hashed}", roles = ["{role}"], display = "{self.DEMO_NAMES[name]}" }}'
                          for name, role in self.DEMO_ROLES.items())
 
     def __init__(self, panel_host: str = "127.0.0.1", panel_port: int = 8080, data_dir: str | None = None,

@@ -29,6 +29,7 @@ from typing import Any
 
 from vksroom.controller import commands
 from vksroom.controller.commands import MQTT_COMMANDS
+from vksroom.controller.texts import say
 
 SCHEMA_VERSION = 2          # 2: event topic levels without dots (events/selftest-started); payloads as in 1
 COMMAND_VERSIONS = (1, 2)   # what the room takes from the centre: nothing a sender writes changed in 2
@@ -270,7 +271,11 @@ REPLY_SCHEMA = _obj({
     "command": {"type": ["string", "null"]},
     "status": {"enum": [ACCEPTED, REJECTED]},
     "result": {"type": "object", "description": "when accepted: what the controller returned"},
-    "reason": _str("when rejected: why, in plain English"),
+    "reason": _str("when rejected: why, one sentence in the room's language for the people who read it"),
+    "code": _str("optional, when the room refused it: machine code of the sentence (controller/texts.py, "
+                 "refused.* or schedule.*), e.g. refused.no_hearing, schedule.overlap"),
+    "detail": _str("optional: technical detail for the centre's staff (the field and the value refused); "
+                   "not for display to court staff"),
     "at": _num(),
 }, required=("schema_version", "court_id", "courtroom", "seq", "request_id", "status", "at"),
    title="reply", description="QoS 1, not retained")
@@ -420,12 +425,13 @@ def event_doc(topics: Topics, kind: str, data: dict, id: str | None = None, ts: 
 
 
 def reply_doc(topics: Topics, request_id: str | None, command: str | None, result: dict | None = None,
-              reason: str | None = None) -> dict:
+              reason: str | None = None, code: str | None = None, detail: str = "") -> dict:
     doc = {**_room(topics), "request_id": request_id, "command": command, "at": time.time()}
     if reason is None:
         doc.update(status=ACCEPTED, result=result if isinstance(result, dict) else {"value": result})
     else:
-        doc.update(status=REJECTED, reason=reason)
+        doc.update(status=REJECTED, reason=reason, **({"code": code} if code else {}),
+                   **({"detail": detail} if detail else {}))
     return doc
 
 
@@ -460,11 +466,15 @@ def read_status_request(payload: bytes, now: float | None = None) -> float | Non
 # --- reading commands -----------------------------------------------------------------------------
 
 class CommandRejected(ValueError):
-    """A command the room will not run; ``reason`` goes on the reply topic."""
+    """A command the room will not run: ``reason``, the sentence of ``code`` in the room's
+    language, goes on the reply topic with ``code``; ``detail`` (what exactly is wrong, in
+    English: the field, the value) beside it and in the log."""
 
-    def __init__(self, reason: str, request_id: str | None = None, command: str | None = None):
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, detail: str, request_id: str | None = None, command: str | None = None,
+                 code: str = "refused.unreadable", **params):
+        super().__init__(detail)
+        self.detail, self.code = detail, code
+        self.reason = say(code, params)
         self.request_id = request_id
         self.command = command
 
@@ -584,19 +594,20 @@ def parse_command(topics: Topics, payload: bytes, now: float | None = None) -> C
         raise CommandRejected(env.problem, rid, name)
     if doc.get("schema_version") not in COMMAND_VERSIONS or isinstance(doc.get("schema_version"), bool):
         raise CommandRejected(f"unsupported schema_version {_shown(doc.get('schema_version'))} (this room takes "
-                              f"{' and '.join(map(str, COMMAND_VERSIONS))})", rid, name)
+                              f"{' and '.join(map(str, COMMAND_VERSIONS))})", rid, name, "refused.contract_version")
     if "court_id" in doc and "courtroom" in doc and (doc["court_id"], str(doc["courtroom"])) != (
             topics.court_id, topics.courtroom):
         raise CommandRejected(f"addressed to {_shown(doc['court_id'], False)}/{_shown(doc['courtroom'], False)}, this is "
-                              f"{topics.court_id}/{topics.courtroom}", rid, name)
+                              f"{topics.court_id}/{topics.courtroom}", rid, name, "refused.other_room")
     if name is None and isinstance(doc.get("command"), str):
-        raise CommandRejected(f"unknown command {_shown(doc['command'])} (known: {', '.join(COMMANDS)})", rid)
+        raise CommandRejected(f"unknown command {_shown(doc['command'])} (known: {', '.join(COMMANDS)})", rid,
+                              code="refused.unknown_command")
     problems = errors(COMMAND_SCHEMA, doc)
     if problems:
         raise CommandRejected(problems[0], rid, name)
     expires = doc.get("expires_at")
     if expires is not None and expires < (time.time() if now is None else now):
-        raise CommandRejected(f"expired at {expires} before it reached the room", rid, name)
+        raise CommandRejected(f"expired at {expires} before it reached the room", rid, name, "refused.expired")
     return Command(rid, name, doc.get("args", {}), doc)
 
 

@@ -264,7 +264,8 @@ class SimRoom:
             cmd = contract.parse_command(self.topics, msg.payload)
             doc = contract.reply_doc(self.topics, cmd.request_id, cmd.name, result={"simulated": True})
         except contract.CommandRejected as rej:
-            doc = contract.reply_doc(self.topics, rej.request_id, rej.command, reason=rej.reason)
+            doc = contract.reply_doc(self.topics, rej.request_id, rej.command, reason=rej.reason, code=rej.code,
+                                     detail=rej.detail)
         client.publish(self.topics.replies, self._next(doc), qos=1)
         self.fleet.count()
 

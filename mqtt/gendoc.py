@@ -10,6 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from vksroom.controller import texts
+
 from . import contract
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "mqtt-contract.md"
@@ -20,7 +22,16 @@ def render(current: str) -> str:
     head = current.split(MARK)[0].rstrip() + "\n\n" if MARK in current else current
     return (f"{head}{MARK}\n\n## Event topics, new and old (generated)\n\n{contract.markdown_event_topics()}\n"
             f"## Commands (generated)\n\n{contract.markdown_commands()}\n"
+            f"## Refusal codes (generated)\n\n{refusal_codes()}\n"
             f"## JSON Schemas (schema_version {contract.SCHEMA_VERSION}, generated)\n\n{contract.markdown_schemas()}")
+
+
+def refusal_codes() -> str:
+    """The ``code`` a rejected reply may carry, with its sentence in English (the room says it
+    in its own language; ``{…}`` are filled in)."""
+    codes = sorted(c for c in texts.CATALOGUE if c.startswith(("refused.", "schedule.")))
+    rows = [f"| `{c}` | {texts.CATALOGUE[c]['en']} |" for c in codes]
+    return "\n".join(["| `code` | sentence (en) |", "|---|---|", *rows]) + "\n"
 
 
 def main(argv=None) -> int:

@@ -36,7 +36,6 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from vksroom.controller.schedule import ScheduleError
 from vksroom.controller.texts import Refused, say
 
 from . import contract
@@ -492,10 +491,11 @@ class MqttLink:
         env = contract.read_envelope(payload)
         if env.problem is None:
             if not (env.request_id and self._answer_again(env.request_id, self.outbox.reply_for(env.request_id))):
-                self._reject(env.request_id, env.command, f"the room is busy: {self.max_queued} commands are "
-                             "waiting; send this one again later")
+                self._reject(env.request_id, env.command, say("refused.busy", {"count": self.max_queued}),
+                             code="refused.busy", detail=f"{self.max_queued} commands are waiting")
         else:
-            self._reject(env.request_id, env.command, env.problem)
+            self._reject(env.request_id, env.command, say("refused.unreadable"), code="refused.unreadable",
+                         detail=env.problem)
 
     def _status_requested(self, payload: bytes) -> None:
         """The scheduler's "everyone send status": answered after a random pause within its
@@ -541,26 +541,24 @@ class MqttLink:
             # the id was answered before: e.g. an accepted command redelivered after it expired.
             if not (rej.request_id and self._answer_again(rej.request_id, self.outbox.reply_for(rej.request_id),
                                                           inbox_id)):
-                self._reject(rej.request_id, rej.command, rej.reason, done=inbox_id)
+                self._reject(rej.request_id, rej.command, rej.reason, done=inbox_id, code=rej.code, detail=rej.detail)
             return
         fresh, earlier = self.outbox.claim(cmd.request_id, cmd.name)
         if not fresh:   # QoS 1 redelivery (also after a restart) or a sender's retry: never run twice
             if not self._answer_again(cmd.request_id, earlier, inbox_id):
-                self._reject(cmd.request_id, cmd.name, "the room restarted while this command was running, so its "
-                             "outcome is unknown; check with status.send and send it again with a new request_id",
-                             remember=True, done=inbox_id)
+                self._reject(cmd.request_id, cmd.name, say("refused.outcome_unknown"), remember=True, done=inbox_id,
+                             code="refused.outcome_unknown", detail="the room restarted while this command was running")
             return
         try:
             result = self.controller.command(cmd.name, cmd.args)
-        except Refused as exc:      # the room's sentence, in its language
-            self._reject(cmd.request_id, cmd.name, exc.say(), remember=True, done=inbox_id)
-            return
-        except ScheduleError as exc:   # the schedule's own words on what it refused
-            self._reject(cmd.request_id, cmd.name, "; ".join(exc.errors), remember=True, done=inbox_id)
+        except Refused as exc:      # the room's sentence, in its language (a refused schedule message too)
+            self._reject(cmd.request_id, cmd.name, exc.say(), remember=True, done=inbox_id, code=exc.code,
+                         detail=getattr(exc, "detail", ""))
             return
         except Exception:           # the detail is in the log, never in the reason
             log.exception("controller failed on command %s (request %s)", cmd.name, cmd.request_id)
-            self._reject(cmd.request_id, cmd.name, say("refused.failed"), remember=True, done=inbox_id)
+            self._reject(cmd.request_id, cmd.name, say("refused.failed"), remember=True, done=inbox_id,
+                         code="refused.failed")
             return
         log.info("MQTT command %s (request %s) accepted", cmd.name, cmd.request_id)
         doc = contract.reply_doc(self.topics, cmd.request_id, cmd.name, result=result if result is not None else {})
@@ -578,12 +576,14 @@ class MqttLink:
         self._put(self.topics.replies, earlier, done=done)
         return True
 
-    def _reject(self, request_id, command, reason: str, remember: bool = False, done: int | None = None) -> None:
+    def _reject(self, request_id, command, reason: str, remember: bool = False, done: int | None = None,
+                code: str | None = None, detail: str = "") -> None:
         """Reply 'rejected'; ``remember``: the id was claimed, this is its one reply from now on;
-        ``done``: the inbox row it answers."""
+        ``done``: the inbox row it answers; ``code``/``detail``: the refusal's code and technical words."""
         self.stats["rejected"] += 1
-        log.warning("MQTT command %s (request %s) rejected: %s", command or "?", request_id or "?", reason)
-        doc = contract.reply_doc(self.topics, request_id, command, reason=reason)
+        log.warning("MQTT command %s (request %s) rejected: %s%s", command or "?", request_id or "?", reason,
+                    f" ({detail})" if detail else "")
+        doc = contract.reply_doc(self.topics, request_id, command, reason=reason, code=code, detail=detail)
         self._put(self.topics.replies, doc, reply_to=request_id if remember else None, done=done)
 
 

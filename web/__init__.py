@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-from flask import Flask, session
+from flask import Flask, g, session
 from vksroom.web import i18n
 
 # Blueprint modules; each exposes ``bp`` (their words are in translations/*.po).
@@ -58,7 +58,7 @@ def create_app(controller, config: dict | None = None) -> Flask:
             "t": lambda key, **p: i18n.translate(key, lang, **p),
             "reason_text": lambda check: i18n.reason_text(check, lang),
             "nav": nav,
-            "user": session.get("user"),
+            "user": getattr(g, "display", None) if session.get("user") else None,   # the name people read
             # Every POST form carries {{ csrf_field() }}: the CSRF token (web/security.py).
             "csrf_field": security.csrf_field,
         }

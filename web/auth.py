@@ -64,6 +64,12 @@ def account(users: dict, name: str | None) -> tuple[str | None, tuple[str, ...]]
     return entry.get("hash"), tuple(entry.get("roles") or ())
 
 
+def display_name(users: dict, name: str | None) -> str | None:
+    """The name people read for a panel user: ``display`` from ``[panel] users``, else the login."""
+    entry = users.get(name or "")
+    return (entry.get("display") if isinstance(entry, dict) else None) or name
+
+
 def secret_key(data_dir: Path) -> bytes:
     """The session key, made once per room and kept (0600) so logins survive a restart."""
     path = Path(data_dir) / "panel-secret"
@@ -209,6 +215,7 @@ def init_app(app, controller) -> None:
                 return security.refuse("login.required", 401)
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else
                                     security.back("/")))
+        g.display = display_name(current_app.config["USERS"], g.user)
         if acting and request.endpoint not in NOT_ACTIONS:
             return _allowed(g.action)
         return None

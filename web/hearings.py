@@ -24,11 +24,12 @@ NAV = ("nav.hearings", "hearings.hearings")
 
 
 def _who() -> str:
-    """Who acts: the logged-in panel user (rule items 5-6), never a name typed on a form; with no
-    users configured, the panel itself ("panel", as web/auth.py names it)."""
+    """Who acts: the logged-in panel user (rule items 5-6) by the name people read (``display``
+    in ``[panel] users``, else the login), never a name typed on a form; with no users
+    configured, the panel itself ("panel", as web/auth.py names it)."""
     from flask import g, session
 
-    return getattr(g, "user", None) or session.get("user") or "panel"
+    return getattr(g, "display", None) or getattr(g, "user", None) or session.get("user") or "panel"
 
 
 log = logging.getLogger(__name__)
@@ -104,9 +105,13 @@ def guide_view(h, lang: str) -> dict:
 def _schedule_page(errors=(), form=None, status=200):
     life, lang = _life(), _lang()
     now = life.clock.now()
+    listed = life.schedule.hearings(since=now - 12 * 3600)
+    cases = {h.id: h.case_number for h in listed}
+    # a clash is said by the other hearing's case number, never its id (the centre's key)
     rows = [{"h": h, "local": life.schedule.local(h.start), "readiness": life.schedule.readiness_for(h.id),
-             "session": life.ledger.passed(h.id), "guide": guide_view(h, lang)}
-            for h in life.schedule.hearings(since=now - 12 * 3600)]
+             "session": life.ledger.passed(h.id), "guide": guide_view(h, lang),
+             "clash": [cases.get(o) or getattr(life.schedule.get(o), "case_number", "—") for o in h.conflicts]}
+            for h in listed]
     created = life.schedule.get(request.args.get("created", "")) if request.args.get("created") else None
     # the participants a hearing may name: every camera preset's role but the wide shot (no one)
     roles = [r for r in life.schedule.roles if r != "wide"]
@@ -124,26 +129,24 @@ def hearings():
 def create_hearing():
     life = _life()
     f = request.form
-    errors, start = [], None
+    start = None
     try:
         local = dt.datetime.strptime(f"{f.get('date', '')} {f.get('time', '')}", "%Y-%m-%d %H:%M")
         start = local.replace(tzinfo=life.schedule.tz).isoformat()
     except ValueError:
-        errors.append(i18n.translate("date", _lang()) + " / " + i18n.translate("time", _lang()) + ": ?")
+        pass        # the schedule says the start is missing, in words
     doc = {"id": f"p-{uuid.uuid4().hex[:12]}", "version": 1, "case_number": f.get("case_number", ""),
            "start": start, "far_side": f.get("far_side", ""), "roles": f.getlist("roles")}
     try:
         doc["duration_min"] = int(f.get("duration_min") or 60)
     except ValueError:
-        errors.append(f"duration_min: {f.get('duration_min')!r}")
-    if not errors:
-        try:
-            life.change_schedule("create", doc, "panel")
-            # Back to the list, which warns at once when the new hearing already breaks a rule.
-            return redirect(url_for("hearings.hearings", created=doc["id"]), code=303)
-        except ScheduleError as exc:
-            errors = exc.errors
-    return _schedule_page(errors, request.form, 400)
+        doc["duration_min"] = -1    # out of bounds: the schedule says which durations it takes
+    try:
+        life.change_schedule("create", doc, "panel")
+        # Back to the list, which warns at once when the new hearing already breaks a rule.
+        return redirect(url_for("hearings.hearings", created=doc["id"]), code=303)
+    except ScheduleError as exc:
+        return _schedule_page(exc.sentences(_lang()), request.form, 400)
 
 
 def _scheduled(hid):
@@ -231,11 +234,11 @@ def draw_up_act(hid):
 @bp.get("/hearings/<hid>/record.<fmt>")
 def export_record(hid, fmt):
     if fmt not in ("csv", "json"):
-        return _fail(f"format must be csv or json, got {fmt!r}", 400)
+        abort(404)
     try:
         body = _life().export_record(hid, fmt, _lang())
     except ValueError as exc:
-        return _fail(str(exc), 404)
+        return _fail(_refusal(exc), 404)
     mime = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
     return Response(body, mimetype=mime.split(";")[0], headers={
         "Content-Disposition": f"attachment; filename=hearing-{hid}.{fmt}", "Content-Type": mime})
@@ -280,7 +283,8 @@ def act(act_id):
                                _who())
             saved = True
         except ActError as exc:
-            errors = [str(exc)]
+            log.info("act %s not changed: %s (%s)", act_id, exc, exc.detail)
+            errors = [exc.say(_lang())]
     return render_template("act.html", a=a, errors=errors, saved=saved), (400 if errors else 200)
 
 
@@ -289,6 +293,7 @@ def act_pdf(act_id):
     try:
         data = _life().acts.pdf(act_id)
     except ActError as exc:
-        return _fail(str(exc), 404 if "no act" in str(exc) else 500)
+        log.error("act %s: no PDF: %s (%s)", act_id, exc, exc.detail)
+        return _fail(exc.say(_lang()), 404 if exc.code == "refused.no_act" else 500)
     return Response(data, mimetype="application/pdf",
                     headers={"Content-Disposition": f"inline; filename=act-{act_id}.pdf"})

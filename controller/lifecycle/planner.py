@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 
-from vksroom.controller.texts import Refused
+from vksroom.controller.texts import Refused, say
 from vksroom.controller import events as ev
 from vksroom.controller.clock import Timer
 from vksroom.controller.lifecycle.base import Parts
@@ -45,7 +45,7 @@ class Planner:
             change: Change = getattr(schedule, action)(doc, source)
         except ScheduleError as exc:
             p.publish(ev.HEARING_REJECTED, {"hearing_id": exc.hearing_id, "action": action, "source": source,
-                                            "errors": exc.errors})
+                                            "errors": exc.sentences(), "codes": exc.codes, "detail": exc.detail})
             raise
         if change.applied:
             if change.outcome == "cancelled":
@@ -328,8 +328,9 @@ class Planner:
         with self.p.lock:
             self.suspended = reason
         if reason:
-            self.p.log("vks.suspended", None, detail={"reason": reason})
-            self.life.sessions.abort(f"VKS suspended: {reason}")
+            self.p.log("vks.suspended", None, detail={"reason": reason,
+                                                      "by": getattr(self.p.room, "suspended_by", "") or "centre"})
+            self.life.sessions.abort(say("refused.suspended"))
         else:
             self.p.log("vks.resumed", None, detail={})
             threading.Thread(target=self.replan_all, name="replan", daemon=True).start()

@@ -81,6 +81,9 @@ class Record:
         def at(t):
             return f"{local(t):%d.%m.%Y %H:%M}" if t else None
 
+        def hm(t):
+            return f"{local(t):%H:%M}" if t else None
+
         alarms = [a for a in self.life.incidents.alarms(open_only=False) if a["level"] == "fault" and
                   (a["hearing_id"] == hid or (a["device"] and a["raised_at"] >= since
                                               and (a["closed_at"] is None or a["closed_at"] >= since)))]
@@ -100,11 +103,24 @@ class Record:
         connected = self.p.store.query("SELECT MIN(at) AS at FROM room_log WHERE hearing_id=? AND "
                                        "kind='connection.started'", (hid,))[0]["at"]
         now = self.p.clock.now()
-        delay = None
-        if now > h.start or (connected and connected > h.start):
-            until = connected if connected and connected > h.start else None
-            delay = {"planned_local": at(h.start), "until_local": at(until),
-                     "minutes": round(((until or now) - h.start) / 60)}
+        delay = None       # a connection within the start's minute is on time, not a delay of 0 min
+        if (connected is None and now > h.start) or (connected and connected - h.start >= 60):
+            delay = {"planned_local": at(h.start), "until_local": at(connected),
+                     "minutes": round(((connected or now) - h.start) / 60)}
+
+        def cleared(a):
+            return a["closed_at"] if a["state"] in ("recovered", "fixed", "cleared") else None
+
+        def during(a):   # the fault came while the hearing was under way (a technical break)
+            return connected is not None and a["raised_at"] >= connected
+        # Technical breaks: the spans of faults that came during the hearing and cleared, merged.
+        spans: list[list[float]] = []
+        for a0, a1 in sorted((a["raised_at"], cleared(a)) for a in alarms if during(a) and cleared(a)):
+            if spans and a0 <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], a1)
+            else:
+                spans.append([a0, a1])
+        open_since = [max(a["raised_at"], connected) for a in alarms if connected and not cleared(a)]
         cfg = self.p.cfg
         return {
             "court": cfg.court_name, "court_id": cfg.court_id, "courtroom": cfg.courtroom,
@@ -112,8 +128,12 @@ class Record:
             "far_side": h.far_side.to_dict(),
             "failures": [{"device": a["device"], "device_label": self.p.label(a["device"]), "code": a["code"],
                           "params": a["params"], "first_seen_local": at(a["raised_at"]),
-                          "cleared_local": at(a["closed_at"]) if a["state"] in ("recovered", "fixed", "cleared")
-                          else None, "state": a["state"], "marks": marks.get(a["id"], [])} for a in alarms],
+                          "cleared_local": at(cleared(a)), "during": during(a), "state": a["state"],
+                          "marks": marks.get(a["id"], [])} for a in alarms],
+            "started_time": hm(connected),
+            "breaks": [{"from": hm(a0), "until": hm(a1), "minutes": max(1, round((a1 - a0) / 60))}
+                       for a0, a1 in spans],
+            "stopped_since": hm(min(open_since)) if open_since else None,
             "tried": tried,
             "delay": delay,
             "other_reason": other_reason.strip(),

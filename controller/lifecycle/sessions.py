@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from vksroom.controller.texts import Refused
+from vksroom.controller.texts import Refused, say
 from vksroom.controller import events as ev
 from vksroom.controller.lifecycle.base import Parts, log
 from vksroom.controller.model import RoomState
@@ -34,12 +34,14 @@ class Sessions:
             self._carry_on(sid, h)
         except Exception as exc:     # the session must not stay "running" for ever
             log.exception("test session %s crashed", sid)
-            self._finish(sid, h.id, None, {"state": f"internal error: {type(exc).__name__}"})
+            self._finish(sid, h.id, None, {"state": f"internal error: {type(exc).__name__}",
+                                           "code": "session.not_called"})
 
-    def _step(self, sid: int, step: str, **more) -> None:
-        """The session's step: selftest | calling | holding (with when it began)."""
+    def _step(self, sid: int, step: str, after: str | None = None, **more) -> None:
+        """The session's step: selftest | calling | holding (with when it began); ``after``: only
+        if the session is still at that step."""
         with self.p.lock:
-            if self.running and self.running["id"] == sid:
+            if self.running and self.running["id"] == sid and after in (None, self.running["step"]):
                 self.running = {**self.running, "step": step, "step_at": self.p.clock.now(), **more}
         self.p.notify()
 
@@ -60,12 +62,11 @@ class Sessions:
         try:
             run = self.p.room.selftest("test-session")
         except (ValueError, TimeoutError) as exc:
-            self._finish(sid, hid, None, {"state": f"not called: {exc}"})
+            self._finish(sid, hid, None, {"state": f"not called: {exc}", "code": "session.not_called"})
             return
         if life.dialler.calls is None:
-            self._finish(sid, hid, run, {"state": "no codec in this room"})
+            self._finish(sid, hid, run, {"state": "no codec in this room", "code": "refused.no_codec"})
             return
-        self._step(sid, "calling")
 
         def called(ok: bool, info: dict) -> None:
             if ok:
@@ -84,7 +85,11 @@ class Sessions:
         try:
             life.dialler.dial(hid, h.far_side.number, "test", called)
         except ValueError as exc:
-            self._finish(sid, hid, run, {"state": str(exc)})
+            self._finish(sid, hid, run, {"state": str(exc), "code": "session.not_called"})
+            return
+        # Said once the call is placed and its deadline planned (not before: a page, or a test
+        # moving the clock, would see "calling" with no call to wait for); never over "holding".
+        self._step(sid, "calling", after="selftest")
 
     def abort(self, why: str) -> None:
         """VKS suspended: the session under way ends as aborted."""
@@ -109,9 +114,11 @@ class Sessions:
         }
         devices_ok = run is not None and run["state"] in (RoomState.READY.value, RoomState.DEGRADED.value)
         result = "passed" if devices_ok and connected else "failed"
-        notes = "" if result == "passed" else "; ".join(
-            ([] if devices_ok else ["devices: " + ("; ".join(run["reasons"]) if run else "not checked")])
-            + ([] if connected else [f"far side: {call.get('state', 'no answer')}"]))
+        # The notes people read, in the room's language; the call's own state stays in ``call``.
+        notes = "" if result == "passed" else ". ".join(
+            ([] if devices_ok else [say("session.devices", {"reasons": "; ".join(run["reasons"])})
+                                    if run and run["reasons"] else say("session.not_checked")])
+            + ([] if connected else [say(call.get("code") or "session.no_answer")]))
         with self.p.lock:
             if self.running and self.running["id"] == sid:
                 self.running = None

@@ -131,3 +131,23 @@ def test_without_a_recorded_fault_the_act_gives_the_secretarys_reason(acts):
     assert "(40 мин кешікті)" in kk and "өзге себеппен" in kk and "конвой не доставил" in kk
     with_fault = render(day_facts(other_reason="слова секретаря"), "ru")
     assert "слова секретаря" not in with_fault          # a recorded fault is the reason
+
+
+def test_the_conclusion_says_what_happened_to_the_hearing(acts):
+    dsp_only = day_facts()["failures"][1:]            # the DSP, lost at 14:03 and back at 14:11
+    on_time = render(day_facts(failures=dsp_only, delay=None, started_time="14:30"), "ru")
+    assert ("Техническая неисправность устранена до начала судебного заседания. Судебное заседание с применением "
+            "средств видеоконференцсвязи начато в назначенное время, в 14:30.") in on_time
+    assert "задерж" not in on_time and "отсутствовала" not in on_time
+    late = day_facts(failures=dsp_only, started_time="14:52",
+                     delay={"planned_local": "10.03.2025 14:30", "until_local": "10.03.2025 14:52", "minutes": 22})
+    assert ("было задержано на 22 мин, заседание начато в 14:52.") in render(late, "ru")
+    assert "басталуы 22 минутқа кешіктірілді, басталған уақыты: 14:52." in render(late, "kk")
+    # the codec was never back: no VKS at all (the day's facts), or none from 15:05 on once started
+    assert "техническая возможность проведения судебного заседания" in render(day_facts(), "ru")
+    stopped = day_facts(started_time="14:30", delay=None, stopped_since="15:05",
+                        failures=[{**day_facts()["failures"][0], "first_seen_local": "10.03.2025 15:05",
+                                   "during": True}])
+    ru = render(stopped, "ru")
+    assert "обнаруженная в 15:05, не устранена: техническая возможность продолжения судебного заседания" in ru
+    assert "устранена до начала" not in ru and "задерж" not in ru

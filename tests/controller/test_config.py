@@ -171,6 +171,10 @@ def test_panel_users_with_roles_and_the_old_bare_hash(tmp_path):
     users = parse(data).panel.users
     assert users["akhmetova"]["roles"] == ("secretary", "head_of_chancellery")
     assert users["tech-ivanov"] == {"hash": "scrypt:32768:8:1$salt$0123abcd", "roles": ("technician",)}
+    named = _cli("panel-password", "serikova", "--display", "Техник А. Серикова", input_="a long passphrase\n")
+    data["panel"]["users"].update(tomllib.loads(named.stdout))
+    assert parse(data).panel.users["serikova"]["display"] == "Техник А. Серикова"   # shown in place of the login
+    assert parse(data).panel.users["serikova"]["roles"] == ("technician",)
     wrong = _cli("panel-password", "x", "--role", "judge", input_="a long passphrase\n")
     assert wrong.returncode == 2 and "unknown role 'judge'" in wrong.stderr
     h = "scrypt:1$a$b"
@@ -178,7 +182,9 @@ def test_panel_users_with_roles_and_the_old_bare_hash(tmp_path):
                            ({"hash": h, "roles": []}, "panel.users.u.roles: give the user at least one"),
                            ({"hash": "hunter2", "roles": ["secretary"]}, "panel.users.u: must be a password hash"),
                            ({"roles": ["secretary"]}, "panel.users.u.hash: is required"),
-                           ({"hash": h, "roles": ["centre"]}, "panel.users.u.roles: unknown role")):
+                           ({"hash": h, "roles": ["centre"]}, "panel.users.u.roles: unknown role"),
+                           ({"hash": h, "roles": ["secretary"], "display": " "}, "panel.users.u.display: a name"),
+                           ({"hash": h, "roles": ["secretary"], "display": "А.\nБ."}, "panel.users.u.display:")):
         data["panel"]["users"] = {"u": entry}
         with pytest.raises(ConfigInvalid) as info:
             parse(data)

@@ -29,7 +29,9 @@ OTHERS = {"seconds": 1.5, "hours": 23.5, "count": 2, "peak_db": -0.4, "preset": 
           "end": "11:00", "until": "09:40", "opens": "09:30", "selftest": "09:15", "start": "10:05",
           "reasons": "Камера судьи не отвечает", "since": "10.03.2025 08:00", "court": "Суд г. Астаны",
           "courtroom": "12", "number": "1001", "reconnects": 1, "breaks": 0, "done": 1, "total": 3, "timeout": 60,
-          "actor": {"kk": "Техникалық маман", "ru": "Технический специалист", "en": "Technician"}}
+          "actor": {"kk": "Техникалық маман", "ru": "Технический специалист", "en": "Technician"},
+          # a refused schedule message (controller/schedule_texts.py)
+          "roles": {"kk": "Куә", "ru": "Свидетель", "en": "Witness"}, "now": "08:00"}
 # a refused argument is named by its key, as the centre sends it
 FIELD_KEY = {"far", "side", "number"}
 

@@ -20,7 +20,7 @@ def test_technician_runs_a_selftest_and_watches_a_camera_drop_out(browser, stack
     page.fill("input[name=password]", bench.DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(st.panel_url)
-    assert bench.DEMO_USER in page.inner_text("header")
+    assert bench.DEMO_NAMES[bench.DEMO_USER] in page.inner_text("header")      # the name people read
     page.click("#selftest-button")
     page.wait_for_function("document.getElementById('room-state').dataset.state === 'testing'", timeout=5000)
     page.wait_for_function("document.getElementById('room-state').dataset.state === 'ready'", timeout=40000)

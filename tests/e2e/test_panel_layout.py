@@ -112,6 +112,6 @@ def test_ending_the_call_is_two_presses_and_each_does_something(browser, tour):
     page.wait_for_url(f"{tour.url}/hearings/tour-1")
     assert not life.connected("tour-1")
     [ended] = [r for r in life.record("tour-1") if r["event"] == "hearing.ended"]
-    assert ended["who"] == "secretary"                       # signed by who is logged in
+    assert ended["who"] == tour.bench.DEMO_NAMES["secretary"]   # signed by who is logged in, by name
     assert "Заседание окончено" in page.inner_text("#record")
     context.close()

@@ -67,7 +67,8 @@ def test_a_lone_surrogate_in_the_address_is_answered_under_its_request_id(field,
     text = json.dumps({**doc, field: "ast\ud800"})          # json writes the lone surrogate as \ud800
     send(broker, text, topic=link.topics.commands)
     reply = reply_to(sub, "sur-1")
-    assert reply["status"] == "rejected" and reply["reason"].startswith(f"{field}: text with a lone surrogate")
+    assert reply["status"] == "rejected" and reply["detail"].startswith(f"{field}: text with a lone surrogate")
+    assert reply["reason"] == "Зал не смог прочитать команду"
     unchanged(room, before)
 
 
@@ -76,7 +77,7 @@ def test_a_surrogate_in_the_suspension_reason_is_refused_and_the_panel_keeps_ans
     before = room.readiness()
     send(broker, command(link.topics, "vks.suspend", {"reason": "riot \ud800"}, "sur-2"), topic=link.topics.commands)
     reply = reply_to(sub, "sur-2")
-    assert reply["status"] == "rejected" and reply["reason"].startswith("args.reason: text with a lone surrogate")
+    assert reply["status"] == "rejected" and reply["detail"].startswith("args.reason: text with a lone surrogate")
     unchanged(room, before)
     panel = create_app(room, {"TESTING": True}).test_client()
     assert panel.get("/").status_code == 200 and panel.get("/api/readiness").status_code == 200
@@ -103,7 +104,7 @@ def test_twenty_thousand_levels_of_nesting_are_answered(broker, real):
         '{"reason": 0}', '{"reason": ' + "[" * 20_000 + "]" * 20_000 + "}")
     send(broker, text, topic=link.topics.commands)
     reply = reply_to(sub, "deep-1")
-    assert reply["status"] == "rejected" and reply["reason"] == f"nested deeper than {contract.MAX_DEPTH} levels"
+    assert reply["status"] == "rejected" and reply["detail"] == f"nested deeper than {contract.MAX_DEPTH} levels"
     assert reply["command"] == "vks.suspend"
     unchanged(room, before)
 
@@ -116,7 +117,7 @@ def test_a_huge_version_is_refused_naming_the_field(broker, real):
     send(broker, command(link.topics, "hearing.create", {**hearing, "version": 10 ** 30}, "ver-1"),
          command(link.topics, "hearing.create", {**hearing, "version": 2 ** 40}, "ver-2"), topic=link.topics.commands)
     huge, big = reply_to(sub, "ver-1"), reply_to(sub, "ver-2")
-    assert huge["status"] == "rejected" and huge["reason"].startswith("args.version: the number is out of bounds")
+    assert huge["status"] == "rejected" and huge["detail"].startswith("args.version: the number is out of bounds")
     assert big["status"] == "rejected" and big["reason"] == "Поле «version» должно быть от 1 до 2147483647"
     unchanged(room, before)
 
@@ -147,7 +148,8 @@ def test_a_full_queue_answers_busy_under_each_request_id(broker, room, tmp_path,
         send(broker, held, *rest, topic=T.commands)
         busy = sub.wait_for(lambda li: len(li.docs("/replies")) >= 4 and li.docs("/replies"))
         assert [d["request_id"] for d in busy] == ["q-64", "q-65", "q-66", "q-67"]
-        assert all(d["status"] == "rejected" and "busy" in d["reason"] for d in busy)
+        assert all(d["status"] == "rejected" and d["code"] == "refused.busy" for d in busy)
+        assert busy[0]["reason"] == "Зал занят (команд в очереди: 64): отправьте эту команду позже"
         room.release.set()
         sub.wait_for(lambda li: len(li.docs("/replies")) == 68)
     finally:
@@ -180,6 +182,6 @@ def test_commands_waiting_when_the_room_stopped_are_answered_after_the_restart(b
     finally:
         first.release.set()
         again.stop(timeout=2)
-    assert running["status"] == "rejected" and "outcome is unknown" in running["reason"]
+    assert running["status"] == "rejected" and running["code"] == "refused.outcome_unknown"
     assert waiting["status"] == "accepted" and second.calls == [("vks.resume", {})]
     assert first.calls == [("vks.suspend", {"reason": "x"})]

@@ -7,11 +7,13 @@ import logging
 import paho.mqtt.publish as publish
 import pytest
 
+from vksroom.controller import texts as tx
 from vksroom.mqtt import contract
 from vksroom.mqtt.contract import Topics
 from vksroom.mqtt.link import MqttLink
 from vksroom.mqtt.outbox import Outbox
 
+from support import textkit
 from support.mqttkit import room_config
 
 pytestmark = pytest.mark.timeout(60)
@@ -91,7 +93,9 @@ def test_bad_command_is_rejected_with_reason_once_and_changes_nothing(case, brok
         reply = sub.wait_for(lambda li: li.docs("/replies") and li.docs("/replies")[-1])
     contract.check("reply", reply)
     assert reply["status"] == "rejected" and reply["request_id"] == rid
-    assert reason in reply["reason"]
+    assert reason in reply["detail"]                       # what exactly is wrong: for the centre's staff
+    assert reply["reason"] == tx.say(reply["code"], {}, "ru") and reply["code"].startswith("refused.")
+    assert not textkit.latin_words(reply["reason"])        # the sentence, in the room's language
     assert room.calls == [] and room.readiness() is before
     assert len([r for r in caplog.records if "rejected" in r.getMessage()]) == 1
     # the link carries on: a good command right after is accepted
@@ -102,7 +106,9 @@ def test_bad_command_is_rejected_with_reason_once_and_changes_nothing(case, brok
 def test_expired_command_is_not_run(broker, room, live):
     link, sub = live
     send(broker, contract.command_doc(T, "selftest.run", request_id="old", expires_at=1.0))
-    assert "expired" in reply_to(sub, "old")["reason"]
+    reply = reply_to(sub, "old")
+    assert (reply["reason"], reply["code"]) == ("Срок действия команды истёк до того, как она дошла до зала",
+                                                "refused.expired") and "expired at 1.0" in reply["detail"]
     assert room.calls == []
 
 
@@ -154,6 +160,6 @@ def test_command_running_when_the_room_stopped_is_not_run_again(broker, room, tm
         again = sub.wait_for(lambda li: [d for d in li.docs("/replies") if d["request_id"] == "r-cut"][1:])[0]
     finally:
         link.stop(timeout=2)
-    assert reply["status"] == "rejected" and "outcome is unknown" in reply["reason"]
+    assert reply["status"] == "rejected" and reply["reason"].startswith("Зал перезапустился во время выполнения команды")
     assert without_seq(again) == without_seq(reply)
     assert room.calls == [] and room.readiness().state.value == "ready"

@@ -54,14 +54,23 @@ def test_page_shows_state_and_role_buttons(client, sim):
 def test_arrow_pad_zoom_and_recall_move_the_camera(client, sim):
     c = client
     r = c.post("/camera/cam1/move", data={"direction": "right", "speed": "10"})   # full speed: the biggest step
-    assert r.status_code == 200 and sim.pan == round(0x08DB * 0.1)         # a tenth of the half sweep
-    assert "+0.100 /" in r.get_data(as_text=True)                         # shown in the camera's range
+    assert sim.pan == round(0x08DB * 0.1)                                  # a tenth of the half sweep
+    # back to the camera page (POST-redirect-GET): its live refresh goes on, a reload moves nothing
+    assert r.status_code == 303 and r.headers["Location"].endswith("/camera/cam1?speed=10")
+    page = c.get(r.headers["Location"]).get_data(as_text=True)
+    assert "+0.100 /" in page and 'value="10" id="speed"' in page         # the camera's range; the slider kept
+    c.get(r.headers["Location"])
+    assert sim.pan == round(0x08DB * 0.1)
+    assert c.get(r.headers["Location"] + "&live=1").get_json()["regions"]
     c.post("/camera/cam1/move", data={"direction": "up", "speed": "2"})
     assert sim.tilt == round(800 * 0.1 * 0.2)
     c.post("/camera/cam1/zoom", data={"direction": "tele"})
     assert sim.zoom == 0x800
-    c.post("/camera/cam1/recall/judge")
+    r = c.post("/camera/cam1/recall/judge")
     assert (sim.pan, sim.tilt) == (0, 0)      # preset 1 never stored: the camera's home
+    assert r.status_code == 303 and r.headers["Location"].endswith("/camera/cam1?preset=judge")
+    assert "Позиция «Судья» вызвана" in c.get(r.headers["Location"]).get_data(as_text=True)
+    assert "вызвана" not in c.get(r.headers["Location"]).get_data(as_text=True)     # said once, not at each reload
 
 
 def test_store_needs_a_confirmation(client, sim):
@@ -70,20 +79,22 @@ def test_store_needs_a_confirmation(client, sim):
     page = c.post("/camera/cam1/store/witness").get_data(as_text=True)   # first press: asks
     assert "Заменить позицию «Свидетель»" in page and 2 not in sim.camera.presets
     r = c.post("/camera/cam1/store/witness", data={"confirm": "yes"})
-    assert r.status_code == 302 and sim.camera.presets[2][:2] == (round(-0x08DB * 0.05), 0)
+    assert r.status_code == 303 and sim.camera.presets[2][:2] == (round(-0x08DB * 0.05), 0)
     assert "Позиция «Свидетель» сохранена" in c.get(r.headers["Location"]).get_data(as_text=True)
 
 
 def test_bad_input_and_camera_errors_are_said_and_change_nothing(client, sim):
     c = client
-    r = c.post("/camera/cam1/move", data={"direction": "sideways", "speed": "5"})
-    assert r.status_code == 400 and "Judge camera: неверное значение команды" in r.get_data(as_text=True)
+    r = c.post("/camera/cam1/move", data={"direction": "sideways", "speed": "5"}, follow_redirects=True)
+    assert r.request.path == "/camera/cam1" and "Judge camera: неверное значение команды" in r.get_data(as_text=True)
     assert "sideways" not in r.get_data(as_text=True) and sim.pan == 0    # the exception's text is no sentence
     for speed in ("99", "0", "fast"):                                      # the slider goes 1..10
-        r = c.post("/camera/cam1/move", data={"direction": "up", "speed": speed})
-        assert r.status_code == 400 and sim.tilt == 0
-    r = c.post("/camera/cam1/store/usher", data={"confirm": "yes"})
-    assert r.status_code == 400
+        r = c.post("/camera/cam1/move", data={"direction": "up", "speed": speed}, follow_redirects=True)
+        assert 'id="camera-error"' in r.get_data(as_text=True) and sim.tilt == 0
+    r = c.post("/camera/cam1/store/usher", data={"confirm": "yes"}, follow_redirects=True)
+    assert 'id="camera-error"' in r.get_data(as_text=True)
+    r = c.post("/camera/cam1/move", data={"direction": "up", "speed": "5"}, headers={"Accept": "application/json"})
+    assert r.status_code == 200 and r.get_json()["error"] == ""            # a program still gets JSON at once
     sim.camera.power = "standby"
     r = c.post("/camera/cam1/recall/judge", headers={"Accept": "application/json"})
     assert r.status_code == 400 and r.get_json()["error"] == "Judge camera: команда не выполнена"

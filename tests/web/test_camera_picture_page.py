@@ -68,5 +68,5 @@ def test_the_camera_page_shows_the_live_picture_its_verdict_and_reference_thumbn
     assert np.abs(small.astype(int) - picture.astype(int)).mean() < 8       # it is that reference
     assert client.get("/video/cam1/reference/witness.jpg").status_code == 404
     # recalling a preset judges the picture against that preset
-    page = client.post("/camera/cam1/recall/witness").get_data(as_text=True)
+    page = client.post("/camera/cam1/recall/witness", follow_redirects=True).get_data(as_text=True)
     assert "snapshot.jpg?preset=witness" in page

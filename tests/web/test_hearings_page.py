@@ -5,6 +5,7 @@ import re
 import pytest
 from pypdf import PdfReader
 
+from support import textkit
 from support.lifehelp import SIZO, at, clock, iso, life, life_room, mock_factory  # noqa: F401  (fixtures)
 
 @pytest.fixture
@@ -34,13 +35,19 @@ def test_schedule_form_creates_in_court_time_and_shows_refusals_in_the_chosen_la
                                                   "far_side": "sizo-1", "roles": ["jury"]})
     text = bad.get_data(as_text=True)
     assert bad.status_code == 400 and "Refused" in text
-    assert "no camera preset for &#39;jury&#39;" in text
-    clash = client.post("/hearings", data={"case_number": "X-1", "date": "2025-03-10", "time": "10:30",
-                                           "far_side": "sizo-1"}).get_data(as_text=True)
-    assert "overlaps hearing" in clash and len(room.life.schedule.hearings()) == 1
+    assert "This room has no camera preset for: jury" in text
+    clash = client.post("/hearings?lang=kk", data={"case_number": "X-1", "date": "2025-03-10", "time": "10:30",
+                                                   "far_side": "sizo-1"}).get_data(as_text=True)
+    assert ("Сот отырысы осы залдағы 7199-25-00-1/300 ісі бойынша 10.03.2025 10:00–11:00 сот отырысымен уақыты "
+            "қабаттасады") in clash and len(room.life.schedule.hearings()) == 1
     past = client.post("/hearings", data={"case_number": "X-2", "date": "2025-03-08", "time": "10:00",
-                                          "far_side": "sizo-1"})
-    assert past.status_code == 400 and "is in the past" in past.get_data(as_text=True)
+                                          "far_side": "sizo-1", "duration_min": "many"})
+    said = re.search(r'<div id="errors".*?</div>', past.get_data(as_text=True), re.S).group()
+    assert past.status_code == 400 and "Время начала заседания (08.03.2025 10:00) уже прошло" in said
+    assert "Продолжительность заседания должна быть от 5 до 720 минут" in said
+    assert textkit.problems(re.sub(r"<[^>]+>", "", said)) == []        # no field name, no English
+    nothing = client.post("/hearings", data={"case_number": "X-3", "far_side": "sizo-1"}).get_data(as_text=True)
+    assert "Не указаны дата и время начала заседания" in nothing
     assert len(room.life.schedule.hearings()) == 1
 
 
@@ -64,7 +71,12 @@ def test_alarm_banner_marks_act_pdf_and_record_on_the_panel(setup):
     [act] = room.life.acts.for_hearing("H3")
     page = client.get(f"/acts/{act['id']}").get_data(as_text=True)
     assert "Номер дела: 7199-25-00-1/230" in page and "Іс нөмірі: 7199-25-00-1/230" in page
-    assert client.post(f"/acts/{act['id']}", data={"ru": ""}).status_code == 400
+    empty = client.post(f"/acts/{act['id']}", data={"ru": ""})
+    assert empty.status_code == 400 and "Текст акта не может быть пустым" in empty.get_data(as_text=True)
+    fonts, room.life.acts.font_dir = room.life.acts.font_dir, room.life.acts.font_dir / "gone"
+    nofont = client.get(f"/acts/{act['id']}.pdf").get_data(as_text=True)     # said, not the font's path
+    assert "Контроллер зала не может подготовить акт к печати" in nofont and "DejaVu" not in nofont
+    room.life.acts.font_dir = fonts
     ok = client.post(f"/acts/{act['id']}", data={"ru": act["text_ru"] + "\nИсправлено секретарём."})
     assert ok.status_code == 200 and 'id="saved"' in ok.get_data(as_text=True)
     pdf = client.get(f"/acts/{act['id']}.pdf")
@@ -72,6 +84,8 @@ def test_alarm_banner_marks_act_pdf_and_record_on_the_panel(setup):
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split())
     assert "Исправлено секретарём." in text and "Кеңсе меңгерушісі" in text
     assert 'id="printed"' in client.get(f"/acts/{act['id']}").get_data(as_text=True)
+    late = client.post(f"/acts/{act['id']}?lang=kk", data={"ru": "Другой текст"}).get_data(as_text=True)
+    assert "Акт басып шығарылған: өзгерту үшін жаңа акт жасаңыз" in late
     rec = client.get("/hearings/H3/record.csv")
     assert rec.status_code == 200 and "connection.failed" in rec.get_data(as_text=True)
     header, row = rec.get_data(as_text=True).splitlines()[:2]     # for people: their words, the code last
@@ -79,7 +93,7 @@ def test_alarm_banner_marks_act_pdf_and_record_on_the_panel(setup):
     assert "Вызов дальней стороны" in row and row.endswith("connection.dialling")
     assert ",Оқиға," in client.get("/hearings/H3/record.csv?lang=kk").get_data(as_text=True).splitlines()[0]
     assert client.get("/hearings/H3/record.json").get_json()["hearing"]["case_number"] == "7199-25-00-1/230"
-    assert client.get("/hearings/H3/record.xml").status_code == 400
+    assert client.get("/hearings/H3/record.xml").status_code == 404
     assert client.get("/hearings/nope/record.csv").status_code == 404
 
 
@@ -166,3 +180,15 @@ def test_the_new_hearing_form_offers_the_participants_by_their_names(setup):
     assert "Судья" in names and "Сотталушы" in names, names          # judge, defendant in Kazakh
     assert not [n for n in names if re.search(r"[A-Za-z]", n)], names
     assert 'value="wide"' not in form                 # the wide shot is no participant
+
+
+def test_a_clash_from_the_centre_is_named_by_the_other_case_not_its_id(setup):
+    room, client, clock = setup
+    for hid, case, hhmm in (("ctr-2025-0077", "7199-25-00-1/301", "10:00"), ("ctr-2025-0078", "7199-25-00-1/302",
+                                                                                "10:30")):
+        room.controller.command("hearing.create", {"id": hid, "version": 1, "case_number": case,
+                                                   "start": iso(10, hhmm), "far_side": "sizo-1"})
+    page = client.get("/hearings").get_data(as_text=True)
+    row = re.search(r'<tr id="hearing-ctr-2025-0078".*?</tr>', page, re.S).group()
+    assert "Пересекается по времени с другим заседанием: 7199-25-00-1/301" in row
+    assert "ctr-2025-0077" not in re.sub(r"<[^>]+>", " ", page)          # in links, never in the words

@@ -60,6 +60,18 @@ def test_a_test_session_started_from_the_page_shows_its_steps_then_its_result(li
     assert "Сынақ сеансы өтті" in text(regions["hearing-live"])
 
 
+def test_a_failed_test_session_says_why_in_words(life, client, clock):
+    life.devices["codec"].answering = set()          # the far side does not answer
+    life.controller.command("hearing.create", {"id": "H1", "version": 1, "case_number": "A-1",
+                                               "start": iso(10, "10:00"), "far_side": "sizo-1"})
+    client.post("/hearings/H1/test-session")
+    life.wait(lambda: (life.life.running_session() or {}).get("step") == "calling")
+    clock.advance(120)
+    life.wait(lambda: life.life.running_session() is None)
+    row = text(live(client, "/hearings/H1")["sessions-live"])
+    assert "Дальняя сторона не ответила на тестовый вызов" in row and "far side" not in row
+
+
 def test_the_call_state_follows_dialling_and_the_answer(life, client, clock):
     life.devices["codec"].answering = {SIZO["number"]}
     life.controller.command("hearing.create", {"id": "H2", "version": 1, "case_number": "A-2",
@@ -89,6 +101,17 @@ def test_suspension_is_on_every_page_with_its_reason_and_who_set_it(life, client
     life.controller.command("vks.resume", {})
     life.wait(lambda: not life.life.suspended)
     assert 'id="suspension"' not in client.get("/").get_data(as_text=True)
+    # the centre may say who suspended it: a name as sent, a staff role by its name in the page's language
+    for by, said in (("Председатель суда Н. Омарова", "Приостановил: Председатель суда Н. Омарова"),
+                     ("administrator", "Приостановил: Администратор")):
+        life.controller.command("vks.suspend", {"reason": "проверка связи", "by": by})
+        life.wait_state("suspended")
+        assert said in text(client.get("/hearings").get_data(as_text=True))
+        life.controller.command("vks.resume", {})
+        life.wait(lambda: not life.life.suspended)
+    life.controller.command("vks.suspend", {"reason": "проверка связи"})            # by no one named: the centre
+    life.wait_state("suspended")
+    assert "Тоқтатқан: Орталық жоспарлаушы" in text(client.get("/hearings?lang=kk").get_data(as_text=True))
 
 
 def test_an_alarm_raised_after_the_page_loaded_comes_with_the_banners(life, client, clock):

@@ -16,9 +16,13 @@ URL_VALUES = {"hid": "H1", "alarm_id": 1, "act_id": 1, "device_id": "cam1", "dev
               "device": "codec", "channel": "judge"}
 
 
+NAMES = {cmds.TECHNICIAN: "Техник А. Серикова", cmds.SECRETARY: "Секретарь Е. Жанова"}   # ``display``
+
+
 @pytest.fixture
 def panel_config():
-    return {"USERS": {r.replace("_", "-"): {"hash": HASH, "roles": (r,)} for r in PEOPLE}}
+    return {"USERS": {r.replace("_", "-"): {"hash": HASH, "roles": (r,), **({"display": NAMES[r]} if r in NAMES
+                                                                               else {})} for r in PEOPLE}}
 
 
 def as_role(app, role):
@@ -109,9 +113,14 @@ def test_the_day_each_step_by_its_role(app, request, clock):
     clock.advance(60)                                    # the far side does not answer: an alarm
     [alarm] = [a for a in life.life.alarms() if a["key"] == f"call:{h.id}"]
     step(f"/alarms/{alarm['id']}/mark", technician, (secretary, head, admin), {"mark": "cannot_be_fixed"})
-    assert life.of("fault.marked")[-1]["by"] == "technician"   # signed by the logged-in user
+    assert life.of("fault.marked")[-1]["by"] == "Техник А. Серикова"   # signed by the logged-in user's name
+    header = technician.get("/hearings?lang=kk").get_data(as_text=True).split("</header>")[0]
+    assert "Техник А. Серикова" in header and ">technician<" not in header
+    record = secretary.get(f"/hearings/{h.id}/record.csv").get_data(as_text=True)
+    assert ",Секретарь Е. Жанова," in record and ",secretary," not in record
     step(f"/hearings/{h.id}/end", secretary, (technician, head, admin), {"confirm": "yes"}, ok=(303, 409))
     [act] = life.life.acts.for_hearing(h.id)
+    assert "Технический специалист: Техник А. Серикова" in act["text_ru"]
     assert head.get(f"/acts/{act['id']}").status_code == 200          # the head of chancellery reads it
     step(f"/acts/{act['id']}", secretary, (technician, head, admin), {"ru": act["text_ru"] + "\nИсправлено."},
          ok=(200,))

@@ -101,7 +101,8 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
     assert not [name for _, name in room.life.planned() if name.endswith("-H5")]
     late = dict(doc("H6", "10:00", COURT, "7199-25-00-2/99"), start=iso(8, "10:00"))
     reply = centre.command("hearing.create", late, "req-H6")
-    assert reply["status"] == "rejected" and "is in the past" in reply["reason"]
+    assert reply["status"] == "rejected" and reply["reason"].startswith("Время начала заседания (08.03.2025 10:00)")
+    assert reply["code"] == "schedule.past" and "is in the past" in reply["detail"]
     assert room.life.schedule.get("H6") is None
     assert room.kinds("hearing.") == ["hearing.created"] * 5 + ["hearing.cancelled", "hearing.rejected"]
     got = delivered(room, centre)
@@ -317,7 +318,7 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
                  "Заведующий канцелярией", "Секретарь судебного заседания", "Технический специалист",
                  "Кеңсе меңгерушісі", "Сот отырысының хатшысы", "Техникалық маман", "Ахметов Е."):
         assert part in text, part
-    with pytest.raises(ValueError, match="was printed"):
+    with pytest.raises(ValueError, match="The act is printed"):
         room.life.acts.edit(created["act_id"], {"ru": "другое"}, "Секретарь Жанова")
 
     # H3's time passes without VKS; its alarm closes with it.

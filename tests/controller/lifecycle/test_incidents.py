@@ -3,7 +3,7 @@ it (the poll, a self-test, the watch); it closes by itself as recovered when the
 the technician's marks are refused where the device visibly still fails."""
 import pytest
 
-from support.lifehelp import at, clock, iso, life_room, mock_factory  # noqa: F401  (fixtures)
+from support.lifehelp import SIZO, at, clock, iso, life_room, mock_factory  # noqa: F401  (fixtures)
 
 SIZO = {"id": "sizo-1", "kind": "detention", "name": "СИЗО-1", "number": "sizo1@vks.kz"}
 
@@ -124,3 +124,34 @@ def test_the_act_drawn_from_the_room_record_has_no_driver_words_in_either_langua
     assert len(pages) == 2 and "Кодек" in pages[0] and "Кодек" in pages[1]
     for page in pages:   # the far side's VKS address (sizo1@vks.kz) is a fact the act quotes
         assert problems(page, allow_latin=("sizo", "vks", "kz")) == [], page
+
+
+def test_the_act_of_a_fault_cleared_mid_hearing_says_a_technical_break_not_a_delay(life_room, clock):
+    from vksroom.controller.acts import render
+
+    room = life_room()
+    room.wait_state("ready")
+    room.devices["codec"].answering = {SIZO["number"]}
+    room.controller.command("hearing.create", {"id": "H1", "version": 1, "case_number": "2-101/2025",
+                                               "start": iso(9, "08:10"), "far_side": SIZO})
+    clock.advance_to(at(9, "08:10"))
+    room.life.connect("H1", "Секретарь Н.")
+    clock.advance(5)                                        # the far side answers
+    room.wait(lambda: room.life.connected("H1"))
+    clock.advance_to(at(9, "08:30"))
+    room.devices["cam1"].power = "standby"                  # the judge's camera drops out mid-hearing
+    room.wait(lambda: [a["key"] for a in room.life.alarms() if a["device"] == "cam1"] == ["device:cam1:power"])
+    clock.advance_to(at(9, "08:42"))
+    room.devices["cam1"].power = "on"
+    room.wait(lambda: not [a for a in room.life.alarms() if a["device"] == "cam1"])
+    ru, kk = (render(room.life.history.facts("H1"), lang) for lang in ("ru", "kk"))
+    assert ("Во время судебного заседания произошёл технический перерыв продолжительностью 12 мин (с 08:30 до "
+            "08:42); после устранения неисправности судебное заседание продолжено в 08:42") in ru
+    assert "задерж" not in ru and "заседание не начато" not in ru
+    assert "12 минуттық техникалық үзіліс болды (08:30–08:42)" in kk and "кешіктіріл" not in kk
+    room.devices["cam1"].power = "standby"                  # again, and it stays out
+    clock.advance_to(at(9, "08:50"))
+    room.wait(lambda: [a["key"] for a in room.life.alarms() if a["device"] == "cam1"] == ["device:cam1:power"])
+    ru = render(room.life.history.facts("H1"), "ru")
+    assert ("Техническая неисправность, обнаруженная в 08:50, не устранена: техническая возможность продолжения "
+            "судебного заседания с применением средств видеоконференцсвязи отсутствовала") in ru

@@ -31,9 +31,11 @@ poll (the DSP's levels in one request, or levels only while someone looks) - not
 from __future__ import annotations
 
 import argparse
+import collections
 import datetime as dt
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -45,10 +47,28 @@ from pathlib import Path
 BENCH = """
 import sys, threading
 from vksroom.hil.demo import DemoBench
-bench = DemoBench(panel_port=int(sys.argv[1]), data_dir=sys.argv[2]).start()
+bench = DemoBench(panel_port=int(sys.argv[1]), data_dir=sys.argv[2], cameras=int(sys.argv[3])).start()
 print(bench.config_path, flush=True)
 sys.stdin.read()          # until the parent closes it
 bench.stop()
+"""
+
+# The measured room: ``vks-room run`` as on the Pi, but each Python thread, as it starts, writes
+# its native id and name to a file (Python 3.11 names no native thread), so the figures can be
+# told per thread. A thread it does not list is native (OpenCV's, a library's).
+ROOM = """
+import sys, threading
+names = open(sys.argv.pop(1), "a", buffering=1)
+lock = threading.Lock()
+bootstrap = threading.Thread._bootstrap_inner
+def named(self):
+    with lock:
+        names.write(f"{threading.get_native_id()} {self.name}\\n")
+    bootstrap(self)
+threading.Thread._bootstrap_inner = named
+names.write(f"{threading.get_native_id()} main\\n")
+from vksroom.cli import main
+raise SystemExit(main())
 """
 
 
@@ -58,32 +78,67 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _task(task: Path) -> tuple[float, int]:
+    """One thread's CPU seconds and context switches (voluntary + involuntary) so far."""
+    stat = (task / "stat").read_text().rsplit(")", 1)[1].split()
+    switches = sum(int(line.split()[1]) for line in (task / "status").read_text().splitlines()
+                   if "ctxt_switches:" in line)
+    return (int(stat[11]) + int(stat[12])) / TICKS, switches
+
+
 def sample(pid: int) -> dict:
-    """The process's CPU seconds, memory and context switches (all threads) now."""
+    """The process's CPU seconds and memory now, and each thread's CPU seconds and context switches."""
     stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
     status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    switches = 0
-    tasks = list(Path(f"/proc/{pid}/task").iterdir())
-    for task in tasks:
+    tasks = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
         try:
-            for line in (task / "status").read_text().splitlines():
-                if line.endswith("ctxt_switches") or "ctxt_switches:" in line:
-                    switches += int(line.split()[1])
-        except (OSError, ValueError):
+            tasks[int(task.name)] = _task(task)
+        except (OSError, ValueError, IndexError):
             pass   # a thread that ended meanwhile
-    return {"t": time.monotonic(), "cpu": (int(stat[11]) + int(stat[12])) / ticks,
+    return {"t": time.monotonic(), "cpu": (int(stat[11]) + int(stat[12])) / TICKS,
             "rss_mb": int(status["VmRSS"].split()[0]) / 1024, "peak_mb": int(status["VmHWM"].split()[0]) / 1024,
-            "switches": switches, "threads": len(tasks)}
+            "tasks": tasks}
 
 
-def measure(pid: int, seconds: float) -> dict:
+def thread_names(path: Path, pid: int) -> dict[int, str]:
+    """Native id -> the Python thread's name (a number in it made N: the pool's threads are one
+    row); a thread not listed is native and named by its /proc comm, marked ``(native)``."""
+    names = {}
+    for line in path.read_text().splitlines():
+        tid, _, name = line.partition(" ")
+        names[int(tid)] = re.sub(r"\d+", "N", name) if re.search(r"(_|-|Thread-)\d+$", name) else name
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        if int(task.name) not in names:
+            try:
+                names[int(task.name)] = f"{(task / 'comm').read_text().strip()} (native)"
+            except OSError:
+                pass
+    return names
+
+
+def measure(pid: int, seconds: float, names_file: Path) -> dict:
+    """A phase's figures: the process's CPU, memory and wake-ups, and per thread name its CPU
+    (% of a core) and wake-ups a second. A thread that ended within the phase is in the CPU
+    figure (the kernel adds it to the process) but not in the wake-ups; one born within it
+    counts from its start."""
     a = sample(pid)
     time.sleep(seconds)   # the phase itself: the room runs meanwhile
     b = sample(pid)
     wall = b["t"] - a["t"]
+    names = thread_names(names_file, pid)
+    per: dict = collections.defaultdict(lambda: [0.0, 0.0, 0])
+    for tid, (cpu, switches) in b["tasks"].items():
+        cpu0, switches0 = a["tasks"].get(tid, (0.0, 0))
+        row = per[names.get(tid, f"{tid} (native)")]
+        row[0] += 100 * (cpu - cpu0) / wall
+        row[1] += (switches - switches0) / wall
+        row[2] += 1
     return {"cpu_pct": 100 * (b["cpu"] - a["cpu"]) / wall, "rss_mb": b["rss_mb"], "peak_mb": b["peak_mb"],
-            "wakeups_s": (b["switches"] - a["switches"]) / wall, "threads": b["threads"]}
+            "wakeups_s": sum(row[1] for row in per.values()), "threads": len(b["tasks"]), "per_thread": dict(per)}
 
 
 def io(pid: int) -> dict:
@@ -153,29 +208,44 @@ def create_hearing(config: dict, start_in: float) -> None:
     client.disconnect()
 
 
+def print_threads(idle: dict, hearing: dict) -> None:
+    """Per thread name: wake-ups a second and CPU (% of a core) idle and in the hearing, the
+    busiest first (threads of one name summed; their count when more than one)."""
+    rows = set(idle["per_thread"]) | set(hearing["per_thread"])
+    def cell(m: dict, name: str) -> str:
+        cpu, wakeups, n = m["per_thread"].get(name, (0.0, 0.0, 0))
+        return f"{wakeups:7.1f} {cpu:6.2f} {'x' + str(n) if n > 1 else '':>4}" if n else f"{'-':>7} {'-':>6} {'':>4}"
+    print(f"{'thread':24} {'idle: wake/s':>12} {'CPU%':>6} {'':4} {'hearing: wake/s':>15} {'CPU%':>6}")
+    key = lambda name: -(idle["per_thread"].get(name, (0, 0))[1] + hearing["per_thread"].get(name, (0, 0))[1])
+    for name in sorted(rows, key=key):
+        print(f"{name[:24]:24} {cell(idle, name):>24} {'':4} {cell(hearing, name)}")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--idle", type=float, default=20.0, help="seconds measured idle")
     p.add_argument("--hearing", type=float, default=30.0, help="seconds measured in the hearing")
+    p.add_argument("--cameras", type=int, default=3, choices=(2, 3), help="cameras on the bench (with video)")
     args = p.parse_args()
     import tomllib
 
     data = Path(tempfile.mkdtemp(prefix="vksroom-load-"))
     port = free_port()
-    bench = subprocess.Popen([sys.executable, "-c", BENCH, str(port), str(data)], stdin=subprocess.PIPE,
+    bench = subprocess.Popen([sys.executable, "-c", BENCH, str(port), str(data), str(args.cameras)], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True)
     room = None
     try:
         config_path = bench.stdout.readline().strip()
         config = tomllib.loads(Path(config_path).read_text())
-        room = subprocess.Popen([sys.executable, "-m", "vksroom", "run", "--config", config_path],
+        names = data / "threads.txt"
+        room = subprocess.Popen([sys.executable, "-c", ROOM, str(names), "run", "--config", config_path],
                                 stdout=subprocess.DEVNULL, stderr=open(data / "room.log", "w"))
         wait_for(lambda: (readiness(port) or {}).get("state") == "ready", 60, "the room was not ready")
         time.sleep(3)   # let start-up settle (imports, first polls) before the idle figure
-        idle = measure(room.pid, args.idle)
+        idle = measure(room.pid, args.idle, names)
         create_hearing(config, start_in=5)
         wait_for(lambda: (readiness(port) or {}).get("activity") == "hearing", 120, "the hearing did not start")
-        hearing = measure(room.pid, args.hearing)
+        hearing = measure(room.pid, args.hearing, names)
         writes = disk_writes(room.pid, min(args.hearing, 15.0))
     finally:
         if room is not None:
@@ -183,7 +253,8 @@ def main() -> int:
             room.wait(15)
         bench.stdin.close()
         bench.wait(15)
-    print(f"room process ({os.cpu_count()} cores here): 2 cameras with video, codec, DSP; simulators in their own process")
+    print(f"room process ({os.cpu_count()} cores here): {args.cameras} cameras with video, codec, DSP; "
+          "simulators in their own process")
     print(f"{'phase':8} {'CPU % core':>10} {'RSS MB':>7} {'peak MB':>8} {'wake-ups/s':>11} {'threads':>8}")
     for name, m in (("idle", idle), ("hearing", hearing)):
         print(f"{name:8} {m['cpu_pct']:10.2f} {m['rss_mb']:7.1f} {m['peak_mb']:8.1f} {m['wakeups_s']:11.1f} "
@@ -191,6 +262,8 @@ def main() -> int:
     fsyncs = "n/a (no strace)" if writes["fsyncs_s"] is None else f"{writes['fsyncs_s']:.2f}"
     print(f"hearing writes: {writes['writes_s']:.1f} write calls/s, {writes['kb_s']:.1f} KB/s, fsync+fdatasync {fsyncs}/s")
     print("goals: hearing <= 2 % of a core, RSS <= 110 MB; idle <= 20 wake-ups/s")
+    print()
+    print_threads(idle, hearing)
     return 0
 
 

@@ -295,7 +295,9 @@ class Controller:
         was = self._link.get(dev_id)
         adapter = self._adapters[dev_id]
         if available:
-            link = adapter.live(LINK, True, "device.link")
+            # Still answering: the same link check, with the time it came back (a new one per
+            # poll would make each poll's new levels a change of meaning, announced).
+            link = was if was is not None and was.ok else adapter.live(LINK, True, "device.link")
             # A failure that only said "could not reach it" is superseded by its return.
             self._checks[dev_id] = tuple(c for c in self._checks[dev_id] if c.check not in STALE_WHEN_BACK)
         else:

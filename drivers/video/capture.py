@@ -381,8 +381,9 @@ class Monitor:
     @property
     def period(self) -> float:
         """Seconds between judgements now: the calm pace while the pictures pass."""
-        calm = self.calm_hz and self.latest is not None and self.latest.ok and not self.alarms
-        return 1.0 / (self.calm_hz if calm else self.rate_hz)
+        if self.calm_hz and self.latest is not None and self.latest.ok and not self.alarms:
+            return 1.0 / self.calm_hz
+        return 1.0 / self.rate_hz
 
     def _run(self) -> None:
         seq = 0

@@ -40,6 +40,7 @@ class Coordinator:
         self.values: dict = {}
         self.live: tuple[CheckResult, ...] = ()   # what the poll's values say of the device's health
         self.last_ok: float | None = None
+        self.busy = False      # the room is in a hearing or a self-test: the adapter's full pace
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"device-{adapter.id}", daemon=True)
@@ -68,6 +69,18 @@ class Coordinator:
         """Poll now instead of at the next interval (after a self-test, on a button)."""
         self._wake.set()
 
+    def set_busy(self, busy: bool) -> None:
+        """The room is busy (a hearing, a self-test): poll every ``poll_interval``, else every
+        ``poll_interval * adapter.idle_poll_factor``; becoming busy polls at once."""
+        if busy != self.busy:
+            self.busy = busy
+            if busy:
+                self.poke()
+
+    @property
+    def interval(self) -> float:
+        return self.poll_interval * (1.0 if self.busy else max(1.0, self.adapter.idle_poll_factor))
+
     def call(self, fn: Callable[[DeviceAdapter], object]):
         """Run ``fn(adapter)`` holding the device lock; a transport failure marks the device lost."""
         with self.lock:
@@ -94,7 +107,7 @@ class Coordinator:
                     self._poll()
             if self.connected:
                 backoff = 0.25
-                delay = self.poll_interval
+                delay = self.interval
             else:
                 delay = backoff
                 backoff = min(self.max_backoff, backoff * 2)
@@ -113,6 +126,7 @@ class Coordinator:
             self._lost(exc)
 
     def _poll(self) -> None:
+        self.adapter.busy = self.busy
         try:
             values = self.adapter.poll() or {}
         except DeviceError as exc:

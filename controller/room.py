@@ -217,7 +217,14 @@ class Controller:
 
     def _set_hearing(self, hearing_id: str | None) -> None:
         self._hearing = hearing_id
+        self._pace()
         self._refresh()
+
+    def _pace(self) -> None:
+        """Devices are polled at their full pace during a hearing or a self-test, slower idle."""
+        busy = self._hearing is not None or self._run_id is not None
+        for coord in self._coords.values():
+            coord.set_busy(busy)
 
     def poke(self, device_id: str) -> None:
         """Try the device now rather than at its next poll (after its power came back)."""
@@ -298,7 +305,9 @@ class Controller:
         was = self._link.get(dev_id)
         adapter = self._adapters[dev_id]
         if available:
-            link = adapter.live(LINK, True, "device.link")
+            # Still answering: the same link check, with the time it came back (a new one per
+            # poll would make each poll's new levels a change of meaning, announced).
+            link = was if was is not None and was.ok else adapter.live(LINK, True, "device.link")
             # A failure that only said "could not reach it" is superseded by its return.
             self._checks[dev_id] = tuple(c for c in self._checks[dev_id] if c.check not in STALE_WHEN_BACK)
         else:
@@ -368,6 +377,7 @@ class Controller:
             return
         run_id = self.store.start_run(trigger, self.clock())
         self._run_id = run_id
+        self._pace()
         devices = {dev_id: {"done": False, "ok": None} for dev_id in self._coords}
         self._progress = {"run_id": run_id, "started": time.monotonic(), "devices": devices}
         done.set_result(run_id)
@@ -434,6 +444,7 @@ class Controller:
     def _finish_selftest(self, run_id: int, results: dict[str, tuple[CheckResult, ...]]) -> None:
         self._checks.update(results)
         self._run_id = None
+        self._pace()
         readiness = self._compute()
         # The run's verdict is the devices' (a test during a hearing is not "in_hearing").
         state = readiness.state if readiness.state is RoomState.SUSPENDED else readiness.verdict

@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 AUDIO_PERIOD_S = 1.0
 VIDEO_RATE_HZ = 2.0
+# A camera's picture is judged this often while it passes (a fault is then seen within 2 s,
+# against the 20 s it must last to degrade the hearing), VIDEO_RATE_HZ from the first fault on.
+VIDEO_CALM_HZ = 0.5
 
 
 def verdict_results(device_id: str, verdict, label: str | dict = "") -> list[CheckResult]:
@@ -108,7 +111,8 @@ class HearingWatch:
                 source = VideoSource(url, name=cam.id).start()
                 report = (lambda dev_id, label: lambda verdict, frame: self.report(
                     verdict_results(dev_id, verdict, label)))(cam.id, cam.label)
-                self._monitors.append((source, Monitor(source, Analyzer(), VIDEO_RATE_HZ, report).start()))
+                self._monitors.append((source, Monitor(source, Analyzer(), VIDEO_RATE_HZ, report,
+                                                       calm_hz=VIDEO_CALM_HZ).start()))
             for codec in self.room.cfg.devices_of("codec"):    # the far side's picture, when captured
                 url = codec.options.get("far_video")
                 if url:

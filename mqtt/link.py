@@ -47,6 +47,10 @@ log = logging.getLogger(__name__)
 
 READINESS_KEY = "readiness"
 STATUS_EVERY = 1.0        # seconds: a room's answers to status requests are at least this far apart
+# paho's loop wakes on every packet and on every publish from another thread; its timeout only
+# bounds how late it sends a keepalive ping or sees a broker that stopped answering them.
+LOOP_SHARE = 0.25         # of the keepalive
+LOOP_MAX_S = 5.0
 # The only CONNACK codes that mean "this broker does not speak MQTT 5": 3.1.1's 0x01
 # "unacceptable protocol version" and MQTT 5's 0x84 "unsupported protocol version". A refused
 # login (3.1.1: 4, 5; MQTT 5: 0x86, 0x87) or any other refusal keeps the protocol.
@@ -236,8 +240,7 @@ class MqttLink:
                 self._wake.wait_for(lambda: self._stopping.is_set() or self._acks or self._status_new
                                     or (self.connected.is_set() and len(self._inflight) < self.window
                                         and len(self.outbox) > len(self._inflight)),
-                                    timeout=max(0.0, min(1.0, self._next_beat - time.monotonic(),
-                                                         (self._status_due or float("inf")) - time.monotonic())))
+                                    timeout=self._until_due())
                 if self._stopping.is_set():
                     return
                 acks = list(self._acks)
@@ -263,6 +266,15 @@ class MqttLink:
             except Exception:  # never let the pump die; the rows stay in the outbox
                 log.exception("MQTT pump failed; retrying")
                 self._stopping.wait(1.0)
+
+    def _until_due(self) -> float | None:
+        """How long the pump may sleep (under ``_wake``): until the heartbeat or a status answer is
+        due, which only a connected link sends; everything else (a message queued, an ack, the
+        connection made or lost, a status request, stop) notifies it. None: until notified."""
+        if not self.connected.is_set():
+            return None
+        due = min(self._next_beat, self._status_due if self._status_due is not None else float("inf"))
+        return max(0.0, due - time.monotonic())
 
     def _hand(self, msg) -> None:
         props = None
@@ -336,7 +348,8 @@ class MqttLink:
             else:
                 if self._stopping.is_set():
                     client.disconnect()
-                client.loop_forever(timeout=0.5)   # returns when the connection ends
+                # returns when the connection ends
+                client.loop_forever(timeout=min(LOOP_MAX_S, max(0.5, self.mq.keepalive * LOOP_SHARE)))
             if self._stopping.is_set():
                 return
             if self._swap:    # the broker does not speak MQTT 5: the same broker again, at once, in 3.1.1

@@ -50,10 +50,14 @@ class CheckContext:
 
 class DeviceAdapter(ABC):
     kind = "device"
+    # While the room is idle (no hearing, no self-test) its coordinator polls this many times
+    # less often; ``busy`` says which pace holds now (set by the coordinator before a poll).
+    idle_poll_factor = 1.0
 
     def __init__(self, cfg: DeviceConfig, data_dir: Path | None = None):
         self.cfg = cfg
         self.data_dir = Path(data_dir) if data_dir else None
+        self.busy = False
 
     @property
     def id(self) -> str:

@@ -16,7 +16,8 @@ EVI-D70). A whole number of 1 or more is an older config's tolerance in the came
 value to write instead.
 
 ``connect()`` opens and initialises the camera and asks its power state; ``poll()`` is its
-power and position (a lost camera fails it within about a second). Role presets recall and
+power and position (a lost camera fails it within about a second); while the room is idle it
+is polled half as often and asked its position only every ``POSITION_EVERY`` polls. Role presets recall and
 are verified by position; where a role was stored through this adapter the position it was
 stored at is remembered (``data_dir/camera-<id>.json``, neutral units; a file written in
 VISCA units by an older version is converted on first read) and a recall must land within
@@ -98,6 +99,11 @@ class CameraAdapter(DeviceAdapter):
     kind = "camera"
     NUDGE_STEP = 0.1     # pan/tilt per press of the panel's arrow pad at full speed
     ZOOM_STEP = 0.125    # zoom per press
+    # Idle (no hearing, no self-test) a camera is asked its power every 2 poll intervals (a
+    # camera in standby or gone is still seen within about 3 s) and where it points only every
+    # POSITION_EVERY polls: each question is a round trip that wakes the room's process.
+    idle_poll_factor = 2.0
+    POSITION_EVERY = 5
 
     def __init__(self, cfg, data_dir: Path | None = None):
         super().__init__(cfg, data_dir)
@@ -113,6 +119,8 @@ class CameraAdapter(DeviceAdapter):
         self.starting = ""          # what a camera still starting up said when it was opened (ONVIF: 503)
         self.version: dict | None = None
         self._lock = threading.RLock()
+        self._position: dict[str, float] = {}    # where the last poll that asked found it
+        self._idle_polls = 0                     # idle polls since it was asked where it points
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -159,14 +167,21 @@ class CameraAdapter(DeviceAdapter):
         if cam is None:
             return {"power": "booting"}
         values: dict[str, object] = {"power": _power(cam)}
-        if values["power"] == "on":
+        if values["power"] != "on":
+            self._position = {}
+            return values
+        if self.busy or not self._position or self._idle_polls + 1 >= self.POSITION_EVERY:
+            self._idle_polls = 0
             try:
                 p = cam.position()
-                values.update(pan=round(p.pan, 4), tilt=round(p.tilt, 4), zoom=round(p.zoom, 4))
+                self._position = {"pan": round(p.pan, 4), "tilt": round(p.tilt, 4), "zoom": round(p.zoom, 4)}
             except DeviceError as exc:   # a link failure fails the poll; a refusal (moving...) does not
                 if _link_failure(exc):
                     raise
-        return values
+                self._position = {}
+        else:
+            self._idle_polls += 1
+        return {**values, **self._position}
 
     def live_checks(self, values: dict) -> list[CheckResult]:
         power = str(values.get("power") or "")
@@ -175,6 +190,7 @@ class CameraAdapter(DeviceAdapter):
 
     def close(self) -> None:
         with self._lock:
+            self._position = {}
             if self.cam is not None:
                 self.cam.close()
                 self.cam = None

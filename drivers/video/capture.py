@@ -344,7 +344,9 @@ def read_file_frames(path: str, rate_hz: float = 2.0, max_seconds: float = 30.0)
 
 
 class Monitor:
-    """Judge a :class:`VideoSource`'s newest frame ``rate_hz`` times a second in a thread.
+    """Judge a :class:`VideoSource`'s newest frame ``rate_hz`` times a second in a thread;
+    with ``calm_hz``, that often only while the pictures pass (the last verdict good, no alarm
+    up), and ``rate_hz`` times from the first fault until they pass again.
 
     ``on_verdict(verdict, frame)`` is called for each judged frame; ``latest`` keeps the last.
     Single verdicts are per frame; :attr:`alarms` applies :class:`Persistence` (a check
@@ -353,8 +355,9 @@ class Monitor:
     """
 
     def __init__(self, source: VideoSource, analyzer, rate_hz: float = 2.0, on_verdict=None,
-                 raise_after: int = 3, clear_after: int = 2, on_alarm=None):
+                 raise_after: int = 3, clear_after: int = 2, on_alarm=None, calm_hz: float | None = None):
         self.source, self.analyzer, self.rate_hz = source, analyzer, rate_hz
+        self.calm_hz = calm_hz
         self.on_verdict, self.on_alarm = on_verdict, on_alarm
         self.persistence = Persistence(raise_after, clear_after)
         self.alarms: set[str] = set()
@@ -375,11 +378,18 @@ class Monitor:
             self._thread.join(timeout)
             self._thread = None
 
+    @property
+    def period(self) -> float:
+        """Seconds between judgements now: the calm pace while the pictures pass."""
+        if self.calm_hz and self.latest is not None and self.latest.ok and not self.alarms:
+            return 1.0 / self.calm_hz
+        return 1.0 / self.rate_hz
+
     def _run(self) -> None:
-        period = 1.0 / self.rate_hz
         seq = 0
         next_at = time.monotonic()
         while not self._stop.is_set():
+            period = self.period
             f = self.source.wait_frame(seq, timeout=period)
             if f is not None:
                 seq = f.seq
@@ -398,6 +408,7 @@ class Monitor:
                         self.on_verdict(v, f)
                     if changed and self.on_alarm:
                         self.on_alarm(set(alarms), v)
+                    period = self.period
             next_at += period
             if self._stop.wait(max(0.0, next_at - time.monotonic())):
                 break

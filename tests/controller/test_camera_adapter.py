@@ -147,3 +147,37 @@ def test_a_self_test_visits_presets_in_the_order_of_least_travel(make_sim, tmp_p
         assert [r.check for r in results if r.check.startswith("preset_")] == [f"preset_{r}" for r in roles]
     finally:
         adapter.close()
+
+
+def test_idle_a_camera_is_asked_less_yet_a_dead_one_is_a_fault_within_4_s_and_back_by_itself(make_sim, tmp_path):
+    """Idle (no hearing, no self-test) the room asks a camera its power every 2 s and where it
+    points every 10 s (each question wakes the Pi); a camera unplugged is still a fault within
+    4 s (the next poll, 2 s at most, and the 0.75 s it takes five tries to find no answer),
+    clears by itself when it is back, and in a hearing it is polled every second again."""
+    from vksroom.controller.assemble import build_room
+    from vksroom.controller.config import parse
+
+    sim = make_sim("visca-ip")
+    cfg = parse({"room": {"court_id": "ast-01", "courtroom": "12", "data_dir": str(tmp_path)},
+                 "devices": {"cam_judge": {"type": "camera", "url": sim.url, "label": "Judge camera"}},
+                 "selftest": {"poll_interval_s": 1.0}})
+    room = build_room(cfg).start()
+    health = lambda r: r.device("cam_judge").health.value   # noqa: E731
+    try:
+        assert room.wait_for(lambda r: health(r) == "ok", 10)
+        coord = room._coords["cam_judge"]
+        assert coord.interval == 2.0
+        sim.stop()
+        gone = time.monotonic()
+        assert room.wait_for(lambda r: health(r) == "fault", 4.0), room.readiness().device("cam_judge")
+        seen = time.monotonic() - gone
+        sim.start()
+        back = time.monotonic()
+        assert room.wait_for(lambda r: health(r) == "ok", 5.0), room.readiness().device("cam_judge")
+        print(f"unplugged: a fault in {seen:.2f} s; back: ok in {time.monotonic() - back:.2f} s")
+        room.set_hearing("h-1")
+        assert coord.interval == 1.0
+        room.set_hearing(None)
+        assert coord.interval == 2.0
+    finally:
+        room.stop()

@@ -56,6 +56,19 @@ def test_loss_and_return_are_announced_once_each(make_room):
     assert [(r["device"], r["available"]) for r in log[-2:]] == [("codec", 0), ("codec", 1)]
 
 
+def test_new_values_alone_are_read_not_announced(make_room):
+    """Each poll's new levels reach readiness (the panel reads them) but are not a change the
+    centre is sent: no readiness event, no MQTT message, per poll."""
+    room, devs = make_room()
+    assert room.wait_for(lambda r: r.state is RoomState.READY, 3)
+    announced = []
+    room.events.subscribe(lambda e: announced.append(e) if e.kind == ev.READINESS else None)
+    for level in (-30.0, -20.0, -10.0):
+        devs["codec"].extra = {"level": level}
+        assert room.wait_for(lambda r: r.device("codec").values.get("level") == level, 3)
+    assert announced == []
+
+
 def test_checks_run_in_parallel_and_a_hung_device_times_out_alone(make_room):
     hang = threading.Event()
     both = threading.Barrier(2, timeout=10)     # passed only by the two cameras' checks running at once

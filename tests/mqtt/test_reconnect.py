@@ -3,7 +3,10 @@ its session (commands queued meanwhile are delivered), and does not hammer a bro
 accepts and then drops it. Real Mosquitto on loopback, the link's default backoff."""
 from __future__ import annotations
 
+import os
+import socket
 import time
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -48,6 +51,30 @@ def test_back_within_2s_of_the_broker_after_a_long_outage(tmp_path):
     finally:
         link.stop(timeout=2)
         broker.close()
+
+
+def _cpu_s(thread) -> float:
+    stat = Path(f"/proc/self/task/{thread.native_id}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_room_without_its_broker_waits_asleep(tmp_path):
+    """Away from the broker for longer than a heartbeat, the pump sleeps until the link is back
+    (it had no heartbeat to send and spun on the one it could not: half a core)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]      # closed again: connections are refused
+    link = MqttLink(RoomStub(), room_config(f"mqtt://127.0.0.1:{port}", tmp_path, heartbeat_s=1),
+                    backoff=(0.5, 2.0)).start()
+    try:
+        assert link.wait_until(lambda li: li.backoff.failures >= 2, 10)
+        time.sleep(1.2)    # the heartbeat falls due meanwhile
+        before, t0 = _cpu_s(link._pump), time.monotonic()
+        time.sleep(1.0)    # measuring: what the pump does of its own accord
+        used = _cpu_s(link._pump) - before
+        assert used <= 0.05 * (time.monotonic() - t0), f"the pump used {used:.2f} s of CPU while the broker was away"
+    finally:
+        link.stop(timeout=2)
 
 
 def test_commands_queued_while_the_room_was_away_are_delivered_on_return(tmp_path):

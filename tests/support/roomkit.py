@@ -22,6 +22,7 @@ class FlagDevice(DeviceAdapter):
         self.hang = hang
         self.checking = False        # inside its self-test now
         self.power = "on"
+        self.extra: dict = {}        # more values its poll reads (a level...)
         self.finding = None          # a failing self-test check's name, or None
         self.polls = 0               # polls answered
         self.attempts = 0            # connections tried, answered or not
@@ -39,7 +40,7 @@ class FlagDevice(DeviceAdapter):
         with self.polled:
             self.polls += 1
             self.polled.notify_all()
-        return {"power": self.power}
+        return {"power": self.power, **self.extra}
 
     def live_checks(self, values):
         ok = values.get("power") == "on"

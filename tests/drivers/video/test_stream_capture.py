@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -76,7 +77,6 @@ def test_injected_faults_reach_the_analyzer(camera, room, fault, check):
 
 
 def test_frozen_stream_is_frozen_and_live_stream_is_not(camera):
-    import threading
     verdicts, cond = [], threading.Condition()
 
     def seen(v, f):
@@ -94,6 +94,35 @@ def test_frozen_stream_is_frozen_and_live_stream_is_not(camera):
             with cond:
                 assert cond.wait_for(lambda: not verdicts[-1].checks["frozen"].ok, 10)
                 assert verdicts[-1].checks["frozen"].score >= 2.0
+        finally:
+            mon.stop()
+
+
+def test_a_calm_monitor_judges_good_pictures_slowly_and_a_fault_at_full_rate(camera):
+    """Good pictures are judged at the calm pace (cheap during a hearing); from the first fault
+    on at the full rate, so it is confirmed (raise_after frames) as quickly as before."""
+    verdicts, cond = [], threading.Condition()
+
+    def seen(v, f):
+        with cond:
+            verdicts.append((v, f.t))
+            cond.notify_all()
+
+    with VideoSource(camera.url, read_timeout_s=3) as src:
+        mon = Monitor(src, Analyzer(), rate_hz=10, calm_hz=2.5, on_verdict=seen).start()
+        try:
+            with cond:
+                assert cond.wait_for(lambda: len(verdicts) >= 4, 10)
+                calm = list(verdicts)
+            assert all(v.ok for v, _ in calm), [v.faults for v, _ in calm]
+            gaps = [b - a for (_, a), (_, b) in zip(calm, calm[1:])]
+            assert min(gaps) >= 0.3, gaps        # 0.4 s apart (less a frame of 15 fps), not 0.1
+            camera.set_fault("black")
+            with cond:
+                assert cond.wait_for(lambda: not verdicts[-1][0].ok, 10)
+            assert mon.period == pytest.approx(0.1)
+            with cond:
+                assert cond.wait_for(lambda: "black" in mon.alarms, 10)   # three faulty frames in a row
         finally:
             mon.stop()
 

@@ -18,15 +18,20 @@ RELEASE = ROOT / "firmware" / "release.py"
 pytestmark = pytest.mark.timeout(180)
 
 GOOD = """
-import http.server, sys, tomllib
+import http.server, ssl, sys, tomllib
 def main():
-    port = tomllib.load(open(sys.argv[sys.argv.index("--config") + 1], "rb"))["panel"]["port"]
+    panel = tomllib.load(open(sys.argv[sys.argv.index("--config") + 1], "rb"))["panel"]
     class H(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             self.send_response(200); self.end_headers(); self.wfile.write(VERSION.encode())
         def log_message(self, *a):
             pass
-    http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+    server = http.server.HTTPServer(("127.0.0.1", panel["port"]), H)
+    if panel.get("tls"):   # as the room serves its panel: HTTPS with its own certificate
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(panel["cert_file"], panel["key_file"])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.serve_forever()
 """
 BROKEN = """
 import sys
@@ -85,10 +90,13 @@ def current(site):
     return os.readlink(site["prefix"] / "current")
 
 
-def answers(site) -> str:
+def answers(site, scheme="http") -> str:
+    import ssl
     import urllib.request
 
-    with urllib.request.urlopen(f"http://127.0.0.1:{site['port']}/api/readiness", timeout=5) as r:
+    context = ssl._create_unverified_context() if scheme == "https" else None
+    with urllib.request.urlopen(f"{scheme}://127.0.0.1:{site['port']}/api/readiness", timeout=5,
+                                context=context) as r:
         return r.read().decode()
 
 
@@ -118,6 +126,23 @@ def test_a_broken_release_is_rolled_back_to_the_one_that_worked(site):
     assert "rolling back to 1.0.0" in broken.stderr and "rolled back to 1.0.0\n" in broken.stderr
     assert current(site) == "releases/1.0.0" and answers(site) == "1.0.0"        # the room runs again
     assert "this release is broken" in (site["tmp"] / "service.log").read_text()
+
+
+def test_a_panel_on_https_with_its_own_certificate_is_found_healthy(site):
+    """The room serves its panel over HTTPS with a certificate it made itself (off loopback, or
+    `tls = true`): the health check must reach it there, or every upgrade would be rolled back."""
+    from vksroom.web.server import make_certificate
+
+    cert, key = site["tmp"] / "panel-cert.pem", site["tmp"] / "panel-key.pem"
+    make_certificate(cert, key, "127.0.0.1")
+    (site["tmp"] / "room.toml").write_text(
+        f'[panel]\nport = {site["port"]}\ntls = true\ncert_file = "{cert}"\nkey_file = "{key}"\n')
+    wheels = site["tmp"] / "wheels"
+    wheels.mkdir()
+    done = release(site, "install", "--offline", "--wheel", str(fake_wheel(wheels, "1.0.0", GOOD)))
+    assert done.returncode == 0, done.stderr
+    assert "1.0.0 is running and healthy" in done.stderr
+    assert answers(site, "https") == "1.0.0"
 
 
 def test_in_an_image_build_the_link_is_switched_and_nothing_restarted(tmp_path):

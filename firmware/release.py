@@ -187,7 +187,8 @@ def cmd_install(args) -> int:
         rel.point(rel.current, version)
         log(f"current -> {version}" + (f" (previous {before})" if before else ""))
     if args.no_restart or not (args.restart_cmd or booted_systemd()):
-        log("not restarting (no booted systemd: an image build?); the service starts at boot")
+        log("not restarting here (--no-restart)" if args.no_restart
+            else "not restarting (no booted systemd: an image build?); the service starts at boot")
         rel.prune()
         return 0
     return cmd_activate(args)

@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench pi-check bundle clean
+.PHONY: demo test bench pi-check systemd-check bundle clean
 
 $(STAMP): setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ bench: $(STAMP)
 # debootstrap, qemu-user-static; minutes). Not part of `make test`. See docs/appliance.md.
 pi-check:
 	$(if $(filter 0,$(shell id -u)),,sudo) firmware/pi-check.sh
+
+# Install, upgrade and rollback against a real systemd: this machine's OS booted in systemd-nspawn
+# (root, systemd-container; a minute or two). Not part of `make test`. See docs/appliance.md.
+systemd-check:
+	$(if $(filter 0,$(shell id -u)),,sudo) firmware/systemd-check.sh
 
 # An offline bundle in dist/bundle: the wheel and its dependencies for arm64 and x86-64.
 bundle:

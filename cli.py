@@ -77,6 +77,9 @@ def setup_logging(verbose: bool) -> None:
     handler.setFormatter(JournalFormatter() if under_journald()
                          else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
+    # Python warnings (gpiozero's "falling back from pigpio" on every start) through the same
+    # handler: under journald a warning's lines carry <4>, not the journal's default priority
+    logging.captureWarnings(True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,7 @@ import argparse
 import os
 import shlex
 import shutil
+import ssl
 import subprocess
 import sys
 import time
@@ -134,15 +135,20 @@ class Service:
     def _panel_answers(self) -> bool:
         if not self.health_url:
             return True
+        # the room's own certificate (made at first run) is not one this machine trusts: the check
+        # asks whether the room answers on this machine, not who it is
+        context = ssl._create_unverified_context() if self.health_url.startswith("https:") else None
         try:
-            with urllib.request.urlopen(self.health_url, timeout=3) as r:
+            with urllib.request.urlopen(self.health_url, timeout=3, context=context) as r:
                 return r.status == 200
         except OSError:
             return False
 
 
 def panel_url(config: Path) -> str:
-    """The panel's readiness page, from the room file (on loopback whatever address it serves)."""
+    """The panel's readiness page, from the room file (on loopback whatever address it serves).
+    HTTPS as the room serves it (controller/config.py PanelConfig.https): ``[panel] tls`` when
+    set, else on unless the panel listens on loopback only."""
     try:
         import tomllib
 
@@ -150,8 +156,19 @@ def panel_url(config: Path) -> str:
     except (OSError, ValueError, ImportError):
         panel = {}
     host = panel.get("host", "127.0.0.1")
+    tls = panel.get("tls")
+    https = tls if isinstance(tls, bool) else not _loopback(host)
     host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
-    return f"http://{host}:{panel.get('port', 8080)}/api/readiness"
+    return f"{'https' if https else 'http'}://{host}:{panel.get('port', 8080)}/api/readiness"
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def cmd_install(args) -> int:
@@ -170,7 +187,8 @@ def cmd_install(args) -> int:
         rel.point(rel.current, version)
         log(f"current -> {version}" + (f" (previous {before})" if before else ""))
     if args.no_restart or not (args.restart_cmd or booted_systemd()):
-        log("not restarting (no booted systemd: an image build?); the service starts at boot")
+        log("not restarting here (--no-restart)" if args.no_restart
+            else "not restarting (no booted systemd: an image build?); the service starts at boot")
         rel.prune()
         return 0
     return cmd_activate(args)

@@ -34,14 +34,17 @@ def test_journald_is_recognised_by_the_stream_systemd_named(tmp_path):
 
 
 def test_the_command_logs_for_the_journal_when_its_stderr_is_the_journal(tmp_path):
-    code = "import logging, sys; from vksroom import cli; cli.setup_logging(False); logging.getLogger('vksroom').error('boom')"
+    code = ("import logging, sys, warnings; from vksroom import cli; cli.setup_logging(False); "
+            "logging.getLogger('vksroom').error('boom'); warnings.warn('no pin factory')")
     path = tmp_path / "stderr"
     with open(path, "w") as err:
         st = os.fstat(err.fileno())
         subprocess.run([sys.executable, "-c", code], stderr=err, timeout=60, check=True,
                        env={**os.environ, "JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}"})
-    assert path.read_text() == "<3>vksroom: boom\n"
+    lines = path.read_text().splitlines()
+    assert lines[0] == "<3>vksroom: boom"
+    assert "UserWarning: no pin factory" in lines[1] and all(line.startswith("<4>") for line in lines[1:])
     with open(path, "w") as err:
         subprocess.run([sys.executable, "-c", code], stderr=err, timeout=60, check=True,
                        env={k: v for k, v in os.environ.items() if k != "JOURNAL_STREAM"})
-    assert path.read_text().split(" ", 2)[2] == "ERROR vksroom: boom\n"   # date, time, then the line
+    assert path.read_text().splitlines()[0].split(" ", 2)[2] == "ERROR vksroom: boom"   # date, time, the line

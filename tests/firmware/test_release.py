@@ -7,50 +7,15 @@ import socket
 import subprocess
 import sys
 import textwrap
-import zipfile
 from pathlib import Path
 
 import pytest
+from support.releases import BROKEN, GOOD, fake_wheel
 
 ROOT = Path(__file__).resolve().parents[2]
 RELEASE = ROOT / "firmware" / "release.py"
 
 pytestmark = pytest.mark.timeout(180)
-
-GOOD = """
-import http.server, sys, tomllib
-def main():
-    port = tomllib.load(open(sys.argv[sys.argv.index("--config") + 1], "rb"))["panel"]["port"]
-    class H(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200); self.end_headers(); self.wfile.write(VERSION.encode())
-        def log_message(self, *a):
-            pass
-    http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
-"""
-BROKEN = """
-import sys
-def main():
-    sys.exit("vks-room: this release is broken")
-"""
-
-
-def fake_wheel(folder: Path, version: str, body: str) -> Path:
-    """A wheel named like ours whose vks-room is ``body``."""
-    name = f"vksroom-{version}-py3-none-any.whl"
-    info = f"vksroom-{version}.dist-info"
-    files = {
-        "vksfake.py": f"VERSION = {version!r}\n" + textwrap.dedent(body),
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: vksroom\nVersion: {version}\n",
-        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-        f"{info}/entry_points.txt": "[console_scripts]\nvks-room = vksfake:main\n",
-    }
-    files[f"{info}/RECORD"] = "".join(f"{n},,\n" for n in files) + f"{info}/RECORD,,\n"
-    path = folder / name
-    with zipfile.ZipFile(path, "w") as z:
-        for n, text in files.items():
-            z.writestr(n, text)
-    return path
 
 
 @pytest.fixture
@@ -85,10 +50,13 @@ def current(site):
     return os.readlink(site["prefix"] / "current")
 
 
-def answers(site) -> str:
+def answers(site, scheme="http") -> str:
+    import ssl
     import urllib.request
 
-    with urllib.request.urlopen(f"http://127.0.0.1:{site['port']}/api/readiness", timeout=5) as r:
+    context = ssl._create_unverified_context() if scheme == "https" else None
+    with urllib.request.urlopen(f"{scheme}://127.0.0.1:{site['port']}/api/readiness", timeout=5,
+                                context=context) as r:
         return r.read().decode()
 
 
@@ -118,6 +86,23 @@ def test_a_broken_release_is_rolled_back_to_the_one_that_worked(site):
     assert "rolling back to 1.0.0" in broken.stderr and "rolled back to 1.0.0\n" in broken.stderr
     assert current(site) == "releases/1.0.0" and answers(site) == "1.0.0"        # the room runs again
     assert "this release is broken" in (site["tmp"] / "service.log").read_text()
+
+
+def test_a_panel_on_https_with_its_own_certificate_is_found_healthy(site):
+    """The room serves its panel over HTTPS with a certificate it made itself (off loopback, or
+    `tls = true`): the health check must reach it there, or every upgrade would be rolled back."""
+    from vksroom.web.server import make_certificate
+
+    cert, key = site["tmp"] / "panel-cert.pem", site["tmp"] / "panel-key.pem"
+    make_certificate(cert, key, "127.0.0.1")
+    (site["tmp"] / "room.toml").write_text(
+        f'[panel]\nport = {site["port"]}\ntls = true\ncert_file = "{cert}"\nkey_file = "{key}"\n')
+    wheels = site["tmp"] / "wheels"
+    wheels.mkdir()
+    done = release(site, "install", "--offline", "--wheel", str(fake_wheel(wheels, "1.0.0", GOOD)))
+    assert done.returncode == 0, done.stderr
+    assert "1.0.0 is running and healthy" in done.stderr
+    assert answers(site, "https") == "1.0.0"
 
 
 def test_in_an_image_build_the_link_is_switched_and_nothing_restarted(tmp_path):

@@ -31,6 +31,7 @@ from pathlib import Path
 
 KEEP = 3   # releases kept on disk: current, previous and one more
 COMPLETE = ".complete"
+BROKEN = ".broken"   # written in a release that was rolled back: never gone back to
 
 
 def log(msg: str) -> None:
@@ -209,7 +210,9 @@ def cmd_activate(args) -> int:
         return 1
     log(f"{version} is not healthy: rolling back to {before}")
     rel.point(rel.current, before)
-    rel.point(rel.previous, version)
+    # The broken release is not what a later rollback should go back to: marked, and no previous.
+    (rel.dir / version / BROKEN).write_text("not healthy after its restart; rolled back\n")
+    rel.previous.unlink(missing_ok=True)
     ok = svc.restart() and svc.healthy()
     log(f"rolled back to {before}" + ("" if ok else ", which is not healthy either"))
     return 1
@@ -220,6 +223,9 @@ def cmd_rollback(args) -> int:
     back, now = rel.version_of(rel.previous), rel.version_of(rel.current)
     if not back or not (rel.dir / back).is_dir():
         log("no previous release")
+        return 1
+    if (rel.dir / back / BROKEN).exists():
+        log(f"the previous release {back} was rolled back as broken: not going back to it")
         return 1
     rel.point(rel.current, back)
     if now:
@@ -235,7 +241,8 @@ def cmd_list(args) -> int:
     rel = Releases(Path(args.prefix))
     cur, prev = rel.version_of(rel.current), rel.version_of(rel.previous)
     for v in rel.versions():
-        print(f"{v}{'  current' if v == cur else ''}{'  previous' if v == prev else ''}")
+        broken = "  broken" if (rel.dir / v / BROKEN).exists() else ""
+        print(f"{v}{'  current' if v == cur else ''}{'  previous' if v == prev else ''}{broken}")
     return 0
 
 

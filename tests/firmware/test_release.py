@@ -86,6 +86,10 @@ def test_a_broken_release_is_rolled_back_to_the_one_that_worked(site):
     assert "rolling back to 1.0.0" in broken.stderr and "rolled back to 1.0.0\n" in broken.stderr
     assert current(site) == "releases/1.0.0" and answers(site) == "1.0.0"        # the room runs again
     assert "this release is broken" in (site["tmp"] / "service.log").read_text()
+    # a later rollback by hand does not go back to the broken release
+    assert "2.0.0  broken" in release(site, "list").stdout.split("\n")
+    again = release(site, "rollback")
+    assert again.returncode == 1 and current(site) == "releases/1.0.0"
 
 
 def test_a_panel_on_https_with_its_own_certificate_is_found_healthy(site):

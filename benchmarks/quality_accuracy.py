@@ -15,6 +15,11 @@ of one view, drawn independently (lighting and people change between analysed fr
 optimistic when someone stands still in front of the lens); a real fault persists, so its
 recall is the per-frame one.
 
+The tuning set's H.264 part (hil.faults.video_set: frozen pictures and noise through a
+running libx264 encoder at CRF 23/28/33, good still rooms, low light, people walking, lights
+changing) is judged with the decoder's frame types as the product's reader passes them
+(``--video N``: for the first N seeds; 0 skips it); the temporal checks are tuned there.
+
 The INDEPENDENT validation set (benchmarks/validation_set.py: photographs from other
 packages, H.264 clips through a camera chain with auto exposure, tone curves, white-balance
 drift, daylight, low-light noise and people moving; frozen by benchmarks/validation_manifest.json)
@@ -24,7 +29,7 @@ references recall >= 0.95 per fault at <= 1 % false alarms; without, recall >= 0
 fault at <= 2 % (wrong view cannot be told without a reference and is left out there).
 
     .venv/bin/python benchmarks/quality_accuracy.py [--good N] [--photos a,b,...] [--seeds 0,1,2] [--verbose]
-        [--calibrate] [--validation only|skip] [--cache DIR]
+        [--calibrate] [--video N] [--validation only|skip] [--cache DIR]
 """
 from __future__ import annotations
 

@@ -15,6 +15,11 @@ of one view, drawn independently (lighting and people change between analysed fr
 optimistic when someone stands still in front of the lens); a real fault persists, so its
 recall is the per-frame one.
 
+The tuning set's H.264 part (hil.faults.video_set: frozen pictures and noise through a
+running libx264 encoder at CRF 23/28/33, good still rooms, low light, people walking, lights
+changing) is judged with the decoder's frame types as the product's reader passes them
+(``--video N``: for the first N seeds; 0 skips it); the temporal checks are tuned there.
+
 The INDEPENDENT validation set (benchmarks/validation_set.py: photographs from other
 packages, H.264 clips through a camera chain with auto exposure, tone curves, white-balance
 drift, daylight, low-light noise and people moving; frozen by benchmarks/validation_manifest.json)
@@ -24,7 +29,7 @@ references recall >= 0.95 per fault at <= 1 % false alarms; without, recall >= 0
 fault at <= 2 % (wrong view cannot be told without a reference and is left out there).
 
     .venv/bin/python benchmarks/quality_accuracy.py [--good N] [--photos a,b,...] [--seeds 0,1,2] [--verbose]
-        [--calibrate] [--validation only|skip] [--cache DIR]
+        [--calibrate] [--video N] [--validation only|skip] [--cache DIR]
 """
 from __future__ import annotations
 
@@ -36,7 +41,7 @@ import time
 from pathlib import Path
 
 from vksroom.drivers.video.quality import Analyzer, Persistence, Reference
-from vksroom.hil.faults import FAULTS, PHOTOS, photo_set
+from vksroom.hil.faults import CLIP_GOP, FAULTS, PHOTOS, photo_set, video_set
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import validation_set  # noqa: E402  (the independent set lives beside this file)
@@ -50,18 +55,24 @@ EXPECT = {"blur": {"blur"}, "dark": {"dark", "black"}, "bright": {"bright"}, "bl
           "obstruction": {"obstruction"}, "wrong_view": {"drift"}}
 
 
+def _analyzer_for(analyzers: dict, scene: str, refs, use_refs: bool) -> Analyzer:
+    """The scene's analyzer (made once, with its references or without), its history reset."""
+    if scene not in analyzers:
+        rs = [Reference.from_image(img, f"{scene}-{i}") for i, img in enumerate(refs[scene])]
+        analyzers[scene] = Analyzer(rs if use_refs else ())
+    a = analyzers[scene]
+    a.reset()
+    return a
+
+
 def run(samples, refs, use_refs: bool, verbose: bool = False):
-    analyzers = {}
+    analyzers: dict = {}
     stats = collections.defaultdict(lambda: [0, 0, 0])     # label -> [n, flagged, named]
     false_checks = collections.Counter()
     good_runs = collections.defaultdict(list)              # scene -> verdicts of its good frames
     scores = collections.defaultdict(list)                  # check -> scores on good frames
     for s in samples:
-        if s.scene not in analyzers:
-            rs = [Reference.from_image(img, f"{s.scene}-{i}") for i, img in enumerate(refs[s.scene])]
-            analyzers[s.scene] = Analyzer(rs if use_refs else ())
-        a = analyzers[s.scene]
-        a.reset()
+        a = _analyzer_for(analyzers, s.scene, refs, use_refs)
         for img, t, ts in s.frames:
             v = a.analyze(img, t=t, source_ts=ts)
         st = stats[s.label]
@@ -111,6 +122,49 @@ def report(title, samples, refs, use_refs, verbose):
 FROZEN_FROM = 4         # a freeze is only known after 2 s: frames from t = 2 s on count
 
 
+def video_report(clips, refs, use_refs: bool, verbose: bool = False) -> None:
+    """The tuning set's H.264 clips (hil.faults.video_set: frozen and noise through a running
+    encoder, good still rooms, people walking, lights changing, at CRF 23/28/33), judged per
+    analysed frame with the decoder's frame types as the product's reader gives them."""
+    stats = collections.defaultdict(lambda: [0, 0])         # (label, rate) -> [frames, named]
+    good = collections.defaultdict(lambda: [0, 0])          # (note, rate) -> [frames, false]
+    by_check = collections.Counter()
+    scores = collections.defaultdict(list)                  # (label, note) -> noise scores
+    analyzers: dict = {}
+    for c in clips:
+        a = _analyzer_for(analyzers, c.scene, refs, use_refs)
+        gop = 0
+        for i, (img, t, ts, key) in enumerate(c.frames):
+            gop += key
+            v = a.analyze(img, t=t, source_ts=ts, keyframe=key, gop=gop)
+            scores[(c.label, c.level, c.note)].append(v.checks["noise"].score)
+            if c.label == "good":
+                g = good[(c.note, c.rate)]
+                g[0] += 1
+                g[1] += not v.ok
+                by_check.update(v.faults)
+                if verbose and not v.ok:
+                    print("  false alarm", c.scene, c.note, c.rate, i, {n: round(v.checks[n].score, 3) for n in v.faults})
+            elif c.label != "frozen" or i >= CLIP_GOP:
+                st = stats[(c.label, c.level, c.rate)]
+                st[0] += 1
+                hit = bool(EXPECT[c.label] & set(v.faults))
+                st[1] += hit
+                if verbose and not hit:
+                    print("  missed", c.label, c.level, c.scene, c.rate, i, round(v.checks[c.label].score, 3))
+    print(f"\nH.264 tuning clips, {'with references' if use_refs else 'without references'}: recall per fault, "
+          f"level and CRF (frozen from t = {CLIP_GOP * 0.5:g} s on)")
+    for (label, level, rate), (n, named) in sorted(stats.items()):
+        print(f"  {label:7s} {level} CRF {rate}: {named}/{n} = {named / n:.3f}")
+    n = sum(g[0] for g in good.values())
+    fa = sum(g[1] for g in good.values())
+    print(f"  false alarms on good frames: {fa}/{n} = {100 * fa / max(n, 1):.2f} %  (by check: {dict(by_check)})")
+    print("    by clip and CRF: " + ", ".join(f"{k[0]} {k[1]} {g[1]}/{g[0]}" for k, g in sorted(good.items())))
+    print("  noise scores (min / median / max): " + "; ".join(
+        f"{k[0]} {k[1]} {k[2]} {min(x):.2f}/{sorted(x)[len(x) // 2]:.2f}/{max(x):.2f}"
+        for k, x in sorted(scores.items()) if k[0] != "frozen"))
+
+
 def run_clips(refs, clips, which: tuple, verbose: bool = False):
     """Per analysed frame: {label: [n, named]}, false alarms on good frames by condition,
     persistent false alarms (3 in a row within a clip)."""
@@ -127,8 +181,10 @@ def run_clips(refs, clips, which: tuple, verbose: bool = False):
         a.reset()
         p = Persistence(RAISE_AFTER)
         alarmed = False
-        for i, (img, ts) in enumerate(zip(c.frames, c.ts)):
-            v = a.analyze(img, t=i * validation_set.DT, source_ts=ts)
+        gop = 0
+        for i, (img, ts, key) in enumerate(zip(c.frames, c.ts, c.keyframes)):
+            gop += key      # as the product's reader counts them (drivers/video/capture.py)
+            v = a.analyze(img, t=i * validation_set.DT, source_ts=ts, keyframe=key, gop=gop)
             if c.plan.label == "good":
                 g = good[c.plan.condition]
                 g[0] += 1
@@ -202,6 +258,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", default="0,1,2",
                     help="draws of the set (comma-separated), pooled: one draw gives 27 samples a fault "
                          "per half, where one miss moves recall by 0.037")
+    ap.add_argument("--video", type=int, default=1,
+                    help="H.264 tuning clips (frozen and noise through an encoder) for this many of the seeds "
+                         "(0: none; about 2 minutes a seed)")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--calibrate", action="store_true", help="print good-frame score quantiles on the calibration half")
     ap.add_argument("--validation", choices=("only", "skip", "also"), default="also",
@@ -236,6 +295,12 @@ def main(argv=None) -> int:
                   f"  min {xs[0]:.3f} max {xs[-1]:.3f}")
     report("with references, all photographs", samples, refs, True, False)
     report("without references (defaults), all photographs", samples, refs, False, False)
+    if args.video:
+        t1 = time.perf_counter()
+        clips = [c for seed in seeds[: args.video] for c in video_set(args.photos.split(","), seed=seed)]
+        print(f"\nH.264 tuning clips: {len(clips)}, made in {time.perf_counter() - t1:.0f} s")
+        video_report(clips, refs, True, args.verbose)
+        video_report(clips, refs, False, args.verbose)
     if "HELD-OUT photographs" in result:
         r, fa, _ = result["HELD-OUT photographs"]
         goal = r >= 0.95 and fa <= 0.01

@@ -216,7 +216,9 @@ def main(argv=None) -> int:
     timed = {
         "grey": lambda: cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY),
         "noref": lambda: Analyzer().analyze(frame),
-        "monitor": lambda: monitor.analyze(frame, t=next(clock) * 0.5),
+        # as the monitor calls it: with the stream's timestamp, so the noise seen changing
+        # between frames is measured too
+        "monitor": lambda: monitor.analyze(frame, t=(k := next(clock)) * 0.5, source_ts=k * 0.5),
         "full": lambda: full.analyze(frame, t=next(clock) * 0.5),
     }
     ms = {k: [] for k in timed}

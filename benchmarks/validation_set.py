@@ -475,18 +475,25 @@ def encode(frames, rate: float, size) -> bytes:
 
 
 def decode(data: bytes) -> list[np.ndarray]:
+    return decode_with_types(data)[0]
+
+
+def decode_with_types(data: bytes) -> tuple[list[np.ndarray], list[bool]]:
+    """The frames and, per frame, whether the decoder called it a keyframe (as the
+    product's reader tells the analyzer)."""
     with tempfile.NamedTemporaryFile(suffix=".mp4") as f:
         f.write(data)
         f.flush()
         cap = cv2.VideoCapture(f.name, cv2.CAP_FFMPEG)
-        out = []
+        out, keys = [], []
         while True:
             ok, img = cap.read()
             if not ok:
                 break
             out.append(img)
+            keys.append(cap.get(cv2.CAP_PROP_FRAME_TYPE) == ord("I"))
         cap.release()
-    return out
+    return out, keys
 
 
 @dataclass
@@ -495,6 +502,7 @@ class Clip:
     frames: list            # decoded BGR
     ts: list                # source timestamps
     sha256: str
+    keyframes: list = field(default_factory=list)   # per frame: a keyframe (decoder's frame type)
 
 
 def plans(photos) -> list[Plan]:
@@ -557,7 +565,8 @@ def build(cache: Path | None = None, verbose: bool = True):
         digest = hashlib.sha256(data).hexdigest()
         if frozen and frozen.get(plan.key()) != digest:
             differs.append(plan.key())
-        clips.append(Clip(plan, decode(data), ts, digest))
+        frames, keys = decode_with_types(data)
+        clips.append(Clip(plan, frames, ts, digest, keys))
         if verbose and i % 100 == 99:
             print(f"  {i + 1}/{len(all_plans)} clips", file=sys.stderr)
     return refs, clips, {"sources": found_src, "differs": differs, "manifest": manifest is not None}

@@ -326,3 +326,126 @@ def _fault_sample(photo, name, fault, level, rng) -> Sample:
             seq.append((f, 0.5 * i, 0.0 if level == 3 else 0.5 * i))
         return Sample(name, fault, level, seq)
     return Sample(name, fault, level, [(apply(base, fault, level, rng), 0.0, None)])
+
+
+# ---------------------------------------------------------------- H.264 clips (temporal checks)
+RATES = (23, 28, 33)          # libx264 CRF: good, usual, starved
+CLIP_FRAMES, CLIP_DT, CLIP_GOP = 8, 0.5, 4    # 2 analysed frames a second, a keyframe every 2 s
+
+
+def h264(frames, crf: int, gop: int = CLIP_GOP, dt: float = CLIP_DT, qp: int | None = None,
+         ) -> list[tuple[np.ndarray, bool]]:
+    """Encode BGR ``frames`` with libx264 at constant quality ``crf`` (or, given ``qp``, at
+    that fixed quantiser, as many cameras' encoders run) with a keyframe every ``gop``
+    frames and no B-frames, and decode them with OpenCV's FFmpeg backend, as the product
+    reads an RTSP camera: ``[(image, keyframe)]``, the frame type from the decoder."""
+    import os
+    import subprocess
+    import tempfile
+
+    h, w = frames[0].shape[:2]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "clip.mp4")
+        cmd = ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}",
+               "-r", str(round(1 / dt)), "-i", "-", "-c:v", "libx264", "-preset", "veryfast", "-threads", "1",
+               *(["-qp", str(int(qp))] if qp is not None else ["-crf", str(int(crf))]), "-g", str(int(gop)), "-bf", "0", "-pix_fmt", "yuv420p", path]
+        subprocess.run(cmd, input=b"".join(np.ascontiguousarray(f).tobytes() for f in frames),
+                       check=True, timeout=120)
+        cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
+        out = []
+        while True:
+            ok, img = cap.read()
+            if not ok:
+                break
+            out.append((img, cap.get(cv2.CAP_PROP_FRAME_TYPE) == ord("I")))
+        cap.release()
+    return out
+
+
+@dataclass
+class Clip:
+    scene: str
+    label: str                  # "good", "frozen" or "noise"
+    level: int
+    rate: int                   # CRF
+    frames: list = field(default_factory=list)   # [(image, t, source_ts, keyframe)]
+    note: str = ""
+
+
+def _even(img: np.ndarray, edge: int = 640) -> np.ndarray:
+    """At most ``edge`` px, even sides (yuv420p)."""
+    h, w = img.shape[:2]
+    k = min(1.0, edge / max(h, w))
+    w2, h2 = int(w * k) // 2 * 2, int(h * k) // 2 * 2
+    return cv2.resize(img, (w2, h2), interpolation=cv2.INTER_AREA)
+
+
+def video_set(names=PHOTOS, seed: int = 0, rates=RATES, frames: int = CLIP_FRAMES) -> list[Clip]:
+    """H.264 clips for the temporal checks (freeze, noise), per photograph and CRF: good
+    clips of a still room (sensor noise fresh every frame; normal light and low light, where
+    the gain makes it noisier), a good clip with a person walking, one with the lights
+    changing (a ramp, a tone curve that wavers, an auto-exposure step), frozen pictures through a
+    running encoder (1: the same picture; 2: the same with a live on-screen clock; the
+    encoder keeps its keyframes, so the still picture is coded again every ``CLIP_GOP``
+    frames) and noise at each level added before the encoder."""
+    rng = np.random.default_rng([seed, 264])
+    clips = []
+    for name in names:
+        photo = load_photo(name)
+        view = _even(_crop(photo))
+        h, w = view.shape[:2]
+        for rate in rates:
+            def live(img, sigma, extra=0.0, person=None):
+                out = []
+                for i in range(frames):
+                    f = img
+                    if person is not None:
+                        f = f.copy()
+                        x0, v, ph, colour, skin = person
+                        draw_person(f, x0 + v * i, 0.95 * h, ph, colour, np.random.default_rng(7), skin=skin)
+                    f = sensor_noise(f, sigma, rng)
+                    if extra:
+                        f = sensor_noise(f, extra, rng)
+                    out.append(f)
+                return out
+
+            def clip(label, level, seq, note="", stalled=False):
+                coded = h264(seq, rate)
+                clips.append(Clip(name, label, level, rate,
+                                  [(img, CLIP_DT * i, 0.0 if stalled else CLIP_DT * i, key)
+                                   for i, (img, key) in enumerate(coded)], note))
+
+            g = float(rng.uniform(0.7, 1.2))
+            clip("good", 0, live(gain(view, g), float(rng.uniform(0.6, 2.0))), "still room")
+            # low light: the auto exposure's gain brings most of the brightness back, and
+            # amplifies the sensor's noise with it
+            dim = gain(view, g * float(rng.uniform(0.5, 0.9)))
+            clip("good", 0, live(dim, float(rng.uniform(2.5, 4.5))), "still room, low light")
+            person = (float(rng.uniform(0.2, 0.8)) * w, float(rng.choice([-1, 1])) * float(rng.uniform(0.01, 0.04)) * w,
+                      h * float(rng.uniform(0.3, 0.6)), rng.integers(20, 220, 3), (150, 120, 100))
+            clip("good", 0, live(gain(view, g), float(rng.uniform(0.6, 2.0)), person=person), "person walking")
+            # lights going down or up, which the auto exposure follows with a lag, and a step
+            ramp = np.geomspace(1.0, float(rng.uniform(0.6, 0.8)), frames) * g
+            if rng.random() < 0.5:
+                ramp = ramp[::-1]
+            step = int(rng.integers(1, frames))
+            ramp[step:] *= float(np.exp(rng.choice([-1, 1]) * rng.uniform(0.1, 0.3)))
+            # through the camera's own tone curve (a gamma and an S-curve): a gain before it is
+            # no longer a gain after it
+            x = np.arange(256, dtype=np.float32) / 255.0
+            bend = float(rng.uniform(-0.4, 0.4))
+            curve = np.clip(255 * (x + bend * x * (1 - x) * (2 * x - 1)), 0, 255).astype(np.uint8)
+            gamma = float(rng.uniform(0.8, 1.2))
+            clip("good", 0, [sensor_noise(cv2.LUT(gain(view, float(k), gamma), curve), float(rng.uniform(0.8, 2.5)), rng)
+                             for k in ramp], "lights changing")
+            still = sensor_noise(gain(view, g), float(rng.uniform(0.6, 2.0)), rng)
+            clip("frozen", 1, [still] * frames)
+            osd = []
+            for i in range(frames):
+                f = still.copy()
+                cv2.putText(f, f"10:00:{i:02d}", (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
+                osd.append(f)
+            clip("frozen", 2, osd, "on-screen clock")
+            for level in LEVELS:
+                clip("noise", level, live(gain(view, g), 1.0, NOISE_SIGMA[level]))
+    return clips

@@ -44,17 +44,23 @@ class Frame:
     ``seq`` counts frames per source (1, 2, 3...), ``t``/``wall`` are monotonic/wall time
     when it was read, ``source_ts`` the stream's own timestamp when it gives one (for MJPEG:
     the number of the last part whose bytes changed; it stalls when the camera repeats the
-    same picture byte for byte).
+    same picture byte for byte). For a stream with inter-frame coding (H.264 through
+    ``cv2.VideoCapture``) ``keyframe`` is the decoder's word on this frame and ``gop`` the
+    number of keyframes decoded up to and including it, every frame read counted, not only
+    the published ones (frames with the same ``gop`` lie between the same two keyframes:
+    the analyzer compares like with like); both None for MJPEG.
     """
 
-    __slots__ = ("seq", "t", "wall", "source_ts", "jpeg", "_image", "_reduced")
+    __slots__ = ("seq", "t", "wall", "source_ts", "jpeg", "_image", "_reduced", "keyframe", "gop")
 
     def __init__(self, image: np.ndarray | None, seq: int, t: float, wall: float,
-                 source_ts: float | None, jpeg: bytes | None = None):
+                 source_ts: float | None, jpeg: bytes | None = None,
+                 keyframe: bool | None = None, gop: int | None = None):
         if image is None and not jpeg:
             raise ValueError("a frame needs a picture or JPEG bytes")
         self._image, self.jpeg = image, jpeg
         self.seq, self.t, self.wall, self.source_ts = seq, t, wall, source_ts
+        self.keyframe, self.gop = keyframe, gop
         self._reduced: tuple[np.ndarray, float] | None = None
 
     def _jpeg(self) -> bytes:
@@ -285,9 +291,12 @@ class VideoSource:
         period = 1.0 / fps if self.pace_files and fps and 0 < fps < 1000 else 0.0
         min_gap = 1.0 / self.max_fps if self.max_fps > 0 else 0.0
         last = -1e9
+        gop = 0
         while not self._stop.is_set():
             ok = cap.grab()
             now = time.monotonic()
+            keyframe = frame_type(cap)
+            gop += bool(keyframe)
             if ok and min_gap and now - last < min_gap:
                 continue
             img = cap.retrieve()[1] if ok else None
@@ -296,13 +305,23 @@ class VideoSource:
                 return
             last = now
             pos = cap.get(cv2.CAP_PROP_POS_MSEC)
-            self._publish({"image": img, "source_ts": pos / 1000.0 if pos and pos > 0 else None}, now)
+            self._publish({"image": img, "source_ts": pos / 1000.0 if pos and pos > 0 else None,
+                           "keyframe": keyframe, "gop": gop if keyframe is not None else None}, now)
             if period and self._stop.wait(period):
                 return
 
 
-def read_file_frames(path: str, rate_hz: float = 2.0, max_seconds: float = 30.0):
-    """Frames of an image or a video file for offline judging: ``[(image, t, source_ts)]``.
+def frame_type(cap) -> bool | None:
+    """Whether the frame just grabbed is a keyframe, as OpenCV's FFmpeg backend tells
+    (``CAP_PROP_FRAME_TYPE``: the picture type's letter); None where it does not (other
+    backends, MJPEG, V4L2)."""
+    kind = int(cap.get(cv2.CAP_PROP_FRAME_TYPE) or 0)
+    return kind == ord("I") if kind in (ord("I"), ord("P"), ord("B")) else None
+
+
+def read_file_frames(path: str, rate_hz: float = 2.0, max_seconds: float = 30.0, coding: bool = False):
+    """Frames of an image or a video file for offline judging: ``[(image, t, source_ts)]``,
+    with ``coding`` ``[(image, t, source_ts, keyframe, gop)]`` as :class:`Frame` has them.
 
     A video is sampled at ``rate_hz`` of its own time for at most ``max_seconds``.
     Raises :class:`BadFrame` when the file cannot be read as either.
@@ -313,18 +332,20 @@ def read_file_frames(path: str, rate_hz: float = 2.0, max_seconds: float = 30.0)
         raise BadFrame(f"{path}: empty file")
     img = cv2.imread(path, cv2.IMREAD_UNCHANGED)      # None for videos and garbage
     if img is not None:
-        return [(img, 0.0, None)]
+        return [(img, 0.0, None, None, None) if coding else (img, 0.0, None)]
     cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
     try:
         if not cap.isOpened():
             raise BadFrame(f"{path}: not a readable image or video")
         fps = cap.get(cv2.CAP_PROP_FPS)
         fps = fps if fps and 0 < fps < 1000 else 25.0
-        out, index, next_t = [], 0, 0.0
+        out, index, next_t, gop = [], 0, 0.0, 0
         while True:
             ok = cap.grab()
             if not ok:
                 break
+            keyframe = frame_type(cap)
+            gop += bool(keyframe)
             t = index / fps
             index += 1
             if t > max_seconds:
@@ -334,7 +355,7 @@ def read_file_frames(path: str, rate_hz: float = 2.0, max_seconds: float = 30.0)
             ok, frame = cap.retrieve()
             if not ok or frame is None:
                 break
-            out.append((frame, t, t))
+            out.append((frame, t, t, keyframe, gop if keyframe is not None else None) if coding else (frame, t, t))
             next_t += 1.0 / rate_hz
         if not out:
             raise BadFrame(f"{path}: no decodable frame (truncated or not a video)")
@@ -395,7 +416,8 @@ class Monitor:
                 seq = f.seq
                 try:
                     image, scale = f.for_analysis()
-                    v = self.analyzer.analyze(image, t=f.t, source_ts=f.source_ts, scale=scale)
+                    v = self.analyzer.analyze(image, t=f.t, source_ts=f.source_ts, scale=scale,
+                                              keyframe=f.keyframe, gop=f.gop)
                 except BadFrame as exc:
                     log.warning("%s: %s", self.source.name, exc)
                 else:

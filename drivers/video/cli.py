@@ -60,9 +60,9 @@ def worst(verdicts: list[Verdict]) -> Verdict:
 def check_path(path: str, references=(), rate_hz: float = 2.0, max_seconds: float = 30.0) -> Verdict:
     from vksroom.drivers.video.capture import read_file_frames
 
-    frames = read_file_frames(path, rate_hz, max_seconds)
+    frames = read_file_frames(path, rate_hz, max_seconds, coding=True)
     analyzer = Analyzer(references)
-    return worst([analyzer.analyze(img, t=t, source_ts=ts) for img, t, ts in frames])
+    return worst([analyzer.analyze(img, t=t, source_ts=ts, keyframe=key, gop=gop) for img, t, ts, key, gop in frames])
 
 
 def cmd_check_frame(args) -> int:

@@ -24,10 +24,15 @@ lists the checks where a *low* score is bad)::
     black        share of pixels within +-10 levels of the median         above
                  (black, blue or grey "no signal" screens alike)
     frozen       seconds the picture has not changed (or timestamps stalled)  above (or equal)
+                 (a stream's new keyframe is also compared with the keyframe
+                 before it: the same picture coded again keeps the clock)
     noise        Immerkaer sigma (median form) at native resolution,      above
                  minus the reference's scaled by the change in contrast
                  (texture counts in the estimate, and a tone curve
-                 steepens it)
+                 steepens it); or, when higher, the noise seen changing
+                 between frames of a stream coded alike (an encoder takes
+                 fine noise out of each frame, not its change), in the
+                 same units
     cast         shift of the log chroma (log R/G, log B/G) from the      above
                  reference's, pixel by pixel (median), the frame's divided
                  by the gamma between the views (a tone curve scales log
@@ -83,6 +88,9 @@ WHITE = 240                  # "near white" for the bright check
 FREEZE_SAME = 0.97           # share of unchanged analysis pixels that makes two frames "the same"
 FREEZE_MAD = 0.15            # ...or mean |difference| below this (grey levels)
 FREEZE_BLOCK = 1.0           # ...with no block's mean |difference| above this
+NOISE_FLICKER = 2.7          # noise sigma seen as change between P-frames of one group that is as
+                             # bad as the noise threshold (tuning set's H.264 clips)
+NOISE_FLICKER_KEY = 3.7      # ...between two keyframes (their quantisers' error adds to it)
 
 # name -> (threshold with a reference, threshold without one)
 THRESHOLDS: dict[str, tuple[float, float]] = {
@@ -117,6 +125,10 @@ THRESHOLDS: dict[str, tuple[float, float]] = {
 # found, the rest merge with flat scenes), cast 0.25 (0.39 % of good frames over it, a cat's
 # fur at 0.27 and a fundus photograph, one colour all over, which reads as a cast without a
 # reference whatever the threshold; recall 0.59, 0.48 at 0.30). Seeds 0-2, both halves.
+# NOISE_FLICKER 2.7 and NOISE_FLICKER_KEY 3.7 on the tuning set's H.264 clips
+# (hil.faults.video_set, seeds 0-1): good clips (still rooms, low light with the gain's
+# noise, people walking, lights changing) reach 2.5 between P-frames, 3.6 between
+# keyframes; 1-2 of 1728 good frames over; noise sigma 10 at CRF 33 gives 2.2-4.6.
 BLUR_FINE = (0.8, 2.0)      # Gaussian sigmas (analysis px) of the band that blur takes first
 BLUR_COARSE = (1.0, 2.0)    # ...of the band (half-size px) that gives lighting, alignment, occlusion
 BLUR_GRID = (16, 12)        # blocks for "does this part still show the reference"
@@ -284,6 +296,8 @@ class Features:
     block_means: np.ndarray      # grey mean per block (GRID)
     colour: bool = True          # False for grey input (no colour to judge)
     thumb: np.ndarray | None = None  # the colour thumbnail (BGR, about THUMB_EDGE px)
+    bands: list | None = None    # the native-resolution grey bands the noise is measured on
+    scale: float = 1.0           # native pixels per given pixel
 
     @functools.cached_property
     def fine_blocks(self) -> np.ndarray:
@@ -353,7 +367,8 @@ def features(frame, scale: float = 1.0) -> Features:
     p99 = float(np.searchsorted(cum, 0.99 * n)) / 255.0
     white = float(cum[-1] - cum[WHITE - 1]) / n
     mean, std = (float(v[0][0]) for v in cv2.meanStdDev(g))
-    measured = _noise_sigma(_bands(full, g.size))
+    bands = _bands(full, g.size)
+    measured = _noise_sigma(bands)
     noise = measured * max(scale, 1.0)
     # Noise at the analysis size (averaging k x k pixels divides white noise by k): what
     # sensor noise adds to the Laplacian and to block contrast is taken out again, so a
@@ -365,7 +380,8 @@ def features(frame, scale: float = 1.0) -> Features:
     blocks = np.sqrt(np.maximum(m2 - m1 * m1 - na * na, 0.0))
     thumb = _thumb(frame) if colour else None
     return Features(frame.shape, g, mean / 255.0, std, p95, p99, white, uniform, noise, na,
-                    _chroma(thumb) if thumb is not None else None, blocks, m1, colour, thumb)
+                    _chroma(thumb) if thumb is not None else None, blocks, m1, colour, thumb,
+                    bands, max(scale, 1.0))
 
 
 def _log_energy(g: np.ndarray, noise: float) -> float:
@@ -844,10 +860,14 @@ class Analyzer:
         self._configure(references, {k: v for k, v in self.thresholds.items()}, self.drift_every_s)
 
     def reset(self) -> None:
-        """Forget the freeze history (after a preset recall or a reconnect)."""
+        """Forget the freeze and noise history (after a preset recall or a reconnect)."""
         self._freeze_grey: np.ndarray | None = None
         self._freeze_since: float | None = None
         self._last_src_ts = None
+        self._gop: int | None = None            # the coded-picture group of the last frame
+        self._gop_first: tuple = ()             # (gop, grey) of the first frame judged in the last two
+        self._prev: tuple | None = None         # (bands, keyframe, gop) of the last frame, for noise
+        self._last_key: tuple | None = None     # (bands, gop) of the last keyframe judged
         self._drift: tuple[float, float] | None = None     # (t, score) of the last registration
         self._aligned: dict = {}        # reference name -> (t, shift for the blur check)
 
@@ -861,10 +881,14 @@ class Analyzer:
         return min(self.references, key=lambda r: abs(math.log(max(r.features.mean, 1e-3)) - lm))
 
     def analyze(self, frame, t: float | None = None, source_ts: float | None = None,
-                scale: float = 1.0) -> Verdict:
+                scale: float = 1.0, keyframe: bool | None = None, gop: int | None = None) -> Verdict:
         """Judge one frame. ``t`` is when it was captured (seconds, monotonic; default now);
         ``source_ts`` the source's own timestamp, if it has one (a stalled one = frozen);
-        ``scale`` native pixels per given pixel when the frame was decoded reduced."""
+        ``scale`` native pixels per given pixel when the frame was decoded reduced.
+        For a stream with inter-frame coding (H.264), ``keyframe`` says whether the decoder
+        called this frame a keyframe and ``gop`` how many keyframes the reader has decoded
+        up to and including it (frames with the same ``gop`` lie between the same two
+        keyframes); None for a source without (MJPEG, stills: every frame coded alike)."""
         f = features(frame, scale)
         t = time.monotonic() if t is None else t
         ref = self._closest(f)
@@ -908,11 +932,15 @@ class Analyzer:
         else:
             put("bright", f.mean / base["mean"] + max(0.0, f.white - base["white"]))
         put("black", f.uniform, with_ref=False)
-        put("frozen", self._frozen_for(f, t, source_ts), with_ref=False)
+        put("frozen", self._frozen_for(f, t, source_ts, gop), with_ref=False)
         # Against the reference's: what texture adds to the estimate grows with the
         # view's contrast (a tone curve steepens grass or gravel), sensor noise does not.
-        put("noise", f.noise - (rf.noise * min(max(f.std / max(rf.std, 1.0), 0.5), 2.0) if rf is not None
-                                else base["noise"]))
+        noise = f.noise - (rf.noise * min(max(f.std / max(rf.std, 1.0), 0.5), 2.0) if rf is not None
+                           else base["noise"])
+        # The noise that changes from frame to frame, where the encoder took it out of each
+        # frame's fine detail: judged against NOISE_FLICKER, given in the check's units.
+        flicker = self._flicker(f, keyframe, gop, source_ts)
+        put("noise", max(noise, flicker * self._thr("noise", has) / NOISE_FLICKER))
         put("cast", min((self._cast(f, r.features) for r in self.references), default=self._cast(f, None)))
         no_picture = f.uniform >= self._thr("black", False) or f.std < 2.0
         drift = 0.0
@@ -941,27 +969,58 @@ class Analyzer:
         shift = cached[1]
         return None if shift is None else model.score(f.grey, shift, f.noise_here)
 
-    def _frozen_for(self, f: Features, t: float, source_ts) -> float:
+    def _frozen_for(self, f: Features, t: float, source_ts, gop: int | None = None) -> float:
         stalled = source_ts is not None and self._last_src_ts is not None and source_ts == self._last_src_ts
         if source_ts is not None:
             self._last_src_ts = source_ts
-        prev = self._freeze_grey
-        same = False
-        if prev is not None and prev.shape == f.grey.shape:
-            diff = cv2.absdiff(prev, f.grey)
-            unchanged = (diff.size - cv2.countNonZero(diff)) / diff.size
-            # Same picture: bit-identical almost everywhere, or (through an encoder that
-            # keeps refining a frozen picture) tiny changes spread thin with no block of
-            # the view changing at all. People moving change some block; sensor noise
-            # that survives the encoder raises the mean.
-            same = unchanged >= FREEZE_SAME or (
-                float(cv2.mean(diff)[0]) < FREEZE_MAD
-                and float(cv2.resize(diff, GRID, interpolation=cv2.INTER_AREA).max()) < FREEZE_BLOCK)
+        # Like with like: a keyframe codes the picture afresh, at its own quantiser, so the
+        # first frame of a new group is also compared with the first frame judged in the
+        # group before (a frozen source through an encoder at a fixed quantiser gives the
+        # same keyframe again). Through x264 at constant quality the keyframes of a frozen
+        # source still differ by as much as a live still room's (docs/frame-quality.md).
+        new_group = gop is not None and self._gop is not None and gop != self._gop
+        before = self._gop_first[1] if new_group and self._gop_first and self._gop_first[0] == self._gop else None
+        if gop is not None and gop != self._gop:
+            self._gop_first = (gop, f.grey)
+        elif gop is None:
+            self._gop_first = ()
+        self._gop = gop
+        same = _same_picture(self._freeze_grey, f.grey)
+        if not same and before is not None and _same_picture(before, f.grey):
+            same, self._freeze_grey = True, f.grey      # the same keyframe again: compare with it now
         if (stalled or same) and self._freeze_since is not None:   # set with the first frame
             return t - self._freeze_since
         self._freeze_grey = f.grey
         self._freeze_since = t
         return 0.0
+
+    def _flicker(self, f: Features, keyframe: bool | None, gop: int | None, source_ts) -> float:
+        """Noise sigma from the change since the last frame judged, when the two were coded
+        alike (see :func:`_flicker_sigma`); 0 when they were not or there is none. Only
+        frames of a stream count (a source timestamp or the coding's group): pictures judged
+        one after another without are not a sequence."""
+        if gop is None and source_ts is None:
+            self._prev = None
+            return 0.0
+        prev, self._prev = self._prev, (f.bands, keyframe, gop)
+        last_key = self._last_key
+        if keyframe and gop is not None:
+            self._last_key = (f.bands, gop)
+        if prev is None or f.bands is None or prev[0] is None:
+            return 0.0
+        bands, key, g = prev
+        if gop is None or g is None:        # MJPEG or stills: every frame coded alike
+            return _flicker_sigma(bands, f.bands) * f.scale if gop is None and g is None else 0.0
+        if gop == g and not keyframe:        # P-frames of one group
+            return _flicker_sigma(bands, f.bands) * f.scale
+        if keyframe and key and gop == g + 1:
+            pass                             # keyframe after keyframe
+        elif keyframe and last_key is not None and last_key[1] == gop - 1:
+            bands = last_key[0]              # a keyframe: with the keyframe before it
+        else:
+            return 0.0
+        # Two keyframes also differ by their quantisers' error where the view is textured.
+        return _flicker_sigma(bands, f.bands) * f.scale * NOISE_FLICKER / NOISE_FLICKER_KEY
 
     @staticmethod
     def _cast(f: Features, rf: Features | None) -> float:
@@ -1008,6 +1067,48 @@ class Analyzer:
             lost |= dim & (f.blocks <= 1.2 * np.exp(tone) * rf.blocks + 1.0)
             return float(lost.mean())
         return _soft_flat_share(f)
+
+
+def _same_picture(a: np.ndarray | None, b: np.ndarray) -> bool:
+    """Whether two analysis greys show the same picture: bit-identical almost everywhere,
+    or (through an encoder that keeps refining a frozen picture) tiny changes spread thin
+    with no block of the view changing at all. People moving change some block; sensor
+    noise that survives the encoder raises the mean."""
+    if a is None or a.shape != b.shape:
+        return False
+    diff = cv2.absdiff(a, b)
+    unchanged = (diff.size - cv2.countNonZero(diff)) / diff.size
+    return unchanged >= FREEZE_SAME or (
+        float(cv2.mean(diff)[0]) < FREEZE_MAD
+        and float(cv2.resize(diff, GRID, interpolation=cv2.INTER_AREA).max()) < FREEZE_BLOCK)
+
+
+FLICKER_BLOCK = 16      # native px: blocks over which the change between frames is averaged
+FLICKER_ROWS = 4        # ...from every 4th of their rows
+
+
+def _flicker_sigma(before: list, after: list) -> float:
+    """Sensor noise seen as change between two frames coded alike (same group of pictures,
+    or both keyframes): per 16 px block, the mean |difference| once the block's brightness
+    change is taken out (lights, exposure and a tone curve scale a block; they do not make
+    it flicker), the median over blocks (people moving change some of them), as the sigma
+    of white noise (two independent draws differ by 1.128 sigma on average). An encoder
+    that smooths each frame's fine noise away still codes its coarser part anew."""
+    pairs = [(a, b) for a, b in zip(before, after) if a.shape == b.shape and min(a.shape) >= FLICKER_BLOCK]
+    if not pairs:
+        return 0.0
+    n = FLICKER_BLOCK
+    cols = min(a.shape[1] for a, _ in pairs) // n
+    # whole blocks of every band one under the other (fewer, larger calls), every
+    # FLICKER_ROWS-th row of each block (enough for a mean, at a fraction of the cost)
+    a = np.vstack([a[: a.shape[0] // n * n: FLICKER_ROWS, : cols * n] for a, _ in pairs]).astype(np.float32)
+    b = np.vstack([b[: b.shape[0] // n * n: FLICKER_ROWS, : cols * n] for _, b in pairs]).astype(np.float32)
+    rows = a.shape[0] * FLICKER_ROWS // n
+    ma = cv2.resize(a, (cols, rows), interpolation=cv2.INTER_AREA)
+    mb = cv2.resize(b, (cols, rows), interpolation=cv2.INTER_AREA)
+    k = cv2.resize((ma + 4.0) / (mb + 4.0), (a.shape[1], a.shape[0]), interpolation=cv2.INTER_LINEAR)
+    d = cv2.absdiff(a, cv2.multiply(b + 4.0, k) - 4.0)
+    return _median(cv2.resize(d, (cols, rows), interpolation=cv2.INTER_AREA).ravel()) / 1.128
 
 
 COVER_FLAT = 2.0        # block grey std (noise taken out) of a flat block

@@ -81,6 +81,48 @@ def test_stalled_timestamps_are_frozen_even_if_pixels_change(photo):
     assert not v.checks["frozen"].ok
 
 
+def _through_encoder(analyzer, frames, crf=28, qp=None):
+    """Judge ``frames`` after libx264 and OpenCV's decoder, with the decoder's frame types
+    as the product's reader passes them: ``(verdicts, decoded pictures)``."""
+    from vksroom.hil.faults import h264
+    verdicts, pictures, gop = [], [], 0
+    for i, (img, key) in enumerate(h264(frames, crf, gop=4, qp=qp)):
+        gop += key
+        verdicts.append(analyzer.analyze(img, t=0.5 * i, source_ts=0.5 * i, keyframe=key, gop=gop))
+        pictures.append(img)
+    return verdicts, pictures
+
+
+def test_frozen_picture_through_a_running_encoder_is_frozen_across_its_keyframes(photo):
+    # The camera's picture froze, its encoder (fixed quantiser) runs on: timestamps run and
+    # a keyframe every 2 s codes the still picture again, the same keyframe as the last.
+    from vksroom.hil.faults import _even
+    view = _even(_crop(photo), 320)
+    rng = np.random.default_rng(1)
+    still = sensor_noise(view, 1.5, rng)
+    frozen = [v.checks["frozen"] for v in _through_encoder(Analyzer(), [still] * 10, qp=30)[0]]
+    assert [c.ok for c in frozen] == [True] * 4 + [False] * 6
+    assert frozen[-1].score == pytest.approx(4.5)
+    # a still room, live: every keyframe codes fresh sensor noise, and the clock starts again
+    live, _ = _through_encoder(Analyzer(), [sensor_noise(view, 1.5, rng) for _ in range(10)], qp=30)
+    assert all(v.checks["frozen"].ok for v in live), [v.checks["frozen"] for v in live]
+
+
+def test_noise_the_encoder_smoothed_away_is_seen_changing_from_frame_to_frame(photo):
+    from vksroom.hil.faults import _even
+    view = _even(_crop(photo), 640)
+    rng = np.random.default_rng(5)
+    noisy = [sensor_noise(sensor_noise(view, 1.0, rng), 10.0, rng) for _ in range(8)]
+    verdicts, pictures = _through_encoder(Analyzer(), noisy, crf=28)
+    # each decoded frame alone keeps too little of it to tell (the first one has nothing
+    # to be compared with)
+    assert all(judge(img).checks["noise"].ok for img in pictures)
+    assert all("noise" in v.faults for v in verdicts[1:]), [v.checks["noise"] for v in verdicts]
+    # a low-light room, the gain's noise through a good encoder, is not noisy
+    dim = [sensor_noise(gain(view, 0.6), 4.0, rng) for _ in range(8)]
+    assert all(v.checks["noise"].ok for v in _through_encoder(Analyzer(), dim, crf=23)[0])
+
+
 def test_lighting_dimmed_and_people_in_view_are_not_drift_or_dark(photo, refs):
     a = Analyzer([Reference.from_image(r) for r in refs])
     from vksroom.hil.faults import people

@@ -175,3 +175,18 @@ def test_runs_alone_and_says_how():
     out = subprocess.run([sys.executable, "-m", "vksroom.hil.video_stream", "--help"], capture_output=True,
                          text=True, timeout=30)
     assert out.returncode == 0 and "--fault" in out.stdout
+
+
+def test_h264_frames_carry_the_decoders_frame_type_and_group(tmp_path):
+    """What the analyzer needs to compare like with like: which frame is a keyframe and
+    how many keyframes came before, counting frames read but not judged."""
+    path = str(tmp_path / "camera.mp4")
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-t", "3",
+                    "-c:v", "libx264", "-g", "25", "-bf", "0", "-pix_fmt", "yuv420p", path], check=True, timeout=60)
+    frames = read_file_frames(path, 2.0, coding=True)
+    assert [(key, gop) for *_, key, gop in frames] == [(True, 1), (False, 1), (True, 2), (False, 2),
+                                                        (True, 3), (False, 3)]
+    with VideoSource(path, max_fps=0) as src:
+        f = src.wait_frame(0, timeout=10)        # the reader's first frame, or one soon after
+        assert f is not None
+        assert (f.keyframe, f.gop) == ((f.seq - 1) % 25 == 0, 1 + (f.seq - 1) // 25)

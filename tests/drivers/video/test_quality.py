@@ -326,3 +326,34 @@ def test_without_a_reference_a_mild_overexposure_is_bright_and_dimmed_lights_are
         assert Analyzer().analyze(jpeg(sensor_noise(gain(view, g), 1.0, rng), 85)).checks["bright"].ok
     page = Analyzer().analyze(jpeg(sensor_noise(_crop(load_photo("page")), 1.0, rng), 85))
     assert page.checks["bright"].ok, page.to_dict()
+
+
+def test_without_a_reference_an_overexposed_colourful_scene_is_bright_by_its_clipped_channels():
+    # Coffee in a red cup overexposed x2.2 keeps a mean under 0.7 of white, but its red
+    # channel is clipped over most of the view: bright. The same view well exposed, and a
+    # fundus photograph (red all over, high but not clipped), are not.
+    from vksroom.hil.faults import apply
+    rng = np.random.default_rng(4)
+    view = _crop(load_photo("coffee"))
+    over = Analyzer().analyze(jpeg(sensor_noise(apply(view, "bright", 1, rng), 1.0, rng), 85))
+    assert "bright" in over.faults and over.checks["bright"].score > 1.75, over.to_dict()
+    for scene in ("coffee", "retina"):
+        good = Analyzer().analyze(jpeg(sensor_noise(_crop(load_photo(scene)), 1.0, rng), 85))
+        assert good.checks["bright"].ok, (scene, good.to_dict())
+
+
+def test_without_a_reference_a_strong_cast_on_a_grey_scene_is_found_and_a_colourful_one_cannot_tell():
+    # A strong green cast on a grey scene spreads its pixels' chroma (clipped and dark
+    # channels keep part of the shift): still one cluster, along a white-balance axis.
+    # A colourful view gives no neutral surface: not an alarm, and the verdict says it
+    # could not tell.
+    import math
+    grey = _crop(load_photo("camera"))
+    s = 0.9
+    green = gain(grey, 1.0, 1.0, (math.exp(-s / 2), math.exp(s / 2), math.exp(-s / 2)))
+    v = Analyzer().analyze(jpeg(sensor_noise(green, 1.5, np.random.default_rng(3)), 85))
+    assert "cast" in v.faults and v.checks["cast"].judged, v.to_dict()
+    cat = Analyzer().analyze(jpeg(_crop(load_photo("chelsea")), 85)).checks["cast"]
+    assert cat.ok and not cat.judged and cat.to_dict()["judged"] is False
+    fundus = Analyzer().analyze(jpeg(_crop(load_photo("retina")), 85)).checks["cast"]
+    assert fundus.ok, fundus

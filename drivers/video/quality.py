@@ -46,9 +46,10 @@ lists the checks where a *low* score is bad)::
                  a plain wall), or far darker than it explains and no
                  livelier (a dark cover's out-of-focus edge); without
                  reference: the share of a flat region that comes in from
-                 the bottom or a side and fades softly into the view (a
-                 hand or cover far out of focus; a plain wall or the sky
-                 ends at a sharp edge, and the sky meets the top)
+                 the bottom or a side (or the top, when darker than the
+                 rest) and fades softly into the view (a hand or cover
+                 far out of focus; a plain wall or the sky ends at a
+                 sharp edge, and the sky meets the top, bright)
     drift        view displacement as a share of the frame width, or the  above
                  |log| of a zoom change (phase correlation, log-polar
                  spectra, ORB); 1.0 when the view cannot be registered
@@ -121,7 +122,9 @@ THRESHOLDS: dict[str, tuple[float, float]] = {
 # obstruction 0.15 (16x12 blocks,
 # flat below 2 grey levels, the ring round them under a third of the view's upper-quartile
 # contrast: 0.93 % of good frames over it, all the plain wall round a clock; 0.61 of covers
-# found, the rest merge with flat scenes), cast 0.25 (0.39 % of good frames over it, a cat's
+# found, the rest merge with flat scenes; a region from the top counted when it is darker than
+# COVER_DARK of the rest: 0.97 % of good frames, 0.61 of those covers and 0.39 of the covers
+# made as real ones look, from the top too, were 0.35), cast 0.25 (0.39 % of good frames over it, a cat's
 # fur at 0.27 and a fundus photograph, one colour all over, which reads as a cast without a
 # reference whatever the threshold; recall 0.59, 0.48 at 0.30; with the cluster's radius
 # growing along a white-balance axis, NEUTRAL_SPREAD and NEUTRAL_AXIS: recall 0.74, was 0.59
@@ -1054,10 +1057,21 @@ class Analyzer:
 
 
 COVER_FLAT = 2.0        # block grey std (noise taken out) of a flat block
+COVER_SHARE_MIN = 0.1   # a flat region from the top smaller than this is not looked at
+COVER_DARK = 0.8        # ...one this much darker than the rest of the view may be a cover
 COVER_SOFT = 0.3        # the blocks around the flat region: at most this share of the contrast the
                         # rest of the view usually has (its upper quartile)
 
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))    # the 4 neighbours
+
+
+def _darker(f: Features, region: np.ndarray) -> bool:
+    """Whether a region of COVER_GRID blocks is darker than the rest of the view: its
+    median block under COVER_DARK of the rest's."""
+    if region.all():
+        return True
+    means = cv2.resize(f.grey, COVER_GRID, interpolation=cv2.INTER_AREA)
+    return _median(means[region]) < COVER_DARK * _median(means[~region])
 
 
 def _soft_flat_share(f: Features) -> float:
@@ -1073,14 +1087,20 @@ def _soft_flat_share(f: Features) -> float:
         return 0.0
     rows, cols = labels.shape
     # Where each region meets the frame (share of each edge): one that meets it mostly
-    # along the top is a ceiling or the sky; hands and covers come from below or a side.
+    # along the top is a ceiling or the sky; hands and covers come from below or a side...
     top = np.bincount(labels[0], minlength=n) / cols
     side = np.maximum.reduce([np.bincount(labels[-1], minlength=n) / cols,
                               np.bincount(labels[:, 0], minlength=n) / rows,
                               np.bincount(labels[:, -1], minlength=n) / rows])
     area = np.bincount(labels.ravel(), minlength=n) / labels.size
-    area[(side <= 0) | (side < top)] = 0.0
     area[0] = 0.0                      # label 0: the blocks that are not flat
+    from_top = (side < top) & (area > 0)
+    # ...unless it is darker than the rest of the view: cloth, a strap or a cap hanging
+    # over the lens, a hand reaching over the camera in its own shadow (the sky and a lit
+    # ceiling are the view's bright part)
+    for k in np.flatnonzero(from_top & (area >= COVER_SHARE_MIN)):
+        from_top[k] = not _darker(f, labels == k)
+    area[((side <= 0) & (top <= 0)) | from_top] = 0.0
     k = int(np.argmax(area))
     share = float(area[k])
     if share <= 0:

@@ -357,3 +357,18 @@ def test_without_a_reference_a_strong_cast_on_a_grey_scene_is_found_and_a_colour
     assert cat.ok and not cat.judged and cat.to_dict()["judged"] is False
     fundus = Analyzer().analyze(jpeg(_crop(load_photo("retina")), 85)).checks["cast"]
     assert fundus.ok, fundus
+
+
+def test_without_a_reference_dark_cloth_hanging_from_the_top_is_obstruction_but_the_sky_is_not():
+    # A flat region that meets the frame mostly along the top is usually the sky or a lit
+    # ceiling; one darker than the rest of the view (cloth, a strap, a cap hanging over
+    # the lens) fading softly into it is a cover. The rocket's clear sky still is not.
+    from vksroom.hil.faults import lens_cover
+    for scene in ("astronaut", "camera"):
+        rng = np.random.default_rng(2)
+        covered = jpeg(sensor_noise(lens_cover(_crop(load_photo(scene)), 0.45, rng, side=3, kind="cloth"), 1.0, rng), 85)
+        v = Analyzer().analyze(covered)
+        assert "obstruction" in v.faults, (scene, v.to_dict())
+    rng = np.random.default_rng(5)
+    sky = Analyzer().analyze(jpeg(sensor_noise(_crop(load_photo("rocket")), 1.0, rng), 85))
+    assert sky.checks["obstruction"].ok, sky.to_dict()

@@ -117,7 +117,7 @@ THRESHOLDS: dict[str, tuple[float, float]] = {
 # up, mildest fault 66/255), bright 1.75 (mean / 0.5 plus the extra white plus the share of
 # pixels with a clipped channel beyond 0.2: 0.49 % of good frames over it, a white page in
 # daylight, against 0.54 % at 1.70 without the clipped share; recall 0.93, was 0.88; good
-# frames clip a channel in up to 0.69 of the view, a fundus, whose mean is low; 1.60
+# frames clip a channel in up to 0.69 of the view, a fundus at mean 0.49 (score 1.46); 1.60
 # without it called the bench courtroom's judge view, a good picture at 1.61, overexposed),
 # obstruction 0.15 (16x12 blocks,
 # flat below 2 grey levels, the ring round them under a third of the view's upper-quartile
@@ -321,7 +321,8 @@ class Features:
         if self.thumb is None:
             return self.white
         b, g, r = cv2.split(self.thumb)
-        return cv2.countNonZero(cv2.compare(cv2.max(cv2.max(b, g), r), CLIPPED - 1, cv2.CMP_GT)) / (b.size or 1)
+        top = cv2.max(cv2.max(b, g), r)
+        return float(np.count_nonzero(top >= CLIPPED)) / (top.size or 1)
 
     @functools.cached_property
     def edge_ratio(self) -> float | None:
@@ -1098,8 +1099,8 @@ def _soft_flat_share(f: Features) -> float:
     # ...unless it is darker than the rest of the view: cloth, a strap or a cap hanging
     # over the lens, a hand reaching over the camera in its own shadow (the sky and a lit
     # ceiling are the view's bright part)
-    for k in np.flatnonzero(from_top & (area >= COVER_SHARE_MIN)):
-        from_top[k] = not _darker(f, labels == k)
+    for j in np.flatnonzero(from_top & (area >= COVER_SHARE_MIN)):
+        from_top[j] = not _darker(f, labels == j)
     area[((side <= 0) & (top <= 0)) | from_top] = 0.0
     k = int(np.argmax(area))
     share = float(area[k])

@@ -120,11 +120,14 @@ THRESHOLDS: dict[str, tuple[float, float]] = {
 # frames clip a channel in up to 0.69 of the view, a fundus at mean 0.49 (score 1.46); 1.60
 # without it called the bench courtroom's judge view, a good picture at 1.61, overexposed),
 # obstruction 0.15 (16x12 blocks,
-# flat below 2 grey levels, the ring round them under a third of the view's upper-quartile
+# flat below 2 grey levels, the ring round them under a third (now 0.35) of the view's upper-quartile
 # contrast: 0.93 % of good frames over it, all the plain wall round a clock; 0.61 of covers
 # found, the rest merge with flat scenes; a region from the top counted when it is darker than
 # COVER_DARK of the rest: 0.97 % of good frames, 0.61 of those covers and 0.39 of the covers
-# made as real ones look, from the top too, were 0.35), cast 0.25 (0.39 % of good frames over it, a cat's
+# made as real ones look, from the top too, were 0.35; a smooth ramp counted as flat too,
+# COVER_RAMP 1.0 below COVER_SHADED 6, with the ring at 0.35 of the usual contrast, was 0.3:
+# 1.07 % of good frames (clock, rocket, moon), 0.60 and 0.43 of the covers, palms 0.23, were
+# 0.08; a ramp rule at 1.5 or the ring at 0.4-0.5 gave fewer covers or 1.2-5 % false alarms), cast 0.25 (0.39 % of good frames over it, a cat's
 # fur at 0.27 and a fundus photograph, one colour all over, which reads as a cast without a
 # reference whatever the threshold; recall 0.59, 0.48 at 0.30; with the cluster's radius
 # growing along a white-balance axis, NEUTRAL_SPREAD and NEUTRAL_AXIS: recall 0.74, was 0.59
@@ -313,6 +316,28 @@ class Features:
         m1 = cv2.resize(g, COVER_GRID, interpolation=cv2.INTER_AREA)
         m2 = cv2.resize(g * g, COVER_GRID, interpolation=cv2.INTER_AREA)
         return np.sqrt(np.maximum(m2 - m1 * m1 - self.noise_here ** 2, 0.0))
+
+    @functools.cached_property
+    def shaded_blocks(self) -> np.ndarray:
+        """Grey std per block of COVER_GRID once the block's own brightness slope (a plane
+        fitted by least squares) is taken out, noise taken out too, at half the analysis
+        size (asked for without a reference only). A cover lit unevenly is a smooth ramp:
+        its std is the slope's, its residual nothing."""
+        cols, rows = COVER_GRID
+        g = cv2.resize(self.grey, (max(cols, self.grey.shape[1] // 2), max(rows, self.grey.shape[0] // 2)),
+                       interpolation=cv2.INTER_AREA)
+        h, w = g.shape
+        g = g[: h // rows * rows, : w // cols * cols].astype(np.float32)
+        h, w = g.shape
+        x = np.broadcast_to(np.arange(w, dtype=np.float32), (h, w))
+        y = np.broadcast_to(np.arange(h, dtype=np.float32)[:, None], (h, w))
+        m, mx, my = (cv2.resize(np.ascontiguousarray(a), COVER_GRID, interpolation=cv2.INTER_AREA) for a in (g, x, y))
+        cx = cv2.resize(g * x, COVER_GRID, interpolation=cv2.INTER_AREA) - m * mx
+        cy = cv2.resize(g * y, COVER_GRID, interpolation=cv2.INTER_AREA) - m * my
+        var = cv2.resize(g * g, COVER_GRID, interpolation=cv2.INTER_AREA) - m * m
+        bw, bh = w / cols, h / rows
+        res = var - cx * cx / ((bw * bw - 1) / 12) - cy * cy / ((bh * bh - 1) / 12)
+        return np.sqrt(np.maximum(res - (self.noise_here / 2) ** 2, 0.0))
 
     @functools.cached_property
     def clipped(self) -> float:
@@ -1060,7 +1085,9 @@ class Analyzer:
 COVER_FLAT = 2.0        # block grey std (noise taken out) of a flat block
 COVER_SHARE_MIN = 0.1   # a flat region from the top smaller than this is not looked at
 COVER_DARK = 0.8        # ...one this much darker than the rest of the view may be a cover
-COVER_SOFT = 0.3        # the blocks around the flat region: at most this share of the contrast the
+COVER_RAMP = 1.0        # block std left once its brightness slope is taken out: a smooth ramp
+COVER_SHADED = 6.0      # ...whose own std (the slope's) is below this
+COVER_SOFT = 0.35       # the blocks around the flat region: at most this share of the contrast the
                         # rest of the view usually has (its upper quartile)
 
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))    # the 4 neighbours
@@ -1083,7 +1110,9 @@ def _soft_flat_share(f: Features) -> float:
     little of the contrast the rest of the view has. A plain wall or the sky ends where
     an object's edge begins, at full contrast: flat, but not a cover."""
     s = f.fine_blocks
-    n, labels = cv2.connectedComponents((s < COVER_FLAT).astype(np.uint8), connectivity=4)
+    # flat, or a smooth ramp (a cover lit unevenly) that is not much livelier than flat
+    flat = (s < COVER_FLAT) | ((f.shaded_blocks < COVER_RAMP) & (s < COVER_SHADED))
+    n, labels = cv2.connectedComponents(flat.astype(np.uint8), connectivity=4)
     if n < 2:
         return 0.0
     rows, cols = labels.shape

@@ -372,3 +372,17 @@ def test_without_a_reference_dark_cloth_hanging_from_the_top_is_obstruction_but_
     rng = np.random.default_rng(5)
     sky = Analyzer().analyze(jpeg(sensor_noise(_crop(load_photo("rocket")), 1.0, rng), 85))
     assert sky.checks["obstruction"].ok, sky.to_dict()
+
+
+def test_without_a_reference_a_palm_lit_unevenly_is_obstruction_and_the_view_alone_is_not():
+    # A palm over the lens is far out of focus but lit unevenly: a smooth ramp of skin
+    # whose blocks are not flat by their contrast, only once their slope is taken out.
+    from vksroom.hil.faults import lens_cover
+    for scene in ("astronaut", "coffee"):
+        view = _crop(load_photo(scene))
+        rng = np.random.default_rng(1)
+        palm = jpeg(sensor_noise(lens_cover(view, 0.45, rng, side=0, kind="palm"), 1.0, rng), 85)
+        v = Analyzer().analyze(palm)
+        assert "obstruction" in v.faults, (scene, v.to_dict())
+        alone = Analyzer().analyze(jpeg(sensor_noise(view, 1.0, rng), 85))
+        assert alone.checks["obstruction"].ok, (scene, alone.to_dict())

@@ -45,7 +45,8 @@ lists the checks where a *low* score is bad)::
                  lighting change does not explain (a sheet or a finger over
                  a plain wall), or far darker than it explains and no
                  livelier (a dark cover's out-of-focus edge); without
-                 reference: the share of a flat region that comes in from
+                 reference: the share of a flat region (or a smooth ramp:
+                 a cover lit unevenly) that comes in from
                  the bottom or a side (or the top, when darker than the
                  rest) and fades softly into the view (a hand or cover
                  far out of focus; a plain wall or the sky ends at a

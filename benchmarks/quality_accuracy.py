@@ -40,6 +40,7 @@ import time
 
 from pathlib import Path
 
+from vksroom.drivers.video import quality
 from vksroom.drivers.video.quality import Analyzer, Persistence, Reference
 from vksroom.hil.faults import CLIP_GOP, FAULTS, PHOTOS, photo_set, video_set
 
@@ -65,12 +66,52 @@ def _analyzer_for(analyzers: dict, scene: str, refs, use_refs: bool) -> Analyzer
     return a
 
 
+NEUTRAL_SCENE = 0.2     # share of a scene's well-exposed surfaces within 0.12 (log chroma) of grey
+
+
+def neutral_scene(image) -> bool:
+    """Whether a scene (its good, lights-full view) has neutral surfaces a cast could be
+    judged by without a reference: at least a fifth of its well-exposed pixels are
+    grey within 0.12 in log chroma (walls, paper, a grey photograph). A property of the
+    scene, not of the frame judged: the ground truth of "there is evidence"."""
+    f = quality.features(image)
+    pts = quality._chroma_points(f.thumb) if f.thumb is not None else None
+    if pts is None:
+        return False
+    a, b = pts
+    return float(((a * a + b * b) <= 0.12 ** 2).mean()) >= NEUTRAL_SCENE
+
+
+class CastSplit:
+    """Cast recall split by whether the scene has neutral surfaces: without a reference
+    a cast is judged only where it has (a colourful view says "cannot tell")."""
+
+    def __init__(self, refs, pick):
+        self.neutral = {scene: neutral_scene(pick(r)) for scene, r in refs.items()}
+        self.n = collections.defaultdict(lambda: [0, 0, 0])   # neutral? -> [frames, found, not judged]
+
+    def add(self, scene, verdict) -> None:
+        st = self.n[self.neutral[scene]]
+        st[0] += 1
+        st[1] += "cast" in verdict.faults
+        st[2] += not verdict.checks["cast"].judged
+
+    def lines(self) -> list[str]:
+        out = []
+        for neutral, what in ((True, "scenes with neutral surfaces"), (False, "scenes without (colourful)")):
+            n, found, unjudged = self.n[neutral]
+            if n:
+                out.append(f"  cast, {what}: {n} frames, recall {found / n:.3f}, judged 'cannot tell' {unjudged / n:.3f}")
+        return out
+
+
 def run(samples, refs, use_refs: bool, verbose: bool = False):
     analyzers: dict = {}
     stats = collections.defaultdict(lambda: [0, 0, 0])     # label -> [n, flagged, named]
     false_checks = collections.Counter()
     good_runs = collections.defaultdict(list)              # scene -> verdicts of its good frames
     scores = collections.defaultdict(list)                  # check -> scores on good frames
+    cast = CastSplit(refs, lambda r: r[0])
     for s in samples:
         a = _analyzer_for(analyzers, s.scene, refs, use_refs)
         for img, t, ts in s.frames:
@@ -87,6 +128,8 @@ def run(samples, refs, use_refs: bool, verbose: bool = False):
                 print("  false alarm", s.scene, s.note, {n: round(v.checks[n].score, 3) for n in v.faults})
         else:
             st[2] += bool(EXPECT[s.label] & set(v.faults))
+            if s.label == "cast":
+                cast.add(s.scene, v)
             if verbose and not (EXPECT[s.label] & set(v.faults)):
                 print("  missed", s.label, s.level, s.scene, s.note,
                       {n: round(c.score, 3) for n, c in v.checks.items()})
@@ -97,12 +140,12 @@ def run(samples, refs, use_refs: bool, verbose: bool = False):
         for v in verdicts:
             windows += 1
             persistent += bool(p.update(v))
-    return stats, false_checks, (persistent, windows), scores
+    return stats, false_checks, (persistent, windows), scores, cast
 
 
 def report(title, samples, refs, use_refs, verbose):
     t0 = time.perf_counter()
-    stats, false_checks, (pers, windows), scores = run(samples, refs, use_refs, verbose)
+    stats, false_checks, (pers, windows), scores, cast = run(samples, refs, use_refs, verbose)
     print(f"\n{title}: {time.perf_counter() - t0:.1f} s")
     print(f"  {'fault':12s} {'n':>4s} {'recall':>7s} {'named':>7s}   (named: the expected check is among the faults)")
     recalls = []
@@ -111,6 +154,8 @@ def report(title, samples, refs, use_refs, verbose):
         if n:
             recalls.append(named / n)
             print(f"  {f:12s} {n:4d} {flagged / n:7.3f} {named / n:7.3f}")
+    if not use_refs:
+        print("\n".join(cast.lines()))
     n, fa, _ = stats["good"]
     print(f"  false alarms on good frames, per analysed frame: {fa}/{n} = {100 * fa / n:.2f} %"
           f"  (by check: {dict(false_checks)})")
@@ -173,6 +218,7 @@ def run_clips(refs, clips, which: tuple, verbose: bool = False):
     by_check = collections.Counter()
     persistent = [0, 0]
     analyzers = {}
+    cast = CastSplit(refs, lambda r: r["full"])
     for c in clips:
         scene = c.plan.scene
         if scene not in analyzers:
@@ -198,12 +244,14 @@ def run_clips(refs, clips, which: tuple, verbose: bool = False):
                 st[0] += 1
                 hit = bool(EXPECT[c.plan.label] & set(v.faults))
                 st[1] += hit
+                if c.plan.label == "cast":
+                    cast.add(scene, v)
                 if verbose and not hit:
                     print("  missed", c.plan.key(), i, {n: round(x.score, 3) for n, x in v.checks.items()})
         if c.plan.label == "good":
             persistent[0] += 1
             persistent[1] += alarmed
-    return stats, good, by_check, persistent
+    return stats, good, by_check, persistent, cast
 
 
 def validation_report(cache, verbose: bool) -> dict:
@@ -221,7 +269,7 @@ def validation_report(cache, verbose: bool) -> dict:
                           ("full",)),
                          ("without references", ())):
         t1 = time.perf_counter()
-        stats, good, by_check, (clips_good, clips_alarmed) = run_clips(refs, clips, which, verbose)
+        stats, good, by_check, (clips_good, clips_alarmed), cast = run_clips(refs, clips, which, verbose)
         print(f"\n{title}: {time.perf_counter() - t1:.1f} s")
         print(f"  {'fault':12s} {'frames':>6s} {'recall':>7s}   (the expected check among the faults)")
         recalls = {}
@@ -230,6 +278,8 @@ def validation_report(cache, verbose: bool) -> dict:
             if n:
                 recalls[f] = named / n
                 print(f"  {f:12s} {n:6d} {named / n:7.3f}")
+        if not which:
+            print("\n".join(cast.lines()))
         n = sum(g[0] for g in good.values())
         fa = sum(g[1] for g in good.values())
         print(f"  false alarms on good frames: {fa}/{n} = {100 * fa / max(n, 1):.2f} %  (by check: {dict(by_check)})")
@@ -255,6 +305,11 @@ def main(argv=None) -> int:
     ap.add_argument("--camera", type=int, default=12,
                     help="good frames per photograph changed by the camera's behaviour (tone curve, daylight, "
                          "white balance, hard compression)")
+    ap.add_argument("--covers", type=int, default=6,
+                    help="obstructions per photograph made as real covers look (any side, the top too; palm, "
+                         "cloth or paper, lit unevenly)")
+    ap.add_argument("--defocus", type=int, default=6,
+                    help="blurs per photograph as a lens's mild defocus (a disk of radius 1.2-2 analysis px)")
     ap.add_argument("--seeds", default="0,1,2",
                     help="draws of the set (comma-separated), pooled: one draw gives 27 samples a fault "
                          "per half, where one miss moves recall by 0.037")
@@ -275,7 +330,8 @@ def main(argv=None) -> int:
     samples = []
     for seed in seeds:      # the references are the same photographs whatever the draw
         refs, drawn = photo_set(args.photos.split(","), good_per_photo=args.good, seed=seed,
-                                camera_per_photo=args.camera)
+                                camera_per_photo=args.camera, covers_per_photo=args.covers,
+                                defocus_per_photo=args.defocus)
         samples += drawn
     print(f"labelled set: {len(refs)} photographs, draws (seeds) {seeds} pooled: {len(samples)} samples "
           f"({sum(s.label == 'good' for s in samples)} good), built in {time.perf_counter() - t0:.1f} s")

@@ -81,23 +81,31 @@ def people(frame: np.ndarray, n: int, rng=None, max_height: float = 0.55) -> np.
     return img
 
 
+def _cover_mask(h: int, w: int, cover: float, side: int, rng, from_top: bool) -> np.ndarray:
+    """Where a cover lies, before the lens blurs it: a band from the left (0), right (1),
+    bottom (2) or top (3), or a blob (4: fingertips) from the bottom or the top."""
+    mask = np.zeros((h, w), np.float32)
+    if side == 0:
+        mask[:, : int(w * cover)] = 1
+    elif side == 1:
+        mask[:, w - int(w * cover):] = 1
+    elif side == 2:
+        mask[h - int(h * cover):, :] = 1
+    elif side == 3:
+        mask[: int(h * cover), :] = 1
+    else:
+        cv2.ellipse(mask, (int(w * rng.uniform(0.3, 0.7)), 0 if from_top else h), (int(w * math.sqrt(cover) * 0.75),
+                    int(h * math.sqrt(cover) * 1.35)), 0, 0, 360, 1.0, -1)
+    return mask
+
+
 def obstruction(frame: np.ndarray, cover: float, rng=None) -> np.ndarray:
     """Something on or right in front of the lens: a blurred dark blob (finger, strap) or a
     flat sheet (paper, lens cap), entering from a random side, covering ``cover`` of the frame."""
     rng = _rng(rng)
     h, w = frame.shape[:2]
-    mask = np.zeros((h, w), np.float32)
     side = int(rng.integers(0, 4))
-    depth = cover
-    if side == 0:
-        mask[:, : int(w * depth)] = 1
-    elif side == 1:
-        mask[:, w - int(w * depth):] = 1
-    elif side == 2:
-        mask[h - int(h * depth):, :] = 1
-    else:
-        cv2.ellipse(mask, (int(w * rng.uniform(0.3, 0.7)), h), (int(w * math.sqrt(cover) * 0.75),
-                    int(h * math.sqrt(cover) * 1.35)), 0, 0, 360, 1.0, -1)
+    mask = _cover_mask(h, w, cover, side if side < 3 else 4, rng, from_top=False)
     # on the lens, so far out of focus that its edge spans 4-10 % of the frame width
     mask = cv2.GaussianBlur(mask, (0, 0), max(2.0, float(rng.uniform(0.04, 0.10)) * w))[:, :, None]
     if rng.random() < 0.5:       # finger/strap: dark, skin-toned, out of focus
@@ -114,6 +122,66 @@ def obstruction(frame: np.ndarray, cover: float, rng=None) -> np.ndarray:
     if frame.ndim == 2:
         mask = mask[:, :, 0]
     return np.clip(f * (1 - mask) + c * mask, 0, 255).astype(np.uint8)
+
+
+SKIN_BOX = (0.385, 0.215, 0.42, 0.264)  # the astronaut's left cheek (x0, y0, x1, y1 shares)
+COVER_KINDS = ("palm", "cloth", "paper")
+
+
+def lens_cover(frame: np.ndarray, cover: float, rng=None, side: int | None = None, kind: str | None = None) -> np.ndarray:
+    """A hand or a cover on the lens as it really looks: far out of focus (its edge spans
+    4-10 % of the frame width), coming in from any side, the top included (a strap, a
+    cap hanging down, a hand reaching over the camera), and lit unevenly (the room's
+    light falls across it). ``kind``: a palm (skin from the astronaut photograph, its
+    detail blurred away), dark cloth, or paper. Covers ``cover`` of the frame."""
+    rng = _rng(rng)
+    h, w = frame.shape[:2]
+    side = int(rng.integers(0, 5)) if side is None else side
+    kind = COVER_KINDS[int(rng.integers(0, 3))] if kind is None else kind
+    mask = _cover_mask(h, w, cover, side, rng, from_top=rng.random() < 0.5 if side == 4 else False)
+    mask = cv2.GaussianBlur(mask, (0, 0), max(2.0, float(rng.uniform(0.04, 0.10)) * w))
+    if kind == "palm":
+        photo = load_photo("astronaut")
+        ph, pw = photo.shape[:2]
+        x0, y0, x1, y1 = SKIN_BOX
+        skin = photo[int(y0 * ph): int(y1 * ph), int(x0 * pw): int(x1 * pw)]
+        c = cv2.resize(skin, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+        c = cv2.GaussianBlur(c, (0, 0), 0.05 * w) * float(rng.uniform(0.5, 1.1))
+    elif kind == "cloth":
+        c = np.empty((h, w, 3), np.float32)
+        c[:] = rng.integers(15, 70, 3)
+    else:
+        c = np.empty((h, w, 3), np.float32)
+        c[:] = rng.integers(150, 235)
+    # light falling across it: brightness changing by up to a half over the frame
+    yy, xx = np.mgrid[:h, :w].astype(np.float32)
+    ang = rng.uniform(0, 2 * math.pi)
+    ramp = 1 + float(rng.uniform(0.1, 0.5)) * ((xx / w - 0.5) * math.cos(ang) + (yy / h - 0.5) * math.sin(ang))
+    c = c * ramp[:, :, None]
+    if frame.ndim == 2:
+        c = c.mean(axis=2)
+    else:
+        mask = mask[:, :, None]
+    return np.clip(frame.astype(np.float32) * (1 - mask) + c * mask, 0, 255).astype(np.uint8)
+
+
+def _disk(radius: float) -> np.ndarray:
+    """A lens's defocus: a uniform disk of ``radius`` pixels, drawn 8 times finer and
+    area-averaged (its edge pixels partly covered)."""
+    n = int(math.ceil(radius)) * 2 + 1
+    fine = np.zeros((8 * n, 8 * n), np.float32)
+    cv2.circle(fine, (4 * n, 4 * n), max(1, int(round(8 * radius))), 1.0, -1)
+    k = cv2.resize(fine, (n, n), interpolation=cv2.INTER_AREA)
+    return k / k.sum()
+
+
+def defocus(frame: np.ndarray, radius: float) -> np.ndarray:
+    """Defocus as a lens gives it: a disk of ``radius`` analysis pixels (long edge 640)."""
+    h, w = frame.shape[:2]
+    edge = max(h, w)
+    while edge > 640:
+        edge //= 2
+    return cv2.filter2D(frame, -1, _disk(radius * max(h, w) / edge))
 
 
 def apply(frame: np.ndarray, fault: str, level: int = 2, rng=None) -> np.ndarray:
@@ -263,15 +331,22 @@ def camera_good(photo, rng, kind: str) -> np.ndarray:
     return jpeg(f, quality)
 
 
-def photo_set(names=PHOTOS, good_per_photo: int = 20, levels=LEVELS, seed: int = 0, camera_per_photo: int = 0):
+DEFOCUS = (1.2, 1.6, 2.0)      # mild defocus radii (analysis px): a lens just off focus
+
+
+def photo_set(names=PHOTOS, good_per_photo: int = 20, levels=LEVELS, seed: int = 0, camera_per_photo: int = 0,
+              covers_per_photo: int = 0, defocus_per_photo: int = 0):
     """The labelled set: ``({scene: [reference images]}, [Sample...])``.
 
     Per photograph: ``good_per_photo`` good single frames (half with 1-3 people in view),
     two still-room sequences (good: sensor noise changes every frame), every fault at
     each level, and ``camera_per_photo`` good frames changed by the camera's own behaviour
     (:func:`camera_good`, drawn from their own random stream, so the rest of the set is
-    the same with or without them). Faults are applied to a good frame, so they come with
-    lighting changes too.
+    the same with or without them). ``covers_per_photo`` more obstructions made as real
+    covers look (:func:`lens_cover`: any side, the top too, palm, cloth or paper, lit
+    unevenly) and ``defocus_per_photo`` more blurs as a lens's mild defocus (a disk of
+    :data:`DEFOCUS` radii), each from its own random stream as well. Faults are applied to
+    a good frame, so they come with lighting changes too.
     """
     rng = np.random.default_rng(seed)
     refs, samples = {}, []
@@ -282,6 +357,18 @@ def photo_set(names=PHOTOS, good_per_photo: int = 20, levels=LEVELS, seed: int =
         for k in range(camera_per_photo):
             kind = CAMERA[k % len(CAMERA)]
             samples.append(Sample(name, "good", 0, [(camera_good(photo, cam_rng, kind), 0.0, None)], kind))
+        cover_rng = np.random.default_rng([seed, 2, pi])
+        for k in range(covers_per_photo):
+            level = LEVELS[k % 3]
+            kind, side = COVER_KINDS[k % 3], int(cover_rng.integers(0, 5))
+            f = _good(photo, cover_rng, int(cover_rng.integers(0, 2)),
+                      spoil=lambda img: lens_cover(img, COVER[level], cover_rng, side, kind))
+            samples.append(Sample(name, "obstruction", level, [(f, 0.0, None)], f"{kind} side={side}"))
+        blur_rng = np.random.default_rng([seed, 3, pi])
+        for k in range(defocus_per_photo):
+            r = DEFOCUS[k % len(DEFOCUS)]
+            f = _good(photo, blur_rng, int(blur_rng.integers(0, 2)), spoil=lambda img: defocus(img, r))
+            samples.append(Sample(name, "blur", 1, [(f, 0.0, None)], f"disk r={r}"))
         for k in range(good_per_photo):
             n = int(rng.integers(1, 4)) if k % 2 else 0
             samples.append(Sample(name, "good", 0, [(_good(photo, rng, n), 0.0, None)], f"people={n}"))

@@ -112,18 +112,29 @@ def _font(size: int):
         return None
 
 
+def verdict_lines(verdict: Verdict, lang: str) -> list[tuple[str, bool]]:
+    """The words drawn over the picture: the verdict, then every check's score against
+    its limit (or "cannot tell without a reference" where the picture gave no evidence),
+    in the panel's language, each with whether it is ok."""
+    lines = [(i18n.translate("video.ok" if verdict.ok else "video.fault", lang), verdict.ok)]
+    for name, c in verdict.checks.items():
+        side = "≥" if name in BAD_BELOW else ("<" if name == "frozen" else "≤")
+        word = i18n.translate(CHECK_WORDS[name], lang) if name in CHECK_WORDS else name
+        if not c.judged:     # no evidence in this picture without a reference (a colourful view's cast)
+            lines.append((f"{word}: {i18n.translate('video.not_judged', lang)}", c.ok))
+            continue
+        figures = f"{c.score:.3f} {side} {c.threshold:g}"
+        lines.append((f"{word}: {figures.replace('.', ',') if lang in ('kk', 'ru') else figures}", c.ok))
+    return lines
+
+
 def draw(image: np.ndarray, verdict: Verdict, lang: str) -> np.ndarray:
     """The picture scaled to at most SNAPSHOT_EDGE with the verdict and every check's score, in
     the panel's language (red when faulty), in a shaded box."""
     from PIL import Image, ImageDraw
 
     img = scaled(image)
-    lines = [(i18n.translate("video.ok" if verdict.ok else "video.fault", lang), verdict.ok)]
-    for name, c in verdict.checks.items():
-        side = "≥" if name in BAD_BELOW else ("<" if name == "frozen" else "≤")
-        word = i18n.translate(CHECK_WORDS[name], lang) if name in CHECK_WORDS else name
-        figures = f"{c.score:.3f} {side} {c.threshold:g}"
-        lines.append((f"{word}: {figures.replace('.', ',') if lang in ('kk', 'ru') else figures}", c.ok))
+    lines = verdict_lines(verdict, lang)
     heading, small = _font(15), _font(12)
     box_h = 8 + 18 * len(lines)
     box_w = 250 if small is None or heading is None else 12 + int(max(

@@ -223,3 +223,15 @@ def test_the_verdict_on_the_picture_is_written_in_the_panel_language():
     verdict = Analyzer().analyze(frame)
     box = {lang: draw(frame, verdict, lang)[:200, :250].astype(int) for lang in ("kk", "ru", "en")}
     assert np.abs(box["ru"] - box["en"]).sum() > 0 and np.abs(box["ru"] - box["kk"]).sum() > 0
+    # Without a reference a colourful view (a cat's fur) gives no neutral surface to judge
+    # colour by: the picture says so instead of a score, in every language.
+    from vksroom.hil.faults import _crop, load_photo
+    from vksroom.web.video import verdict_lines
+
+    colourful = Analyzer().analyze(_crop(load_photo("chelsea")))
+    for lang in ("kk", "ru", "en"):
+        line = next(text for text, _ in verdict_lines(colourful, lang)
+                    if text.startswith(i18n.translate("video.check.cast", lang)))
+        assert line.endswith(i18n.translate("video.not_judged", lang)) and "video.not_judged" not in line
+    grey_scene = verdict_lines(Analyzer().analyze(_crop(load_photo("camera"))), "en")
+    assert any(text.startswith("Colour: 0.") for text, _ in grey_scene), grey_scene

@@ -368,3 +368,63 @@ def test_without_a_reference_a_mild_overexposure_is_bright_and_dimmed_lights_are
         assert Analyzer().analyze(jpeg(sensor_noise(gain(view, g), 1.0, rng), 85)).checks["bright"].ok
     page = Analyzer().analyze(jpeg(sensor_noise(_crop(load_photo("page")), 1.0, rng), 85))
     assert page.checks["bright"].ok, page.to_dict()
+
+
+def test_without_a_reference_an_overexposed_colourful_scene_is_bright_by_its_clipped_channels():
+    # Coffee in a red cup overexposed x2.2 keeps a mean under 0.7 of white, but its red
+    # channel is clipped over most of the view: bright. The same view well exposed, and a
+    # fundus photograph (red all over, high but not clipped), are not.
+    from vksroom.hil.faults import apply
+    rng = np.random.default_rng(4)
+    view = _crop(load_photo("coffee"))
+    over = Analyzer().analyze(jpeg(sensor_noise(apply(view, "bright", 1, rng), 1.0, rng), 85))
+    assert "bright" in over.faults and over.checks["bright"].score > 1.75, over.to_dict()
+    for scene in ("coffee", "retina"):
+        good = Analyzer().analyze(jpeg(sensor_noise(_crop(load_photo(scene)), 1.0, rng), 85))
+        assert good.checks["bright"].ok, (scene, good.to_dict())
+
+
+def test_without_a_reference_a_strong_cast_on_a_grey_scene_is_found_and_a_colourful_one_cannot_tell():
+    # A strong green cast on a grey scene spreads its pixels' chroma (clipped and dark
+    # channels keep part of the shift): still one cluster, along a white-balance axis.
+    # A colourful view gives no neutral surface: not an alarm, and the verdict says it
+    # could not tell.
+    import math
+    grey = _crop(load_photo("camera"))
+    s = 0.9
+    green = gain(grey, 1.0, 1.0, (math.exp(-s / 2), math.exp(s / 2), math.exp(-s / 2)))
+    v = Analyzer().analyze(jpeg(sensor_noise(green, 1.5, np.random.default_rng(3)), 85))
+    assert "cast" in v.faults and v.checks["cast"].judged, v.to_dict()
+    cat = Analyzer().analyze(jpeg(_crop(load_photo("chelsea")), 85)).checks["cast"]
+    assert cat.ok and not cat.judged and cat.to_dict()["judged"] is False
+    fundus = Analyzer().analyze(jpeg(_crop(load_photo("retina")), 85)).checks["cast"]
+    assert fundus.ok, fundus
+
+
+def test_without_a_reference_dark_cloth_hanging_from_the_top_is_obstruction_but_the_sky_is_not():
+    # A flat region that meets the frame mostly along the top is usually the sky or a lit
+    # ceiling; one darker than the rest of the view (cloth, a strap, a cap hanging over
+    # the lens) fading softly into it is a cover. The rocket's clear sky still is not.
+    from vksroom.hil.faults import lens_cover
+    for scene in ("astronaut", "camera"):
+        rng = np.random.default_rng(2)
+        covered = jpeg(sensor_noise(lens_cover(_crop(load_photo(scene)), 0.45, rng, side=3, kind="cloth"), 1.0, rng), 85)
+        v = Analyzer().analyze(covered)
+        assert "obstruction" in v.faults, (scene, v.to_dict())
+    rng = np.random.default_rng(5)
+    sky = Analyzer().analyze(jpeg(sensor_noise(_crop(load_photo("rocket")), 1.0, rng), 85))
+    assert sky.checks["obstruction"].ok, sky.to_dict()
+
+
+def test_without_a_reference_a_palm_lit_unevenly_is_obstruction_and_the_view_alone_is_not():
+    # A palm over the lens is far out of focus but lit unevenly: a smooth ramp of skin
+    # whose blocks are not flat by their contrast, only once their slope is taken out.
+    from vksroom.hil.faults import lens_cover
+    for scene in ("astronaut", "coffee"):
+        view = _crop(load_photo(scene))
+        rng = np.random.default_rng(1)
+        palm = jpeg(sensor_noise(lens_cover(view, 0.45, rng, side=0, kind="palm"), 1.0, rng), 85)
+        v = Analyzer().analyze(palm)
+        assert "obstruction" in v.faults, (scene, v.to_dict())
+        alone = Analyzer().analyze(jpeg(sensor_noise(view, 1.0, rng), 85))
+        assert alone.checks["obstruction"].ok, (scene, alone.to_dict())

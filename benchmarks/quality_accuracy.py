@@ -240,10 +240,11 @@ def run_clips(refs, clips, which: tuple, verbose: bool = False):
                 if verbose and not v.ok:
                     print("  false alarm", c.plan.key(), i, {n: round(v.checks[n].score, 3) for n in v.faults})
             elif c.plan.label != "frozen" or i >= FROZEN_FROM:
-                st = stats[c.plan.label]
-                st[0] += 1
                 hit = bool(EXPECT[c.plan.label] & set(v.faults))
-                st[1] += hit
+                for st in (stats[c.plan.label],) + ((stats[("frozen", c.plan.level, int(c.plan.rate))],)
+                                                     if c.plan.label == "frozen" else ()):
+                    st[0] += 1
+                    st[1] += hit
                 if c.plan.label == "cast":
                     cast.add(scene, v)
                 if verbose and not hit:
@@ -280,6 +281,9 @@ def validation_report(cache, verbose: bool) -> dict:
                 print(f"  {f:12s} {n:6d} {named / n:7.3f}")
         if not which:
             print("\n".join(cast.lines()))
+        print("    frozen by level and CRF (1: pixels frozen, 2: with a live on-screen clock, 3: timestamps "
+              "stalled): " + ", ".join(f"{lvl}/CRF {rate} {x[1]}/{x[0]}" for (_, lvl, rate), x in
+                                       sorted((k, x) for k, x in stats.items() if isinstance(k, tuple))))
         n = sum(g[0] for g in good.values())
         fa = sum(g[1] for g in good.values())
         print(f"  false alarms on good frames: {fa}/{n} = {100 * fa / max(n, 1):.2f} %  (by check: {dict(by_check)})")

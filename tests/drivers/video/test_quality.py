@@ -106,6 +106,12 @@ def test_frozen_picture_through_a_running_encoder_is_frozen_across_its_keyframes
     # a still room, live: every keyframe codes fresh sensor noise, and the clock starts again
     live, _ = _through_encoder(Analyzer(), [sensor_noise(view, 1.5, rng) for _ in range(10)], qp=30)
     assert all(v.checks["frozen"].ok for v in live), [v.checks["frozen"] for v in live]
+    # ...and through x264 at constant quality, where its P-frames repeat their reference
+    # exactly and its keyframes differ as much as a frozen source's: not frozen either
+    # (nothing in the pixels tells the two apart there: docs/frame-quality.md, "Frozen")
+    for crf in (28, 33):
+        live, _ = _through_encoder(Analyzer(), [sensor_noise(view, 1.0, rng) for _ in range(8)], crf=crf)
+        assert all(v.checks["frozen"].ok for v in live), (crf, [v.checks["frozen"] for v in live])
 
 
 def test_noise_the_encoder_smoothed_away_is_seen_changing_from_frame_to_frame(photo):

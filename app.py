@@ -159,13 +159,25 @@ def make_server(cfg: RoomConfig, controller):
 
 
 def wait_for_signal() -> None:
-    """Block until Ctrl-C or SIGTERM (systemd's stop)."""
+    """Block until Ctrl-C or SIGTERM (systemd's stop), asleep until one comes: the signal,
+    whichever thread the kernel hands it to, writes to a wake-up pipe the main thread waits on
+    (a timed wait would wake the Pi twice a second for nothing)."""
+    import os
+    import select
+
     stop = threading.Event()
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    old_fd = signal.set_wakeup_fd(w)
     try:
-        while not stop.wait(0.5):
-            pass
+        while not stop.is_set():
+            select.select([r], [], [])      # Python runs the handler as soon as this returns
+            os.read(r, 512)
     finally:
+        signal.set_wakeup_fd(old_fd)
+        os.close(r)
+        os.close(w)
         for s, handler in previous.items():
             signal.signal(s, handler)
 

@@ -987,7 +987,7 @@ class Analyzer:
         if blur is None:   # not aligned, or too little of the reference's detail in view
             if rf is not None:
                 blur = f.detail / max(rf.detail, 1e-6)
-            else:          # how steep the steepest edges are; none above noise: nothing to judge
+            else:          # how sharp the sharpest edges are; none above noise: nothing to judge
                 blur = f.edge_ratio if f.edge_ratio is not None else base["edge_ratio"]
         put("blur", blur)
         # Darkness compares with the brightest reference: lights dimmed, with or without a

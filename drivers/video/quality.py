@@ -12,9 +12,10 @@ lists the checks where a *low* score is bad)::
                  noise, JPEG and people in view barely move it); when the
                  frame cannot be aligned or hides most of that detail:
                  fine/coarse detail (Laplacian energy at 1/2 over 1/4
-                 size) / reference's; without a reference: how steep the
-                 steepest edges are (fine / coarse gradient at the
-                 strongest 3 %: about 2 in focus, 1.4 at a 1.5 px defocus)
+                 size) / reference's; without a reference: how sharp the
+                 sharpest edges are (1 / the 5th percentile of edge widths,
+                 contrast / peak gradient, at the strongest 3 %: 0.35-0.5
+                 in focus, 0.32-0.38 at a 1.2 px disk defocus)
     dark         95th luma percentile / the brightest reference's (lights  below
                  dimmed stay above a failed exposure, whatever references
                  were stored); without one: the 99th percentile (0..1)
@@ -100,7 +101,7 @@ NOISE_FLICKER_KEY = 3.7      # ...between two keyframes (their quantisers' error
 
 # name -> (threshold with a reference, threshold without one)
 THRESHOLDS: dict[str, tuple[float, float]] = {
-    "blur": (0.84, 1.75),
+    "blur": (0.84, 0.342),
     "dark": (0.38, 0.275),
     "bright": (1.70, 1.75),
     "black": (0.96, 0.96),
@@ -121,8 +122,11 @@ THRESHOLDS: dict[str, tuple[float, float]] = {
 # and seeds 0-1: bright 1.70 between good 1.675 (daylight on a white page) and the
 # mildest overexposure 1.79 (one at 1.52); noise 4.8 between good 4.42 (grass through a
 # steeper tone curve) and the mildest fault 5.31; cast 0.18 over good 0.13. Without a
-# reference: blur 1.75 (edge steepness; focused views 1.79 and up but for a microscope
-# picture, which has no sharp edge at 1.2), dark 0.275 (good 99th percentile 75/255 and
+# reference: blur 0.342 (1 / the sharpest edges' width; focused photographs 0.349 and up
+# but for a microscope picture at 0.27, which has no sharp edge; a brick wall through the
+# tuning clips' H.264 at 0.343 and up, so 0.355, best on the photographs, called it blurred;
+# disk defocus of 1.2 / 1.6 / 2.0 px found in 0.13 / 0.35 / 0.77, was 0.10 / 0.27 / 0.56
+# with edge steepness at 1.75, at fewer false alarms: the microscope picture only), dark 0.275 (good 99th percentile 75/255 and
 # up, mildest fault 66/255), bright 1.75 (mean / 0.5 plus the extra white plus the share of
 # pixels with a clipped channel beyond 0.2: 0.49 % of good frames over it, a white page in
 # daylight, against 0.54 % at 1.70 without the clipped share; recall 0.93, was 0.88; good
@@ -161,7 +165,7 @@ OBSTRUCTED_TONE = math.log(1.6)  # flat block this much brighter or darker than 
 OBSTRUCTED_FLAT = 3.0       # ...and flat: block grey std (noise taken out) below this
 OBSTRUCTED_DIM = math.log(2.5)   # a block this much darker than the lighting explains, however textured
 # Defaults that stand in for a reference when none is given.
-DEFAULT_BASE = {"edge_ratio": 2.0, "mean": 0.5, "white": 0.05, "noise": 0.0, "clipped": 0.2}
+DEFAULT_BASE = {"edge_ratio": 0.5, "mean": 0.5, "white": 0.05, "noise": 0.0, "clipped": 0.2}
 CLIPPED = 250               # a channel at or above this is clipped (the bright check without a reference)
 
 
@@ -366,22 +370,25 @@ class Features:
 
     @functools.cached_property
     def edge_ratio(self) -> float | None:
-        """How steep the picture's steepest edges are, whatever their contrast: at the
-        strongest edges, the gradient seen through a fine Gaussian (sigma 0.7) over the
-        gradient through a coarse one (sigma 2). A step edge of width w gives
-        sqrt(w^2 + 4) / sqrt(w^2 + 0.49): about 2 for a focused picture at the analysis
-        size, 1.4 once a defocus of 1.5 px widens its edges. The 90th percentile over the
-        strongest 3 % of coarse gradients; pixel noise is taken out of the fine one. None
-        when the picture has no edges above its noise (nothing to judge focus by)."""
-        g = self.grey.astype(np.float32)
-        g1, g2 = _gradient(g, 0.7), _gradient(g, 2.0)
-        n = self.noise_here
-        thr = max(_quantile(g2.ravel(), 0.97), 1.0 + 0.5 * n)
-        strong = g2 >= thr
-        if int(np.count_nonzero(strong)) < 50:
+        """How sharp the picture's sharpest edges are (a Marziliano-style edge width,
+        inverted): at each local peak of the gradient (sigma 0.5) where the 5x5 contrast
+        (max - min) is among the view's strongest 3 %, contrast / gradient is the edge's
+        width in pixels; the score is 1 / the 5th percentile of those widths. A focused
+        view, however soft, has some narrow edges (a frame, a rim, a hair: width 2-2.7);
+        a defocus widens every edge by its disk (r 1.2 px: about 3), so the sharpest ones
+        tell it where the view's usual steepness cannot. Pixel noise is taken out of the
+        gradient. None when the picture has no edges above its noise."""
+        g8, n = self.grey, self.noise_here
+        k = np.ones((EDGE_WINDOW, EDGE_WINDOW), np.uint8)
+        contrast = cv2.subtract(cv2.dilate(g8, k), cv2.erode(g8, k))
+        hist = np.cumsum(cv2.calcHist([contrast], [0], None, [256], [0, 256]).ravel())
+        thr = max(float(np.searchsorted(hist, EDGE_STRONG * hist[-1])), EDGE_MIN_CONTRAST + 3.0 * n)
+        grad = _gradient(g8.astype(np.float32), 0.5)
+        at = (contrast >= thr) & (grad >= cv2.dilate(grad, np.ones((3, 3), np.uint8)))
+        if int(np.count_nonzero(at)) < 50:
             return None
-        fine = np.sqrt(np.maximum(g1[strong] ** 2 - (EDGE_NOISE * n) ** 2, 0.0))
-        return _quantile(fine / g2[strong], 0.9)
+        peak = np.sqrt(np.maximum(grad[at] ** 2 - (EDGE_NOISE * n) ** 2, 1e-6))
+        return 1.0 / max(_quantile(contrast[at].astype(np.float32) / peak, EDGE_SHARPEST), 1e-3)
 
     # Made when first asked for: with a reference that the frame lines up with, blur is
     # judged without it.
@@ -394,7 +401,11 @@ class Features:
         return _log_energy(g2, na / 2) / max(_log_energy(g4, na / 4), 1e-3)
 
 
-EDGE_NOISE = 0.38          # gradient rms per unit of white-noise sigma through the fine Gaussian
+EDGE_NOISE = 0.74          # gradient rms per unit of white-noise sigma through the Gaussian of 0.5
+EDGE_WINDOW = 5            # px: the contrast an edge's width is measured against
+EDGE_STRONG = 0.97         # edges with a contrast above this quantile of the view's count
+EDGE_MIN_CONTRAST = 10.0   # grey levels: weaker edges (plus 3 noise sigmas) are not edges
+EDGE_SHARPEST = 0.05       # the sharpest edges: this quantile of the widths
 
 
 def _gradient(g: np.ndarray, sigma: float) -> np.ndarray:
@@ -977,7 +988,7 @@ class Analyzer:
         if blur is None:   # not aligned, or too little of the reference's detail in view
             if rf is not None:
                 blur = f.detail / max(rf.detail, 1e-6)
-            else:          # how steep the steepest edges are; none above noise: nothing to judge
+            else:          # how sharp the sharpest edges are; none above noise: nothing to judge
                 blur = f.edge_ratio if f.edge_ratio is not None else base["edge_ratio"]
         put("blur", blur)
         # Darkness compares with the brightest reference: lights dimmed, with or without a

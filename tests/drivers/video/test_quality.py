@@ -332,6 +332,20 @@ def test_without_a_reference_blur_is_told_by_its_soft_edges(photo):
     assert "blur" in blurred.faults, blurred.to_dict()
 
 
+def test_without_a_reference_a_mild_defocus_of_a_soft_focused_view_is_blur_but_the_view_is_not():
+    # A soft cat and a stained-tissue photograph are focused, yet their edges are less
+    # steep than many a defocused view's; their sharpest edges are still narrow, and a
+    # lens's mild defocus (a disk of 1.2 analysis px) widens every one of them.
+    from vksroom.hil.faults import defocus
+    rng = np.random.default_rng(4)
+    for name in ("chelsea", "immunohistochemistry"):
+        view = _crop(load_photo(name))
+        focused = Analyzer().analyze(jpeg(sensor_noise(view, 1.0, rng), 85))
+        assert focused.checks["blur"].ok, (name, focused.to_dict())
+        soft = Analyzer().analyze(jpeg(sensor_noise(defocus(view, 1.2), 1.0, rng), 85))
+        assert "blur" in soft.faults, (name, soft.to_dict())
+
+
 def test_without_a_reference_a_cast_is_judged_on_neutral_surfaces_only():
     # A grey view (a photographer in a grey scene) with a warm white balance is a cast;
     # a colourful view (coffee in a red cup) gives no neutral evidence, so no cast.

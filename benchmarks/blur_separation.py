@@ -139,8 +139,10 @@ def evaluate(rows, names=None, fa_share=0.0) -> None:
             key = (r["src"], r["note"] or f"gauss {r['level']}", r["crf"])
             found[key][0] += 1
             found[key][1] += s < thr
-        lowest = collections.Counter(r["scene"] + ("/" + str(r["crf"]) if r["crf"] else "") for r, s in good if s < gs[min(len(gs) - 1, k + 20)])
-        line = ", ".join(f"{k[0][0]}{k[2] or ''} {k[1].replace('disk ', '')} {v[1] / v[0]:.2f}" for k, v in sorted(found.items()))
+        near = gs[min(len(gs) - 1, k + 20)]      # the 20 lowest good frames over the threshold
+        lowest = collections.Counter(r["scene"] + (f"/{r['crf']}" if r["crf"] else "") for r, s in good if s < near)
+        line = ", ".join(f"{src[0]}{crf or ''} {what.replace('disk ', '')} {n_found / n:.2f}"
+                         for (src, what, crf), (n, n_found) in sorted(found.items()))
         print(f"{name:18s} thr {thr:.3f}: {line}")
         print(f"{'':18s} lowest good: {dict(lowest.most_common(5))}")
 

@@ -168,7 +168,7 @@ FROZEN_FROM = 4         # a freeze is only known after 2 s: frames from t = 2 s 
 
 
 def video_report(clips, refs, use_refs: bool, verbose: bool = False) -> None:
-    """The tuning set's H.264 clips (hil.faults.video_set: frozen and noise through a running
+    """The tuning set's H.264 clips (hil.faults.video_set: frozen, noise and defocus through a running
     encoder, good still rooms, people walking, lights changing, at CRF 23/28/33), judged per
     analysed frame with the decoder's frame types as the product's reader gives them."""
     stats = collections.defaultdict(lambda: [0, 0])         # (label, rate) -> [frames, named]
@@ -318,7 +318,7 @@ def main(argv=None) -> int:
                     help="draws of the set (comma-separated), pooled: one draw gives 27 samples a fault "
                          "per half, where one miss moves recall by 0.037")
     ap.add_argument("--video", type=int, default=1,
-                    help="H.264 tuning clips (frozen and noise through an encoder) for this many of the seeds "
+                    help="H.264 tuning clips (frozen, noise and defocus through an encoder) for this many of the seeds "
                          "(0: none; about 2 minutes a seed)")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--calibrate", action="store_true", help="print good-frame score quantiles on the calibration half")

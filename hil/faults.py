@@ -452,7 +452,7 @@ def h264(frames, crf: int, gop: int = CLIP_GOP, dt: float = CLIP_DT, qp: int | N
 @dataclass
 class Clip:
     scene: str
-    label: str                  # "good", "frozen" or "noise"
+    label: str                  # "good", "frozen", "noise" or "blur"
     level: int
     rate: int                   # CRF
     frames: list = field(default_factory=list)   # [(image, t, source_ts, keyframe)]
@@ -467,15 +467,19 @@ def _even(img: np.ndarray, edge: int = 640) -> np.ndarray:
     return cv2.resize(img, (w2, h2), interpolation=cv2.INTER_AREA)
 
 
-def video_set(names=PHOTOS, seed: int = 0, rates=RATES, frames: int = CLIP_FRAMES) -> list[Clip]:
+def video_set(names=PHOTOS, seed: int = 0, rates=RATES, frames: int = CLIP_FRAMES,
+              defocus_clips: bool = True) -> list[Clip]:
     """H.264 clips for the temporal checks (freeze, noise), per photograph and CRF: good
     clips of a still room (sensor noise fresh every frame; normal light and low light, where
     the gain makes it noisier), a good clip with a person walking, one with the lights
     changing (a ramp, a tone curve that wavers, an auto-exposure step), frozen pictures through a
     running encoder (1: the same picture; 2: the same with a live on-screen clock; the
     encoder keeps its keyframes, so the still picture is coded again every ``CLIP_GOP``
-    frames) and noise at each level added before the encoder."""
+    frames), noise at each level added before the encoder and, with ``defocus_clips``, a
+    still room through a lens just off focus (a disk of each :data:`DEFOCUS` radius as level
+    1-3, drawn from its own random stream: the other clips are the same with or without)."""
     rng = np.random.default_rng([seed, 264])
+    blur_rng = np.random.default_rng([seed, 264, 3])
     clips = []
     for name in names:
         photo = load_photo(name)
@@ -535,4 +539,10 @@ def video_set(names=PHOTOS, seed: int = 0, rates=RATES, frames: int = CLIP_FRAME
             clip("frozen", 2, osd, "on-screen clock")
             for level in LEVELS:
                 clip("noise", level, live(gain(view, g), 1.0, NOISE_SIGMA[level]))
+            if defocus_clips:     # a lens just off focus, through the encoder (own stream)
+                for level, r in enumerate(DEFOCUS, 1):
+                    b = float(blur_rng.uniform(0.7, 1.2))
+                    seq = [sensor_noise(defocus(gain(view, b), r), float(blur_rng.uniform(0.6, 2.0)), blur_rng)
+                           for _ in range(frames)]
+                    clip("blur", level, seq, f"disk r={r}")
     return clips

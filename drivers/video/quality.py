@@ -14,8 +14,10 @@ lists the checks where a *low* score is bad)::
                  fine/coarse detail (Laplacian energy at 1/2 over 1/4
                  size) / reference's; without a reference: how sharp the
                  sharpest edges are (1 / the 5th percentile of edge widths,
-                 contrast / peak gradient, at the strongest 3 %: 0.35-0.5
-                 in focus, 0.32-0.38 at a 1.2 px disk defocus)
+                 contrast / peak gradient, at the strongest 3 %), plus 0.15
+                 x how much more of those edges' gradient is fine than at
+                 half size (median, from 1.2): 0.30-0.6 in focus, through
+                 H.264 too; a defocus takes fine detail and width both
     dark         95th luma percentile / the brightest reference's (lights  below
                  dimmed stay above a failed exposure, whatever references
                  were stored); without one: the 99th percentile (0..1)
@@ -101,7 +103,7 @@ NOISE_FLICKER_KEY = 3.7      # ...between two keyframes (their quantisers' error
 
 # name -> (threshold with a reference, threshold without one)
 THRESHOLDS: dict[str, tuple[float, float]] = {
-    "blur": (0.84, 0.342),
+    "blur": (0.84, 0.295),
     "dark": (0.38, 0.275),
     "bright": (1.70, 1.75),
     "black": (0.96, 0.96),
@@ -122,11 +124,13 @@ THRESHOLDS: dict[str, tuple[float, float]] = {
 # and seeds 0-1: bright 1.70 between good 1.675 (daylight on a white page) and the
 # mildest overexposure 1.79 (one at 1.52); noise 4.8 between good 4.42 (grass through a
 # steeper tone curve) and the mildest fault 5.31; cast 0.18 over good 0.13. Without a
-# reference: blur 0.342 (1 / the sharpest edges' width; focused photographs 0.349 and up
-# but for a microscope picture at 0.27, which has no sharp edge; a brick wall through the
-# tuning clips' H.264 at 0.343 and up, so 0.355, best on the photographs, called it blurred;
-# disk defocus of 1.2 / 1.6 / 2.0 px found in 0.13 / 0.35 / 0.77, was 0.10 / 0.27 / 0.56
-# with edge steepness at 1.75, at fewer false alarms: the microscope picture only), dark 0.275 (good 99th percentile 75/255 and
+# reference: blur 0.295 (1 / the sharpest edges' width plus 0.15 x their fine / half-size
+# gradient from 1.2: just under every focused frame of the photographs and of the H.264
+# clips, seeds 0-2 and 0, but a microscope picture's, which has no sharp edge; the moon
+# 0.296, a brick wall through x264 0.297; disk defocus of 1.2 / 1.6 / 2.0 px found in
+# 0.17 / 0.43 / 0.85 of the photographs, were 0.13 / 0.35 / 0.77 by the width alone at
+# 0.342, and in 0.35 / 0.50 / 0.83 of the defocus clips at CRF 23-33, were 0.26 / 0.40 /
+# 0.72; the same false alarms), dark 0.275 (good 99th percentile 75/255 and
 # up, mildest fault 66/255), bright 1.75 (mean / 0.5 plus the extra white plus the share of
 # pixels with a clipped channel beyond 0.2: 0.49 % of good frames over it, a white page in
 # daylight, against 0.54 % at 1.70 without the clipped share; recall 0.93, was 0.88; good
@@ -377,7 +381,11 @@ class Features:
         view, however soft, has some narrow edges (a frame, a rim, a hair: width 2-2.7);
         a defocus widens every edge by its disk (r 1.2 px: about 3), so the sharpest ones
         tell it where the view's usual steepness cannot. Pixel noise is taken out of the
-        gradient. None when the picture has no edges above its noise."""
+        gradient. Added: EDGE_FINE_WEIGHT x (the median over the same points of the
+        gradient / the gradient at half size - EDGE_FINE_MID), so a view of fine texture
+        that an encoder widened (a brick wall through x264) is not taken for a defocus,
+        and a view of hard edges that a defocus left narrower than a soft view's is.
+        None when the picture has no edges above its noise."""
         g8, n = self.grey, self.noise_here
         k = np.ones((EDGE_WINDOW, EDGE_WINDOW), np.uint8)
         contrast = cv2.subtract(cv2.dilate(g8, k), cv2.erode(g8, k))
@@ -388,7 +396,15 @@ class Features:
         if int(np.count_nonzero(at)) < 50:
             return None
         peak = np.sqrt(np.maximum(grad[at] ** 2 - (EDGE_NOISE * n) ** 2, 1e-6))
-        return 1.0 / max(_quantile(contrast[at].astype(np.float32) / peak, EDGE_SHARPEST), 1e-3)
+        sharpest = 1.0 / max(_quantile(contrast[at].astype(np.float32) / peak, EDGE_SHARPEST), 1e-3)
+        # The same edges' gradient at half size (its 4 px map brought back up): fine
+        # texture and thin lines (a brick wall's mortar, which x264 softens) lose more of
+        # it than a step does, and a defocus has already taken them out.
+        h, w = g8.shape
+        half = cv2.resize(g8, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
+        coarse = cv2.resize(_gradient(half.astype(np.float32), 0.5), (w, h), interpolation=cv2.INTER_LINEAR)[at]
+        fine = _median(peak / np.maximum(coarse, 1e-3))
+        return sharpest + EDGE_FINE_WEIGHT * (fine - EDGE_FINE_MID)
 
     # Made when first asked for: with a reference that the frame lines up with, blur is
     # judged without it.
@@ -406,6 +422,8 @@ EDGE_WINDOW = 5            # px: the contrast an edge's width is measured agains
 EDGE_STRONG = 0.97         # edges with a contrast above this quantile of the view's count
 EDGE_MIN_CONTRAST = 10.0   # grey levels: weaker edges (plus 3 noise sigmas) are not edges
 EDGE_SHARPEST = 0.05       # the sharpest edges: this quantile of the widths
+EDGE_FINE_WEIGHT = 0.15    # added to 1 / width per unit of the strong edges' fine / half-size gradient
+EDGE_FINE_MID = 1.2        # ...counted from this ratio (about a focused view's median)
 
 
 def _gradient(g: np.ndarray, sigma: float) -> np.ndarray:

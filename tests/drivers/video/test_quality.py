@@ -346,6 +346,22 @@ def test_without_a_reference_a_mild_defocus_of_a_soft_focused_view_is_blur_but_t
         assert "blur" in soft.faults, (name, soft.to_dict())
 
 
+def test_without_a_reference_a_defocus_through_h264_is_blur_but_the_focused_view_is_not():
+    # What the product sees is a camera's H.264. A photographer's grey view and a fundus
+    # photograph through a lens off focus by a disk of 2 analysis px keep edges as narrow
+    # as a focused soft view's (the sharpest edges' width alone passed them); the fine
+    # detail along their strong edges, which the defocus took out, tells them now. The
+    # same views in focus through the same encoder stay good.
+    from vksroom.hil.faults import _even, defocus
+    rng = np.random.default_rng(5)
+    for name in ("camera", "retina"):
+        view = _even(_crop(load_photo(name)))
+        focused, _ = _through_encoder(Analyzer(), [sensor_noise(view, 1.0, rng) for _ in range(3)])
+        assert focused[-1].checks["blur"].ok, (name, focused[-1].to_dict())
+        soft, _ = _through_encoder(Analyzer(), [sensor_noise(defocus(view, 2.0), 1.0, rng) for _ in range(3)])
+        assert "blur" in soft[-1].faults, (name, soft[-1].to_dict())
+
+
 def test_without_a_reference_a_cast_is_judged_on_neutral_surfaces_only():
     # A grey view (a photographer in a grey scene) with a warm white balance is a cast;
     # a colourful view (coffee in a red cup) gives no neutral evidence, so no cast.

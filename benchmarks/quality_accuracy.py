@@ -29,7 +29,7 @@ references recall >= 0.95 per fault at <= 1 % false alarms; without, recall >= 0
 fault at <= 2 % (wrong view cannot be told without a reference and is left out there).
 
     .venv/bin/python benchmarks/quality_accuracy.py [--good N] [--photos a,b,...] [--seeds 0,1,2] [--verbose]
-        [--calibrate] [--video N] [--validation only|skip] [--cache DIR]
+        [--calibrate] [--video N] [--casts N] [--validation only|skip] [--cache DIR]
 """
 from __future__ import annotations
 
@@ -89,12 +89,13 @@ class CastSplit:
     def __init__(self, refs, pick):
         self.neutral = {scene: neutral_scene(pick(r)) for scene, r in refs.items()}
         self.n = collections.defaultdict(lambda: [0, 0, 0])   # neutral? -> [frames, found, not judged]
+        self.kinds = collections.defaultdict(lambda: [0, 0, 0])   # (neutral?, direction) -> the same
 
-    def add(self, scene, verdict) -> None:
-        st = self.n[self.neutral[scene]]
-        st[0] += 1
-        st[1] += "cast" in verdict.faults
-        st[2] += not verdict.checks["cast"].judged
+    def add(self, scene, verdict, kind: str = "") -> None:
+        for st in (self.n[self.neutral[scene]],) + ((self.kinds[(self.neutral[scene], kind)],) if kind else ()):
+            st[0] += 1
+            st[1] += "cast" in verdict.faults
+            st[2] += not verdict.checks["cast"].judged
 
     def lines(self) -> list[str]:
         out = []
@@ -102,6 +103,10 @@ class CastSplit:
             n, found, unjudged = self.n[neutral]
             if n:
                 out.append(f"  cast, {what}: {n} frames, recall {found / n:.3f}, judged 'cannot tell' {unjudged / n:.3f}")
+                kinds = sorted((k, x) for (nt, k), x in self.kinds.items() if nt == neutral)
+                if kinds:
+                    out.append("    by direction (recall / cannot tell): " + ", ".join(
+                        f"{k} {x[1]}/{x[0]} = {x[1] / x[0]:.3f} / {x[2] / x[0]:.3f}" for k, x in kinds))
         return out
 
 
@@ -129,7 +134,7 @@ def run(samples, refs, use_refs: bool, verbose: bool = False):
         else:
             st[2] += bool(EXPECT[s.label] & set(v.faults))
             if s.label == "cast":
-                cast.add(s.scene, v)
+                cast.add(s.scene, v, s.note.replace("camera ", "") if s.note.startswith("camera ") else "")
             if verbose and not (EXPECT[s.label] & set(v.faults)):
                 print("  missed", s.label, s.level, s.scene, s.note,
                       {n: round(c.score, 3) for n, c in v.checks.items()})
@@ -246,7 +251,7 @@ def run_clips(refs, clips, which: tuple, verbose: bool = False):
                     st[0] += 1
                     st[1] += hit
                 if c.plan.label == "cast":
-                    cast.add(scene, v)
+                    cast.add(scene, v, c.plan.params.get("cast_kind", ""))
                 if verbose and not hit:
                     print("  missed", c.plan.key(), i, {n: round(x.score, 3) for n, x in v.checks.items()})
         if c.plan.label == "good":
@@ -314,6 +319,10 @@ def main(argv=None) -> int:
                          "cloth or paper, lit unevenly)")
     ap.add_argument("--defocus", type=int, default=6,
                     help="blurs per photograph as a lens's mild defocus (a disk of radius 1.2-2 analysis px)")
+    ap.add_argument("--casts", type=int, default=12,
+                    help="casts per photograph through a camera that balances white in linear light (cold, warm, "
+                         "green, magenta at every level) and as many good frames through it, on the photograph and, "
+                         "for the colourful ones, on the photograph in front of a plain wall")
     ap.add_argument("--seeds", default="0,1,2",
                     help="draws of the set (comma-separated), pooled: one draw gives 27 samples a fault "
                          "per half, where one miss moves recall by 0.037")
@@ -335,7 +344,7 @@ def main(argv=None) -> int:
     for seed in seeds:      # the references are the same photographs whatever the draw
         refs, drawn = photo_set(args.photos.split(","), good_per_photo=args.good, seed=seed,
                                 camera_per_photo=args.camera, covers_per_photo=args.covers,
-                                defocus_per_photo=args.defocus)
+                                defocus_per_photo=args.defocus, casts_per_photo=args.casts)
         samples += drawn
     print(f"labelled set: {len(refs)} photographs, draws (seeds) {seeds} pooled: {len(samples)} samples "
           f"({sum(s.label == 'good' for s in samples)} good), built in {time.perf_counter() - t0:.1f} s")

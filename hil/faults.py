@@ -331,11 +331,57 @@ def camera_good(photo, rng, kind: str) -> np.ndarray:
     return jpeg(f, quality)
 
 
+# A camera's failed white balance, as the camera makes it: a gain per channel in linear
+# light (log gain, B G R, times half the strength), the 8-bit CAST strengths times 2.2.
+CAST_DIRECTIONS = {"cold": (1, 0, -1), "warm": (-1, 0, 1), "green": (-1, 1, -1), "magenta": (1, -1, 1)}
+COLOUR_PHOTOS = ("astronaut", "chelsea", "coffee", "immunohistochemistry", "retina", "rocket",
+                 "motorcycle_left", "motorcycle_right")
+
+
+def on_a_wall(photo, rng) -> np.ndarray:
+    """The photograph as an object in a room: scaled to 0.5-0.7 of the view and set in front
+    of a plain wall (off-white to mid grey, a faint tint of paint, lit unevenly, the gravel
+    photograph's texture faintly on it). A colourful photograph then has neutral surfaces
+    in part, as a courtroom view has (walls, paper, shirts) around its colourful things."""
+    h, w = photo.shape[:2]
+    yy, xx = np.mgrid[:h, :w].astype(np.float32)
+    ang = rng.uniform(0, 2 * math.pi)
+    light = 1 + float(rng.uniform(0.1, 0.4)) * ((xx / w - 0.5) * math.cos(ang) + (yy / h - 0.5) * math.sin(ang))
+    texture = cv2.resize(load_photo("gravel")[:, :, 0], (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
+    texture = (texture - texture.mean()) * float(rng.uniform(0.05, 0.15))
+    tint = np.exp(rng.uniform(-0.03, 0.03, 3)).astype(np.float32)
+    wall = (float(rng.uniform(120, 215)) * light + texture)[:, :, None] * tint
+    k = float(rng.uniform(0.5, 0.7))
+    sw, sh = int(w * k), int(h * k)
+    x0, y0 = int(rng.uniform(0, w - sw)), int(rng.uniform(0, h - sh))
+    wall[y0:y0 + sh, x0:x0 + sw] = cv2.resize(photo, (sw, sh), interpolation=cv2.INTER_AREA)
+    return np.clip(wall, 0, 255).astype(np.uint8)
+
+
+def camera_chain(photo, rng, cast: str | None = None, level: int = 1, residual: float = 0.08) -> np.ndarray:
+    """A frame through a camera that balances white in linear light: the view under the
+    room's lighting, the white balance's residual error (log gain per channel, within
+    ``residual``) and, for a failed white balance, a cast in one of CAST_DIRECTIONS at
+    CAST[level] (8-bit strength, times 2.2 in linear light); then the camera's tone curve
+    (a gamma of 1/1.8 to 1/2.6 and an S-curve), people in view at times, sensor noise, JPEG."""
+    f = _crop(photo, rng.uniform(-0.003, 0.003), rng.uniform(-0.003, 0.003))
+    lin = (f.astype(np.float32) / 255.0) ** 2.2
+    logs = rng.uniform(-residual, residual, 3) + math.log(float(rng.uniform(0.5, 1.3)))
+    if cast is not None:
+        logs = logs + np.array(CAST_DIRECTIONS[cast], np.float64) * CAST[level] * 2.2 / 2
+    lin = np.clip(lin * np.exp(logs).astype(np.float32), 0, 1) ** float(1 / rng.uniform(1.8, 2.6))
+    s = float(rng.uniform(-0.3, 0.3))
+    out = np.clip(255 * (lin + s * lin * (1 - lin) * (2 * lin - 1)), 0, 255).astype(np.uint8)
+    if rng.random() < 0.5:
+        out = people(out, int(rng.integers(1, 4)), rng, max_height=0.6)
+    return jpeg(sensor_noise(out, float(rng.uniform(0.5, 2.5)), rng), int(rng.integers(70, 95)))
+
+
 DEFOCUS = (1.2, 1.6, 2.0)      # mild defocus radii (analysis px): a lens just off focus
 
 
 def photo_set(names=PHOTOS, good_per_photo: int = 20, levels=LEVELS, seed: int = 0, camera_per_photo: int = 0,
-              covers_per_photo: int = 0, defocus_per_photo: int = 0):
+              covers_per_photo: int = 0, defocus_per_photo: int = 0, casts_per_photo: int = 0):
     """The labelled set: ``({scene: [reference images]}, [Sample...])``.
 
     Per photograph: ``good_per_photo`` good single frames (half with 1-3 people in view),
@@ -345,8 +391,13 @@ def photo_set(names=PHOTOS, good_per_photo: int = 20, levels=LEVELS, seed: int =
     the same with or without them). ``covers_per_photo`` more obstructions made as real
     covers look (:func:`lens_cover`: any side, the top too, palm, cloth or paper, lit
     unevenly) and ``defocus_per_photo`` more blurs as a lens's mild defocus (a disk of
-    :data:`DEFOCUS` radii), each from its own random stream as well. Faults are applied to
-    a good frame, so they come with lighting changes too.
+    :data:`DEFOCUS` radii), each from its own random stream as well. ``casts_per_photo``
+    casts through a camera that balances white in linear light (:func:`camera_chain`, the
+    four CAST_DIRECTIONS in turn, every level) and as many good frames through the same
+    camera (residual white balance within 0.08, or 0.15 for every other one), on the
+    photograph and, for the colourful ones (COLOUR_PHOTOS), on the photograph set in front
+    of a plain wall (:func:`on_a_wall`, scene "NAME on a wall", with its own references).
+    Faults are applied to a good frame, so they come with lighting changes too.
     """
     rng = np.random.default_rng(seed)
     refs, samples = {}, []
@@ -369,6 +420,21 @@ def photo_set(names=PHOTOS, good_per_photo: int = 20, levels=LEVELS, seed: int =
             r = DEFOCUS[k % len(DEFOCUS)]
             f = _good(photo, blur_rng, int(blur_rng.integers(0, 2)), spoil=lambda img: defocus(img, r))
             samples.append(Sample(name, "blur", 1, [(f, 0.0, None)], f"disk r={r}"))
+        cast_rng = np.random.default_rng([seed, 4, pi])
+        views = [(name, photo)]
+        if casts_per_photo and name in COLOUR_PHOTOS:
+            wall = on_a_wall(photo, np.random.default_rng([4, pi]))    # the same room whatever the draw
+            views.append((f"{name} on a wall", wall))
+            refs[f"{name} on a wall"] = references_for(wall)
+        for scene, view in views:
+            for k in range(casts_per_photo):
+                d = tuple(CAST_DIRECTIONS)[k % len(CAST_DIRECTIONS)]
+                level = LEVELS[k % len(LEVELS)]
+                samples.append(Sample(scene, "cast", level, [(camera_chain(view, cast_rng, d, level), 0.0, None)],
+                                      f"camera {d}"))
+                residual = 0.15 if k % 2 else 0.08
+                samples.append(Sample(scene, "good", 0, [(camera_chain(view, cast_rng, residual=residual), 0.0, None)],
+                                      f"camera white balance within {residual}"))
         for k in range(good_per_photo):
             n = int(rng.integers(1, 4)) if k % 2 else 0
             samples.append(Sample(name, "good", 0, [(_good(photo, rng, n), 0.0, None)], f"people={n}"))

@@ -464,3 +464,21 @@ def test_without_a_reference_a_palm_lit_unevenly_is_obstruction_and_the_view_alo
         assert "obstruction" in v.faults, (scene, v.to_dict())
         alone = Analyzer().analyze(jpeg(sensor_noise(view, 1.0, rng), 85))
         assert alone.checks["obstruction"].ok, (scene, alone.to_dict())
+
+
+def test_without_a_reference_a_cold_white_balance_on_a_colourful_view_with_a_white_suit_is_a_cast():
+    # The astronaut: an orange suit, a flag, and white surfaces in part. A camera whose white
+    # balance failed cold (in linear light, through its tone curve) moves the whites and the
+    # edges' colour alike: a cast, with no reference stored (it was "cannot tell": the least
+    # coloured pixels were then the orange suit's). White balance drifting as a camera's does
+    # by itself is no cast, and a blue sky or a red cup, colourful all over, still cannot tell.
+    from vksroom.hil.faults import camera_chain
+    photo = load_photo("astronaut")
+    for seed in (0, 1, 2):
+        v = Analyzer().analyze(camera_chain(photo, np.random.default_rng(seed), "cold", 2))
+        assert "cast" in v.faults and v.checks["cast"].judged and not v.with_reference, (seed, v.to_dict())
+        good = Analyzer().analyze(camera_chain(photo, np.random.default_rng(seed), residual=0.15)).checks["cast"]
+        assert good.ok, (seed, good)
+    for name in ("rocket", "coffee"):
+        c = Analyzer().analyze(jpeg(sensor_noise(_crop(load_photo(name)), 1.0, np.random.default_rng(1)), 85)).checks["cast"]
+        assert c.ok and not c.judged, (name, c)

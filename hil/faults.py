@@ -612,3 +612,73 @@ def video_set(names=PHOTOS, seed: int = 0, rates=RATES, frames: int = CLIP_FRAME
                            for _ in range(frames)]
                     clip("blur", level, seq, f"disk r={r}")
     return clips
+
+
+LIGHTING = ("dimmed", "ramp", "daylight", "tone", "falloff")   # good clips of cover_clips
+
+
+def _lit(view: np.ndarray, kind: str, k: float, rng_state: dict) -> np.ndarray:
+    """``view`` under a lighting change of ``kind`` at step ``k`` of a clip (0..1); the
+    change's own draws are made once per clip and kept in ``rng_state``."""
+    s = rng_state
+    if kind == "dimmed":        # lights down to a quarter-half, the gain's noise with it
+        return gain(view, s["g"], s["gamma"])
+    if kind == "ramp":          # lights going down or up during the clip, through a tone curve
+        g = s["g"] * (s["end"] ** (k if s["down"] else 1 - k))
+        return cv2.LUT(gain(view, g, s["gamma"]), s["curve"])
+    if kind == "tone":          # another tone curve, an exposure step mid-clip
+        g = s["g"] * (s["step"] if k >= 0.5 else 1.0)
+        return cv2.LUT(gain(view, g, s["gamma"]), s["curve"])
+    h, w = view.shape[:2]
+    yy, xx = np.mgrid[:h, :w].astype(np.float32)
+    if kind == "daylight":      # a bright, bluer patch through a window, partly taken back by the exposure
+        cx, cy, r, a = s["patch"]
+        light = 1 + a * np.exp(-((xx / w - cx) ** 2 + (yy / h - cy) ** 2) / (2 * r * r))
+        lit = view.astype(np.float32) * (1 + (light[:, :, None] - 1) * np.array([1.06, 1.0, 0.95], np.float32))
+        back = (float(view.mean()) / max(float(lit.mean()), 1.0)) ** s["back"]
+        return np.clip(lit * back, 0, 255).astype(np.uint8)
+    # falloff: the room lit from one side, the far side and a corner in shadow
+    ang, depth = s["falloff"]
+    d = (xx / w - 0.5) * math.cos(ang) + (yy / h - 0.5) * math.sin(ang)
+    light = np.clip(1 - depth * (d + 0.5), 0.15, 1.0) * s["g"]
+    return np.clip(view.astype(np.float32) * light[:, :, None], 0, 255).astype(np.uint8)
+
+
+def cover_clips(names=PHOTOS, seed: int = 0, rates=RATES, frames: int = 6) -> list[Clip]:
+    """H.264 clips for obstruction without a reference, per photograph and CRF: good clips
+    under each of :data:`LIGHTING` (lights dimmed, ramping, daylight through a window, a
+    tone curve with an exposure step, the room lit from one side), which are never a fault,
+    and a hand or cover on the lens (:func:`lens_cover`, each of its kinds in turn, any
+    side) while the lights change as well. The clips go through libx264, as a camera's
+    stream does: the encoder smooths a dim view's fine detail, which a frame judged on its
+    own can take for something on the lens."""
+    rng = np.random.default_rng([seed, 7, 264])
+    x = np.arange(256, dtype=np.float32) / 255.0
+    clips = []
+    for pi, name in enumerate(names):
+        view = _even(_crop(load_photo(name)))
+        for ri, rate in enumerate(rates):
+            for li, kind in enumerate(LIGHTING + ("cover",)):
+                bend = float(rng.uniform(-0.4, 0.4))
+                state = {"g": float(rng.uniform(0.25, 0.5)) if kind == "dimmed" else float(rng.uniform(0.6, 1.1)),
+                         "gamma": float(rng.uniform(0.8, 1.25)), "end": float(rng.uniform(0.5, 0.75)),
+                         "down": bool(rng.random() < 0.5), "step": float(np.exp(rng.choice([-1, 1]) * rng.uniform(0.15, 0.35))),
+                         "curve": np.clip(255 * (x + bend * x * (1 - x) * (2 * x - 1)), 0, 255).astype(np.uint8),
+                         "patch": (float(rng.uniform(0, 1)), float(rng.uniform(0, 0.6)), float(rng.uniform(0.2, 0.45)),
+                                   float(rng.uniform(0.3, 1.0))), "back": float(rng.uniform(0.3, 0.8)),
+                         "falloff": (float(rng.uniform(0, 2 * math.pi)), float(rng.uniform(0.4, 0.8)))}
+                sigma = float(rng.uniform(2.5, 4.5)) if kind == "dimmed" else float(rng.uniform(0.6, 2.0))
+                if kind == "cover":
+                    level = LEVELS[(pi + ri) % 3]
+                    ckind, side = COVER_KINDS[(pi + ri) % 3], int(rng.integers(0, 5))
+                    light = LIGHTING[int(rng.integers(0, len(LIGHTING)))]
+                    covered = lens_cover(view, COVER[level], np.random.default_rng([seed, 7, pi, ri]), side, ckind)
+                    seq = [_lit(covered, light, i / max(frames - 1, 1), state) for i in range(frames)]
+                    label, note = "obstruction", f"{ckind} side={side} {light}"
+                else:
+                    level, label, note = 0, "good", kind
+                    seq = [_lit(view, kind, i / max(frames - 1, 1), state) for i in range(frames)]
+                coded = h264([sensor_noise(f, sigma, rng) for f in seq], rate)
+                clips.append(Clip(name, label, level, rate,
+                                  [(img, CLIP_DT * i, CLIP_DT * i, key) for i, (img, key) in enumerate(coded)], note))
+    return clips

@@ -114,6 +114,11 @@ def _pick(value, lang: str) -> str:
     return tx.pick(value, lang) if value not in (None, "") else ""
 
 
+def _who(who, lang: str) -> str:
+    """Who acted, in ``lang`` (the panel with no users is named, not its key); nobody: "automatically"."""
+    return _pick(tx.person(who), lang) or LABELS[lang]["auto"]
+
+
 def _failure(f: dict, n: int, lang: str) -> list[str]:
     """One recorded fault: the sentence naming the device, when it was seen and cleared, its marks."""
     t = LABELS[lang]
@@ -128,7 +133,7 @@ def _failure(f: dict, n: int, lang: str) -> list[str]:
     if f.get("state") and f["state"] != "open":          # open: "not removed" says it already
         lines.append(f"   {t['state']}: {tx.state_word(f['state'])[lang]}")
     marks = [f"«{tx.state_word(m.get('mark', ''))[lang]}» — "
-             + t["by_at"].format(who=m.get("by") or t["auto"], at=m.get("at_local") or "—")
+             + t["by_at"].format(who=_who(m.get("by"), lang), at=m.get("at_local") or "—")
              for m in f.get("marks") or ()]
     if marks:
         lines.append(f"   {t['marks']}: " + "; ".join(marks))
@@ -137,19 +142,18 @@ def _failure(f: dict, n: int, lang: str) -> list[str]:
 
 def _measure(x: dict, lang: str) -> str:
     """One measure taken (first aid by relay, a reconnect, a repeated self-test, a mark): when, what, who."""
-    t = LABELS[lang]
     params = dict(x.get("params") or {})
     if x.get("device_label") or x.get("device"):
         params.setdefault("device", x.get("device_label") or tx.CATALOGUE["generic.device"])
     if x.get("action") == "fault.marked":
         mark = params.get("mark") or (x.get("detail") or {}).get("mark", "")
         params["mark"] = tx.state_word(mark) if isinstance(mark, str) else mark
-        params.setdefault("who", x.get("who") or t["auto"])
+        params.setdefault("who", _who(x.get("who"), lang))
     what = tx.say(x.get("action") or "", params, lang)
     if x.get("quality"):       # the call's figures at that moment (before or after a reconnect)
         figures = {k: "—" if v is None else v for k, v in x["quality"].items()}
         what += ": " + tx.say("call.quality.figures", figures, lang)
-    who = x.get("who") or t["auto"]
+    who = _who(x.get("who"), lang)
     at = x.get("at_local") or x.get("at") or "—"
     return f"  {at} — {what}" + ("" if x.get("action") == "fault.marked" else f" ({who})")
 
@@ -216,7 +220,7 @@ def render(facts: dict, lang: str) -> str:
         lines += ["", f"{t['other']}: {other}"]
     lines += ["", " ".join(_conclusion(facts, t))]
     if facts.get("technician"):
-        lines.append(f"{t['technician']}: {facts['technician']}")
+        lines.append(f"{t['technician']}: {_who(facts['technician'], lang)}")
     lines.append(f"{t['drawn_up']}: {facts.get('drawn_up_local', '')}")
     return "\n".join(lines)
 

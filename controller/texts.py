@@ -459,6 +459,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
                                   "en": "Head of chancellery"},
     "staff.administrator": {"kk": "Әкімші", "ru": "Администратор", "en": "Administrator"},
     "staff.centre": {"kk": "Орталық жоспарлаушы", "ru": "Центральный планировщик", "en": "Central scheduler"},
+    "who.panel": {"kk": "зал панелі", "ru": "панель зала", "en": "the room panel"},
     "session.devices": {"kk": "Құрылғылар дайын емес: {reasons}", "ru": "Оборудование не готово: {reasons}",
                         "en": "The devices are not ready: {reasons}"},
     "session.not_checked": {"kk": "Құрылғылар тексерілмеді", "ru": "Оборудование не проверено",
@@ -651,6 +652,21 @@ def default_label(kind: str, n: int | None = None) -> dict[str, str]:
 def state_word(state: str) -> dict[str, str]:
     """An alarm state's word (open, fixing, fixed, cannot_be_fixed, recovered, cleared) in three languages."""
     return texts("alarm.state." + state)
+
+
+# Who acted, as the room log keeps it, where it is a key and not a person's name: the panel with
+# no users configured (web/auth.py), the centre and staff roles (vks.suspend's ``by``).
+PANEL = "panel"
+PEOPLE = {PANEL: "who.panel", "centre": "staff.centre", "secretary": "staff.secretary",
+          "technician": "staff.technician", "head_of_chancellery": "staff.head_of_chancellery",
+          "administrator": "staff.administrator"}
+
+
+def person(who):
+    """Who acted, for people: a key of :data:`PEOPLE` as its words in three languages; a name
+    (a panel user's, the centre's ``who``) as it was given."""
+    code = PEOPLE.get(who) if isinstance(who, str) else None
+    return dict(CATALOGUE[code]) if code else who
 
 
 def role_label(role: str) -> dict[str, str] | str:

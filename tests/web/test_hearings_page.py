@@ -71,6 +71,11 @@ def test_alarm_banner_marks_act_pdf_and_record_on_the_panel(setup):
     [act] = room.life.acts.for_hearing("H3")
     page = client.get(f"/acts/{act['id']}").get_data(as_text=True)
     assert "Номер дела: 7199-25-00-1/230" in page and "Іс нөмірі: 7199-25-00-1/230" in page
+    # no panel users: who marked it is the room panel in words (the audit keeps the key)
+    assert "«Устранить невозможно» — панель зала" in page and "«Жою мүмкін емес» — зал панелі" in page
+    assert "panel" not in act["text_ru"] + act["text_kk"]
+    assert '<td translate="no">зал панелі</td>' in client.get("/hearings/H3?lang=kk").get_data(as_text=True)  # the record
+    assert [a["user"] for a in room.controller.store.panel_audit() if a["path"].endswith("/mark")][0] == "panel"
     empty = client.post(f"/acts/{act['id']}", data={"ru": ""})
     assert empty.status_code == 400 and "Текст акта не может быть пустым" in empty.get_data(as_text=True)
     fonts, room.life.acts.font_dir = room.life.acts.font_dir, room.life.acts.font_dir / "gone"
@@ -90,7 +95,7 @@ def test_alarm_banner_marks_act_pdf_and_record_on_the_panel(setup):
     assert rec.status_code == 200 and "connection.failed" in rec.get_data(as_text=True)
     header, row = rec.get_data(as_text=True).splitlines()[:2]     # for people: their words, the code last
     assert header.startswith("Время (по Гринвичу),Время (по времени суда),Событие,Кто")
-    assert "Вызов дальней стороны" in row and row.endswith("connection.dialling")
+    assert "Вызов дальней стороны" in row and ",панель зала," in row and row.endswith("connection.dialling")
     assert ",Оқиға," in client.get("/hearings/H3/record.csv?lang=kk").get_data(as_text=True).splitlines()[0]
     assert client.get("/hearings/H3/record.json").get_json()["hearing"]["case_number"] == "7199-25-00-1/230"
     assert client.get("/hearings/H3/record.xml").status_code == 404

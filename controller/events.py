@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 # Kinds of event. Adapters may ignore kinds they do not know.
 READINESS = "readiness"            # data: Readiness.to_dict()
-DEVICE_FAULT = "fault"             # data: device, reason, checks
+DEVICE_FAULT = "fault"             # data: device, check, code, params, reason (room language), text, detail
 DEVICE_RECOVERED = "recovered"     # data: device
 SELFTEST_STARTED = "selftest.started"    # data: run_id, trigger
 SELFTEST_FINISHED = "selftest.finished"  # data: run_id, state, reasons

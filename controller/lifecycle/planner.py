@@ -25,6 +25,19 @@ def _connection(hid: str, state: str, info: dict) -> dict:
             "state": state}
 
 
+# Why a hearing or its call ended: the key the record's detail and the event's ``cause`` keep,
+# and the code of the sentence its ``reason`` says.
+ENDINGS = {"scheduled": "hearing.end.scheduled", "secretary": "hearing.end.secretary",
+           "cancelled": "hearing.end.cancelled", "hearing_ended": "connection.end.hearing",
+           "reconnect": "connection.end.reconnect"}
+
+
+def _ending(hid: str, cause: str) -> dict:
+    """hearing.ended / hearing.connection (ended) data: the cause by its key, the sentence people read."""
+    code = ENDINGS.get(cause, "hearing.ended")
+    return {"hearing_id": hid, "cause": cause, "code": code, "reason": say(code)}
+
+
 class Planner:
     def __init__(self, parts: Parts, life):
         self.p = parts
@@ -89,7 +102,7 @@ class Planner:
                     timers.append(clock.call_at(max(now, self.selftest_at(h)), self._selftest, h.id, "schedule",
                                                 name=f"selftest-{h.id}"))
             timers.append(clock.call_at(max(now, h.start), self._start, h.id, name=f"start-{h.id}"))
-            timers.append(clock.call_at(h.end, self.hearing_end, h.id, "scheduled end", name=f"end-{h.id}"))
+            timers.append(clock.call_at(h.end, self.hearing_end, h.id, "scheduled", name=f"end-{h.id}"))
             self._timers[h.id] = timers
 
     def _later(self, hid: str, when: float, fn, *args, name: str) -> None:
@@ -120,7 +133,7 @@ class Planner:
         now = self.p.clock.now()
         on = self.life.schedule.get(self.on) if self.on else None
         if on is not None and on.end <= now:
-            self.hearing_end(on.id, "scheduled end")
+            self.hearing_end(on.id, "scheduled")
         self.p.log("planner.replanned", None, detail={"why": f"clock {why}"})
         self.replan_all()
 
@@ -219,12 +232,12 @@ class Planner:
             connected = self._connected.pop(hid, None)
             self.life.degradation.forget(hid)
         if connected is not None:
-            self._hangup(hid, "hearing ended")
+            self._hangup(hid, "hearing_ended")
         self.life.outputs.show()
         if was_on or connected is not None:
             self.p.room.set_hearing(None)
             self.p.log("hearing.ended", hid, who, {"reason": reason})
-            self.p.publish(ev.HEARING_ENDED, {"hearing_id": hid, "reason": reason})
+            self.p.publish(ev.HEARING_ENDED, _ending(hid, reason))
         self.close(hid, reason)
 
     def close(self, hid: str, reason: str) -> None:
@@ -255,7 +268,7 @@ class Planner:
     def end(self, hid: str, who: str) -> None:
         """The secretary ends the hearing (hangs up)."""
         self.life.hearing(hid)
-        self.hearing_end(hid, "ended by the secretary", who)
+        self.hearing_end(hid, "secretary", who)
 
     def connect(self, hid: str, who: str) -> dict:
         """The secretary connects to the far side (item 15). Dials; the answer comes on the clock."""
@@ -316,7 +329,7 @@ class Planner:
     def _hangup(self, hid: str, reason: str) -> None:
         self.life.dialler.hangup()
         self.p.log("connection.ended", hid, detail={"reason": reason})
-        self.p.publish(ev.HEARING_CONNECTION, {"hearing_id": hid, "state": "ended", "reason": reason})
+        self.p.publish(ev.HEARING_CONNECTION, {**_ending(hid, reason), "state": "ended"})
 
     # -- suspension (item 24) ------------------------------------------------------------------
 

@@ -373,6 +373,12 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
         ("hearing.connection", "ended"), ("hearing.ended", None)]
     [redial] = [d for d in got[mark:] if d["kind"] == "hearing.connection" and d["data"]["state"] == "started"]
     assert redial["data"]["reconnect"] is True
+    # why the call and the hearing ended: a sentence in the room's language, the cause by its key
+    ends = [(d["data"]["cause"], d["data"]["reason"]) for d in got[mark:] if d["data"].get("hearing_id") == "H4"
+            and (d["kind"] == "hearing.ended" or d["data"].get("state") == "ended")]
+    assert ends == [("reconnect", "Соединение завершено для переподключения"),
+                    ("hearing_ended", "Соединение завершено, так как заседание окончено"),
+                    ("scheduled", "Заседание окончено: назначенное время истекло")]
     assert {"test_session.missing", "hearing.readiness", "alarm.raised", "first_aid", "fault.marked", "act.created",
             "break.recommended", "hearing.connection"} <= {d["kind"] for d in got}
 

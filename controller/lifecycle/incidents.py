@@ -212,4 +212,8 @@ def _cause_gone(device: dict | None, check: str) -> bool:
 
 
 def _alarm(row: dict) -> dict:
-    return {**row, "params": json.loads(row["params"]), "evidence": json.loads(row["evidence"])}
+    """An alarm as the room hands it on: its ``message`` is the log's English, its ``reason`` the
+    sentence people read in the room's language (the centre gets both with every alarm event)."""
+    params = json.loads(row["params"])
+    return {**row, "params": params, "evidence": json.loads(row["evidence"]),
+            "reason": tx.say(row["code"] or "", params)}

@@ -239,6 +239,7 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
         ("hearing.connection", "failed"), ("alarm.raised", None)]
     assert got[-2]["data"]["call_state"] == "connecting" and got[-2]["data"]["number"] == SIZO2["number"]
     assert got[-1]["data"]["alarm"]["evidence"]["number"] == SIZO2["number"]
+    assert got[-1]["data"]["alarm"]["reason"] == "Дальняя сторона («Учреждение ЕЦ-166/18») не ответила за 60 с"
 
     # 14:02: the broker goes down (the court's network); what the room says waits in its outbox.
     broker.stop()

@@ -62,10 +62,10 @@ class Sessions:
         try:
             run = self.p.room.selftest("test-session")
         except (ValueError, TimeoutError) as exc:
-            self._finish(sid, hid, None, {"state": f"not called: {exc}", "code": "session.not_called"})
+            self._finish(sid, hid, None, {"state": "not_called", "code": "session.not_called", "detail": str(exc)})
             return
         if life.dialler.calls is None:
-            self._finish(sid, hid, run, {"state": "no codec in this room", "code": "refused.no_codec"})
+            self._finish(sid, hid, run, {"state": "not_called", "code": "refused.no_codec"})
             return
 
         def called(ok: bool, info: dict) -> None:
@@ -85,7 +85,7 @@ class Sessions:
         try:
             life.dialler.dial(hid, h.far_side.number, "test", called)
         except ValueError as exc:
-            self._finish(sid, hid, run, {"state": str(exc), "code": "session.not_called"})
+            self._finish(sid, hid, run, {"state": "not_called", "code": "session.not_called", "detail": str(exc)})
             return
         # Said once the call is placed and its deadline planned (not before: a page, or a test
         # moving the clock, would see "calling" with no call to wait for); never over "holding".

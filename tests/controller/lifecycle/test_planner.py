@@ -70,3 +70,16 @@ def test_first_aid_that_does_not_help_declares_the_fault_with_what_was_tried(lif
     assert room.of("alarm.cleared")[-1]["why"] == "the device passes this check again"
     room.wait(lambda: room.light() == "ready")
     assert room.pin("buzzer") is False
+
+
+def test_a_dial_the_codec_cannot_place_is_said_by_key_its_error_kept_as_detail(life_room, clock):
+    room = life_room()
+    room.wait_state("ready")
+    room.controller.command("hearing.create", {"id": "H1", "version": 1, "case_number": "A-1",
+                                               "start": iso(9, "08:30"), "far_side": SIZO})
+    room.devices["codec"].up.clear()                  # the codec's cable is out as the secretary connects
+    room.life.connect("H1", "Секретарь")
+    [failed] = room.of("hearing.connection")
+    assert failed["state"] == "failed" and failed["call_state"] == "dial_failed"   # a key, not the driver's words
+    assert failed["detail"] == "codec gave no answer within 0.2 s"                   # which stay for the technician
+    assert room.life.record("H1")[-1]["detail"]["state"] == "dial_failed"

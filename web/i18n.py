@@ -75,6 +75,12 @@ def label(value, lang: str) -> str:
     return tx.pick(value, lang)
 
 
+def role_name(role: str, lang: str) -> str:
+    """A camera role's name: the catalogue's word, or a role of the room's own as its config names
+    it (never the key ``role.<name>``)."""
+    return tx.pick(tx.role_label(role), lang)
+
+
 def may_see_detail() -> bool:
     """Technical detail (a driver's error) is for the technician: a user who logged in (not
     anyone who reaches a panel left open without users)."""

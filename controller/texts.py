@@ -309,6 +309,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "alarm.state.recovered": {"kk": "Жұмысы өздігінен қалпына келді", "ru": "Работа восстановилась сама",
                               "en": "Recovered by itself"},
     "alarm.state.cleared": {"kk": "Алынып тасталды", "ru": "Снята", "en": "Cleared"},
+    # why an alarm closed by itself (alarm.cleared's reason)
+    "alarm.closed.recovered": {"kk": "Құрылғы қайтадан тексеруден өтеді", "ru": "Устройство снова проходит проверку",
+                               "en": "The device passes the check again"},
+    "alarm.closed.session_passed": {"kk": "Тестілеу сеансы сәтті өтті", "ru": "Тестовый сеанс проведён успешно",
+                                    "en": "A test session passed"},
+    "alarm.closed.moved": {"kk": "Сот отырысы басқа уақытқа ауыстырылды", "ru": "Заседание перенесено",
+                           "en": "The hearing was moved"},
+    "alarm.closed.answered": {"kk": "Қарсы тарап жауап берді", "ru": "Дальняя сторона ответила",
+                              "en": "The far side answered"},
 
     # -- what was done about it (the act's measures, rule item 18) --------------------------------------
     "first_aid.power_off": {"kk": "{device}: қуаты реле арқылы ажыратылды", "ru": "{device}: питание отключено реле",

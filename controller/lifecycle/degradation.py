@@ -107,7 +107,7 @@ class Degradation:
                     withdrawn = self._break.pop(hid)     # nothing degrades any more: no break to take
                 incident = incidents.find(f"watch:{device}:{check}")
             if incident is not None:   # outside the lock: announcing waits for the room thread
-                incidents.recovered(incident, "the check passes again")
+                incidents.recovered(incident, "alarm.closed.recovered")
             if withdrawn is not None:
                 self.p.publish(ev.BREAK_WITHDRAWN, {"hearing_id": hid, "device": withdrawn["device"],
                                                     "check": withdrawn["check"], "restored_by": check})

@@ -68,7 +68,7 @@ class Planner:
                 h = change.hearing
                 if before is not None and before.start != h.start:
                     schedule.forget_readiness(h.id)
-                    self.life.incidents.clear(hearing_id=h.id, why="the hearing was moved")
+                    self.life.incidents.clear(hearing_id=h.id, why="alarm.closed.moved")
                 kind = ev.HEARING_CREATED if change.outcome == "created" else ev.HEARING_UPDATED
                 p.publish(kind, {"hearing": h.to_dict(), "conflicts": list(change.conflicts)})
                 if change.conflicts:
@@ -247,7 +247,7 @@ class Planner:
         if self.on == hid:
             self.hearing_end(hid, reason)
             return
-        self.life.incidents.clear(hearing_id=hid, why=f"hearing {reason}")
+        self.life.incidents.clear(hearing_id=hid, why=ENDINGS.get(reason, "hearing.ended"))
         self.p.notify()
 
     def resume(self) -> None:
@@ -288,7 +288,7 @@ class Planner:
                 self._connected[h.id] = p.clock.now()
             p.log("connection.started", h.id, who, info)
             p.publish(ev.HEARING_CONNECTION, _connection(h.id, "started", info))
-            self.life.incidents.clear(key=f"call:{h.id}", why="the far side answered")
+            self.life.incidents.clear(key=f"call:{h.id}", why="alarm.closed.answered")
             self._begin(h)
             return
         p.log("connection.failed", h.id, who, info)

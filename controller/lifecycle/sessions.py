@@ -140,5 +140,5 @@ class Sessions:
                    {"session": session.id, "result": session.result})
         self.p.publish(ev.TEST_SESSION_RECORDED, {"hearing_id": session.hearing_id, "session": session.to_dict()})
         if session.passed:
-            self.life.incidents.clear(key=f"test_session:{session.hearing_id}", why="a test session passed")
+            self.life.incidents.clear(key=f"test_session:{session.hearing_id}", why="alarm.closed.session_passed")
         self.p.notify()

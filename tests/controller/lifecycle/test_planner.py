@@ -67,7 +67,8 @@ def test_first_aid_that_does_not_help_declares_the_fault_with_what_was_tried(lif
     assert room.light() == "fault" and room.pin("buzzer") is True
     room.devices["codec"].up.set()                    # the technician replaced the cable
     room.wait(lambda: room.life.alarms() == [])
-    assert room.of("alarm.cleared")[-1]["why"] == "the device passes this check again"
+    cleared = room.of("alarm.cleared")[-1]
+    assert (cleared["why"], cleared["reason"]) == ("alarm.closed.recovered", "Устройство снова проходит проверку")
     room.wait(lambda: room.light() == "ready")
     assert room.pin("buzzer") is False
 

@@ -5,6 +5,7 @@ technical break; the alarm closes as recovered when the check passes again."""
 from __future__ import annotations
 
 from vksroom.controller import events as ev
+from vksroom.controller import texts as tx
 from vksroom.controller import quality
 from vksroom.controller.clock import Timer
 from vksroom.controller.lifecycle.base import Parts
@@ -136,7 +137,7 @@ class Degradation:
             self._break.setdefault(hid, detail)
         if first:
             self.p.log("break.recommended", hid, detail=detail)
-            self.p.publish(ev.BREAK_RECOMMENDED, {"hearing_id": hid, **detail})
+            self.p.publish(ev.BREAK_RECOMMENDED, {"hearing_id": hid, **detail, "reason": tx.say(code, params)})
             self.life.outputs.show()
             self.p.notify()
 

@@ -350,6 +350,7 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
     readiness_on_mqtt(room, centre, broker, "in_hearing")
     [on_mqtt] = [d for d in delivered(room, centre, earlier) if d["kind"] == "break.recommended"]
     assert on_mqtt["data"]["hearing_id"] == "H4" and on_mqtt["data"]["seconds"] == 20
+    assert on_mqtt["data"]["reason"] == "Камера судьи: изображение застыло"      # what the centre's staff read
     assert panel.post("/hearings/H4/reconnect", who="Секретарь Жанова") == 303   # the secretary's button
     assert panel.break_banner("/hearings/H4") is None
     clock.advance(room.life.settings.call_poll_s)

@@ -197,6 +197,7 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
     room.wait(lambda: room.life.first_aid()["cam1"]["state"] == "worked")
     room.wait(lambda: "repeat-H2" in [name for _, name in room.life.planned()])
     assert [e["action"] for e in room.of("first_aid")] == ["power_off", "power_on", "worked"]
+    assert room.of("first_aid")[0]["reason"] == "Камера судьи: питание отключено реле"     # for the centre's staff
     assert [s.state for s in mock_factory.pin(5).states] == [False, True, False]
     clock.advance(0)                                  # the repeated self-test, since a fault was fixed
     assert room.of("hearing.readiness")[-1] == {**room.of("hearing.readiness")[-1], "hearing_id": "H2",

@@ -174,7 +174,9 @@ class Incidents:
             alarm = self._written(alarm_id)
         self.p.log("fault.marked", alarm["hearing_id"], who.strip(), {"alarm": alarm_id, "mark": mark, "note": note},
                    device=alarm["device"])
-        self.p.publish(ev.FAULT_MARKED, {"alarm": alarm, "mark": mark, "by": who.strip(), "note": note})
+        self.p.publish(ev.FAULT_MARKED, {"alarm": alarm, "mark": mark, "by": who.strip(), "note": note,
+                                         "reason": tx.say("fault.marked", {"mark": tx.state_word(mark),
+                                                                           "who": tx.person(who.strip())})})
         self.life.outputs.show()
         if mark == "fixed":
             if alarm["key"].startswith("device:"):   # a self-test's finding: the next test judges again

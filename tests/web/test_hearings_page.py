@@ -68,6 +68,7 @@ def test_alarm_banner_marks_act_pdf_and_record_on_the_panel(setup):
     assert room.pin("buzzer") is True
     assert client.post(f"/alarms/{alarm['id']}/mark", data={"mark": "cannot_be_fixed"}).status_code == 303
     assert room.pin("buzzer") is False and room.of("fault.marked")[-1]["alarm"]["state"] == "cannot_be_fixed"
+    assert room.of("fault.marked")[-1]["reason"] == "Отметка о неисправности: «Устранить невозможно» (панель зала)"
     [act] = room.life.acts.for_hearing("H3")
     page = client.get(f"/acts/{act['id']}").get_data(as_text=True)
     assert "Номер дела: 7199-25-00-1/230" in page and "Іс нөмірі: 7199-25-00-1/230" in page

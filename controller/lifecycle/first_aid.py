@@ -9,6 +9,11 @@ from vksroom.controller.lifecycle.base import Parts
 from vksroom.controller.schedule import iso_utc
 
 
+# each step's sentence (the act's measure of the same name)
+SAID = {"power_off": "first_aid.power_off", "power_on": "first_aid.power_on", "worked": "first_aid.worked",
+        "failed": "first_aid.failed"}
+
+
 class FirstAid:
     def __init__(self, parts: Parts, life):
         self.p = parts
@@ -42,7 +47,7 @@ class FirstAid:
     def _announce(self, dev: str, action: str) -> None:
         """A first-aid step for the centre: the action by its key, its sentence naming the device."""
         self.p.publish(ev.FIRST_AID, {"device": dev, "action": action,
-                                      "reason": tx.say(f"first_aid.{action}", {"device": self.p.label(dev)})})
+                                      "reason": tx.say(SAID[action], {"device": self.p.label(dev)})})
 
     def device_lost(self, dev: str, reason: str) -> None:
         s, now, gpio = self.p.settings, self.p.clock.now(), self.life.gpio

@@ -124,7 +124,7 @@ def _failure(f: dict, n: int, lang: str) -> list[str]:
     t = LABELS[lang]
     params = dict(f.get("params") or {})
     label = f.get("device_label") or params.get("device") or tx.CATALOGUE["generic.device"]
-    sentence = tx.say(f.get("code") or "", {**params, "device": label}, lang)
+    sentence = tx.say_where(f.get("code") or "", {**params, "device": label}, lang)
     seen = f.get("first_seen_local") or f.get("at") or "—"
     cleared = f.get("cleared_local")
     lines = [f"{n}. {sentence}.",

@@ -172,6 +172,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "camera.video.judged_without_reference": {"kk": "Эталонсыз бағаланды: бұл позиция үшін эталон сақтаңыз",
                                               "ru": "Оценено без эталона: сохраните эталон для этой позиции",
                                               "en": "Judged without a reference: store one for this preset"},
+    "camera.video.at_preset": {"kk": "{sentence} («{role}» позициясы)", "ru": "{sentence} (позиция «{role}»)",
+                               "en": "{sentence} (preset “{role}”)"},
     "camera.video.drift": {"kk": "{device}: камера позицияда бапталған жаққа қарамайды",
                            "ru": "{device}: камера смотрит не туда, куда настроена позиция",
                            "en": "{device}: the camera is not on the preset's view"},
@@ -650,6 +652,18 @@ def say(code: str, params: dict | None = None, lang: str | None = None, ok: bool
         _warn_once(f"no {', '.join(sorted(missing))} for", code)
         return _generic(params, lang, ok)
     return template.format(**{n: _value(params[n], lang) for n in names})
+
+
+def say_where(code: str, params: dict | None = None, lang: str | None = None) -> str:
+    """What one alarm says: the sentence, and the preset it was found at when the sentence does
+    not name it (a black picture at each of six presets is six alarms; said alike, an act would
+    list six identical lines)."""
+    params = params or {}
+    sentence = say(code, params, lang)
+    entry = CATALOGUE.get(ALIASES.get(code, code))
+    if not params.get("role") or entry is None or "role" in placeholders(entry.get(lang or DEFAULT_LANG) or entry["ru"]):
+        return sentence
+    return say("camera.video.at_preset", {"sentence": sentence, "role": params["role"]}, lang)
 
 
 def texts(code: str, params: dict | None = None, ok: bool = False) -> dict[str, str]:

@@ -46,7 +46,7 @@ def _lang() -> str:
 
 def alarm_text(alarm: dict, lang: str) -> str:
     """An alarm's sentence from its code and parameters (its English ``message`` is for the log)."""
-    return tx.say(alarm.get("code") or "", alarm.get("params") or {}, lang)
+    return tx.say_where(alarm.get("code") or "", alarm.get("params") or {}, lang)
 
 
 def alarm_detail(alarm: dict) -> str:

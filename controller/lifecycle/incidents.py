@@ -91,7 +91,7 @@ class Incidents:
                first_seen: float | None = None) -> dict:
         """Open alarm ``key`` unless it is open. Its ``message`` is the English sentence, for the log;
         people read it from the code and parameters in their language."""
-        message = tx.say(code, params, "en")
+        message = tx.say_where(code, params, "en")
         with self.p.lock:
             existing = self.find(key)
             if existing is not None:
@@ -220,4 +220,4 @@ def _alarm(row: dict) -> dict:
     sentence people read in the room's language (the centre gets both with every alarm event)."""
     params = json.loads(row["params"])
     return {**row, "params": params, "evidence": json.loads(row["evidence"]),
-            "reason": tx.say(row["code"] or "", params)}
+            "reason": tx.say_where(row["code"] or "", params)}

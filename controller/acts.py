@@ -158,6 +158,26 @@ def _measure(x: dict, lang: str) -> str:
     return f"  {at} — {what}" + ("" if x.get("action") == "fault.marked" else f" ({who})")
 
 
+def _times(n: int, lang: str) -> str:
+    """"3 раза" / "3 рет": how often a measure was taken in the same minute."""
+    if lang == "kk":
+        return f"{n} рет"
+    word = "раза" if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14) else "раз"
+    return f"{n} {word}"
+
+
+def _once(lines, lang: str) -> list[str]:
+    """Measures said alike in a row (several recoveries each repeating the self-test in one minute)
+    as one line with how many times."""
+    out: list[list] = []
+    for line in lines:
+        if out and out[-1][0] == line:
+            out[-1][1] += 1
+        else:
+            out.append([line, 1])
+    return [line if n == 1 else f"{line} — {_times(n, lang)}" for line, n in out]
+
+
 def _conclusion(facts: dict, t: dict) -> list[str]:
     """What happened, said as it happened: a fault cleared before the start; a start delayed
     by N minutes; a technical break of N minutes during the hearing, resumed at HH:MM; a fault
@@ -207,7 +227,7 @@ def render(facts: dict, lang: str) -> str:
     if not failures:
         lines.append(f"  {t['none']}")
     lines += ["", t["tried"]]
-    lines += [_measure(x, lang) for x in facts.get("tried") or ()] or ["  —"]
+    lines += _once((_measure(x, lang) for x in facts.get("tried") or ()), lang) or ["  —"]
     delay = facts.get("delay")
     if delay:
         key = "delay.until" if delay.get("until_local") else "delay.open"

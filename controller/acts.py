@@ -239,7 +239,7 @@ def render(facts: dict, lang: str) -> str:
     if other and not failures:
         lines += ["", f"{t['other']}: {other}"]
     lines += ["", " ".join(_conclusion(facts, t))]
-    if facts.get("technician"):
+    if facts.get("technician") and facts["technician"] != tx.PANEL:   # a panel without users names nobody
         lines.append(f"{t['technician']}: {_who(facts['technician'], lang)}")
     lines.append(f"{t['drawn_up']}: {facts.get('drawn_up_local', '')}")
     return "\n".join(lines)

@@ -75,6 +75,7 @@ def test_alarm_banner_marks_act_pdf_and_record_on_the_panel(setup):
     # no panel users: who marked it is the room panel in words (the audit keeps the key)
     assert "«Устранить невозможно» — панель зала" in page and "«Жою мүмкін емес» — зал панелі" in page
     assert "panel" not in act["text_ru"] + act["text_kk"]
+    assert "Технический специалист:" not in act["text_ru"]     # nobody is named: the signature line says who
     assert '<td translate="no">зал панелі</td>' in client.get("/hearings/H3?lang=kk").get_data(as_text=True)  # the record
     assert [a["user"] for a in room.controller.store.panel_audit() if a["path"].endswith("/mark")][0] == "panel"
     empty = client.post(f"/acts/{act['id']}", data={"ru": ""})

@@ -10,6 +10,11 @@ from vksroom.controller.lifecycle.base import Parts, log
 from vksroom.controller.model import RoomState
 
 
+# why a test call did not connect, by the dialler's call state: a codec that could not place the
+# call is no far side that did not answer
+_NOT_CONNECTED = {"dial_failed": "session.not_called"}
+
+
 class Sessions:
     def __init__(self, parts: Parts, life):
         self.p = parts
@@ -118,7 +123,7 @@ class Sessions:
         notes = "" if result == "passed" else ". ".join(
             ([] if devices_ok else [say("session.devices", {"reasons": "; ".join(run["reasons"])})
                                     if run and run["reasons"] else say("session.not_checked")])
-            + ([] if connected else [say(call.get("code") or "session.no_answer")]))
+            + ([] if connected else [say(call.get("code") or _NOT_CONNECTED.get(call.get("state"), "session.no_answer"))]))
         with self.p.lock:
             if self.running and self.running["id"] == sid:
                 self.running = None

@@ -266,6 +266,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "call.no_answer": {"kk": "Қарсы тарап («{far_side}») {seconds} с ішінде жауап бермеді",
                        "ru": "Дальняя сторона («{far_side}») не ответила за {seconds} с",
                        "en": "The far side (“{far_side}”) did not answer within {seconds} s"},
+    "call.not_placed": {"kk": "Қарсы тарапқа («{far_side}») қоңырау шалынбады: кодек қоңырауды бастай алмады",
+                        "ru": "Вызов дальней стороны («{far_side}») не выполнен: кодек не смог его начать",
+                        "en": "The call to the far side (“{far_side}”) was not placed: the codec could not start it"},
     # -- link quality during the call (item 22) -----------------------------------------------------
     "call.quality.ok": {"kk": "{device}: байланыс сапасы қалыпты", "ru": "{device}: качество связи в норме",
                         "en": "{device}: call quality is normal"},

@@ -293,7 +293,8 @@ class Planner:
             return
         p.log("connection.failed", h.id, who, info)
         p.publish(ev.HEARING_CONNECTION, _connection(h.id, "failed", info))
-        self.life.incidents.raise_(f"call:{h.id}", "fault", "call.no_answer",
+        placed = info.get("state") != "dial_failed"      # the codec could not start the call at all
+        self.life.incidents.raise_(f"call:{h.id}", "fault", "call.no_answer" if placed else "call.not_placed",
                                    {"far_side": h.far_side.name, "seconds": round(info["waited_s"])}, info,
                                    hearing_id=h.id)
 

@@ -84,6 +84,8 @@ def test_a_dial_the_codec_cannot_place_is_said_by_key_its_error_kept_as_detail(l
     assert failed["state"] == "failed" and failed["call_state"] == "dial_failed"   # a key, not the driver's words
     assert failed["detail"] == "codec gave no answer within 0.2 s"                   # which stay for the technician
     assert room.life.record("H1")[-1]["detail"]["state"] == "dial_failed"
+    [alarm] = [a for a in room.life.alarms() if a["key"] == "call:H1"]
+    assert alarm["reason"] == "Вызов дальней стороны («СИЗО-1») не выполнен: кодек не смог его начать"
     sid = room.life.run_test_session("H1", "Ахметов")          # the test session: its call is not placed either
     room.wait(lambda: room.life.ledger.get(sid).result == "failed", 10)
     assert room.life.ledger.get(sid).notes.endswith("Тестовый вызов не выполнен")   # not "the far side did not answer"

@@ -89,3 +89,14 @@ def test_a_dial_the_codec_cannot_place_is_said_by_key_its_error_kept_as_detail(l
     sid = room.life.run_test_session("H1", "Ахметов")          # the test session: its call is not placed either
     room.wait(lambda: room.life.ledger.get(sid).result == "failed", 10)
     assert room.life.ledger.get(sid).notes.endswith("Тестовый вызов не выполнен")   # not "the far side did not answer"
+
+
+def test_a_test_session_cut_by_a_restart_is_noted_in_the_rooms_language(life_room):
+    room = life_room()
+    room.controller.command("hearing.create", {"id": "H1", "version": 1, "case_number": "A-1",
+                                               "start": iso(9, "12:00"), "far_side": SIZO})
+    sid = room.life.ledger.begin("H1", "Ахметов", SIZO)        # under way as the room stops
+    room.stop()
+    again = life_room()
+    session = again.life.ledger.get(sid)
+    assert (session.result, session.notes) == ("aborted", "Контроллер зала перезапустился во время тестового сеанса")

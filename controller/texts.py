@@ -334,6 +334,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
                          "en": "{device}: answers again after the power cycle"},
     "first_aid.failed": {"kk": "{device}: қуатты қайта қосу көмектеспеді", "ru": "{device}: перезапуск питания не помог",
                          "en": "{device}: the power cycle did not help"},
+    "connection.not_placed": {"kk": "Қарсы тарапқа қоңырау шалынбады: кодек қоңырауды бастай алмады",
+                              "ru": "Вызов дальней стороны не выполнен: кодек не смог его начать",
+                              "en": "The call to the far side was not placed: the codec could not start it"},
     "connection.failed": {"kk": "Қарсы тарап қоңырауға жауап бермеді", "ru": "Дальняя сторона не ответила на вызов",
                           "en": "The far side did not answer the call"},
     "reconnect.started": {"kk": "Қарсы тарапқа қайта қосылу басталды", "ru": "Начато переподключение к дальней стороне",
@@ -563,8 +566,8 @@ ALIASES = {
 
 # The measures an act lists (Lifecycle.facts()["tried"][i]["action"]).
 MEASURES = ("first_aid.power_off", "first_aid.power_on", "first_aid.worked", "first_aid.failed",
-            "connection.failed", "reconnect.started", "reconnect.done", "quality.after_reconnect", "selftest.repeat",
-            "fault.marked")
+            "connection.failed", "connection.not_placed", "reconnect.started", "reconnect.done",
+            "quality.after_reconnect", "selftest.repeat", "fault.marked")
 ALARM_STATES = ("open", "fixing", "fixed", "cannot_be_fixed", "recovered", "cleared")
 
 

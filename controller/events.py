@@ -39,7 +39,7 @@ ALARM_CLEARED = "alarm.cleared"            # data: alarm, why
 FAULT_MARKED = "fault.marked"              # data: alarm, mark (fixing|fixed|cannot_be_fixed), by, note
 FIRST_AID = "first_aid"                    # data: device, action (power_off|power_on|worked|failed), reason
 CALL_QUALITY = "call.quality"              # data: hearing_id, device, quality (rate-limited)
-BREAK_RECOMMENDED = "break.recommended"    # data: hearing_id, device, check, code, params, reason (room language), seconds
+BREAK_RECOMMENDED = "break.recommended"    # data: hearing_id, device, check, code, params, reason, seconds
 BREAK_WITHDRAWN = "break.withdrawn"        # data: hearing_id, device, check (the break's), restored_by
 ACT_CREATED = "act.created"                # data: act_id, hearing_id, facts
 

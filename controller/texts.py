@@ -670,7 +670,8 @@ def say_where(code: str, params: dict | None = None, lang: str | None = None) ->
     params = params or {}
     sentence = say(code, params, lang)
     entry = CATALOGUE.get(ALIASES.get(code, code))
-    if not params.get("role") or entry is None or "role" in placeholders(entry.get(lang or DEFAULT_LANG) or entry["ru"]):
+    template = entry.get(lang or DEFAULT_LANG) or entry["ru"] if entry else ""
+    if not params.get("role") or not template or "role" in placeholders(template):
         return sentence
     return say("camera.video.at_preset", {"sentence": sentence, "role": params["role"]}, lang)
 

@@ -59,7 +59,8 @@ class Record:
             w = csv.writer(out)
             w.writerow([tx.say(code, {}, lang) for code in COLUMN_CODES.values()])
             for r in rows:
-                w.writerow([r["at"], r["local"], tx.say(r["said"], {}, lang), tx.pick(tx.person(r["who"]), lang),
+                who = tx.pick(tx.person(r["who"]), lang or tx.DEFAULT_LANG)
+                w.writerow([r["at"], r["local"], tx.say(r["said"], {}, lang), who,
                             json.dumps(r["detail"], ensure_ascii=False), r["event"]])
             return out.getvalue()
         raise ValueError(f"format must be csv or json, got {fmt!r}")

@@ -123,7 +123,8 @@ class Sessions:
         notes = "" if result == "passed" else ". ".join(
             ([] if devices_ok else [say("session.devices", {"reasons": "; ".join(run["reasons"])})
                                     if run and run["reasons"] else say("session.not_checked")])
-            + ([] if connected else [say(call.get("code") or _NOT_CONNECTED.get(call.get("state"), "session.no_answer"))]))
+            + ([] if connected else [say(call.get("code")
+                                         or _NOT_CONNECTED.get(str(call.get("state")), "session.no_answer"))]))
         with self.p.lock:
             if self.running and self.running["id"] == sid:
                 self.running = None

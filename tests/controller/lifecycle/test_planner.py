@@ -84,7 +84,8 @@ def test_a_dial_the_codec_cannot_place_is_said_by_key_its_error_kept_as_detail(l
     assert failed["state"] == "failed" and failed["call_state"] == "dial_failed"   # a key, not the driver's words
     assert failed["detail"] == "codec gave no answer within 0.2 s"                   # which stay for the technician
     assert room.life.record("H1")[-1]["detail"]["state"] == "dial_failed"
-    assert ",Вызов дальней стороны не выполнен: кодек не смог его начать,Секретарь," in room.life.export_record("H1", "csv")
+    record = room.life.export_record("H1", "csv")
+    assert ",Вызов дальней стороны не выполнен: кодек не смог его начать,Секретарь," in record
     [alarm] = [a for a in room.life.alarms() if a["key"] == "call:H1"]
     assert alarm["reason"] == "Вызов дальней стороны («СИЗО-1») не выполнен: кодек не смог его начать"
     sid = room.life.run_test_session("H1", "Ахметов")          # the test session: its call is not placed either

@@ -114,12 +114,17 @@ def _pick(value, lang: str) -> str:
     return tx.pick(value, lang) if value not in (None, "") else ""
 
 
+def _who(who, lang: str) -> str:
+    """Who acted, in ``lang`` (the panel with no users is named, not its key); nobody: "automatically"."""
+    return _pick(tx.person(who), lang) or LABELS[lang]["auto"]
+
+
 def _failure(f: dict, n: int, lang: str) -> list[str]:
     """One recorded fault: the sentence naming the device, when it was seen and cleared, its marks."""
     t = LABELS[lang]
     params = dict(f.get("params") or {})
     label = f.get("device_label") or params.get("device") or tx.CATALOGUE["generic.device"]
-    sentence = tx.say(f.get("code") or "", {**params, "device": label}, lang)
+    sentence = tx.say_where(f.get("code") or "", {**params, "device": label}, lang)
     seen = f.get("first_seen_local") or f.get("at") or "—"
     cleared = f.get("cleared_local")
     lines = [f"{n}. {sentence}.",
@@ -128,7 +133,7 @@ def _failure(f: dict, n: int, lang: str) -> list[str]:
     if f.get("state") and f["state"] != "open":          # open: "not removed" says it already
         lines.append(f"   {t['state']}: {tx.state_word(f['state'])[lang]}")
     marks = [f"«{tx.state_word(m.get('mark', ''))[lang]}» — "
-             + t["by_at"].format(who=m.get("by") or t["auto"], at=m.get("at_local") or "—")
+             + t["by_at"].format(who=_who(m.get("by"), lang), at=m.get("at_local") or "—")
              for m in f.get("marks") or ()]
     if marks:
         lines.append(f"   {t['marks']}: " + "; ".join(marks))
@@ -137,21 +142,40 @@ def _failure(f: dict, n: int, lang: str) -> list[str]:
 
 def _measure(x: dict, lang: str) -> str:
     """One measure taken (first aid by relay, a reconnect, a repeated self-test, a mark): when, what, who."""
-    t = LABELS[lang]
     params = dict(x.get("params") or {})
     if x.get("device_label") or x.get("device"):
         params.setdefault("device", x.get("device_label") or tx.CATALOGUE["generic.device"])
     if x.get("action") == "fault.marked":
         mark = params.get("mark") or (x.get("detail") or {}).get("mark", "")
         params["mark"] = tx.state_word(mark) if isinstance(mark, str) else mark
-        params.setdefault("who", x.get("who") or t["auto"])
+        params.setdefault("who", _who(x.get("who"), lang))
     what = tx.say(x.get("action") or "", params, lang)
     if x.get("quality"):       # the call's figures at that moment (before or after a reconnect)
         figures = {k: "—" if v is None else v for k, v in x["quality"].items()}
         what += ": " + tx.say("call.quality.figures", figures, lang)
-    who = x.get("who") or t["auto"]
+    who = _who(x.get("who"), lang)
     at = x.get("at_local") or x.get("at") or "—"
     return f"  {at} — {what}" + ("" if x.get("action") == "fault.marked" else f" ({who})")
+
+
+def _times(n: int, lang: str) -> str:
+    """"3 раза" / "3 рет": how often a measure was taken in the same minute."""
+    if lang == "kk":
+        return f"{n} рет"
+    word = "раза" if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14) else "раз"
+    return f"{n} {word}"
+
+
+def _once(lines, lang: str) -> list[str]:
+    """Measures said alike in a row (several recoveries each repeating the self-test in one minute)
+    as one line with how many times."""
+    out: list[list] = []
+    for line in lines:
+        if out and out[-1][0] == line:
+            out[-1][1] += 1
+        else:
+            out.append([line, 1])
+    return [line if n == 1 else f"{line} — {_times(n, lang)}" for line, n in out]
 
 
 def _conclusion(facts: dict, t: dict) -> list[str]:
@@ -203,7 +227,7 @@ def render(facts: dict, lang: str) -> str:
     if not failures:
         lines.append(f"  {t['none']}")
     lines += ["", t["tried"]]
-    lines += [_measure(x, lang) for x in facts.get("tried") or ()] or ["  —"]
+    lines += _once((_measure(x, lang) for x in facts.get("tried") or ()), lang) or ["  —"]
     delay = facts.get("delay")
     if delay:
         key = "delay.until" if delay.get("until_local") else "delay.open"
@@ -215,8 +239,8 @@ def render(facts: dict, lang: str) -> str:
     if other and not failures:
         lines += ["", f"{t['other']}: {other}"]
     lines += ["", " ".join(_conclusion(facts, t))]
-    if facts.get("technician"):
-        lines.append(f"{t['technician']}: {facts['technician']}")
+    if facts.get("technician") and facts["technician"] != tx.PANEL:   # a panel without users names nobody
+        lines.append(f"{t['technician']}: {_who(facts['technician'], lang)}")
     lines.append(f"{t['drawn_up']}: {facts.get('drawn_up_local', '')}")
     return "\n".join(lines)
 

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 # Kinds of event. Adapters may ignore kinds they do not know.
 READINESS = "readiness"            # data: Readiness.to_dict()
-DEVICE_FAULT = "fault"             # data: device, reason, checks
+DEVICE_FAULT = "fault"             # data: device, check, code, params, reason (room language), text, detail
 DEVICE_RECOVERED = "recovered"     # data: device
 SELFTEST_STARTED = "selftest.started"    # data: run_id, trigger
 SELFTEST_FINISHED = "selftest.finished"  # data: run_id, state, reasons
@@ -37,9 +37,9 @@ TEST_SESSION_MISSING = "test_session.missing"    # data: hearing_id, case_number
 ALARM_RAISED = "alarm.raised"              # data: alarm (dict: id, key, level, message, evidence...)
 ALARM_CLEARED = "alarm.cleared"            # data: alarm, why
 FAULT_MARKED = "fault.marked"              # data: alarm, mark (fixing|fixed|cannot_be_fixed), by, note
-FIRST_AID = "first_aid"                    # data: device, action (power_off|power_on|worked|failed)
+FIRST_AID = "first_aid"                    # data: device, action (power_off|power_on|worked|failed), reason
 CALL_QUALITY = "call.quality"              # data: hearing_id, device, quality (rate-limited)
-BREAK_RECOMMENDED = "break.recommended"    # data: hearing_id, device, check, reason, seconds
+BREAK_RECOMMENDED = "break.recommended"    # data: hearing_id, device, check, code, params, reason, seconds
 BREAK_WITHDRAWN = "break.withdrawn"        # data: hearing_id, device, check (the break's), restored_by
 ACT_CREATED = "act.created"                # data: act_id, hearing_id, facts
 

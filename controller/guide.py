@@ -214,11 +214,6 @@ def for_hearing(life, h) -> Guide:
     return guide(h, facts(life, h), life.clock.now(), life.schedule.tz)
 
 
-# A staff role vks.suspend may name in ``by``, said by its name.
-STAFF_CODES = {"centre": "staff.centre", "secretary": "staff.secretary", "technician": "staff.technician",
-               "head_of_chancellery": "staff.head_of_chancellery", "administrator": "staff.administrator"}
-
-
 def suspension(life, readiness) -> dict | None:
     """VKS suspended (item 24): the banner's code and parameters (the reason, since when, who set
     it: the ``by`` of vks.suspend when the centre named someone, a staff role by its name, else
@@ -230,7 +225,7 @@ def suspension(life, readiness) -> dict | None:
     now = life.clock.now()
     since = rows[0]["at"] if rows else readiness.measured_at
     by = getattr(life.parts.room, "suspended_by", "") or "centre"
-    who = tx.texts(STAFF_CODES[by]) if by in STAFF_CODES else by
+    who = tx.person(by)
     return {"code": "suspension.banner", "params": {"reason": reason, "since": when(since, now, life.schedule.tz),
                                                    "who": who}}
 

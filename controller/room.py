@@ -330,7 +330,9 @@ class Controller:
         dcfg = self.cfg.devices.get(dev_id)
         self.events.publish(ev.Event(ev.DEVICE_RECOVERED if check.ok else ev.DEVICE_FAULT, {
             "device": dev_id, "check": check.check, "code": check.code, "params": check.params,
-            "reason": check.reason, "detail": check.detail, "required": dcfg.required if dcfg else True}))
+            # what people read: the sentence in the room's language (check.reason is the log's English)
+            "reason": "" if check.ok else check.sentence(), "text": {} if check.ok else check.texts(),
+            "detail": check.detail, "required": dcfg.required if dcfg else True}))
 
     def set_system_check(self, check: str, ok: bool, code: str, params: dict | None = None,
                          detail: str = "") -> None:

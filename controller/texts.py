@@ -172,6 +172,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "camera.video.judged_without_reference": {"kk": "Эталонсыз бағаланды: бұл позиция үшін эталон сақтаңыз",
                                               "ru": "Оценено без эталона: сохраните эталон для этой позиции",
                                               "en": "Judged without a reference: store one for this preset"},
+    "camera.video.at_preset": {"kk": "{sentence} («{role}» позициясы)", "ru": "{sentence} (позиция «{role}»)",
+                               "en": "{sentence} (preset “{role}”)"},
     "camera.video.drift": {"kk": "{device}: камера позицияда бапталған жаққа қарамайды",
                            "ru": "{device}: камера смотрит не туда, куда настроена позиция",
                            "en": "{device}: the camera is not on the preset's view"},
@@ -264,6 +266,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "call.no_answer": {"kk": "Қарсы тарап («{far_side}») {seconds} с ішінде жауап бермеді",
                        "ru": "Дальняя сторона («{far_side}») не ответила за {seconds} с",
                        "en": "The far side (“{far_side}”) did not answer within {seconds} s"},
+    "call.not_placed": {"kk": "Қарсы тарапқа («{far_side}») қоңырау шалынбады: кодек қоңырауды бастай алмады",
+                        "ru": "Вызов дальней стороны («{far_side}») не выполнен: кодек не смог его начать",
+                        "en": "The call to the far side (“{far_side}”) was not placed: the codec could not start it"},
     # -- link quality during the call (item 22) -----------------------------------------------------
     "call.quality.ok": {"kk": "{device}: байланыс сапасы қалыпты", "ru": "{device}: качество связи в норме",
                         "en": "{device}: call quality is normal"},
@@ -309,6 +314,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "alarm.state.recovered": {"kk": "Жұмысы өздігінен қалпына келді", "ru": "Работа восстановилась сама",
                               "en": "Recovered by itself"},
     "alarm.state.cleared": {"kk": "Алынып тасталды", "ru": "Снята", "en": "Cleared"},
+    # why an alarm closed by itself (alarm.cleared's reason)
+    "alarm.closed.recovered": {"kk": "Құрылғы қайтадан тексеруден өтеді", "ru": "Устройство снова проходит проверку",
+                               "en": "The device passes the check again"},
+    "alarm.closed.session_passed": {"kk": "Тестілеу сеансы сәтті өтті", "ru": "Тестовый сеанс проведён успешно",
+                                    "en": "A test session passed"},
+    "alarm.closed.moved": {"kk": "Сот отырысы басқа уақытқа ауыстырылды", "ru": "Заседание перенесено",
+                           "en": "The hearing was moved"},
+    "alarm.closed.answered": {"kk": "Қарсы тарап жауап берді", "ru": "Дальняя сторона ответила",
+                              "en": "The far side answered"},
 
     # -- what was done about it (the act's measures, rule item 18) --------------------------------------
     "first_aid.power_off": {"kk": "{device}: қуаты реле арқылы ажыратылды", "ru": "{device}: питание отключено реле",
@@ -320,6 +334,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
                          "en": "{device}: answers again after the power cycle"},
     "first_aid.failed": {"kk": "{device}: қуатты қайта қосу көмектеспеді", "ru": "{device}: перезапуск питания не помог",
                          "en": "{device}: the power cycle did not help"},
+    "connection.not_placed": {"kk": "Қарсы тарапқа қоңырау шалынбады: кодек қоңырауды бастай алмады",
+                              "ru": "Вызов дальней стороны не выполнен: кодек не смог его начать",
+                              "en": "The call to the far side was not placed: the codec could not start it"},
     "connection.failed": {"kk": "Қарсы тарап қоңырауға жауап бермеді", "ru": "Дальняя сторона не ответила на вызов",
                           "en": "The far side did not answer the call"},
     "reconnect.started": {"kk": "Қарсы тарапқа қайта қосылу басталды", "ru": "Начато переподключение к дальней стороне",
@@ -374,6 +391,19 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "quality.restored": {"kk": "Байланыс сапасы қалпына келді", "ru": "Качество связи восстановилось",
                          "en": "The call quality recovered"},
     "hearing.ended": {"kk": "Сот отырысы аяқталды", "ru": "Заседание окончено", "en": "The hearing ended"},
+    "hearing.end.scheduled": {"kk": "Сот отырысы аяқталды: белгіленген уақыты бітті",
+                              "ru": "Заседание окончено: назначенное время истекло",
+                              "en": "The hearing ended: its scheduled time is over"},
+    "hearing.end.secretary": {"kk": "Сот отырысын хатшы аяқтады", "ru": "Заседание окончено секретарём",
+                              "en": "The secretary ended the hearing"},
+    "hearing.end.cancelled": {"kk": "Сот отырысы болдырылмады", "ru": "Заседание отменено",
+                              "en": "The hearing was cancelled"},
+    "connection.end.hearing": {"kk": "Сот отырысы аяқталғандықтан байланыс аяқталды",
+                               "ru": "Соединение завершено, так как заседание окончено",
+                               "en": "The call ended because the hearing ended"},
+    "connection.end.reconnect": {"kk": "Қайта қосылу үшін байланыс аяқталды",
+                                 "ru": "Соединение завершено для переподключения",
+                                 "en": "The call was ended to reconnect"},
     "record.column.at_utc": {"kk": "Уақыты (Гринвич бойынша)", "ru": "Время (по Гринвичу)", "en": "Time (UTC)"},
     "record.column.at_local": {"kk": "Уақыты (сот уақыты)", "ru": "Время (по времени суда)",
                                "en": "Time (court time)"},
@@ -459,8 +489,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
                                   "en": "Head of chancellery"},
     "staff.administrator": {"kk": "Әкімші", "ru": "Администратор", "en": "Administrator"},
     "staff.centre": {"kk": "Орталық жоспарлаушы", "ru": "Центральный планировщик", "en": "Central scheduler"},
+    "who.panel": {"kk": "зал панелі", "ru": "панель зала", "en": "the room panel"},
     "session.devices": {"kk": "Құрылғылар дайын емес: {reasons}", "ru": "Оборудование не готово: {reasons}",
                         "en": "The devices are not ready: {reasons}"},
+    "session.restarted": {"kk": "Тестілеу сеансы кезінде зал контроллері қайта іске қосылды",
+                          "ru": "Контроллер зала перезапустился во время тестового сеанса",
+                          "en": "The room controller restarted during the test session"},
     "session.not_checked": {"kk": "Құрылғылар тексерілмеді", "ru": "Оборудование не проверено",
                             "en": "The devices were not checked"},
     "session.not_called": {"kk": "Сынақ қоңырауы жасалмады", "ru": "Тестовый вызов не выполнен",
@@ -532,8 +566,8 @@ ALIASES = {
 
 # The measures an act lists (Lifecycle.facts()["tried"][i]["action"]).
 MEASURES = ("first_aid.power_off", "first_aid.power_on", "first_aid.worked", "first_aid.failed",
-            "connection.failed", "reconnect.started", "reconnect.done", "quality.after_reconnect", "selftest.repeat",
-            "fault.marked")
+            "connection.failed", "connection.not_placed", "reconnect.started", "reconnect.done",
+            "quality.after_reconnect", "selftest.repeat", "fault.marked")
 ALARM_STATES = ("open", "fixing", "fixed", "cannot_be_fixed", "recovered", "cleared")
 
 
@@ -629,6 +663,19 @@ def say(code: str, params: dict | None = None, lang: str | None = None, ok: bool
     return template.format(**{n: _value(params[n], lang) for n in names})
 
 
+def say_where(code: str, params: dict | None = None, lang: str | None = None) -> str:
+    """What one alarm says: the sentence, and the preset it was found at when the sentence does
+    not name it (a black picture at each of six presets is six alarms; said alike, an act would
+    list six identical lines)."""
+    params = params or {}
+    sentence = say(code, params, lang)
+    entry = CATALOGUE.get(ALIASES.get(code, code))
+    template = entry.get(lang or DEFAULT_LANG) or entry["ru"] if entry else ""
+    if not params.get("role") or not template or "role" in placeholders(template):
+        return sentence
+    return say("camera.video.at_preset", {"sentence": sentence, "role": params["role"]}, lang)
+
+
 def texts(code: str, params: dict | None = None, ok: bool = False) -> dict[str, str]:
     """The sentence in every language: {"kk", "ru", "en"}."""
     return {lang: say(code, params, lang, ok) for lang in LANGS}
@@ -651,6 +698,21 @@ def default_label(kind: str, n: int | None = None) -> dict[str, str]:
 def state_word(state: str) -> dict[str, str]:
     """An alarm state's word (open, fixing, fixed, cannot_be_fixed, recovered, cleared) in three languages."""
     return texts("alarm.state." + state)
+
+
+# Who acted, as the room log keeps it, where it is a key and not a person's name: the panel with
+# no users configured (web/auth.py), the centre and staff roles (vks.suspend's ``by``).
+PANEL = "panel"
+PEOPLE = {PANEL: "who.panel", "centre": "staff.centre", "secretary": "staff.secretary",
+          "technician": "staff.technician", "head_of_chancellery": "staff.head_of_chancellery",
+          "administrator": "staff.administrator"}
+
+
+def person(who):
+    """Who acted, for people: a key of :data:`PEOPLE` as its words in three languages; a name
+    (a panel user's, the centre's ``who``) as it was given."""
+    code = PEOPLE.get(who) if isinstance(who, str) else None
+    return dict(CATALOGUE[code]) if code else who
 
 
 def role_label(role: str) -> dict[str, str] | str:

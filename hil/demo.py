@@ -158,7 +158,7 @@ hold_s = 2
 [devices.dsp]
 type = "dsp"
 model = "tesira"
-label = {{ kk = "Микрофондар", ru = "Микрофоны", en = "Microphones" }}
+label = {{ kk = "Дыбыс процессоры", ru = "Аудиопроцессор", en = "Audio processor" }}
 url = "{self.dsp.url}"
 window_s = 2
 {mics}

@@ -57,6 +57,9 @@ def create_app(controller, config: dict | None = None) -> Flask:
             "languages": i18n.LANGUAGE_NAMES,
             "t": lambda key, **p: i18n.translate(key, lang, **p),
             "reason_text": lambda check: i18n.reason_text(check, lang),
+            # a role's name: the catalogue's word, or a role of the room's own as its config names it
+            "role_name": lambda r: i18n.role_name(r, lang),
+            "figure": lambda v: i18n.figure(v, lang),     # 8,0 on a kk or ru page
             "nav": nav,
             "user": getattr(g, "display", None) if session.get("user") else None,   # the name people read
             # Every POST form carries {{ csrf_field() }}: the CSRF token (web/security.py).

@@ -40,6 +40,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from vksroom.controller import commands
+from vksroom.controller import texts as tx
 from vksroom.web import security
 
 log = logging.getLogger(__name__)
@@ -206,7 +207,7 @@ def init_app(app, controller) -> None:
         acting = request.method not in ("GET", "HEAD", "OPTIONS") and request.endpoint is not None
         g.action = commands.for_endpoint(request.endpoint) if acting else None
         if not current_app.config["USERS"]:
-            g.user, g.roles = g.user or "panel", PEOPLE_ROLES
+            g.user, g.roles = g.user or tx.PANEL, PEOPLE_ROLES
         elif not g.user:
             if request.endpoint in ("auth.login", "static") or \
                     (request.endpoint in PUBLIC and request.method in ("GET", "HEAD")):

@@ -142,7 +142,7 @@ def recall(device_id, role):
     _, error = _run(device_id, lambda a: a.recall_role(role))
     if error:
         return _done(device_id, error)
-    return _done(device_id, message=_t("camera.recalled", role=_t(f"role.{role}")), role=role)
+    return _done(device_id, message=_t("camera.recalled", role=i18n.role_name(role, _lang())), role=role)
 
 
 @bp.route("/camera/<device_id>/store/<role>", methods=["GET", "POST"])
@@ -156,4 +156,4 @@ def store(device_id, role):
     _, error = _run(device_id, lambda a: a.store_role(role))
     if error:
         return _done(device_id, error)
-    return _done(device_id, message=_t("camera.stored", role=_t(f"role.{role}")), role=role)
+    return _done(device_id, message=_t("camera.stored", role=i18n.role_name(role, _lang())), role=role)

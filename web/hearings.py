@@ -26,10 +26,10 @@ NAV = ("nav.hearings", "hearings.hearings")
 def _who() -> str:
     """Who acts: the logged-in panel user (rule items 5-6) by the name people read (``display``
     in ``[panel] users``, else the login), never a name typed on a form; with no users
-    configured, the panel itself ("panel", as web/auth.py names it)."""
+    configured, the panel itself (:data:`texts.PANEL`, as web/auth.py names it; said as words)."""
     from flask import g, session
 
-    return getattr(g, "display", None) or getattr(g, "user", None) or session.get("user") or "panel"
+    return getattr(g, "display", None) or getattr(g, "user", None) or session.get("user") or tx.PANEL
 
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def _lang() -> str:
 
 def alarm_text(alarm: dict, lang: str) -> str:
     """An alarm's sentence from its code and parameters (its English ``message`` is for the log)."""
-    return tx.say(alarm.get("code") or "", alarm.get("params") or {}, lang)
+    return tx.say_where(alarm.get("code") or "", alarm.get("params") or {}, lang)
 
 
 def alarm_detail(alarm: dict) -> str:
@@ -67,6 +67,7 @@ def _alarm_banner():
     on = life.on_hearing()
     suspended = day_guide.suspension(life, controller.readiness())
     return {"open_alarms": life.alarms(), "alarm_text": alarm_text, "on_hearing": on,
+            "person": lambda who: tx.pick(tx.person(who), _lang()),     # who acted: a name, or the panel in words
             "suspension": tx.say(suspended["code"], suspended["params"], _lang()) if suspended else "",
             "alarm_detail": alarm_detail if i18n.may_see_detail() else (lambda a: ""),
             "break_now": life.break_recommended(on) if on else None}

@@ -75,6 +75,21 @@ def label(value, lang: str) -> str:
     return tx.pick(value, lang)
 
 
+def role_name(role: str, lang: str) -> str:
+    """A camera role's name: the catalogue's word, or a role of the room's own as its config names
+    it (never the key ``role.<name>``)."""
+    return tx.pick(tx.role_label(role), lang)
+
+
+def figure(value, lang: str) -> str:
+    """A measured figure as the page shows it: "—" when there is none, else as measured (not
+    rounded further) with a decimal comma in kk and ru."""
+    if value is None:
+        return "—"
+    text = str(value)
+    return text.replace(".", ",") if lang in ("kk", "ru") and isinstance(value, float) else text
+
+
 def may_see_detail() -> bool:
     """Technical detail (a driver's error) is for the technician: a user who logged in (not
     anyone who reaches a panel left open without users)."""

@@ -100,8 +100,8 @@ def selftest():
 
 @bp.get("/lang/<code>")
 def set_language(code: str):
-    if code not in i18n.LANGUAGES:
-        return jsonify({"error": f"unknown language {code!r}; use one of {', '.join(i18n.LANGUAGES)}"}), 400
+    if code not in i18n.LANGUAGES:   # said in the reader's current language, like the panel's other refusals
+        return security.refuse("language.unknown", 400)
     response = redirect(security.back(url_for("panel.room")), code=303)
     response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", secure=request.is_secure)
     return response

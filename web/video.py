@@ -152,8 +152,7 @@ def draw(image: np.ndarray, verdict: Verdict, lang: str) -> np.ndarray:
 
 def preset_name(preset: str, lang: str) -> str:
     """A preset as people name it: its participant (presets are keyed by role), else its number."""
-    name = tx.role_label(preset)
-    return tx.pick(name, lang) if isinstance(name, dict) else f"№ {preset}"
+    return f"№ {preset}" if preset.isdigit() else i18n.role_name(preset, lang)   # a role of the room's own as named
 
 
 def _remember(cam, preset: str, verdict: Verdict | None) -> None:

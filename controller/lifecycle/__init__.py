@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from vksroom.controller.texts import Refused
+from vksroom.controller.texts import Refused, say
 from vksroom.controller import events as ev
 from vksroom.controller.clock import Clock, RealClock
 from vksroom.controller.config import DEFAULT_ROLES
@@ -101,7 +101,7 @@ class Lifecycle:
             self.room.set_system_check("gpio", not failed, "system.gpio_unavailable" if failed else "system.gpio_ok",
                                        detail=failed)
         self.gpio.on_button(self.outputs.button)
-        for sid in self.ledger.abort_running("the room controller restarted during the session"):
+        for sid in self.ledger.abort_running(say("session.restarted")):   # its notes, read on the hearing page
             self.parts.log("test_session.aborted", None, detail={"session": sid})
         self.incidents.load()
         self._unsubscribe = self.room.events.subscribe(self._on_event)

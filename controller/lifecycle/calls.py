@@ -65,7 +65,8 @@ class _Attempt:
     dialled_at: float
     deadline: float
     done: Callable[[bool, dict], None]
-    last_state: str = "connecting"
+    last_state: str = "connecting"   # the codec's call state, or dial_failed / unknown (a key)
+    detail: str = ""                 # why, technically (the driver's error): the log's and the technician's
     timer: Timer | None = None
 
 
@@ -130,7 +131,8 @@ class Dialler:
         try:
             self.require().dial(number)
         except Exception as exc:
-            attempt.last_state = f"dial failed: {exc}"
+            attempt.last_state, attempt.detail = "dial_failed", str(exc) or type(exc).__name__
+            log.warning("dialling %s failed: %s", number, exc)
             self._finish(attempt, False)
             return
         self._poll(attempt, first=True)
@@ -140,7 +142,7 @@ class Dialler:
             try:
                 attempt.last_state = self.require().state()
             except Exception as exc:
-                attempt.last_state = f"unknown: {exc}"
+                attempt.last_state, attempt.detail = "unknown", str(exc) or type(exc).__name__
             if attempt.last_state == "connected":
                 self._finish(attempt, True)
                 return
@@ -156,7 +158,8 @@ class Dialler:
                 self._attempt = None
         now = self.p.clock.now()
         info = {"number": attempt.number, "purpose": attempt.purpose, "dialled_at": iso_utc(attempt.dialled_at),
-                "waited_s": now - attempt.dialled_at, "state": attempt.last_state}
+                "waited_s": now - attempt.dialled_at, "state": attempt.last_state,
+                **({"detail": attempt.detail} if attempt.detail else {})}
         if ok:
             info["connected_at"] = iso_utc(now)
         else:

@@ -5,6 +5,7 @@ technical break; the alarm closes as recovered when the check passes again."""
 from __future__ import annotations
 
 from vksroom.controller import events as ev
+from vksroom.controller import texts as tx
 from vksroom.controller import quality
 from vksroom.controller.clock import Timer
 from vksroom.controller.lifecycle.base import Parts
@@ -107,7 +108,7 @@ class Degradation:
                     withdrawn = self._break.pop(hid)     # nothing degrades any more: no break to take
                 incident = incidents.find(f"watch:{device}:{check}")
             if incident is not None:   # outside the lock: announcing waits for the room thread
-                incidents.recovered(incident, "the check passes again")
+                incidents.recovered(incident, "alarm.closed.recovered")
             if withdrawn is not None:
                 self.p.publish(ev.BREAK_WITHDRAWN, {"hearing_id": hid, "device": withdrawn["device"],
                                                     "check": withdrawn["check"], "restored_by": check})
@@ -136,7 +137,7 @@ class Degradation:
             self._break.setdefault(hid, detail)
         if first:
             self.p.log("break.recommended", hid, detail=detail)
-            self.p.publish(ev.BREAK_RECOMMENDED, {"hearing_id": hid, **detail})
+            self.p.publish(ev.BREAK_RECOMMENDED, {"hearing_id": hid, **detail, "reason": tx.say(code, params)})
             self.life.outputs.show()
             self.p.notify()
 

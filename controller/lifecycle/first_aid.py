@@ -4,8 +4,14 @@ At most once per device in ``first_aid_cooldown_s``; never while VKS is suspende
 from __future__ import annotations
 
 from vksroom.controller import events as ev
+from vksroom.controller import texts as tx
 from vksroom.controller.lifecycle.base import Parts
 from vksroom.controller.schedule import iso_utc
+
+
+# each step's sentence (the act's measure of the same name)
+SAID = {"power_off": "first_aid.power_off", "power_on": "first_aid.power_on", "worked": "first_aid.worked",
+        "failed": "first_aid.failed"}
 
 
 class FirstAid:
@@ -38,6 +44,11 @@ class FirstAid:
                 for t in fa.get("timers", ()):
                     t.cancel()
 
+    def _announce(self, dev: str, action: str) -> None:
+        """A first-aid step for the centre: the action by its key, its sentence naming the device."""
+        self.p.publish(ev.FIRST_AID, {"device": dev, "action": action,
+                                      "reason": tx.say(SAID[action], {"device": self.p.label(dev)})})
+
     def device_lost(self, dev: str, reason: str) -> None:
         s, now, gpio = self.p.settings, self.p.clock.now(), self.life.gpio
         with self.p.lock:
@@ -55,7 +66,7 @@ class FirstAid:
             return
         gpio.power(dev, False)
         self.p.log("first_aid.power_off", None, device=dev, detail={"reason": reason})
-        self.p.publish(ev.FIRST_AID, {"device": dev, "action": "power_off"})
+        self._announce(dev, "power_off")
         self.life.outputs.show()
         self.p.notify()
 
@@ -65,7 +76,7 @@ class FirstAid:
             if dev in self._state:
                 self._state[dev]["state"] = "power_on"
         self.p.log("first_aid.power_on", None, device=dev, detail={"off_s": self.p.settings.relay_off_s})
-        self.p.publish(ev.FIRST_AID, {"device": dev, "action": "power_on"})
+        self._announce(dev, "power_on")
         self.p.room.poke(dev)
         self.p.notify()
 
@@ -76,7 +87,7 @@ class FirstAid:
                 return
             fa["state"] = "failed"
         self.p.log("first_aid.failed", None, device=dev, detail={"waited_s": self.p.settings.first_aid_wait_s})
-        self.p.publish(ev.FIRST_AID, {"device": dev, "action": "failed"})
+        self._announce(dev, "failed")
         self.life.incidents.reconcile(self.p.room.readiness().to_dict())
 
     def device_back(self, dev: str) -> None:
@@ -92,7 +103,7 @@ class FirstAid:
             if worked["timers"][0].active:   # came back before power was restored: restore it now
                 self.life.gpio.power(dev, True)
             self.p.log("first_aid.worked", None, device=dev, detail={"after_s": self.p.clock.now() - worked["at"]})
-            self.p.publish(ev.FIRST_AID, {"device": dev, "action": "worked"})
+            self._announce(dev, "worked")
             self.life.planner.repeat_selftests(f"{dev} answers again")
         self.life.outputs.show()
         self.p.notify()

@@ -74,7 +74,7 @@ class Incidents:
         for a in list(self._open):
             if a["key"].startswith("device:") and a["key"] not in failing and \
                     _cause_gone(devices.get(a["device"]), a["key"].split(":", 2)[2]):
-                self.recovered(a, "the device passes this check again")
+                self.recovered(a, "alarm.closed.recovered")
 
     def _open_for_check(self, key: str, dev: str, d: dict, c: dict) -> None:
         evidence = {"check": c["check"], "value": c.get("value"), "detail": c.get("detail", ""),
@@ -91,7 +91,7 @@ class Incidents:
                first_seen: float | None = None) -> dict:
         """Open alarm ``key`` unless it is open. Its ``message`` is the English sentence, for the log;
         people read it from the code and parameters in their language."""
-        message = tx.say(code, params, "en")
+        message = tx.say_where(code, params, "en")
         with self.p.lock:
             existing = self.find(key)
             if existing is not None:
@@ -111,7 +111,8 @@ class Incidents:
         return alarm
 
     def recovered(self, alarm: dict, why: str) -> None:
-        """The cause is gone by itself: closed as recovered, with how long it lasted."""
+        """The cause is gone by itself: closed as recovered, with how long it lasted. ``why`` is the
+        code (``alarm.closed.*``) of the sentence the event's ``reason`` says."""
         now = self.p.clock.now()
         with self.p.lock:
             self.p.store.execute("UPDATE alarms SET state='recovered', closed_at=?, note=? WHERE id=?",
@@ -121,13 +122,14 @@ class Incidents:
         self.p.log("alarm.recovered", alarm["hearing_id"], device=alarm["device"],
                    detail={"alarm": alarm["id"], "key": alarm["key"], "seconds": seconds})
         self.p.publish(ev.ALARM_CLEARED, {"alarm": {**alarm, "state": "recovered", "closed_at": now},
-                                          "why": why, "seconds": seconds})
+                                          "why": why, "reason": tx.say(why), "seconds": seconds})
         self.life.outputs.show()
         self.life.planner.repeat_selftests(f"{alarm['device']} recovered")
         self.p.notify()
 
     def clear(self, key: str | None = None, hearing_id: str | None = None, why: str = "") -> bool:
-        """Close alarms that no longer apply (their hearing ended or moved, a call answered)."""
+        """Close alarms that no longer apply (their hearing ended or moved, a call answered); ``why``
+        as for :meth:`recovered`."""
         with self.p.lock:
             gone = [a for a in self._open if (key and a["key"] == key) or (hearing_id and a["hearing_id"] == hearing_id)]
             for a in gone:
@@ -136,7 +138,7 @@ class Incidents:
             if gone:
                 self.load()
         for a in gone:
-            self.p.publish(ev.ALARM_CLEARED, {"alarm": {**a, "state": "cleared"}, "why": why})
+            self.p.publish(ev.ALARM_CLEARED, {"alarm": {**a, "state": "cleared"}, "why": why, "reason": tx.say(why)})
         if gone:
             self.life.outputs.show()
         return bool(gone)
@@ -172,7 +174,9 @@ class Incidents:
             alarm = self._written(alarm_id)
         self.p.log("fault.marked", alarm["hearing_id"], who.strip(), {"alarm": alarm_id, "mark": mark, "note": note},
                    device=alarm["device"])
-        self.p.publish(ev.FAULT_MARKED, {"alarm": alarm, "mark": mark, "by": who.strip(), "note": note})
+        self.p.publish(ev.FAULT_MARKED, {"alarm": alarm, "mark": mark, "by": who.strip(), "note": note,
+                                         "reason": tx.say("fault.marked", {"mark": tx.state_word(mark),
+                                                                           "who": tx.person(who.strip())})})
         self.life.outputs.show()
         if mark == "fixed":
             if alarm["key"].startswith("device:"):   # a self-test's finding: the next test judges again
@@ -212,4 +216,8 @@ def _cause_gone(device: dict | None, check: str) -> bool:
 
 
 def _alarm(row: dict) -> dict:
-    return {**row, "params": json.loads(row["params"]), "evidence": json.loads(row["evidence"])}
+    """An alarm as the room hands it on: its ``message`` is the log's English, its ``reason`` the
+    sentence people read in the room's language (the centre gets both with every alarm event)."""
+    params = json.loads(row["params"])
+    return {**row, "params": params, "evidence": json.loads(row["evidence"]),
+            "reason": tx.say_where(row["code"] or "", params)}

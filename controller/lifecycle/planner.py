@@ -25,6 +25,19 @@ def _connection(hid: str, state: str, info: dict) -> dict:
             "state": state}
 
 
+# Why a hearing or its call ended: the key the record's detail and the event's ``cause`` keep,
+# and the code of the sentence its ``reason`` says.
+ENDINGS = {"scheduled": "hearing.end.scheduled", "secretary": "hearing.end.secretary",
+           "cancelled": "hearing.end.cancelled", "hearing_ended": "connection.end.hearing",
+           "reconnect": "connection.end.reconnect"}
+
+
+def _ending(hid: str, cause: str) -> dict:
+    """hearing.ended / hearing.connection (ended) data: the cause by its key, the sentence people read."""
+    code = ENDINGS.get(cause, "hearing.ended")
+    return {"hearing_id": hid, "cause": cause, "code": code, "reason": say(code)}
+
+
 class Planner:
     def __init__(self, parts: Parts, life):
         self.p = parts
@@ -55,7 +68,7 @@ class Planner:
                 h = change.hearing
                 if before is not None and before.start != h.start:
                     schedule.forget_readiness(h.id)
-                    self.life.incidents.clear(hearing_id=h.id, why="the hearing was moved")
+                    self.life.incidents.clear(hearing_id=h.id, why="alarm.closed.moved")
                 kind = ev.HEARING_CREATED if change.outcome == "created" else ev.HEARING_UPDATED
                 p.publish(kind, {"hearing": h.to_dict(), "conflicts": list(change.conflicts)})
                 if change.conflicts:
@@ -89,7 +102,7 @@ class Planner:
                     timers.append(clock.call_at(max(now, self.selftest_at(h)), self._selftest, h.id, "schedule",
                                                 name=f"selftest-{h.id}"))
             timers.append(clock.call_at(max(now, h.start), self._start, h.id, name=f"start-{h.id}"))
-            timers.append(clock.call_at(h.end, self.hearing_end, h.id, "scheduled end", name=f"end-{h.id}"))
+            timers.append(clock.call_at(h.end, self.hearing_end, h.id, "scheduled", name=f"end-{h.id}"))
             self._timers[h.id] = timers
 
     def _later(self, hid: str, when: float, fn, *args, name: str) -> None:
@@ -120,7 +133,7 @@ class Planner:
         now = self.p.clock.now()
         on = self.life.schedule.get(self.on) if self.on else None
         if on is not None and on.end <= now:
-            self.hearing_end(on.id, "scheduled end")
+            self.hearing_end(on.id, "scheduled")
         self.p.log("planner.replanned", None, detail={"why": f"clock {why}"})
         self.replan_all()
 
@@ -219,12 +232,12 @@ class Planner:
             connected = self._connected.pop(hid, None)
             self.life.degradation.forget(hid)
         if connected is not None:
-            self._hangup(hid, "hearing ended")
+            self._hangup(hid, "hearing_ended")
         self.life.outputs.show()
         if was_on or connected is not None:
             self.p.room.set_hearing(None)
             self.p.log("hearing.ended", hid, who, {"reason": reason})
-            self.p.publish(ev.HEARING_ENDED, {"hearing_id": hid, "reason": reason})
+            self.p.publish(ev.HEARING_ENDED, _ending(hid, reason))
         self.close(hid, reason)
 
     def close(self, hid: str, reason: str) -> None:
@@ -234,7 +247,7 @@ class Planner:
         if self.on == hid:
             self.hearing_end(hid, reason)
             return
-        self.life.incidents.clear(hearing_id=hid, why=f"hearing {reason}")
+        self.life.incidents.clear(hearing_id=hid, why=ENDINGS.get(reason, "hearing.ended"))
         self.p.notify()
 
     def resume(self) -> None:
@@ -255,7 +268,7 @@ class Planner:
     def end(self, hid: str, who: str) -> None:
         """The secretary ends the hearing (hangs up)."""
         self.life.hearing(hid)
-        self.hearing_end(hid, "ended by the secretary", who)
+        self.hearing_end(hid, "secretary", who)
 
     def connect(self, hid: str, who: str) -> dict:
         """The secretary connects to the far side (item 15). Dials; the answer comes on the clock."""
@@ -275,12 +288,13 @@ class Planner:
                 self._connected[h.id] = p.clock.now()
             p.log("connection.started", h.id, who, info)
             p.publish(ev.HEARING_CONNECTION, _connection(h.id, "started", info))
-            self.life.incidents.clear(key=f"call:{h.id}", why="the far side answered")
+            self.life.incidents.clear(key=f"call:{h.id}", why="alarm.closed.answered")
             self._begin(h)
             return
         p.log("connection.failed", h.id, who, info)
         p.publish(ev.HEARING_CONNECTION, _connection(h.id, "failed", info))
-        self.life.incidents.raise_(f"call:{h.id}", "fault", "call.no_answer",
+        placed = info.get("state") != "dial_failed"      # the codec could not start the call at all
+        self.life.incidents.raise_(f"call:{h.id}", "fault", "call.no_answer" if placed else "call.not_placed",
                                    {"far_side": h.far_side.name, "seconds": round(info["waited_s"])}, info,
                                    hearing_id=h.id)
 
@@ -316,7 +330,7 @@ class Planner:
     def _hangup(self, hid: str, reason: str) -> None:
         self.life.dialler.hangup()
         self.p.log("connection.ended", hid, detail={"reason": reason})
-        self.p.publish(ev.HEARING_CONNECTION, {"hearing_id": hid, "state": "ended", "reason": reason})
+        self.p.publish(ev.HEARING_CONNECTION, {**_ending(hid, reason), "state": "ended"})
 
     # -- suspension (item 24) ------------------------------------------------------------------
 

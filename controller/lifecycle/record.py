@@ -42,8 +42,9 @@ class Record:
             f"SELECT at, kind, who, detail FROM room_log WHERE hearing_id=? AND kind IN "
             f"({','.join('?' * len(RECORD_KINDS))}) ORDER BY id", (hid, *RECORD_KINDS))
         local = self.life.schedule.local
-        return [{"at": iso_utc(r["at"]), "local": f"{local(r['at']):%Y-%m-%d %H:%M:%S}",
-                 "event": r["kind"], "who": r["who"], "detail": json.loads(r["detail"])} for r in rows]
+        out = [{"at": iso_utc(r["at"]), "local": f"{local(r['at']):%Y-%m-%d %H:%M:%S}",
+                "event": r["kind"], "who": r["who"], "detail": json.loads(r["detail"])} for r in rows]
+        return [{**r, "said": said(r["event"], r["detail"])} for r in out]
 
     def export(self, hid: str, fmt: str = "json", lang: str | None = None) -> str:
         """JSON for programs (the codes); CSV for people, in ``lang``: translated column names
@@ -58,7 +59,8 @@ class Record:
             w = csv.writer(out)
             w.writerow([tx.say(code, {}, lang) for code in COLUMN_CODES.values()])
             for r in rows:
-                w.writerow([r["at"], r["local"], tx.say(r["event"], {}, lang), r["who"],
+                who = tx.pick(tx.person(r["who"]), lang or tx.DEFAULT_LANG)
+                w.writerow([r["at"], r["local"], tx.say(r["said"], {}, lang), who,
                             json.dumps(r["detail"], ensure_ascii=False), r["event"]])
             return out.getvalue()
         raise ValueError(f"format must be csv or json, got {fmt!r}")
@@ -96,7 +98,7 @@ class Record:
             if t["kind"] == "fault.marked":
                 marks.setdefault(detail.get("alarm"), []).append(
                     {"mark": detail.get("mark"), "by": t["who"], "at_local": at(t["at"])})
-            tried.append({"at_local": at(t["at"]), "action": t["kind"], "device": t["device"],
+            tried.append({"at_local": at(t["at"]), "action": said(t["kind"], detail), "device": t["device"],
                           "device_label": self.p.label(t["device"]), "who": t["who"],
                           "params": {k: detail[k] for k in ("mark", "off_s", "waited_s") if k in detail},
                           **_quality_of(detail)})
@@ -140,6 +142,14 @@ class Record:
             "technician": next((a["marked_by"] for a in alarms if a["state"] == "cannot_be_fixed"), ""),
             "drawn_up_local": at(now),
         }
+
+
+def said(kind: str, detail: dict) -> str:
+    """The code of what a row of the room log says: its kind, but a call the codec could not even
+    start is no far side that did not answer."""
+    if kind == "connection.failed" and detail.get("state") == "dial_failed":
+        return "connection.not_placed"
+    return kind
 
 
 def _quality_of(detail: dict) -> dict:

@@ -10,6 +10,11 @@ from vksroom.controller.lifecycle.base import Parts, log
 from vksroom.controller.model import RoomState
 
 
+# why a test call did not connect, by the dialler's call state: a codec that could not place the
+# call is no far side that did not answer
+_NOT_CONNECTED = {"dial_failed": "session.not_called"}
+
+
 class Sessions:
     def __init__(self, parts: Parts, life):
         self.p = parts
@@ -62,10 +67,10 @@ class Sessions:
         try:
             run = self.p.room.selftest("test-session")
         except (ValueError, TimeoutError) as exc:
-            self._finish(sid, hid, None, {"state": f"not called: {exc}", "code": "session.not_called"})
+            self._finish(sid, hid, None, {"state": "not_called", "code": "session.not_called", "detail": str(exc)})
             return
         if life.dialler.calls is None:
-            self._finish(sid, hid, run, {"state": "no codec in this room", "code": "refused.no_codec"})
+            self._finish(sid, hid, run, {"state": "not_called", "code": "refused.no_codec"})
             return
 
         def called(ok: bool, info: dict) -> None:
@@ -85,7 +90,7 @@ class Sessions:
         try:
             life.dialler.dial(hid, h.far_side.number, "test", called)
         except ValueError as exc:
-            self._finish(sid, hid, run, {"state": str(exc), "code": "session.not_called"})
+            self._finish(sid, hid, run, {"state": "not_called", "code": "session.not_called", "detail": str(exc)})
             return
         # Said once the call is placed and its deadline planned (not before: a page, or a test
         # moving the clock, would see "calling" with no call to wait for); never over "holding".
@@ -118,7 +123,8 @@ class Sessions:
         notes = "" if result == "passed" else ". ".join(
             ([] if devices_ok else [say("session.devices", {"reasons": "; ".join(run["reasons"])})
                                     if run and run["reasons"] else say("session.not_checked")])
-            + ([] if connected else [say(call.get("code") or "session.no_answer")]))
+            + ([] if connected else [say(call.get("code")
+                                         or _NOT_CONNECTED.get(str(call.get("state")), "session.no_answer"))]))
         with self.p.lock:
             if self.running and self.running["id"] == sid:
                 self.running = None
@@ -140,5 +146,5 @@ class Sessions:
                    {"session": session.id, "result": session.result})
         self.p.publish(ev.TEST_SESSION_RECORDED, {"hearing_id": session.hearing_id, "session": session.to_dict()})
         if session.passed:
-            self.life.incidents.clear(key=f"test_session:{session.hearing_id}", why="a test session passed")
+            self.life.incidents.clear(key=f"test_session:{session.hearing_id}", why="alarm.closed.session_passed")
         self.p.notify()

@@ -46,8 +46,8 @@ def day_facts(**changes) -> dict:
              "who": "", "params": {}},
             {"at_local": "10.03.2025 14:05", "action": "fault.marked", "device": "codec", "device_label": CODEC,
              "who": "Ахметов Е.", "params": {"mark": "fixing"}},
-            {"at_local": "10.03.2025 14:12", "action": "selftest.repeat", "device": None, "device_label": None,
-             "who": "Ахметов Е.", "params": {}},
+            *[{"at_local": "10.03.2025 14:12", "action": "selftest.repeat", "device": None, "device_label": None,
+               "who": "Ахметов Е.", "params": {}}] * 3,   # three faults marked fixed in a minute, each repeating it
             {"at_local": "10.03.2025 14:30", "action": "connection.failed", "device": None, "device_label": None,
              "who": "Жанова А.", "params": {}},
         ],
@@ -81,7 +81,8 @@ def test_the_act_of_a_day_with_a_lost_codec_and_dsp_says_it_all_in_both_language
     assert "10.03.2025 14:02 — Кодек: питание отключено реле (автоматически)" in ru
     assert "10.03.2025 14:09 — Аудиопроцессор: после перезапуска питания снова отвечает (автоматически)" in ru
     assert "10.03.2025 14:05 — Отметка о неисправности: «Устраняется» (Ахметов Е.)" in ru
-    assert "10.03.2025 14:12 — Самопроверка проведена повторно (Ахметов Е.)" in ru
+    assert ru.count("10.03.2025 14:12 — ") == 1                                    # said once, how often
+    assert "10.03.2025 14:12 — Самопроверка проведена повторно (Ахметов Е.) — 3 раза" in ru
     assert "10.03.2025 14:30 — Дальняя сторона не ответила на вызов (Жанова А.)" in ru
     assert "Начало судебного заседания задержано: назначено на 10.03.2025 14:30, заседание не начато" in ru
     assert "техническая возможность проведения судебного заседания" in ru
@@ -90,7 +91,7 @@ def test_the_act_of_a_day_with_a_lost_codec_and_dsp_says_it_all_in_both_language
     assert "2. Аудиопроцессор жауап бермейді." in kk and "жойылмады" in kk
     assert "«Жою мүмкін емес» — Ахметов Е., 10.03.2025 14:25" in kk
     assert "10.03.2025 14:09 — Дыбыс процессоры: қуатты қайта қосқаннан кейін қайта жауап береді (автоматты түрде)" in kk
-    assert "Өзін-өзі тексеру қайталанды (Ахметов Е.)" in kk
+    assert "Өзін-өзі тексеру қайталанды (Ахметов Е.) — 3 рет" in kk
     for lang, text in (("ru", ru), ("kk", kk)):
         assert not problems(text, allow_latin=()), (lang, problems(text))
 

@@ -52,6 +52,7 @@ def test_loss_and_return_are_announced_once_each(make_room):
     devs["codec"].up.set()
     assert room.wait_for(lambda r: r.state is RoomState.READY, 3)
     assert [(e.kind, e.data["device"]) for e in seen] == [(ev.DEVICE_FAULT, "codec"), (ev.DEVICE_RECOVERED, "codec")]
+    assert seen[0].data["reason"] == "Кодек не отвечает" and seen[0].data["text"]["kk"] == "Кодек жауап бермейді"
     log = room.store.query("SELECT device, available FROM device_log WHERE device='codec' ORDER BY id")
     assert [(r["device"], r["available"]) for r in log[-2:]] == [("codec", 0), ("codec", 1)]
 

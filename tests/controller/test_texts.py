@@ -31,7 +31,8 @@ OTHERS = {"seconds": 1.5, "hours": 23.5, "count": 2, "peak_db": -0.4, "preset": 
           "courtroom": "12", "number": "1001", "reconnects": 1, "breaks": 0, "done": 1, "total": 3, "timeout": 60,
           "actor": {"kk": "Техникалық маман", "ru": "Технический специалист", "en": "Technician"},
           # a refused schedule message (controller/schedule_texts.py)
-          "roles": {"kk": "Куә", "ru": "Свидетель", "en": "Witness"}, "now": "08:00"}
+          "roles": {"kk": "Куә", "ru": "Свидетель", "en": "Witness"}, "now": "08:00",
+          "sentence": {"kk": "Судья камерасы: сурет жоқ", "ru": "Камера судьи: нет изображения", "en": "x"}}
 # a refused argument is named by its key, as the centre sends it
 FIELD_KEY = {"far", "side", "number"}
 
@@ -176,3 +177,15 @@ def test_the_room_speaks_the_language_its_config_gives_the_panel(tmp_path):
             tx.set_default_language("de")
     finally:
         tx.set_default_language("ru")
+
+
+def test_an_alarm_found_at_a_preset_names_it_when_its_sentence_does_not():
+    """A black picture at each of a camera's presets is one alarm each: said alike, the act and the
+    banner would list identical lines."""
+    at = {role: tx.say_where("camera.video.black", {"device": JUDGE, "preset": role, "role": tx.role_label(role)}, "ru")
+          for role in ("judge", "witness")}
+    assert at == {"judge": "Камера судьи: чёрный экран или нет сигнала (позиция «Судья»)",
+                  "witness": "Камера судьи: чёрный экран или нет сигнала (позиция «Свидетель»)"}
+    assert tx.say_where("camera.preset_failed", {"device": JUDGE, "preset": 1, "role": tx.role_label("judge")},
+                        "kk") == "Судья камерасы: «Судья» позициясы (№ 1) шақырылмады"      # named once already
+    assert tx.say_where("device.unreachable", {"device": "Кодек"}, "ru") == "Кодек не отвечает"

@@ -32,7 +32,7 @@ def test_call_quality_rides_in_the_readiness_during_a_hearing(broker, room, list
         [event] = centre.wait_for(lambda li: li.docs("/events/call-quality"))
         contract.check("event", event)
 
-        room.emit("hearing.ended", hearing_id="H1", reason="ended by the secretary")
+        room.emit("hearing.ended", hearing_id="H1", cause="secretary", reason="Заседание окончено секретарём")
         after = centre.wait_for(lambda li: (li.docs("/readiness")[-1] if "call_quality" not in
                                             li.docs("/readiness")[-1] else None))
         contract.check("readiness", after)

@@ -47,7 +47,8 @@ def test_the_codec_and_hearing_pages_show_the_call_and_its_graphs(qroom, qclient
     assert (live["rx_loss_pct"], live["rx_fps"], live["size"]) == (8.0, 12.0, "1920x1080")
     for path in ("/codec/", f"/hearings/{hid}"):
         html = qclient.get(path).get_data(as_text=True)
-        assert 'class="rx_loss_pct">8.0<' in html and 'class="rx_fps">12.0<' in html, path
+        assert 'class="rx_loss_pct">8,0<' in html and 'class="rx_fps">12,0<' in html, path   # a decimal comma
+        assert 'class="size">1920×1080<' in html
         loss, fps = _points("loss", html), _points("fps", html)
         assert len(loss) >= 3 and len(fps) >= 3
         # the newest point is the highest loss so far (lower y) and the lowest frame rate (higher y)

@@ -33,7 +33,7 @@ def sim(make_sim):
 @pytest.fixture
 def room(sim, tmp_path):
     cfg = DeviceConfig(id="cam1", type="camera", url=sim.url, label="Judge camera",
-                       options={"presets": {"judge": 1, "witness": 2}})
+                       options={"presets": {"judge": 1, "witness": 2, "interpreter": 3}})
     adapter = adapter_for(cfg, tmp_path)
     adapter.connect()
     yield Room({"cam1": adapter})
@@ -44,6 +44,7 @@ def test_page_shows_state_and_role_buttons(client, sim):
     c = client
     html = c.get("/camera/cam1").get_data(as_text=True)
     assert "Включена" in html and "Судья" in html and "Свидетель" in html
+    assert ">interpreter</button>" in html and "role.interpreter" not in html   # the room's own role, as configured
     assert "Judge" in c.get("/camera/cam1?lang=en").get_data(as_text=True)
     assert "Сотталушы" not in html and "Судья" in c.get("/camera/cam1?lang=kk").get_data(as_text=True)
     assert c.get("/camera/nope").status_code == 404
@@ -81,6 +82,8 @@ def test_store_needs_a_confirmation(client, sim):
     r = c.post("/camera/cam1/store/witness", data={"confirm": "yes"})
     assert r.status_code == 303 and sim.camera.presets[2][:2] == (round(-0x08DB * 0.05), 0)
     assert "Позиция «Свидетель» сохранена" in c.get(r.headers["Location"]).get_data(as_text=True)
+    r = c.post("/camera/cam1/store/interpreter", data={"confirm": "yes"}, follow_redirects=True)
+    assert "Позиция «interpreter» сохранена" in r.get_data(as_text=True)        # not «role.interpreter»
 
 
 def test_bad_input_and_camera_errors_are_said_and_change_nothing(client, sim):

@@ -68,9 +68,17 @@ def test_alarm_banner_marks_act_pdf_and_record_on_the_panel(setup):
     assert room.pin("buzzer") is True
     assert client.post(f"/alarms/{alarm['id']}/mark", data={"mark": "cannot_be_fixed"}).status_code == 303
     assert room.pin("buzzer") is False and room.of("fault.marked")[-1]["alarm"]["state"] == "cannot_be_fixed"
+    assert room.of("fault.marked")[-1]["reason"] == "Отметка о неисправности: «Устранить невозможно» (панель зала)"
     [act] = room.life.acts.for_hearing("H3")
     page = client.get(f"/acts/{act['id']}").get_data(as_text=True)
     assert "Номер дела: 7199-25-00-1/230" in page and "Іс нөмірі: 7199-25-00-1/230" in page
+    # no panel users: who marked it is the room panel in words (the audit keeps the key)
+    assert "«Устранить невозможно» — панель зала" in page and "«Жою мүмкін емес» — зал панелі" in page
+    assert "panel" not in act["text_ru"] + act["text_kk"]
+    assert "Технический специалист:" not in act["text_ru"]     # nobody is named: the signature line says who
+    kk = client.get("/hearings/H3?lang=kk").get_data(as_text=True)
+    assert '<td translate="no">зал панелі</td>' in kk                      # the record's "who"
+    assert [a["user"] for a in room.controller.store.panel_audit() if a["path"].endswith("/mark")][0] == "panel"
     empty = client.post(f"/acts/{act['id']}", data={"ru": ""})
     assert empty.status_code == 400 and "Текст акта не может быть пустым" in empty.get_data(as_text=True)
     fonts, room.life.acts.font_dir = room.life.acts.font_dir, room.life.acts.font_dir / "gone"
@@ -90,7 +98,7 @@ def test_alarm_banner_marks_act_pdf_and_record_on_the_panel(setup):
     assert rec.status_code == 200 and "connection.failed" in rec.get_data(as_text=True)
     header, row = rec.get_data(as_text=True).splitlines()[:2]     # for people: their words, the code last
     assert header.startswith("Время (по Гринвичу),Время (по времени суда),Событие,Кто")
-    assert "Вызов дальней стороны" in row and row.endswith("connection.dialling")
+    assert "Вызов дальней стороны" in row and ",панель зала," in row and row.endswith("connection.dialling")
     assert ",Оқиға," in client.get("/hearings/H3/record.csv?lang=kk").get_data(as_text=True).splitlines()[0]
     assert client.get("/hearings/H3/record.json").get_json()["hearing"]["case_number"] == "7199-25-00-1/230"
     assert client.get("/hearings/H3/record.xml").status_code == 404

@@ -16,7 +16,11 @@ def test_language_switch_to_kazakh_sticks(client):
     assert resp.status_code == 303
     page = client.get("/").get_data(as_text=True)
     assert "Дайын" in page and "Өзін-өзі тексеруді бастау" in page
-    assert client.get("/lang/xx").status_code == 400
+    unknown = client.get("/lang/xx")            # refused on the panel's page, in the language still chosen
+    assert unknown.status_code == 400 and unknown.mimetype == "text/html"
+    said = unknown.get_data(as_text=True)
+    assert "Мұндай тіл жоқ" in said and "unknown language" not in said
+    assert "Дайын" in client.get("/").get_data(as_text=True)       # the choice stands
 
 
 def test_a_lost_device_shows_with_its_reason(client, room, devices):

@@ -197,6 +197,7 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
     room.wait(lambda: room.life.first_aid()["cam1"]["state"] == "worked")
     room.wait(lambda: "repeat-H2" in [name for _, name in room.life.planned()])
     assert [e["action"] for e in room.of("first_aid")] == ["power_off", "power_on", "worked"]
+    assert room.of("first_aid")[0]["reason"] == "Камера судьи: питание отключено реле"     # for the centre's staff
     assert [s.state for s in mock_factory.pin(5).states] == [False, True, False]
     clock.advance(0)                                  # the repeated self-test, since a fault was fixed
     assert room.of("hearing.readiness")[-1] == {**room.of("hearing.readiness")[-1], "hearing_id": "H2",
@@ -239,6 +240,7 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
         ("hearing.connection", "failed"), ("alarm.raised", None)]
     assert got[-2]["data"]["call_state"] == "connecting" and got[-2]["data"]["number"] == SIZO2["number"]
     assert got[-1]["data"]["alarm"]["evidence"]["number"] == SIZO2["number"]
+    assert got[-1]["data"]["alarm"]["reason"] == "Дальняя сторона («Учреждение ЕЦ-166/18») не ответила за 60 с"
 
     # 14:02: the broker goes down (the court's network); what the room says waits in its outbox.
     broker.stop()
@@ -349,6 +351,7 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
     readiness_on_mqtt(room, centre, broker, "in_hearing")
     [on_mqtt] = [d for d in delivered(room, centre, earlier) if d["kind"] == "break.recommended"]
     assert on_mqtt["data"]["hearing_id"] == "H4" and on_mqtt["data"]["seconds"] == 20
+    assert on_mqtt["data"]["reason"] == "Камера судьи: изображение застыло"      # what the centre's staff read
     assert panel.post("/hearings/H4/reconnect", who="Секретарь Жанова") == 303   # the secretary's button
     assert panel.break_banner("/hearings/H4") is None
     clock.advance(room.life.settings.call_poll_s)
@@ -373,6 +376,12 @@ def test_a_court_day_in_fast_time(broker, central, life_room, clock, mock_factor
         ("hearing.connection", "ended"), ("hearing.ended", None)]
     [redial] = [d for d in got[mark:] if d["kind"] == "hearing.connection" and d["data"]["state"] == "started"]
     assert redial["data"]["reconnect"] is True
+    # why the call and the hearing ended: a sentence in the room's language, the cause by its key
+    ends = [(d["data"]["cause"], d["data"]["reason"]) for d in got[mark:] if d["data"].get("hearing_id") == "H4"
+            and (d["kind"] == "hearing.ended" or d["data"].get("state") == "ended")]
+    assert ends == [("reconnect", "Соединение завершено для переподключения"),
+                    ("hearing_ended", "Соединение завершено, так как заседание окончено"),
+                    ("scheduled", "Заседание окончено: назначенное время истекло")]
     assert {"test_session.missing", "hearing.readiness", "alarm.raised", "first_aid", "fault.marked", "act.created",
             "break.recommended", "hearing.connection"} <= {d["kind"] for d in got}
 

@@ -67,6 +67,38 @@ def test_first_aid_that_does_not_help_declares_the_fault_with_what_was_tried(lif
     assert room.light() == "fault" and room.pin("buzzer") is True
     room.devices["codec"].up.set()                    # the technician replaced the cable
     room.wait(lambda: room.life.alarms() == [])
-    assert room.of("alarm.cleared")[-1]["why"] == "the device passes this check again"
+    cleared = room.of("alarm.cleared")[-1]
+    assert (cleared["why"], cleared["reason"]) == ("alarm.closed.recovered", "Устройство снова проходит проверку")
     room.wait(lambda: room.light() == "ready")
     assert room.pin("buzzer") is False
+
+
+def test_a_dial_the_codec_cannot_place_is_said_by_key_its_error_kept_as_detail(life_room, clock):
+    room = life_room()
+    room.wait_state("ready")
+    room.controller.command("hearing.create", {"id": "H1", "version": 1, "case_number": "A-1",
+                                               "start": iso(9, "08:30"), "far_side": SIZO})
+    room.devices["codec"].up.clear()                  # the codec's cable is out as the secretary connects
+    room.life.connect("H1", "Секретарь")
+    [failed] = room.of("hearing.connection")
+    assert failed["state"] == "failed" and failed["call_state"] == "dial_failed"   # a key, not the driver's words
+    assert failed["detail"] == "codec gave no answer within 0.2 s"                   # which stay for the technician
+    assert room.life.record("H1")[-1]["detail"]["state"] == "dial_failed"
+    record = room.life.export_record("H1", "csv")
+    assert ",Вызов дальней стороны не выполнен: кодек не смог его начать,Секретарь," in record
+    [alarm] = [a for a in room.life.alarms() if a["key"] == "call:H1"]
+    assert alarm["reason"] == "Вызов дальней стороны («СИЗО-1») не выполнен: кодек не смог его начать"
+    sid = room.life.run_test_session("H1", "Ахметов")          # the test session: its call is not placed either
+    room.wait(lambda: room.life.ledger.get(sid).result == "failed", 10)
+    assert room.life.ledger.get(sid).notes.endswith("Тестовый вызов не выполнен")   # not "the far side did not answer"
+
+
+def test_a_test_session_cut_by_a_restart_is_noted_in_the_rooms_language(life_room):
+    room = life_room()
+    room.controller.command("hearing.create", {"id": "H1", "version": 1, "case_number": "A-1",
+                                               "start": iso(9, "12:00"), "far_side": SIZO})
+    sid = room.life.ledger.begin("H1", "Ахметов", SIZO)        # under way as the room stops
+    room.stop()
+    again = life_room()
+    session = again.life.ledger.get(sid)
+    assert (session.result, session.notes) == ("aborted", "Контроллер зала перезапустился во время тестового сеанса")

@@ -508,10 +508,10 @@ class Controller:
         new = self._compute()
         old = self._readiness
         self._readiness = new
-        with self._changed:
-            self._changed.notify_all()
         if force or _meaning(new) != _meaning(old):   # values alone (levels...) are read, not announced
             self._announce(new)
+        with self._changed:     # after the announcement: whoever waited on this state has heard it too
+            self._changed.notify_all()
 
     def _announce(self, readiness: Readiness) -> None:
         self._published_at = self.clock()

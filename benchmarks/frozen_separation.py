@@ -11,7 +11,8 @@ code, their quantisers against the keyframe's, the two keyframes macroblock by m
 previous one coded again at its quantiser. Prints min / 10th percentile / median / 90th
 percentile / max, then how many clips a candidate keyframe-bridging rule would carry across
 the keyframe (a good still room carried across is a false "frozen"), the P-frames that code
-no macroblock, and the frozen clips a threshold just under every good clip would find.
+no macroblock, the frozen clips a threshold just under every good clip would find, and
+what a threshold set by the still rooms of about the same quantiser would call frozen.
 Figures and their reading: docs/frame-quality.md, "Frozen".
 
     .venv/bin/python benchmarks/frozen_separation.py [--seeds 0,1]    (about 12 min on 2 shared cores)

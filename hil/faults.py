@@ -487,11 +487,13 @@ CLIP_FRAMES, CLIP_DT, CLIP_GOP = 8, 0.5, 4    # 2 analysed frames a second, a ke
 
 
 def h264(frames, crf: int, gop: int = CLIP_GOP, dt: float = CLIP_DT, qp: int | None = None,
-         ) -> list[tuple[np.ndarray, bool]]:
+         probe=None) -> list[tuple[np.ndarray, bool]]:
     """Encode BGR ``frames`` with libx264 at constant quality ``crf`` (or, given ``qp``, at
     that fixed quantiser, as many cameras' encoders run) with a keyframe every ``gop``
     frames and no B-frames, and decode them with OpenCV's FFmpeg backend, as the product
-    reads an RTSP camera: ``[(image, keyframe)]``, the frame type from the decoder."""
+    reads an RTSP camera: ``[(image, keyframe)]``, the frame type from the decoder.
+    ``probe(path)``, if given, is called with the coded file before it is removed (a
+    benchmark looking at the bitstream itself: benchmarks/frozen_separation.py)."""
     import os
     import subprocess
     import tempfile
@@ -512,6 +514,8 @@ def h264(frames, crf: int, gop: int = CLIP_GOP, dt: float = CLIP_DT, qp: int | N
                 break
             out.append((img, cap.get(cv2.CAP_PROP_FRAME_TYPE) == ord("I")))
         cap.release()
+        if probe is not None:
+            probe(path)
     return out
 
 
@@ -523,6 +527,7 @@ class Clip:
     rate: int                   # CRF
     frames: list = field(default_factory=list)   # [(image, t, source_ts, keyframe)]
     note: str = ""
+    coded: object = None        # what video_set's ``probe`` returned for the coded file
 
 
 def _even(img: np.ndarray, edge: int = 640) -> np.ndarray:
@@ -534,7 +539,7 @@ def _even(img: np.ndarray, edge: int = 640) -> np.ndarray:
 
 
 def video_set(names=PHOTOS, seed: int = 0, rates=RATES, frames: int = CLIP_FRAMES,
-              defocus_clips: bool = True) -> list[Clip]:
+              defocus_clips: bool = True, probe=None) -> list[Clip]:
     """H.264 clips for the temporal checks (freeze, noise), per photograph and CRF: good
     clips of a still room (sensor noise fresh every frame; normal light and low light, where
     the gain makes it noisier), a good clip with a person walking, one with the lights
@@ -543,7 +548,8 @@ def video_set(names=PHOTOS, seed: int = 0, rates=RATES, frames: int = CLIP_FRAME
     encoder keeps its keyframes, so the still picture is coded again every ``CLIP_GOP``
     frames), noise at each level added before the encoder and, with ``defocus_clips``, a
     still room through a lens just off focus (a disk of each :data:`DEFOCUS` radius as level
-    1-3, drawn from its own random stream: the other clips are the same with or without)."""
+    1-3, drawn from its own random stream: the other clips are the same with or without).
+    ``probe(path)``: see ``h264``, its result kept in each clip's ``coded``."""
     rng = np.random.default_rng([seed, 264])
     blur_rng = np.random.default_rng([seed, 264, 3])
     clips = []
@@ -567,10 +573,11 @@ def video_set(names=PHOTOS, seed: int = 0, rates=RATES, frames: int = CLIP_FRAME
                 return out
 
             def clip(label, level, seq, note="", stalled=False):
-                coded = h264(seq, rate)
+                seen = []
+                coded = h264(seq, rate, probe=None if probe is None else (lambda path: seen.append(probe(path))))
                 clips.append(Clip(name, label, level, rate,
                                   [(img, CLIP_DT * i, 0.0 if stalled else CLIP_DT * i, key)
-                                   for i, (img, key) in enumerate(coded)], note))
+                                   for i, (img, key) in enumerate(coded)], note, seen[0] if seen else None))
 
             g = float(rng.uniform(0.7, 1.2))
             clip("good", 0, live(gain(view, g), float(rng.uniform(0.6, 2.0))), "still room")

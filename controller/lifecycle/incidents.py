@@ -67,14 +67,26 @@ class Incidents:
                 if not c["ok"] and c["code"] not in PASSING_STATES \
                         and not (c["check"] == ONLINE_CHECK and self.life.aid.pending(dev)):
                     failing[f"device:{dev}:{c['check']}"] = (dev, d, c)
+        # One fault, one alarm, whoever saw it first: the poll's lost link and the self-test's
+        # "could not reach it" are the same sentence on the same device.
         open_keys = {a["key"] for a in self._open}
+        seen = {_fault(a["device"], a["code"], a["params"]) for a in self._open if a["key"].startswith("device:")}
+        still = set()
         for key, (dev, d, c) in failing.items():
-            if key not in open_keys:
+            fault = _fault(dev, c["code"], self._params(dev, c))
+            if key not in open_keys and fault not in seen:
                 self._open_for_check(key, dev, d, c)
+            seen.add(fault)
+            still.add(fault)
         for a in list(self._open):
             if a["key"].startswith("device:") and a["key"] not in failing and \
+                    _fault(a["device"], a["code"], a["params"]) not in still and \
                     _cause_gone(devices.get(a["device"]), a["key"].split(":", 2)[2]):
                 self.recovered(a, "alarm.closed.recovered")
+
+    def _params(self, dev: str, c: dict) -> dict:
+        """A failing check's parameters as its alarm keeps them (the device named by its label)."""
+        return {"device": self.p.label(dev), **(c.get("params") or {})}
 
     def _open_for_check(self, key: str, dev: str, d: dict, c: dict) -> None:
         evidence = {"check": c["check"], "value": c.get("value"), "detail": c.get("detail", ""),
@@ -82,7 +94,7 @@ class Incidents:
         if c["check"] == ONLINE_CHECK:
             evidence["first_aid"] = self.life.aid.history(dev)
         self.raise_(key, "fault" if d.get("required", True) else "warning", c["code"],
-                    {"device": self.p.label(dev), **(c.get("params") or {})}, evidence, device=dev,
+                    self._params(dev, c), evidence, device=dev,
                     first_seen=c["at"])
 
     # -- opening and closing -------------------------------------------------------------------
@@ -198,8 +210,16 @@ class Incidents:
             return None
         d = self.p.room.readiness().device(alarm["device"])
         check = alarm["key"].split(":", 2)[2]
-        c = next((c for c in d.checks if c.check == check), None) if d else None
-        return c.to_dict() if c is not None and not c.ok and c.live else None
+        fault = _fault(alarm["device"], alarm["code"], alarm["params"])   # or the same fault seen live
+        c = next((c for c in d.checks if not c.ok and c.live and (c.check == check or _fault(
+            alarm["device"], c.code, {"device": self.p.label(alarm["device"]), **c.params}) == fault)),
+            None) if d else None
+        return c.to_dict() if c is not None else None
+
+
+def _fault(device: str | None, code: str | None, params: dict) -> tuple:
+    """What a fault is, whichever check saw it: the device, the sentence's code and its parameters."""
+    return device, code, json.dumps(params or {}, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def _cause_gone(device: dict | None, check: str) -> bool:

@@ -71,6 +71,33 @@ def test_a_lost_device_is_one_alarm_through_first_aid_and_an_optional_one_is_a_w
     assert [a["state"] for a in incidents(room, "cam2")] == ["recovered"]
 
 
+def test_a_codec_that_does_not_answer_the_poll_nor_the_self_test_is_one_alarm_and_one_act_line(life_room, clock):
+    room = life_room()
+    room.wait_state("ready")
+    room.controller.command("hearing.create", {"id": "H1", "version": 1, "case_number": "2-101/2025",
+                                               "start": iso(9, "10:00"), "far_side": SIZO})
+    room.devices["codec"].up.clear()                        # unplugged: the poll loses it, first aid begins
+    room.wait(lambda: room.life.first_aid().get("codec", {}).get("state") == "power_off")
+    room.controller.selftest("manual")                      # the self-test finds it first: not answering
+    room.wait(lambda: [a["key"] for a in room.life.alarms() if a["device"] == "codec"] == ["device:codec:reachable"])
+    clock.advance(room.life.settings.relay_off_s + room.life.settings.first_aid_wait_s)
+    room.wait(lambda: room.life.first_aid().get("codec", {}).get("state") == "failed")   # the poll's word now too
+    room.controller.selftest("manual")                      # and the next self-test's
+    [alarm] = [a for a in room.life.alarms() if a["device"] == "codec"]
+    assert alarm["code"] == "device.unreachable"
+    assert len([e for e in room.of("alarm.raised") if e["alarm"]["device"] == "codec"]) == 1
+    with pytest.raises(ValueError, match="still fails"):    # the poll still sees it: not "fixed"
+        room.life.mark(alarm["id"], "fixed", "Ахметов Е.")
+    room.life.mark(alarm["id"], "cannot_be_fixed", "Ахметов Е.")
+    [act] = room.life.acts.for_hearing("H1")
+    assert [(f["device"], f["code"]) for f in act["facts"]["failures"]] == [("codec", "device.unreachable")]
+    from vksroom.controller.acts import render
+    text = render(act["facts"], "ru")
+    assert text.count("Кодек не отвечает") == 1, text
+    room.devices["codec"].up.set()                          # plugged back: the one alarm closes by itself
+    room.wait(lambda: [a["state"] for a in incidents(room, "codec")] == ["recovered"])
+
+
 def test_an_act_without_a_recorded_fault_needs_the_written_reason(life_room, clock):
     room = life_room()
     room.wait_state("ready")

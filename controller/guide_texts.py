@@ -9,7 +9,7 @@ GUIDE: dict[str, dict[str, str]] = {
     "guide.when.date": {"kk": "{date} {time}", "ru": "{date} {time}", "en": "{date} {time}"},
 
     # -- the one status of a hearing ----------------------------------------------------------
-    "guide.status.cancelled": {"kk": "Отырыс тоқтатылды", "ru": "Заседание отменено",
+    "guide.status.cancelled": {"kk": "Отырыс болдырылмады", "ru": "Заседание отменено",
                                "en": "The hearing is cancelled"},
     "guide.status.ended": {"kk": "{time} отырысы аяқталды", "ru": "Заседание в {time} завершено",
                            "en": "The {time} hearing has ended"},

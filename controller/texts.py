@@ -417,7 +417,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
                        "en": "The action could not be done now"},
     "refused.no_hearing": {"kk": "Мұндай сот отырысы кестеде жоқ", "ru": "Такого заседания нет в расписании",
                            "en": "There is no such hearing in the schedule"},
-    "refused.hearing_cancelled": {"kk": "Сот отырысы тоқтатылды", "ru": "Заседание отменено",
+    "refused.hearing_cancelled": {"kk": "Сот отырысы болдырылмады", "ru": "Заседание отменено",
                                   "en": "The hearing was cancelled"},
     "refused.no_codec": {"kk": "Бұл залда қоңырау шалатын кодек жоқ", "ru": "В этом зале нет кодека для вызова",
                          "en": "This room has no codec to call with"},

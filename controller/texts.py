@@ -300,7 +300,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "selftest.failed": {"kk": "Отырыс алдындағы өзін-өзі тексеруден өтпеді: ақаулы құрылғылар саны {count}",
                         "ru": "Самопроверка перед заседанием не пройдена: неисправных устройств {count}",
                         "en": "The pre-hearing self-test failed: {count} device(s) at fault"},
-    "room.suspended": {"kk": "Бейнеконференцбайланыс тоқтатылды: {reason}", "ru": "ВКС приостановлена: {reason}",
+    "room.suspended": {"kk": "Бейнеконференцбайланыс тоқтатыла тұрды: {reason}", "ru": "ВКС приостановлена: {reason}",
                        "en": "VKS suspended: {reason}"},
     "room.busy": {"kk": "Тексеру қазір мүмкін емес: {reason}", "ru": "Проверка сейчас невозможна: {reason}",
                   "en": "Cannot test now: {reason}"},
@@ -428,7 +428,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "refused.not_under_way": {"kk": "Сот отырысы жүріп жатқан жоқ: алдымен байланыс орнатыңыз",
                               "ru": "Заседание не идёт: сначала установите соединение",
                               "en": "The hearing is not under way: connect it first"},
-    "refused.suspended": {"kk": "Бейнеконференцбайланыс тоқтатылған: тексеру мен қоңырау мүмкін емес",
+    "refused.suspended": {"kk": "Бейнеконференцбайланыс тоқтатыла тұрған: тексеру мен қоңырау мүмкін емес",
                           "ru": "ВКС приостановлена: проверки и вызовы невозможны",
                           "en": "VKS is suspended: no tests or calls"},
     "refused.in_hearing": {"kk": "Сот отырысы жүріп жатыр: өзін-өзі тексеру камераларды қозғалтады; құрылғылар "

@@ -9,12 +9,12 @@ GUIDE: dict[str, dict[str, str]] = {
     "guide.when.date": {"kk": "{date} {time}", "ru": "{date} {time}", "en": "{date} {time}"},
 
     # -- the one status of a hearing ----------------------------------------------------------
-    "guide.status.cancelled": {"kk": "Отырыс тоқтатылды", "ru": "Заседание отменено",
+    "guide.status.cancelled": {"kk": "Отырыс болдырылмады", "ru": "Заседание отменено",
                                "en": "The hearing is cancelled"},
     "guide.status.ended": {"kk": "{time} отырысы аяқталды", "ru": "Заседание в {time} завершено",
                            "en": "The {time} hearing has ended"},
     "guide.status.suspended": {
-        "kk": "Бейнеконференцбайланыс тоқтатылды: {reason}. {time} отырысы ол қайта рұқсат етілгенге дейін ВКБ-сыз",
+        "kk": "Бейнеконференцбайланыс тоқтатыла тұрды: {reason}. {time} отырысы ол қайта рұқсат етілгенге дейін ВКБ-сыз",
         "ru": "ВКС приостановлена: {reason}. Заседание в {time} — без ВКС до её возобновления",
         "en": "VKS is suspended: {reason}. No VKS for the {time} hearing until it is resumed"},
     "guide.status.act": {
@@ -104,7 +104,7 @@ GUIDE: dict[str, dict[str, str]] = {
 
     # -- the suspension banner (item 24) --------------------------------------------------------
     "suspension.banner": {
-        "kk": "Бейнеконференцбайланыс тоқтатылды ({since}): {reason}. Тоқтатқан: {who}",
+        "kk": "Бейнеконференцбайланыс тоқтатыла тұрды ({since}): {reason}. Тоқтата тұрған: {who}",
         "ru": "ВКС приостановлена ({since}): {reason}. Приостановил: {who}",
         "en": "VKS is suspended ({since}): {reason}. Suspended by: {who}"},
 

@@ -34,6 +34,9 @@ from vksroom.controller.texts import say
 SCHEMA_VERSION = 2          # 2: event topic levels without dots (events/selftest-started); payloads as in 1
 COMMAND_VERSIONS = (1, 2)   # what the room takes from the centre: nothing a sender writes changed in 2
 MAX_COMMAND_BYTES = 64 * 1024
+# an oversize command up to this size is still read for its request id, to be refused under it
+# (the room's own broker takes no packet over 128 KiB: firmware/mosquitto/vksroom.conf.template)
+ID_READ_BYTES = 2 * MAX_COMMAND_BYTES
 
 # --- lifecycle states (Homie-like) ---------------------------------------------------------
 INIT = "init"                  # connected, subscribing and republishing
@@ -560,9 +563,16 @@ def _shown(value, quoted: bool = True) -> str:
 def read_envelope(payload: bytes) -> Envelope:
     """Read a command payload as far as it can be read, safely: never deeper than
     :data:`MAX_DEPTH`, never an unbounded number, never a string that cannot be written out
-    again. Cheap enough for paho's thread (to answer a command the room has no room for)."""
+    again. Cheap enough for paho's thread (to answer a command the room has no room for). An
+    oversize payload is refused, under its request id when it is at most :data:`ID_READ_BYTES`."""
     if len(payload) > MAX_COMMAND_BYTES:
-        return Envelope(None, None, None, f"payload of {len(payload)} bytes exceeds the {MAX_COMMAND_BYTES}-byte limit")
+        seen = _read_envelope(payload) if len(payload) <= ID_READ_BYTES else None
+        return Envelope(None, seen and seen.request_id, seen and seen.command,
+                        f"payload of {len(payload)} bytes exceeds the {MAX_COMMAND_BYTES}-byte limit")
+    return _read_envelope(payload)
+
+
+def _read_envelope(payload: bytes) -> Envelope:
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:

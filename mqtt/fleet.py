@@ -7,7 +7,10 @@
 state, age of the measurement, validity and the last event. ``simulate`` runs N rooms that
 speak the contract (each its own connection with its own Last Will, retained lifecycle and
 readiness, events, replies to commands) for load tests; a few selector threads drive all
-the connections, so thousands of rooms fit in one process.
+the connections, so thousands of rooms fit in one process. Both come back by themselves when
+their broker does (a restart, the network): a simulated room after the room link's backoff,
+the watcher by paho's loop within 2 s; each says so in the log once when it loses the broker
+and once when it is back, not per attempt.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ import urllib.parse
 import paho.mqtt.client as mqtt
 
 from . import contract
+from .brokers import Backoff
 from .contract import Topics
 
 log = logging.getLogger(__name__)
@@ -61,7 +65,10 @@ class Watcher:
         self.ask_status, self.spread_s = ask_status, spread_s
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
+        self.client.on_disconnect = self._on_disconnect
+        self.client.reconnect_delay_set(1, 2)   # paho's loop reconnects; back within 2 s of the broker
         self.client.connect_async(host, port, keepalive=30)
+        self._lost = False
 
     def start(self) -> "Watcher":
         self.client.loop_start()
@@ -71,7 +78,15 @@ class Watcher:
         self.client.disconnect()
         self.client.loop_stop()
 
+    def _on_disconnect(self, client, userdata, flags, reason, props) -> None:
+        if not self._lost and reason.is_failure:      # once per loss, not per failed attempt
+            log.warning("fleet watch: connection to the broker lost (%s); reconnecting", reason)
+        self._lost = self._lost or reason.is_failure
+
     def _on_subscribe(self, client, *_) -> None:
+        if self._lost:
+            log.warning("fleet watch: connected to the broker again")
+            self._lost = False
         # A broker may keep no retained state for a late subscriber (RabbitMQ: node-local, and
         # none for wildcards): every room republishes on this request, each within spread_s.
         if self.ask_status:
@@ -195,7 +210,9 @@ class SimRoom:
         self.sent: list[int] = []     # readiness seqs the broker acknowledged
         self._mids: dict[int, int] = {}
         self.turn = 0                 # which of the fleet's brokers it is on
-        self.dropped = False          # its connection ended: the driver moves it to the next broker
+        self.dropped = False          # its connection ended: the driver reconnects it (next broker, if any)
+        self.backoff = Backoff()      # the pause before that, as the room's link takes
+        self.up: bool | None = None   # None: never connected yet
         self.client = self._new_client()
 
     def _new_client(self) -> mqtt.Client:
@@ -222,10 +239,19 @@ class SimRoom:
 
     def _on_disconnect(self, client, userdata, flags, reason, props):
         self.dropped = True
+        if self.up and reason.is_failure:     # once per loss, not per failed attempt; not on stop()
+            log.warning("sim room %s: connection lost (%s); reconnecting", self.topics.courtroom, reason)
+            self.up = False
+        self.fleet.changed()
 
     def _on_connect(self, client, userdata, flags, reason, props):
         if reason.is_failure:
             return
+        if self.up is False:
+            log.warning("sim room %s: connected again", self.topics.courtroom)
+        self.up = True
+        self.backoff.connected()
+        self.fleet.changed()
         client.subscribe(self.topics.commands, qos=1)
         client.publish(self.topics.lifecycle, contract.encode(contract.lifecycle_doc(self.topics, contract.READY)),
                        qos=1, retain=True)
@@ -275,8 +301,8 @@ class Fleet:
 
     def __init__(self, url: str | list[str], rooms: int, prefix: str = "vks", court: str = "sim",
                  interval: float = 5.0, threads: int = 2):
-        # several URLs (cluster nodes): a room whose connection ends reconnects to the next one
-        # after a jittered pause of up to 1.5 s, as the room's link does
+        # a room whose connection ends (or cannot be made) reconnects after its backoff's jittered
+        # pause, as the room's link does: to the next URL of several (cluster nodes), else the same
         self.endpoints = [_endpoint(u) for u in ([url] if isinstance(url, str) else url)]
         self.host, self.port = self.endpoints[0]
         self.prefix = prefix
@@ -287,6 +313,16 @@ class Fleet:
         self._threads: list[threading.Thread] = []
         self._count_lock = threading.Lock()
         self.messages = 0
+        self._changed = threading.Condition()   # a room connected, dropped or failed to connect
+
+    def changed(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+    def wait_for(self, predicate, timeout: float) -> bool:
+        """Wait until ``predicate(fleet)`` holds (checked as rooms connect, drop or fail to): True, or False."""
+        with self._changed:
+            return self._changed.wait_for(lambda: predicate(self), timeout)
 
     def count(self):
         with self._count_lock:
@@ -324,9 +360,10 @@ class Fleet:
         while not self._stop.is_set():
             now = time.monotonic()
             for r in rooms:
-                if r.dropped and len(self.endpoints) > 1:
+                if r.dropped:
                     r.dropped = False
-                    later.append((now + random.uniform(0.1, 1.5), r))
+                    later.append((now + r.backoff.failed(), r))
+                    self.changed()
             due = [r for t, r in later if t <= now]
             if due:
                 later = [(t, r) for t, r in later if t > now]
@@ -341,10 +378,7 @@ class Fleet:
                     r.client.reconnect()
                 except OSError as exc:   # the broker is not there (yet): try again later, or the next one
                     log.debug("sim room connect failed: %s", exc)
-                    if len(self.endpoints) > 1:
-                        r.dropped = True
-                    else:
-                        pending.append(r)
+                    r.dropped = True
             now = time.monotonic()
             for r in rooms:
                 sock = r.client.socket()

@@ -59,13 +59,16 @@ class Incidents:
 
     def reconcile(self, readiness: dict) -> None:
         """Open an alarm for each failing check of each device (once, not per poll) and close,
-        as recovered, those whose cause is gone. A lost device's link waits for its first aid."""
+        as recovered, those whose cause is gone. A device under first aid is being power-cycled:
+        what the poll or a self-test finds on it meanwhile stays in the room state (and the
+        self-test's record), and its alarm waits for first aid to end, failed or not."""
         devices = readiness.get("devices", {})
         failing = {}
         for dev, d in devices.items():
+            if self.life.aid.pending(dev):
+                continue
             for c in d["checks"]:
-                if not c["ok"] and c["code"] not in PASSING_STATES \
-                        and not (c["check"] == ONLINE_CHECK and self.life.aid.pending(dev)):
+                if not c["ok"] and c["code"] not in PASSING_STATES:
                     failing[f"device:{dev}:{c['check']}"] = (dev, d, c)
         # One fault, one alarm, whoever saw it first: the poll's lost link and the self-test's
         # "could not reach it" are the same sentence on the same device.
@@ -91,7 +94,7 @@ class Incidents:
     def _open_for_check(self, key: str, dev: str, d: dict, c: dict) -> None:
         evidence = {"check": c["check"], "value": c.get("value"), "detail": c.get("detail", ""),
                     "measured_at": iso_utc(c["at"]), "live": c.get("live", False)}
-        if c["check"] == ONLINE_CHECK:
+        if c["check"] in STALE_WHEN_BACK:       # not answering: what first aid tried
             evidence["first_aid"] = self.life.aid.history(dev)
         self.raise_(key, "fault" if d.get("required", True) else "warning", c["code"],
                     self._params(dev, c), evidence, device=dev,

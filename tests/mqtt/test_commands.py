@@ -75,7 +75,7 @@ BAD = {
     "unknown_command": (contract.command_doc(T, "vks.suspend", request_id="x3") | {"command": "room.explode"}, "x3",
                         "unknown command 'room.explode'"),
     "oversize": (contract.command_doc(T, "hearing.create", {"hearing_id": "h", "notes": "x" * 70_000},
-                                      request_id="x4"), None, "exceeds the 65536-byte limit"),
+                                      request_id="x4"), "x4", "exceeds the 65536-byte limit"),
     "other_room": (contract.command_doc(Topics("vks", "almaty-01", "102"), "vks.suspend", request_id="x5"), "x5",
                    "addressed to almaty-01/102, this is almaty-01/101"),
     "no_request_id": ({k: v for k, v in contract.command_doc(T, "vks.suspend").items() if k != "request_id"}, None,

@@ -142,3 +142,14 @@ def test_a_command_of_schema_version_1_is_still_taken():
         assert cmd.name == "status.send"
     with pytest.raises(contract.CommandRejected, match="this room takes 1 and 2"):
         contract.parse_command(T, contract.encode(contract.command_doc(T, "status.send") | {"schema_version": 3}))
+
+
+def test_an_oversize_command_is_refused_under_its_request_id_up_to_what_the_broker_carries():
+    def oversize(size: int, rid: str = "big-1") -> bytes:
+        return contract.encode(contract.command_doc(T, "farside.set", {"name": "x" * size}, request_id=rid))
+
+    with pytest.raises(contract.CommandRejected, match="exceeds the 65536-byte limit") as refused:
+        contract.parse_command(T, oversize(contract.MAX_COMMAND_BYTES))
+    assert (refused.value.request_id, refused.value.command) == ("big-1", "farside.set")   # the centre can match it
+    beyond = contract.read_envelope(oversize(contract.ID_READ_BYTES))      # not even read: no id to answer under
+    assert (beyond.request_id, beyond.doc) == (None, None) and "exceeds" in beyond.problem

@@ -1,6 +1,8 @@
 """Central-side tools: the simulated fleet speaks the contract; watch shows what it sees."""
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from vksroom.cli import main
@@ -47,3 +49,27 @@ def test_watch_once_prints_the_rooms_table(broker, room, tmp_path, capsys):
 def test_bad_broker_url_is_a_usage_error(capsys):
     assert main(["fleet", "watch", "--broker", "http://x", "--once"]) == 2
     assert "use mqtt://HOST:PORT" in capsys.readouterr().err
+
+
+def test_the_fleet_and_the_watcher_come_back_by_themselves_when_the_broker_restarts(mosquitto, caplog):
+    caplog.set_level(logging.WARNING, logger="vksroom.mqtt.fleet")
+    watcher = Watcher(mosquitto.url).start()
+    fleet = Fleet(mosquitto.url, rooms=3, interval=0).start()      # readiness only when a room (re)connects
+    try:
+        assert watcher.wait_for(lambda w: len(w.readiness_seqs) == 3, 10)
+        before = {room: max(seqs) for room, seqs in watcher.readiness_seqs.items()}
+        mosquitto.stop()
+        # down long enough for every room to have tried, and failed, again and again
+        assert fleet.wait_for(lambda f: all(r.backoff.failures >= 3 for r in f.rooms), 15)
+        mosquitto.start()
+        assert fleet.wait_for(lambda f: f.connected == 3, 10)
+        assert watcher.wait_for(lambda w: all(max(w.readiness_seqs[room]) > seq for room, seq in before.items()), 10)
+    finally:
+        fleet.stop()
+        watcher.stop()
+    said = [r.getMessage() for r in caplog.records]
+    # each link said it once per transition, not once per attempt
+    assert sorted(m.split(":")[0] for m in said if " lost (" in m) == \
+        ["fleet watch", "sim room r00000", "sim room r00001", "sim room r00002"], said
+    assert sorted(m.split(":")[0] for m in said if m.endswith("again")) == \
+        ["fleet watch", "sim room r00000", "sim room r00001", "sim room r00002"], said

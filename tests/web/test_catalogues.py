@@ -35,3 +35,26 @@ def test_every_key_the_pages_and_blueprints_use_exists():
     used = {k for k in used if not k.endswith(".")}      # "state." ~ r.state: a prefix, completed at run time
     missing = sorted(k for k in used if k not in i18n.MESSAGES and not tx.known(i18n.ALIASES.get(k, k)))
     assert not missing, f"keys with no translation: {missing}"
+
+
+
+# one meaning, one Kazakh word, as Russian has one: a hearing called off is "болдырылмады"
+# (отменено); a call or a test stopped midway is "тоқтатылды" (остановлен, прерван); VKS
+# suspended until it is allowed again is "тоқтатыла тұрды" (приостановлена, the procedure code's
+# тоқтата тұру), never the plain stop
+WORDS = {"отмен": "болдыр", "приостанов": "тоқтат(а|ыла) тұр", "(?<!при)останов|прерван": "тоқта(?!т(а|ыла) тұр)"}
+
+
+def test_a_cancelled_hearing_a_stopped_call_and_suspended_vks_are_each_said_one_way_in_kazakh():
+    sentences = {**{f"panel:{k}": v for k, v in i18n.load_catalogues().items()},
+                 **{f"controller:{k}": v for k, v in tx.CATALOGUE.items()}}
+    wrong, cancelled = {}, 0
+    for key, texts in sentences.items():
+        ru, kk = texts["ru"].lower(), texts["kk"].lower()
+        meant = {kk_word for ru_word, kk_word in WORDS.items() if re.search(ru_word, ru)}
+        said = {kk_word for kk_word in WORDS.values() if re.search(kk_word, kk)}
+        cancelled += "болдыр" in meant
+        if meant != said:
+            wrong[key] = (texts["ru"], texts["kk"])
+    assert cancelled >= 5                   # the hearing's cancel button, its confirmation, its status...
+    assert not wrong, wrong

@@ -111,7 +111,8 @@ def test_suspension_is_on_every_page_with_its_reason_and_who_set_it(life, client
         life.wait(lambda: not life.life.suspended)
     life.controller.command("vks.suspend", {"reason": "проверка связи"})            # by no one named: the centre
     life.wait_state("suspended")
-    assert "Тоқтатқан: Орталық жоспарлаушы" in text(client.get("/hearings?lang=kk").get_data(as_text=True))
+    assert "тоқтатыла тұрды (08:00): проверка связи. Тоқтата тұрған: Орталық жоспарлаушы" in \
+        text(client.get("/hearings?lang=kk").get_data(as_text=True))      # suspended, not stopped
 
 
 def test_an_alarm_raised_after_the_page_loaded_comes_with_the_banners(life, client, clock):

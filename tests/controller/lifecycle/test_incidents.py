@@ -78,13 +78,21 @@ def test_a_codec_that_does_not_answer_the_poll_nor_the_self_test_is_one_alarm_an
                                                "start": iso(9, "10:00"), "far_side": SIZO})
     room.devices["codec"].up.clear()                        # unplugged: the poll loses it, first aid begins
     room.wait(lambda: room.life.first_aid().get("codec", {}).get("state") == "power_off")
-    room.controller.selftest("manual")                      # the self-test finds it first: not answering
-    room.wait(lambda: [a["key"] for a in room.life.alarms() if a["device"] == "codec"] == ["device:codec:reachable"])
-    clock.advance(room.life.settings.relay_off_s + room.life.settings.first_aid_wait_s)
-    room.wait(lambda: room.life.first_aid().get("codec", {}).get("state") == "failed")   # the poll's word now too
-    room.controller.selftest("manual")                      # and the next self-test's
+    room.controller.selftest("manual")                      # the self-test finds it too: not answering...
+    seen = room.controller.readiness().device("codec")
+    assert [c.code for c in seen.checks if c.check == "reachable" and not c.ok] == ["device.unreachable"]
+    assert room.light() != "fault" and not [a for a in room.life.alarms() if a["device"] == "codec"]
+    clock.advance(room.life.settings.relay_off_s)           # ...but its alarm waits for first aid, as the poll's
+    room.wait(lambda: room.life.first_aid().get("codec", {}).get("state") == "power_on")
+    room.controller.selftest("manual")
+    assert not [a for a in room.life.alarms() if a["device"] == "codec"]
+    clock.advance(room.life.settings.first_aid_wait_s)
+    room.wait(lambda: room.life.first_aid().get("codec", {}).get("state") == "failed")   # now it stands
+    room.controller.selftest("manual")                      # and the next self-test's word is the same fault
     [alarm] = [a for a in room.life.alarms() if a["device"] == "codec"]
     assert alarm["code"] == "device.unreachable"
+    assert [a["action"] for a in alarm["evidence"]["first_aid"]] == ["first_aid.power_off", "first_aid.power_on",
+                                                                     "first_aid.failed"]
     assert len([e for e in room.of("alarm.raised") if e["alarm"]["device"] == "codec"]) == 1
     with pytest.raises(ValueError, match="still fails"):    # the poll still sees it: not "fixed"
         room.life.mark(alarm["id"], "fixed", "Ахметов Е.")

@@ -683,15 +683,15 @@ REFERENCE_WORDS = {"stored": "camera.video.by_stored", "learned": "camera.video.
 def say_where(code: str, params: dict | None = None, lang: str | None = None) -> str:
     """What one alarm says: the sentence, and the preset it was found at when the sentence does
     not name it (a black picture at each of six presets is six alarms; said alike, an act would
-    list six identical lines); for a picture judged during a hearing (``reference``), what it
-    was compared with."""
+    list six identical lines); for a picture judged during a hearing at a preset or moved off
+    them (``reference``), what it was compared with."""
     params = params or {}
     sentence = say(code, params, lang)
     entry = CATALOGUE.get(ALIASES.get(code, code))
     template = entry.get(lang or DEFAULT_LANG) or entry["ru"] if entry else ""
     if params.get("role") and template and "role" not in placeholders(template):
         sentence = say("camera.video.at_preset", {"sentence": sentence, "role": params["role"]}, lang)
-    if params.get("reference") in REFERENCE_WORDS:
+    if params.get("reference") in REFERENCE_WORDS and (params.get("role") or params.get("off_preset")):
         words = REFERENCE_WORDS[params["reference"]] if params.get("role") else "camera.video.off_preset"
         sentence = say(words, {"sentence": sentence, "time": params.get("learned_at")}, lang)
     return sentence

@@ -57,11 +57,13 @@ class PictureBasis:
     thread only: :meth:`prepare` before each frame hands the analyzer the references of a view
     newly arrived at (read from the store once per arrival; ``set_references`` starts the
     freeze and noise history afresh), :meth:`judged` after each verdict learns one.
-    ``clock()`` is the room's (seconds); ``local(t)`` a time as people read it."""
+    ``clock()`` is the room's (seconds); ``local(t)`` a time as people read it; ``presets``:
+    whether the camera has role presets at all (a fixed camera is never off them)."""
 
-    def __init__(self, device_id: str, view, store, analyzer, clock, local, learn_s: float = LEARN_S):
+    def __init__(self, device_id: str, view, store, analyzer, clock, local, learn_s: float = LEARN_S,
+                 presets: bool = True):
         self.device_id, self.view, self.store, self.analyzer = device_id, view, store, analyzer
-        self.clock, self.local, self.learn_s = clock, local, learn_s
+        self.clock, self.local, self.learn_s, self.presets = clock, local, learn_s, presets
         self.at: tuple[str, int] | None = None    # the view the analyzer has the references of
         self.role: str | None = None
         self.reference = "none"                   # stored | learned | none
@@ -96,6 +98,8 @@ class PictureBasis:
         out: dict = {"reference": self.reference}
         if self.role is not None:
             out.update(preset=self.role, role=role_label(self.role))
+        elif self.presets:
+            out["off_preset"] = True
         if self.learned_at is not None:
             out["learned_at"] = self.local(self.learned_at)
         return out
@@ -204,7 +208,7 @@ class HearingWatch:
                 source = VideoSource(url, name=cam.id).start()
                 analyzer = Analyzer()
                 basis = PictureBasis(cam.id, self._view_of(cam.id), store, analyzer, self.room.clock,
-                                     self._local, self.learn_s)
+                                     self._local, self.learn_s, presets=bool(cam.options.get("presets")))
                 self._monitors.append((source, Monitor(source, analyzer, VIDEO_RATE_HZ,
                                                        self._camera_picture(cam.id, cam.label, basis),
                                                        calm_hz=VIDEO_CALM_HZ, prepare=basis.prepare).start()))

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from vksroom.controller import events as ev
+from vksroom.controller import texts as tx
 from vksroom.controller.clock import ManualClock
 from vksroom.controller.config import parse
 from vksroom.controller.assemble import build_room
@@ -59,6 +60,9 @@ def test_a_lasting_black_picture_raises_an_alarm_and_its_return_clears_it(tmp_pa
             clock.advance(25)                 # the picture stays black past the 20 s limit
             assert raised.wait(10)
             assert [a["key"] for a in alarms] == ["watch:cam1:video.black"]   # the cause, not its echoes
+            # a camera without presets is judged without a reference, and its alarm says no more of it
+            assert alarms[0]["params"]["reference"] == "none" and "off_preset" not in alarms[0]["params"]
+            assert tx.say_where(alarms[0]["code"], alarms[0]["params"], "ru").endswith("чёрный экран или нет сигнала")
 
             stream.set_fault(None)
             assert cleared.wait(10)
@@ -96,7 +100,6 @@ def test_pictures_are_judged_against_the_references_of_the_preset_the_camera_is_
     the witness's preset (none stored) switches without a false alarm, learns its picture after a
     good while and then finds the lens covered there too; a nudge leaves the presets. The alarms
     say what the picture was compared with."""
-    from vksroom.controller import texts as tx
     from vksroom.controller import watch
     from vksroom.drivers.video.references import ReferenceStore
     from vksroom.hil.scene import JUDGE_VIEW, PLAINTIFF_VIEW, Courtroom
@@ -169,7 +172,7 @@ def test_pictures_are_judged_against_the_references_of_the_preset_the_camera_is_
 
             room.run_on("cam1", lambda a: a.nudge("left", 0.5))        # off the presets: judged without
             [r] = seen.next("video.obstruction", reference="none")
-            assert "role" not in r.params and r.params["with_reference"] is False
+            assert "role" not in r.params and r.params["with_reference"] is False and r.params["off_preset"]
             assert tx.say_where("camera.video.obstruction", r.params, "ru").endswith(
                 "камера сдвинута с позиции, оценено без эталона")
             assert ReferenceStore(tmp_path).paths("cam1", "witness") == []     # the learned one was never stored

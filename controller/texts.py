@@ -174,6 +174,19 @@ CATALOGUE: dict[str, dict[str, str]] = {
                                               "en": "Judged without a reference: store one for this preset"},
     "camera.video.at_preset": {"kk": "{sentence} («{role}» позициясы)", "ru": "{sentence} (позиция «{role}»)",
                                "en": "{sentence} (preset “{role}”)"},
+    # what a picture judged during a hearing was compared with (say_where adds it)
+    "camera.video.by_stored": {"kk": "{sentence}; сақталған эталонмен салыстырылды",
+                               "ru": "{sentence}; сравнено с сохранённым эталоном",
+                               "en": "{sentence}; compared with the stored reference"},
+    "camera.video.by_learned": {"kk": "{sentence}; отырыс барысында {time} кезінде түсірілген суретпен салыстырылды",
+                                "ru": "{sentence}; сравнено с изображением, снятым во время заседания в {time}",
+                                "en": "{sentence}; compared with the picture taken during the hearing at {time}"},
+    "camera.video.by_none": {"kk": "{sentence}; эталон суреті жоқ: осы позиция үшін эталон сақтаңыз",
+                             "ru": "{sentence}; без эталонного снимка: сохраните эталон для этой позиции",
+                             "en": "{sentence}; no reference picture: store one for this preset"},
+    "camera.video.off_preset": {"kk": "{sentence}; камера позициядан ығыстырылған, эталонсыз бағаланды",
+                                "ru": "{sentence}; камера сдвинута с позиции, оценено без эталона",
+                                "en": "{sentence}; the camera was moved off its presets, judged without a reference"},
     "camera.video.drift": {"kk": "{device}: камера позицияда бапталған жаққа қарамайды",
                            "ru": "{device}: камера смотрит не туда, куда настроена позиция",
                            "en": "{device}: the camera is not on the preset's view"},
@@ -663,17 +676,25 @@ def say(code: str, params: dict | None = None, lang: str | None = None, ok: bool
     return template.format(**{n: _value(params[n], lang) for n in names})
 
 
+REFERENCE_WORDS = {"stored": "camera.video.by_stored", "learned": "camera.video.by_learned",
+                   "none": "camera.video.by_none"}
+
+
 def say_where(code: str, params: dict | None = None, lang: str | None = None) -> str:
     """What one alarm says: the sentence, and the preset it was found at when the sentence does
     not name it (a black picture at each of six presets is six alarms; said alike, an act would
-    list six identical lines)."""
+    list six identical lines); for a picture judged during a hearing at a preset or moved off
+    them (``reference``), what it was compared with."""
     params = params or {}
     sentence = say(code, params, lang)
     entry = CATALOGUE.get(ALIASES.get(code, code))
     template = entry.get(lang or DEFAULT_LANG) or entry["ru"] if entry else ""
-    if not params.get("role") or not template or "role" in placeholders(template):
-        return sentence
-    return say("camera.video.at_preset", {"sentence": sentence, "role": params["role"]}, lang)
+    if params.get("role") and template and "role" not in placeholders(template):
+        sentence = say("camera.video.at_preset", {"sentence": sentence, "role": params["role"]}, lang)
+    if params.get("reference") in REFERENCE_WORDS and (params.get("role") or params.get("off_preset")):
+        words = REFERENCE_WORDS[params["reference"]] if params.get("role") else "camera.video.off_preset"
+        sentence = say(words, {"sentence": sentence, "time": params.get("learned_at")}, lang)
+    return sentence
 
 
 def texts(code: str, params: dict | None = None, ok: bool = False) -> dict[str, str]:

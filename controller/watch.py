@@ -9,11 +9,22 @@ one thread sampling the DSP's channels once a second (with the codec's return au
 codec names it in ``far_audio``) and one reading each codec's call statistics every
 ``lifecycle.quality.poll_s``. The
 codec's call state is watched by the lifecycle itself.
+
+A camera's picture is judged against the stored references of the role preset the camera is
+at (its adapter's ``view()``: the role recalled, while it stays there); when another role is
+recalled the references follow and the analyzer's history starts again; a camera moved off
+its presets is judged without references. A role preset with none stored (a new preset, a
+new room) gets a learned one: once the camera has rested there ``LEARN_S`` with every picture
+good, the last is kept in memory (never stored: the references are the technician's) and the
+pictures are compared with it until the camera leaves the preset. Each result says what it was
+compared with (``reference``: stored | learned | none; see :class:`PictureBasis`).
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
+import zoneinfo
 
 from vksroom.controller import events as ev
 from vksroom.controller.model import CheckResult
@@ -25,14 +36,96 @@ VIDEO_RATE_HZ = 2.0
 # A camera's picture is judged this often while it passes (a fault is then seen within 2 s,
 # against the 20 s it must last to degrade the hearing), VIDEO_RATE_HZ from the first fault on.
 VIDEO_CALM_HZ = 0.5
+# A role preset without a stored reference: after this long at rest there with every picture
+# good, the last picture is its reference for the rest of the hearing (while the camera stays).
+LEARN_S = 20.0
 
 
-def verdict_results(device_id: str, verdict, label: str | dict = "") -> list[CheckResult]:
-    """A frame verdict as check results named ``video.<check>``, causes only (see primary_checks)."""
+def verdict_results(device_id: str, verdict, label: str | dict = "", params: dict | None = None) -> list[CheckResult]:
+    """A frame verdict as check results named ``video.<check>``, causes only (see primary_checks);
+    ``params`` (what it was compared with) go into each result's."""
     from vksroom.controller import video
 
-    return video.verdict_results(device_id, verdict.checks, {"device": label} if label else {},
+    return video.verdict_results(device_id, verdict.checks, {**({"device": label} if label else {}), **(params or {})},
                                  with_reference=verdict.with_reference)
+
+
+class PictureBasis:
+    """What one camera's picture is judged against during a hearing: the stored references of
+    the role preset the camera is at (``view() -> (role, arrival) | None``, its adapter's), a
+    learned one where none is stored, none off the presets. Used by that camera's Monitor
+    thread only: :meth:`prepare` before each frame hands the analyzer the references of a view
+    newly arrived at (read from the store once per arrival; ``set_references`` starts the
+    freeze and noise history afresh), :meth:`judged` after each verdict learns one.
+    ``clock()`` is the room's (seconds); ``local(t)`` a time as people read it; ``presets``:
+    whether the camera has role presets at all (a fixed camera is never off them)."""
+
+    def __init__(self, device_id: str, view, store, analyzer, clock, local, learn_s: float = LEARN_S,
+                 presets: bool = True):
+        self.device_id, self.view, self.store, self.analyzer = device_id, view, store, analyzer
+        self.clock, self.local, self.learn_s, self.presets = clock, local, learn_s, presets
+        self.at: tuple[str, int] | None = None    # the view the analyzer has the references of
+        self.role: str | None = None
+        self.reference = "none"                   # stored | learned | none
+        self.good_since: float | None = None      # at a role without a reference: good pictures since
+        self.learned_at: float | None = None
+
+    def prepare(self) -> None:
+        try:
+            at = self.view()
+        except Exception:          # the adapter cannot say (a stand-in, a bug): judged as off the presets
+            log.debug("%s: no view", self.device_id, exc_info=True)
+            at = None
+        if at == self.at:
+            return
+        refs = []
+        if at is not None:
+            try:
+                refs = self.store.load(self.device_id, at[0])
+            except Exception as exc:   # an unusable role name or folder: judged without, and said so
+                log.warning("%s: the references of %s could not be read: %s", self.device_id, at[0], exc)
+        self.analyzer.set_references(refs)
+        self.at, self.role = at, at[0] if at is not None else None
+        self.reference = "stored" if refs else "none"
+        self.good_since = self.learned_at = None
+        log.info("%s: judged %s", self.device_id, f"at {self.role} against {len(refs)} stored reference(s)"
+                 if refs else f"at {self.role} without a reference" if self.role else "off its presets")
+
+    def params(self) -> dict:
+        """What the verdict just made was compared with, for its results (and their sentences)."""
+        from vksroom.controller.texts import role_label
+
+        out: dict = {"reference": self.reference}
+        if self.role is not None:
+            out.update(preset=self.role, role=role_label(self.role))
+        elif self.presets:
+            out["off_preset"] = True
+        if self.learned_at is not None:
+            out["learned_at"] = self.local(self.learned_at)
+        return out
+
+    def judged(self, verdict, frame) -> None:
+        """After a verdict: at a role preset with no reference, every picture good for
+        ``learn_s``: the last becomes the preset's reference while the camera stays there."""
+        from vksroom.drivers.video.quality import BadFrame, Reference
+
+        if self.role is None or self.reference != "none":
+            return
+        now = self.clock()
+        if not verdict.ok:
+            self.good_since = None
+        elif self.good_since is None:
+            self.good_since = now
+        elif now - self.good_since >= self.learn_s:
+            try:
+                learned = Reference.from_image(frame.image, "learned")
+            except BadFrame as exc:         # not this picture: the next good one
+                log.debug("%s: no reference learned from this picture: %s", self.device_id, exc)
+                return
+            self.analyzer.set_references([learned])
+            self.reference, self.learned_at = "learned", now
+            log.info("%s: at %s with no stored reference: judged against its picture of %s from now on",
+                     self.device_id, self.role, self.local(now))
 
 
 def audio_results(device_id: str, adapter) -> list[CheckResult]:
@@ -84,6 +177,8 @@ class HearingWatch:
         self._stop = threading.Event()
         self._audio: threading.Thread | None = None
         self._lock = threading.Lock()
+        self.learn_s = LEARN_S          # a role preset's learned reference: after this long at rest, all good
+        self._tz = zoneinfo.ZoneInfo(room.cfg.timezone)
         room.events.subscribe(self._on_event)
 
     def _on_event(self, event) -> None:
@@ -99,20 +194,24 @@ class HearingWatch:
     def start(self) -> None:
         from vksroom.drivers.video.capture import Monitor, VideoSource
         from vksroom.drivers.video.quality import Analyzer
+        from vksroom.drivers.video.references import ReferenceStore
 
         with self._lock:
             if self.running:
                 return
             self._stop.clear()
+            store = ReferenceStore(self.room.data_dir)
             for cam in self.room.cfg.devices_of("camera"):
                 url = cam.options.get("video")
                 if not url:
                     continue
                 source = VideoSource(url, name=cam.id).start()
-                report = (lambda dev_id, label: lambda verdict, frame: self.report(
-                    verdict_results(dev_id, verdict, label)))(cam.id, cam.label)
-                self._monitors.append((source, Monitor(source, Analyzer(), VIDEO_RATE_HZ, report,
-                                                       calm_hz=VIDEO_CALM_HZ).start()))
+                analyzer = Analyzer()
+                basis = PictureBasis(cam.id, self._view_of(cam.id), store, analyzer, self.room.clock,
+                                     self._local, self.learn_s, presets=bool(cam.options.get("presets")))
+                self._monitors.append((source, Monitor(source, analyzer, VIDEO_RATE_HZ,
+                                                       self._camera_picture(cam.id, cam.label, basis),
+                                                       calm_hz=VIDEO_CALM_HZ, prepare=basis.prepare).start()))
             for codec in self.room.cfg.devices_of("codec"):    # the far side's picture, when captured
                 url = codec.options.get("far_video")
                 if url:
@@ -132,6 +231,16 @@ class HearingWatch:
             log.info("in-hearing watch started: %d camera picture(s), %d DSP(s), %d codec(s)", len(self._monitors),
                      len(dsps), len(codecs))
 
+    def _local(self, t: float) -> str:
+        """A time of the room's clock as the court reads it (HH:MM, the court's time zone)."""
+        return f"{dt.datetime.fromtimestamp(t, self._tz):%H:%M}"
+
+    def _view_of(self, device_id: str):
+        """Where the camera is (its adapter's ``view()``, read without its lock); a device
+        without (a stand-in) is never at a role preset."""
+        adapter = self.room.adapter(device_id)
+        return getattr(adapter, "view", lambda: None)
+
     def stop(self) -> None:
         with self._lock:
             self._stop.set()
@@ -145,6 +254,12 @@ class HearingWatch:
             if self._quality is not None:
                 self._quality.join(10)
                 self._quality = None
+
+    def _camera_picture(self, device_id: str, label, basis: PictureBasis):
+        def judged(verdict, frame) -> None:
+            self.report(verdict_results(device_id, verdict, label, basis.params()))
+            basis.judged(verdict, frame)
+        return judged
 
     def _far_picture(self, codec_id: str, label):
         from vksroom.controller import quality

@@ -18,7 +18,8 @@ value to write instead.
 ``connect()`` opens and initialises the camera and asks its power state; ``poll()`` is its
 power and position (a lost camera fails it within about a second); while the room is idle it
 is polled half as often and asked its position only every ``POSITION_EVERY`` polls. Role presets recall and
-are verified by position; where a role was stored through this adapter the position it was
+are verified by position; ``view()`` says which role preset the camera is at (for the in-hearing watch's
+references); where a role was stored through this adapter the position it was
 stored at is remembered (``data_dir/camera-<id>.json``, neutral units; a file written in
 VISCA units by an older version is converted on first read) and a recall must land within
 ``tolerance`` of it.
@@ -95,6 +96,11 @@ def _where(p: Position) -> str:
     return f"pan {p.pan:.4f} tilt {p.tilt:.4f}"
 
 
+def _near(a: Position, b: Position, tolerance: float) -> bool:
+    """The same view: pan, tilt and zoom each within ``tolerance``."""
+    return a.distance(b) <= tolerance and abs(a.zoom - b.zoom) <= tolerance
+
+
 class CameraAdapter(DeviceAdapter):
     kind = "camera"
     NUDGE_STEP = 0.1     # pan/tilt per press of the panel's arrow pad at full speed
@@ -120,6 +126,11 @@ class CameraAdapter(DeviceAdapter):
         self.version: dict | None = None
         self._lock = threading.RLock()
         self._position: dict[str, float] = {}    # where the last poll that asked found it
+        # The role preset the camera is at: (role, where it landed, arrival number), None when
+        # moved off any; swapped whole, so view() reads it from any thread without the lock.
+        self._at: tuple[str, Position, int] | None = None
+        self._arrivals = itertools.count(1)
+        self._looked: tuple | None = None        # the position last looked up among the presets' places
         self._idle_polls = 0                     # idle polls since it was asked where it points
 
     # --- life cycle ---------------------------------------------------------------------
@@ -175,6 +186,7 @@ class CameraAdapter(DeviceAdapter):
             try:
                 p = cam.position()
                 self._position = {"pan": round(p.pan, 4), "tilt": round(p.tilt, 4), "zoom": round(p.zoom, 4)}
+                self._follow(p)
             except DeviceError as exc:   # a link failure fails the poll; a refusal (moving...) does not
                 if _link_failure(exc):
                     raise
@@ -254,11 +266,44 @@ class CameraAdapter(DeviceAdapter):
                               f"(configured: {', '.join(self.roles) or 'none'})")
         return self.roles[role]
 
+    # --- which role preset the camera is at ----------------------------------------------
+
+    def view(self) -> tuple[str, int] | None:
+        """``(role, arrival)``: the role preset the camera is at and a number that changes with
+        each arrival there; None when it was moved off any (or it is not known). At a role: the
+        role last recalled while the polled position stays within ``tolerance`` of where it
+        landed, or a role whose preset lies where a poll found the camera (a self-test's tour
+        puts it back where it was; a restarted controller finds it where it was left)."""
+        at = self._at
+        return (at[0], at[2]) if at is not None else None
+
+    def _arrived(self, role: str | None, where: Position | None = None) -> None:
+        self._at = (role, where, next(self._arrivals)) if role is not None and where is not None else None
+        self._looked = None
+
+    def _follow(self, p: Position) -> None:
+        """A poll found the camera at ``p``: still at its role preset, moved off it, or at another's place."""
+        at = self._at
+        if at is not None and _near(at[1], p, self.tolerance):
+            return
+        key = (round(p.pan, 4), round(p.tilt, 4), round(p.zoom, 4))
+        if at is None and key == self._looked:       # off the presets, not moved since: nothing to look up
+            return
+        places = {**self._memory(), **self._landed}   # where each preset was stored, or last landed
+        near = [(p.distance(places[str(n)]), role) for role, n in self.roles.items()
+                if str(n) in places and _near(places[str(n)], p, self.tolerance)]
+        self._arrived(min(near)[1] if near else None, p)
+        self._looked = key
+
     def recall_role(self, role: str) -> dict:
         """Recall a role's preset, wait for it, and say where the camera landed."""
         cam = self._camera()
-        cam.recall(self.preset_for(role))
+        n = self.preset_for(role)
+        self._arrived(None)            # on its way: no role's view
+        cam.recall(n)
         p = cam.position()
+        self._landed[str(n)] = p
+        self._arrived(role, p)
         return {"role": role, "pan": round(p.pan, 4), "tilt": round(p.tilt, 4)}
 
     def store_role(self, role: str) -> dict:
@@ -270,6 +315,7 @@ class CameraAdapter(DeviceAdapter):
         memory = self._memory()
         memory[str(n)] = p
         self._save_memory(memory)
+        self._arrived(role, p)         # the camera is at the preset it has just stored
         return {"role": role, "preset": n, "pan": round(p.pan, 4), "tilt": round(p.tilt, 4)}
 
     def state(self) -> dict:
@@ -287,6 +333,7 @@ class CameraAdapter(DeviceAdapter):
             raise ConfigError(f"speed must be above 0 and at most 1, got {speed!r}")
         dx, dy = DIRECTIONS[direction]
         step = speed * self.NUDGE_STEP
+        self._arrived(None)            # moved off its preset by hand
         self._camera().move_by(dx * step, dy * step, speed=speed)
         return self.state()
 
@@ -296,6 +343,7 @@ class CameraAdapter(DeviceAdapter):
             raise ConfigError(f"zoom direction must be tele or wide, got {direction!r}")
         cam = self._camera()
         z = cam.position().zoom + (self.ZOOM_STEP if direction == "tele" else -self.ZOOM_STEP)
+        self._arrived(None)
         cam.zoom_to(max(0.0, min(1.0, z)))
         return self.state()
 
@@ -405,6 +453,7 @@ class CameraAdapter(DeviceAdapter):
         if not self.roles:
             return out
         memory = self._memory()
+        self._arrived(None)        # the tour moves the camera; a poll after it says where it is back
         try:
             before = cam.position()
         except DeviceError:

@@ -373,11 +373,17 @@ class Monitor:
     Single verdicts are per frame; :attr:`alarms` applies :class:`Persistence` (a check
     alarms after ``raise_after`` faulty frames in a row, clears after ``clear_after`` good
     ones) and ``on_alarm(alarms, verdict)`` is called whenever that set changes.
+
+    ``prepare()``, when given, is called in the monitor's thread before each frame is judged:
+    where its owner hands the analyzer other references (``analyzer.set_references``) without
+    a lock, this thread being the analyzer's only user.
     """
 
     def __init__(self, source: VideoSource, analyzer, rate_hz: float = 2.0, on_verdict=None,
-                 raise_after: int = 3, clear_after: int = 2, on_alarm=None, calm_hz: float | None = None):
+                 raise_after: int = 3, clear_after: int = 2, on_alarm=None, calm_hz: float | None = None,
+                 prepare=None):
         self.source, self.analyzer, self.rate_hz = source, analyzer, rate_hz
+        self.prepare = prepare
         self.calm_hz = calm_hz
         self.on_verdict, self.on_alarm = on_verdict, on_alarm
         self.persistence = Persistence(raise_after, clear_after)
@@ -415,6 +421,8 @@ class Monitor:
             if f is not None:
                 seq = f.seq
                 try:
+                    if self.prepare is not None:
+                        self.prepare()
                     image, scale = f.for_analysis()
                     v = self.analyzer.analyze(image, t=f.t, source_ts=f.source_ts, scale=scale,
                                               keyframe=f.keyframe, gop=f.gop)

@@ -62,6 +62,42 @@ def test_preset_that_lands_away_from_where_it_was_stored_fails(adapter_and_sim, 
     assert (sim.pan, sim.tilt, sim.zoom) == left
 
 
+def test_the_camera_says_which_role_preset_it_is_at_while_it_stays_there(adapter_and_sim, tmp_path):
+    """What the in-hearing watch reads to judge the picture against that preset's references."""
+    adapter, sim = adapter_and_sim
+    adapter.busy = True                                            # a hearing: every poll asks where it points
+    sim.camera.presets[1] = (567, 800, 0)
+    assert adapter.view() is None
+    adapter.recall_role("judge")
+    at = adapter.view()
+    adapter.poll()
+    assert at[0] == "judge" and adapter.view() == at              # still there
+    adapter.cam.move_to(0.0, 0.0)                                  # moved with the camera's own remote
+    adapter.poll()
+    assert adapter.view() is None
+    adapter.store_role("witness")
+    assert adapter.view()[0] == "witness"
+    adapter.cam.move_to(0.2501, 0.5)                               # back where the judge's preset landed
+    adapter.poll()
+    assert adapter.view()[0] == "judge" and adapter.view() != at   # arrived again
+    adapter.checks(ctx(tmp_path))                                  # the tour puts the camera back
+    adapter.poll()
+    assert adapter.view()[0] == "judge"
+    adapter.nudge("left", 0.5)
+    adapter.poll()
+    assert adapter.view() is None
+    adapter.cam.move_to(0.0, 0.0)
+    adapter.close()
+    again = make_adapter(sim.url, tmp_path, presets={"judge": 1, "witness": 2}, tolerance=0.002)   # a restart
+    again.connect()
+    try:
+        again.busy = True
+        again.poll()
+        assert again.view()[0] == "witness"                        # where that preset was stored
+    finally:
+        again.close()
+
+
 def test_preset_memory_written_in_visca_units_is_converted_and_still_judged(make_sim, tmp_path):
     """A room upgraded from a version that remembered presets in VISCA units keeps its check."""
     sim = make_sim("visca-ip")

@@ -16,8 +16,10 @@ EVI-D70). A whole number of 1 or more is an older config's tolerance in the came
 value to write instead.
 
 ``connect()`` opens and initialises the camera and asks its power state; ``poll()`` is its
-power and position (a lost camera fails it within about a second); while the room is idle it
-is polled half as often and asked its position only every ``POSITION_EVERY`` polls. Role presets recall and
+power and position (a lost camera fails it within about a second) and, with the position, its
+picture freeze where the camera can tell (found on, it is switched off: a live fault that
+clears at the next poll); while the room is idle it is polled half as often and asked its
+position only every ``POSITION_EVERY`` polls. Role presets recall and
 are verified by position; where a role was stored through this adapter the position it was
 stored at is remembered (``data_dir/camera-<id>.json``, neutral units; a file written in
 VISCA units by an older version is converted on first read) and a recall must land within
@@ -121,6 +123,7 @@ class CameraAdapter(DeviceAdapter):
         self._lock = threading.RLock()
         self._position: dict[str, float] = {}    # where the last poll that asked found it
         self._idle_polls = 0                     # idle polls since it was asked where it points
+        self._freeze: dict[str, str] = {}        # its picture freeze, asked with the position
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -168,7 +171,7 @@ class CameraAdapter(DeviceAdapter):
             return {"power": "booting"}
         values: dict[str, object] = {"power": _power(cam)}
         if values["power"] != "on":
-            self._position = {}
+            self._position, self._freeze = {}, {}
             return values
         if self.busy or not self._position or self._idle_polls + 1 >= self.POSITION_EVERY:
             self._idle_polls = 0
@@ -179,18 +182,51 @@ class CameraAdapter(DeviceAdapter):
                 if _link_failure(exc):
                     raise
                 self._position = {}
+            self._freeze = self._picture_freeze(cam)
         else:
             self._idle_polls += 1
-        return {**values, **self._position}
+        return {**values, **self._position, **self._freeze}
+
+    def _picture_freeze(self, cam: PtzCamera) -> dict:
+        """``{"freeze": "on" | "off"}``, asked with the position; {} where the camera cannot tell.
+        A camera left in picture freeze (by a remote, a codec's camera control, a preset-freeze
+        setting) sends one still picture while its stream runs: the far side sees a frozen
+        court. A courtroom camera never needs it in use, so it is switched off at once; this
+        poll still says "on" (the fault is raised once), the next reads "off" and clears it."""
+        try:
+            frozen = cam.frozen()
+        except DeviceError as exc:
+            if _link_failure(exc):
+                raise
+            return {}
+        if frozen is None:
+            return {}
+        if frozen:
+            again = self._freeze.get("freeze") == "on"
+            if not again:
+                log.warning("camera %s: its picture freeze is on (the far side sees a still picture); "
+                            "switching it off", self.id)
+            try:
+                cam.unfreeze()
+            except DeviceError as exc:
+                if _link_failure(exc):
+                    raise
+                if not again:
+                    log.warning("camera %s: could not switch its picture freeze off: %s", self.id, exc)
+        return {"freeze": "on" if frozen else "off"}
 
     def live_checks(self, values: dict) -> list[CheckResult]:
         power = str(values.get("power") or "")
         code = {"on": "camera.power", "booting": "camera.booting"}.get(power, "camera.standby")
-        return [self.live("power", power == "on", code, power=power)]
+        out = [self.live("power", power == "on", code, power=power)]
+        if "freeze" in values:
+            off = values["freeze"] != "on"
+            out.append(self.live("freeze", off, "camera.freeze_off" if off else "camera.freeze_on"))
+        return out
 
     def close(self) -> None:
         with self._lock:
-            self._position = {}
+            self._position, self._freeze = {}, {}
             if self.cam is not None:
                 self.cam.close()
                 self.cam = None

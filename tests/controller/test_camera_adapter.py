@@ -33,8 +33,9 @@ def test_connect_poll_and_checks_pass(adapter_and_sim, tmp_path):
     adapter, sim = adapter_and_sim
     adapter.cam.move_to(-1.0, 1.0, 0.5)                        # full left, full up, half zoom
     assert (sim.pan, sim.tilt, sim.zoom) == (-0x08DB, 0x04B0, 0x2000)   # an EVI-D70's range, in VISCA units
-    assert adapter.poll() == {"power": "on", "pan": -1.0, "tilt": 1.0, "zoom": 0.5}
-    assert [(c.check, c.ok, c.live) for c in adapter.live_checks(adapter.poll())] == [("power", True, True)]
+    assert adapter.poll() == {"power": "on", "pan": -1.0, "tilt": 1.0, "zoom": 0.5, "freeze": "off"}
+    assert [(c.check, c.ok, c.live) for c in adapter.live_checks(adapter.poll())] == [("power", True, True),
+                                                                                    ("freeze", True, True)]
     assert adapter.version["model"] == "0511"
     results = {r.check: r for r in adapter.checks(ctx(tmp_path))}
     assert set(results) == {"reachable", "power", "version", "preset_judge", "preset_witness"}
@@ -179,5 +180,50 @@ def test_idle_a_camera_is_asked_less_yet_a_dead_one_is_a_fault_within_4_s_and_ba
         assert coord.interval == 1.0
         room.set_hearing(None)
         assert coord.interval == 2.0
+    finally:
+        room.stop()
+
+
+def test_a_camera_without_picture_freeze_is_asked_once_and_not_judged_by_it(make_sim, tmp_path):
+    sim = make_sim("visca-ip", no_freeze=True)
+    adapter = make_adapter(sim.url, tmp_path)
+    adapter.connect()
+    try:
+        adapter.busy = True                       # asked where it points (and its freeze) every poll
+        for _ in range(3):
+            values = adapter.poll()
+        assert "freeze" not in values and [c.check for c in adapter.live_checks(values)] == ["power"]
+        assert sim.counts["rejected"] == 1        # the error 02 once, then never asked again
+    finally:
+        adapter.close()
+
+
+def test_a_camera_left_in_picture_freeze_is_one_fault_the_room_switches_off_and_clears(make_sim, make_cam, tmp_path):
+    """Someone's remote (or a codec's camera control) left the camera in freeze: its stream
+    runs, the far side sees a still court. In a hearing the room sees it at the next poll (1 s),
+    raises it once, switches freeze off itself, and the fault clears when the camera says off."""
+    from vksroom.controller import events as ev
+    from vksroom.controller.assemble import build_room
+    from vksroom.controller.config import parse
+
+    sim = make_sim("visca-ip")
+    cfg = parse({"room": {"court_id": "ast-01", "courtroom": "12", "data_dir": str(tmp_path)},
+                 "devices": {"cam_judge": {"type": "camera", "url": sim.url, "label": "Judge camera"}},
+                 "selftest": {"poll_interval_s": 1.0}})
+    room = build_room(cfg).start()
+    said = []
+    room.events.subscribe(lambda e: e.kind in (ev.DEVICE_FAULT, ev.DEVICE_RECOVERED)
+                          and e.data["check"] == "freeze" and said.append(e))
+    freeze = lambda r: {c.check: c for c in r.device("cam_judge").checks}.get("freeze")   # noqa: E731
+    try:
+        assert room.wait_for(lambda r: freeze(r) is not None and freeze(r).ok, 10)
+        room.set_hearing("h-1")
+        make_cam(sim.url, shared_socket=False).freeze(True)   # the remote, over its own connection
+        with sim.camera.changed:                  # the room switches it off by itself
+            assert sim.camera.changed.wait_for(lambda: not sim.camera.frozen, 3.0), "freeze left on"
+        assert room.wait_for(lambda r: freeze(r).ok and len(said) == 2, 3.0), said
+        assert [e.kind for e in said] == [ev.DEVICE_FAULT, ev.DEVICE_RECOVERED]
+        assert said[0].data["text"]["ru"] == "Judge camera: изображение остановлено (включён стоп-кадр); включаю обратно"
+        assert sim.counts["freeze_off"] == 1 and not sim.frozen
     finally:
         room.stop()

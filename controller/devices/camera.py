@@ -381,20 +381,24 @@ class CameraAdapter(DeviceAdapter):
             power = _power(cam)
         return power
 
-    def _picture_checks(self, check: str, role: str, ctx: CheckContext) -> list[CheckResult]:
-        """After a preset landed: is the picture right? Judged against that role's references."""
+    def _picture_checks(self, check: str, role: str, n: int, at: Position,
+                        ctx: CheckContext) -> tuple[list[CheckResult], Any]:
+        """After a preset landed (its recall completed and the camera stood still): is the picture
+        right? Judged against that role's references. Also the frame, as a
+        :class:`~vksroom.controller.video.Shot` of where it landed (None when none came)."""
         url = self.video_url()
         if not url or ctx.remaining() < 1.0:
-            return []
-        from vksroom.controller.video import check_preset_video
+            return [], None
+        from vksroom.controller.video import Shot, preset_video
 
         started = time.monotonic()
-        results = check_preset_video(self.id, role, url, ctx.data_dir, timeout=min(5.0, ctx.remaining()),
-                                     label=self.label)
+        results, frame = preset_video(self.id, role, url, ctx.data_dir, timeout=min(5.0, ctx.remaining()),
+                                      label=self.label)
         took = time.monotonic() - started      # one picture judged: its time is each verdict's
         if self._mark is not None:
             self._mark = time.monotonic()
-        return [dataclasses.replace(r, check=f"{check}.{r.check}", duration_s=took) for r in results]
+        shot = Shot(role, n, at, frame, tuple(results)) if frame is not None else None
+        return [dataclasses.replace(r, check=f"{check}.{r.check}", duration_s=took) for r in results], shot
 
     def capture_reference(self, role: str, label: str = "") -> str:
         """Recall ``role``'s preset and store the picture as its reference (a good test session)."""
@@ -436,6 +440,16 @@ class CameraAdapter(DeviceAdapter):
             here = where[str(nxt[1])]
         return order + unknown
 
+    def _follows(self, shots: list) -> list[CheckResult]:
+        """Did the picture follow the camera over the tour? The same picture at two presets that
+        landed clearly apart is a frozen picture (a camera in freeze, or its encoder stuck),
+        whatever the references say; not told with fewer than two presets apart."""
+        from vksroom.controller.video import picture_follows
+
+        started = time.monotonic()
+        result = picture_follows(self.id, shots, 2 * self.tolerance, label=self.label)
+        return [] if result is None else [dataclasses.replace(result, duration_s=time.monotonic() - started)]
+
     def _preset_checks(self, cam: PtzCamera, ctx: CheckContext) -> list[CheckResult]:
         out: list[CheckResult] = []
         if not self.roles:
@@ -446,6 +460,7 @@ class CameraAdapter(DeviceAdapter):
         except DeviceError:
             before = None
         found: dict[str, list[CheckResult]] = {}
+        shots: list = []          # the frame at each preset that landed, in the tour's order
         for role, n in self._tour(before, memory):
             said = found.setdefault(role, [])
             check = f"preset_{role}"
@@ -476,8 +491,12 @@ class CameraAdapter(DeviceAdapter):
             else:
                 said.append(self.result(check, True, value=value, code="camera.preset",
                                        detail=f"preset {n} ({role}) recalled to {_where(at)}", **params))
-                said.extend(self._picture_checks(check, role, ctx))
+                pictures, shot = self._picture_checks(check, role, n, at, ctx)
+                said.extend(pictures)
+                if shot is not None:
+                    shots.append(shot)
         out = [r for role in self.roles for r in found.get(role, [])]   # reported in the config's order
+        out.extend(self._follows(shots))
         if before is not None:
             try:   # put the camera back where the technician left it
                 cam.move_to(before.pan, before.tilt, before.zoom, speed=1.0)

@@ -1220,6 +1220,13 @@ def _same_picture(a: np.ndarray | None, b: np.ndarray) -> bool:
         and float(cv2.resize(diff, GRID, interpolation=cv2.INTER_AREA).max()) < FREEZE_BLOCK)
 
 
+def same_picture(a, b) -> bool:
+    """Whether two frames show the same picture, by the freeze check's own rule
+    (:func:`_same_picture` on their analysis greys): the camera self-test's frames at two
+    presets far apart, say, which a live camera cannot give alike."""
+    return _same_picture(features(a).grey, features(b).grey)
+
+
 FLICKER_BLOCK = 16      # native px: blocks over which the change between frames is averaged
 FLICKER_ROWS = 4        # ...from every 4th of their rows
 

@@ -227,3 +227,33 @@ def test_a_camera_left_in_picture_freeze_is_one_fault_the_room_switches_off_and_
         assert sim.counts["freeze_off"] == 1 and not sim.frozen
     finally:
         room.stop()
+
+
+def test_the_self_test_finds_a_picture_that_does_not_follow_the_camera(make_sim, tmp_path):
+    """The tour lands two presets far apart and grabs a picture at each once the camera stood
+    still: a live camera's differ; a stuck picture (a frozen encoder: no freeze mode to ask) is
+    the same at both, and that is a frozen picture, named with the presets and where they landed."""
+    from vksroom.hil.video_stream import VideoStreamServer
+
+    sim = make_sim("visca-ip")
+    with VideoStreamServer(view_fn=lambda: (sim.pan, sim.tilt, sim.zoom), frozen_fn=lambda: sim.frozen,
+                           size=(320, 180), fps=20) as video:
+        adapter = make_adapter(sim.url, tmp_path, presets={"judge": 1, "witness": 2}, video=video.url)
+        adapter.connect()
+        try:
+            for role, (pan, tilt, zoom) in {"judge": (0.0, 0.05, 0.2), "witness": (-0.3, -0.1, 0.3)}.items():
+                adapter.cam.move_to(pan, tilt, zoom)
+                adapter.store_role(role)
+            live = {r.check: r for r in adapter.checks(ctx(tmp_path, 30))}
+            assert live["video.follows"].ok and live["video.follows"].code == "camera.video.follows", live
+            assert live["preset_witness.video.signal"].ok
+            video.set_fault("frozen")                  # the stream goes on, one picture in it
+            found = {r.check: r for r in adapter.checks(ctx(tmp_path, 30))}
+            bad = found["video.follows"]
+            assert not bad.ok and bad.code == "camera.video.frozen", bad
+            assert bad.sentence("ru") == "Judge camera: изображение застыло"
+            assert "preset 1 (judge) at pan 0.0000 tilt 0.05" in bad.detail
+            assert "preset 2 (witness) at pan -0.3000 tilt -0.1" in bad.detail
+            assert found["preset_judge"].ok and found["preset_witness"].ok   # each landed where stored
+        finally:
+            adapter.close()

@@ -6,7 +6,8 @@
 2. The self-test's "picture follows the camera": two (and six) presets landed apart, a frame
    at each (the MJPEG simulator), live / the stream stuck / the camera in freeze.
 3. The same rule through H.264 (libx264, a keyframe every 4 frames): a frozen source's frames
-   at two presets grabbed in different groups (keyframe against keyframe) and within one group.
+   at two presets grabbed in different groups and within one group, strict and allowing for a
+   held picture coded again; live views 3.4 degrees or a tenth of zoom apart.
 
     .venv/bin/python benchmarks/picture_follows.py [--runs 30]
 """
@@ -111,22 +112,47 @@ def self_tests(runs: int) -> None:
 def through_h264(runs: int) -> None:
     import numpy as np
 
-    from vksroom.drivers.video.quality import same_picture
+    import cv2
+
+    from vksroom.drivers.video.quality import GRID, features, same_picture
     from vksroom.hil.faults import h264, sensor_noise
-    from vksroom.hil.scene import JUDGE_VIEW, Courtroom
+
+    def block(a, b) -> float:      # the largest block change, the rule's own measure
+        d = cv2.absdiff(features(a).grey, features(b).grey)
+        return float(cv2.resize(d, GRID, interpolation=cv2.INTER_AREA).max())
+    from vksroom.hil.scene import JUDGE_VIEW, OVERVIEW, PAN_UNITS_PER_DEG, Courtroom
 
     room = Courtroom()
     rng = np.random.default_rng(3)
+    size = (640, 360)
     for rate in (("crf", 23), ("crf", 28), ("crf", 33), ("qp", 30)):
-        keys = within = 0
+        qp = rate[1] if rate[0] == "qp" else None
+        tally = {"strict keys": 0, "strict within": 0, "recoded keys": 0, "live apart": 0}
+        frozen_blocks, live_blocks = [], []
         for k in range(runs):
-            view = room.view(JUDGE_VIEW[0] + 40 * k, JUDGE_VIEW[1], JUDGE_VIEW[2], (640, 360), 0.0)
-            held = sensor_noise(view, 1.5, rng)            # the frame the camera holds, noise and all
-            coded = h264([held] * 8, rate[1], qp=rate[1] if rate[0] == "qp" else None)
-            keys += same_picture(coded[0][0], coded[4][0])   # a fresh connection at each preset
-            within += same_picture(coded[1][0], coded[2][0])  # one connection, one group
-        print(f"frozen source through x264 {rate[0]} {rate[1]}: the same picture keyframe to keyframe "
-              f"{keys}/{runs}, P-frame to P-frame {within}/{runs}")
+            # views within the simulated room's panorama (pan -100..100 degrees)
+            judge = (JUDGE_VIEW[0] + int(((k * 7) % 100 - 50) * PAN_UNITS_PER_DEG), JUDGE_VIEW[1], JUDGE_VIEW[2])
+            wide = (int(((k * 5) % 80 - 40) * PAN_UNITS_PER_DEG), OVERVIEW[1], 0)
+            view = judge if k % 2 else wide
+            held = sensor_noise(room.view(*view, size, 0.0), 1.5, rng)     # what the camera holds
+            coded = h264([held] * 8, rate[1], qp=qp)
+            # the self-test grabs the second frame of a fresh connection at each preset: P-frames
+            # of two groups (keyframes coded apart); one connection would stay in one group
+            tally["strict keys"] += same_picture(coded[1][0], coded[5][0])
+            tally["strict within"] += same_picture(coded[1][0], coded[2][0])
+            tally["recoded keys"] += same_picture(coded[1][0], coded[5][0], recoded=True)
+            frozen_blocks.append(block(coded[1][0], coded[5][0]))
+            # live: the view 3.4 degrees aside (0.02 of an EVI-D70's pan), or zoomed by a tenth
+            other = (view[0] + int(3.4 * PAN_UNITS_PER_DEG), view[1], view[2]) if k % 3 else \
+                (view[0], view[1], view[2] + 1638)
+            a, b = ([sensor_noise(room.view(*v, size, t * 0.5), 1.5, rng) for t in range(3)] for v in (view, other))
+            ca, cb = h264(a, rate[1], qp=qp)[1][0], h264(b, rate[1], qp=qp)[1][0]
+            tally["live apart"] += same_picture(ca, cb, recoded=True)
+            live_blocks.append(block(ca, cb))
+        print(f"x264 {rate[0]} {rate[1]}, {runs} views: frozen found, strict rule keyframe to keyframe "
+              f"{tally['strict keys']}, within one group {tally['strict within']}, allowing for recoding "
+              f"{tally['recoded keys']}; live presets apart called the same {tally['live apart']}; largest block "
+              f"change frozen {max(frozen_blocks):g}, smallest live {min(live_blocks):g}")
 
 
 if __name__ == "__main__":

@@ -161,7 +161,7 @@ def picture_follows(device_id: str, shots, tolerance: float = 0.0, label: str | 
             if earlier.preset == later.preset or not _apart(earlier.where, later.where, tolerance):
                 continue
             compared += 1
-            if same_picture(earlier.frame, later.frame):
+            if same_picture(earlier.frame, later.frame, recoded=True):
                 return CheckResult(device_id, "video.follows", False, "", None, "camera.video.frozen",
                                    _params(label, later.role),
                                    detail=f"preset {later.preset} ({later.role}) at {_at(later.where)} shows the "

@@ -90,3 +90,26 @@ def test_the_same_picture_at_presets_apart_is_frozen_but_at_one_place_or_blind_i
     assert picture_follows("cam1", [Shot("judge", 1, here, judge), Shot("wide", 6, here, judge)]) is None
     black = CheckResult("cam1", "video.black", False, code="camera.video.black")
     assert picture_follows("cam1", [Shot("judge", 1, here, judge, (black,)), Shot("wide", 6, there, judge)]) is None
+
+
+def test_a_held_picture_coded_again_by_an_h264_encoder_is_still_the_same_picture_at_presets_apart(room):
+    """An RTSP camera at constant quality codes a frozen picture afresh in each group of pictures:
+    the self-test's grabs at two presets (a fresh connection each) then differ a little
+    everywhere; a view turned 3.4 degrees differs a lot somewhere."""
+    import numpy as np
+
+    from vksroom.controller.video import Shot, picture_follows
+    from vksroom.drivers.camera import Position
+    from vksroom.hil.faults import h264, sensor_noise
+    from vksroom.hil.scene import PAN_UNITS_PER_DEG
+
+    rng = np.random.default_rng(0)
+    held = sensor_noise(room.view(*JUDGE_VIEW, size=(320, 180)), 1.5, rng)
+    coded = h264([held] * 6, crf=28)                    # a keyframe every 4 frames
+    here, there = Position(0.0, 0.1, 0.2), Position(0.02 + 1e-3, 0.1, 0.2)
+    stuck = picture_follows("cam1", [Shot("judge", 1, here, coded[1][0]), Shot("witness", 5, there, coded[5][0])])
+    assert not stuck.ok and stuck.code == "camera.video.frozen"
+    aside = (JUDGE_VIEW[0] + int(3.4 * PAN_UNITS_PER_DEG), *JUDGE_VIEW[1:])
+    moved = h264([sensor_noise(room.view(*aside, size=(320, 180)), 1.5, rng)] * 2, crf=28)
+    live = picture_follows("cam1", [Shot("judge", 1, here, coded[1][0]), Shot("witness", 5, there, moved[1][0])])
+    assert live.ok

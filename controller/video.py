@@ -21,7 +21,7 @@ from vksroom.controller.model import CheckResult
 from vksroom.controller.texts import role_label
 from vksroom.drivers.camera import Position
 from vksroom.drivers.errors import DeviceError
-from vksroom.drivers.video.quality import BAD_BELOW, Analyzer, BadFrame, same_picture
+from vksroom.drivers.video.quality import BAD_BELOW, Analyzer, BadFrame, features, same_picture
 from vksroom.drivers.video.references import ReferenceStore
 
 # the analyzer's check -> what the room says of it (controller/texts.py)
@@ -140,8 +140,16 @@ class Shot:
     role: str
     preset: int
     where: Position
-    frame: Any
+    frame: Any                # the frame, or (Shot.of) its analysis grey: small, kept over the tour
     judged: tuple = ()        # the frame's own results (its blind ones keep it out)
+
+    @classmethod
+    def of(cls, role: str, preset: int, where: Position, frame, judged=()) -> "Shot | None":
+        """None for a frame that cannot be read (its own result says so already)."""
+        try:
+            return cls(role, preset, where, features(frame).grey, tuple(judged))
+        except BadFrame:
+            return None
 
 
 def _apart(a: Position, b: Position, tolerance: float) -> bool:

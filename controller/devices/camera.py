@@ -397,7 +397,7 @@ class CameraAdapter(DeviceAdapter):
         took = time.monotonic() - started      # one picture judged: its time is each verdict's
         if self._mark is not None:
             self._mark = time.monotonic()
-        shot = Shot(role, n, at, frame, tuple(results)) if frame is not None else None
+        shot = None if frame is None else Shot.of(role, n, at, frame, results)
         return [dataclasses.replace(r, check=f"{check}.{r.check}", duration_s=took) for r in results], shot
 
     def capture_reference(self, role: str, label: str = "") -> str:

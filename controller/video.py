@@ -156,29 +156,64 @@ def _apart(a: Position, b: Position, tolerance: float) -> bool:
     return a.distance(b) > max(APART, tolerance) or abs(a.zoom - b.zoom) > ZOOM_APART
 
 
+def _usable(shot: Shot) -> bool:
+    return shot.frame is not None and not any(r.check.endswith(BLIND) and not r.ok for r in shot.judged)
+
+
+def _comparable(a: Shot, b: Shot, tolerance: float) -> bool:
+    return _usable(a) and _usable(b) and a.preset != b.preset and _apart(a.where, b.where, tolerance)
+
+
+def held_like(earlier, shot: Shot, tolerance: float = 0.0) -> Shot | None:
+    """The earlier shot, landed clearly apart from ``shot``, whose picture ``shot`` shows (also a
+    held picture an H.264 encoder coded again: views this far apart cannot be alike); None."""
+    for e in earlier:
+        if _comparable(e, shot, tolerance) and same_picture(e.frame, shot.frame, recoded=True):
+            return e
+    return None
+
+
 def picture_follows(device_id: str, shots, tolerance: float = 0.0, label: str | dict = "") -> CheckResult | None:
     """Whether the picture followed the camera over the self-test's tour: a shot whose picture is
-    the same as an earlier one's while the camera landed clearly elsewhere is a frozen picture
-    (``camera.video.frozen``, found at the later preset; the detail names both and where they
-    landed). None when fewer than two shots apart could be compared: it cannot be told."""
-    seen = [s for s in shots if s.frame is not None
-            and not any(r.check.endswith(BLIND) and not r.ok for r in s.judged)]
-    compared = 0
-    for i, later in enumerate(seen):
-        for earlier in seen[:i]:
-            if earlier.preset == later.preset or not _apart(earlier.where, later.where, tolerance):
-                continue
-            compared += 1
-            if same_picture(earlier.frame, later.frame, recoded=True):
-                return CheckResult(device_id, "video.follows", False, "", None, "camera.video.frozen",
-                                   _params(label, later.role),
-                                   detail=f"preset {later.preset} ({later.role}) at {_at(later.where)} shows the "
-                                          f"same picture as preset {earlier.preset} ({earlier.role}) at "
-                                          f"{_at(earlier.where)}: the picture does not follow the camera")
+    an earlier one's (:func:`held_like`) is a frozen picture (``camera.video.frozen``, found at
+    the later preset; the detail names both and where they landed). None when no two shots
+    apart could be compared: it cannot be told."""
+    shots = list(shots)
+    compared = sum(_comparable(a, b, tolerance) for i, b in enumerate(shots) for a in shots[:i])
     if not compared:
         return None
+    for i, later in enumerate(shots):
+        earlier = held_like(shots[:i], later, tolerance)
+        if earlier is not None:
+            return CheckResult(device_id, "video.follows", False, "", None, "camera.video.frozen",
+                               _params(label, later.role),
+                               detail=f"preset {later.preset} ({later.role}) at {_at(later.where)} shows the "
+                                      f"same picture as preset {earlier.preset} ({earlier.role}) at "
+                                      f"{_at(earlier.where)}: the picture does not follow the camera")
     return CheckResult(device_id, "video.follows", True, "", float(compared), "camera.video.follows",
                        {"device": label} if label else {}, detail=f"{compared} pairs of presets apart compared")
+
+
+# A frame that shows an earlier preset's picture may be late: a camera's stream lags the
+# landing by a few frames. Up to this many frames are read again before it counts as held.
+LOOK_AGAIN_FRAMES = 25
+
+
+def look_again(device_id: str, video_url: str, like, frames: int = LOOK_AGAIN_FRAMES, timeout: float = 5.0):
+    """Frames from a fresh connection until one is not ``like``'s picture (the stream had lagged
+    the landing) or ``frames`` have come (it is held): that frame; None when no picture came."""
+    from vksroom.drivers.video.capture import VideoSource
+
+    frame = None
+    try:
+        with VideoSource(video_url, open_timeout_s=timeout, read_timeout_s=timeout, name=device_id) as src:
+            for _ in range(frames):
+                frame = src.grab(timeout).image
+                if not same_picture(like, frame, recoded=True):
+                    break
+    except DeviceError:
+        pass
+    return frame
 
 
 def _at(p: Position) -> str:

@@ -440,6 +440,24 @@ class CameraAdapter(DeviceAdapter):
             here = where[str(nxt[1])]
         return order + unknown
 
+    def _again_if_held(self, shot, shots: list, ctx: CheckContext) -> tuple[Any, bool]:
+        """A preset's frame that shows an earlier preset's picture is looked at again (frames
+        from a fresh connection until one differs, a few dozen at most): a stream lags the
+        landing. The shot to keep, and whether its picture stayed held (then it is frozen)."""
+        from vksroom.controller.video import Shot, held_like, look_again
+
+        url = self.video_url()
+        like = held_like(shots, shot, 2 * self.tolerance)
+        if like is None:
+            return shot, False
+        if not url or ctx.remaining() < 1.0:
+            return shot, True
+        again = look_again(self.id, url, like.frame, timeout=min(5.0, ctx.remaining()))
+        renewed = None if again is None else Shot.of(shot.role, shot.preset, shot.where, again, shot.judged)
+        if renewed is None or held_like(shots, renewed, 2 * self.tolerance) is not None:
+            return shot, True
+        return renewed, False
+
     def _follows(self, shots: list) -> list[CheckResult]:
         """Did the picture follow the camera over the tour? The same picture at two presets that
         landed clearly apart is a frozen picture (a camera in freeze, or its encoder stuck),
@@ -461,6 +479,7 @@ class CameraAdapter(DeviceAdapter):
             before = None
         found: dict[str, list[CheckResult]] = {}
         shots: list = []          # the frame at each preset that landed, in the tour's order
+        held = False              # a frame showed an earlier preset's picture, and again when looked at again
         for role, n in self._tour(before, memory):
             said = found.setdefault(role, [])
             check = f"preset_{role}"
@@ -493,6 +512,8 @@ class CameraAdapter(DeviceAdapter):
                                        detail=f"preset {n} ({role}) recalled to {_where(at)}", **params))
                 pictures, shot = self._picture_checks(check, role, n, at, ctx)
                 said.extend(pictures)
+                if shot is not None and not held:     # once a picture stayed held, the verdict is in
+                    shot, held = self._again_if_held(shot, shots, ctx)
                 if shot is not None:
                     shots.append(shot)
         out = [r for role in self.roles for r in found.get(role, [])]   # reported in the config's order

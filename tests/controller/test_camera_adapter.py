@@ -231,13 +231,20 @@ def test_a_camera_left_in_picture_freeze_is_one_fault_the_room_switches_off_and_
 
 def test_the_self_test_finds_a_picture_that_does_not_follow_the_camera(make_sim, tmp_path):
     """The tour lands two presets far apart and grabs a picture at each once the camera stood
-    still: a live camera's differ; a stuck picture (a frozen encoder: no freeze mode to ask) is
-    the same at both, and that is a frozen picture, named with the presets and where they landed."""
+    still: a live camera's differ (a frame still showing the last preset, the stream being
+    late, is looked at again); a stuck picture (a frozen encoder: no freeze mode to ask) is the
+    same at both, and that is a frozen picture, named with the presets and where they landed."""
     from vksroom.hil.video_stream import VideoStreamServer
 
+    import collections
+
     sim = make_sim("visca-ip")
-    with VideoStreamServer(view_fn=lambda: (sim.pan, sim.tilt, sim.zoom), frozen_fn=lambda: sim.frozen,
-                           size=(320, 180), fps=20) as video:
+    late = collections.deque(maxlen=11)
+
+    def view():     # the stream shows the camera's view 10 frames (0.5 s) late, as a camera's encoder may
+        late.append((sim.pan, sim.tilt, sim.zoom))
+        return late[0]
+    with VideoStreamServer(view_fn=view, frozen_fn=lambda: sim.frozen, size=(320, 180), fps=20) as video:
         adapter = make_adapter(sim.url, tmp_path, presets={"judge": 1, "witness": 2}, video=video.url)
         adapter.connect()
         try:

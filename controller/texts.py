@@ -190,6 +190,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "camera.video.drift": {"kk": "{device}: камера позицияда бапталған жаққа қарамайды",
                            "ru": "{device}: камера смотрит не туда, куда настроена позиция",
                            "en": "{device}: the camera is not on the preset's view"},
+    "camera.video.follows": {"kk": "{device}: сурет камераның бұрылысына ілеседі",
+                             "ru": "{device}: изображение меняется вслед за камерой",
+                             "en": "{device}: the picture follows the camera"},
+    "camera.freeze_off": {"kk": "{device}: стоп-кадр өшірулі", "ru": "{device}: стоп-кадр выключен",
+                          "en": "{device}: picture freeze is off"},
+    "camera.freeze_on": {"kk": "{device}: сурет тоқтатылған (стоп-кадр қосулы); қайта қосып жатырмын",
+                         "ru": "{device}: изображение остановлено (включён стоп-кадр); включаю обратно",
+                         "en": "{device}: the camera's picture is frozen (picture freeze is switched on); "
+                               "switching it back to live"},
 
     # -- codecs -----------------------------------------------------------------------------------
     "codec.logged_in": {"kk": "{device}: жүйеге кірді", "ru": "{device}: вход выполнен", "en": "{device}: logged in"},

@@ -7,16 +7,21 @@ one from the camera's video URL first. Results are CheckResult values named
 ``with_reference`` in its params (whether a stored reference of the preset was used),
 and ``video.reference`` says it in words: ``camera.video.no_reference`` (passed, not a
 fault: the technician is asked to store one) or ``camera.video.reference``.
+``picture_follows(...)`` compares the frames of the whole tour: the same picture at two presets
+that landed clearly apart is a frozen picture (``video.follows``: ``camera.video.frozen``).
 """
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from vksroom.controller.model import CheckResult
 from vksroom.controller.texts import role_label
+from vksroom.drivers.camera import Position
 from vksroom.drivers.errors import DeviceError
-from vksroom.drivers.video.quality import BAD_BELOW, Analyzer, BadFrame
+from vksroom.drivers.video.quality import BAD_BELOW, Analyzer, BadFrame, features, same_picture
 from vksroom.drivers.video.references import ReferenceStore
 
 # the analyzer's check -> what the room says of it (controller/texts.py)
@@ -99,6 +104,12 @@ def check_preset_video(device_id: str, preset, video_url: str, data_dir, timeout
                        skip_frames: int = 1, label: str | dict = "") -> list[CheckResult]:
     """Grab a frame from ``video_url`` (a fresh connection) and judge it. The first
     ``skip_frames`` frames are dropped: a stream starts with a picture already buffered."""
+    return preset_video(device_id, preset, video_url, data_dir, timeout, skip_frames, label)[0]
+
+
+def preset_video(device_id: str, preset, video_url: str, data_dir, timeout: float = 5.0,
+                 skip_frames: int = 1, label: str | dict = "") -> tuple[list[CheckResult], Any]:
+    """:func:`check_preset_video`'s results and the frame it judged (None when none came)."""
     from vksroom.drivers.video.capture import VideoSource
 
     try:
@@ -108,6 +119,102 @@ def check_preset_video(device_id: str, preset, video_url: str, data_dir, timeout
             frame = src.grab(timeout).image
     except DeviceError as exc:
         return [CheckResult(device_id, "video.signal", False, "", None, "camera.video.no_signal",
-                            _params(label, preset), detail=f"preset {preset}: no picture from {video_url}: {exc}")]
+                            _params(label, preset), detail=f"preset {preset}: no picture from {video_url}: {exc}")], None
     return [CheckResult(device_id, "video.signal", True, "", None, "camera.video.signal", _params(label, preset))] \
-        + judge_preset(device_id, preset, frame, Path(data_dir) if data_dir else None, label=label)
+        + judge_preset(device_id, preset, frame, Path(data_dir) if data_dir else None, label=label), frame
+
+
+# Two presets whose pan or tilt differ by this much (neutral units: 0.02 is about 3.4 degrees on
+# an EVI-D70, a twentieth of its widest view), or whose zoom differs by ZOOM_APART, look at
+# different pictures: a live camera cannot give the same picture at both.
+APART = 0.02
+ZOOM_APART = 0.1
+# A picture that shows nothing (black, the lens covered) is alike anywhere: it says no more.
+BLIND = ("video.black", "video.obstruction")
+
+
+@dataclass(frozen=True)
+class Shot:
+    """The frame the self-test grabbed once a preset had landed, and where it landed."""
+
+    role: str
+    preset: int
+    where: Position
+    frame: Any                # the frame, or (Shot.of) its analysis grey: small, kept over the tour
+    judged: tuple = ()        # the frame's own results (its blind ones keep it out)
+
+    @classmethod
+    def of(cls, role: str, preset: int, where: Position, frame, judged=()) -> "Shot | None":
+        """None for a frame that cannot be read (its own result says so already)."""
+        try:
+            return cls(role, preset, where, features(frame).grey, tuple(judged))
+        except BadFrame:
+            return None
+
+
+def _apart(a: Position, b: Position, tolerance: float) -> bool:
+    return a.distance(b) > max(APART, tolerance) or abs(a.zoom - b.zoom) > ZOOM_APART
+
+
+def _usable(shot: Shot) -> bool:
+    return shot.frame is not None and not any(r.check.endswith(BLIND) and not r.ok for r in shot.judged)
+
+
+def _comparable(a: Shot, b: Shot, tolerance: float) -> bool:
+    return _usable(a) and _usable(b) and a.preset != b.preset and _apart(a.where, b.where, tolerance)
+
+
+def held_like(earlier, shot: Shot, tolerance: float = 0.0) -> Shot | None:
+    """The earlier shot, landed clearly apart from ``shot``, whose picture ``shot`` shows (also a
+    held picture an H.264 encoder coded again: views this far apart cannot be alike); None."""
+    for e in earlier:
+        if _comparable(e, shot, tolerance) and same_picture(e.frame, shot.frame, recoded=True):
+            return e
+    return None
+
+
+def picture_follows(device_id: str, shots, tolerance: float = 0.0, label: str | dict = "") -> CheckResult | None:
+    """Whether the picture followed the camera over the self-test's tour: a shot whose picture is
+    an earlier one's (:func:`held_like`) is a frozen picture (``camera.video.frozen``, found at
+    the later preset; the detail names both and where they landed). None when no two shots
+    apart could be compared: it cannot be told."""
+    shots = list(shots)
+    compared = sum(_comparable(a, b, tolerance) for i, b in enumerate(shots) for a in shots[:i])
+    if not compared:
+        return None
+    for i, later in enumerate(shots):
+        earlier = held_like(shots[:i], later, tolerance)
+        if earlier is not None:
+            return CheckResult(device_id, "video.follows", False, "", None, "camera.video.frozen",
+                               _params(label, later.role),
+                               detail=f"preset {later.preset} ({later.role}) at {_at(later.where)} shows the "
+                                      f"same picture as preset {earlier.preset} ({earlier.role}) at "
+                                      f"{_at(earlier.where)}: the picture does not follow the camera")
+    return CheckResult(device_id, "video.follows", True, "", float(compared), "camera.video.follows",
+                       {"device": label} if label else {}, detail=f"{compared} pairs of presets apart compared")
+
+
+# A frame that shows an earlier preset's picture may be late: a camera's stream lags the
+# landing by a few frames. Up to this many frames are read again before it counts as held.
+LOOK_AGAIN_FRAMES = 25
+
+
+def look_again(device_id: str, video_url: str, like, frames: int = LOOK_AGAIN_FRAMES, timeout: float = 5.0):
+    """Frames from a fresh connection until one is not ``like``'s picture (the stream had lagged
+    the landing) or ``frames`` have come (it is held): that frame; None when no picture came."""
+    from vksroom.drivers.video.capture import VideoSource
+
+    frame = None
+    try:
+        with VideoSource(video_url, open_timeout_s=timeout, read_timeout_s=timeout, name=device_id) as src:
+            for _ in range(frames):
+                frame = src.grab(timeout).image
+                if not same_picture(like, frame, recoded=True):
+                    break
+    except DeviceError:
+        pass
+    return frame
+
+
+def _at(p: Position) -> str:
+    return f"pan {p.pan:.4f} tilt {p.tilt:.4f} zoom {p.zoom:.4f}"

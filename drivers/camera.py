@@ -81,6 +81,16 @@ class PtzCamera(ABC):
     @abstractmethod
     def position(self) -> Position: ...
 
+    def frozen(self) -> bool | None:
+        """Whether the camera holds one still picture on its output (a picture freeze left
+        on: its stream runs, the far side sees a still room); None where it cannot tell (the
+        protocol has no such question, or this model does not know it: then it is not asked
+        again). Raises DeviceNotReady while the camera initialises."""
+        return None
+
+    def unfreeze(self) -> None:
+        """Switch the picture freeze off; nothing to do where the camera has none."""
+
     @abstractmethod
     def info(self) -> dict:
         """What the camera says of itself: ``{"model": ..., "firmware": ...}`` (strings)."""

@@ -76,7 +76,9 @@ class DemoBench:
                 sim = CameraSimulator(transport="visca-ip", host="127.0.0.1", port=0, state_file=str(state)).start()
                 self.cameras[name] = sim
                 # The picture follows the camera: what it shows is cropped by its pan, tilt and zoom.
-                self.streams[name] = VideoStreamServer(view_fn=lambda sim=sim: (sim.pan, sim.tilt, sim.zoom)).start()
+                # ...and it holds still while the camera's picture freeze is on.
+                self.streams[name] = VideoStreamServer(view_fn=lambda sim=sim: (sim.pan, sim.tilt, sim.zoom),
+                                                       frozen_fn=lambda sim=sim: sim.frozen).start()
             self.codec = CiscoCodecSimulator().start()
             # The bench microphones, with people speaking into them (or the DSP's test tone).
             self.dsp = TesiraSimulator(channels=len(DEMO_MICS),

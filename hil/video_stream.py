@@ -10,7 +10,11 @@ short of bits: the picture in 8x8 blocks).
 The view follows ``view_fn() -> (pan, tilt, zoom)`` in VISCA units, so the VISCA camera
 simulator can drive it::
 
-    server = VideoStreamServer(Courtroom(), view_fn=lambda: (cam.pan, cam.tilt, cam.zoom)).start()
+    server = VideoStreamServer(Courtroom(), view_fn=lambda: (cam.pan, cam.tilt, cam.zoom),
+                               frozen_fn=lambda: cam.frozen).start()
+
+``frozen_fn() -> bool``: while it says True the camera's picture freeze is on and the stream
+keeps sending the picture it held (as a real camera in freeze does), whatever the view.
 
 Run alone: ``python -m vksroom.hil.video_stream --port 8081 [--fault blur]``.
 """
@@ -39,12 +43,13 @@ WRONG_VIEW_DEG = {1: 4.0, 2: 8.0, 3: 15.0}     # how far "wrong_view" turns the 
 class VideoStreamServer:
     def __init__(self, scene: Courtroom | None = None, view_fn=None, size=(640, 360), fps: float = 10.0,
                  host: str = "127.0.0.1", port: int = 0, quality: int = 85, sensor_noise: float = 1.2,
-                 seed: int = 0, loop_frames: int = 0):
+                 seed: int = 0, loop_frames: int = 0, frozen_fn=None):
         if host not in ("127.0.0.1", "localhost"):
             raise ValueError("the simulator serves on loopback only")
         self.scene = scene or Courtroom()
         self._view = OVERVIEW
         self.view_fn = view_fn or (lambda: self._view)
+        self.frozen_fn = frozen_fn or (lambda: False)
         self.size, self.fps, self.quality = tuple(size), float(fps), int(quality)
         self.fault, self.level = None, 2
         self.frames_made = 0
@@ -140,7 +145,7 @@ class VideoStreamServer:
             return
         if self._loop:
             data = self._loop[self.frames_made % len(self._loop)]
-        elif fault == "frozen" and self._jpeg is not None:
+        elif (fault == "frozen" or self.frozen_fn()) and self._jpeg is not None:
             data = self._jpeg                    # the same picture again and again
         else:
             data = self._encode(self.render())

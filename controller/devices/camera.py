@@ -16,8 +16,10 @@ EVI-D70). A whole number of 1 or more is an older config's tolerance in the came
 value to write instead.
 
 ``connect()`` opens and initialises the camera and asks its power state; ``poll()`` is its
-power and position (a lost camera fails it within about a second); while the room is idle it
-is polled half as often and asked its position only every ``POSITION_EVERY`` polls. Role presets recall and
+power and position (a lost camera fails it within about a second) and, with the position, its
+picture freeze where the camera can tell (found on, it is switched off: a live fault that
+clears at the next poll); while the room is idle it is polled half as often and asked its
+position only every ``POSITION_EVERY`` polls. Role presets recall and
 are verified by position; ``view()`` says which role preset the camera is at (for the in-hearing watch's
 references); where a role was stored through this adapter the position it was
 stored at is remembered (``data_dir/camera-<id>.json``, neutral units; a file written in
@@ -132,6 +134,7 @@ class CameraAdapter(DeviceAdapter):
         self._arrivals = itertools.count(1)
         self._looked: tuple | None = None        # the position last looked up among the presets' places
         self._idle_polls = 0                     # idle polls since it was asked where it points
+        self._freeze: dict[str, str] = {}        # its picture freeze, asked with the position
 
     # --- life cycle ---------------------------------------------------------------------
 
@@ -179,7 +182,7 @@ class CameraAdapter(DeviceAdapter):
             return {"power": "booting"}
         values: dict[str, object] = {"power": _power(cam)}
         if values["power"] != "on":
-            self._position = {}
+            self._position, self._freeze = {}, {}
             return values
         if self.busy or not self._position or self._idle_polls + 1 >= self.POSITION_EVERY:
             self._idle_polls = 0
@@ -191,18 +194,51 @@ class CameraAdapter(DeviceAdapter):
                 if _link_failure(exc):
                     raise
                 self._position = {}
+            self._freeze = self._picture_freeze(cam)
         else:
             self._idle_polls += 1
-        return {**values, **self._position}
+        return {**values, **self._position, **self._freeze}
+
+    def _picture_freeze(self, cam: PtzCamera) -> dict:
+        """``{"freeze": "on" | "off"}``, asked with the position; {} where the camera cannot tell.
+        A camera left in picture freeze (by a remote, a codec's camera control, a preset-freeze
+        setting) sends one still picture while its stream runs: the far side sees a frozen
+        court. A courtroom camera never needs it in use, so it is switched off at once; this
+        poll still says "on" (the fault is raised once), the next reads "off" and clears it."""
+        try:
+            frozen = cam.frozen()
+        except DeviceError as exc:
+            if _link_failure(exc):
+                raise
+            return {}
+        if frozen is None:
+            return {}
+        if frozen:
+            again = self._freeze.get("freeze") == "on"
+            if not again:
+                log.warning("camera %s: its picture freeze is on (the far side sees a still picture); "
+                            "switching it off", self.id)
+            try:
+                cam.unfreeze()
+            except DeviceError as exc:
+                if _link_failure(exc):
+                    raise
+                if not again:
+                    log.warning("camera %s: could not switch its picture freeze off: %s", self.id, exc)
+        return {"freeze": "on" if frozen else "off"}
 
     def live_checks(self, values: dict) -> list[CheckResult]:
         power = str(values.get("power") or "")
         code = {"on": "camera.power", "booting": "camera.booting"}.get(power, "camera.standby")
-        return [self.live("power", power == "on", code, power=power)]
+        out = [self.live("power", power == "on", code, power=power)]
+        if "freeze" in values:
+            off = values["freeze"] != "on"
+            out.append(self.live("freeze", off, "camera.freeze_off" if off else "camera.freeze_on"))
+        return out
 
     def close(self) -> None:
         with self._lock:
-            self._position = {}
+            self._position, self._freeze = {}, {}
             if self.cam is not None:
                 self.cam.close()
                 self.cam = None
@@ -393,20 +429,24 @@ class CameraAdapter(DeviceAdapter):
             power = _power(cam)
         return power
 
-    def _picture_checks(self, check: str, role: str, ctx: CheckContext) -> list[CheckResult]:
-        """After a preset landed: is the picture right? Judged against that role's references."""
+    def _picture_checks(self, check: str, role: str, n: int, at: Position,
+                        ctx: CheckContext) -> tuple[list[CheckResult], Any]:
+        """After a preset landed (its recall completed and the camera stood still): is the picture
+        right? Judged against that role's references. Also the frame, as a
+        :class:`~vksroom.controller.video.Shot` of where it landed (None when none came)."""
         url = self.video_url()
         if not url or ctx.remaining() < 1.0:
-            return []
-        from vksroom.controller.video import check_preset_video
+            return [], None
+        from vksroom.controller.video import Shot, preset_video
 
         started = time.monotonic()
-        results = check_preset_video(self.id, role, url, ctx.data_dir, timeout=min(5.0, ctx.remaining()),
-                                     label=self.label)
+        results, frame = preset_video(self.id, role, url, ctx.data_dir, timeout=min(5.0, ctx.remaining()),
+                                      label=self.label)
         took = time.monotonic() - started      # one picture judged: its time is each verdict's
         if self._mark is not None:
             self._mark = time.monotonic()
-        return [dataclasses.replace(r, check=f"{check}.{r.check}", duration_s=took) for r in results]
+        shot = None if frame is None else Shot.of(role, n, at, frame, results)
+        return [dataclasses.replace(r, check=f"{check}.{r.check}", duration_s=took) for r in results], shot
 
     def capture_reference(self, role: str, label: str = "") -> str:
         """Recall ``role``'s preset and store the picture as its reference (a good test session)."""
@@ -448,6 +488,34 @@ class CameraAdapter(DeviceAdapter):
             here = where[str(nxt[1])]
         return order + unknown
 
+    def _again_if_held(self, shot, shots: list, ctx: CheckContext) -> tuple[Any, bool]:
+        """A preset's frame that shows an earlier preset's picture is looked at again (frames
+        from a fresh connection until one differs, a few dozen at most): a stream lags the
+        landing. The shot to keep, and whether its picture stayed held (then it is frozen)."""
+        from vksroom.controller.video import Shot, held_like, look_again
+
+        url = self.video_url()
+        like = held_like(shots, shot, 2 * self.tolerance)
+        if like is None:
+            return shot, False
+        if not url or ctx.remaining() < 1.0:
+            return shot, True
+        again = look_again(self.id, url, like.frame, timeout=min(5.0, ctx.remaining()))
+        renewed = None if again is None else Shot.of(shot.role, shot.preset, shot.where, again, shot.judged)
+        if renewed is None or held_like(shots, renewed, 2 * self.tolerance) is not None:
+            return shot, True
+        return renewed, False
+
+    def _follows(self, shots: list) -> list[CheckResult]:
+        """Did the picture follow the camera over the tour? The same picture at two presets that
+        landed clearly apart is a frozen picture (a camera in freeze, or its encoder stuck),
+        whatever the references say; not told with fewer than two presets apart."""
+        from vksroom.controller.video import picture_follows
+
+        started = time.monotonic()
+        result = picture_follows(self.id, shots, 2 * self.tolerance, label=self.label)
+        return [] if result is None else [dataclasses.replace(result, duration_s=time.monotonic() - started)]
+
     def _preset_checks(self, cam: PtzCamera, ctx: CheckContext) -> list[CheckResult]:
         out: list[CheckResult] = []
         if not self.roles:
@@ -459,6 +527,8 @@ class CameraAdapter(DeviceAdapter):
         except DeviceError:
             before = None
         found: dict[str, list[CheckResult]] = {}
+        shots: list = []          # the frame at each preset that landed, in the tour's order
+        held = False              # a frame showed an earlier preset's picture, and again when looked at again
         for role, n in self._tour(before, memory):
             said = found.setdefault(role, [])
             check = f"preset_{role}"
@@ -489,8 +559,14 @@ class CameraAdapter(DeviceAdapter):
             else:
                 said.append(self.result(check, True, value=value, code="camera.preset",
                                        detail=f"preset {n} ({role}) recalled to {_where(at)}", **params))
-                said.extend(self._picture_checks(check, role, ctx))
+                pictures, shot = self._picture_checks(check, role, n, at, ctx)
+                said.extend(pictures)
+                if shot is not None and not held:     # once a picture stayed held, the verdict is in
+                    shot, held = self._again_if_held(shot, shots, ctx)
+                if shot is not None:
+                    shots.append(shot)
         out = [r for role in self.roles for r in found.get(role, [])]   # reported in the config's order
+        out.extend(self._follows(shots))
         if before is not None:
             try:   # put the camera back where the technician left it
                 cam.move_to(before.pan, before.tilt, before.zoom, speed=1.0)

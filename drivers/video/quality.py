@@ -99,6 +99,11 @@ WHITE = 240                  # "near white" for the bright check
 FREEZE_SAME = 0.97           # share of unchanged analysis pixels that makes two frames "the same"
 FREEZE_MAD = 0.15            # ...or mean |difference| below this (grey levels)
 FREEZE_BLOCK = 1.0           # ...with no block's mean |difference| above this
+# Two views that cannot be alike (presets apart): the same picture when no block's mean
+# |difference| reaches this. A held picture coded afresh by x264 at CRF 23-33 (another group's
+# frame) changes every block by 1-2 grey levels; a view moved 3.4 degrees or zoomed by a tenth
+# changes some block by 37 or more (benchmarks/picture_follows.py).
+FREEZE_RECODED_BLOCK = 8.0
 NOISE_FLICKER = 2.7          # noise sigma seen as change between P-frames of one group that is as
                              # bad as the noise threshold (tuning set's H.264 clips)
 NOISE_FLICKER_KEY = 3.7      # ...between two keyframes (their quantisers' error adds to it)
@@ -1206,18 +1211,31 @@ class Analyzer:
         return _soft_flat_share(f)
 
 
-def _same_picture(a: np.ndarray | None, b: np.ndarray) -> bool:
+def _same_picture(a: np.ndarray | None, b: np.ndarray, recoded: bool = False) -> bool:
     """Whether two analysis greys show the same picture: bit-identical almost everywhere,
     or (through an encoder that keeps refining a frozen picture) tiny changes spread thin
     with no block of the view changing at all. People moving change some block; sensor
-    noise that survives the encoder raises the mean."""
+    noise that survives the encoder raises the mean. ``recoded``: the two cannot be alike
+    unless frozen (views far apart), so a held picture coded afresh also counts: no block
+    changed by more than FREEZE_RECODED_BLOCK, whatever the mean (never for a still room)."""
     if a is None or a.shape != b.shape:
         return False
     diff = cv2.absdiff(a, b)
     unchanged = (diff.size - cv2.countNonZero(diff)) / diff.size
-    return unchanged >= FREEZE_SAME or (
-        float(cv2.mean(diff)[0]) < FREEZE_MAD
-        and float(cv2.resize(diff, GRID, interpolation=cv2.INTER_AREA).max()) < FREEZE_BLOCK)
+    if unchanged >= FREEZE_SAME:
+        return True
+    if not recoded and float(cv2.mean(diff)[0]) >= FREEZE_MAD:
+        return False
+    block = float(cv2.resize(diff, GRID, interpolation=cv2.INTER_AREA).max())
+    return block < (FREEZE_RECODED_BLOCK if recoded else FREEZE_BLOCK)
+
+
+def same_picture(a, b, recoded: bool = False) -> bool:
+    """Whether two frames show the same picture, by the freeze check's own rule
+    (:func:`_same_picture` on their analysis greys). ``recoded`` for frames a live camera
+    cannot give alike (the self-test's at two presets far apart): a held picture that an
+    encoder at constant quality coded again in another group of pictures counts too."""
+    return _same_picture(features(a).grey, features(b).grey, recoded)
 
 
 FLICKER_BLOCK = 16      # native px: blocks over which the change between frames is averaged

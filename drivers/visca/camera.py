@@ -22,6 +22,7 @@ from vksroom.drivers.visca.engine import NOT_EXECUTABLE, Engine, Outcome, Settin
 from vksroom.drivers.visca.links import IpLink, RawLink, SerialBus, SerialLink, SharedUdpTransport
 
 IP_PORT = 52381
+SYNTAX_ERROR = 0x02     # VISCA error 02: a message this camera does not know
 SCHEMES = ("visca-ip", "visca-tcp", "visca-udp", "visca-serial")
 LINK_SETTINGS = ("sequence", "sequence_min", "sequence_max", "match_sequence")
 CAMERA_SETTINGS = ("pan_min", "pan_max", "tilt_min", "tilt_max", "zoom_max", "preset_count", "local_port",
@@ -133,10 +134,12 @@ class Camera:
             "position": (m.pan_tilt_inquiry(a), "pan-tilt position inquiry", m.decode_pan_tilt),
             "zoom": (m.zoom_inquiry(a), "zoom position inquiry", m.decode_zoom),
             "focus": (m.focus_mode_inquiry(a), "focus mode inquiry", m.decode_focus_mode),
+            "freeze": (m.freeze_inquiry(a), "freeze inquiry", m.decode_freeze),
             "version": (m.version_inquiry(a), "version inquiry", m.decode_version),
         }
         self.engine = Engine(self.link, self.settings, power_state=self.power)
         self._closed = False
+        self.has_freeze: bool | None = None   # None: not known yet; False: it answered error 02
 
     def _make_link(self, settings: dict):
         w = self.where
@@ -166,6 +169,7 @@ class Camera:
         IF_Clear on raw links."""
         with self.link.lock:
             self._closed = self.link.shut = False
+            self.has_freeze = None     # another camera may answer here now: ask it again
             self.link.open()
             self.engine.initialise()
             if self.where["scheme"] in ("visca-tcp", "visca-udp"):
@@ -317,6 +321,10 @@ class Camera:
             raise
         return "cancelled"
 
+    def freeze(self, on: bool) -> None:
+        """CAM_Freeze on (one still picture on the output) or off (live again)."""
+        self._cmd(m.freeze(self.address, on), "freeze on" if on else "freeze off")
+
     def preset_reset(self, n: int) -> None:
         self._cmd(m.preset(self.address, "reset", n, self.preset_count), f"reset preset {n}")
 
@@ -340,6 +348,22 @@ class Camera:
 
     def version(self) -> dict:
         return self._ask("version")
+
+    def freeze_mode(self) -> str | None:
+        """``on`` (the picture is held still) or ``off``; None for a camera without CAM_Freeze.
+        One that answers the inquiry with error 02 (syntax error: it does not know it) is
+        not asked again until its link is opened again."""
+        if self.has_freeze is False:
+            return None
+        try:
+            mode = self._ask("freeze")
+        except DeviceRejected as exc:
+            if exc.code != SYNTAX_ERROR:
+                raise
+            self.has_freeze = False
+            return None
+        self.has_freeze = True
+        return mode
 
     def state(self) -> dict:
         """Power, and position/zoom when on: what a panel shows."""

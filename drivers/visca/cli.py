@@ -25,6 +25,9 @@ ACTIONS = {
     "store": (1, "store the current view as preset N"),
     "move": (2, "move to absolute PAN TILT"),
     "zoom": (1, "zoom to position Z"),
+    "freeze": (0, "picture freeze state (on/off; null: the camera has none)"),
+    "freeze-on": (0, "hold the picture still (CAM_Freeze on)"),
+    "freeze-off": (0, "live picture again (CAM_Freeze off)"),
 }
 
 
@@ -37,6 +40,10 @@ def _run(cam, action: str, nums: list[int]) -> dict:
     if action == "standby":
         cam.standby()
         return {"power": "standby"}
+    if action in ("freeze-on", "freeze-off"):
+        cam.freeze(action == "freeze-on")
+    if action.startswith("freeze"):
+        return {"freeze": cam.freeze_mode()}
     if action == "home":
         cam.home()
     elif action == "recall":

@@ -158,6 +158,16 @@ def preset(addr: int, action: str, number: int, count: int = PRESET_MAX + 1) -> 
     return packet(addr, 0x01, 0x04, 0x3F, codes[action], number)
 
 
+# CAM_Freeze: the camera holds one still picture on its output while the stream runs on.
+# Sony FCB colour camera modules' command list: CAM_Freeze On 8x 01 04 62 02 FF, Off
+# 8x 01 04 62 03 FF; inquiry list: CAM_FreezeModeInq 8x 09 04 62 FF -> y0 50 02 FF (on) /
+# y0 50 03 FF (off). The same bytes in PTZOptics' and Sony BRC/SRG VISCA lists ("Image Freeze",
+# BRC-H900) and Avonic's CM70 manual (Freeze ON/OFF immediately; 62 22 / 62 23: freeze while
+# a preset runs). A camera without it answers error 02 (syntax error). See docs/visca.md.
+def freeze(addr: int, on: bool) -> bytes:
+    return packet(addr, 0x01, 0x04, 0x62, 0x02 if on else 0x03)
+
+
 def if_clear(addr: int) -> bytes:
     return packet(addr, 0x01, 0x00, 0x01, broadcast=True)
 
@@ -186,6 +196,10 @@ def zoom_inquiry(addr: int) -> bytes:
 
 def focus_mode_inquiry(addr: int) -> bytes:
     return packet(addr, 0x09, 0x04, 0x38)
+
+
+def freeze_inquiry(addr: int) -> bytes:
+    return packet(addr, 0x09, 0x04, 0x62)
 
 
 def version_inquiry(addr: int) -> bytes:
@@ -288,6 +302,7 @@ def _one_of(data: bytes, table: dict, what: str) -> str:
 
 POWER_STATES = {0x02: "on", 0x03: "standby"}
 FOCUS_MODES = {0x02: "auto", 0x03: "manual"}
+FREEZE_STATES = {0x02: "on", 0x03: "off"}
 
 
 def decode_power(data: bytes) -> str:
@@ -306,6 +321,10 @@ def decode_zoom(data: bytes) -> int:
 
 def decode_focus_mode(data: bytes) -> str:
     return _one_of(data, FOCUS_MODES, "focus mode inquiry")
+
+
+def decode_freeze(data: bytes) -> str:
+    return _one_of(data, FREEZE_STATES, "freeze inquiry")
 
 
 def decode_version(data: bytes) -> dict:

@@ -124,6 +124,18 @@ class ViscaPtz(PtzCamera):
         pan, tilt = self.camera.position()
         return self._clamped(self.from_native(pan, tilt, self.camera.zoom_position()))
 
+    def frozen(self) -> bool | None:
+        try:
+            mode = self.camera.freeze_mode()
+        except DeviceRejected as exc:
+            if exc.code == NOT_EXECUTABLE:
+                raise DeviceNotReady(str(exc), exc.code) from exc
+            raise
+        return None if mode is None else mode == "on"
+
+    def unfreeze(self) -> None:
+        self.camera.freeze(False)
+
     def info(self) -> dict:
         v = self.camera.version()
         return {"model": v["model"], "firmware": v["rom"], "vendor": v["vendor"]}

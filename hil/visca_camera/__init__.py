@@ -177,6 +177,11 @@ class CameraSimulator:
         return "booting" if self.camera.booting() else self.camera.power
 
     @property
+    def frozen(self) -> bool:
+        """CAM_Freeze is on: the camera's video (``VideoStreamServer(frozen_fn=...)``) holds one picture."""
+        return self.camera.frozen
+
+    @property
     def counts(self):
         """Commands *executed* by name (``preset_recall``...), and outcomes (``rejected``...)."""
         return self.camera.counts

@@ -54,6 +54,7 @@ QUIRKS = {
     "strict_types": "VISCA over IP: answer 0F 02 when the payload type (command/inquiry) does not match the message",
     "seq_reply_one": "VISCA over IP: answer every message with sequence number 1 (NDI PTZ1)",
     "boot_answers_inquiries": "while powering up, answer inquiries (power: on) and refuse only commands with 41",
+    "no_freeze": "a model without CAM_Freeze: answer error 02 to its commands and its inquiry",
 }
 
 
@@ -140,6 +141,7 @@ class CameraModel:
         self.power = "on"
         self.boot_until = 0.0
         self.focus_mode = "auto"
+        self.frozen = False            # CAM_Freeze: the picture held still (the video follows it)
         self.sockets: dict[int, Job | None] = {1: None, 2: None}
         self.presets: dict[int, tuple[int, int, int]] = {}
         self.counts: collections.Counter = collections.Counter()     # executed, by name; outcomes
@@ -175,6 +177,7 @@ class CameraModel:
         with self.lock:
             self.power = "on"
             self.boot_until = self.clock() + self.o.boot_s
+            self.frozen = False
             for axis in (self.pan, self.tilt, self.zoom):
                 axis.set(0)
             self.sockets = {1: None, 2: None}
@@ -279,6 +282,8 @@ class CameraModel:
             data = nibbles(self.zoom.at(self.clock()))
         elif q == b"\x04\x38":
             data = bytes([0x02 if self.focus_mode == "auto" else 0x03])
+        elif q == b"\x04\x62" and "no_freeze" not in self.o.quirks:
+            data = bytes([0x02 if self.frozen else 0x03])
         elif q == b"\x00\x02":
             data = b"".join(v.to_bytes(2, "big") for v in self.o.version[:3]) + bytes([self.o.version[3]])
         else:
@@ -416,6 +421,8 @@ class CameraModel:
         if c in (b"\x04\x38\x02", b"\x04\x38\x03", b"\x04\x18\x01") or (c[:2] == b"\x04\x08" and len(c) == 3
                                                                         and c[2] in (0, 2, 3)):
             return ("focus", "focus", ok, lambda now: self._focus(c))
+        if c[:2] == b"\x04\x62" and len(c) == 3 and c[2] in (2, 3) and "no_freeze" not in self.o.quirks:
+            return ("freeze_on" if c[2] == 2 else "freeze_off", "freeze", ok, lambda now: self._freeze(c[2] == 2))
         if c[:2] == b"\x04\x3f" and len(c) == 4 and c[2] in (0, 1, 2):
             name = ("preset_reset", "preset_set", "preset_recall")[c[2]]
             group = "pt" if c[2] == 2 else "preset"
@@ -494,6 +501,11 @@ class CameraModel:
     def _focus(self, c: bytes) -> float:
         if c[:2] == b"\x04\x38":
             self.focus_mode = "auto" if c[2] == 2 else "manual"
+        return 0.0
+
+    def _freeze(self, on: bool) -> float:
+        self.frozen = on
+        self.changed.notify_all()
         return 0.0
 
     def _preset(self, action: int, n: int, now: float) -> float:

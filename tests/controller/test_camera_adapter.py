@@ -33,8 +33,9 @@ def test_connect_poll_and_checks_pass(adapter_and_sim, tmp_path):
     adapter, sim = adapter_and_sim
     adapter.cam.move_to(-1.0, 1.0, 0.5)                        # full left, full up, half zoom
     assert (sim.pan, sim.tilt, sim.zoom) == (-0x08DB, 0x04B0, 0x2000)   # an EVI-D70's range, in VISCA units
-    assert adapter.poll() == {"power": "on", "pan": -1.0, "tilt": 1.0, "zoom": 0.5}
-    assert [(c.check, c.ok, c.live) for c in adapter.live_checks(adapter.poll())] == [("power", True, True)]
+    assert adapter.poll() == {"power": "on", "pan": -1.0, "tilt": 1.0, "zoom": 0.5, "freeze": "off"}
+    assert [(c.check, c.ok, c.live) for c in adapter.live_checks(adapter.poll())] == [("power", True, True),
+                                                                                    ("freeze", True, True)]
     assert adapter.version["model"] == "0511"
     results = {r.check: r for r in adapter.checks(ctx(tmp_path))}
     assert set(results) == {"reachable", "power", "version", "preset_judge", "preset_witness"}
@@ -217,3 +218,85 @@ def test_idle_a_camera_is_asked_less_yet_a_dead_one_is_a_fault_within_4_s_and_ba
         assert coord.interval == 2.0
     finally:
         room.stop()
+
+
+def test_a_camera_without_picture_freeze_is_asked_once_and_not_judged_by_it(make_sim, tmp_path):
+    sim = make_sim("visca-ip", no_freeze=True)
+    adapter = make_adapter(sim.url, tmp_path)
+    adapter.connect()
+    try:
+        adapter.busy = True                       # asked where it points (and its freeze) every poll
+        for _ in range(3):
+            values = adapter.poll()
+        assert "freeze" not in values and [c.check for c in adapter.live_checks(values)] == ["power"]
+        assert sim.counts["rejected"] == 1        # the error 02 once, then never asked again
+    finally:
+        adapter.close()
+
+
+def test_a_camera_left_in_picture_freeze_is_one_fault_the_room_switches_off_and_clears(make_sim, make_cam, tmp_path):
+    """Someone's remote (or a codec's camera control) left the camera in freeze: its stream
+    runs, the far side sees a still court. In a hearing the room sees it at the next poll (1 s),
+    raises it once, switches freeze off itself, and the fault clears when the camera says off."""
+    from vksroom.controller import events as ev
+    from vksroom.controller.assemble import build_room
+    from vksroom.controller.config import parse
+
+    sim = make_sim("visca-ip")
+    cfg = parse({"room": {"court_id": "ast-01", "courtroom": "12", "data_dir": str(tmp_path)},
+                 "devices": {"cam_judge": {"type": "camera", "url": sim.url, "label": "Judge camera"}},
+                 "selftest": {"poll_interval_s": 1.0}})
+    room = build_room(cfg).start()
+    said = []
+    room.events.subscribe(lambda e: e.kind in (ev.DEVICE_FAULT, ev.DEVICE_RECOVERED)
+                          and e.data["check"] == "freeze" and said.append(e))
+    freeze = lambda r: {c.check: c for c in r.device("cam_judge").checks}.get("freeze")   # noqa: E731
+    try:
+        assert room.wait_for(lambda r: freeze(r) is not None and freeze(r).ok, 10)
+        room.set_hearing("h-1")
+        make_cam(sim.url, shared_socket=False).freeze(True)   # the remote, over its own connection
+        with sim.camera.changed:                  # the room switches it off by itself
+            assert sim.camera.changed.wait_for(lambda: not sim.camera.frozen, 3.0), "freeze left on"
+        assert room.wait_for(lambda r: freeze(r).ok and len(said) == 2, 3.0), said
+        assert [e.kind for e in said] == [ev.DEVICE_FAULT, ev.DEVICE_RECOVERED]
+        assert said[0].data["text"]["ru"] == "Judge camera: изображение остановлено (включён стоп-кадр); включаю обратно"
+        assert sim.counts["freeze_off"] == 1 and not sim.frozen
+    finally:
+        room.stop()
+
+
+def test_the_self_test_finds_a_picture_that_does_not_follow_the_camera(make_sim, tmp_path):
+    """The tour lands two presets far apart and grabs a picture at each once the camera stood
+    still: a live camera's differ (a frame still showing the last preset, the stream being
+    late, is looked at again); a stuck picture (a frozen encoder: no freeze mode to ask) is the
+    same at both, and that is a frozen picture, named with the presets and where they landed."""
+    from vksroom.hil.video_stream import VideoStreamServer
+
+    import collections
+
+    sim = make_sim("visca-ip")
+    late = collections.deque(maxlen=11)
+
+    def view():     # the stream shows the camera's view 10 frames (0.5 s) late, as a camera's encoder may
+        late.append((sim.pan, sim.tilt, sim.zoom))
+        return late[0]
+    with VideoStreamServer(view_fn=view, frozen_fn=lambda: sim.frozen, size=(320, 180), fps=20) as video:
+        adapter = make_adapter(sim.url, tmp_path, presets={"judge": 1, "witness": 2}, video=video.url)
+        adapter.connect()
+        try:
+            for role, (pan, tilt, zoom) in {"judge": (0.0, 0.05, 0.2), "witness": (-0.3, -0.1, 0.3)}.items():
+                adapter.cam.move_to(pan, tilt, zoom)
+                adapter.store_role(role)
+            live = {r.check: r for r in adapter.checks(ctx(tmp_path, 30))}
+            assert live["video.follows"].ok and live["video.follows"].code == "camera.video.follows", live
+            assert live["preset_witness.video.signal"].ok
+            video.set_fault("frozen")                  # the stream goes on, one picture in it
+            found = {r.check: r for r in adapter.checks(ctx(tmp_path, 30))}
+            bad = found["video.follows"]
+            assert not bad.ok and bad.code == "camera.video.frozen", bad
+            assert bad.sentence("ru") == "Judge camera: изображение застыло"
+            assert "preset 1 (judge) at pan 0.0000 tilt 0.05" in bad.detail
+            assert "preset 2 (witness) at pan -0.3000 tilt -0.1" in bad.detail
+            assert found["preset_judge"].ok and found["preset_witness"].ok   # each landed where stored
+        finally:
+            adapter.close()

@@ -1,6 +1,7 @@
 """The self-test's picture check over a real stream, with references from the store."""
 import pytest
 
+from vksroom.controller.model import CheckResult
 from vksroom.controller.video import check_preset_video, judge_preset
 from vksroom.drivers.video.references import ReferenceStore
 from vksroom.hil.scene import JUDGE_VIEW, OVERVIEW, Courtroom
@@ -71,3 +72,44 @@ def test_a_preset_without_references_is_judged_and_says_so(room, tmp_path):
     assert by["video.reference"].code == "camera.video.reference"
     assert all(r.params["with_reference"] is True for r in results)
     assert all(r.ok for r in results), [r.code for r in results if not r.ok]
+
+
+def test_the_same_picture_at_presets_apart_is_frozen_but_at_one_place_or_blind_it_cannot_be_told(room):
+    from vksroom.controller.video import Shot, picture_follows
+    from vksroom.drivers.camera import Position
+
+    judge, wide = room.view(*JUDGE_VIEW, size=(320, 180)), room.view(*OVERVIEW, size=(320, 180))
+    here, there, zoomed = Position(0.0, 0.1, 0.2), Position(0.5, 0.1, 0.2), Position(0.0, 0.1, 0.6)
+    live = picture_follows("cam1", [Shot("judge", 1, here, judge), Shot("wide", 6, there, wide)], label="Камера")
+    assert live.ok and live.code == "camera.video.follows"
+    stuck = picture_follows("cam1", [Shot("judge", 1, here, judge), Shot("wide", 6, zoomed, judge.copy())],
+                            label="Камера")
+    assert not stuck.ok and stuck.code == "camera.video.frozen" and stuck.params["preset"] == "wide"
+    assert "preset 6 (wide) at pan 0.0000 tilt 0.1000 zoom 0.6000" in stuck.detail
+    # two roles on one spot, or nothing to see (a black picture is black anywhere): not told
+    assert picture_follows("cam1", [Shot("judge", 1, here, judge), Shot("wide", 6, here, judge)]) is None
+    black = CheckResult("cam1", "video.black", False, code="camera.video.black")
+    assert picture_follows("cam1", [Shot("judge", 1, here, judge, (black,)), Shot("wide", 6, there, judge)]) is None
+
+
+def test_a_held_picture_coded_again_by_an_h264_encoder_is_still_the_same_picture_at_presets_apart(room):
+    """An RTSP camera at constant quality codes a frozen picture afresh in each group of pictures:
+    the self-test's grabs at two presets (a fresh connection each) then differ a little
+    everywhere; a view turned 3.4 degrees differs a lot somewhere."""
+    import numpy as np
+
+    from vksroom.controller.video import Shot, picture_follows
+    from vksroom.drivers.camera import Position
+    from vksroom.hil.faults import h264, sensor_noise
+    from vksroom.hil.scene import PAN_UNITS_PER_DEG
+
+    rng = np.random.default_rng(0)
+    held = sensor_noise(room.view(*JUDGE_VIEW, size=(320, 180)), 1.5, rng)
+    coded = h264([held] * 6, crf=28)                    # a keyframe every 4 frames
+    here, there = Position(0.0, 0.1, 0.2), Position(0.02 + 1e-3, 0.1, 0.2)
+    stuck = picture_follows("cam1", [Shot("judge", 1, here, coded[1][0]), Shot("witness", 5, there, coded[5][0])])
+    assert not stuck.ok and stuck.code == "camera.video.frozen"
+    aside = (JUDGE_VIEW[0] + int(3.4 * PAN_UNITS_PER_DEG), *JUDGE_VIEW[1:])
+    moved = h264([sensor_noise(room.view(*aside, size=(320, 180)), 1.5, rng)] * 2, crf=28)
+    live = picture_follows("cam1", [Shot("judge", 1, here, coded[1][0]), Shot("witness", 5, there, moved[1][0])])
+    assert live.ok

@@ -34,6 +34,7 @@ def test_preset_pictures_match_their_references_and_a_wrong_view_is_named(room):
     assert good["state"] == "ready", good["reasons"]
     checks = {c["check"] for c in good["readiness"]["devices"]["cam_judge"]["checks"]}
     assert {"preset_judge.video.drift", "preset_judge.video.blur", "preset_witness.video.black"} <= checks
+    assert "video.follows" in checks and "video.follows" not in failed(good, "cam_judge")   # six presets apart
 
     bench.streams["cam_judge"].set_fault("wrong_view", 3)   # the camera shows 15 degrees off every preset
     wrong = controller.selftest("test", timeout=60)
@@ -45,3 +46,7 @@ def test_preset_pictures_match_their_references_and_a_wrong_view_is_named(room):
     blurred = controller.selftest("test", timeout=60)
     assert "preset_judge.video.blur" in failed(blurred, "cam_judge")
     assert "preset_judge.video.drift" not in failed(blurred, "cam_judge")
+
+    bench.streams["cam_judge"].set_fault("frozen")          # the stream runs on, one picture in it
+    frozen = controller.selftest("test", timeout=60)
+    assert "video.follows" in failed(frozen, "cam_judge")   # the same picture wherever the camera turned

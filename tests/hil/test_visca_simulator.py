@@ -141,3 +141,30 @@ def test_a_camera_may_answer_inquiries_while_it_refuses_commands(make_sim, make_
     with pytest.raises(DeviceRejected, match="VISCA error 41"):
         cam.home()
     assert sim.refused["home"] == 1 and sim.counts["home"] == 0
+
+
+def test_in_freeze_the_camera_keeps_sending_the_picture_it_held(make_sim, make_cam):
+    """CAM_Freeze on: the video goes on (frames keep coming) but shows one picture, wherever
+    the camera turns; off, the picture follows the camera again."""
+    from vksroom.hil.scene import JUDGE_VIEW
+    from vksroom.hil.video_stream import VideoStreamServer
+
+    sim = make_sim("visca-ip")
+    cam = make_cam(sim.url)
+    with VideoStreamServer(view_fn=lambda: (sim.pan, sim.tilt, sim.zoom), frozen_fn=lambda: sim.frozen,
+                           size=(320, 180), fps=20) as video:
+        def next_frame(after):
+            seq, jpeg = video._next_jpeg(after, timeout=2.0)
+            assert seq > after, "the stream stopped"
+            return seq, jpeg
+        seq, _ = next_frame(0)
+        cam.freeze(True)
+        seq, held = next_frame(next_frame(seq)[0])           # a frame made after freeze went on
+        cam.move_absolute(*JUDGE_VIEW[:2], speed=0x18)
+        cam.zoom_to(JUDGE_VIEW[2])
+        for _ in range(3):
+            seq, jpeg = next_frame(seq)
+            assert jpeg == held                              # the same picture, byte for byte
+        cam.freeze(False)
+        seq, _ = next_frame(seq)
+        assert next_frame(seq)[1] != held                    # live again: the judge's view

@@ -13,6 +13,25 @@ def test_inquiries(sim_cam):
     assert cam.version() == {"vendor": "0020", "model": "0511", "rom": "0102", "sockets": 2}
     assert cam.position() == (0, 0)
     assert cam.zoom_position() == 0
+    assert cam.freeze_mode() == "off"
+    cam.freeze(True)               # CAM_Freeze on: the camera holds one still picture
+    assert sim.frozen and cam.freeze_mode() == "on"
+    cam.freeze(False)
+    assert not sim.frozen and cam.freeze_mode() == "off"
+    assert (sim.counts["freeze_on"], sim.counts["freeze_off"]) == (1, 1)
+
+
+@pytest.mark.parametrize("transport", ["visca-serial", "visca-ip"])
+def test_a_camera_without_freeze_is_asked_once_until_reopened(make_sim, make_cam, transport):
+    sim = make_sim(transport, no_freeze=True)
+    cam = make_cam(sim.url)
+    assert cam.freeze_mode() is None             # it answered error 02: it does not know CAM_Freeze
+    assert cam.freeze_mode() is None and sim.counts["rejected"] == 1   # and is not asked again
+    with pytest.raises(DeviceRejected, match="VISCA error 02"):
+        cam.freeze(False)
+    assert cam.power() == "on"                   # the link is fine
+    cam.open()                                   # another camera may answer there now
+    assert cam.freeze_mode() is None and sim.counts["rejected"] == 3
 
 
 def test_moves_presets_and_zoom_reach_the_camera(sim_cam):

@@ -22,6 +22,9 @@ def test_cli_actions(make_sim, capsys):
     assert code == 0 and out["pan"] == -200
     assert run(capsys, sim.url, "zoom", "0x1000")[1]["zoom"] == 0x1000
     assert run(capsys, sim.url, "version")[1]["version"]["model"] == "0511"
+    assert run(capsys, sim.url, "freeze-on")[1]["freeze"] == "on" and sim.frozen
+    assert run(capsys, sim.url, "freeze-off")[1]["freeze"] == "off" and not sim.frozen
+    assert run(capsys, make_sim("visca-tcp", no_freeze=True).url, "freeze")[1]["freeze"] is None
     assert run(capsys, sim.url, "standby")[0] == 0
     code, out, _ = run(capsys, sim.url, "home")
     assert code == 1 and out["ok"] is False and "VISCA error 41" in out["error"] and out["code"] == 0x41

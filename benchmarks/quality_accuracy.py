@@ -331,7 +331,6 @@ def validation_report(cache, verbose: bool, built=None) -> dict:
 #     references and without, side by side.
 # "Faults present before learning that would be learned as good": a fault clip whose
 # counted frames are all judged good without a reference (the watch would have learned it).
-LEARN_SOURCES = ("full", "dimmed", "ramp", "daylight", "exposure_step", "tone", "white_balance", "low_light")
 LEARN_RATE = 28           # tuning: the sources are the good clips at this CRF
 
 
@@ -352,7 +351,7 @@ def seen_validation(clips) -> list[Seen]:
     return [Seen(c.plan.scene, c.plan.label, c.plan.level, c.plan.condition, int(c.plan.rate),
                  [(img, i * validation_set.DT, ts, key) for i, (img, ts, key) in enumerate(zip(c.frames, c.ts, c.keyframes))],
                  int(c.plan.params.get("people", 0)),
-                 c.plan.label == "good" and c.plan.params.get("k", -1) < len(LEARN_SOURCES))
+                 c.plan.label == "good" and c.plan.params.get("k", -1) < len(validation_set.CONDITIONS))
             for c in clips]
 
 

@@ -42,7 +42,7 @@ import time
 from pathlib import Path
 
 from vksroom.drivers.video import quality
-from vksroom.drivers.video.quality import Analyzer, Persistence, Reference
+from vksroom.drivers.video.quality import Analyzer, Persistence, Reference, Verdict
 from vksroom.hil.faults import (CLIP_GOP, FAULTS, PHOTOS, cover_clips, load_photo, photo_set, references_for,
                                  video_set)
 
@@ -417,6 +417,7 @@ def learned_report(title: str, seen: list[Seen], stored: dict, verbose: bool = F
     and none, on the same clips (see the rule above)."""
     t0 = time.perf_counter()
     none, with_stored, learned = Tally(), Tally(), Tally()
+    exposure_alone = Tally()        # a proposal, not the analyzer: dark and bright from the no-reference verdict
     by_source = collections.defaultdict(Tally)          # the source's condition -> its tally
     by_people = collections.defaultdict(Tally)          # people in the source -> tally
     pre = collections.defaultdict(lambda: [0, 0])       # fault -> [clips, all judged good without a reference]
@@ -427,9 +428,9 @@ def learned_report(title: str, seen: list[Seen], stored: dict, verbose: bool = F
     for scene, cs in scenes.items():
         a_none = Analyzer(())
         a_stored = Analyzer([Reference.from_image(img, f"{scene}-{i}") for i, img in enumerate(stored[scene])])
-        passed = {}
+        passed, unref = {}, {}
         for c in cs:
-            v0 = judge_seen(a_none, c)
+            v0 = unref[id(c)] = judge_seen(a_none, c)
             none.add(c, v0)
             with_stored.add(c, judge_seen(a_stored, c))
             passed[id(c)] = all(v.ok for v in _counted(c, v0))
@@ -446,6 +447,8 @@ def learned_report(title: str, seen: list[Seen], stored: dict, verbose: bool = F
                     continue
                 vs = judge_seen(a, c)
                 learned.add(c, vs)
+                exposure_alone.add(c, [Verdict({**v.checks, "dark": v0.checks["dark"], "bright": v0.checks["bright"]},
+                                               reference=v.reference) for v, v0 in zip(vs, unref[id(c)])])
                 by_source[src.kind].add(c, vs)
                 if by_people[min(src.people, 1)].add(c, vs):
                     alarms.append(f"{scene}: learned {src.kind} CRF {src.rate} people {src.people}; judged "
@@ -460,7 +463,11 @@ def learned_report(title: str, seen: list[Seen], stored: dict, verbose: bool = F
         if none.faults[f][0]:
             print(f"  {f:12s} {none.faults[f][0]:6d} {with_stored.recall(f):>7s} {none.recall(f):>7s} "
                   f"{learned.recall(f):>8s}")
-    for name, t in (("stored", with_stored), ("none", none), ("learned", learned)):
+    print(f"  {'':12s} {'':6s} {'':7s} {'':7s} {'':8s}   PROPOSAL (not the analyzer), learned with dark and bright "
+          f"judged as without a reference: " + ", ".join(f"{f} {exposure_alone.recall(f)}" for f in FAULTS
+                                                        if exposure_alone.faults[f][0]))
+    for name, t in (("stored", with_stored), ("none", none), ("learned", learned),
+                    ("learned, dark/bright without the reference (PROPOSAL)", exposure_alone)):
         print(f"  false alarms, {name:7s}: per frame {t.fa()}, by check {dict(t.by_check)}; "
               f"good clips alarmed after persistence ({RAISE_AFTER} in a row) {t.persistent()}")
     print("  learned, by the source's condition (false alarms per frame; persistent; recall blur / obstruction / cast):")

@@ -29,7 +29,10 @@ references recall >= 0.95 per fault at <= 1 % false alarms; without, recall >= 0
 fault at <= 2 % (wrong view cannot be told without a reference and is left out there).
 
     .venv/bin/python benchmarks/quality_accuracy.py [--good N] [--photos a,b,...] [--seeds 0,1,2] [--verbose]
-        [--calibrate] [--video N] [--casts N] [--validation only|skip] [--cache DIR]
+        [--calibrate] [--video N] [--casts N] [--validation only|skip] [--cache DIR] [--learned]
+
+``--learned``: the watch's learned reference beside stored ones and none on the same H.264 clips
+(the rule and its figures: docs/frame-quality.md, "Learned references (the watch)").
 """
 from __future__ import annotations
 

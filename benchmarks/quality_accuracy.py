@@ -29,20 +29,25 @@ references recall >= 0.95 per fault at <= 1 % false alarms; without, recall >= 0
 fault at <= 2 % (wrong view cannot be told without a reference and is left out there).
 
     .venv/bin/python benchmarks/quality_accuracy.py [--good N] [--photos a,b,...] [--seeds 0,1,2] [--verbose]
-        [--calibrate] [--video N] [--casts N] [--validation only|skip] [--cache DIR]
+        [--calibrate] [--video N] [--casts N] [--validation only|skip] [--cache DIR] [--learned]
+
+``--learned``: the watch's learned reference beside stored ones and none on the same H.264 clips
+(the rule and its figures: docs/frame-quality.md, "Learned references (the watch)").
 """
 from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import sys
 import time
 
 from pathlib import Path
 
 from vksroom.drivers.video import quality
-from vksroom.drivers.video.quality import Analyzer, Persistence, Reference
-from vksroom.hil.faults import CLIP_GOP, FAULTS, PHOTOS, photo_set, video_set
+from vksroom.drivers.video.quality import Analyzer, Persistence, Reference, Verdict
+from vksroom.hil.faults import (CLIP_GOP, FAULTS, PHOTOS, cover_clips, load_photo, photo_set, references_for,
+                                 video_set)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import validation_set  # noqa: E402  (the independent set lives beside this file)
@@ -260,9 +265,9 @@ def run_clips(refs, clips, which: tuple, verbose: bool = False):
     return stats, good, by_check, persistent, cast
 
 
-def validation_report(cache, verbose: bool) -> dict:
+def validation_report(cache, verbose: bool, built=None) -> dict:
     t0 = time.perf_counter()
-    refs, clips, found = validation_set.build(cache, verbose=False)
+    refs, clips, found = built or validation_set.build(cache, verbose=False)
     frames = sum(len(c.frames) for c in clips)
     state = ("the frozen set (every clip's sha256 as in the manifest)" if found["manifest"] and not found["differs"]
              else f"NOT the frozen set: {len(found['differs'])} clips differ from the manifest" if found["manifest"]
@@ -307,6 +312,184 @@ def validation_report(cache, verbose: bool) -> dict:
     return out
 
 
+# ---------------------------------------------------------------- learned references (the watch)
+# The in-hearing watch learns a reference for a preset that has none stored: once the camera
+# has rested at the preset for 20 s with every no-reference verdict good, the last judged
+# frame (decoded from the camera's H.264 stream, people in it, whatever lighting is on)
+# becomes the preset's reference for the rest of the hearing. The rule of this benchmark,
+# fixed before its first run:
+#   - learning sources, per scene: validation: the first good clip of each of the eight
+#     lighting conditions (k = 0..7: full, dimmed, ramp, daylight, exposure_step, tone,
+#     white_balance, low_light; its own drawn CRF and people); tuning: every good clip at
+#     CRF 28 of hil.faults.video_set (still room, low light, person walking, lights
+#     changing) and of hil.faults.cover_clips (dimmed, ramp, daylight, tone, falloff);
+#   - a source is learned only if every one of its frames is judged good without a
+#     reference (the watch's precondition; a 3-4 s clip stands for the 20 s); else it is
+#     skipped and counted;
+#   - the reference is the source's LAST decoded frame (Reference.from_image), alone;
+#   - every other clip of the scene (good and faulty, every CRF; the source excluded) is
+#     judged against it with a fresh Analyzer([learned]), as run_clips judges: per
+#     analysed frame, frozen from t = 2 s on, persistence 3 in a row per good clip;
+#   - figures are pooled over all sources; the same clips are judged with the stored
+#     references and without, side by side.
+# "Faults present before learning that would be learned as good": a fault clip whose
+# counted frames are all judged good without a reference (the watch would have learned it).
+LEARN_RATE = 28           # tuning: the sources are the good clips at this CRF
+
+
+@dataclasses.dataclass
+class Seen:
+    """One clip as the learned-reference comparison judges it (tuning or validation)."""
+    scene: str
+    label: str
+    level: int
+    kind: str             # a good clip's condition (validation) or note (tuning)
+    rate: int
+    frames: list          # [(image, t, source_ts, keyframe)]
+    people: int           # people drawn in front (tuning: 1 for "person walking")
+    source: bool = False  # a learning source under the rule above
+
+
+def seen_validation(clips) -> list[Seen]:
+    return [Seen(c.plan.scene, c.plan.label, c.plan.level, c.plan.condition, int(c.plan.rate),
+                 [(img, i * validation_set.DT, ts, key) for i, (img, ts, key) in enumerate(zip(c.frames, c.ts, c.keyframes))],
+                 int(c.plan.params.get("people", 0)),
+                 c.plan.label == "good" and c.plan.params.get("k", -1) < len(validation_set.CONDITIONS))
+            for c in clips]
+
+
+def seen_tuning(clips) -> list[Seen]:
+    return [Seen(c.scene, c.label, c.level, c.note, c.rate, c.frames, int(c.note == "person walking"),
+                 c.label == "good" and c.rate == LEARN_RATE) for c in clips]
+
+
+def judge_seen(a: Analyzer, c: Seen) -> list:
+    a.reset()
+    out, gop = [], 0
+    for img, t, ts, key in c.frames:
+        gop += key      # as the product's reader counts them (drivers/video/capture.py)
+        out.append(a.analyze(img, t=t, source_ts=ts, keyframe=key, gop=gop))
+    return out
+
+
+def _counted(c: Seen, verdicts) -> list:
+    return verdicts if c.label != "frozen" else verdicts[FROZEN_FROM:]
+
+
+class Tally:
+    """Recall per fault and false alarms (per frame; good clips alarmed after persistence)."""
+
+    def __init__(self):
+        self.faults = collections.defaultdict(lambda: [0, 0])      # fault -> [frames, named]
+        self.good = [0, 0]
+        self.by_check = collections.Counter()
+        self.clips = [0, 0]
+
+    def add(self, c: Seen, verdicts) -> bool:
+        """Count a clip; for a good one, return whether it alarmed after persistence."""
+        if c.label != "good":
+            st = self.faults[c.label]
+            for v in _counted(c, verdicts):
+                st[0] += 1
+                st[1] += bool(EXPECT[c.label] & set(v.faults))
+            return False
+        p, alarmed = Persistence(RAISE_AFTER), False
+        for v in verdicts:
+            self.good[0] += 1
+            self.good[1] += not v.ok
+            self.by_check.update(v.faults)
+            alarmed |= bool(p.update(v))
+        self.clips[0] += 1
+        self.clips[1] += alarmed
+        return alarmed
+
+    def recall(self, f: str) -> str:
+        n, named = self.faults[f]
+        return f"{named / n:.3f}" if n else ""
+
+    def fa(self) -> str:
+        n, fa = self.good
+        return f"{100 * fa / max(n, 1):.2f} % ({fa}/{n})"
+
+    def persistent(self) -> str:
+        return f"{self.clips[1]}/{self.clips[0]}"
+
+
+def learned_report(title: str, seen: list[Seen], stored: dict, verbose: bool = False) -> dict:
+    """The learned-reference mode beside the stored references (``stored``: scene -> images)
+    and none, on the same clips (see the rule above)."""
+    t0 = time.perf_counter()
+    none, with_stored, learned = Tally(), Tally(), Tally()
+    exposure_alone = Tally()        # a proposal, not the analyzer: dark and bright from the no-reference verdict
+    by_source = collections.defaultdict(Tally)          # the source's condition -> its tally
+    by_people = collections.defaultdict(Tally)          # people in the source -> tally
+    pre = collections.defaultdict(lambda: [0, 0])       # fault -> [clips, all judged good without a reference]
+    skipped, alarms = [], []
+    scenes = collections.defaultdict(list)
+    for c in seen:
+        scenes[c.scene].append(c)
+    for scene, cs in scenes.items():
+        a_none = Analyzer(())
+        a_stored = Analyzer([Reference.from_image(img, f"{scene}-{i}") for i, img in enumerate(stored[scene])])
+        passed, unref = {}, {}
+        for c in cs:
+            v0 = unref[id(c)] = judge_seen(a_none, c)
+            none.add(c, v0)
+            with_stored.add(c, judge_seen(a_stored, c))
+            passed[id(c)] = all(v.ok for v in _counted(c, v0))
+            if c.label != "good":
+                pre[c.label][0] += 1
+                pre[c.label][1] += passed[id(c)]
+        for src in (c for c in cs if c.source):
+            if not passed[id(src)]:
+                skipped.append(f"{scene}/{src.kind}/CRF {src.rate}")
+                continue
+            a = Analyzer([Reference.from_image(src.frames[-1][0], f"learned {scene} {src.kind}")])
+            for c in cs:
+                if c is src:
+                    continue
+                vs = judge_seen(a, c)
+                learned.add(c, vs)
+                exposure_alone.add(c, [Verdict({**v.checks, "dark": v0.checks["dark"], "bright": v0.checks["bright"]},
+                                               reference=v.reference) for v, v0 in zip(vs, unref[id(c)])])
+                by_source[src.kind].add(c, vs)
+                if by_people[min(src.people, 1)].add(c, vs):
+                    alarms.append(f"{scene}: learned {src.kind} CRF {src.rate} people {src.people}; judged "
+                                  f"{c.kind} CRF {c.rate} people {c.people}: "
+                                  + ",".join(sorted({n for v in vs for n in v.faults})))
+    n_src = sum(c.source for c in seen)
+    print(f"\n==== {title}: learned references (the watch) beside stored ones and none, same clips; "
+          f"{n_src} learning sources, {len(skipped)} skipped (not all good without a reference"
+          f"{': ' + ', '.join(skipped) if skipped else ''}); {time.perf_counter() - t0:.0f} s")
+    print(f"  {'fault':12s} {'frames':>6s} {'stored':>7s} {'none':>7s} {'learned':>8s}   (learned: frames judged x sources)")
+    for f in FAULTS:
+        if none.faults[f][0]:
+            print(f"  {f:12s} {none.faults[f][0]:6d} {with_stored.recall(f):>7s} {none.recall(f):>7s} "
+                  f"{learned.recall(f):>8s}")
+    print(f"  {'':12s} {'':6s} {'':7s} {'':7s} {'':8s}   PROPOSAL (not the analyzer), learned with dark and bright "
+          f"judged as without a reference: " + ", ".join(f"{f} {exposure_alone.recall(f)}" for f in FAULTS
+                                                        if exposure_alone.faults[f][0]))
+    for name, t in (("stored", with_stored), ("none", none), ("learned", learned),
+                    ("learned, dark/bright without the reference (PROPOSAL)", exposure_alone)):
+        print(f"  false alarms, {name:7s}: per frame {t.fa()}, by check {dict(t.by_check)}; "
+              f"good clips alarmed after persistence ({RAISE_AFTER} in a row) {t.persistent()}")
+    print("  learned, by the source's condition (false alarms per frame; persistent; recall blur / obstruction / cast):")
+    for k, t in sorted(by_source.items()):
+        print(f"    {k:22s} {t.fa():22s} {t.persistent():>9s}  {t.recall('blur')} / {t.recall('obstruction')} / "
+              f"{t.recall('cast')}  by check {dict(t.by_check)}")
+    for k, t in sorted(by_people.items()):
+        print(f"    source {'with people' if k else 'without people':15s} false alarms {t.fa()}, persistent "
+              f"{t.persistent()}, by check {dict(t.by_check)}")
+    print(f"  good clips alarmed after persistence, learned ({len(alarms)}):")
+    for line in alarms if verbose else alarms[:40]:
+        print("    " + line)
+    if len(alarms) > 40 and not verbose:
+        print(f"    ... {len(alarms) - 40} more (--verbose)")
+    print("  faults present before learning that would be learned as good (every counted frame good without a "
+          "reference): " + ", ".join(f"{f} {pre[f][1]}/{pre[f][0]}" for f in FAULTS if pre[f][0]))
+    return {"none": none, "stored": with_stored, "learned": learned, "pre": dict(pre), "skipped": skipped}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--good", type=int, default=24, help="good frames per photograph")
@@ -334,9 +517,26 @@ def main(argv=None) -> int:
     ap.add_argument("--validation", choices=("only", "skip", "also"), default="also",
                     help="the independent validation set: only it, skip it, or after the tuning set (default)")
     ap.add_argument("--cache", type=Path, default=None, help="where the validation set's packages and clips are kept")
+    ap.add_argument("--learned", action="store_true",
+                    help="only the learned-reference comparison (the watch): on the tuning set's H.264 clips "
+                         "(video_set and cover_clips, first seed), or with --validation only on the validation set "
+                         "after its usual report")
     args = ap.parse_args(argv)
     if args.validation == "only":
-        validation_report(args.cache, args.verbose)
+        built = validation_set.build(args.cache, verbose=False) if args.learned else None
+        validation_report(args.cache, args.verbose, built)
+        if built:
+            learned_report("INDEPENDENT validation set", seen_validation(built[1]),
+                           {scene: [r["full"], r["dimmed"]] for scene, r in built[0].items()}, args.verbose)
+        return 0
+    if args.learned:
+        t0 = time.perf_counter()
+        names, seed = args.photos.split(","), int(args.seeds.split(",")[0])
+        clips = video_set(names, seed=seed) + cover_clips(names, seed=seed)
+        print(f"H.264 tuning clips (video_set and cover_clips, seed {seed}): {len(clips)}, "
+              f"made in {time.perf_counter() - t0:.0f} s")
+        learned_report("tuning set", seen_tuning(clips), {n: references_for(load_photo(n)) for n in names},
+                       args.verbose)
         return 0
     t0 = time.perf_counter()
     seeds = [int(x) for x in args.seeds.split(",")]

@@ -157,7 +157,13 @@ def test_pictures_are_judged_against_the_references_of_the_preset_the_camera_is_
             assert all(r.ok for r in seen.next("video.obstruction", n=3, reference="none", role=witness))
             stream.set_fault(None)
             seen.next("video.obstruction", n=2, reference="none")
-            clock.advance(25)                              # ...at rest there, every picture good: learned
+            clock.advance(25)                              # learning is off by default: still none...
+            seen.next("video.obstruction", n=2, reference="none", role=witness)
+            room.watch.stop()
+            room.watch.learn_s = 20.0                      # ...switched on: at rest, every picture good: learned
+            room.watch.start()
+            seen.next("video.obstruction", n=2, reference="none", role=witness)
+            clock.advance(25)
             [r] = seen.next("video.obstruction", reference="learned", role=witness)
             learned_at = dt.datetime.fromtimestamp(clock.now(), ZoneInfo(cfg.timezone)).strftime("%H:%M")
             assert r.ok and r.params["with_reference"] is True and r.params["learned_at"] == learned_at

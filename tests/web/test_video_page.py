@@ -70,6 +70,7 @@ def room(cfg, tmp_path, pictures_settings):
 def test_page_lists_cameras_with_video_in_each_language(client):
     ru = client.get("/video?lang=ru").get_data(as_text=True)
     assert "Изображение камер" in ru and "Сохранить как эталон" in ru and "Judge camera" in ru
+    assert "во время заседания изображение камеры сравнивается с ним" in ru     # how to store a good one
     assert 'data-camera="cam1"' in ru and 'data-camera="cam2"' not in ru
     assert ">overview<" in ru and "№ overview" not in ru      # a role of the room's own, as its config names it
     assert "Камера суреттері" in client.get("/video?lang=kk").get_data(as_text=True)

@@ -6,11 +6,11 @@ hil.faults.video_set's good clips and its mild-defocus clips through libx264 at 
 its references (lights full + dimmed) as benchmarks/quality_accuracy.py does; for the
 frames the blur check judged against an aligned reference, the per-block sums of
 candidate comparisons are kept in a pickle (``--dump``) with the frame's other faults,
-and candidates are compared offline (``--load``): for each, the threshold just under the
-good frames' lowest score (none of them newly alarmed) and the defocus found there, per
-radius and CRF. Figures and their reading: docs/frame-quality.md, "Blur with a reference".
+and candidates are compared offline (``--load``): for each threshold, the good frames
+alarmed (by any check) and the defocus found per radius and CRF. Figures and their reading:
+docs/frame-quality.md, "Blur with a reference through H.264".
 
-    .venv/bin/python benchmarks/blur_reference_tuning.py --dump /tmp/blurref.pkl
+    .venv/bin/python benchmarks/blur_reference_tuning.py --dump /tmp/blurref.pkl [--clips-only]
     .venv/bin/python benchmarks/blur_reference_tuning.py --load /tmp/blurref.pkl
 """
 from __future__ import annotations
@@ -168,6 +168,46 @@ def dump(path, seeds, video, names=PHOTOS, photos=True, same_size=True) -> None:
         pickle.dump(rows, fh)
 
 
+def _gain(c, key):
+    """Fine gain / coarse gain of candidate ``key`` over the blocks that still show the reference."""
+    s = c["same"]
+    fc, fe = c[key]
+    cg = c["cross"][s].sum() / max(c["coarse_energy"][s].sum(), 1e-6)
+    return None if cg <= 0 else float(fc[s].sum() / max(fe[s].sum(), 1e-6)) / cg
+
+
+def _grad(c, share, fine, coarse):
+    """The gradient at sigma ``fine`` over ``coarse`` at the reference's strongest edges, the frame's
+    over the reference's."""
+    d = c[("grad", share)]
+    (ff, fr), (cf, cr) = d[fine], d[coarse]
+    return None if fr <= 0 or cf <= 0 else (ff / fr) / (cf / cr)
+
+
+def evaluate(rows) -> None:
+    good = [r for r in rows if r["label"] == "good"]
+    blur = [r for r in rows if r["label"] == "blur"]
+    cands = {f"fine band {n} {FINES[n]}, strongest {share:g}": (lambda c, k=(n, share): _gain(c, k))
+             for n in FINES for share in EDGE_SHARES}
+    cands.update({f"gradient {f:g} / {g:g} at the strongest {share:g}": (lambda c, a=(share, f, g): _grad(c, *a))
+                  for share in (0.05, 0.02) for f, g in ((0.5, 1.0), (0.5, 1.5), (1.0, 1.5))})
+    for name, fn in cands.items():
+        score = {id(r): (fn(r["cand"]) if r["cand"] is not None else None) for r in good + blur}
+        print(name)
+        for thr in np.arange(0.80, 0.95, 0.01):
+            def blurred(r):     # not aligned: the fallback's verdict, as the analyzer gave it
+                s = score[id(r)]
+                return r["blur"] < quality.THRESHOLDS["blur"][0] if s is None else s < thr
+            alarmed = collections.Counter(r["src"] for r in good if r["other"] or blurred(r))
+            found = collections.defaultdict(lambda: [0, 0])
+            for r in blur:
+                f = found[(r["src"], r["note"] or f"gauss {r['level']}", r["crf"])]
+                f[0] += 1
+                f[1] += blurred(r)
+            print(f"  {thr:.2f}: good alarmed {dict(alarmed)}; found " +
+                  ", ".join(f"{k[1]} {k[2] or ''} {v[1] / v[0]:.2f}" for k, v in sorted(found.items())))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dump")
@@ -181,6 +221,9 @@ def main(argv=None) -> int:
     if args.dump:
         dump(args.dump, [int(x) for x in args.seeds.split(",")], args.video, args.photos.split(","),
              not args.clips_only, not args.photo_refs)
+    if args.load:
+        with open(args.load, "rb") as fh:
+            evaluate(pickle.load(fh))
     return 0
 
 

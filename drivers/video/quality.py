@@ -125,8 +125,10 @@ THRESHOLDS: dict[str, tuple[float, float]] = {
 # fine band only where the reference's is strongest (BLUR_EDGES), just under every good
 # photograph of seed 0 but a clock with people in front (0.54, alarmed before too: the
 # next 0.863); H.264 clips against references from their own stream: a disk of 1.2 px
-# found in 0.64 / 0.64 / 0.58 at CRF 23 / 28 / 33, was 0.29 / 0.31 / 0.39, good clip
-# frames called blurred 18 -> 6 of 1728, photographs 12 -> 7 of 2988. Obstruction 0.07: just over the
+# found in 0.64 / 0.64 / 0.58 at CRF 23 / 28 / 33, was 0.40 / 0.39 / 0.42, good clip
+# frames called blurred 40 -> 6 of 1728; r 2.0 0.94 / 0.92 / 0.94 -> 0.89 / 0.89 / 0.84: the
+# microscope picture and the moon at CRF 33, found before as every frame of theirs read
+# blurred), photographs 12 -> 7 of 2988. Obstruction 0.07: just over the
 # highest good frame (0.062; the mildest cover loses 0.1 of the view). Over both halves
 # and seeds 0-1: bright 1.70 between good 1.675 (daylight on a white page) and the
 # mildest overexposure 1.79 (one at 1.52); noise 4.8 between good 4.42 (grass through a

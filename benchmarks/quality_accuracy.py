@@ -46,8 +46,8 @@ from pathlib import Path
 
 from vksroom.drivers.video import quality
 from vksroom.drivers.video.quality import Analyzer, Persistence, Reference, Verdict
-from vksroom.hil.faults import (CLIP_GOP, FAULTS, PHOTOS, cover_clips, load_photo, photo_set, references_for,
-                                 video_set)
+from vksroom.hil.faults import (CLIP_GOP, FAULTS, PHOTOS, RATES, clip_references, cover_clips, load_photo, photo_set,
+                                 references_for, video_set)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import validation_set  # noqa: E402  (the independent set lives beside this file)
@@ -187,7 +187,7 @@ def video_report(clips, refs, use_refs: bool, verbose: bool = False) -> None:
     scores = collections.defaultdict(list)                  # (label, note) -> noise scores
     analyzers: dict = {}
     for c in clips:
-        a = _analyzer_for(analyzers, c.scene, refs, use_refs)
+        a = _analyzer_for(analyzers, (c.scene, c.rate), refs, use_refs)   # refs from the clip's own stream
         gop = 0
         for i, (img, t, ts, key) in enumerate(c.frames):
             gop += key
@@ -568,8 +568,9 @@ def main(argv=None) -> int:
         t1 = time.perf_counter()
         clips = [c for seed in seeds[: args.video] for c in video_set(args.photos.split(","), seed=seed)]
         print(f"\nH.264 tuning clips: {len(clips)}, made in {time.perf_counter() - t1:.0f} s")
-        video_report(clips, refs, True, args.verbose)
-        video_report(clips, refs, False, args.verbose)
+        clip_refs = {(n, r): clip_references(n, r) for n in args.photos.split(",") for r in RATES}
+        video_report(clips, clip_refs, True, args.verbose)
+        video_report(clips, clip_refs, False, args.verbose)
     if "HELD-OUT photographs" in result:
         r, fa, _ = result["HELD-OUT photographs"]
         goal = r >= 0.95 and fa <= 0.01

@@ -538,6 +538,18 @@ def _even(img: np.ndarray, edge: int = 640) -> np.ndarray:
     return cv2.resize(img, (w2, h2), interpolation=cv2.INTER_AREA)
 
 
+def clip_references(name: str, rate: int) -> list[np.ndarray]:
+    """The references a technician stores for :func:`video_set`'s clips of ``name`` at CRF
+    ``rate``: frames of the camera's own stream (the clip's view and size, through the same
+    encoder), lights full and dimmed as :func:`references_for`. The photograph's references
+    are a pixel larger than the clips (the encoder's even sizes; the blur check then cannot
+    line them up and falls back to a cruder ratio) and sharper than any frame x264 gives."""
+    view = _even(_crop(load_photo(name)))
+    rng = np.random.default_rng([264, rate, len(name)])
+    return [h264([sensor_noise(v, 1.0, rng) for _ in range(3)], rate)[-1][0]
+            for v in (view, gain(view, 0.6, 1.1))]
+
+
 def video_set(names=PHOTOS, seed: int = 0, rates=RATES, frames: int = CLIP_FRAMES,
               defocus_clips: bool = True, probe=None) -> list[Clip]:
     """H.264 clips for the temporal checks (freeze, noise), per photograph and CRF: good

@@ -34,6 +34,7 @@ PICTURE_WAIT_S = 5.0           # the longest a request waits for a camera's pict
 SNAPSHOT_EDGE = 960            # the drawn snapshot's long edge
 THUMB_EDGE = 160               # a reference's thumbnail on its preset button
 SUSPECT = ("black", "dark", "blur", "frozen")   # a reference showing these is refused once
+LIGHTS = ("full", "dimmed")      # the lighting a reference is stored for (its label)
 SUSPECT_CODES = {"black": "camera.video.black", "dark": "camera.video.dark", "blur": "camera.video.blur",
                  "frozen": "camera.video.frozen"}
 
@@ -112,11 +113,15 @@ def _font(size: int):
         return None
 
 
-def verdict_lines(verdict: Verdict, lang: str) -> list[tuple[str, bool]]:
-    """The words drawn over the picture: the verdict, then every check's score against
-    its limit (or "cannot tell without a reference" where the picture gave no evidence),
-    in the panel's language, each with whether it is ok."""
-    lines = [(i18n.translate("video.ok" if verdict.ok else "video.fault", lang), verdict.ok)]
+def verdict_lines(verdict: Verdict, lang: str, preset: str | None = None) -> list[tuple[str, bool | None]]:
+    """The words drawn over the picture: the verdict, what it was compared with (``preset``'s
+    stored reference or none, when given), then every check's score against its limit (or
+    "cannot tell without a reference" where the picture gave no evidence), in the panel's
+    language, each with whether it is ok (None: neither, a request to the technician)."""
+    lines: list[tuple[str, bool | None]] = [
+        (i18n.translate("video.ok" if verdict.ok else "video.fault", lang), verdict.ok)]
+    if preset is not None:
+        lines.append((basis_line(preset, verdict.reference, lang), True if verdict.with_reference else None))
     for name, c in verdict.checks.items():
         side = "≥" if name in BAD_BELOW else ("<" if name == "frozen" else "≤")
         word = i18n.translate(CHECK_WORDS[name], lang) if name in CHECK_WORDS else name
@@ -128,13 +133,14 @@ def verdict_lines(verdict: Verdict, lang: str) -> list[tuple[str, bool]]:
     return lines
 
 
-def draw(image: np.ndarray, verdict: Verdict, lang: str) -> np.ndarray:
-    """The picture scaled to at most SNAPSHOT_EDGE with the verdict and every check's score, in
-    the panel's language (red when faulty), in a shaded box."""
+def draw(image: np.ndarray, verdict: Verdict, lang: str, preset: str | None = None) -> np.ndarray:
+    """The picture scaled to at most SNAPSHOT_EDGE with the verdict, what it was compared with
+    and every check's score, in the panel's language (red when faulty, amber where no reference
+    was stored), in a shaded box."""
     from PIL import Image, ImageDraw
 
     img = scaled(image)
-    lines = verdict_lines(verdict, lang)
+    lines = verdict_lines(verdict, lang, preset)
     heading, small = _font(15), _font(12)
     box_h = 8 + 18 * len(lines)
     box_w = 250 if small is None or heading is None else 12 + int(max(
@@ -146,7 +152,7 @@ def draw(image: np.ndarray, verdict: Verdict, lang: str) -> np.ndarray:
     canvas = Image.fromarray(img[:, :, ::-1])          # BGR -> RGB
     pen = ImageDraw.Draw(canvas)
     for i, (text, ok) in enumerate(lines):
-        pen.text((6, 5 + 18 * i), text, font=small if i else heading, fill=(80, 220, 80) if ok else (255, 60, 60))
+        pen.text((6, 5 + 18 * i), text, font=small if i else heading, fill=(255, 200, 60) if ok is None else (80, 220, 80) if ok else (255, 60, 60))
     return np.ascontiguousarray(np.asarray(canvas)[:, :, ::-1])
 
 
@@ -155,18 +161,39 @@ def preset_name(preset: str, lang: str) -> str:
     return f"№ {preset}" if preset.isdigit() else i18n.role_name(preset, lang)   # a role of the room's own as named
 
 
+def basis_line(preset: str, reference: str, lang: str) -> str:
+    """What a verdict at ``preset`` was compared with, in words: the stored reference named
+    ``reference`` (its file's stem, ``<stamp>-<lighting>``), or none ("")."""
+    if not reference:
+        return i18n.translate("camera.video.judged_without_reference", lang)
+    light = reference.partition("-")[2]
+    if light not in LIGHTS:
+        return i18n.translate("video.basis.stored", lang, preset=preset_name(preset, lang))
+    return i18n.translate("video.basis.stored_light", lang, preset=preset_name(preset, lang),
+                          light=i18n.translate(f"video.light.{light}", lang).lower())
+
+
+def store_prompt(cam, preset: str, lang: str) -> dict:
+    """The link to the store form of ``cam``'s ``preset`` on the pictures page (preselected)."""
+    return {"href": url_for("video.page", **{f"preset_{cam.id}": preset}, _anchor=f"video-{cam.id}"),
+            "text": i18n.translate("video.store_for", lang, preset=preset_name(preset, lang))}
+
+
 def _remember(cam, preset: str, verdict: Verdict | None) -> None:
     """The camera's last judged picture (None: no picture), for the camera page's words."""
     params = {"device": cam.label, "preset": preset, "role": tx.role_label(preset)}
     results = verdict_results(cam.id, verdict.checks, params) if verdict else []
     current_app.extensions.setdefault("vksroom.verdicts", {})[cam.id] = {
         "ok": bool(verdict and verdict.ok), "signal": verdict is not None, "preset": preset,
+        "reference": verdict.reference if verdict else "",
         "faults": [(r.code, r.params) for r in results if not r.ok]}
 
 
 def camera_picture(dev_id: str, preset: str, roles, lang: str) -> dict | None:
     """What the camera page shows beside the arrow pad: the live picture's address, the verdict
-    on the last picture in words, and each role's reference thumbnail (None: no video URL)."""
+    on the last picture in words with what it was compared with (``basis``: the reference stored
+    for its preset, or none and a link to store one), and each role's reference thumbnail
+    (None: no video URL)."""
     cam = cameras().get(dev_id)
     if cam is None:
         return None
@@ -181,15 +208,24 @@ def camera_picture(dev_id: str, preset: str, roles, lang: str) -> dict | None:
                    "text": i18n.translate("video.ok" if last["ok"] else "video.fault", lang),
                    "reasons": [tx.say(code, params, lang) for code, params in last["faults"]]}
     store = _store()
-    thumbs = {}
-    for role in roles:
+
+    def stored(role: str) -> bool:
         try:
-            has = bool(store.paths(cam.id, role))
+            return bool(store.paths(cam.id, role))
         except ConfigError:
-            has = False
-        thumbs[role] = url_for("video.reference_thumb", dev_id=cam.id, preset=role) if has else None
+            return False
+
+    thumbs = {role: url_for("video.reference_thumb", dev_id=cam.id, preset=role) if stored(role) else None
+              for role in roles}
+    judged = last is not None and last["signal"]
+    at = last["preset"] if judged else preset           # the preset the words are about
+    has = stored(at)
+    basis = {"ok": bool(judged and last["reference"]),
+             "text": basis_line(at, last["reference"], lang) if judged else
+             "" if has else i18n.translate("video.basis.missing", lang, preset=preset_name(at, lang)),
+             "store": None if has else store_prompt(cam, at, lang)}
     return {"src": url_for("video.snapshot", dev_id=cam.id, preset=preset, plain=1), "verdict": verdict,
-            "thumbs": thumbs}
+            "basis": basis, "thumbs": thumbs}
 
 
 @bp.get("/video/<dev_id>/reference/<preset>.jpg")
@@ -220,7 +256,7 @@ def page():
         preset = request.args.get(f"preset_{cam.id}") or presets[0]
         rows.append({"cam": cam, "presets": presets, "preset": preset, "names": {p: preset_name(p, _lang()) for p in presets},
                      "references": len(store.paths(cam.id, preset)) if preset in presets else 0})
-    return render_template("video.html", rows=rows)
+    return render_template("video.html", rows=rows, lights=LIGHTS)
 
 
 @bp.get("/video/<dev_id>/snapshot.jpg")
@@ -237,7 +273,7 @@ def snapshot(dev_id: str):
         return Response(_t("camera.video.no_signal", device=cam.label), 503, mimetype="text/plain; charset=utf-8")
     _remember(cam, preset, verdict)
     # ?plain=1: the picture alone (the camera page says the verdict in words beside it)
-    picture = scaled(frame) if request.args.get("plain") == "1" else draw(frame, verdict, _lang())
+    picture = scaled(frame) if request.args.get("plain") == "1" else draw(frame, verdict, _lang(), preset)
     body = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
     return Response(body, mimetype="image/jpeg", headers={
         "Cache-Control": "no-store", "X-Verdict": "ok" if verdict.ok else "fault",

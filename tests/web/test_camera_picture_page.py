@@ -56,7 +56,24 @@ def test_the_camera_page_shows_the_live_picture_its_verdict_and_reference_thumbn
     assert plain[:150, :250].mean() > drawn[:150, :250].mean() + 20
     regions = client.get("/camera/cam1?live=1").get_json()["regions"]
     assert 'data-verdict="ok"' in regions["camera-verdict"] and "ИСПРАВНО" in regions["camera-verdict"]
-    assert client.post("/video/cam1/reference", data={"preset": "judge"}).status_code == 201
+    # "good" was judged without a reference: the verdict says so and links to storing one for
+    # this preset, on the pictures page with the camera and the preset chosen
+    assert "Оценено без эталона: сохраните эталон для этой позиции" in regions["camera-verdict"]
+    link = re.search(r'<a class="big" id="store-reference" href="([^"]+)">Сохранить эталон для позиции «Судья»</a>',
+                     regions["camera-verdict"])
+    assert link, regions["camera-verdict"]
+    form_page = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    section = form_page[form_page.index('id="video-cam1"'):]
+    assert '<option value="judge" selected>' in section
+    form = re.search(r'<form method="post" action="([^"]+)"[^>]*><input type="hidden" name="csrf_token" '
+                     r'value="([^"]+)">\s*<input type="hidden" name="preset" value="([^"]+)">', section)
+    assert form and form.group(3) == "judge", section
+    stored = client.post(form.group(1), data={"csrf_token": form.group(2), "preset": "judge", "label": "full"})
+    assert stored.status_code == 201
+    client.get(img.group(1).replace("&amp;", "&"))                         # the next picture
+    verdict = client.get("/camera/cam1?live=1").get_json()["regions"]["camera-verdict"]
+    assert "Сравнено с эталоном, сохранённым для позиции «Судья» (полный свет)" in verdict
+    assert "Оценено без эталона" not in verdict and 'id="store-reference"' not in verdict
     page = client.get("/camera/cam1").get_data(as_text=True)
     thumbs = re.findall(r'<img class="thumb" src="([^"]+)"', page)
     assert thumbs == ["/video/cam1/reference/judge.jpg"]                    # the witness preset has none

@@ -217,7 +217,7 @@ def test_page_asks_for_a_reference_where_the_preset_has_none(client, tmp_path):
 def test_the_verdict_on_the_picture_is_written_in_the_panel_language():
     from vksroom.drivers.video.quality import CHECKS, Analyzer
     from vksroom.web import i18n
-    from vksroom.web.video import CHECK_WORDS, draw
+    from vksroom.web.video import CHECK_WORDS, draw, verdict_lines
 
     assert set(CHECK_WORDS) == set(CHECKS)            # every check has its word on the picture
     assert all(i18n.translate(key, lang) != key for key in CHECK_WORDS.values() for lang in ("kk", "ru", "en"))
@@ -225,10 +225,16 @@ def test_the_verdict_on_the_picture_is_written_in_the_panel_language():
     verdict = Analyzer().analyze(frame)
     box = {lang: draw(frame, verdict, lang)[:200, :250].astype(int) for lang in ("kk", "ru", "en")}
     assert np.abs(box["ru"] - box["en"]).sum() > 0 and np.abs(box["ru"] - box["kk"]).sum() > 0
+    # the picture says what it was compared with: no reference, or the preset's, with its lighting
+    assert verdict_lines(verdict, "en", "judge")[1] == ("Judged without a reference: store one for this preset", None)
+    from vksroom.drivers.video.quality import Reference
+
+    against = Analyzer([Reference.from_image(frame, "20261202T001500123-dimmed")]).analyze(frame)
+    assert verdict_lines(against, "ru", "judge")[1] == (
+        "Сравнено с эталоном, сохранённым для позиции «Судья» (приглушённый свет)", True)
     # Without a reference a colourful view (a cat's fur) gives no neutral surface to judge
     # colour by: the picture says so instead of a score, in every language.
     from vksroom.hil.faults import _crop, load_photo
-    from vksroom.web.video import verdict_lines
 
     colourful = Analyzer().analyze(_crop(load_photo("chelsea")))
     for lang in ("kk", "ru", "en"):

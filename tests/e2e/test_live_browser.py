@@ -59,5 +59,9 @@ def test_the_camera_page_picture_is_live_and_its_verdict_is_said_beside_it(brows
                            timeout=15000)                      # loaded again by itself
     assert page.evaluate("document.getElementById('camera-picture').naturalWidth") > 0
     page.wait_for_selector("#camera-verdict [data-verdict=ok]", timeout=10000)
-    assert page.inner_text("#camera-verdict") == "ИСПРАВНО"
+    assert page.inner_text("#camera-verdict [data-verdict]") == "ИСПРАВНО"
+    # The demo room stores no references: the verdict says so and offers to store one, touch-sized.
+    assert page.inner_text("#camera-verdict [data-basis=none]") == "Оценено без эталона: сохраните эталон для этой позиции"
+    link = page.locator("#camera-verdict #store-reference").bounding_box()
+    assert link and link["height"] >= 44 and link["x"] + link["width"] <= 360
     assert not_reloaded(page)

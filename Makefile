@@ -16,8 +16,12 @@ $(STAMP): setup.py pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/vks-room demo
 
+# Two worker processes, whole files to each (a file's module fixtures, such as the RabbitMQ
+# cluster, start once): the suite mostly waits on sockets and timers, so two share 2 cores.
+# `make test JOBS=0` runs it in one process.
+JOBS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n $(JOBS) --dist loadfile tests
 
 bench: $(STAMP)
 	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done

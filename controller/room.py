@@ -304,17 +304,22 @@ class Controller:
         """A poll's news: availability, the values it read and the health they show."""
         was = self._link.get(dev_id)
         adapter = self._adapters[dev_id]
+        # The link's time is the room's clock's, as its device log row's: a lost link's alarm opens
+        # after first aid and says when the poll lost it (first_seen), kept while it stays lost.
+        now = self.clock()
         if available:
             # Still answering: the same link check, with the time it came back (a new one per
             # poll would make each poll's new levels a change of meaning, announced).
-            link = was if was is not None and was.ok else adapter.live(LINK, True, "device.link")
+            link = was if was is not None and was.ok else dataclasses.replace(
+                adapter.live(LINK, True, "device.link"), at=now)
             # A failure that only said "could not reach it" is superseded by its return.
             self._checks[dev_id] = tuple(c for c in self._checks[dev_id] if c.check not in STALE_WHEN_BACK)
         else:
-            link = dataclasses.replace(adapter.live(LINK, False, "device.unreachable"), detail=detail)
+            link = dataclasses.replace(adapter.live(LINK, False, "device.unreachable"), detail=detail,
+                                       at=was.at if was is not None and not was.ok else now)
         self._link[dev_id] = link
         if was is None or was.ok != available:
-            self.store.log_device(dev_id, available, detail, self.clock())
+            self.store.log_device(dev_id, available, detail, now)
             if was is not None or not available:
                 self._announce_check(dev_id, link)
         before = {c.check: c for c in self._live[dev_id]}

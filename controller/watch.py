@@ -240,7 +240,10 @@ class HearingWatch:
 
     def _view_of(self, device_id: str):
         """Where the camera is (its adapter's ``view()``, read without its lock); a device
-        without (a stand-in) is never at a role preset."""
+        without (a stand-in) is never at a role preset. No lock is needed: ``view()`` reads one
+        tuple (role, where it landed, arrival) that a recall or a poll replaces in one assignment,
+        so it is the view before or after, never half of each; the frame is then analysed
+        holding nothing, while the camera's own thread may poll or recall."""
         adapter = self.room.adapter(device_id)
         return getattr(adapter, "view", lambda: None)
 

@@ -76,6 +76,7 @@ def test_a_codec_that_does_not_answer_the_poll_nor_the_self_test_is_one_alarm_an
     room.wait_state("ready")
     room.controller.command("hearing.create", {"id": "H1", "version": 1, "case_number": "2-101/2025",
                                                "start": iso(9, "10:00"), "far_side": SIZO})
+    lost_at = clock.now()
     room.devices["codec"].up.clear()                        # unplugged: the poll loses it, first aid begins
     room.wait(lambda: room.life.first_aid().get("codec", {}).get("state") == "power_off")
     room.controller.selftest("manual")                      # the self-test finds it too: not answering...
@@ -91,6 +92,7 @@ def test_a_codec_that_does_not_answer_the_poll_nor_the_self_test_is_one_alarm_an
     room.controller.selftest("manual")                      # and the next self-test's word is the same fault
     [alarm] = [a for a in room.life.alarms() if a["device"] == "codec"]
     assert alarm["code"] == "device.unreachable"
+    assert alarm["raised_at"] == lost_at                    # when the poll lost it, not when first aid gave up
     assert [a["action"] for a in alarm["evidence"]["first_aid"]] == ["first_aid.power_off", "first_aid.power_on",
                                                                      "first_aid.failed"]
     assert len([e for e in room.of("alarm.raised") if e["alarm"]["device"] == "codec"]) == 1
@@ -102,6 +104,8 @@ def test_a_codec_that_does_not_answer_the_poll_nor_the_self_test_is_one_alarm_an
     from vksroom.controller.acts import render
     text = render(act["facts"], "ru")
     assert text.count("Кодек не отвечает") == 1, text
+    assert act["facts"]["failures"][0]["first_seen_local"] == "09.03.2025 08:00"   # first aid gave up at 08:02
+    assert "08:00" in text.split("Кодек не отвечает")[1].splitlines()[1], text
     room.devices["codec"].up.set()                          # plugged back: the one alarm closes by itself
     room.wait(lambda: [a["state"] for a in incidents(room, "codec")] == ["recovered"])
 

@@ -103,6 +103,12 @@ class MqttLink:
         self._paho_errors.propagate = False
         self._paho_errors.addHandler(_RememberError(self))
         self._last_readiness: dict | None = None
+        # Held from choosing which readiness to queue to queuing it: the controller's thread (events),
+        # the network thread (on connect), the pump (heartbeat) and the command worker (status.send)
+        # all queue it, and each new row supersedes the last, so a thread that read an older
+        # readiness and queued it after a newer one would leave the centre the older one until
+        # the next heartbeat (seen: 'unknown' kept for 30 s when a connect raced the room turning ready).
+        self._readiness_lock = threading.RLock()
         self._call_quality: dict[str, dict] = {}    # codec id -> its latest figures, during a hearing
         self.heartbeat = float(getattr(self.mq, "heartbeat_s", 30))   # readiness republished this often
         self._next_beat = 0.0
@@ -132,7 +138,7 @@ class MqttLink:
         if waiting:
             log.info("MQTT inbox holds %d commands received before the restart; they are answered first", waiting)
         self._unsubscribe = self.controller.events.subscribe(self._on_event)
-        self._put_readiness(self.controller.readiness().to_dict())
+        self._put_current_readiness()
         self._pump = threading.Thread(target=self._run_pump, name="mqtt-pump", daemon=True)
         self._worker = threading.Thread(target=self._run_commands, name="mqtt-commands", daemon=True)
         self._new_client()
@@ -203,16 +209,33 @@ class MqttLink:
             doc = contract.event_doc(self.topics, event.kind, event.data, id=event.id, ts=event.ts)
             self._put(self.topics.event(event.kind), doc)
 
-    def _put_readiness(self, readiness: dict) -> None:
-        self._last_readiness = readiness
-        if self._call_quality:     # during a hearing: the call's figures as last sent (rate-limited upstream)
-            readiness = {**readiness, "call_quality": dict(self._call_quality)}
-        self._next_beat = time.monotonic() + self.heartbeat
-        self._put(self.topics.readiness, contract.readiness_doc(self.topics, readiness, self.heartbeat), retain=True,
-                  key=READINESS_KEY)
+    def _put_readiness(self, readiness: dict | None = None) -> None:
+        """Queue the retained readiness: ``readiness`` (an event's, the controller's newest word)
+        or, with None, the latest one again (on connect, the heartbeat, new call figures)."""
+        with self._readiness_lock:
+            if readiness is not None:
+                self._last_readiness = readiness
+            readiness = self._last_readiness
+            if readiness is None:
+                return
+            if self._call_quality:     # during a hearing: the call's figures as last sent (rate-limited upstream)
+                readiness = {**readiness, "call_quality": dict(self._call_quality)}
+            self._next_beat = time.monotonic() + self.heartbeat
+            self._put(self.topics.readiness, contract.readiness_doc(self.topics, readiness, self.heartbeat),
+                      retain=True, key=READINESS_KEY)
+
+    def _put_current_readiness(self) -> None:
+        """Queue the controller's readiness as it is now (also the values its events leave out).
+        Read under the lock: a change after the read is announced by an event queued after it."""
+        with self._readiness_lock:
+            self._put_readiness(self.controller.readiness().to_dict())
 
     def _follow_call_quality(self, event) -> None:
         """Call quality rides in the retained readiness while a hearing is under way."""
+        with self._readiness_lock:   # the heartbeat copies the figures on the pump's thread
+            self._change_call_quality(event)
+
+    def _change_call_quality(self, event) -> None:
         if event.kind == "call.quality":
             self._call_quality[event.data["device"]] = {"hearing_id": event.data.get("hearing_id"),
                                                         **event.data["quality"]}
@@ -220,7 +243,7 @@ class MqttLink:
             self._call_quality.clear()
         else:
             return
-        self._put_readiness(self._last_readiness)
+        self._put_readiness()
 
     def _put(self, topic: str, doc: dict, retain: bool = False, key: str | None = None,
              reply_to: str | None = None, done: int | None = None) -> int:
@@ -259,7 +282,7 @@ class MqttLink:
                     self._publish_lifecycle(contract.READY)
                     self._next_beat = 0.0
                 if self.connected.is_set() and time.monotonic() >= self._next_beat and self._last_readiness:
-                    self._put_readiness(self._last_readiness)   # the heartbeat: valid_until moves on
+                    self._put_readiness()   # the heartbeat: valid_until moves on
                 if self.connected.is_set() and len(self._inflight) < self.window:
                     for msg in self.outbox.pending(self._handed, self.window - len(self._inflight)):
                         self._hand(msg)
@@ -404,8 +427,7 @@ class MqttLink:
                  flags.session_present)
         client.subscribe([(self.topics.commands, 1), (self.topics.status_request, 1)])
         self._publish_lifecycle(contract.INIT)
-        if self._last_readiness is not None:   # the broker may have lost the retained copy
-            self._put_readiness(self._last_readiness)
+        self._put_readiness()   # the broker may have lost the retained copy
         with self._wake:
             self.connected.set()
             self._wake.notify_all()
@@ -577,7 +599,7 @@ class MqttLink:
         doc = contract.reply_doc(self.topics, cmd.request_id, cmd.name, result=result if result is not None else {})
         self._put(self.topics.replies, doc, reply_to=cmd.request_id, done=inbox_id)
         if cmd.name == "status.send":
-            self._put_readiness(self.controller.readiness().to_dict())
+            self._put_current_readiness()
 
     def _answer_again(self, request_id: str, earlier: dict | None, done: int | None = None) -> bool:
         """Send the reply stored for ``request_id`` once more (new ``seq``, same content)."""

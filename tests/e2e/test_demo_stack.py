@@ -15,6 +15,15 @@ def readiness(doc):
     return doc or {}
 
 
+def seen(watcher, topic, stack) -> str:
+    """A failed wait's message: what the centre last got, what the room itself says and how its
+    link stands, so the failure names the side that was wrong."""
+    room = stack.controller.readiness()
+    link = stack.link
+    return (f"the centre last got {watcher.messages.get(topic)}; the room itself is {room.state.value} "
+            f"{list(room.reasons)}; its link connected={link.connected.is_set()} {link.stats}")
+
+
 @pytest.fixture(params=["auto", "amqtt"])
 def demo(request, tmp_path):
     """The demo stack with the broker the machine has (Mosquitto when installed) and with amqtt."""
@@ -36,7 +45,7 @@ def test_ready_room_is_published_retained_and_agrees_with_the_panel(demo):
     result = stack.controller.selftest("test", timeout=40)
     assert result["state"] == "ready", result["reasons"]
     doc = watcher.wait(topic, lambda d: readiness(d).get("state") == "ready", 10)
-    assert doc is not None, watcher.messages.get(topic)
+    assert doc is not None, seen(watcher, topic, stack)
     page = get_text(stack.panel_url)
     assert 'data-state="ready"' in page
     api = get_json(stack.panel_url + "api/readiness")
@@ -55,22 +64,22 @@ def test_a_stopped_simulator_turns_the_room_degraded_or_not_ready_naming_it(demo
     bench, stack, watcher = demo
     topic = readiness_topic(bench.config)
     # The cameras answer error 41 while they power up: wait until the centre has seen the room ready.
-    assert watcher.wait(topic, lambda d: readiness(d).get("state") == "ready", 20), watcher.messages.get(topic)
+    assert watcher.wait(topic, lambda d: readiness(d).get("state") == "ready", 20), seen(watcher, topic, stack)
 
     bench.cameras["cam_hall"].stop()   # optional camera: the room is degraded
     doc = watcher.wait(topic, lambda d: readiness(d).get("state") == "degraded", 10)
-    assert doc is not None, watcher.messages.get(topic)
+    assert doc is not None, seen(watcher, topic, stack)
     assert "Камера зала не отвечает" in readiness(doc)["reasons"]          # by its label, in the room's ru
     page = get_text(stack.panel_url)
     assert 'data-state="degraded"' in page and 'id="dev-cam_hall" class="health-fault"' in page
 
     bench.codec.unplug()               # required codec: the room is not ready
     doc = watcher.wait(topic, lambda d: readiness(d).get("state") == "not_ready", 10)
-    assert doc is not None
+    assert doc is not None, seen(watcher, topic, stack)
     assert any(reason.startswith("Кодек") for reason in readiness(doc)["reasons"])
     page = get_text(stack.panel_url)
     assert 'data-state="not_ready"' in page and 'id="dev-codec" class="health-fault"' in page
 
     bench.codec.replug()               # both come back on their own, no operator
     bench.cameras["cam_hall"].start()
-    assert watcher.wait(topic, lambda d: readiness(d).get("state") == "ready", 15)
+    assert watcher.wait(topic, lambda d: readiness(d).get("state") == "ready", 15), seen(watcher, topic, stack)

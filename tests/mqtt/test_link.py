@@ -82,6 +82,39 @@ def test_starts_while_broker_is_down_and_connects_when_it_appears(room, link_fac
             broker.close()
 
 
+def test_a_change_while_the_link_connects_is_the_truth_the_centre_keeps(room, link_factory, listeners):
+    """On connect the link queues its last readiness again (the broker may have lost it); the room
+    changing meanwhile must stay the newest word, not be superseded by that older copy (the centre
+    saw a demo room 'unknown' for a heartbeat, 30 s, when its connect raced the room turning ready)."""
+    import threading
+
+    broker = Broker("auto")             # a port, nothing listening yet: the connect comes when we say
+    try:
+        room.set_state(RoomState.NOT_READY, ["cam_judge: link: no reply"])
+        link = link_factory(room, broker.url)
+        put, raced = link.outbox.put, []
+
+        def put_racing_a_change(topic, doc, **kw):
+            if kw.get("key") == "readiness" and threading.current_thread() is link._network and not raced:
+                # the connect's copy is on its way to the outbox: now the room turns ready
+                change = threading.Thread(target=room.set_state, args=(RoomState.READY,))
+                raced.append(change)
+                change.start()
+                change.join(1.0)        # lands first unless the link holds it back until this copy is in
+            return put(topic, doc, **kw)
+
+        link.outbox.put = put_racing_a_change
+        broker.start()
+        assert link.ready.wait(10)
+        assert raced, "the link did not queue its readiness again on connect"
+        raced[0].join(5)
+        assert link.flush(10)
+        late = listeners(broker.url, [f"{BASE}/readiness"])
+        assert late.wait_for(lambda li: last(li, "/readiness"))["state"] == "ready", late.docs("/readiness")
+    finally:
+        broker.close()
+
+
 def test_planned_stop_says_disconnected(broker, room, tmp_path, listeners):
     link = MqttLink(room, room_config(broker.url, tmp_path), backoff=(0.1, 0.5)).start()
     assert link.ready.wait(10)

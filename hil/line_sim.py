@@ -27,6 +27,7 @@ import signal
 import socket
 import tempfile
 import threading
+import time
 import tty
 from typing import Callable
 
@@ -302,9 +303,12 @@ class LineSimulator:
             session.send_raw(data)
             return
         with session.out_lock:   # a device writes one reply at a time, even when it trickles
-            for i in range(0, len(data), self.chunk_size):
+            # Paced by the clock, as a slow line's bytes are: a chunk whose time has come goes at
+            # once, so a loaded machine's late wake-ups do not slow the line down on top.
+            start = time.monotonic()
+            for k, i in enumerate(range(0, len(data), self.chunk_size)):
                 session.send_raw(data[i:i + self.chunk_size])
-                if self._stop.wait(self.chunk_delay):
+                if self._stop.wait(max(0.0, start + (k + 1) * self.chunk_delay - time.monotonic())):
                     return
 
     def corrupt_next_reply(self, data: bytes) -> None:

@@ -14,10 +14,16 @@
    stream against a 640x360 sub-stream.
 
     .venv/bin/python benchmarks/quality_speed.py [--seconds 10]
+    .venv/bin/python benchmarks/quality_speed.py --only-frame --against /tmp/main_quality.py
+
+``--against FILE`` times another ``quality.py`` (e.g. ``git show main:drivers/video/quality.py
+> /tmp/main_quality.py``) in the same rounds as this one, so that a change's speed is told
+apart from the load of a shared machine; it also checks both give the same verdicts.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import re
 import statistics
 import subprocess
@@ -198,11 +204,31 @@ def h264_decode_cost(room: Courtroom, tmp: Path, size, fps: int, seconds: int = 
     return 1000 * took / max(n, 1)
 
 
+def against_timers(path: str, frame, room: Courtroom) -> dict:
+    """The no-reference and monitoring verdicts of the ``quality.py`` at ``path``, as part 1
+    times this one's; refuses to time them when the two disagree on a frame's verdict."""
+    spec = importlib.util.spec_from_file_location("quality_against", path)
+    other = sys.modules[spec.name] = importlib.util.module_from_spec(spec)   # (its dataclasses look it up)
+    spec.loader.exec_module(other)
+    refs = [other.Reference.from_image(room.view(*JUDGE_VIEW, size=(1920, 1080)))]
+    monitor = other.Analyzer(refs, drift_every_s=10.0)
+    ours = Analyzer([Reference.from_image(room.view(*JUDGE_VIEW, size=(1920, 1080)))], drift_every_s=10.0)
+    for k in range(3):
+        a = ours.analyze(frame, t=k * 0.5, source_ts=k * 0.5).to_dict()
+        b = monitor.analyze(frame, t=k * 0.5, source_ts=k * 0.5).to_dict()
+        if a != b:
+            raise SystemExit(f"{path} gives another verdict on the benchmark's frame: {b} (this one: {a})")
+    clock = iter(range(3, 10**9))
+    return {"noref@": lambda: other.Analyzer().analyze(frame),
+            "monitor@": lambda: monitor.analyze(frame, t=(k := next(clock)) * 0.5, source_ts=k * 0.5)}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10.0, help="how long to monitor the three streams")
     ap.add_argument("--runs", type=int, default=60)
     ap.add_argument("--only-frame", action="store_true", help="part 1 only (ms per frame)")
+    ap.add_argument("--against", metavar="FILE", help="another quality.py timed in the same rounds (part 1)")
     args = ap.parse_args(argv)
     cv2.setNumThreads(1)
     room = Courtroom()
@@ -221,6 +247,8 @@ def main(argv=None) -> int:
         "monitor": lambda: monitor.analyze(frame, t=(k := next(clock)) * 0.5, source_ts=k * 0.5),
         "full": lambda: full.analyze(frame, t=next(clock) * 0.5),
     }
+    if args.against:
+        timed.update(against_timers(args.against, frame, room))
     ms = {k: [] for k in timed}
     ratios = {k: [] for k in timed}
     for _ in range(max(3, args.runs // 10)):
@@ -239,6 +267,10 @@ def main(argv=None) -> int:
           f"{'MET' if x['monitor'] <= 5 else 'NOT MET'}")
     print(f"  verdict, registration every frame   {med['full']:7.2f} ms  {x['full']:5.1f}x [{quiet['full']:4.1f}x]   goal <= 5x: "
           f"{'MET' if x['full'] <= 5 else 'NOT MET'}")
+    for k in ("noref", "monitor"):
+        if k + "@" in timed:
+            print(f"  {k:7s} with {args.against}: {med[k + '@']:7.2f} ms  {x[k + '@']:5.1f}x [{quiet[k + '@']:4.1f}x];"
+                  f" this one / that one: median {statistics.median(m / o for m, o in zip(ms[k], ms[k + '@'])):.3f}, fastest rounds {min(ms[k]) / min(ms[k + '@']):.3f}")
     if args.only_frame:
         return 0
 

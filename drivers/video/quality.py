@@ -349,6 +349,7 @@ class Features:
     thumb: np.ndarray | None = None  # the colour thumbnail (BGR, about THUMB_EDGE px)
     bands: list | None = None    # the native-resolution grey bands the noise is measured on
     scale: float = 1.0           # native pixels per given pixel
+    readable: tuple | None = None  # the thumbnail's well-exposed pixels and log chroma maps (_readable)
 
     @functools.cached_property
     def fine_blocks(self) -> np.ndarray:
@@ -483,9 +484,10 @@ def features(frame, scale: float = 1.0) -> Features:
     m2 = cv2.resize(gf * gf, GRID, interpolation=cv2.INTER_AREA)
     blocks = np.sqrt(np.maximum(m2 - m1 * m1 - na * na, 0.0))
     thumb = _thumb(frame) if colour else None
+    readable = _readable(thumb) if thumb is not None else None
     return Features(frame.shape, g, mean / 255.0, std, p95, p99, white, uniform, noise, na,
-                    _chroma(thumb) if thumb is not None else None, blocks, m1, colour, thumb,
-                    bands, max(scale, 1.0))
+                    _chroma(thumb, readable) if thumb is not None else None, blocks, m1, colour, thumb,
+                    bands, max(scale, 1.0), readable)
 
 
 def _log_energy(g: np.ndarray, noise: float) -> float:
@@ -510,22 +512,30 @@ def _thumb(frame: np.ndarray) -> np.ndarray:
     return cv2.resize(frame, (max(1, w // k), max(1, h // k)), interpolation=cv2.INTER_NEAREST)
 
 
-def _chroma_points(thumb: np.ndarray):
-    """Log chromaticity (log R/G, log B/G) of the thumbnail's well-exposed pixels, or None
-    when too few are (logs from a lookup table)."""
+def _readable(thumb: np.ndarray) -> tuple:
+    """The thumbnail's well-exposed pixels (every channel 12..250) and the log chromaticity
+    maps (log R/G, log B/G) of all its pixels (logs from a lookup table): made once per
+    frame, for its median chroma and for the cast against a reference."""
     b, g, r = cv2.split(thumb)
     keep = (cv2.min(cv2.min(b, g), r) >= 12) & (cv2.max(cv2.max(b, g), r) <= 250)
+    lg = _LOG[g]
+    return keep, _LOG[r] - lg, _LOG[b] - lg
+
+
+def _chroma_points(thumb: np.ndarray, readable: tuple | None = None):
+    """Log chromaticity (log R/G, log B/G) of the thumbnail's well-exposed pixels, or None
+    when too few are. ``readable``: its :func:`_readable`, if made already."""
+    keep, a, b = readable if readable is not None else _readable(thumb)
     n = int(np.count_nonzero(keep))
     if n < 0.05 * keep.size:
         return None
-    lg = _LOG[g[keep]]
-    return _LOG[r[keep]] - lg, _LOG[b[keep]] - lg
+    return a[keep], b[keep]
 
 
-def _chroma(thumb: np.ndarray):
+def _chroma(thumb: np.ndarray, readable: tuple | None = None):
     """Median log chromaticity of a thumbnail: colourful people or objects in part of the
     view barely move it, a white-balance fault moves all of it."""
-    pts = _chroma_points(thumb)
+    pts = _chroma_points(thumb, readable)
     if pts is None:
         return None
     return np.array([_median(pts[0]), _median(pts[1])])
@@ -571,15 +581,11 @@ def _paired_chroma_shift(f: "Features", rf: "Features", slopes) -> float | None:
     a, b = f.thumb, rf.thumb
     if a is None or b is None or a.shape != b.shape:
         return None
-    fb, fg, fr = cv2.split(a)
-    rb, rg, rr = cv2.split(b)
-    keep = ((cv2.min(cv2.min(fb, fg), fr) >= 12) & (cv2.max(cv2.max(fb, fg), fr) <= 250)
-            & (cv2.min(cv2.min(rb, rg), rr) >= 12) & (cv2.max(cv2.max(rb, rg), rr) <= 250))
+    (fk, fa, fb), (rk, ra, rb) = (x.readable or _readable(x.thumb) for x in (f, rf))
+    keep = fk & rk
     if int(np.count_nonzero(keep)) < 0.05 * keep.size:
         return None
-    lg, rlg = _LOG[fg[keep]], _LOG[rg[keep]]
-    ca, cb = _LOG[fr[keep]] - lg, _LOG[fb[keep]] - lg
-    ra, rb_ = _LOG[rr[keep]] - rlg, _LOG[rb[keep]] - rlg
+    ca, cb, ra, rb_ = fa[keep], fb[keep], ra[keep], rb[keep]
     return min(math.hypot(_median(ca / s - ra), _median(cb / s - rb_)) for s in slopes)
 
 
@@ -1093,7 +1099,9 @@ class Analyzer:
         # frame's fine detail: judged against NOISE_FLICKER, given in the check's units.
         flicker = self._flicker(f, keyframe, gop, source_ts)
         put("noise", max(noise, flicker * self._thr("noise", has) / NOISE_FLICKER))
-        cast = min((self._cast(f, r.features) or 0.0 for r in self.references), default=self._cast(f, None))
+        # (not min(..., default=...): its default is computed on every call, with references too)
+        cast = (min(self._cast(f, r.features) or 0.0 for r in self.references) if self.references
+                else self._cast(f, None))
         if cast is None:    # without a reference, on a view with no neutral surface: not judged
             checks["cast"] = Check("cast", True, 0.0, self._thr("cast", False), judged=False)
         else:

@@ -350,7 +350,7 @@ class Features:
     thumb: np.ndarray | None = None  # the colour thumbnail (BGR, about THUMB_EDGE px)
     bands: list | None = None    # the native-resolution grey bands the noise is measured on
     scale: float = 1.0           # native pixels per given pixel
-    readable: tuple | None = None  # the thumbnail's well-exposed pixels and log chroma maps (_readable)
+    readable: tuple | None = None  # the thumbnail's well-exposed pixels and its channels (_readable)
 
     @functools.cached_property
     def fine_blocks(self) -> np.ndarray:
@@ -384,6 +384,14 @@ class Features:
         bw, bh = w / cols, h / rows
         res = var - cx * cx / ((bw * bw - 1) / 12) - cy * cy / ((bh * bh - 1) / 12)
         return np.sqrt(np.maximum(res - (self.noise_here / 2) ** 2, 0.0))
+
+    @functools.cached_property
+    def log_chroma(self) -> tuple:
+        """Log chromaticity maps (log R/G, log B/G) of every thumbnail pixel: a reference's,
+        made once, for the cast paired pixel by pixel with each frame."""
+        _, b, g, r = self.readable or _readable(self.thumb)
+        lg = _LOG[g]
+        return _LOG[r] - lg, _LOG[b] - lg
 
     @functools.cached_property
     def clipped(self) -> float:
@@ -514,23 +522,22 @@ def _thumb(frame: np.ndarray) -> np.ndarray:
 
 
 def _readable(thumb: np.ndarray) -> tuple:
-    """The thumbnail's well-exposed pixels (every channel 12..250) and the log chromaticity
-    maps (log R/G, log B/G) of all its pixels (logs from a lookup table): made once per
-    frame, for its median chroma and for the cast against a reference."""
+    """The thumbnail's well-exposed pixels (every channel 12..250) and its channels (b, g,
+    r): made once per frame, for its median chroma and for the cast."""
     b, g, r = cv2.split(thumb)
-    keep = (cv2.min(cv2.min(b, g), r) >= 12) & (cv2.max(cv2.max(b, g), r) <= 250)
-    lg = _LOG[g]
-    return keep, _LOG[r] - lg, _LOG[b] - lg
+    return (cv2.min(cv2.min(b, g), r) >= 12) & (cv2.max(cv2.max(b, g), r) <= 250), b, g, r
 
 
 def _chroma_points(thumb: np.ndarray, readable: tuple | None = None):
     """Log chromaticity (log R/G, log B/G) of the thumbnail's well-exposed pixels, or None
-    when too few are. ``readable``: its :func:`_readable`, if made already."""
-    keep, a, b = readable if readable is not None else _readable(thumb)
+    when too few are (logs from a lookup table). ``readable``: its :func:`_readable`, if
+    made already."""
+    keep, b, g, r = readable if readable is not None else _readable(thumb)
     n = int(np.count_nonzero(keep))
     if n < 0.05 * keep.size:
         return None
-    return a[keep], b[keep]
+    lg = _LOG[g[keep]]
+    return _LOG[r[keep]] - lg, _LOG[b[keep]] - lg
 
 
 def _chroma(thumb: np.ndarray, readable: tuple | None = None):
@@ -587,11 +594,13 @@ def _paired_chroma_shift(f: "Features", rf: "Features", slopes) -> float | None:
     a, b = f.thumb, rf.thumb
     if a is None or b is None or a.shape != b.shape:
         return None
-    (fk, fa, fb), (rk, ra, rb) = (x.readable or _readable(x.thumb) for x in (f, rf))
-    keep = fk & rk
+    fk, fb, fg, fr = f.readable or _readable(a)
+    keep = fk & (rf.readable or _readable(b))[0]
     if int(np.count_nonzero(keep)) < 0.05 * keep.size:
         return None
-    ca, cb, ra, rb_ = fa[keep], fb[keep], ra[keep], rb[keep]
+    lg = _LOG[fg[keep]]
+    ca, cb = _LOG[fr[keep]] - lg, _LOG[fb[keep]] - lg
+    ra, rb_ = (m[keep] for m in rf.log_chroma)
     return min(math.hypot(_median(ca / s - ra), _median(cb / s - rb_)) for s in slopes)
 
 
@@ -620,13 +629,13 @@ def _neutral_cast(thumb: np.ndarray, readable: tuple | None = None) -> float | N
     against it, a red cup's brightest part its white inside). Agreement is the evidence;
     without it, or without a dense cluster, there is none: None (cannot tell).
     ``readable``: the thumbnail's :func:`_readable`, if made already."""
-    keep, a, b = readable if readable is not None else _readable(thumb)
+    keep, b8, g8, r8 = readable if readable is not None else _readable(thumb)
     n = int(np.count_nonzero(keep))
     if n < max(8, 0.05 * keep.size):
         return None
-    b8, g8, r8 = cv2.split(thumb)
     bk, gk, rk = b8[keep], g8[keep], r8[keep]
-    a, b = a[keep], b[keep]
+    lg = _LOG[gk]
+    a, b = _LOG[rk] - lg, _LOG[bk] - lg
     side = int(round(3.2 / NEUTRAL_BIN))
     ia, ib = ((a + 1.6) / NEUTRAL_BIN).astype(np.int32), ((b + 1.6) / NEUTRAL_BIN).astype(np.int32)
     inside = (ia >= 0) & (ia < side) & (ib >= 0) & (ib < side)

@@ -389,7 +389,9 @@ class Features:
     def log_chroma(self) -> tuple:
         """Log chromaticity maps (log R/G, log B/G) of every thumbnail pixel: a reference's,
         made once, for the cast paired pixel by pixel with each frame."""
-        _, b, g, r = self.readable or _readable(self.thumb)
+        if self.readable is None:       # features() makes both or neither
+            raise ValueError("no colour thumbnail")
+        _, b, g, r = self.readable
         lg = _LOG[g]
         return _LOG[r] - lg, _LOG[b] - lg
 

@@ -14,11 +14,18 @@
    stream against a 640x360 sub-stream.
 
     .venv/bin/python benchmarks/quality_speed.py [--seconds 10]
-    .venv/bin/python benchmarks/quality_speed.py --only-frame --against /tmp/main_quality.py
+    .venv/bin/python benchmarks/quality_speed.py --only-frame --against /tmp/main_quality.py --cpu-time --runs 1000
 
 ``--against FILE`` times another ``quality.py`` (e.g. ``git show main:drivers/video/quality.py
 > /tmp/main_quality.py``) in the same rounds as this one, so that a change's speed is told
-apart from the load of a shared machine; it also checks both give the same verdicts.
+apart from the load of a shared machine; it also checks both give the benchmark frame the
+same verdict. ``--cpu-time`` times part 1 by this thread's CPU time: at a load average of 10
+(2026-12-02, 00:10-00:30) the wall clock read 12-35x one cvtColor for the monitoring
+verdict, the CPU time 7-9x at the median and 4.4-8x in the fastest rounds; the same file against itself
+read 1.05 with ``--runs 1000`` (100 rounds; the per-round ratios' median) and 0.91 / 1.01
+with 10 rounds: the noise floor. Branch speed5 against main, CPU time, 100 rounds, load 7.6-8.6:
+the monitoring verdict 0.83 / 0.85 of main's (median), in the fastest rounds 4.6x / 4.9x one
+cvtColor against main's 6.6x / 5.8x (docs/frame-quality.md, "Speed of the monitoring verdict").
 """
 from __future__ import annotations
 

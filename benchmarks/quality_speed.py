@@ -14,10 +14,23 @@
    stream against a 640x360 sub-stream.
 
     .venv/bin/python benchmarks/quality_speed.py [--seconds 10]
+    .venv/bin/python benchmarks/quality_speed.py --only-frame --against /tmp/main_quality.py --cpu-time --runs 1000
+
+``--against FILE`` times another ``quality.py`` (e.g. ``git show main:drivers/video/quality.py
+> /tmp/main_quality.py``) in the same rounds as this one, so that a change's speed is told
+apart from the load of a shared machine; it also checks both give the benchmark frame the
+same verdict. ``--cpu-time`` times part 1 by this thread's CPU time: at a load average of 10
+(2026-12-02, 00:10-00:30) the wall clock read 12-35x one cvtColor for the monitoring
+verdict, the CPU time 7-9x at the median and 4.4-8x in the fastest rounds; the same file against itself
+read 1.05 with ``--runs 1000`` (100 rounds; the per-round ratios' median) and 0.91 / 1.01
+with 10 rounds: the noise floor. Branch speed5 against main, CPU time, 100 rounds, load 7.6-8.6:
+the monitoring verdict 0.83 / 0.85 of main's (median), in the fastest rounds 4.6x / 4.9x one
+cvtColor against main's 6.6x / 5.8x (docs/frame-quality.md, "Speed of the monitoring verdict").
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import re
 import statistics
 import subprocess
@@ -40,12 +53,15 @@ FPS = 10
 SEG = ("live", "frozen", "black", "blurred")
 
 
+CLOCK = time.perf_counter      # --cpu-time: time.thread_time
+
+
 def per_call_ms(fn, runs: int) -> float:
     times = []
     for _ in range(runs):
-        t = time.perf_counter()
+        t = CLOCK()
         fn()
-        times.append(time.perf_counter() - t)
+        times.append(CLOCK() - t)
     return 1000 * statistics.median(times)
 
 
@@ -198,12 +214,38 @@ def h264_decode_cost(room: Courtroom, tmp: Path, size, fps: int, seconds: int = 
     return 1000 * took / max(n, 1)
 
 
+def against_timers(path: str, frame, room: Courtroom) -> dict:
+    """The no-reference and monitoring verdicts of the ``quality.py`` at ``path``, as part 1
+    times this one's; refuses to time them when the two disagree on a frame's verdict."""
+    spec = importlib.util.spec_from_file_location("quality_against", path)
+    other = sys.modules[spec.name] = importlib.util.module_from_spec(spec)   # (its dataclasses look it up)
+    spec.loader.exec_module(other)
+    refs = [other.Reference.from_image(room.view(*JUDGE_VIEW, size=(1920, 1080)))]
+    monitor = other.Analyzer(refs, drift_every_s=10.0)
+    ours = Analyzer([Reference.from_image(room.view(*JUDGE_VIEW, size=(1920, 1080)))], drift_every_s=10.0)
+    for k in range(3):
+        a = ours.analyze(frame, t=k * 0.5, source_ts=k * 0.5).to_dict()
+        b = monitor.analyze(frame, t=k * 0.5, source_ts=k * 0.5).to_dict()
+        if a != b:
+            raise SystemExit(f"{path} gives another verdict on the benchmark's frame: {b} (this one: {a})")
+    clock = iter(range(3, 10**9))
+    return {"noref@": lambda: other.Analyzer().analyze(frame),
+            "monitor@": lambda: monitor.analyze(frame, t=(k := next(clock)) * 0.5, source_ts=k * 0.5)}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10.0, help="how long to monitor the three streams")
     ap.add_argument("--runs", type=int, default=60)
     ap.add_argument("--only-frame", action="store_true", help="part 1 only (ms per frame)")
+    ap.add_argument("--against", metavar="FILE", help="another quality.py timed in the same rounds (part 1)")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="part 1 by this thread's CPU time, not the wall clock: waiting for a core on a loaded "
+                         "machine is not counted (the caches others share still are)")
     args = ap.parse_args(argv)
+    global CLOCK
+    if args.cpu_time:
+        CLOCK = time.thread_time
     cv2.setNumThreads(1)
     room = Courtroom()
 
@@ -221,6 +263,8 @@ def main(argv=None) -> int:
         "monitor": lambda: monitor.analyze(frame, t=(k := next(clock)) * 0.5, source_ts=k * 0.5),
         "full": lambda: full.analyze(frame, t=next(clock) * 0.5),
     }
+    if args.against:
+        timed.update(against_timers(args.against, frame, room))
     ms = {k: [] for k in timed}
     ratios = {k: [] for k in timed}
     for _ in range(max(3, args.runs // 10)):
@@ -231,7 +275,8 @@ def main(argv=None) -> int:
     med = {k: statistics.median(v) for k, v in ms.items()}
     x = {k: statistics.median(v) for k, v in ratios.items()}
     quiet = {k: min(v) / min(ms["grey"]) for k, v in ms.items()}
-    print("1080p frame, one OpenCV thread (median ms; ratio = median over alternating rounds;")
+    print(f"1080p frame, one OpenCV thread, {'CPU time' if args.cpu_time else 'wall clock'}"
+          " (median ms; ratio = median over alternating rounds;")
     print(f"in brackets the ratio of the fastest rounds, what a quiet machine gives):")
     print(f"  cvtColor BGR->grey                  {med['grey']:7.2f} ms   1.0x (baseline)")
     print(f"  verdict, no reference               {med['noref']:7.2f} ms  {x['noref']:5.1f}x [{quiet['noref']:4.1f}x]")
@@ -239,6 +284,10 @@ def main(argv=None) -> int:
           f"{'MET' if x['monitor'] <= 5 else 'NOT MET'}")
     print(f"  verdict, registration every frame   {med['full']:7.2f} ms  {x['full']:5.1f}x [{quiet['full']:4.1f}x]   goal <= 5x: "
           f"{'MET' if x['full'] <= 5 else 'NOT MET'}")
+    for k in ("noref", "monitor"):
+        if k + "@" in timed:
+            print(f"  {k:7s} with {args.against}: {med[k + '@']:7.2f} ms  {x[k + '@']:5.1f}x [{quiet[k + '@']:4.1f}x];"
+                  f" this one / that one: median {statistics.median(m / o for m, o in zip(ms[k], ms[k + '@'])):.3f}, fastest rounds {min(ms[k]) / min(ms[k + '@']):.3f}")
     if args.only_frame:
         return 0
 

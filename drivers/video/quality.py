@@ -304,7 +304,7 @@ def _bands(grey: np.ndarray, budget: int) -> list[np.ndarray]:
     return [grey[int(h * f) - rows // 2: int(h * f) - rows // 2 + rows] for f in (0.3, 0.5, 0.7)]
 
 
-_IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+_IMMERKAER = np.array([1, -2, 1], np.float32)    # the kernel [1 -2 1]^T [1 -2 1], applied separably
 
 
 def _noise_sigma(bands: list[np.ndarray]) -> float:
@@ -313,7 +313,8 @@ def _noise_sigma(bands: list[np.ndarray]) -> float:
     for b in bands:
         if b.shape[0] < 3 or b.shape[1] < 3:
             continue
-        r = cv2.filter2D(b, cv2.CV_16S, _IMMERKAER, borderType=cv2.BORDER_REPLICATE)[1:-1, 1:-1]
+        # separable: the same integers as the 3 x 3 filter (exact, |r| <= 16 x 255), twice as quick
+        r = cv2.sepFilter2D(b, cv2.CV_16S, _IMMERKAER, _IMMERKAER, borderType=cv2.BORDER_REPLICATE)[1:-1, 1:-1]
         a = cv2.convertScaleAbs(r)          # |r|, saturated at 255
         hist += cv2.calcHist([a], [0], None, [256], [0, 256]).ravel()
     total = hist.sum()
@@ -349,6 +350,7 @@ class Features:
     thumb: np.ndarray | None = None  # the colour thumbnail (BGR, about THUMB_EDGE px)
     bands: list | None = None    # the native-resolution grey bands the noise is measured on
     scale: float = 1.0           # native pixels per given pixel
+    readable: tuple | None = None  # the thumbnail's well-exposed pixels and its channels (_readable)
 
     @functools.cached_property
     def fine_blocks(self) -> np.ndarray:
@@ -382,6 +384,16 @@ class Features:
         bw, bh = w / cols, h / rows
         res = var - cx * cx / ((bw * bw - 1) / 12) - cy * cy / ((bh * bh - 1) / 12)
         return np.sqrt(np.maximum(res - (self.noise_here / 2) ** 2, 0.0))
+
+    @functools.cached_property
+    def log_chroma(self) -> tuple:
+        """Log chromaticity maps (log R/G, log B/G) of every thumbnail pixel: a reference's,
+        made once, for the cast paired pixel by pixel with each frame."""
+        if self.readable is None:       # features() makes both or neither
+            raise ValueError("no colour thumbnail")
+        _, b, g, r = self.readable
+        lg = _LOG[g]
+        return _LOG[r] - lg, _LOG[b] - lg
 
     @functools.cached_property
     def clipped(self) -> float:
@@ -483,9 +495,10 @@ def features(frame, scale: float = 1.0) -> Features:
     m2 = cv2.resize(gf * gf, GRID, interpolation=cv2.INTER_AREA)
     blocks = np.sqrt(np.maximum(m2 - m1 * m1 - na * na, 0.0))
     thumb = _thumb(frame) if colour else None
+    readable = _readable(thumb) if thumb is not None else None
     return Features(frame.shape, g, mean / 255.0, std, p95, p99, white, uniform, noise, na,
-                    _chroma(thumb) if thumb is not None else None, blocks, m1, colour, thumb,
-                    bands, max(scale, 1.0))
+                    _chroma(thumb, readable) if thumb is not None else None, blocks, m1, colour, thumb,
+                    bands, max(scale, 1.0), readable)
 
 
 def _log_energy(g: np.ndarray, noise: float) -> float:
@@ -510,11 +523,18 @@ def _thumb(frame: np.ndarray) -> np.ndarray:
     return cv2.resize(frame, (max(1, w // k), max(1, h // k)), interpolation=cv2.INTER_NEAREST)
 
 
-def _chroma_points(thumb: np.ndarray):
-    """Log chromaticity (log R/G, log B/G) of the thumbnail's well-exposed pixels, or None
-    when too few are (logs from a lookup table)."""
+def _readable(thumb: np.ndarray) -> tuple:
+    """The thumbnail's well-exposed pixels (every channel 12..250) and its channels (b, g,
+    r): made once per frame, for its median chroma and for the cast."""
     b, g, r = cv2.split(thumb)
-    keep = (cv2.min(cv2.min(b, g), r) >= 12) & (cv2.max(cv2.max(b, g), r) <= 250)
+    return (cv2.min(cv2.min(b, g), r) >= 12) & (cv2.max(cv2.max(b, g), r) <= 250), b, g, r
+
+
+def _chroma_points(thumb: np.ndarray, readable: tuple | None = None):
+    """Log chromaticity (log R/G, log B/G) of the thumbnail's well-exposed pixels, or None
+    when too few are (logs from a lookup table). ``readable``: its :func:`_readable`, if
+    made already."""
+    keep, b, g, r = readable if readable is not None else _readable(thumb)
     n = int(np.count_nonzero(keep))
     if n < 0.05 * keep.size:
         return None
@@ -522,10 +542,10 @@ def _chroma_points(thumb: np.ndarray):
     return _LOG[r[keep]] - lg, _LOG[b[keep]] - lg
 
 
-def _chroma(thumb: np.ndarray):
+def _chroma(thumb: np.ndarray, readable: tuple | None = None):
     """Median log chromaticity of a thumbnail: colourful people or objects in part of the
     view barely move it, a white-balance fault moves all of it."""
-    pts = _chroma_points(thumb)
+    pts = _chroma_points(thumb, readable)
     if pts is None:
         return None
     return np.array([_median(pts[0]), _median(pts[1])])
@@ -542,14 +562,19 @@ def _tone_slope(f: "Features", rf: "Features") -> float:
     y = np.log(f.block_means.ravel() + 4.0)
     ok = (rf.block_means.ravel() > 8) & (rf.block_means.ravel() < 245) & \
          (f.block_means.ravel() > 8) & (f.block_means.ravel() < 245)
-    if int(ok.sum()) < 8 or float(np.ptp(x[ok])) < 0.3:
+    if int(ok.sum()) < 8 or _span(x[ok]) < 0.3:
         return 1.0
     slope, icpt = _line(x[ok], y[ok])
     off = np.abs(y - (slope * x + icpt))
     keep = ok & (off <= max(0.08, 2.5 * _median(off[ok])))
-    if int(keep.sum()) >= 8 and float(np.ptp(x[keep])) >= 0.3:
+    if int(keep.sum()) >= 8 and _span(x[keep]) >= 0.3:
         slope, _ = _line(x[keep], y[keep])
     return float(min(max(slope, 0.5), 2.0))
+
+
+def _span(x: np.ndarray) -> float:
+    """max - min (np.ptp, without its checks)."""
+    return float(x.max() - x.min())
 
 
 def _line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -571,15 +596,13 @@ def _paired_chroma_shift(f: "Features", rf: "Features", slopes) -> float | None:
     a, b = f.thumb, rf.thumb
     if a is None or b is None or a.shape != b.shape:
         return None
-    fb, fg, fr = cv2.split(a)
-    rb, rg, rr = cv2.split(b)
-    keep = ((cv2.min(cv2.min(fb, fg), fr) >= 12) & (cv2.max(cv2.max(fb, fg), fr) <= 250)
-            & (cv2.min(cv2.min(rb, rg), rr) >= 12) & (cv2.max(cv2.max(rb, rg), rr) <= 250))
+    fk, fb, fg, fr = f.readable or _readable(a)
+    keep = fk & (rf.readable or _readable(b))[0]
     if int(np.count_nonzero(keep)) < 0.05 * keep.size:
         return None
-    lg, rlg = _LOG[fg[keep]], _LOG[rg[keep]]
+    lg = _LOG[fg[keep]]
     ca, cb = _LOG[fr[keep]] - lg, _LOG[fb[keep]] - lg
-    ra, rb_ = _LOG[rr[keep]] - rlg, _LOG[rb[keep]] - rlg
+    ra, rb_ = (m[keep] for m in rf.log_chroma)
     return min(math.hypot(_median(ca / s - ra), _median(cb / s - rb_)) for s in slopes)
 
 
@@ -591,7 +614,7 @@ CAST_EDGE_VOTE = 0.1     # a cast moves the edges' colour (grey-edge) by at leas
 CAST_WHITE_VOTE = 0.3    # ...and the brightest surfaces' (white patch, 95th and 99th percentiles) by at least this share
 
 
-def _neutral_cast(thumb: np.ndarray) -> float | None:
+def _neutral_cast(thumb: np.ndarray, readable: tuple | None = None) -> float | None:
     """Without a reference: how far the view's dominant surfaces are from grey, when the
     scene's other evidence agrees that the light, not the surface, is coloured.
 
@@ -606,9 +629,9 @@ def _neutral_cast(thumb: np.ndarray) -> float | None:
     brightly dressed person moves the 99th alone). Under a cast both move the same way as the cluster; a colourful
     surface leaves them near grey or elsewhere (a blue sky's edges are the structures
     against it, a red cup's brightest part its white inside). Agreement is the evidence;
-    without it, or without a dense cluster, there is none: None (cannot tell)."""
-    b8, g8, r8 = cv2.split(thumb)
-    keep = (cv2.min(cv2.min(b8, g8), r8) >= 12) & (cv2.max(cv2.max(b8, g8), r8) <= 250)
+    without it, or without a dense cluster, there is none: None (cannot tell).
+    ``readable``: the thumbnail's :func:`_readable`, if made already."""
+    keep, b8, g8, r8 = readable if readable is not None else _readable(thumb)
     n = int(np.count_nonzero(keep))
     if n < max(8, 0.05 * keep.size):
         return None
@@ -651,6 +674,17 @@ def _neutral_cast(thumb: np.ndarray) -> float | None:
 def _median(x: np.ndarray) -> float:
     """Middle value (upper one for an even count): np.median's checks cost 6x more here."""
     return _quantile(x, 0.5)
+
+
+def _mean_median(x: np.ndarray) -> float:
+    """np.median's value, the same bits (the mean of the middle two, in ``x``'s type, for an
+    even count), without its checks, which cost it several times the partition here."""
+    x = x.ravel()
+    k = len(x) // 2
+    if len(x) % 2:
+        return float(np.partition(x, k)[k])
+    p = np.partition(x, (k - 1, k))
+    return float((p[k - 1] + p[k]) / 2)
 
 
 def _quantile(x: np.ndarray, q: float) -> float:
@@ -951,7 +985,7 @@ class _BlurModel:
         sliced = g[rows.start + cy: rows.stop + cy, cols.start + cx: cols.stop + cx]
         lively = sliced - cv2.blur(sliced, (3, 3))
         own_hf = _grid_sum(lively * lively)
-        lit = float(np.median(cross[same] / coarse_energy[same]))
+        lit = _mean_median(cross[same] / coarse_energy[same])
         # (block means: noise adds 0.9 sigma^2 through this filter; one grey level^2 of slack)
         expected = max(lit, 0.0) ** 2 * ref_hf + 0.9 * noise * noise + 1.0
         same &= own_hf <= BLUR_LIVELY * expected
@@ -962,7 +996,7 @@ class _BlurModel:
         if int(same.sum()) >= 4:
             fit = np.polyfit(ref_tone[same], tone[same], 1)
             off = np.abs(tone - np.polyval(fit, ref_tone))
-            keep = same & (off <= max(BLUR_TONE, 2.5 * float(np.median(off[same]))))
+            keep = same & (off <= max(BLUR_TONE, 2.5 * _mean_median(off[same])))
             if int(keep.sum()) >= 4:
                 fit = np.polyfit(ref_tone[keep], tone[keep], 1)
             same &= np.abs(tone - np.polyval(fit, ref_tone)) <= BLUR_TONE
@@ -1093,7 +1127,9 @@ class Analyzer:
         # frame's fine detail: judged against NOISE_FLICKER, given in the check's units.
         flicker = self._flicker(f, keyframe, gop, source_ts)
         put("noise", max(noise, flicker * self._thr("noise", has) / NOISE_FLICKER))
-        cast = min((self._cast(f, r.features) or 0.0 for r in self.references), default=self._cast(f, None))
+        # (not min(..., default=...): its default is computed on every call, with references too)
+        cast = (min(self._cast(f, r.features) or 0.0 for r in self.references) if self.references
+                else self._cast(f, None))
         if cast is None:    # without a reference, on a view with no neutral surface: not judged
             checks["cast"] = Check("cast", True, 0.0, self._thr("cast", False), judged=False)
         else:
@@ -1181,7 +1217,7 @@ class Analyzer:
     @staticmethod
     def _cast(f: Features, rf: Features | None) -> float | None:
         if rf is None:      # None: no neutral surface to judge by (cannot tell)
-            return _neutral_cast(f.thumb) if f.thumb is not None and f.chroma is not None else 0.0
+            return _neutral_cast(f.thumb, f.readable) if f.thumb is not None and f.chroma is not None else 0.0
         if f.chroma is None:
             # Too dark or clipped to tell colour. Where the reference's colours could be
             # read and this picture is not dark, a cast pushed them out of range (a strong
@@ -1214,7 +1250,7 @@ class Analyzer:
             lost = textured & (f.blocks < 0.3 * np.exp(tone) * rf.blocks)
             # A plain wall gives no texture to lose: there a cover shows as a flat block
             # brighter or darker than the lighting change makes the rest of the view.
-            lit = float(np.median(tone))
+            lit = _mean_median(tone)
             lost |= (np.abs(tone - lit) > OBSTRUCTED_TONE) & (f.blocks < OBSTRUCTED_FLAT)
             # Something dark and out of focus in front of part of the lens lets through a
             # dimmed copy of the view: far darker than the lighting explains, and no

@@ -24,7 +24,6 @@ import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
 from vksroom.controller import events as ev
 from vksroom.controller.assemble import build_room
@@ -32,9 +31,6 @@ from vksroom.controller.config import parse
 from vksroom.controller.schedule import iso_utc
 from vksroom.hil.codec_sim import CiscoCodecSimulator
 
-# Run as a script, this folder is first on sys.path, and its serial.py (the serial benchmark)
-# would shadow pyserial for the drivers.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 FAR = {"id": "sizo-1", "kind": "detention", "name": "СИЗО-1", "number": "1001"}
 

@@ -15,14 +15,11 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-# benchmarks/serial.py would stand in for pyserial
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 
 def freeze_polls(runs: int) -> None:

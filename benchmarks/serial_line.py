@@ -1,7 +1,7 @@
 """Serial line benchmark: request/response round trips over a pty, as ratios against a
 bare pty echo measured in the same run, and the times to detect loss and to recover.
 
-    .venv/bin/python benchmarks/serial.py [--rounds 300] [--cycles 5]
+    .venv/bin/python benchmarks/serial_line.py [--rounds 300] [--cycles 5]
 
 Figures:
 * baseline: write one line to a pty and read it back from a plain echo thread (pyserial
@@ -25,11 +25,6 @@ import sys
 import threading
 import time
 import tty
-
-# this file is named serial.py: keep its folder off the path so "import serial" is pyserial
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-sys.modules.pop("serial", None) if getattr(sys.modules.get("serial"), "__file__", "") == __file__ else None
 
 from vksroom.drivers.codec import open_codec
 from vksroom.drivers.audio import open_audio

@@ -1251,7 +1251,9 @@ class Analyzer:
         paired = _paired_chroma_shift(f, rf, (slope, 1.0))
         if paired is not None:
             return paired
-        return float(min(np.hypot(*(f.chroma / slope - rf.chroma)), np.hypot(*(f.chroma - rf.chroma))))
+        fc, rc = f.chroma, rf.chroma
+        assert fc is not None and rc is not None      # (has_chroma said so)
+        return float(min(np.hypot(*(fc / slope - rc)), np.hypot(*(fc - rc))))
 
     @staticmethod
     def _obstruction(f: Features, rf: Features | None) -> float:

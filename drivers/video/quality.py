@@ -343,7 +343,6 @@ class Features:
     uniform: float               # share within +-10 of the median
     noise: float
     noise_here: float            # the noise sigma at the analysis size
-    chroma: np.ndarray | None    # median (log R/G, log B/G) of well-exposed pixels; None if grey
     blocks: np.ndarray           # grey std per block (GRID)
     block_means: np.ndarray      # grey mean per block (GRID)
     colour: bool = True          # False for grey input (no colour to judge)
@@ -351,6 +350,20 @@ class Features:
     bands: list | None = None    # the native-resolution grey bands the noise is measured on
     scale: float = 1.0           # native pixels per given pixel
     readable: tuple | None = None  # the thumbnail's well-exposed pixels and its channels (_readable)
+
+    @functools.cached_property
+    def chroma(self) -> np.ndarray | None:
+        """Median (log R/G, log B/G) of the thumbnail's well-exposed pixels; None for grey
+        input or when too few are readable. Made when first asked for: the cast against a
+        reference whose thumbnail pairs with this one reads the pixels paired instead."""
+        return _chroma(self.thumb, self.readable) if self.thumb is not None else None
+
+    @property
+    def has_chroma(self) -> bool:
+        """Whether :attr:`chroma` is not None, without making it (a count, not two medians)."""
+        if "chroma" in self.__dict__ or self.readable is None:
+            return self.chroma is not None
+        return _enough_readable(self.readable[0])
 
     @functools.cached_property
     def fine_blocks(self) -> np.ndarray:
@@ -497,7 +510,7 @@ def features(frame, scale: float = 1.0) -> Features:
     thumb = _thumb(frame) if colour else None
     readable = _readable(thumb) if thumb is not None else None
     return Features(frame.shape, g, mean / 255.0, std, p95, p99, white, uniform, noise, na,
-                    _chroma(thumb, readable) if thumb is not None else None, blocks, m1, colour, thumb,
+                    blocks, m1, colour, thumb,
                     bands, max(scale, 1.0), readable)
 
 
@@ -530,13 +543,17 @@ def _readable(thumb: np.ndarray) -> tuple:
     return (cv2.min(cv2.min(b, g), r) >= 12) & (cv2.max(cv2.max(b, g), r) <= 250), b, g, r
 
 
+def _enough_readable(keep: np.ndarray) -> bool:
+    """Whether enough of a thumbnail's pixels are well exposed to tell its colour (5 %)."""
+    return not int(np.count_nonzero(keep)) < 0.05 * keep.size
+
+
 def _chroma_points(thumb: np.ndarray, readable: tuple | None = None):
     """Log chromaticity (log R/G, log B/G) of the thumbnail's well-exposed pixels, or None
     when too few are (logs from a lookup table). ``readable``: its :func:`_readable`, if
     made already."""
     keep, b, g, r = readable if readable is not None else _readable(thumb)
-    n = int(np.count_nonzero(keep))
-    if n < 0.05 * keep.size:
+    if not _enough_readable(keep):
         return None
     lg = _LOG[g[keep]]
     return _LOG[r[keep]] - lg, _LOG[b[keep]] - lg
@@ -1217,16 +1234,16 @@ class Analyzer:
     @staticmethod
     def _cast(f: Features, rf: Features | None) -> float | None:
         if rf is None:      # None: no neutral surface to judge by (cannot tell)
-            return _neutral_cast(f.thumb, f.readable) if f.thumb is not None and f.chroma is not None else 0.0
-        if f.chroma is None:
+            return _neutral_cast(f.thumb, f.readable) if f.thumb is not None and f.has_chroma else 0.0
+        if not f.has_chroma:
             # Too dark or clipped to tell colour. Where the reference's colours could be
             # read and this picture is not dark, a cast pushed them out of range (a strong
             # one on a scene with a weak channel): as far off as can be told. (Dark and
             # overexposed pictures name their own cause; the cast is then an echo.)
-            if f.colour and rf is not None and rf.chroma is not None and f.mean >= CAST_READABLE_MEAN:
+            if f.colour and rf is not None and rf.has_chroma and f.mean >= CAST_READABLE_MEAN:
                 return CAST_UNREADABLE
             return 0.0          # grey input, or too dark to tell colour
-        if rf.chroma is None:
+        if not rf.has_chroma:
             return 0.0
         # Two readings: the tone curve changed as the blocks say, or it did not (the
         # slope is an estimate, and people in view can bend it); the milder one counts.
@@ -1234,7 +1251,9 @@ class Analyzer:
         paired = _paired_chroma_shift(f, rf, (slope, 1.0))
         if paired is not None:
             return paired
-        return float(min(np.hypot(*(f.chroma / slope - rf.chroma)), np.hypot(*(f.chroma - rf.chroma))))
+        fc, rc = f.chroma, rf.chroma
+        assert fc is not None and rc is not None      # (has_chroma said so)
+        return float(min(np.hypot(*(fc / slope - rc)), np.hypot(*(fc - rc))))
 
     @staticmethod
     def _obstruction(f: Features, rf: Features | None) -> float:

@@ -10,7 +10,6 @@ import argparse
 import errno
 import json
 import logging
-import signal
 import socket
 import threading
 
@@ -160,26 +159,11 @@ def make_server(cfg: RoomConfig, controller):
 
 def wait_for_signal() -> None:
     """Block until Ctrl-C or SIGTERM (systemd's stop), asleep until one comes: the signal,
-    whichever thread the kernel hands it to, writes to a wake-up pipe the main thread waits on
-    (a timed wait would wake the Pi twice a second for nothing)."""
-    import os
-    import select
+    whichever thread the kernel hands it to, wakes the main thread through a wake-up pipe (a
+    timed wait would wake the Pi twice a second for nothing). The simulators stop the same way."""
+    from vksroom.hil.standalone import wait_for_stop
 
-    stop = threading.Event()
-    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
-    r, w = os.pipe()
-    os.set_blocking(w, False)
-    old_fd = signal.set_wakeup_fd(w)
-    try:
-        while not stop.is_set():
-            select.select([r], [], [])      # Python runs the handler as soon as this returns
-            os.read(r, 512)
-    finally:
-        signal.set_wakeup_fd(old_fd)
-        os.close(r)
-        os.close(w)
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+    wait_for_stop()
 
 
 def readiness_topic(cfg: RoomConfig) -> str:

@@ -36,6 +36,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from vksroom.hil.standalone import wait_for_stop
+
 log = logging.getLogger(__name__)
 
 MOSQUITTO = "/usr/sbin/mosquitto"
@@ -343,14 +345,9 @@ def main(argv: list[str] | None = None) -> int:
         tls = TlsFiles(args.cafile, args.certfile, args.keyfile, require_certificate=not args.no_client_cert)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     broker = Broker(args.kind, port=args.port or None, persistent=args.persistent, tls=tls)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with broker:
         print(f"{broker.kind} broker on {broker.url} (Ctrl-C stops)", flush=True)
-        try:
-            stop.wait()
-        except KeyboardInterrupt:
-            pass
+        wait_for_stop()
     return 0
 
 

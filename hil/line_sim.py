@@ -23,13 +23,14 @@ import os
 import random
 import re
 import select
-import signal
 import socket
 import tempfile
 import threading
 import time
 import tty
 from typing import Callable
+
+from vksroom.hil.standalone import wait_for_stop
 
 log = logging.getLogger(__name__)
 
@@ -471,16 +472,10 @@ def run_cli(sim_factory: Callable[[argparse.Namespace], LineSimulator], parser: 
     sim = sim_factory(args)
     sim.reply_delay = args.reply_delay
 
-    def _terminate(*_):
-        raise KeyboardInterrupt  # stop cleanly on SIGTERM too: the by-id link and pty go away
-
-    signal.signal(signal.SIGTERM, _terminate)
     sim.start()
     print(f"{type(sim).__name__} at {sim.url}  (Ctrl-C to stop)", flush=True)
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        wait_for_stop()      # SIGTERM too: the by-id link and pty go away
     finally:
         sim.stop()
     return 0

@@ -33,6 +33,7 @@ import numpy as np
 
 from vksroom.hil import faults as faultlib
 from vksroom.hil.scene import OVERVIEW, PAN_UNITS_PER_DEG, Courtroom
+from vksroom.hil.standalone import wait_for_stop
 
 log = logging.getLogger(__name__)
 STREAM_FAULTS = faultlib.FAULTS + ("stall", "blocky")
@@ -275,9 +276,7 @@ def main(argv=None) -> int:
     srv.start()
     print(f"streaming {w}x{h} at {args.fps:g} fps on {srv.url} (snapshot: /snapshot.jpg, faults: /fault?name=...)")
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        wait_for_stop()
     finally:
         srv.stop()
     return 0

@@ -370,7 +370,7 @@ class LineSimulator:
                 session = Session(self.port.write, self.port.path)
                 self.port.session = session
                 self._start_session(session)
-                target, args = self._pty_loop, (self.port.master, session, gen)
+                target, args = self._pty_loop, (self.port.master, session, gen, self._wake[0])
             else:
                 target, args = self._accept_loop, (self.port.listener, gen, self._wake[0])
         t = threading.Thread(target=target, args=args, daemon=True, name=f"{type(self).__name__}-io")
@@ -395,8 +395,20 @@ class LineSimulator:
         except Exception:
             log.exception("simulator session start failed")
 
-    def _pty_loop(self, fd: int, session: Session, gen: int) -> None:
-        self._read_loop(lambda: os.read(fd, 4096), fd, session, gen, self._wake[0])
+    def _pty_loop(self, fd: int, session: Session, gen: int, wake: int) -> None:
+        def read() -> bytes:
+            # Unplug closes this pty and replug's openpty() takes the lowest free numbers, so
+            # the same fd number may already name the next plug's pty: a reader that slept
+            # past its unplug would take the new session's first line and answer it as the
+            # old one (the Poly test's lost 'callstate register', 1 in hundreds under load).
+            # Plug and unplug change the generation under this lock; while it holds, the fd
+            # is this plug's, and select() said it is readable, so the read does not block.
+            with self._lock:
+                if gen != self._gen:
+                    return b""
+                return os.read(fd, 4096)
+
+        self._read_loop(read, fd, session, gen, wake)
 
     def _accept_loop(self, listener: socket.socket, gen: int, wake: int) -> None:
         while not self._stop.is_set() and gen == self._gen:

@@ -88,6 +88,7 @@ class MqttLink:
         self._inflight: dict[int, int] = {}       # paho mid -> outbox seq
         self._handed = 0                           # highest seq handed to paho
         self._acks: deque = deque()                # (mid, reason) from paho's thread
+        self._acks_in = self._acks_done = 0        # acks received / written to the outbox (settled())
         self._swap = False
         self._connack = False                    # this attempt got a CONNACK (any answer)
         self._stopping = threading.Event()
@@ -174,6 +175,12 @@ class MqttLink:
         """Wait until the outbox is empty (everything acknowledged); False on timeout."""
         with self._wake:
             return self._wake.wait_for(lambda: len(self.outbox) == 0, timeout)
+
+    def settled(self, timeout: float) -> bool:
+        """Wait until every acknowledgement the broker's connection has delivered so far is
+        written to the outbox (the pump settles them a moment after paho reads them)."""
+        with self._wake:
+            return self._wake.wait_for(lambda: self._acks_done == self._acks_in, timeout)
 
     def wait_until(self, predicate, timeout: float):
         """Wait until ``predicate(link)`` is truthy (checked on every connection change, ack and
@@ -275,7 +282,12 @@ class MqttLink:
                 self._handed = 0
             try:
                 if acks:
-                    self._settle(acks)
+                    try:
+                        self._settle(acks)
+                    finally:
+                        with self._wake:
+                            self._acks_done += len(acks)
+                            self._wake.notify_all()
                 if self.connected.is_set() and self._status_due is not None and time.monotonic() >= self._status_due:
                     self._status_due = None          # the scheduler asked everyone: lifecycle and readiness again
                     self._status_last = time.monotonic()
@@ -325,8 +337,6 @@ class MqttLink:
         if done:
             self.outbox.ack(*done)
             self.stats["acked"] += len(done)
-            with self._wake:
-                self._wake.notify_all()   # flush() waits on this
 
     # --- paho client ----------------------------------------------------------------------------
 
@@ -496,6 +506,7 @@ class MqttLink:
             return
         with self._wake:
             self._acks.append((mid, reason))
+            self._acks_in += 1
             self._wake.notify_all()
 
     def _publish_lifecycle(self, state: str, wait: float = 0.0) -> bool:

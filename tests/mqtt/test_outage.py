@@ -66,7 +66,12 @@ def test_broker_killed_while_1000_events_are_produced(kind, tmp_path):
         if relay:
             relay.cut()
             # amqtt sends PUBACK before it delivers to subscribers and forgets undelivered
-            # messages on shutdown; let it deliver what it acknowledged before killing it
+            # messages on shutdown; let it deliver what it acknowledged before killing it.
+            # What it acknowledged: every PUBACK that reached the room before the cut, so
+            # wait until the link has read them all (it saw the hang-up after them) and
+            # written them to the outbox (seen: 16 acknowledged 50 ms after such a check)
+            assert link.wait_until(lambda li: not li.connected.is_set(), 5)
+            assert link.settled(5)
             sub.wait_for(lambda li: acknowledged(link, emitted) <= {d["id"] for d in li.docs()}, timeout=10)
         broker.kill()
         producer.join(30)

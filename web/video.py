@@ -243,6 +243,16 @@ def _remember(cam, preset: str, verdict: Verdict | None) -> None:
         "faults": [(r.code, r.params) for r in results if not r.ok]}
 
 
+def _rejudge(cam, preset: str, frame: np.ndarray) -> None:
+    """After a reference is stored for ``preset``: if the camera's last judged picture was at
+    that preset, the picture just stored (the camera's newest) is judged against the preset's
+    references now, so the camera page says at once what it is compared with, not "judged
+    without a reference" until its next picture."""
+    last = current_app.extensions.get("vksroom.verdicts", {}).get(cam.id)
+    if last is not None and last["preset"] == preset:
+        _remember(cam, preset, Analyzer(_store().load(cam.id, preset)).analyze(frame))
+
+
 def camera_picture(dev_id: str, preset: str, roles, lang: str) -> dict | None:
     """What the camera page shows beside the arrow pad: the live picture's address, the verdict
     on the last picture in words with what it was compared with (``basis``: the reference stored
@@ -351,6 +361,7 @@ def store_reference(dev_id: str):
                                    message=_t("video.suspect", faults="; ".join(
                                        tx.say(SUSPECT_CODES[f], {"device": cam.label}, _lang()) for f in suspect))), 409
         _store().add(cam.id, preset, frame, label=label, source=cam.options["video"])
+        _rejudge(cam, preset, frame)
     except (DeviceError, BadFrame, ConfigError) as exc:
         error = i18n.command_error(exc, cam.label, _lang())
         if isinstance(exc, (DeviceError, BadFrame)):

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -101,7 +103,7 @@ CHECK_WORDS = {"blur": "video.check.blur", "dark": "video.check.dark", "bright":
                "cast": "video.check.cast", "obstruction": "video.check.obstruction", "drift": "video.check.drift"}
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=8)
 def _font(size: int):
     """DejaVu Sans (Cyrillic and the Kazakh letters), the act's font; None when it is missing."""
     from PIL import ImageFont
@@ -111,6 +113,58 @@ def _font(size: int):
     except OSError:
         log.warning("video: %s missing: the picture's verdict is drawn without words", FONT_DIR / "DejaVuSans.ttf")
         return None
+
+
+# The drawn box's words: the check lines' font size from the largest to the smallest still
+# readable on a 320 px picture (the heading 3 px larger), each row 1.2 times its font's size
+# high (DejaVu's ascent and descent are 1.16) and the box's margin around them.
+FONT_SIZES = (12, 11, 10)
+BOX_PAD = 6
+
+
+def _row_height(font) -> int:
+    return math.ceil(font.size * 1.2) + 1
+
+
+def wrap(text: str, font, width: int) -> list[str]:
+    """``text`` broken at spaces into rows each at most ``width`` px wide in ``font``; a word
+    wider than that alone is broken between its letters."""
+    rows: list[str] = []
+    for word in text.split():
+        if rows and font.getlength(f"{rows[-1]} {word}") <= width:
+            rows[-1] = f"{rows[-1]} {word}"
+            continue
+        while len(word) > 1 and font.getlength(word) > width:   # a word too long for any row
+            cut = next(k for k in range(len(word) - 1, 0, -1) if k == 1 or font.getlength(word[:k]) <= width)
+            rows.append(word[:cut])
+            word = word[cut:]
+        rows.append(word)
+    return rows or [""]
+
+
+def layout(lines: list[tuple[str, bool | None]], width: int, height: int):
+    """Where ``lines`` (the first the heading) go in the box on a ``width`` x ``height``
+    picture: ``(box width, box height, [(row text, ok, font, top)])``, at the largest
+    FONT_SIZES size whose rows, wrapped at word boundaries, fit the picture's width and height
+    (at the smallest where none does, the rows below the picture's bottom left out). None
+    without the font."""
+    inner = max(1, width - 2 * BOX_PAD)
+    for size in FONT_SIZES:
+        heading, small = _font(size + 3), _font(size)
+        if heading is None or small is None:
+            return None
+        rows: list[tuple[str, bool | None, Any, int]] = []
+        top = BOX_PAD
+        for i, (text, ok) in enumerate(lines):
+            font = heading if i == 0 else small
+            for row in wrap(text, font, inner):
+                rows.append((row, ok, font, top))
+                top += _row_height(font)
+        if top + BOX_PAD <= height:
+            break
+    rows = [r for r in rows if r[3] + _row_height(r[2]) <= height - BOX_PAD] or rows[:1]
+    box_w = 2 * BOX_PAD + math.ceil(max(font.getlength(text) for text, _, font, _ in rows)) + 1
+    return min(width, box_w), min(height, rows[-1][3] + _row_height(rows[-1][2]) + BOX_PAD), rows
 
 
 def verdict_lines(verdict: Verdict, lang: str, preset: str | None = None) -> list[tuple[str, bool | None]]:
@@ -136,23 +190,23 @@ def verdict_lines(verdict: Verdict, lang: str, preset: str | None = None) -> lis
 def draw(image: np.ndarray, verdict: Verdict, lang: str, preset: str | None = None) -> np.ndarray:
     """The picture scaled to at most SNAPSHOT_EDGE with the verdict, what it was compared with
     and every check's score, in the panel's language (red when faulty, amber where no reference
-    was stored), in a shaded box."""
+    was stored), in a shaded box inside the picture (lines wrapped to its width, see layout)."""
     from PIL import Image, ImageDraw
 
     img = scaled(image)
+    h, w = img.shape[:2]
     lines = verdict_lines(verdict, lang, preset)
-    heading, small = _font(15), _font(12)
-    box_h = 8 + 18 * len(lines)
-    box_w = 250 if small is None or heading is None else 12 + int(max(
-        (small if i else heading).getlength(text) for i, (text, _) in enumerate(lines)))
-    roi = img[:min(box_h, img.shape[0]), :min(box_w, img.shape[1])]
-    roi[:] = (roi * 0.35).astype(np.uint8)
-    if heading is None or small is None:
+    placed = layout(lines, w, h)
+    if placed is None:                     # no font: the shaded box alone
+        img[:8 + 18 * len(lines), :250] = (img[:8 + 18 * len(lines), :250] * 0.35).astype(np.uint8)
         return img
+    box_w, box_h, rows = placed
+    img[:box_h, :box_w] = (img[:box_h, :box_w] * 0.35).astype(np.uint8)
     canvas = Image.fromarray(img[:, :, ::-1])          # BGR -> RGB
     pen = ImageDraw.Draw(canvas)
-    for i, (text, ok) in enumerate(lines):
-        pen.text((6, 5 + 18 * i), text, font=small if i else heading, fill=(255, 200, 60) if ok is None else (80, 220, 80) if ok else (255, 60, 60))
+    for text, ok, font, top in rows:
+        pen.text((BOX_PAD, top), text, font=font,
+                 fill=(255, 200, 60) if ok is None else (80, 220, 80) if ok else (255, 60, 60))
     return np.ascontiguousarray(np.asarray(canvas)[:, :, ::-1])
 
 
@@ -187,6 +241,16 @@ def _remember(cam, preset: str, verdict: Verdict | None) -> None:
         "ok": bool(verdict and verdict.ok), "signal": verdict is not None, "preset": preset,
         "reference": verdict.reference if verdict else "",
         "faults": [(r.code, r.params) for r in results if not r.ok]}
+
+
+def _rejudge(cam, preset: str, frame: np.ndarray) -> None:
+    """After a reference is stored for ``preset``: if the camera's last judged picture was at
+    that preset, the picture just stored (the camera's newest) is judged against the preset's
+    references now, so the camera page says at once what it is compared with, not "judged
+    without a reference" until its next picture."""
+    last = current_app.extensions.get("vksroom.verdicts", {}).get(cam.id)
+    if last is not None and last["preset"] == preset:
+        _remember(cam, preset, Analyzer(_store().load(cam.id, preset)).analyze(frame))
 
 
 def camera_picture(dev_id: str, preset: str, roles, lang: str) -> dict | None:
@@ -297,6 +361,7 @@ def store_reference(dev_id: str):
                                    message=_t("video.suspect", faults="; ".join(
                                        tx.say(SUSPECT_CODES[f], {"device": cam.label}, _lang()) for f in suspect))), 409
         _store().add(cam.id, preset, frame, label=label, source=cam.options["video"])
+        _rejudge(cam, preset, frame)
     except (DeviceError, BadFrame, ConfigError) as exc:
         error = i18n.command_error(exc, cam.label, _lang())
         if isinstance(exc, (DeviceError, BadFrame)):

@@ -70,9 +70,10 @@ def test_the_camera_page_shows_the_live_picture_its_verdict_and_reference_thumbn
     assert form and form.group(3) == "judge", section
     stored = client.post(form.group(1), data={"csrf_token": form.group(2), "preset": "judge", "label": "full"})
     assert stored.status_code == 201
-    client.get(img.group(1).replace("&amp;", "&"))                         # the next picture
+    # at once, before the camera page's next picture: the picture just stored was judged against it
     verdict = client.get("/camera/cam1?live=1").get_json()["regions"]["camera-verdict"]
     assert "Сравнено с эталоном, сохранённым для позиции «Судья» (полный свет)" in verdict
+    assert 'data-verdict="ok"' in verdict                                   # the picture matches it
     assert "Оценено без эталона" not in verdict and 'id="store-reference"' not in verdict
     page = client.get("/camera/cam1").get_data(as_text=True)
     thumbs = re.findall(r'<img class="thumb" src="([^"]+)"', page)

@@ -232,6 +232,27 @@ def test_the_verdict_on_the_picture_is_written_in_the_panel_language():
     against = Analyzer([Reference.from_image(frame, "20261202T001500123-dimmed")]).analyze(frame)
     assert verdict_lines(against, "ru", "judge")[1] == (
         "Сравнено с эталоном, сохранённым для позиции «Судья» (приглушённый свет)", True)
+    # On a picture 320 px wide (a camera's small stream) every line, the longest ("Compared
+    # with ...", "Judged without ...") too, is wrapped at its words into the box, the box inside
+    # the picture, at a readable size; on a 16:9 one (180 px high) at a smaller size.
+    from vksroom.web.video import BOX_PAD, layout
+
+    for w, h in ((320, 240), (320, 180)):
+        small = np.full((h, w, 3), 128, np.uint8)
+        stored = [Reference.from_image(small, "20261202T001500123-dimmed")]
+        for judged in (Analyzer().analyze(small), Analyzer(stored).analyze(small)):
+            for lang in ("kk", "ru", "en"):
+                lines = verdict_lines(judged, lang, "judge")
+                box_w, box_h, rows = layout(lines, w, h)
+                assert " ".join(row for row, *_ in rows).split() == " ".join(text for text, _ in lines).split()
+                assert min(font.size for *_, font, _ in rows) >= 10
+                drawn = draw(small, judged, lang, "judge").astype(int)
+                shaded = (drawn == 44).all(axis=2)
+                assert shaded[1].sum() == box_w and shaded[:, 1].sum() == box_h, (lang, w, h)
+                assert (drawn[box_h:] == 128).all() and (drawn[:, box_w:] == 128).all()   # nothing outside the box
+                ys, xs = np.nonzero(~shaded[:box_h, :box_w])                               # the words' pixels
+                assert xs.min() >= BOX_PAD - 1 and xs.max() < min(box_w, w - BOX_PAD + 2), (lang, w, h, xs.max())
+                assert ys.max() < box_h - 1
     # Without a reference a colourful view (a cat's fur) gives no neutral surface to judge
     # colour by: the picture says so instead of a score, in every language.
     from vksroom.hil.faults import _crop, load_photo

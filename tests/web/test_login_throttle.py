@@ -72,6 +72,10 @@ def test_an_unknown_name_takes_as_long_as_a_known_one(client):
         assert attempt(client, user, "wrong password", address).status_code == 401
         return time.perf_counter() - started
 
-    known = [timed("tech-ivanov", f"10.0.2.{i}") for i in range(3)]
-    unknown = [timed(f"nobody-{i}", f"10.0.3.{i}") for i in range(3)]
+    # Interleaved, so that a burst of load on a shared machine slows both kinds alike (three
+    # of each in a row: a clean-clone run read 0.33-0.46 s known against 0.12-0.14 s unknown).
+    known, unknown = [], []
+    for i in range(5):
+        known.append(timed("tech-ivanov", f"10.0.2.{i}"))
+        unknown.append(timed(f"nobody-{i}", f"10.0.3.{i}"))
     assert statistics.median(unknown) > 0.5 * statistics.median(known), (known, unknown)

@@ -214,9 +214,15 @@ def h264_decode_cost(room: Courtroom, tmp: Path, size, fps: int, seconds: int = 
     return 1000 * took / max(n, 1)
 
 
+def _judged(verdict: dict) -> dict:
+    """A verdict without its scores (a change that moves scores may still be timed)."""
+    return {**verdict, "checks": {k: {**c, "score": None} for k, c in verdict["checks"].items()}}
+
+
 def against_timers(path: str, frame, room: Courtroom) -> dict:
     """The no-reference and monitoring verdicts of the ``quality.py`` at ``path``, as part 1
-    times this one's; refuses to time them when the two disagree on a frame's verdict."""
+    times this one's; refuses to time them when the two disagree on a frame's verdict (each
+    check's ok and threshold; scores may differ)."""
     spec = importlib.util.spec_from_file_location("quality_against", path)
     other = sys.modules[spec.name] = importlib.util.module_from_spec(spec)   # (its dataclasses look it up)
     spec.loader.exec_module(other)
@@ -224,8 +230,8 @@ def against_timers(path: str, frame, room: Courtroom) -> dict:
     monitor = other.Analyzer(refs, drift_every_s=10.0)
     ours = Analyzer([Reference.from_image(room.view(*JUDGE_VIEW, size=(1920, 1080)))], drift_every_s=10.0)
     for k in range(3):
-        a = ours.analyze(frame, t=k * 0.5, source_ts=k * 0.5).to_dict()
-        b = monitor.analyze(frame, t=k * 0.5, source_ts=k * 0.5).to_dict()
+        a = _judged(ours.analyze(frame, t=k * 0.5, source_ts=k * 0.5).to_dict())
+        b = _judged(monitor.analyze(frame, t=k * 0.5, source_ts=k * 0.5).to_dict())
         if a != b:
             raise SystemExit(f"{path} gives another verdict on the benchmark's frame: {b} (this one: {a})")
     clock = iter(range(3, 10**9))

@@ -1011,12 +1011,12 @@ class _BlurModel:
         # that hides part of a block's detail.
         tone = np.log(_grid_sum(sliced) + 4.0)
         if int(same.sum()) >= 4:
-            fit = np.polyfit(ref_tone[same], tone[same], 1)
-            off = np.abs(tone - np.polyval(fit, ref_tone))
+            slope, icpt = _line(ref_tone[same], tone[same])
+            off = np.abs(tone - (slope * ref_tone + icpt))
             keep = same & (off <= max(BLUR_TONE, 2.5 * _mean_median(off[same])))
             if int(keep.sum()) >= 4:
-                fit = np.polyfit(ref_tone[keep], tone[keep], 1)
-            same &= np.abs(tone - np.polyval(fit, ref_tone)) <= BLUR_TONE
+                slope, icpt = _line(ref_tone[keep], tone[keep])
+            same &= np.abs(tone - (slope * ref_tone + icpt)) <= BLUR_TONE
         if int(same.sum()) < 4:
             return None
         # A person in front of the only detailed part of a soft view leaves noise to judge

@@ -3,7 +3,7 @@ someone looks.
 
 A panel request must not open a camera's stream itself: opening an unreachable RTSP URL
 blocks for the open timeout, a stalled stream for the read timeout, and the panel has four
-waitress threads for everything. :class:`Pictures` owns the readers instead. A request
+server threads (cheroot) for everything. :class:`Pictures` owns the readers instead. A request
 names the camera and waits, at most as long as it says, for a frame read after it asked;
 the service's own thread (``pictures``) starts that camera's :class:`VideoSource` when it is
 first asked for and stops it ``idle_s`` after the last request. A camera whose reader has

@@ -1,5 +1,5 @@
 """End to end on real transports: simulators on UDP and a pty, a real broker, the panel
-served by waitress on a real port, and a separate MQTT client as the central side."""
+served by its own server (cheroot) on a real port, and a separate MQTT client as the central side."""
 import pytest
 
 from vksroom.app import Stack, readiness_topic

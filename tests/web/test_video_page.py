@@ -1,4 +1,4 @@
-"""The panel's camera page through Flask's test client (and waitress), against a real
+"""The panel's camera page through Flask's test client (and the panel's server, cheroot), against a real
 simulated camera streaming MJPEG on loopback; the picture service that owns the readers."""
 import socket
 import threading
@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-import waitress.server
+from cheroot import wsgi
 
 from vksroom.controller.config import parse
 from vksroom.controller.pictures import Pictures
@@ -170,9 +170,11 @@ def test_a_stalled_camera_does_not_hold_the_panels_request_thread(app, stalled_c
     reader waiting far longer than this test runs, and one reader serves every look."""
     camera = stalled_camera
     monkeypatch.setattr("vksroom.web.video.PICTURE_WAIT_S", 0.5)
-    server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=1)   # one thread only
-    threading.Thread(target=server.run, daemon=True).start()
-    base = f"http://127.0.0.1:{server.effective_port}"
+    server = wsgi.Server(("127.0.0.1", 0), app, numthreads=1)   # the panel's server, one thread only
+    server.prepare()
+    serving = threading.Thread(target=server.serve, daemon=True)
+    serving.start()
+    base = f"http://127.0.0.1:{server.bind_addr[1]}"
     try:
         for _ in range(3):
             with pytest.raises(urllib.error.HTTPError) as answer:
@@ -182,7 +184,8 @@ def test_a_stalled_camera_does_not_hold_the_panels_request_thread(app, stalled_c
             assert page.status == 200
         assert len(camera.connections) == 1          # the service's one reader, not one per request
     finally:
-        server.close()
+        server.stop()       # then the serving thread ends by itself
+        serving.join(5)
         camera.close()
 
 
